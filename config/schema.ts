@@ -1,0 +1,253 @@
+/**
+ * The one schema of readpoint's configuration. It yields the TypeScript type (`Config`), the
+ * validation and defaults (config/load.ts, through Ajv) and the JSON Schema editors use
+ * (config/readpoint.schema.json, written by config/write-json-schema.ts; a test fails if stale).
+ * Never keep a hand-written type beside it.
+ */
+import { type Static, type TSchema, Type as T } from '@sinclair/typebox';
+
+/** A topic segment or id: letters, digits, `.`, `_`, `-`; nothing that can reshape an MQTT topic. */
+const Segment = (description: string) =>
+  T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description });
+
+const Uri = (description: string) =>
+  T.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', description });
+
+/** An object with no unknown keys (typos are a technician's most common mistake). */
+const Strict = <P extends Record<string, TSchema>>(properties: P, description: string, fill?: object) =>
+  T.Object(properties, { additionalProperties: false, description, ...(fill ? { default: fill } : {}) });
+
+const Retry = Strict(
+  {
+    minMs: T.Integer({ minimum: 50, default: 500, description: 'First retry delay after a disconnect.' }),
+    maxMs: T.Integer({ minimum: 100, default: 30000, description: 'Longest retry delay (backoff doubles up to it).' }),
+  },
+  'Reconnect backoff: doubles from minMs to maxMs, with jitter.',
+  {},
+);
+
+const PlainSerial = Strict(
+  {
+    pattern: T.String({
+      minLength: 1,
+      description: 'Regular expression over the whole read (anchored); named groups feed the URI template.',
+    }),
+    uri: T.String({
+      minLength: 3,
+      description: 'URI template, e.g. "urn:example:serial:{serial}"; {name} is a named group, URI-escaped.',
+    }),
+  },
+  'Turns a non-GS1 serial number into a unit URI.',
+);
+
+const Format = Strict(
+  {
+    data: T.Union([T.Literal('aim'), T.Literal('gs1'), T.Literal('epc'), T.Literal('text')], {
+      default: 'aim',
+      description:
+        'What a read is. aim: the scanner sends AIM symbology identifiers (]C1 ]d2 ]Q3 ]e0 ...). ' +
+        'gs1: a GS1 element string with no AIM id. epc: EPC hex. text: opaque text for plainSerial.',
+    }),
+    plainSerial: T.Array(PlainSerial, {
+      default: [],
+      description: 'Patterns tried in order on reads that are not GS1 data.',
+    }),
+  },
+  'How this reader\'s data is decoded into a unit identity.',
+  {},
+);
+
+const ReaderBase = {
+  id: Segment('Reader id, unique; used in logs, health and rejects topics.'),
+  readPoint: Segment('The read point this reader reports to (an id from readPoints).'),
+  format: T.Optional(Format),
+  retry: T.Optional(Retry),
+};
+
+export const SerialLineReader = Strict(
+  {
+    ...ReaderBase,
+    driver: T.Literal('serial-line'),
+    path: T.String({
+      minLength: 1,
+      description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
+    }),
+    baudRate: T.Integer({ minimum: 50, maximum: 4000000, default: 9600 }),
+    dataBits: T.Union([T.Literal(5), T.Literal(6), T.Literal(7), T.Literal(8)], { default: 8 }),
+    parity: T.Union([T.Literal('none'), T.Literal('even'), T.Literal('odd'), T.Literal('mark'), T.Literal('space')], {
+      default: 'none',
+    }),
+    stopBits: T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)], { default: 1 }),
+    delimiter: T.String({
+      default: 'CR',
+      description:
+        'End of a read: CR, LF, CRLF, ETX, "silence" (a read ends when the line goes quiet for silenceMs), ' +
+        'or any bytes as hex, e.g. "hex:03".',
+      pattern: '^(CR|LF|CRLF|ETX|silence|hex:([0-9A-Fa-f]{2}){1,8})$',
+    }),
+    silenceMs: T.Integer({ minimum: 5, maximum: 5000, default: 50, description: 'Gap that ends a read for delimiter: silence.' }),
+    maxReadLength: T.Integer({
+      minimum: 16,
+      maximum: 65536,
+      default: 4096,
+      description: 'Longest read in bytes; longer input is rejected and the stream resynchronises.',
+    }),
+  },
+  'A line-oriented scanner on a serial port (RS-232, USB-serial, USB CDC-ACM).',
+);
+
+export const SimulatorReader = Strict(
+  {
+    ...ReaderBase,
+    driver: T.Literal('simulator'),
+    readsPerSecond: T.Number({ exclusiveMinimum: 0, maximum: 100000, default: 5 }),
+    units: T.Integer({ minimum: 1, maximum: 1000000, default: 200, description: 'Distinct serialized units on the conveyor.' }),
+    repeats: T.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Reads per unit pass (a scanner re-reads).' }),
+    epcShare: T.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'Share of reads that are SGTIN-96 tags.' }),
+    garbageShare: T.Number({ minimum: 0, maximum: 1, default: 0.02, description: 'Share of reads that are noise.' }),
+    limit: T.Optional(T.Integer({ minimum: 1, description: 'Stop after this many reads (tests, benchmarks).' })),
+    seed: T.Integer({ default: 1, description: 'Seed of the pseudo-random sequence (same seed, same reads).' }),
+  },
+  'A virtual conveyor: serialized GS1 DataMatrix reads and SGTIN-96 tags, with repeats and garbage.',
+);
+
+export const Reader = T.Union([SerialLineReader, SimulatorReader]);
+
+const Bizterm = (description: string) =>
+  T.String({ pattern: '^([a-z_]+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+)$', description });
+
+export const ReadPoint = Strict(
+  {
+    id: Segment('Read point id, the last segment of its events topic.'),
+    uri: T.Optional(Uri('EPCIS readPoint.id; defaults to urn:readpoint:<site>:<gateway>:<id>.')),
+    bizLocation: T.Optional(Uri('EPCIS bizLocation.id (e.g. an SGLN URI); omitted when absent.')),
+    bizStep: T.Optional(Bizterm('CBV business step, e.g. receiving, shipping, or your own URI.')),
+    disposition: T.Optional(Bizterm('CBV disposition, e.g. in_progress, or your own URI.')),
+    suppressionS: T.Optional(
+      T.Number({
+        minimum: 0,
+        maximum: 86400,
+        description: 'Reads of the same unit within this many seconds of its last read are one pass.',
+      }),
+    ),
+  },
+  'A place where units are seen: a conveyor scan tunnel, a dock door.',
+);
+
+export const Config = Strict(
+  {
+    gateway: Strict(
+      {
+        id: Segment('This gateway\'s id: a topic segment.'),
+        site: Segment('The site (warehouse) id: a topic segment.'),
+      },
+      'Who this gateway is.',
+    ),
+    dataDir: T.String({ minLength: 1, default: './data', description: 'Outbox and state; relative to the working directory.' }),
+    log: T.Optional(
+      Strict(
+        {
+          level: T.Union(
+            ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => T.Literal(l)),
+            { default: 'info' },
+          ),
+        },
+        'Logging (JSON lines on stdout).',
+        {},
+      ),
+    ),
+    broker: T.Optional(
+      Strict(
+        {
+          enabled: T.Boolean({ default: true }),
+          host: T.String({ default: '127.0.0.1', description: 'Listen address; 0.0.0.0 to serve the floor network.' }),
+          port: T.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+          username: T.Optional(T.String({ minLength: 1 })),
+          password: T.Optional(T.String({ minLength: 1 })),
+        },
+        'The embedded MQTT broker (aedes); the upstream when uplink.url is absent.',
+        {},
+      ),
+    ),
+    uplink: T.Optional(
+      Strict(
+        {
+          url: T.Optional(
+            T.String({ pattern: '^(mqtt|mqtts|tcp|ssl)://', description: 'Central broker; absent = the embedded broker.' }),
+          ),
+          clientId: T.Optional(T.String({ minLength: 1, maxLength: 64 })),
+          username: T.Optional(T.String({ minLength: 1 })),
+          password: T.Optional(T.String({ minLength: 1 })),
+          ca: T.Optional(T.String({ minLength: 1, description: 'PEM file of the CA that signs the broker certificate.' })),
+          cert: T.Optional(T.String({ minLength: 1, description: 'PEM client certificate file (mutual TLS).' })),
+          key: T.Optional(T.String({ minLength: 1, description: 'PEM client key file (mutual TLS).' })),
+          rejectUnauthorized: T.Boolean({ default: true }),
+          topicPrefix: T.String({
+            default: 'readpoint/v1',
+            pattern: '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
+            description: 'Topics are <topicPrefix>/<site>/<gateway>/...',
+          }),
+          keepaliveS: T.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+          inflight: T.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 100,
+            description: 'Events published and awaiting PUBACK at most.',
+          }),
+          retry: T.Optional(Retry),
+          healthIntervalS: T.Number({ minimum: 1, maximum: 3600, default: 30 }),
+        },
+        'Where events go (MQTT QoS 1).',
+        {},
+      ),
+    ),
+    outbox: T.Optional(
+      Strict(
+        {
+          maxEvents: T.Integer({ minimum: 10, default: 1000000 }),
+          maxBytes: T.Integer({ minimum: 10000, default: 1073741824, description: 'Bytes of stored events at most.' }),
+          overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest')], {
+            default: 'drop-oldest',
+            description: 'What a full outbox gives up; every drop is counted and reported on the health topic.',
+          }),
+          batchMax: T.Integer({ minimum: 1, maximum: 10000, default: 512, description: 'Events per group commit at most.' }),
+        },
+        'The durable LevelDB outbox.',
+        {},
+      ),
+    ),
+    smoothing: T.Optional(
+      Strict(
+        {
+          suppressionS: T.Number({ minimum: 0, maximum: 86400, default: 10 }),
+          maxTracked: T.Integer({ minimum: 100, maximum: 10000000, default: 100000, description: 'Units remembered at most.' }),
+        },
+        'Many raw reads -> one event per unit per read point per pass.',
+        {},
+      ),
+    ),
+    readPoints: T.Array(ReadPoint, { minItems: 1 }),
+    readers: T.Array(Reader, { minItems: 1 }),
+  },
+  'readpoint configuration.',
+);
+
+type Filled<O, K extends keyof O> = Omit<O, K> & { [P in K]-?: NonNullable<O[P]> };
+type WithReaderDefaults<R> = R extends unknown ? Filled<R, Extract<keyof R, 'format' | 'retry'>> : never;
+
+export type RawConfig = Static<typeof Config>;
+export type SerialLineConfig = WithReaderDefaults<Static<typeof SerialLineReader>>;
+export type SimulatorConfig = WithReaderDefaults<Static<typeof SimulatorReader>>;
+export type ReaderConfig = SerialLineConfig | SimulatorConfig;
+export type ReadPointConfig = Static<typeof ReadPoint>;
+export type FormatConfig = Static<typeof Format>;
+export type RetryConfig = Static<typeof Retry>;
+type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
+
+/** The loaded configuration: validated, defaults filled, frozen. */
+export type Config = Readonly<
+  Omit<Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing'>, 'readers' | 'uplink'> & {
+    readers: ReaderConfig[];
+    uplink: UplinkConfig;
+  }
+>;

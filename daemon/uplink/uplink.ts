@@ -1,0 +1,46 @@
+/**
+ * The uplink seam: the MQTT connection to the upstream broker.
+ *
+ * Contract (checked by test/daemon/uplink/*.test.ts against real brokers):
+ * - `start()` resolves once the first connection attempt has been made (connected or not): an
+ *   absent broker is the `disconnected` state, retried with backoff and jitter, never a fatal
+ *   error. `stop()` publishes the retained `offline` status, closes the connection cleanly and
+ *   rejects whatever is still pending with `UplinkClosedError`.
+ * - On every (re)connect it publishes the retained `online` status; the broker publishes the
+ *   retained `offline` last will when the connection dies.
+ * - `publish(topic, payload)` with QoS 1 resolves on PUBACK and rejects with
+ *   `UplinkDisconnectedError` when the connection is lost first (the caller then republishes).
+ *   At most `inflight` QoS 1 messages are outstanding (callers respect `canPublish()`), so the
+ *   client never comes near the 65,535 packet identifiers.
+ * - `publishStatus(topic, payload)` is best effort (QoS 0) and for status only.
+ * - Events `up` and `down` (status only) tell the dispatcher to resume or rewind.
+ */
+import type { EventEmitter } from 'node:events';
+
+export class UplinkDisconnectedError extends Error {
+  override readonly name = 'UplinkDisconnectedError';
+}
+export class UplinkClosedError extends Error {
+  override readonly name = 'UplinkClosedError';
+}
+
+export type UplinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+export interface UplinkStatus {
+  readonly state: UplinkState;
+  readonly url: string;
+  readonly connects: number;
+  readonly lastError?: string;
+  readonly inflight: number;
+  /** Round-trip time of the last PUBACK, ms. */
+  readonly rttMs?: number;
+}
+
+export interface Uplink extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  publish(topic: string, payload: string | Buffer): Promise<void>;
+  publishStatus(topic: string, payload: string | Buffer, retain?: boolean): void;
+  canPublish(): boolean;
+  status(): UplinkStatus;
+}
