@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/** readpoint's command line: the daemon and the technician's tools. */
+import { Command, CommanderError, Option } from 'commander';
+import { checkCommand } from './check.js';
+import { decodeCommand } from './decode.js';
+import { portsCommand } from './ports.js';
+import { EXIT, runCommand } from './run.js';
+import { tailCommand } from './tail.js';
+
+const program = new Command('readpoint')
+  .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
+  .exitOverride()
+  .showHelpAfterError();
+
+let exitCode: number = EXIT.ok;
+const set = async (p: Promise<number>): Promise<void> => {
+  exitCode = await p;
+};
+
+program
+  .command('run')
+  .description('run the daemon (exit 0 on SIGTERM/SIGINT; see README for exit codes)')
+  .requiredOption('-c, --config <file>', 'configuration file (YAML)')
+  .addHelpText('after', '\nExample:\n  readpoint run --config /etc/readpoint/readpoint.yaml')
+  .action((o: { config: string }) => set(runCommand(o.config)));
+
+program
+  .command('check')
+  .description('validate a configuration; prints FILE:LINE:COL path: message per problem')
+  .requiredOption('-c, --config <file>', 'configuration file (YAML)')
+  .addHelpText('after', '\nExample:\n  readpoint check --config /etc/readpoint/readpoint.yaml')
+  .action((o: { config: string }) => set(checkCommand(o.config)));
+
+program
+  .command('decode')
+  .description('decode a scanned string or EPC hex (or each line of stdin) into a unit identity, as JSON')
+  .argument('[input]', 'the scan; write a GS separator as \\x1d')
+  .addOption(
+    new Option('-f, --reader-format <format>', 'decode as a reader with this data format would').choices([
+      'aim',
+      'gs1',
+      'epc',
+      'text',
+    ]),
+  )
+  .addHelpText(
+    'after',
+    "\nExamples:\n  readpoint decode ']d2010950600013435221SN0042\\x1d10LOT7'\n  readpoint decode 3074257BF7194E4000001A85\n  readpoint decode < scans.txt",
+  )
+  .action((input: string | undefined, o: { readerFormat?: 'aim' | 'gs1' | 'epc' | 'text' }) =>
+    set(decodeCommand(input, o.readerFormat ? { data: o.readerFormat } : {})),
+  );
+
+program
+  .command('ports')
+  .description('list serial ports and USB devices (path, by-id path, VID:PID, serial number)')
+  .option('--json', 'print JSON')
+  .action((o: { json?: boolean }) => set(portsCommand(o.json === true)));
+
+program
+  .command('tail')
+  .description('subscribe to a broker and print events, one per line')
+  .requiredOption('-u, --url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883')
+  .option('-t, --topic <filter>', 'topic filter', 'readpoint/v1/+/+/events/+')
+  .option('-n, --count <n>', 'exit after n messages', (v) => Number.parseInt(v, 10))
+  .option('--with-topic', 'print the topic before each payload')
+  .addHelpText('after', '\nExample:\n  npx readpoint tail --url mqtt://127.0.0.1:1883')
+  .action((o: { url: string; topic: string; count?: number; withTopic?: boolean }) =>
+    set(
+      tailCommand(o.url, o.topic, {
+        ...(o.count !== undefined ? { count: o.count } : {}),
+        ...(o.withTopic ? { topic: true } : {}),
+      }),
+    ),
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT.usage;
+    process.exit();
+  }
+  process.stderr.write(`readpoint: ${(err as Error).message}\n`);
+  exitCode = EXIT.fatal;
+}
+process.exit(exitCode);

@@ -1,0 +1,141 @@
+/**
+ * The event: one serial-unit location event as an EPCIS 2.0 ObjectEvent (JSON-LD binding), plus
+ * readpoint's own fields under the `rp:` namespace. Its shape is the wire contract, described
+ * for consumers by daemon/contract/event.schema.json and checked in tests against GS1's schema.
+ */
+import { createHash } from 'node:crypto';
+import type { UnitIdentity } from '../identity/identity.js';
+
+export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
+/** The namespace of readpoint's own event fields; versioned with the topic prefix. */
+export const RP_NAMESPACE = 'urn:readpoint:epcis:v1:';
+
+/** What the smoother knows about one pass of a unit at a read point. */
+export interface Sighting {
+  readonly identity: UnitIdentity;
+  readonly readerId: string;
+  readonly readPointId: string;
+  /** Wall-clock ms of the first and last read folded into the event. */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly readCount: number;
+  readonly antenna?: number;
+  readonly rssi?: number;
+}
+
+/** Where and why, from the read point's configuration. */
+export interface ReadPointContext {
+  readonly gatewayId: string;
+  readonly readPointUri: string;
+  readonly bizLocation?: string;
+  readonly bizStep?: string;
+  readonly disposition?: string;
+}
+
+export interface UnitFields {
+  readonly source: string;
+  readonly aim?: string;
+  readonly gtin?: string;
+  readonly sscc?: string;
+  readonly serial?: string;
+  readonly lot?: string;
+  readonly expiry?: string;
+  readonly digitalLink?: string;
+  readonly epcHex?: string;
+  readonly tagUri?: string;
+}
+
+export interface EpcisObjectEvent {
+  readonly '@context': readonly [string, { readonly rp: string }];
+  readonly type: 'ObjectEvent';
+  readonly eventID: string;
+  readonly eventTime: string;
+  readonly eventTimeZoneOffset: string;
+  readonly action: 'OBSERVE';
+  readonly epcList: readonly string[];
+  readonly bizStep?: string;
+  readonly disposition?: string;
+  readonly readPoint: { readonly id: string };
+  readonly bizLocation?: { readonly id: string };
+  readonly 'rp:gateway': string;
+  readonly 'rp:reader': string;
+  readonly 'rp:readPoint': string;
+  readonly 'rp:sequence': number;
+  readonly 'rp:readCount': number;
+  readonly 'rp:firstSeen': string;
+  readonly 'rp:lastSeen': string;
+  readonly 'rp:antenna'?: number;
+  readonly 'rp:rssi'?: number;
+  readonly 'rp:unit': UnitFields;
+}
+
+/**
+ * The event ID: a name-based UUID (RFC 9562 version 5, SHA-1) of the gateway id, read point URI,
+ * unit URI and the first-seen time in ms. The same pass of the same unit always gets the same ID,
+ * and a redelivered or re-published event is byte-identical (it is stored once, in the outbox).
+ */
+export function eventId(gatewayId: string, readPointUri: string, unitUri: string, firstSeen: number): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(`${gatewayId}\n${readPointUri}\n${unitUri}\n${firstSeen}`).digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString('hex');
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** readpoint's UUID namespace (a fixed random UUID, as bytes). */
+const NAMESPACE = Buffer.from('6f1b8a2e9c3d4e7fa1b25c6d7e8f9012', 'hex');
+
+/** `+hh:mm` / `-hh:mm` of the local time zone at `at` (EPCIS forbids `Z` here). */
+export function timeZoneOffset(at: number): string {
+  const minutes = -new Date(at).getTimezoneOffset();
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+function unitFields(identity: UnitIdentity): UnitFields {
+  const fields: Record<string, string> = { source: identity.source };
+  const copy = (key: keyof UnitFields, value: string | undefined) => {
+    if (value !== undefined) fields[key] = value;
+  };
+  copy('aim', identity.aim);
+  copy('gtin', identity.gtin);
+  copy('sscc', identity.sscc);
+  copy('serial', identity.serial);
+  copy('lot', identity.lot);
+  copy('expiry', identity.expiry);
+  copy('digitalLink', identity.digitalLink);
+  copy('epcHex', identity.epc?.hex.toUpperCase());
+  copy('tagUri', identity.epc?.tagUri);
+  return fields as unknown as UnitFields;
+}
+
+/** Builds the event of one pass. `sequence` is the outbox's per-gateway sequence number. */
+export function buildEvent(sighting: Sighting, where: ReadPointContext, sequence: number): EpcisObjectEvent {
+  const { identity } = sighting;
+  return {
+    '@context': [EPCIS_CONTEXT, { rp: RP_NAMESPACE }],
+    type: 'ObjectEvent',
+    eventID: eventId(where.gatewayId, where.readPointUri, identity.uri, sighting.firstSeen),
+    eventTime: new Date(sighting.firstSeen).toISOString(),
+    eventTimeZoneOffset: timeZoneOffset(sighting.firstSeen),
+    action: 'OBSERVE',
+    epcList: [identity.uri],
+    ...(where.bizStep ? { bizStep: where.bizStep } : {}),
+    ...(where.disposition ? { disposition: where.disposition } : {}),
+    readPoint: { id: where.readPointUri },
+    ...(where.bizLocation ? { bizLocation: { id: where.bizLocation } } : {}),
+    'rp:gateway': where.gatewayId,
+    'rp:reader': sighting.readerId,
+    'rp:readPoint': sighting.readPointId,
+    'rp:sequence': sequence,
+    'rp:readCount': sighting.readCount,
+    'rp:firstSeen': new Date(sighting.firstSeen).toISOString(),
+    'rp:lastSeen': new Date(sighting.lastSeen).toISOString(),
+    ...(sighting.antenna !== undefined ? { 'rp:antenna': sighting.antenna } : {}),
+    ...(sighting.rssi !== undefined ? { 'rp:rssi': sighting.rssi } : {}),
+    'rp:unit': unitFields(identity),
+  };
+}

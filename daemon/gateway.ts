@@ -1,0 +1,170 @@
+/**
+ * The wiring: builds every stage from the frozen config, starts them in dependency order and
+ * stops them in reverse. Read this file last; it only connects the pieces.
+ *
+ *   drivers -> pipelines (identity, smoothing) -> recorder -> outbox -> dispatcher -> uplink
+ */
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Driver, ReaderStatus } from '../drivers/driver.js';
+import { createDriver } from '../drivers/registry.js';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { type Topics, topics } from './contract/topics.js';
+import { Dispatcher } from './dispatcher.js';
+import { healthSnapshot } from './health.js';
+import type { Logger } from './log.js';
+import { LevelOutbox } from './outbox/level-outbox.js';
+import { Pipeline } from './pipeline.js';
+import { Recorder } from './recorder.js';
+import { Smoother } from './smoothing/smoother.js';
+import { MqttUplink } from './uplink/mqtt-uplink.js';
+
+interface Step {
+  readonly name: string;
+  readonly stop: () => Promise<void> | void;
+}
+
+export class Gateway {
+  private readonly steps: Step[] = [];
+  private readonly drivers = new Map<string, Driver>();
+  private readonly pipelines = new Map<string, Pipeline>();
+  private healthTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  readonly topics: Topics;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
+  }
+
+  /** Starts every stage; if one fails, what was started is stopped again and the error thrown. */
+  async start(): Promise<void> {
+    const { config, log } = this;
+    const startedAt = Date.now();
+    try {
+      const outbox = new LevelOutbox(join(config.dataDir, 'outbox'), config.outbox, log.child({ component: 'outbox' }));
+      await outbox.open();
+      this.steps.push({ name: 'outbox', stop: () => outbox.close() });
+
+      let url = config.uplink.url;
+      let auth = { username: config.uplink.username, password: config.uplink.password };
+      if (config.broker.enabled) {
+        const broker = new EmbeddedBroker(config.broker, log.child({ component: 'broker' }));
+        await broker.start();
+        this.steps.push({ name: 'broker', stop: () => broker.stop() });
+        if (!url) {
+          const { host, port } = broker.address();
+          url = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+          auth = { username: config.broker.username, password: config.broker.password };
+        }
+      }
+      if (!url) throw new Error('no upstream: set uplink.url or enable the embedded broker');
+
+      const uplink = new MqttUplink(
+        {
+          url,
+          clientId: config.uplink.clientId ?? `readpoint-${config.gateway.site}-${config.gateway.id}`,
+          ...(auth.username ? { username: auth.username } : {}),
+          ...(auth.password ? { password: auth.password } : {}),
+          ...(config.uplink.ca ? { ca: config.uplink.ca } : {}),
+          ...(config.uplink.cert ? { cert: config.uplink.cert } : {}),
+          ...(config.uplink.key ? { key: config.uplink.key } : {}),
+          rejectUnauthorized: config.uplink.rejectUnauthorized,
+          keepaliveS: config.uplink.keepaliveS,
+          inflight: config.uplink.inflight,
+          retry: config.uplink.retry,
+          statusTopic: this.topics.status,
+        },
+        log.child({ component: 'uplink' }),
+      );
+      await uplink.start();
+      this.steps.push({ name: 'uplink', stop: () => uplink.stop() });
+
+      const dispatcher = new Dispatcher(outbox, uplink, log.child({ component: 'dispatcher' }), config.uplink.inflight);
+      dispatcher.start();
+      this.steps.push({ name: 'dispatcher', stop: () => dispatcher.stop() });
+
+      const recorder = new Recorder(outbox, { batchMax: config.outbox.batchMax, retryMs: 500 }, log.child({ component: 'recorder' }));
+      this.steps.push({ name: 'recorder', stop: () => recorder.stop() });
+
+      const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked });
+      const health = () =>
+        healthSnapshot({
+          gatewayId: config.gateway.id,
+          site: config.gateway.site,
+          startedAt,
+          drivers: () => this.drivers.values(),
+          pipelines: () => this.pipelines.values(),
+          outbox,
+          uplink,
+          dispatcher,
+        });
+      this.healthTimer = setInterval(() => {
+        const snapshot = health();
+        uplink.publishStatus(this.topics.health, JSON.stringify(snapshot));
+        log.info({ component: 'health', health: snapshot }, 'health');
+      }, config.uplink.healthIntervalS * 1000);
+      this.pruneTimer = setInterval(() => smoother.prune(performance.now()), 60_000);
+      this.steps.push({
+        name: 'timers',
+        stop: () => {
+          clearInterval(this.healthTimer);
+          clearInterval(this.pruneTimer);
+        },
+      });
+
+      for (const reader of config.readers) {
+        const readPoint = config.readPoints.find((rp) => rp.id === reader.readPoint);
+        if (!readPoint) throw new Error(`reader ${reader.id}: read point ${reader.readPoint} is not defined`);
+        const readerLog = log.child({ component: 'reader', reader: reader.id });
+        const pipeline = new Pipeline({
+          gatewayId: config.gateway.id,
+          reader,
+          readPoint,
+          readPointUri: readPoint.uri ?? `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
+          suppressionMs: (readPoint.suppressionS ?? config.smoothing.suppressionS) * 1000,
+          eventsTopic: this.topics.events(readPoint.id),
+          smoother,
+          recorder,
+          publishReject: (reject) => uplink.publishStatus(this.topics.rejects, JSON.stringify(reject)),
+          log: readerLog,
+        });
+        const driver = createDriver(reader, { log: readerLog });
+        driver.on('state', (st: ReaderStatus) => readerLog.info({ state: st.state, lastError: st.lastError }, 'reader state'));
+        await driver.start(pipeline);
+        this.drivers.set(reader.id, driver);
+        this.pipelines.set(reader.id, pipeline);
+        this.steps.push({ name: `reader ${reader.id}`, stop: () => driver.stop() });
+      }
+      log.info(
+        { readers: config.readers.length, upstream: redact(url), topics: this.topics.allEvents },
+        'readpoint running',
+      );
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Stops every started stage in reverse order; returns the names of the stages that failed. */
+  async stop(): Promise<string[]> {
+    const failed: string[] = [];
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step.stop();
+      } catch (err) {
+        failed.push(step.name);
+        this.log.error({ err, step: step.name }, 'stop failed');
+      }
+    }
+    this.drivers.clear();
+    return failed;
+  }
+}
+
+/** The URL without credentials, for logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

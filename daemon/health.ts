@@ -1,0 +1,71 @@
+/**
+ * Health: one snapshot of the gateway, published periodically on the health topic and logged.
+ * Consumers use it to see reader states, outbox depth, the age of the oldest undelivered event
+ * and every drop (with the first and last dropped sequence numbers, so gaps can be explained).
+ */
+import type { Driver } from '../drivers/driver.js';
+import type { Outbox } from './outbox/outbox.js';
+import type { Uplink } from './uplink/uplink.js';
+import type { HealthPayload } from './contract/topics.js';
+import type { Pipeline } from './pipeline.js';
+import type { Dispatcher } from './dispatcher.js';
+
+export interface HealthSources {
+  readonly gatewayId: string;
+  readonly site: string;
+  readonly startedAt: number;
+  readonly drivers: () => Iterable<Driver>;
+  readonly pipelines: () => Iterable<Pipeline>;
+  readonly outbox: Outbox;
+  readonly uplink: Uplink;
+  readonly dispatcher: Dispatcher;
+}
+
+export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
+  const ob = s.outbox.stats();
+  const up = s.uplink.status();
+  let suppressed = 0;
+  let rejected = 0;
+  for (const p of s.pipelines()) {
+    suppressed += p.counters.suppressed;
+    rejected += p.counters.rejected;
+  }
+  const readers = [...s.drivers()].map((d) => {
+    const st = d.status();
+    return {
+      id: st.id,
+      driver: st.driver,
+      state: st.state,
+      reads: st.reads,
+      rejects: st.rejects,
+      reconnects: st.reconnects,
+      ...(st.lastReadAt !== undefined ? { lastReadAgeS: round((now - st.lastReadAt) / 1000) } : {}),
+      ...(st.lastError ? { lastError: st.lastError } : {}),
+    };
+  });
+  return {
+    gateway: s.gatewayId,
+    site: s.site,
+    time: new Date(now).toISOString(),
+    uptimeS: round((now - s.startedAt) / 1000),
+    readers,
+    events: { published: s.dispatcher.stats().published, suppressedReads: suppressed, rejected },
+    outbox: {
+      depth: ob.depth,
+      bytes: ob.bytes,
+      ...(ob.oldestAt !== undefined ? { oldestUndeliveredAgeS: round((now - ob.oldestAt) / 1000) } : {}),
+      dropped: ob.dropped,
+      ...(ob.firstDropped ? { firstDroppedSeq: ob.firstDropped.seq } : {}),
+      ...(ob.lastDropped ? { lastDroppedSeq: ob.lastDropped.seq } : {}),
+      lastSeq: ob.lastSeq,
+    },
+    uplink: {
+      state: up.state,
+      connects: up.connects,
+      inflight: up.inflight,
+      ...(up.rttMs !== undefined ? { rttMs: round(up.rttMs) } : {}),
+    },
+  };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;

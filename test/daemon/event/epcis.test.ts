@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildEvent, eventId, type Sighting, timeZoneOffset } from '../../../daemon/event/epcis.js';
+import type { UnitIdentity } from '../../../daemon/identity/identity.js';
+import { gs1Errors, ownErrors, repoRoot } from '../../support/schemas.js';
+
+const barcodeUnit: UnitIdentity = {
+  source: 'gs1-element-string',
+  uri: 'https://id.gs1.org/01/09506000134352/21/SN0042',
+  digitalLink: 'https://id.gs1.org/01/09506000134352/10/LOT7/21/SN0042?17=271231',
+  aim: ']d2',
+  gtin: '09506000134352',
+  serial: 'SN0042',
+  lot: 'LOT7',
+  expiry: '2027-12-31',
+  ais: [
+    { ai: '01', value: '09506000134352' },
+    { ai: '21', value: 'SN0042' },
+  ],
+};
+
+const tagUnit: UnitIdentity = {
+  source: 'epc',
+  uri: 'urn:epc:id:sgtin:0614141.812345.6789',
+  gtin: '80614141123458',
+  serial: '6789',
+  digitalLink: 'https://id.gs1.org/01/80614141123458/21/6789',
+  epc: { hex: '3074257bf7194e4000001a85', scheme: 'sgtin-96', tagUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789', filter: 3 },
+};
+
+const at = Date.UTC(2026, 10, 22, 9, 30, 0, 125);
+const sighting = (identity: UnitIdentity, extra: Partial<Sighting> = {}): Sighting => ({
+  identity,
+  readerId: 'scanner-1',
+  readPointId: 'conveyor-1',
+  firstSeen: at,
+  lastSeen: at + 40,
+  readCount: 3,
+  ...extra,
+});
+const where = {
+  gatewayId: 'gw-1',
+  readPointUri: 'urn:readpoint:site-1:gw-1:conveyor-1',
+  bizLocation: 'urn:epc:id:sgln:4012345.00001.0',
+  bizStep: 'shipping',
+  disposition: 'in_transit',
+};
+
+describe('the EPCIS event', () => {
+  it('is a valid EPCIS 2.0 ObjectEvent and a valid readpoint v1 event, for barcodes and tags', () => {
+    for (const unit of [barcodeUnit, tagUnit]) {
+      const event = JSON.parse(JSON.stringify(buildEvent(sighting(unit, { antenna: 2, rssi: -52.5 }), where, 17)));
+      expect(gs1Errors(event)).toEqual([]);
+      expect(ownErrors(event)).toEqual([]);
+    }
+  });
+
+  it('carries the unit, the place, the reads and the sequence number', () => {
+    const e = buildEvent(sighting(barcodeUnit), where, 42);
+    expect(e.epcList).toEqual(['https://id.gs1.org/01/09506000134352/21/SN0042']);
+    expect(e.eventTime).toBe('2026-11-22T09:30:00.125Z');
+    expect(e.readPoint).toEqual({ id: 'urn:readpoint:site-1:gw-1:conveyor-1' });
+    expect(e.bizLocation).toEqual({ id: 'urn:epc:id:sgln:4012345.00001.0' });
+    expect(e.bizStep).toBe('shipping');
+    expect(e.disposition).toBe('in_transit');
+    expect(e['rp:sequence']).toBe(42);
+    expect(e['rp:readCount']).toBe(3);
+    expect(e['rp:lastSeen']).toBe('2026-11-22T09:30:00.165Z');
+    expect(e['rp:unit']).toEqual({
+      source: 'gs1-element-string',
+      aim: ']d2',
+      gtin: '09506000134352',
+      serial: 'SN0042',
+      lot: 'LOT7',
+      expiry: '2027-12-31',
+      digitalLink: 'https://id.gs1.org/01/09506000134352/10/LOT7/21/SN0042?17=271231',
+    });
+    expect(buildEvent(sighting(tagUnit), where, 1)['rp:unit'].epcHex).toBe('3074257BF7194E4000001A85');
+  });
+
+  it('leaves out what the read point does not configure, and stays valid', () => {
+    const e = buildEvent(sighting(tagUnit), { gatewayId: 'gw-1', readPointUri: 'urn:readpoint:s:g:rp' }, 1);
+    expect('bizStep' in e || 'disposition' in e || 'bizLocation' in e || 'rp:antenna' in e).toBe(false);
+    expect(gs1Errors(JSON.parse(JSON.stringify(e)))).toEqual([]);
+  });
+
+  it('has a stable event ID: same pass, same ID; another pass, unit, place or gateway, another ID', () => {
+    const a = eventId('gw-1', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6789', at);
+    expect(a).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(eventId('gw-1', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6789', at)).toBe(a);
+    const others = [
+      eventId('gw-2', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6789', at),
+      eventId('gw-1', 'urn:rp:2', 'urn:epc:id:sgtin:0614141.812345.6789', at),
+      eventId('gw-1', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6790', at),
+      eventId('gw-1', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6789', at + 1),
+    ];
+    expect(new Set([a, ...others]).size).toBe(5);
+    expect(buildEvent(sighting(tagUnit), where, 1).eventID).toBe(buildEvent(sighting(tagUnit), where, 99).eventID);
+  });
+
+  it('writes the time zone offset as +hh:mm / -hh:mm, never Z', () => {
+    expect(timeZoneOffset(at)).toMatch(/^[+-]\d\d:\d\d$/);
+  });
+
+  it('passes the shared epcis-check tool', () => {
+    const tool = join(repoRoot, '..', 'shared', 'tools', 'epcis-check');
+    expect(existsSync(tool)).toBe(true);
+    const events = [barcodeUnit, tagUnit].map((u, i) => JSON.stringify(buildEvent(sighting(u), where, i + 1))).join('\n');
+    const out = execFileSync(tool, ['-'], { input: events, encoding: 'utf8' });
+    expect(out.trim().split('\n').at(-1)).toBe('2 valid, 0 invalid');
+  });
+});

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Makes sure the tools the integration tests drive are on this machine: socat (pseudo-terminals
+# standing in for serial readers), mosquitto (the central broker), openssl (TLS certificates),
+# systemd-analyze (checks the unit file). Installs them with apt-get when run as root; otherwise
+# says exactly what to install and fails, so no test is ever skipped for a missing tool.
+set -euo pipefail
+need=()
+command -v socat >/dev/null || need+=(socat)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_passwd >/dev/null || [ -x /usr/bin/mosquitto_passwd ] || need+=(mosquitto)
+command -v openssl >/dev/null || need+=(openssl)
+command -v systemd-analyze >/dev/null || need+=(systemd)
+[ ${#need[@]} -eq 0 ] && exit 0
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "test/setup.sh: installing ${need[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The mosquitto package starts a system broker on :1883; the tests run their own on free ports.
+  (systemctl stop mosquitto || service mosquitto stop || true) >/dev/null 2>&1
+else
+  echo "test/setup.sh: the tests need: ${need[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${need[*]}) and run npm test again." >&2
+  exit 1
+fi

@@ -1,0 +1,28 @@
+/**
+ * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (from the shared
+ * folder beside the repository, as CI lays it out) and the project's own event schema.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AjvModule from 'ajv';
+import addFormatsModule from 'ajv-formats';
+
+const Ajv = AjvModule.default ?? AjvModule;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const gs1SchemaPath =
+  process.env.EPCIS_SCHEMA ?? join(repoRoot, '..', 'shared', 'epcis', 'EPCIS-JSON-Schema.json');
+
+function compile(path: string) {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validate = ajv.compile(JSON.parse(readFileSync(path, 'utf8')));
+  return (value: unknown): string[] => (validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+}
+
+/** Errors of `event` against GS1's EPCIS 2.0 schema ([] when valid). */
+export const gs1Errors = compile(gs1SchemaPath);
+/** Errors of `event` against daemon/contract/event.schema.json ([] when valid). */
+export const ownErrors = compile(join(repoRoot, 'daemon', 'contract', 'event.schema.json'));
