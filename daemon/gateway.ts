@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Driver, ReaderStatus } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
-import { type Topics, topics } from './contract/topics.js';
+import { type HealthPayload, type Topics, topics } from './contract/topics.js';
 import { Dispatcher } from './dispatcher.js';
 import { healthSnapshot } from './health.js';
 import type { Logger } from './log.js';
@@ -30,6 +30,7 @@ export class Gateway {
   private readonly pipelines = new Map<string, Pipeline>();
   private healthTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private snapshot: (() => HealthPayload) | undefined;
   readonly topics: Topics;
 
   constructor(
@@ -90,7 +91,7 @@ export class Gateway {
       this.steps.push({ name: 'recorder', stop: () => recorder.stop() });
 
       const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked });
-      const health = () =>
+      const health = (): HealthPayload =>
         healthSnapshot({
           gatewayId: config.gateway.id,
           site: config.gateway.site,
@@ -101,6 +102,7 @@ export class Gateway {
           uplink,
           dispatcher,
         });
+      this.snapshot = health;
       this.healthTimer = setInterval(() => {
         const snapshot = health();
         uplink.publishStatus(this.topics.health, JSON.stringify(snapshot));
@@ -148,6 +150,11 @@ export class Gateway {
     }
   }
 
+  /** The current health snapshot (what the health topic carries), once started. */
+  health(): HealthPayload | undefined {
+    return this.snapshot?.();
+  }
+
   /** Stops every started stage in reverse order; returns the names of the stages that failed. */
   async stop(): Promise<string[]> {
     const failed: string[] = [];
@@ -160,6 +167,7 @@ export class Gateway {
       }
     }
     this.drivers.clear();
+    this.snapshot = undefined;
     return failed;
   }
 }

@@ -1,0 +1,216 @@
+/**
+ * Loads a configuration file: YAML -> `${ENV}` substitution -> validation against the one schema
+ * (config/schema.ts) with defaults filled -> cross-checks -> a frozen `Config`. Every problem is
+ * collected and reported at once, each mapped back to the line and column of the YAML.
+ */
+import { readFile } from 'node:fs/promises';
+import AjvModule, { type ErrorObject } from 'ajv';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import { describeError } from './problems.js';
+import { Config as ConfigSchema, Reader, type Config } from './schema.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  col: number;
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col} ${p.path || '(root)'}: ${p.message}`;
+}
+
+type Segment = string | number;
+
+const plain = <T>(schema: T): T => JSON.parse(JSON.stringify(schema));
+/** The schema without the reader union: readers are checked one by one against their driver's schema. */
+const topSchema = (() => {
+  const s = plain(ConfigSchema) as { properties: { readers: { items: unknown } } };
+  s.properties.readers.items = { type: 'object' };
+  return s;
+})();
+const readerSchemas = new Map<string, object>(
+  (Reader.anyOf as { properties: { driver: { const: string } } }[]).map((b) => [b.properties.driver.const, plain(b)]),
+);
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+const validateTop = ajv.compile(topSchema);
+const validateReader = new Map([...readerSchemas].map(([driver, schema]) => [driver, ajv.compile(schema)]));
+
+/** The JSON Schema editors use (YAML language server), generated from the one schema. */
+export function configJsonSchema(): object {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'readpoint configuration', ...plain(ConfigSchema) };
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const problems: ConfigProblem[] = [];
+  const at = (offset: number | undefined, path: string, message: string) => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    problems.push({ file, line, col, path, message });
+  };
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  substituteEnv(doc.contents as Node | null, env, (node, message) => at(node.range?.[0], pathOf(doc.contents, node), message));
+
+  const data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    at(0, '', 'the configuration must be a mapping of keys (gateway:, readers:, ...)');
+    throw new ConfigError(problems);
+  }
+  const report = (errors: ErrorObject[] | null | undefined, prefix: Segment[]) => {
+    for (const d of describeError(errors ?? [], prefix)) {
+      const node = nodeAt(doc.contents, d.nodePath, d.keyOfParent);
+      at(node?.range?.[0], renderPath(d.path), d.message);
+    }
+  };
+  validateTop(data);
+  report(validateTop.errors, []);
+  const readers = Array.isArray(data.readers) ? (data.readers as Record<string, unknown>[]) : [];
+  readers.forEach((reader, i) => {
+    if (typeof reader !== 'object' || reader === null) return;
+    const validate = validateReader.get(String(reader.driver));
+    if (!validate) {
+      const node = nodeAt(doc.contents, ['readers', i, ...(reader.driver === undefined ? [] : ['driver'])]);
+      const known = [...readerSchemas.keys()].join(', ');
+      at(
+        node?.range?.[0],
+        renderPath(['readers', i, 'driver']),
+        reader.driver === undefined ? `missing required key "driver" (one of: ${known})` : `unknown driver ${JSON.stringify(reader.driver)}; drivers: ${known}`,
+      );
+      return;
+    }
+    validate(reader);
+    report(validate.errors, ['readers', i]);
+  });
+  if (problems.length === 0) crossCheck(data as unknown as Config, (path, message) => at(nodeAt(doc.contents, path)?.range?.[0], renderPath(path), message));
+  if (problems.length > 0) {
+    problems.sort((a, b) => a.line - b.line || a.col - b.col);
+    throw new ConfigError(problems);
+  }
+  return deepFreeze(data) as unknown as Config;
+}
+
+function crossCheck(config: Config, problem: (path: Segment[], message: string) => void): void {
+  const seen = (ids: string[], where: string) => {
+    const first = new Map<string, number>();
+    ids.forEach((id, i) => {
+      if (first.has(id)) problem([where, i, 'id'], `duplicate id "${id}" (also ${where}[${first.get(id)}])`);
+      else first.set(id, i);
+    });
+  };
+  seen(config.readPoints.map((r) => r.id), 'readPoints');
+  seen(config.readers.map((r) => r.id), 'readers');
+  const points = config.readPoints.map((r) => r.id);
+  config.readers.forEach((r, i) => {
+    if (!points.includes(r.readPoint)) problem(['readers', i, 'readPoint'], `read point "${r.readPoint}" is not defined in readPoints (defined: ${points.join(', ')})`);
+    r.format.plainSerial.forEach((p, j) => {
+      try {
+        new RegExp(p.pattern, 'u');
+      } catch (err) {
+        problem(['readers', i, 'format', 'plainSerial', j, 'pattern'], `not a valid regular expression: ${(err as Error).message}`);
+      }
+    });
+  });
+  const up = config.uplink;
+  if ((up.cert === undefined) !== (up.key === undefined)) problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
+  if (up.retry.minMs > up.retry.maxMs) problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
+}
+
+/** Replaces `${VAR}` / `${VAR:-default}` in string scalars; `$${` stays a literal `${`. */
+function substituteEnv(root: Node | null, env: NodeJS.ProcessEnv, problem: (node: Node, message: string) => void): void {
+  if (!root) return;
+  visit(root, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
+        if (whole.startsWith('$$')) return whole.slice(1);
+        const value = env[name];
+        if (value !== undefined && value !== '') return value;
+        if (fallback !== undefined) return fallback;
+        problem(node, `environment variable ${name} is not set`);
+        return whole;
+      });
+    },
+  });
+}
+
+/** The node at `path`; with `keyOfParent`, the key node of that entry (for unknown keys). */
+function nodeAt(root: unknown, path: Segment[], keyOfParent?: string): Node | undefined {
+  let node = root as Node | undefined;
+  for (const seg of path) {
+    const next = child(node, seg);
+    if (!next) return node;
+    node = next;
+  }
+  if (keyOfParent !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && p.key.value === keyOfParent);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return node;
+}
+
+function child(node: Node | undefined, seg: Segment): Node | undefined {
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+    return (pair?.value as Node | undefined) ?? (pair?.key as Node | undefined);
+  }
+  if (isSeq(node) && typeof seg === 'number') return node.items[seg] as Node | undefined;
+  return undefined;
+}
+
+function pathOf(root: unknown, target: Node): string {
+  const walk = (node: unknown, path: Segment[]): Segment[] | undefined => {
+    if (node === target) return path;
+    if (isMap(node)) {
+      for (const p of node.items) {
+        const found = walk(p.value, [...path, isScalar(p.key) ? String(p.key.value) : '?']);
+        if (found) return found;
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const found = walk(node.items[i], [...path, i]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return renderPath(walk(root, []) ?? []);
+}
+
+export function renderPath(path: readonly Segment[]): string {
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,107 @@
+/** Turns Ajv's errors into problems a technician understands, one per mistake. */
+import type { ErrorObject } from 'ajv';
+
+type Segment = string | number;
+
+export interface Described {
+  /** Path of the value in the config (for the message). */
+  path: Segment[];
+  /** Path of the YAML node to point at, and for unknown keys the key's own name. */
+  nodePath: Segment[];
+  keyOfParent?: string;
+  message: string;
+}
+
+const SEGMENT_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
+function parse(pointer: string): Segment[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestScore) {
+      best = c;
+      bestScore = d;
+    }
+  }
+  return bestScore <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+export function describeError(errors: ErrorObject[], prefix: Segment[]): Described[] {
+  const out: Described[] = [];
+  // anyOf of constants (enums): one message listing the allowed values, not one per branch.
+  const unions = errors.filter((e) => e.keyword === 'anyOf');
+  const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.schemaPath.startsWith(u.schemaPath.replace(/\/anyOf$/, '/anyOf/')) && e.instancePath === u.instancePath);
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && inUnion(e)) continue;
+    const path = [...prefix, ...parse(e.instancePath)];
+    switch (e.keyword) {
+      case 'additionalProperty':
+      case 'additionalProperties': {
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+        const guess = closest(key, allowed);
+        out.push({
+          path: [...path, key],
+          nodePath: path,
+          keyOfParent: key,
+          message: `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ` (allowed: ${allowed.join(', ')})`}`,
+        });
+        break;
+      }
+      case 'required': {
+        const key = (e.params as { missingProperty: string }).missingProperty;
+        out.push({ path: [...path, key], nodePath: path, message: `missing required key "${key}"` });
+        break;
+      }
+      case 'anyOf': {
+        const branches = ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map((b) => b.const);
+        const message = branches.every((b) => b !== undefined)
+          ? `must be one of ${branches.map(show).join(', ')}, got ${show(e.data)}`
+          : `does not match any allowed form`;
+        out.push({ path, nodePath: path, message });
+        break;
+      }
+      case 'pattern': {
+        const pattern = (e.params as { pattern: string }).pattern;
+        const message =
+          pattern === SEGMENT_PATTERN
+            ? `${show(e.data)} is not a valid id: use 1-64 letters, digits, ".", "_" or "-" (it becomes an MQTT topic segment)`
+            : `${show(e.data)} does not match the expected form ${pattern}`;
+        out.push({ path, nodePath: path, message });
+        break;
+      }
+      case 'type':
+        out.push({ path, nodePath: path, message: `must be ${(e.params as { type: string }).type}, got ${show(e.data)}` });
+        break;
+      default:
+        out.push({ path, nodePath: path, message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${show(e.data)}` : ''}` });
+    }
+  }
+  return out;
+}
