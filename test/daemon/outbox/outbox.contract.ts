@@ -1,0 +1,147 @@
+/**
+ * The outbox contract (daemon/outbox/outbox.ts), run against every backend: give it a builder
+ * that opens a backend in a directory with the given options.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Outbox } from '../../../daemon/outbox/outbox.js';
+
+export interface ContractOptions {
+  maxEvents: number;
+  maxBytes: number;
+  overflow: 'drop-oldest' | 'drop-newest';
+  batchMax: number;
+}
+
+const defaults: ContractOptions = { maxEvents: 1_000_000, maxBytes: 1 << 30, overflow: 'drop-oldest', batchMax: 512 };
+
+export function outboxContract(name: string, build: (dir: string, opts: ContractOptions) => Outbox) {
+  describe(`Outbox contract: ${name}`, () => {
+    const dirs: string[] = [];
+    const open: Outbox[] = [];
+    afterEach(async () => {
+      for (const o of open.splice(0)) await o.close();
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    });
+    const make = async (opts: Partial<ContractOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'rp-outbox-'))) => {
+      if (!dirs.includes(dir)) dirs.push(dir);
+      const o = build(dir, { ...defaults, ...opts });
+      await o.open();
+      open.push(o);
+      return { o, dir };
+    };
+    const reopen = async (o: Outbox, dir: string, opts: Partial<ContractOptions> = {}) => {
+      await o.close();
+      open.splice(open.indexOf(o), 1);
+      return (await make(opts, dir)).o;
+    };
+    const put = (o: Outbox, n: number, payload = (seq: number) => `event ${seq}`) =>
+      Promise.all(
+        Array.from({ length: n }, () => {
+          const seq = o.nextSequence();
+          return o.append({ seq, topic: `t/${seq}`, payload: payload(seq), acceptedAt: 1000 + seq });
+        }),
+      );
+    const drain = async (o: Outbox) => {
+      const all: number[] = [];
+      for (let batch = await o.take(64); batch.length > 0; batch = await o.take(64)) {
+        for (const e of batch) {
+          all.push(e.seq);
+          o.ack(e.seq);
+        }
+      }
+      return all;
+    };
+
+    it('hands out appended entries in sequence order with their topic, payload and time', async () => {
+      const { o } = await make();
+      expect(await put(o, 5)).toEqual([true, true, true, true, true]);
+      const taken = await o.take(10);
+      expect(taken).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq, topic: `t/${seq}`, payload: `event ${seq}`, acceptedAt: 1000 + seq })));
+      expect(await o.take(10)).toEqual([]);
+      expect(o.stats()).toMatchObject({ depth: 5, appended: 5, lastSeq: 5, oldestAt: 1001 });
+    });
+
+    it('keeps the sequence increasing across a reopen, even when everything was acknowledged', async () => {
+      const { o, dir } = await make();
+      await put(o, 3);
+      expect(await drain(o)).toEqual([1, 2, 3]);
+      const again = await reopen(o, dir);
+      expect(again.stats()).toMatchObject({ depth: 0, lastSeq: 3 });
+      expect(again.nextSequence()).toBe(4);
+    });
+
+    it('keeps unacknowledged entries across a reopen and never returns acknowledged ones', async () => {
+      const { o, dir } = await make();
+      await put(o, 6);
+      const taken = await o.take(4);
+      o.ack(taken[0]!.seq);
+      o.ack(taken[2]!.seq);
+      expect((await o.take(10)).map((e) => e.seq)).toEqual([5, 6]);
+      const again = await reopen(o, dir);
+      expect(again.stats().depth).toBe(4);
+      expect((await again.take(10)).map((e) => e.seq)).toEqual([2, 4, 5, 6]);
+    });
+
+    it('rewind hands out again exactly the unacknowledged entries, in order', async () => {
+      const { o } = await make();
+      await put(o, 8);
+      const first = await o.take(5);
+      o.ack(1);
+      o.ack(3);
+      o.rewind();
+      expect((await o.take(10)).map((e) => e.seq)).toEqual([2, 4, 5, 6, 7, 8]);
+      expect(first).toHaveLength(5);
+    });
+
+    it('wakes a waiter when an entry becomes available', async () => {
+      const { o } = await make();
+      let woke = false;
+      const waiting = o.waitForEntries().then(() => {
+        woke = true;
+      });
+      expect(woke).toBe(false);
+      await put(o, 1);
+      await waiting;
+      expect(woke).toBe(true);
+    });
+
+    it('drop-oldest: a full outbox drops its oldest entries, counted with the first and last dropped', async () => {
+      const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
+      expect((await put(o, 15)).every(Boolean)).toBe(true);
+      const s = o.stats();
+      expect(s).toMatchObject({ depth: 10, dropped: 5, firstDropped: { seq: 1, at: 1001 }, lastDropped: { seq: 5, at: 1005 } });
+      expect(await drain(o)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    });
+
+    it('drop-newest: a full outbox refuses new entries, counted', async () => {
+      const { o } = await make({ maxEvents: 10, overflow: 'drop-newest' });
+      const stored = await put(o, 13);
+      expect(stored.filter((s) => !s)).toHaveLength(3);
+      expect(o.stats()).toMatchObject({ depth: 10, dropped: 3, firstDropped: { seq: 11 }, lastDropped: { seq: 13 } });
+      expect(await drain(o)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('bounds the bytes too', async () => {
+      const { o } = await make({ maxBytes: 20_000, overflow: 'drop-oldest' });
+      await put(o, 100, () => 'x'.repeat(900));
+      const s = o.stats();
+      expect(s.bytes).toBeLessThanOrEqual(20_000);
+      expect(s.depth + s.dropped).toBe(100);
+      expect(s.dropped).toBeGreaterThan(70);
+      expect(s.lastDropped!.seq).toBe(100 - s.depth);
+    });
+
+    it('counts a drop that lands while the entry is in flight only once', async () => {
+      const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
+      await put(o, 10);
+      const inFlight = await o.take(3);
+      await put(o, 2); // drops 1 and 2, which are in flight
+      for (const e of inFlight) o.ack(e.seq);
+      expect(o.stats()).toMatchObject({ dropped: 2, depth: 10 });
+      expect(await drain(o)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    });
+  });
+}
