@@ -12,8 +12,12 @@
  *   `UplinkDisconnectedError` when the connection is lost first (the caller then republishes).
  *   At most `inflight` QoS 1 messages are outstanding (callers respect `canPublish()`), so the
  *   client never comes near the 65,535 packet identifiers.
+ *   A `publish()` beyond the window rejects at once (a plain Error), and so does one made while
+ *   disconnected (`UplinkDisconnectedError`) or after `stop()` (`UplinkClosedError`).
  * - `publishStatus(topic, payload)` is best effort (QoS 0) and for status only.
- * - Events `up` and `down` (status only) tell the dispatcher to resume or rewind.
+ * - Events `up` and `down` (status only) tell the dispatcher to resume or rewind; `state` carries
+ *   the new `UplinkStatus` on every change of `state`.
+ * - `status().lastError` is the last connection failure (kept after a reconnect), free of secrets.
  */
 import type { EventEmitter } from 'node:events';
 

@@ -1,0 +1,56 @@
+/**
+ * Turns the uplink's options into mqtt.js client options. The TLS files are read once, at start,
+ * so an unreadable certificate is a clear start-up error rather than a retry loop.
+ */
+import { readFile } from 'node:fs/promises';
+import type { IClientOptions } from 'mqtt';
+
+export interface TlsFiles {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+export interface ClientSettings {
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly rejectUnauthorized: boolean;
+  readonly keepaliveS: number;
+  readonly statusTopic: string;
+  readonly connectTimeoutMs: number;
+}
+
+/** Reads the PEM files named in `paths`; throws naming the option and the path when one fails. */
+export async function readTlsFiles(paths: { ca?: string; cert?: string; key?: string }): Promise<TlsFiles> {
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const name of ['ca', 'cert', 'key'] as const) {
+    const path = paths[name];
+    if (!path) continue;
+    try {
+      out[name] = await readFile(path);
+    } catch (err) {
+      throw new Error(`uplink.${name}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientOptions {
+  return {
+    clientId: settings.clientId,
+    ...(settings.username !== undefined ? { username: settings.username } : {}),
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    ...tls,
+    rejectUnauthorized: settings.rejectUnauthorized,
+    protocolVersion: 4,
+    clean: true,
+    keepalive: settings.keepaliveS,
+    connectTimeout: settings.connectTimeoutMs,
+    // Reconnecting is the uplink's job (backoff, a fresh client, one retransmission path).
+    reconnectPeriod: 0,
+    // Status messages are best effort: never queued while offline.
+    queueQoSZero: false,
+    will: { topic: settings.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+  };
+}

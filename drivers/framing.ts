@@ -1,0 +1,120 @@
+/**
+ * Framing for line-oriented scanners: bytes in, frames out. A frame ends at the delimiter (CR,
+ * LF, CRLF, ETX or any bytes), or, for scanners with no suffix, when the line goes quiet.
+ * Memory is bounded: a frame longer than `maxLength` is reported once as overlong (its first
+ * `maxLength` bytes) and the rest of it is discarded up to the next delimiter.
+ */
+export interface FramerOptions {
+  /** The delimiter bytes, or 'silence'. */
+  readonly delimiter: Buffer | 'silence';
+  readonly maxLength: number;
+  readonly silenceMs: number;
+}
+
+export interface FramerOutput {
+  frame(bytes: Buffer): void;
+  overlong(head: Buffer): void;
+}
+
+/** Parses the config's delimiter: CR, LF, CRLF, ETX, silence, hex:0D0A. */
+export function parseDelimiter(text: string): Buffer | 'silence' {
+  switch (text) {
+    case 'CR':
+      return Buffer.from([0x0d]);
+    case 'LF':
+      return Buffer.from([0x0a]);
+    case 'CRLF':
+      return Buffer.from([0x0d, 0x0a]);
+    case 'ETX':
+      return Buffer.from([0x03]);
+    case 'silence':
+      return 'silence';
+    default:
+      if (/^hex:([0-9A-Fa-f]{2}){1,8}$/.test(text)) return Buffer.from(text.slice(4), 'hex');
+      throw new TypeError(`unknown delimiter ${JSON.stringify(text)}`);
+  }
+}
+
+export class Framer {
+  private buffer = Buffer.alloc(0);
+  private discarding = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: FramerOptions,
+    private readonly out: FramerOutput,
+  ) {
+    if (options.maxLength < 1) throw new TypeError('maxLength must be at least 1');
+  }
+
+  push(chunk: Buffer): void {
+    const { delimiter } = this.options;
+    if (delimiter === 'silence') {
+      this.append(chunk);
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.flush(), this.options.silenceMs);
+      return;
+    }
+    let data = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
+    this.buffer = Buffer.alloc(0);
+    for (let end = data.indexOf(delimiter); end >= 0; end = data.indexOf(delimiter)) {
+      const frame = data.subarray(0, end);
+      data = data.subarray(end + delimiter.length);
+      if (this.discarding) this.discarding = false;
+      else this.emit(frame);
+    }
+    // Keep a possible partial delimiter at the end; otherwise bound the pending bytes.
+    this.append(data);
+  }
+
+  /** Bytes of an unfinished frame (lost at stop). */
+  pending(): number {
+    return this.buffer.length;
+  }
+
+  /** Ends a silence-framed read now; drops an unfinished delimited one. */
+  flush(): void {
+    clearTimeout(this.timer);
+    const frame = this.buffer;
+    this.buffer = Buffer.alloc(0);
+    const wasDiscarding = this.discarding;
+    this.discarding = false;
+    if (this.options.delimiter === 'silence' && !wasDiscarding && frame.length > 0) this.emit(frame);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.buffer = Buffer.alloc(0);
+  }
+
+  private append(data: Buffer): void {
+    if (this.discarding) {
+      // Keep only what could be the start of a delimiter.
+      const keep = this.options.delimiter === 'silence' ? 0 : this.options.delimiter.length - 1;
+      this.buffer = keep > 0 ? Buffer.from(data.subarray(Math.max(0, data.length - keep))) : Buffer.alloc(0);
+      return;
+    }
+    const joined = this.buffer.length > 0 ? Buffer.concat([this.buffer, data]) : Buffer.from(data);
+    const slack = this.options.delimiter === 'silence' ? 0 : this.options.delimiter.length - 1;
+    if (joined.length > this.options.maxLength + slack) {
+      this.out.overlong(joined.subarray(0, this.options.maxLength));
+      this.discarding = true;
+      this.buffer = Buffer.alloc(0);
+      this.append(joined.subarray(this.options.maxLength));
+      return;
+    }
+    this.buffer = joined;
+  }
+
+  private emit(frame: Buffer): void {
+    // A CRLF scanner read with delimiter CR leaves a leading LF on the next frame: drop it.
+    let start = 0;
+    while (start < frame.length && (frame[start] === 0x0a || frame[start] === 0x0d)) start++;
+    if (start === frame.length) return;
+    if (frame.length - start > this.options.maxLength) {
+      this.out.overlong(frame.subarray(start, start + this.options.maxLength));
+      return;
+    }
+    this.out.frame(Buffer.from(frame.subarray(start)));
+  }
+}

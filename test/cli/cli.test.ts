@@ -1,0 +1,161 @@
+/** The real CLI, as a technician runs it: `node dist/daemon/cli/main.js ...`. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, startDaemon } from '../support/daemon.js';
+import { gs1Errors, ownErrors, repoRoot } from '../support/schemas.js';
+
+const cli = (args: string[], input?: string) =>
+  spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', ...(input !== undefined ? { input } : {}), timeout: 30_000 });
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rp-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The demo config on a free port and a private data dir. */
+function demoConfig(name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  const text = readFileSync(join(repoRoot, 'config', 'demo.yaml'), 'utf8')
+    .replace(/port: 1883/, 'port: 0')
+    .replace(/dataDir: .*/, `dataDir: ${join(dir, `${name}-data`)}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('readpoint --help', () => {
+  it('lists every command of the contract', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    for (const command of ['run', 'check', 'decode', 'ports', 'tail']) expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
+  });
+
+  it('answers an unknown command with a usage error', () => {
+    const r = cli(['frobnicate']);
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('readpoint check', () => {
+  it('accepts the demo and the example configs', () => {
+    expect(cli(['check', '--config', join(repoRoot, 'config', 'demo.yaml')]).status).toBe(0);
+    const r = spawnSync(process.execPath, [cliPath, 'check', '--config', join(repoRoot, 'config', 'example.yaml')], {
+      encoding: 'utf8',
+      env: { ...process.env, UPLINK_PASSWORD: 'secret' },
+    });
+    expect(r.stdout).toContain('valid');
+    expect(r.status).toBe(0);
+  });
+
+  it('prints every problem as FILE:LINE:COL path: message and exits 1', () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(
+      file,
+      ['gateway:', '  id: gw/1', '  site: s1', 'readPoints:', '  - id: rp1', 'readers:', '  - id: r1', '    driver: serial-line', '    readPoint: rp1', '    path: /dev/ttyUSB0', '    baudrate: 9600', ''].join('\n'),
+    );
+    const r = cli(['check', '--config', file]);
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^${file}:2:7 gateway\\.id: `));
+    expect(lines[1]).toMatch(new RegExp(`^${file}:11:5 readers\\[0\\]\\.baudrate: unknown key "baudrate" \\(did you mean "baudRate"\\?\\)`));
+  });
+
+  it('run refuses a bad config with the same messages and exit 1', () => {
+    const file = join(dir, 'bad-run.yaml');
+    writeFileSync(file, 'gateway:\n  id: g\n  site: s\nreadPoints: []\nreaders: []\n');
+    const check = cli(['check', '--config', file]);
+    const run = cli(['run', '--config', file]);
+    expect(run.status).toBe(1);
+    expect(check.stdout.trim().length).toBeGreaterThan(0);
+    for (const line of check.stdout.trim().split('\n')) expect(run.stderr).toContain(line);
+  });
+});
+
+describe('readpoint decode', () => {
+  it('decodes a serialized GS1 DataMatrix scan with a \\x1d escape', () => {
+    const r = cli(['decode', ']d2010950600013435221SN0042\\x1d17271231\\x1d10LOT7']);
+    expect(r.status).toBe(0);
+    const id = JSON.parse(r.stdout);
+    expect(id).toMatchObject({ gtin: '09506000134352', serial: 'SN0042', lot: 'LOT7', expiry: '2027-12-31' });
+    expect(id.uri).toBe('https://id.gs1.org/01/09506000134352/21/SN0042');
+  });
+
+  it('decodes an SGTIN-96 EPC', () => {
+    const r = cli(['decode', '3074257BF7194E4000001A85']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).uri).toBe('urn:epc:id:sgtin:0614141.812345.6789');
+  });
+
+  it('rejects a wrong check digit with a reason and exit 1', () => {
+    const r = cli(['decode', ']d2010950600013435321SN0042']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('check-digit');
+    expect(r.stderr).toMatch(/^invalid: check-digit: /);
+  });
+
+  it('decodes each line of stdin, one JSON object per line', () => {
+    const r = cli(['decode'], ']d2010950600013435221A1\n3074257BF7194E4000001A85\nnonsense\n');
+    expect(r.status).toBe(1);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toHaveLength(3);
+    expect(out[0].serial).toBe('A1');
+    expect(out[1].serial).toBe('6789');
+    expect(out[2].error.code).toBeTypeOf('string');
+  });
+});
+
+describe('readpoint ports', () => {
+  it('lists ports as JSON even without udevadm', () => {
+    const r = cli(['ports', '--json']);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Array.isArray(out.serial)).toBe(true);
+    expect(Array.isArray(out.usb)).toBe(true);
+  });
+});
+
+describe('the demo (npm start) and readpoint tail', () => {
+  it('publishes valid events on the embedded broker that tail prints, and stops cleanly', async () => {
+    const daemon = startDaemon(demoConfig('demo'));
+    try {
+      const running = await daemon.waitForLog((l) => l.msg === 'readpoint running');
+      const url = String(running.upstream);
+      expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      const tail = spawn(process.execPath, [cliPath, 'tail', '--url', url, '--count', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      tail.stdout.on('data', (b) => {
+        out += b;
+      });
+      const code = await new Promise((resolve) => tail.once('exit', resolve));
+      expect(code).toBe(0);
+      const events = out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(events).toHaveLength(3);
+      for (const e of events) {
+        expect(gs1Errors(e)).toEqual([]);
+        expect(ownErrors(e)).toEqual([]);
+      }
+    } finally {
+      expect(await daemon.kill('SIGTERM')).toBe(0);
+    }
+    expect(daemon.logs.some((l) => l.msg === 'stopped cleanly')).toBe(true);
+  });
+
+  it('refuses to share a data directory with another running readpoint (exit 2, one clear line)', async () => {
+    const config = demoConfig('locked');
+    const first = startDaemon(config);
+    try {
+      await first.waitForLog((l) => l.msg === 'readpoint running');
+      const second = startDaemon(config);
+      expect(await second.exited).toBe(2);
+      const fatal = second.logs.find((l) => l.level === 60);
+      expect(String(fatal?.msg)).toMatch(/in use/);
+    } finally {
+      expect(await first.kill('SIGTERM')).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,136 @@
+/** The embedded aedes broker: listening, credentials, clean stop, and the uplink through it. */
+import { connect as tcpConnect } from 'node:net';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
+import { silentLogger } from '../../../daemon/log.js';
+import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
+import { freePort } from '../../support/mosquitto.js';
+import { collect } from '../../support/mqtt-collector.js';
+import {
+  eventPayload,
+  eventTopic,
+  sequenceOf,
+  statusTopic,
+  until,
+  uplinkOptions,
+} from '../uplink/helpers.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function started(options: { username?: string; password?: string; port?: number } = {}) {
+  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, ...options }, silentLogger());
+  await broker.start();
+  cleanup.push(() => broker.stop());
+  return { broker, url: `mqtt://127.0.0.1:${broker.address().port}` };
+}
+
+/** Connects once, without retrying; resolves with the CONNACK outcome. */
+function tryConnect(url: string, auth: { username?: string; password?: string }) {
+  return new Promise<{ ok: true } | { ok: false; code: unknown; message: string }>((resolve) => {
+    const client = mqtt.connect(url, { ...auth, reconnectPeriod: 0, connectTimeout: 3000 });
+    client.once('connect', () => client.end(false, {}, () => resolve({ ok: true })));
+    client.once('error', (err) => {
+      client.end(true);
+      resolve({ ok: false, code: (err as { code?: unknown }).code, message: err.message });
+    });
+  });
+}
+
+describe('EmbeddedBroker', () => {
+  it('listens on an ephemeral port, counts clients and frees the port on stop', async () => {
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0 }, silentLogger());
+    await broker.start();
+    const { port } = broker.address();
+    expect(port).toBeGreaterThan(0);
+    const url = `mqtt://127.0.0.1:${port}`;
+    expect(broker.clients()).toBe(0);
+    const a = mqtt.connect(url, { reconnectPeriod: 0 });
+    await new Promise((resolve) => a.once('connect', resolve));
+    expect(broker.clients()).toBe(1);
+    // A socket that never sends CONNECT must not keep stop() waiting.
+    const idle = tcpConnect(port, '127.0.0.1');
+    idle.on('error', () => {});
+    await new Promise((resolve) => idle.once('connect', resolve));
+
+    const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));
+    await broker.stop();
+    await closed;
+    expect(broker.clients()).toBe(0);
+    // The port is free again: a new broker can take it at once.
+    const again = new EmbeddedBroker({ host: '127.0.0.1', port }, silentLogger());
+    await again.start();
+    expect(again.address().port).toBe(port);
+    await again.stop();
+  });
+
+  it('fails start() clearly when the port is taken', async () => {
+    const { broker } = await started();
+    const clash = new EmbeddedBroker({ host: '127.0.0.1', port: broker.address().port }, silentLogger());
+    await expect(clash.start()).rejects.toThrow(/broker cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+  });
+
+  it('without credentials accepts anonymous clients', async () => {
+    const { url } = await started();
+    expect(await tryConnect(url, {})).toEqual({ ok: true });
+  });
+
+  it('with credentials refuses a wrong password, a missing one and an unknown user', async () => {
+    const { url, broker } = await started({ username: 'floor', password: 'dock-secret' });
+    expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toEqual({ ok: true });
+    for (const auth of [
+      { username: 'floor', password: 'dock-secreT' },
+      { username: 'floor' },
+      { username: 'other', password: 'dock-secret' },
+      {},
+    ]) {
+      const result = await tryConnect(url, auth);
+      expect(result).toEqual({ ok: false, code: 4, message: 'Connection refused: Bad username or password' });
+    }
+    await until(() => broker.clients() === 0, 'refused clients gone');
+  });
+
+  it('carries the uplink: ordered QoS 1 delivery and the retained status', async () => {
+    const { url } = await started({ username: 'gw', password: 'pw-1' });
+    const auth = { username: 'gw', password: 'pw-1' };
+    const events = await collect(url, eventTopic, auth);
+    cleanup.push(() => events.close());
+    const uplink = new MqttUplink(uplinkOptions(url, { ...auth, inflight: 50 }), silentLogger());
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
+
+    const total = 500;
+    let next = 1;
+    await new Promise<void>((resolve, reject) => {
+      let acked = 0;
+      const fill = () => {
+        while (next <= total && uplink.canPublish()) {
+          uplink
+            .publish(eventTopic, eventPayload(next++))
+            .then(() => (++acked === total ? resolve() : fill()), reject);
+        }
+      };
+      fill();
+    });
+    await events.waitFor(total, 5000);
+    expect(events.messages.map((m) => sequenceOf(m.payload))).toEqual(
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+
+    await uplink.stop();
+    const status = await collect(url, statusTopic, auth);
+    cleanup.push(() => status.close());
+    await status.waitFor(1, 5000);
+    expect(status.messages.map((m) => [m.payload.toString(), m.retain])).toEqual([['offline', true]]);
+  });
+
+  it('uses the port it was given', async () => {
+    const port = await freePort();
+    const { broker } = await started({ port });
+    expect(broker.address()).toEqual({ host: '127.0.0.1', port });
+  });
+});
