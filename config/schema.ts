@@ -19,10 +19,10 @@ const Strict = <P extends Record<string, TSchema>>(properties: P, description: s
 
 const Retry = Strict(
   {
-    minMs: T.Integer({ minimum: 50, default: 500, description: 'First retry delay after a disconnect.' }),
-    maxMs: T.Integer({ minimum: 100, default: 30000, description: 'Longest retry delay (backoff doubles up to it).' }),
+    minMs: T.Integer({ minimum: 50, default: 500, description: 'Shortest retry delay after a disconnect.' }),
+    maxMs: T.Integer({ minimum: 100, default: 30000, description: 'Longest retry delay.' }),
   },
-  'Reconnect backoff: doubles from minMs to maxMs, with jitter.',
+  'Reconnect backoff: grows from minMs up to maxMs, with random jitter, until the device or broker is back.',
   {},
 );
 
@@ -72,12 +72,13 @@ export const SerialLineReader = Strict(
       minLength: 1,
       description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
     }),
-    baudRate: T.Integer({ minimum: 50, maximum: 4000000, default: 9600 }),
-    dataBits: T.Union([T.Literal(5), T.Literal(6), T.Literal(7), T.Literal(8)], { default: 8 }),
+    baudRate: T.Integer({ minimum: 50, maximum: 4000000, default: 9600, description: 'As set on the scanner.' }),
+    dataBits: T.Union([T.Literal(5), T.Literal(6), T.Literal(7), T.Literal(8)], { default: 8, description: 'As set on the scanner.' }),
     parity: T.Union([T.Literal('none'), T.Literal('even'), T.Literal('odd'), T.Literal('mark'), T.Literal('space')], {
       default: 'none',
+      description: 'As set on the scanner.',
     }),
-    stopBits: T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)], { default: 1 }),
+    stopBits: T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)], { default: 1, description: 'As set on the scanner.' }),
     delimiter: T.String({
       default: 'CR',
       description:
@@ -100,7 +101,7 @@ export const SimulatorReader = Strict(
   {
     ...ReaderBase,
     driver: T.Literal('simulator'),
-    readsPerSecond: T.Number({ exclusiveMinimum: 0, maximum: 100000, default: 5 }),
+    readsPerSecond: T.Number({ exclusiveMinimum: 0, maximum: 100000, default: 5, description: 'Pace of the conveyor.' }),
     units: T.Integer({ minimum: 1, maximum: 1000000, default: 200, description: 'Distinct serialized units on the conveyor.' }),
     repeats: T.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Reads per unit pass (a scanner re-reads).' }),
     epcShare: T.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'Share of reads that are SGTIN-96 tags.' }),
@@ -149,7 +150,7 @@ export const Config = Strict(
         {
           level: T.Union(
             ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((l) => T.Literal(l)),
-            { default: 'info' },
+            { default: 'info', description: 'Least severe level logged.' },
           ),
         },
         'Logging (JSON lines on stdout).',
@@ -159,11 +160,11 @@ export const Config = Strict(
     broker: T.Optional(
       Strict(
         {
-          enabled: T.Boolean({ default: true }),
+          enabled: T.Boolean({ default: true, description: 'Run the embedded broker.' }),
           host: T.String({ default: '127.0.0.1', description: 'Listen address; 0.0.0.0 to serve the floor network.' }),
-          port: T.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
-          username: T.Optional(T.String({ minLength: 1 })),
-          password: T.Optional(T.String({ minLength: 1 })),
+          port: T.Integer({ minimum: 0, maximum: 65535, default: 1883, description: 'TCP port; 0 picks a free one.' }),
+          username: T.Optional(T.String({ minLength: 1, description: 'When set, clients must log in with it.' })),
+          password: T.Optional(T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' })),
         },
         'The embedded MQTT broker (aedes); the upstream when uplink.url is absent.',
         {},
@@ -175,19 +176,24 @@ export const Config = Strict(
           url: T.Optional(
             T.String({ pattern: '^(mqtt|mqtts|tcp|ssl)://', description: 'Central broker; absent = the embedded broker.' }),
           ),
-          clientId: T.Optional(T.String({ minLength: 1, maxLength: 64 })),
-          username: T.Optional(T.String({ minLength: 1 })),
-          password: T.Optional(T.String({ minLength: 1 })),
+          clientId: T.Optional(T.String({ minLength: 1, maxLength: 64, description: 'Defaults to readpoint-<site>-<gateway>.' })),
+          username: T.Optional(T.String({ minLength: 1, description: 'Login at the central broker.' })),
+          password: T.Optional(T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' })),
           ca: T.Optional(T.String({ minLength: 1, description: 'PEM file of the CA that signs the broker certificate.' })),
           cert: T.Optional(T.String({ minLength: 1, description: 'PEM client certificate file (mutual TLS).' })),
           key: T.Optional(T.String({ minLength: 1, description: 'PEM client key file (mutual TLS).' })),
-          rejectUnauthorized: T.Boolean({ default: true }),
+          rejectUnauthorized: T.Boolean({ default: true, description: 'Verify the broker certificate (leave on).' }),
           topicPrefix: T.String({
             default: 'readpoint/v1',
             pattern: '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
             description: 'Topics are <topicPrefix>/<site>/<gateway>/...',
           }),
-          keepaliveS: T.Integer({ minimum: 1, maximum: 3600, default: 30 }),
+          keepaliveS: T.Integer({
+            minimum: 1,
+            maximum: 3600,
+            default: 30,
+            description: 'MQTT keepalive; a silent link is detected within 1.5 x this.',
+          }),
           inflight: T.Integer({
             minimum: 1,
             maximum: 1000,
@@ -195,7 +201,7 @@ export const Config = Strict(
             description: 'Events published and awaiting PUBACK at most.',
           }),
           retry: T.Optional(Retry),
-          healthIntervalS: T.Number({ minimum: 1, maximum: 3600, default: 30 }),
+          healthIntervalS: T.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds between health messages.' }),
         },
         'Where events go (MQTT QoS 1).',
         {},
@@ -204,7 +210,7 @@ export const Config = Strict(
     outbox: T.Optional(
       Strict(
         {
-          maxEvents: T.Integer({ minimum: 10, default: 1000000 }),
+          maxEvents: T.Integer({ minimum: 10, default: 1000000, description: 'Events stored at most.' }),
           maxBytes: T.Integer({ minimum: 10000, default: 1073741824, description: 'Bytes of stored events at most.' }),
           overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest')], {
             default: 'drop-oldest',
@@ -219,7 +225,12 @@ export const Config = Strict(
     smoothing: T.Optional(
       Strict(
         {
-          suppressionS: T.Number({ minimum: 0, maximum: 86400, default: 10 }),
+          suppressionS: T.Number({
+            minimum: 0,
+            maximum: 86400,
+            default: 10,
+            description: 'Reads of a unit within this many seconds of its last read at a read point are one pass.',
+          }),
           maxTracked: T.Integer({ minimum: 100, maximum: 10000000, default: 100000, description: 'Units remembered at most.' }),
         },
         'Many raw reads -> one event per unit per read point per pass.',

@@ -2,7 +2,8 @@
  * The identity seam: one raw read -> one normalized unit identity, or a reject with a reason.
  *
  * Contract (checked by test/daemon/identity/*.test.ts):
- * - Pure and synchronous: no I/O, no clock, no global state. The same input and format always
+ * - Pure and synchronous: no I/O, no global state; the clock is read only for the century of a
+ *   two-digit year (GS1's sliding window). The same input and format always
  *   give the same result, and no input of any bytes ever throws.
  * - Never invents an identity: a wrong check digit, an unknown AI, a truncated EPC, a date that
  *   does not exist are rejects with a stable machine-readable `code` and a human `message`.

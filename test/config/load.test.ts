@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
+import { renderJsonSchema, renderReadme } from '../../config/write-json-schema.js';
+import { repoRoot } from '../support/schemas.js';
+
+const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
+  try {
+    parseConfig(text, 'f.yaml', env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem);
+    throw err;
+  }
+  throw new Error('expected the config to be invalid');
+};
+
+const minimal = `gateway:
+  id: gw-1
+  site: s-1
+readPoints:
+  - id: rp-1
+readers:
+  - id: r-1
+    driver: serial-line
+    readPoint: rp-1
+    path: /dev/ttyUSB0
+`;
+
+describe('loading a config', () => {
+  it('fills every default and freezes the result', () => {
+    const c = parseConfig(minimal, 'f.yaml', {});
+    expect(c.dataDir).toBe('./data');
+    expect(c.uplink).toMatchObject({ topicPrefix: 'readpoint/v1', inflight: 100, keepaliveS: 30, retry: { minMs: 500, maxMs: 30000 } });
+    expect(c.outbox).toEqual({ maxEvents: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', batchMax: 512 });
+    expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883 });
+    expect(c.readers[0]).toMatchObject({ baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, delimiter: 'CR', format: { data: 'aim', plainSerial: [] } });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.readers[0]) && Object.isFrozen(c.uplink.retry)).toBe(true);
+  });
+
+  it('loads the demo and the example', async () => {
+    expect((await loadConfig(join(repoRoot, 'config', 'demo.yaml'), {})).readers[0]!.driver).toBe('simulator');
+    const example = await loadConfig(join(repoRoot, 'config', 'example.yaml'), { UPLINK_PASSWORD: 's3cret' });
+    expect(example.uplink.password).toBe('s3cret');
+  });
+
+  it('reports every problem at once with FILE:LINE:COL path: message', () => {
+    const text = `gateway:
+  id: gw 1
+  site: s-1
+readPoints:
+  - id: rp-1
+    bizStep: 12
+readers:
+  - id: r-1
+    driver: serial-line
+    readPoint: rp-1
+    baudrate: 9600
+    parity: weird
+  - id: r-2
+    driver: usb-hid
+    readPoint: rp-1
+uplink:
+  inflight: 0
+`;
+    expect(problems(text)).toEqual([
+      'f.yaml:2:7 gateway.id: "gw 1" is not a valid id: use 1-64 letters, digits, ".", "_" or "-" (it becomes an MQTT topic segment)',
+      'f.yaml:6:14 readPoints[0].bizStep: must be string, got 12',
+      'f.yaml:8:5 readers[0].path: missing required key "path"',
+      'f.yaml:11:5 readers[0].baudrate: unknown key "baudrate" (did you mean "baudRate"?)',
+      'f.yaml:12:13 readers[0].parity: must be one of "none", "even", "odd", "mark", "space", got "weird"',
+      'f.yaml:14:13 readers[1].driver: unknown driver "usb-hid"; drivers: serial-line, simulator',
+      'f.yaml:17:13 uplink.inflight: must be >= 1, got 0',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const [first] = problems('gateway:\n  id: [a, b\n');
+    expect(first).toMatch(/^f\.yaml:\d+:\d+ \(root\): YAML: /);
+  });
+
+  it('checks references and duplicates after the shape is right', () => {
+    expect(problems(`${minimal}  - id: r-1\n    driver: simulator\n    readPoint: rp-9\n`)).toEqual([
+      'f.yaml:11:9 readers[1].id: duplicate id "r-1" (also readers[0])',
+      'f.yaml:13:16 readers[1].readPoint: read point "rp-9" is not defined in readPoints (defined: rp-1)',
+    ]);
+  });
+
+  it('substitutes ${ENV} in strings, with defaults and $${ escapes, and names a missing variable', () => {
+    const text = `${minimal}uplink:\n  url: mqtt://\${HOST:-127.0.0.1}:1883\n  username: $\${literal}\n  password: \${UPLINK_PASSWORD}\n`;
+    const c = parseConfig(text, 'f.yaml', { UPLINK_PASSWORD: 'pw' });
+    expect(c.uplink).toMatchObject({ url: 'mqtt://127.0.0.1:1883', username: '${literal}', password: 'pw' });
+    expect(problems(text, {})).toEqual(['f.yaml:14:13 uplink.password: environment variable UPLINK_PASSWORD is not set']);
+  });
+
+  it('refuses a regular expression that does not compile', () => {
+    const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(["\n          uri: urn:x:{serial}\n`;
+    expect(problems(text)[0]).toMatch(/^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: not a valid regular expression/);
+  });
+
+  it('says when the file cannot be read', async () => {
+    await expect(loadConfig('/nonexistent/readpoint.yaml')).rejects.toThrow(/nonexistent\/readpoint\.yaml:1:1 \(root\): cannot read the file/);
+  });
+});
+
+describe('generated artefacts', () => {
+  it('config/readpoint.schema.json is current (run `npm run schema` if this fails)', () => {
+    expect(readFileSync(join(repoRoot, 'config', 'readpoint.schema.json'), 'utf8')).toBe(renderJsonSchema());
+  });
+
+  it('the README configuration reference is current (run `npm run schema` if this fails)', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    expect(readme).toBe(renderReadme(readme));
+  });
+});
