@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { describeError } from './problems.js';
-import { Config as ConfigSchema, Reader, type Config } from './schema.js';
+import { type Config, Config as ConfigSchema, Reader } from './schema.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 
@@ -40,7 +40,10 @@ const topSchema = (() => {
   return s;
 })();
 const readerSchemas = new Map<string, object>(
-  (Reader.anyOf as { properties: { driver: { const: string } } }[]).map((b) => [b.properties.driver.const, plain(b)]),
+  (Reader.anyOf as { properties: { driver: { const: string } } }[]).map((b) => [
+    b.properties.driver.const,
+    plain(b),
+  ]),
 );
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
@@ -49,7 +52,11 @@ const validateReader = new Map([...readerSchemas].map(([driver, schema]) => [dri
 
 /** The JSON Schema editors use (YAML language server), generated from the one schema. */
 export function configJsonSchema(): object {
-  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'readpoint configuration', ...plain(ConfigSchema) };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'readpoint configuration',
+    ...plain(ConfigSchema),
+  };
 }
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
@@ -57,7 +64,9 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ file, line: 1, col: 1, path: '', message: `cannot read the file: ${(err as Error).message}` }]);
+    throw new ConfigError([
+      { file, line: 1, col: 1, path: '', message: `cannot read the file: ${(err as Error).message}` },
+    ]);
   }
   return parseConfig(text, file, env);
 }
@@ -72,11 +81,19 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   };
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    problems.push({ file, line: pos.line, col: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` });
+    problems.push({
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: `YAML: ${e.message.split('\n')[0]}`,
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  substituteEnv(doc.contents as Node | null, env, (node, message) => at(node.range?.[0], pathOf(doc.contents, node), message));
+  substituteEnv(doc.contents as Node | null, env, (node, message) =>
+    at(node.range?.[0], pathOf(doc.contents, node), message),
+  );
 
   const data = (doc.toJS() ?? {}) as Record<string, unknown>;
   if (typeof data !== 'object' || Array.isArray(data)) {
@@ -101,14 +118,19 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       at(
         node?.range?.[0],
         renderPath(['readers', i, 'driver']),
-        reader.driver === undefined ? `missing required key "driver" (one of: ${known})` : `unknown driver ${JSON.stringify(reader.driver)}; drivers: ${known}`,
+        reader.driver === undefined
+          ? `missing required key "driver" (one of: ${known})`
+          : `unknown driver ${JSON.stringify(reader.driver)}; drivers: ${known}`,
       );
       return;
     }
     validate(reader);
     report(validate.errors, ['readers', i]);
   });
-  if (problems.length === 0) crossCheck(data as unknown as Config, (path, message) => at(nodeAt(doc.contents, path)?.range?.[0], renderPath(path), message));
+  if (problems.length === 0)
+    crossCheck(data as unknown as Config, (path, message) =>
+      at(nodeAt(doc.contents, path)?.range?.[0], renderPath(path), message),
+    );
   if (problems.length > 0) {
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new ConfigError(problems);
@@ -124,38 +146,60 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
       else first.set(id, i);
     });
   };
-  seen(config.readPoints.map((r) => r.id), 'readPoints');
-  seen(config.readers.map((r) => r.id), 'readers');
+  seen(
+    config.readPoints.map((r) => r.id),
+    'readPoints',
+  );
+  seen(
+    config.readers.map((r) => r.id),
+    'readers',
+  );
   const points = config.readPoints.map((r) => r.id);
   config.readers.forEach((r, i) => {
-    if (!points.includes(r.readPoint)) problem(['readers', i, 'readPoint'], `read point "${r.readPoint}" is not defined in readPoints (defined: ${points.join(', ')})`);
+    if (!points.includes(r.readPoint))
+      problem(
+        ['readers', i, 'readPoint'],
+        `read point "${r.readPoint}" is not defined in readPoints (defined: ${points.join(', ')})`,
+      );
     r.format.plainSerial.forEach((p, j) => {
       try {
         new RegExp(p.pattern, 'u');
       } catch (err) {
-        problem(['readers', i, 'format', 'plainSerial', j, 'pattern'], `not a valid regular expression: ${(err as Error).message}`);
+        problem(
+          ['readers', i, 'format', 'plainSerial', j, 'pattern'],
+          `not a valid regular expression: ${(err as Error).message}`,
+        );
       }
     });
   });
   const up = config.uplink;
-  if ((up.cert === undefined) !== (up.key === undefined)) problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
-  if (up.retry.minMs > up.retry.maxMs) problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
+  if ((up.cert === undefined) !== (up.key === undefined))
+    problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
+  if (up.retry.minMs > up.retry.maxMs)
+    problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
 }
 
 /** Replaces `${VAR}` / `${VAR:-default}` in string scalars; `$${` stays a literal `${`. */
-function substituteEnv(root: Node | null, env: NodeJS.ProcessEnv, problem: (node: Node, message: string) => void): void {
+function substituteEnv(
+  root: Node | null,
+  env: NodeJS.ProcessEnv,
+  problem: (node: Node, message: string) => void,
+): void {
   if (!root) return;
   visit(root, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (whole, name: string, fallback?: string) => {
-        if (whole.startsWith('$$')) return whole.slice(1);
-        const value = env[name];
-        if (value !== undefined && value !== '') return value;
-        if (fallback !== undefined) return fallback;
-        problem(node, `environment variable ${name} is not set`);
-        return whole;
-      });
+      node.value = node.value.replace(
+        /\$?\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+        (whole, name: string, fallback?: string) => {
+          if (whole.startsWith('$$')) return whole.slice(1);
+          const value = env[name];
+          if (value !== undefined && value !== '') return value;
+          if (fallback !== undefined) return fallback;
+          problem(node, `environment variable ${name} is not set`);
+          return whole;
+        },
+      );
     },
   });
 }

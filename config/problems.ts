@@ -56,7 +56,13 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
   const out: Described[] = [];
   // anyOf of constants (enums): one message listing the allowed values, not one per branch.
   const unions = errors.filter((e) => e.keyword === 'anyOf');
-  const inUnion = (e: ErrorObject) => unions.some((u) => u !== e && e.schemaPath.startsWith(u.schemaPath.replace(/\/anyOf$/, '/anyOf/')) && e.instancePath === u.instancePath);
+  const inUnion = (e: ErrorObject) =>
+    unions.some(
+      (u) =>
+        u !== e &&
+        e.schemaPath.startsWith(u.schemaPath.replace(/\/anyOf$/, '/anyOf/')) &&
+        e.instancePath === u.instancePath,
+    );
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && inUnion(e)) continue;
     const path = [...prefix, ...parse(e.instancePath)];
@@ -80,7 +86,9 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         break;
       }
       case 'anyOf': {
-        const branches = ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map((b) => b.const);
+        const branches = ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map(
+          (b) => b.const,
+        );
         const message = branches.every((b) => b !== undefined)
           ? `must be one of ${branches.map(show).join(', ')}, got ${show(e.data)}`
           : `does not match any allowed form`;
@@ -97,10 +105,18 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         break;
       }
       case 'type':
-        out.push({ path, nodePath: path, message: `must be ${(e.params as { type: string }).type}, got ${show(e.data)}` });
+        out.push({
+          path,
+          nodePath: path,
+          message: `must be ${(e.params as { type: string }).type}, got ${show(e.data)}`,
+        });
         break;
       default:
-        out.push({ path, nodePath: path, message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${show(e.data)}` : ''}` });
+        out.push({
+          path,
+          nodePath: path,
+          message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${show(e.data)}` : ''}`,
+        });
     }
   }
   return out;

@@ -13,7 +13,11 @@ interface Row {
 }
 
 const branchesOf = (s: TSchema): TSchema[] =>
-  s.type === 'object' ? [s] : s.anyOf && (s.anyOf as TSchema[]).every((b) => b.type === 'object') ? (s.anyOf as TSchema[]) : [];
+  s.type === 'object'
+    ? [s]
+    : s.anyOf && (s.anyOf as TSchema[]).every((b) => b.type === 'object')
+      ? (s.anyOf as TSchema[])
+      : [];
 
 function typeOf(s: TSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
@@ -43,7 +47,12 @@ function walkObject(branches: TSchema[], prefix: string, rows: Row[]): void {
     const properties = branch.properties as Record<string, TSchema>;
     const driver = properties.driver?.const;
     if (branches.length > 1 && driver !== undefined) {
-      rows.push({ key: `${prefix} with driver: ${driver}`, type: '', fallback: '', description: branch.description ?? '' });
+      rows.push({
+        key: `${prefix} with driver: ${driver}`,
+        type: '',
+        fallback: '',
+        description: branch.description ?? '',
+      });
     }
     for (const [name, child] of Object.entries(properties)) {
       const key = prefix ? `${prefix}.${name}` : name;
@@ -62,12 +71,22 @@ function walk(s: TSchema, key: string, required: boolean, rows: Row[]): void {
       return;
     }
     const fallback = s.default !== undefined ? JSON.stringify(s.default) : required ? 'required' : '';
-    rows.push({ key, type: 'list', fallback, description: s.description ?? (s.items as TSchema).description ?? '' });
+    rows.push({
+      key,
+      type: 'list',
+      fallback,
+      description: s.description ?? (s.items as TSchema).description ?? '',
+    });
     walkObject(items, `${key}[]`, rows);
     return;
   }
   if (s.type === 'object') {
-    rows.push({ key, type: 'section', fallback: required ? 'required' : '', description: s.description ?? '' });
+    rows.push({
+      key,
+      type: 'section',
+      fallback: required ? 'required' : '',
+      description: s.description ?? '',
+    });
     walkObject([s], key, rows);
     return;
   }
@@ -81,6 +100,9 @@ export function renderReference(): string {
   return [
     '| key | type | default | meaning |',
     '|---|---|---|---|',
-    ...rows.map((r) => `| \`${r.key}\` | ${r.type} | ${r.fallback ? `\`${r.fallback}\`` : ''} | ${cell(r.description)} |`),
+    ...rows.map(
+      (r) =>
+        `| \`${r.key}\` | ${r.type} | ${r.fallback ? `\`${r.fallback}\`` : ''} | ${cell(r.description)} |`,
+    ),
   ].join('\n');
 }

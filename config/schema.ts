@@ -4,14 +4,12 @@
  * (config/readpoint.schema.json, written by config/write-json-schema.ts; a test fails if stale).
  * Never keep a hand-written type beside it.
  */
-import { type Static, type TSchema, Type as T } from '@sinclair/typebox';
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 
 /** A topic segment or id: letters, digits, `.`, `_`, `-`; nothing that can reshape an MQTT topic. */
-const Segment = (description: string) =>
-  T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description });
+const Segment = (description: string) => T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description });
 
-const Uri = (description: string) =>
-  T.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', description });
+const Uri = (description: string) => T.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', description });
 
 /** An object with no unknown keys (typos are a technician's most common mistake). */
 const Strict = <P extends Record<string, TSchema>>(properties: P, description: string, fill?: object) =>
@@ -53,7 +51,7 @@ const Format = Strict(
       description: 'Patterns tried in order on reads that are not GS1 data.',
     }),
   },
-  'How this reader\'s data is decoded into a unit identity.',
+  "How this reader's data is decoded into a unit identity.",
   {},
 );
 
@@ -72,13 +70,27 @@ export const SerialLineReader = Strict(
       minLength: 1,
       description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
     }),
-    baudRate: T.Integer({ minimum: 50, maximum: 4000000, default: 9600, description: 'As set on the scanner.' }),
-    dataBits: T.Union([T.Literal(5), T.Literal(6), T.Literal(7), T.Literal(8)], { default: 8, description: 'As set on the scanner.' }),
-    parity: T.Union([T.Literal('none'), T.Literal('even'), T.Literal('odd'), T.Literal('mark'), T.Literal('space')], {
-      default: 'none',
+    baudRate: T.Integer({
+      minimum: 50,
+      maximum: 4000000,
+      default: 9600,
       description: 'As set on the scanner.',
     }),
-    stopBits: T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)], { default: 1, description: 'As set on the scanner.' }),
+    dataBits: T.Union([T.Literal(5), T.Literal(6), T.Literal(7), T.Literal(8)], {
+      default: 8,
+      description: 'As set on the scanner.',
+    }),
+    parity: T.Union(
+      [T.Literal('none'), T.Literal('even'), T.Literal('odd'), T.Literal('mark'), T.Literal('space')],
+      {
+        default: 'none',
+        description: 'As set on the scanner.',
+      },
+    ),
+    stopBits: T.Union([T.Literal(1), T.Literal(1.5), T.Literal(2)], {
+      default: 1,
+      description: 'As set on the scanner.',
+    }),
     delimiter: T.String({
       default: 'CR',
       description:
@@ -86,7 +98,12 @@ export const SerialLineReader = Strict(
         'or any bytes as hex, e.g. "hex:03".',
       pattern: '^(CR|LF|CRLF|ETX|silence|hex:([0-9A-Fa-f]{2}){1,8})$',
     }),
-    silenceMs: T.Integer({ minimum: 5, maximum: 5000, default: 50, description: 'Gap that ends a read for delimiter: silence.' }),
+    silenceMs: T.Integer({
+      minimum: 5,
+      maximum: 5000,
+      default: 50,
+      description: 'Gap that ends a read for delimiter: silence.',
+    }),
     maxReadLength: T.Integer({
       minimum: 16,
       maximum: 65536,
@@ -101,13 +118,43 @@ export const SimulatorReader = Strict(
   {
     ...ReaderBase,
     driver: T.Literal('simulator'),
-    readsPerSecond: T.Number({ exclusiveMinimum: 0, maximum: 100000, default: 5, description: 'Pace of the conveyor.' }),
-    units: T.Integer({ minimum: 1, maximum: 1000000, default: 200, description: 'Distinct serialized units on the conveyor.' }),
-    repeats: T.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Reads per unit pass (a scanner re-reads).' }),
-    epcShare: T.Number({ minimum: 0, maximum: 1, default: 0.3, description: 'Share of reads that are SGTIN-96 tags.' }),
-    garbageShare: T.Number({ minimum: 0, maximum: 1, default: 0.02, description: 'Share of reads that are noise.' }),
-    limit: T.Optional(T.Integer({ minimum: 1, description: 'Stop after this many reads (tests, benchmarks).' })),
-    seed: T.Integer({ default: 1, description: 'Seed of the pseudo-random sequence (same seed, same reads).' }),
+    readsPerSecond: T.Number({
+      exclusiveMinimum: 0,
+      maximum: 100000,
+      default: 5,
+      description: 'Pace of the conveyor.',
+    }),
+    units: T.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      default: 200,
+      description: 'Distinct serialized units on the conveyor.',
+    }),
+    repeats: T.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+      description: 'Reads per unit pass (a scanner re-reads).',
+    }),
+    epcShare: T.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.3,
+      description: 'Share of reads that are SGTIN-96 tags.',
+    }),
+    garbageShare: T.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.02,
+      description: 'Share of reads that are noise.',
+    }),
+    limit: T.Optional(
+      T.Integer({ minimum: 1, description: 'Stop after this many reads (tests, benchmarks).' }),
+    ),
+    seed: T.Integer({
+      default: 1,
+      description: 'Seed of the pseudo-random sequence (same seed, same reads).',
+    }),
   },
   'A virtual conveyor: serialized GS1 DataMatrix reads and SGTIN-96 tags, with repeats and garbage.',
 );
@@ -139,12 +186,16 @@ export const Config = Strict(
   {
     gateway: Strict(
       {
-        id: Segment('This gateway\'s id: a topic segment.'),
+        id: Segment("This gateway's id: a topic segment."),
         site: Segment('The site (warehouse) id: a topic segment.'),
       },
       'Who this gateway is.',
     ),
-    dataDir: T.String({ minLength: 1, default: './data', description: 'Outbox and state; relative to the working directory.' }),
+    dataDir: T.String({
+      minLength: 1,
+      default: './data',
+      description: 'Outbox and state; relative to the working directory.',
+    }),
     log: T.Optional(
       Strict(
         {
@@ -161,10 +212,22 @@ export const Config = Strict(
       Strict(
         {
           enabled: T.Boolean({ default: true, description: 'Run the embedded broker.' }),
-          host: T.String({ default: '127.0.0.1', description: 'Listen address; 0.0.0.0 to serve the floor network.' }),
-          port: T.Integer({ minimum: 0, maximum: 65535, default: 1883, description: 'TCP port; 0 picks a free one.' }),
-          username: T.Optional(T.String({ minLength: 1, description: 'When set, clients must log in with it.' })),
-          password: T.Optional(T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' })),
+          host: T.String({
+            default: '127.0.0.1',
+            description: 'Listen address; 0.0.0.0 to serve the floor network.',
+          }),
+          port: T.Integer({
+            minimum: 0,
+            maximum: 65535,
+            default: 1883,
+            description: 'TCP port; 0 picks a free one.',
+          }),
+          username: T.Optional(
+            T.String({ minLength: 1, description: 'When set, clients must log in with it.' }),
+          ),
+          password: T.Optional(
+            T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' }),
+          ),
         },
         'The embedded MQTT broker (aedes); the upstream when uplink.url is absent.',
         {},
@@ -174,15 +237,29 @@ export const Config = Strict(
       Strict(
         {
           url: T.Optional(
-            T.String({ pattern: '^(mqtt|mqtts|tcp|ssl)://', description: 'Central broker; absent = the embedded broker.' }),
+            T.String({
+              pattern: '^(mqtt|mqtts|tcp|ssl)://',
+              description: 'Central broker; absent = the embedded broker.',
+            }),
           ),
-          clientId: T.Optional(T.String({ minLength: 1, maxLength: 64, description: 'Defaults to readpoint-<site>-<gateway>.' })),
+          clientId: T.Optional(
+            T.String({ minLength: 1, maxLength: 64, description: 'Defaults to readpoint-<site>-<gateway>.' }),
+          ),
           username: T.Optional(T.String({ minLength: 1, description: 'Login at the central broker.' })),
-          password: T.Optional(T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' })),
-          ca: T.Optional(T.String({ minLength: 1, description: 'PEM file of the CA that signs the broker certificate.' })),
-          cert: T.Optional(T.String({ minLength: 1, description: 'PEM client certificate file (mutual TLS).' })),
+          password: T.Optional(
+            T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' }),
+          ),
+          ca: T.Optional(
+            T.String({ minLength: 1, description: 'PEM file of the CA that signs the broker certificate.' }),
+          ),
+          cert: T.Optional(
+            T.String({ minLength: 1, description: 'PEM client certificate file (mutual TLS).' }),
+          ),
           key: T.Optional(T.String({ minLength: 1, description: 'PEM client key file (mutual TLS).' })),
-          rejectUnauthorized: T.Boolean({ default: true, description: 'Verify the broker certificate (leave on).' }),
+          rejectUnauthorized: T.Boolean({
+            default: true,
+            description: 'Verify the broker certificate (leave on).',
+          }),
           topicPrefix: T.String({
             default: 'readpoint/v1',
             pattern: '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
@@ -201,7 +278,12 @@ export const Config = Strict(
             description: 'Events published and awaiting PUBACK at most.',
           }),
           retry: T.Optional(Retry),
-          healthIntervalS: T.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Seconds between health messages.' }),
+          healthIntervalS: T.Number({
+            minimum: 1,
+            maximum: 3600,
+            default: 30,
+            description: 'Seconds between health messages.',
+          }),
         },
         'Where events go (MQTT QoS 1).',
         {},
@@ -211,12 +293,22 @@ export const Config = Strict(
       Strict(
         {
           maxEvents: T.Integer({ minimum: 10, default: 1000000, description: 'Events stored at most.' }),
-          maxBytes: T.Integer({ minimum: 10000, default: 1073741824, description: 'Bytes of stored events at most.' }),
+          maxBytes: T.Integer({
+            minimum: 10000,
+            default: 1073741824,
+            description: 'Bytes of stored events at most.',
+          }),
           overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest')], {
             default: 'drop-oldest',
-            description: 'What a full outbox gives up; every drop is counted and reported on the health topic.',
+            description:
+              'What a full outbox gives up; every drop is counted and reported on the health topic.',
           }),
-          batchMax: T.Integer({ minimum: 1, maximum: 10000, default: 512, description: 'Events per group commit at most.' }),
+          batchMax: T.Integer({
+            minimum: 1,
+            maximum: 10000,
+            default: 512,
+            description: 'Events per group commit at most.',
+          }),
         },
         'The durable LevelDB outbox.',
         {},
@@ -229,9 +321,15 @@ export const Config = Strict(
             minimum: 0,
             maximum: 86400,
             default: 10,
-            description: 'Reads of a unit within this many seconds of its last read at a read point are one pass.',
+            description:
+              'Reads of a unit within this many seconds of its last read at a read point are one pass.',
           }),
-          maxTracked: T.Integer({ minimum: 100, maximum: 10000000, default: 100000, description: 'Units remembered at most.' }),
+          maxTracked: T.Integer({
+            minimum: 100,
+            maximum: 10000000,
+            default: 100000,
+            description: 'Units remembered at most.',
+          }),
         },
         'Many raw reads -> one event per unit per read point per pass.',
         {},

@@ -2,10 +2,9 @@
  * Writes config/readpoint.schema.json and the README's configuration reference from the one schema
  * (`npm run schema`). Tests fail when either is stale, so neither editors nor the docs drift.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { configJsonSchema } from './load.js';
 import { renderReference } from './reference.js';
 

@@ -5,9 +5,10 @@
  * rewound and sent again, in order, after the reconnect: a consumer sees each event at least
  * once, and duplicates only from the in-flight window.
  */
+
+import type { Logger } from './log.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Uplink } from './uplink/uplink.js';
-import type { Logger } from './log.js';
 
 export interface DispatcherStats {
   readonly published: number;
@@ -89,7 +90,10 @@ export class Dispatcher {
       if (entries.length === 0) {
         this.abort = new AbortController();
         const signal = this.abort.signal;
-        await Promise.race([this.outbox.waitForEntries(signal).catch(() => undefined), this.sleepUntilNudged()]);
+        await Promise.race([
+          this.outbox.waitForEntries(signal).catch(() => undefined),
+          this.sleepUntilNudged(),
+        ]);
         this.abort.abort();
         continue;
       }

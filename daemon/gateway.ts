@@ -45,7 +45,11 @@ export class Gateway {
     const { config, log } = this;
     const startedAt = Date.now();
     try {
-      const outbox = new LevelOutbox(join(config.dataDir, 'outbox'), config.outbox, log.child({ component: 'outbox' }));
+      const outbox = new LevelOutbox(
+        join(config.dataDir, 'outbox'),
+        config.outbox,
+        log.child({ component: 'outbox' }),
+      );
       await outbox.open();
       this.steps.push({ name: 'outbox', stop: () => outbox.close() });
 
@@ -83,11 +87,20 @@ export class Gateway {
       await uplink.start();
       this.steps.push({ name: 'uplink', stop: () => uplink.stop() });
 
-      const dispatcher = new Dispatcher(outbox, uplink, log.child({ component: 'dispatcher' }), config.uplink.inflight);
+      const dispatcher = new Dispatcher(
+        outbox,
+        uplink,
+        log.child({ component: 'dispatcher' }),
+        config.uplink.inflight,
+      );
       dispatcher.start();
       this.steps.push({ name: 'dispatcher', stop: () => dispatcher.stop() });
 
-      const recorder = new Recorder(outbox, { batchMax: config.outbox.batchMax, retryMs: 500 }, log.child({ component: 'recorder' }));
+      const recorder = new Recorder(
+        outbox,
+        { batchMax: config.outbox.batchMax, retryMs: 500 },
+        log.child({ component: 'recorder' }),
+      );
       this.steps.push({ name: 'recorder', stop: () => recorder.stop() });
 
       const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked });
@@ -125,7 +138,8 @@ export class Gateway {
           gatewayId: config.gateway.id,
           reader,
           readPoint,
-          readPointUri: readPoint.uri ?? `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
+          readPointUri:
+            readPoint.uri ?? `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
           suppressionMs: (readPoint.suppressionS ?? config.smoothing.suppressionS) * 1000,
           eventsTopic: this.topics.events(readPoint.id),
           smoother,
@@ -134,7 +148,9 @@ export class Gateway {
           log: readerLog,
         });
         const driver = createDriver(reader, { log: readerLog });
-        driver.on('state', (st: ReaderStatus) => readerLog.info({ state: st.state, lastError: st.lastError }, 'reader state'));
+        driver.on('state', (st: ReaderStatus) =>
+          readerLog.info({ state: st.state, lastError: st.lastError }, 'reader state'),
+        );
         await driver.start(pipeline);
         this.drivers.set(reader.id, driver);
         this.pipelines.set(reader.id, pipeline);

@@ -4,11 +4,11 @@
  * and every drop (with the first and last dropped sequence numbers, so gaps can be explained).
  */
 import type { Driver } from '../drivers/driver.js';
-import type { Outbox } from './outbox/outbox.js';
-import type { Uplink } from './uplink/uplink.js';
 import type { HealthPayload } from './contract/topics.js';
-import type { Pipeline } from './pipeline.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { Outbox } from './outbox/outbox.js';
+import type { Pipeline } from './pipeline.js';
+import type { Uplink } from './uplink/uplink.js';
 
 export interface HealthSources {
   readonly gatewayId: string;

@@ -3,14 +3,15 @@
  * It is the `ReadSink` the reader's driver hands its reads to; `read()` resolves only once the
  * read is safe (its event durable in the outbox, or folded into a pass, or rejected and reported).
  */
-import type { ReadSink, RawRead, RawReject } from '../drivers/driver.js';
-import type { ReadPointConfig, ReaderConfig } from '../config/schema.js';
-import { decodeRead } from './identity/decode.js';
-import { buildEvent, type ReadPointContext } from './event/epcis.js';
-import type { Smoother } from './smoothing/smoother.js';
-import type { Recorder } from './recorder.js';
-import type { Logger } from './log.js';
+
+import type { ReaderConfig, ReadPointConfig } from '../config/schema.js';
+import type { RawRead, RawReject, ReadSink } from '../drivers/driver.js';
 import type { RejectPayload } from './contract/topics.js';
+import { buildEvent, type ReadPointContext } from './event/epcis.js';
+import { decodeRead } from './identity/decode.js';
+import type { Logger } from './log.js';
+import type { Recorder } from './recorder.js';
+import type { Smoother } from './smoothing/smoother.js';
 
 export interface PipelineCounters {
   reads: number;
@@ -61,7 +62,9 @@ export class Pipeline implements ReadSink {
       return;
     }
     const { identity } = decoded;
-    if (!this.deps.smoother.observe(this.deps.readPoint.id, identity.uri, read.mono, this.deps.suppressionMs)) {
+    if (
+      !this.deps.smoother.observe(this.deps.readPoint.id, identity.uri, read.mono, this.deps.suppressionMs)
+    ) {
       this.counters.suppressed++;
       return;
     }
@@ -90,7 +93,10 @@ export class Pipeline implements ReadSink {
   private report(data: Buffer, at: number, code: string, message: string): void {
     this.counters.rejected++;
     const shown = data.subarray(0, REJECT_BYTES);
-    this.deps.log.warn({ code, reason: message, rawHex: shown.subarray(0, 64).toString('hex'), rawLength: data.length }, 'read rejected');
+    this.deps.log.warn(
+      { code, reason: message, rawHex: shown.subarray(0, 64).toString('hex'), rawLength: data.length },
+      'read rejected',
+    );
     this.deps.publishReject({
       gateway: this.deps.gatewayId,
       reader: this.deps.reader.id,

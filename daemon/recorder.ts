@@ -38,6 +38,7 @@ export interface RecorderOptions {
 export class Recorder {
   private queue: Waiting[] = [];
   private writing = false;
+  private scheduled = false;
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -55,13 +56,24 @@ export class Recorder {
     if (this.stopped) return Promise.reject(new Error('recorder stopped'));
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.writing && !this.retryTimer) this.writeNext();
+      if (!this.writing && !this.retryTimer && !this.scheduled) {
+        // Let events recorded in the same tick join the first batch.
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          if (!this.writing && !this.retryTimer) this.writeNext();
+        });
+      }
     });
   }
 
   /** Events waiting to be written, and the last write error while writes are failing. */
   status(): { pending: number; failing: boolean; lastError?: string } {
-    return { pending: this.queue.length, failing: this.failures > 0, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return {
+      pending: this.queue.length,
+      failing: this.failures > 0,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Waits for queued events to be written (bounded by `timeoutMs`), then refuses new ones. */
@@ -78,7 +90,8 @@ export class Recorder {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     const left = this.queue.splice(0);
-    if (left.length > 0) this.log.error({ events: left.length }, 'outbox unwritable at stop: events not stored');
+    if (left.length > 0)
+      this.log.error({ events: left.length }, 'outbox unwritable at stop: events not stored');
     for (const w of left) w.reject(new Error('recorder stopped before the event could be stored'));
   }
 
@@ -117,7 +130,10 @@ export class Recorder {
         this.lastError = String(failed.reason?.message ?? failed.reason);
         const delay = Math.min(30000, this.options.retryMs * 2 ** Math.min(this.failures - 1, 10));
         if (this.failures === 1 || this.failures % 10 === 0) {
-          this.log.error({ err: failed.reason, pending: this.queue.length, failures: this.failures, retryInMs: delay }, 'outbox write failed; readers wait and the write is retried');
+          this.log.error(
+            { err: failed.reason, pending: this.queue.length, failures: this.failures, retryInMs: delay },
+            'outbox write failed; readers wait and the write is retried',
+          );
         }
         if (this.stopped) return;
         this.retryTimer = setTimeout(() => {

@@ -6,11 +6,11 @@
  *   running, even when the device is absent: a missing or unplugged device is not an error of
  *   `start`, it is the `disconnected` state, and the driver retries by itself with backoff
  *   (`retry.minMs` doubling up to `retry.maxMs`, with jitter) until `stop()`.
- * - Every framed read is handed to `sink.read()` in the order it was received, one call at a
- *   time: the driver awaits each call before it hands over the next, and stops pulling bytes from
- *   the device while a call is pending (the data path is awaited calls, so a slow outbox slows the
- *   reader down instead of growing memory). A rejected `sink.read()` is logged by the driver and
- *   does not stop it.
+ * - Every framed read is handed to `sink.read()` in the order it was received, with at most
+ *   `HANDOVER_WINDOW` (drivers/handover.ts) calls pending: the sink takes each read in call order
+ *   before its promise settles, so reads share group commits and keep their order; when the
+ *   window is full the driver stops pulling bytes from the device (a slow outbox slows the reader
+ *   down instead of growing memory). A rejected `sink.read()` is logged and does not stop it.
  * - Input that cannot be framed (a line longer than `maxReadLength`, an empty frame of garbage)
  *   goes to `sink.reject()` with the raw bytes (at most `maxReadLength` of them) and a reason;
  *   the driver resynchronises on the next delimiter and its memory stays bounded.
@@ -59,7 +59,10 @@ export interface RawReject {
 
 /** Where a driver hands its output. Implemented by the gateway's pipeline. */
 export interface ReadSink {
-  /** Resolves once the read is safe (decoded, and accepted by the outbox or rejected). */
+  /**
+   * Resolves once the read is safe (decoded, and accepted by the outbox or rejected). Takes the
+   * read in call order synchronously, before its first await, so concurrent calls keep order.
+   */
   read(read: RawRead): Promise<void>;
   reject(reject: RawReject): void;
 }

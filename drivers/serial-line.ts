@@ -9,6 +9,7 @@ import type { SerialLineConfig } from '../config/schema.js';
 import { Backoff } from '../daemon/backoff.js';
 import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from './driver.js';
 import { Framer, parseDelimiter } from './framing.js';
+import { Handover } from './handover.js';
 import type { DriverContext } from './registry.js';
 
 /** Frames waiting for the sink before the port is paused. */
@@ -18,6 +19,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
   readonly id: string;
   private port: SerialPort | undefined;
   private sink: ReadSink | undefined;
+  private handover: Handover | undefined;
   private framer: Framer | undefined;
   private readonly queue: RawRead[] = [];
   private pumping: Promise<void> | undefined;
@@ -43,6 +45,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
   async start(sink: ReadSink): Promise<void> {
     if (this.running) return;
     this.sink = sink;
+    this.handover = new Handover(sink, this.ctx.log);
     this.running = true;
     await this.connect();
   }
@@ -95,7 +98,11 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     }
     this.port = port;
     this.framer = new Framer(
-      { delimiter: parseDelimiter(config.delimiter), maxLength: config.maxReadLength, silenceMs: config.silenceMs },
+      {
+        delimiter: parseDelimiter(config.delimiter),
+        maxLength: config.maxReadLength,
+        silenceMs: config.silenceMs,
+      },
       {
         frame: (data) => this.enqueue(data),
         overlong: (head) => {
@@ -162,18 +169,15 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     });
   }
 
-  /** Hands reads to the sink one at a time, in order. */
+  /** Hands reads to the sink in order, within the handover window. */
   private async pump(): Promise<void> {
     for (let read = this.queue.shift(); read; read = this.queue.shift()) {
       this.counts.reads++;
       this.lastReadAt = read.at;
-      try {
-        await this.sink!.read(read);
-      } catch (err) {
-        this.ctx.log.error({ err }, 'read could not be processed');
-      }
+      await this.handover!.push(read);
       if (this.queue.length < HIGH_WATER / 4 && this.port?.isPaused()) this.port.resume();
     }
+    await this.handover!.drain();
   }
 
   private setState(state: ReaderState): void {

@@ -27,7 +27,10 @@ const COMPANY = '9506000'; // 7-digit GS1 company prefix used in GS1's own examp
 export function unit(n: number, tagged: boolean, random: () => number): SimulatedUnit {
   const item = String(10000 + (n % 90)).slice(-5); // a few dozen products
   if (tagged) {
-    return { kind: 'epc', data: encodeSgtin96({ filter: 1, companyPrefix: COMPANY, itemReference: `0${item}`, serial: n + 1 }) };
+    return {
+      kind: 'epc',
+      data: encodeSgtin96({ filter: 1, companyPrefix: COMPANY, itemReference: `0${item}`, serial: n + 1 }),
+    };
   }
   const gtin13 = `0${COMPANY}${item}`;
   const gtin = `${gtin13}${gtinCheckDigit(gtin13)}`;
@@ -36,14 +39,19 @@ export function unit(n: number, tagged: boolean, random: () => number): Simulate
   const lot = `L${String(n % 50).padStart(3, '0')}`;
   const order = random() < 0.5;
   // 21 is variable-length: a GS must follow it when another element comes after.
-  const text = order ? `]d201${gtin}21${serial}\x1d17${expiry}10${lot}` : `]d201${gtin}17${expiry}10${lot}\x1d21${serial}`;
+  const text = order
+    ? `]d201${gtin}21${serial}\x1d17${expiry}10${lot}`
+    : `]d201${gtin}17${expiry}10${lot}\x1d21${serial}`;
   return { kind: 'barcode', data: Buffer.from(text, 'latin1') };
 }
 
 /** A read a real line produces now and then: line noise, a torn read, a misprinted label. */
 export function noise(random: () => number, n: number): Buffer {
   const pick = Math.floor(random() * 3);
-  if (pick === 0) return Buffer.from(Array.from({ length: 4 + Math.floor(random() * 20) }, () => Math.floor(random() * 256)));
+  if (pick === 0)
+    return Buffer.from(
+      Array.from({ length: 4 + Math.floor(random() * 20) }, () => Math.floor(random() * 256)),
+    );
   const good = unit(n, false, random).data.toString('latin1');
   if (pick === 1) return Buffer.from(good.slice(0, 10 + Math.floor(random() * 8)), 'latin1');
   // Flip the GTIN's check digit.

@@ -1,11 +1,12 @@
 /**
  * A virtual conveyor (config driver: simulator): units pass one after another, each read
  * `repeats` times; some carry RFID tags; a share of reads is noise. Paced by a timer at
- * `readsPerSecond`; every read is awaited through the sink like a real reader's.
+ * `readsPerSecond`; every read goes through the sink like a real reader's (drivers/handover.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { SimulatorConfig } from '../config/schema.js';
 import type { Driver, ReaderState, ReaderStatus, ReadSink } from './driver.js';
+import { Handover } from './handover.js';
 import type { DriverContext } from './registry.js';
 import { noise, prng, unit } from './simulated-units.js';
 
@@ -14,6 +15,7 @@ const TICK_MS = 20;
 export class SimulatorDriver extends EventEmitter implements Driver {
   readonly id: string;
   private sink: ReadSink | undefined;
+  private handover: Handover | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private current: ReaderState = 'idle';
@@ -38,9 +40,13 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   async start(sink: ReadSink): Promise<void> {
     if (this.timer || this.running) return;
     this.sink = sink;
+    this.handover = new Handover(sink, this.ctx.log);
     this.lastTick = performance.now();
     this.setState('connected');
-    this.ctx.log.info({ readsPerSecond: this.config.readsPerSecond, units: this.config.units }, 'simulated conveyor running');
+    this.ctx.log.info(
+      { readsPerSecond: this.config.readsPerSecond, units: this.config.units },
+      'simulated conveyor running',
+    );
     this.schedule();
   }
 
@@ -48,7 +54,10 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.sink = undefined;
+    const handover = this.handover;
+    this.handover = undefined;
     await this.running;
+    await handover?.drain();
     if (this.current !== 'idle') this.setState('stopped');
   }
 
@@ -76,19 +85,22 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     this.credit += ((now - this.lastTick) / 1000) * this.config.readsPerSecond;
     this.lastTick = now;
     const limit = this.config.limit ?? Number.POSITIVE_INFINITY;
-    while (this.credit >= 1 && this.emitted < limit && this.sink) {
+    while (this.credit >= 1 && this.emitted < limit && this.handover) {
       this.credit--;
-      await this.emitOne(this.sink);
+      await this.emitOne(this.handover);
     }
+    await this.handover?.drain();
     if (this.emitted >= limit) this.credit = 0;
   }
 
-  private async emitOne(sink: ReadSink): Promise<void> {
+  private async emitOne(handover: Handover): Promise<void> {
     const { config } = this;
     const n = this.pass % config.units;
     const tagged = prng(config.seed * 7919 + n)() < config.epcShare; // a unit always carries the same kind of label
     const garbage = this.random() < config.garbageShare;
-    const u = garbage ? { kind: 'barcode' as const, data: noise(this.random, n) } : unit(n, tagged, this.random);
+    const u = garbage
+      ? { kind: 'barcode' as const, data: noise(this.random, n) }
+      : unit(n, tagged, this.random);
     if (++this.repeat >= config.repeats) {
       this.repeat = 0;
       this.pass++;
@@ -97,18 +109,14 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     this.counts.reads++;
     const at = Date.now();
     this.lastReadAt = at;
-    try {
-      await sink.read({
-        readerId: this.id,
-        kind: u.kind,
-        data: u.data,
-        at,
-        mono: performance.now(),
-        ...(u.kind === 'epc' ? { antenna: 1 + (n % 2), rssi: -40 - Math.round(this.random() * 30) } : {}),
-      });
-    } catch (err) {
-      this.ctx.log.error({ err }, 'read could not be processed');
-    }
+    await handover.push({
+      readerId: this.id,
+      kind: u.kind,
+      data: u.data,
+      at,
+      mono: performance.now(),
+      ...(u.kind === 'epc' ? { antenna: 1 + (n % 2), rssi: -40 - Math.round(this.random() * 30) } : {}),
+    });
   }
 
   private setState(state: ReaderState): void {

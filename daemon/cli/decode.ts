@@ -1,13 +1,16 @@
 import { createInterface } from 'node:readline';
-import type { ReaderFormat } from '../identity/identity.js';
 import { decodeText } from '../identity/decode.js';
+import type { ReaderFormat } from '../identity/identity.js';
 
 /**
  * `readpoint decode`: one JSON object per input (the argument, or each line of stdin).
  * Exit 0 when every input decoded, 1 when any did not (the reason is in its JSON line and, for a
  * single argument, on stderr).
  */
-export async function decodeCommand(input: string | undefined, format: Partial<ReaderFormat>): Promise<number> {
+export async function decodeCommand(
+  input: string | undefined,
+  format: Partial<ReaderFormat>,
+): Promise<number> {
   if (input !== undefined) {
     const result = decodeText(input, format);
     process.stdout.write(`${JSON.stringify(result.ok ? result.identity : { error: result.reject })}\n`);
@@ -20,7 +23,9 @@ export async function decodeCommand(input: string | undefined, format: Partial<R
     if (line.trim() === '') continue;
     const result = decodeText(line, format);
     if (!result.ok) failed++;
-    process.stdout.write(`${JSON.stringify(result.ok ? result.identity : { input: line, error: result.reject })}\n`);
+    process.stdout.write(
+      `${JSON.stringify(result.ok ? result.identity : { input: line, error: result.reject })}\n`,
+    );
   }
   return failed > 0 ? 1 : 0;
 }

@@ -48,7 +48,9 @@ async function usbAttributes(tty: string): Promise<Partial<SerialPortInfo>> {
     if (vid) {
       const pid = await attr(dir, 'idProduct');
       const serialNumber = await attr(dir, 'serial');
-      const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')].filter(Boolean).join(' ');
+      const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')]
+        .filter(Boolean)
+        .join(' ');
       return {
         vidPid: `${vid}:${pid ?? '????'}`,
         ...(serialNumber ? { serialNumber } : {}),
@@ -90,7 +92,9 @@ export async function listUsbDevices(): Promise<UsbDeviceInfo[]> {
     const vid = await attr(dir, 'idVendor');
     if (!vid) continue;
     const serialNumber = await attr(dir, 'serial');
-    const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')].filter(Boolean).join(' ');
+    const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')]
+      .filter(Boolean)
+      .join(' ');
     devices.push({
       bus: Number(await attr(dir, 'busnum')),
       address: Number(await attr(dir, 'devnum')),
@@ -111,7 +115,9 @@ export async function portsCommand(json: boolean): Promise<number> {
   const out: string[] = ['Serial ports:'];
   if (ports.length === 0) out.push('  (none found: is the reader plugged in? see dmesg)');
   for (const p of ports) {
-    out.push(`  ${p.path}  ${p.vidPid ?? ''}  ${p.serialNumber ? `serial ${p.serialNumber}` : ''}  ${p.description ?? ''}`.trimEnd());
+    out.push(
+      `  ${p.path}  ${p.vidPid ?? ''}  ${p.serialNumber ? `serial ${p.serialNumber}` : ''}  ${p.description ?? ''}`.trimEnd(),
+    );
     if (p.byId) out.push(`    use in config: path: ${p.byId}`);
   }
   out.push('USB devices:');

@@ -1,4 +1,5 @@
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { Gateway } from '../gateway.js';
 import { rootLogger } from '../log.js';
 
@@ -6,13 +7,15 @@ import { rootLogger } from '../log.js';
 export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, usage: 64 } as const;
 
 export async function runCommand(configFile: string): Promise<number> {
-  let config;
+  let config: Config;
   try {
     config = await loadConfig(configFile);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
-      process.stderr.write(`readpoint: ${configFile} is invalid (${err.problems.length} problem(s)); not starting\n`);
+      process.stderr.write(
+        `readpoint: ${configFile} is invalid (${err.problems.length} problem(s)); not starting\n`,
+      );
       return EXIT.badConfig;
     }
     throw err;
@@ -59,7 +62,9 @@ export async function runCommand(configFile: string): Promise<number> {
   if (first !== 'started') return stop(first);
   if (started && config.broker.enabled && !config.uplink.url) {
     const { host, port } = config.broker;
-    log.info(`watch the events: npx readpoint tail --url mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
+    log.info(
+      `watch the events: npx readpoint tail --url mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    );
   }
   return stop(await signalled);
 }

@@ -5,7 +5,11 @@ import mqtt from 'mqtt';
  * the output pipes into jq or an EPCIS validator). Runs until interrupted, or until `count`
  * messages were printed.
  */
-export async function tailCommand(url: string, filter: string, opts: { count?: number; topic?: boolean }): Promise<number> {
+export async function tailCommand(
+  url: string,
+  filter: string,
+  opts: { count?: number; topic?: boolean },
+): Promise<number> {
   const client = mqtt.connect(url, { reconnectPeriod: 1000, connectTimeout: 5000 });
   let printed = 0;
   client.on('connect', () => {

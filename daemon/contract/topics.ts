@@ -13,7 +13,9 @@ const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
 /** Returns `value` if it is a safe topic segment, else throws a TypeError naming `what`. */
 export function segment(value: string, what: string): string {
   if (!SEGMENT.test(value)) {
-    throw new TypeError(`${what} ${JSON.stringify(value)} is not a valid topic segment ([A-Za-z0-9._-], 1-64 chars)`);
+    throw new TypeError(
+      `${what} ${JSON.stringify(value)} is not a valid topic segment ([A-Za-z0-9._-], 1-64 chars)`,
+    );
   }
   return value;
 }
@@ -77,7 +79,11 @@ export interface HealthPayload {
   readonly time: string;
   readonly uptimeS: number;
   readonly readers: readonly ReaderHealth[];
-  readonly events: { readonly published: number; readonly suppressedReads: number; readonly rejected: number };
+  readonly events: {
+    readonly published: number;
+    readonly suppressedReads: number;
+    readonly rejected: number;
+  };
   readonly outbox: {
     readonly depth: number;
     readonly bytes: number;
@@ -87,5 +93,10 @@ export interface HealthPayload {
     readonly lastDroppedSeq?: number;
     readonly lastSeq: number;
   };
-  readonly uplink: { readonly state: string; readonly connects: number; readonly inflight: number; readonly rttMs?: number };
+  readonly uplink: {
+    readonly state: string;
+    readonly connects: number;
+    readonly inflight: number;
+    readonly rttMs?: number;
+  };
 }

@@ -75,7 +75,10 @@ export interface EpcisObjectEvent {
  * and a redelivered or re-published event is byte-identical (it is stored once, in the outbox).
  */
 export function eventId(gatewayId: string, readPointUri: string, unitUri: string, firstSeen: number): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(`${gatewayId}\n${readPointUri}\n${unitUri}\n${firstSeen}`).digest();
+  const hash = createHash('sha1')
+    .update(NAMESPACE)
+    .update(`${gatewayId}\n${readPointUri}\n${unitUri}\n${firstSeen}`)
+    .digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const h = hash.subarray(0, 16).toString('hex');

@@ -20,7 +20,14 @@ export interface AiSpec {
 }
 
 const table = new Map<string, AiSpec>();
-const add = (ai: string, charset: 'N' | 'X', min: number, max: number, title: string, extra: Partial<AiSpec> = {}) => {
+const add = (
+  ai: string,
+  charset: 'N' | 'X',
+  min: number,
+  max: number,
+  title: string,
+  extra: Partial<AiSpec> = {},
+) => {
   const predefined = isPredefined(ai);
   table.set(ai, { ai, charset, min, max, predefined, title, ...extra });
 };
@@ -51,7 +58,12 @@ add('22', 'X', 1, 20, 'CPV');
 add('30', 'N', 1, 8, 'VAR. COUNT');
 // Trade measures 310n-316n, 320n-337n, 340n-357n, 360n-369n (n = decimal point position).
 const measures = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-for (const p of [...measures(310, 316), ...measures(320, 337), ...measures(340, 357), ...measures(360, 369)]) {
+for (const p of [
+  ...measures(310, 316),
+  ...measures(320, 337),
+  ...measures(340, 357),
+  ...measures(360, 369),
+]) {
   for (let d = 0; d <= 5; d++) add(`${p}${d}`, 'N', 6, 6, `MEASURE ${p}${d}`);
 }
 add('37', 'N', 1, 8, 'COUNT');

@@ -7,5 +7,7 @@ export function gs1CheckDigit(digits: string): number {
 
 /** True when the last digit of `digits` is the check digit of the others. */
 export function hasValidCheckDigit(digits: string): boolean {
-  return digits.length > 1 && gs1CheckDigit(digits.slice(0, -1)) === digits.charCodeAt(digits.length - 1) - 48;
+  return (
+    digits.length > 1 && gs1CheckDigit(digits.slice(0, -1)) === digits.charCodeAt(digits.length - 1) - 48
+  );
 }

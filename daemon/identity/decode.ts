@@ -31,7 +31,9 @@ export function decodeRead(input: DecodeInput, format: ReaderFormat = DEFAULT_FO
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: ReaderFormat = { ...DEFAULT_FORMAT, ...format };
   const bytes = Buffer.from(
-    line.replace(/\\x([0-9A-Fa-f]{2})|\\\\/g, (m, hex?: string) => (hex ? String.fromCharCode(Number.parseInt(hex, 16)) : '\\')),
+    line.replace(/\\x([0-9A-Fa-f]{2})|\\\\/g, (_m, hex?: string) =>
+      hex ? String.fromCharCode(Number.parseInt(hex, 16)) : '\\',
+    ),
     'latin1',
   );
   if (full.data === 'aim' && format.data === undefined && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) {
@@ -71,9 +73,15 @@ function decodeBarcode(text: string, format: ReaderFormat): DecodeResult {
   const matched = matchPlainSerial(textValue, format.plainSerial, aim);
   if (matched) return matched;
   if (!aim && format.data === 'aim') {
-    return reject('no-aim-id', `no AIM symbology identifier and no plainSerial pattern matched: "${preview(textValue)}"`);
+    return reject(
+      'no-aim-id',
+      `no AIM symbology identifier and no plainSerial pattern matched: "${preview(textValue)}"`,
+    );
   }
-  return reject('unrecognised', `${aim ? `${aim} data` : 'text'} matched no plainSerial pattern: "${preview(textValue)}"`);
+  return reject(
+    'unrecognised',
+    `${aim ? `${aim} data` : 'text'} matched no plainSerial pattern: "${preview(textValue)}"`,
+  );
 }
 
 const preview = (s: string) => (s.length > 48 ? `${s.slice(0, 48)}...` : s).replaceAll('\u001d', '<GS>');
@@ -88,10 +96,15 @@ function isUtf8(bytes: Buffer): boolean {
 }
 
 function gtinOnly(digits: string, aim: string): DecodeResult {
-  const padded = digits.length === 12 || digits.length === 13 || digits.length === 8 ? digits.padStart(14, '0') : digits;
-  if (!/^\d{14}$/.test(padded)) return reject('bad-length', `${aim} data must be 8, 12, 13 or 14 digits, got "${preview(digits)}"`);
+  const padded =
+    digits.length === 12 || digits.length === 13 || digits.length === 8 ? digits.padStart(14, '0') : digits;
+  if (!/^\d{14}$/.test(padded))
+    return reject('bad-length', `${aim} data must be 8, 12, 13 or 14 digits, got "${preview(digits)}"`);
   if (!hasValidCheckDigit(padded)) return reject('check-digit', `GTIN ${padded} has a wrong check digit`);
-  return reject('not-serialized', `${aim} carries GTIN ${padded} but no serial number: not a serialized unit`);
+  return reject(
+    'not-serialized',
+    `${aim} carries GTIN ${padded} but no serial number: not a serialized unit`,
+  );
 }
 
 function fromElements(data: string, aim: string | undefined): DecodeResult {
@@ -102,23 +115,59 @@ function fromElements(data: string, aim: string | undefined): DecodeResult {
   const common = (e: Element[]): Partial<UnitIdentity> => {
     const lot = value('10');
     const expiry = value('17');
-    return { ...(aim ? { aim } : {}), ...(lot ? { lot } : {}), ...(expiry ? { expiry: isoDate(expiry) } : {}), ais: e };
+    return {
+      ...(aim ? { aim } : {}),
+      ...(lot ? { lot } : {}),
+      ...(expiry ? { expiry: isoDate(expiry) } : {}),
+      ais: e,
+    };
   };
   const gtin = value('01');
   const serial = value('21');
   if (gtin && serial) {
-    return ok({ source: 'gs1-element-string', uri: unitLink('01', gtin, '21', serial), digitalLink: digitalLink(elements, '01'), gtin, serial, ...common(elements) });
+    return ok({
+      source: 'gs1-element-string',
+      uri: unitLink('01', gtin, '21', serial),
+      digitalLink: digitalLink(elements, '01'),
+      gtin,
+      serial,
+      ...common(elements),
+    });
   }
   const sscc = value('00');
-  if (sscc) return ok({ source: 'gs1-element-string', uri: unitLink('00', sscc), digitalLink: digitalLink(elements, '00'), sscc, ...common(elements) });
+  if (sscc)
+    return ok({
+      source: 'gs1-element-string',
+      uri: unitLink('00', sscc),
+      digitalLink: digitalLink(elements, '00'),
+      sscc,
+      ...common(elements),
+    });
   const giai = value('8004');
-  if (giai) return ok({ source: 'gs1-element-string', uri: unitLink('8004', giai), digitalLink: digitalLink(elements, '8004'), serial: giai, ...common(elements) });
+  if (giai)
+    return ok({
+      source: 'gs1-element-string',
+      uri: unitLink('8004', giai),
+      digitalLink: digitalLink(elements, '8004'),
+      serial: giai,
+      ...common(elements),
+    });
   const grai = value('8003');
   if (grai && grai.length > 14) {
-    return ok({ source: 'gs1-element-string', uri: unitLink('8003', grai), digitalLink: digitalLink(elements, '8003'), serial: grai.slice(14), ...common(elements) });
+    return ok({
+      source: 'gs1-element-string',
+      uri: unitLink('8003', grai),
+      digitalLink: digitalLink(elements, '8003'),
+      serial: grai.slice(14),
+      ...common(elements),
+    });
   }
-  if (gtin) return reject('not-serialized', `GTIN ${gtin} without a serial number (21): not a serialized unit`);
-  return reject('no-unit-key', `the data carries no unit identity (SSCC, GTIN + serial, GIAI or serialized GRAI): ${elements.map((e) => `(${e.ai})`).join('')}`);
+  if (gtin)
+    return reject('not-serialized', `GTIN ${gtin} without a serial number (21): not a serialized unit`);
+  return reject(
+    'no-unit-key',
+    `the data carries no unit identity (SSCC, GTIN + serial, GIAI or serialized GRAI): ${elements.map((e) => `(${e.ai})`).join('')}`,
+  );
 }
 
 const ok = (identity: UnitIdentity): DecodeResult => ({ ok: true, identity });

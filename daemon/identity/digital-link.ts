@@ -5,7 +5,10 @@ const ORIGIN = 'https://id.gs1.org';
 
 /** Percent-encodes all but the URI unreserved characters (A-Z a-z 0-9 - . _ ~). */
 export function encodeSegment(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 const PATH_OF: Record<string, readonly string[]> = { '01': ['22', '10', '21'], '8006': ['22', '10', '21'] };

@@ -38,7 +38,11 @@ export function parseElementString(data: string): ParseResult {
       continue;
     }
     const spec = aiAt(data, pos);
-    if (!spec) return fail('unknown-ai', `unknown Application Identifier at position ${pos}: "${data.slice(pos, pos + 4)}"`);
+    if (!spec)
+      return fail(
+        'unknown-ai',
+        `unknown Application Identifier at position ${pos}: "${data.slice(pos, pos + 4)}"`,
+      );
     pos += spec.ai.length;
     let value: string;
     if (spec.predefined) {
@@ -59,7 +63,8 @@ export function parseElementString(data: string): ParseResult {
     if (bad) return { ok: false, reject: bad };
     const previous = elements.find((e) => e.ai === spec.ai);
     if (previous) {
-      if (previous.value !== value) return fail('duplicate-ai', `AI (${spec.ai}) appears twice with different values`);
+      if (previous.value !== value)
+        return fail('duplicate-ai', `AI (${spec.ai}) appears twice with different values`);
       continue;
     }
     elements.push({ ai: spec.ai, value });
@@ -81,7 +86,10 @@ function checkValue(spec: AiSpec, value: string): DecodeReject | undefined {
     return { code: 'not-numeric', message: `AI (${ai}) ${spec.title} must be digits, got "${value}"` };
   }
   if (spec.charset === 'X' && !CSET82.test(value)) {
-    return { code: 'bad-character', message: `AI (${ai}) ${spec.title} has a character outside GS1 character set 82: "${value}"` };
+    return {
+      code: 'bad-character',
+      message: `AI (${ai}) ${spec.title} has a character outside GS1 character set 82: "${value}"`,
+    };
   }
   if (spec.check && !hasValidCheckDigit(checked)) {
     return { code: 'check-digit', message: `AI (${ai}) ${spec.title} ${checked} has a wrong check digit` };
@@ -122,8 +130,10 @@ function checkAssociations(elements: Element[]): DecodeReject | undefined {
   const has = (ai: string) => elements.some((e) => e.ai === ai);
   const rule = (code: string, message: string) => ({ code, message });
   if (has('01') && has('02')) return rule('ai-conflict', 'AIs (01) and (02) never appear together');
-  if (has('21') && !has('01') && !has('8006')) return rule('ai-missing', 'AI (21) serial needs a GTIN (01) or ITIP (8006)');
-  if (has('10') && !has('01') && !has('02') && !has('8006')) return rule('ai-missing', 'AI (10) lot needs a GTIN (01), (02) or (8006)');
+  if (has('21') && !has('01') && !has('8006'))
+    return rule('ai-missing', 'AI (21) serial needs a GTIN (01) or ITIP (8006)');
+  if (has('10') && !has('01') && !has('02') && !has('8006'))
+    return rule('ai-missing', 'AI (10) lot needs a GTIN (01), (02) or (8006)');
   if (has('02') && !has('37')) return rule('ai-missing', 'AI (02) needs a count (37)');
   if (has('254') && !has('414')) return rule('ai-missing', 'AI (254) needs a GLN (414)');
   if (has('22') && !has('01')) return rule('ai-missing', 'AI (22) needs a GTIN (01)');

@@ -15,7 +15,11 @@ export interface Sgtin96Fields {
 export function encodeSgtin96(f: Sgtin96Fields): Buffer {
   const partition = SGTIN_PARTITIONS.findIndex((p) => p.cpDigits === f.companyPrefix.length);
   const p = SGTIN_PARTITIONS[partition];
-  if (!p || f.companyPrefix.length + f.itemReference.length !== 13 || !/^\d+$/.test(f.companyPrefix + f.itemReference)) {
+  if (
+    !p ||
+    f.companyPrefix.length + f.itemReference.length !== 13 ||
+    !/^\d+$/.test(f.companyPrefix + f.itemReference)
+  ) {
     throw new TypeError('encodeSgtin96: company prefix (6-12 digits) + item reference must be 13 digits');
   }
   const serial = BigInt(f.serial);

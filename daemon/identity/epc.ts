@@ -7,7 +7,12 @@ import { gs1CheckDigit } from './check-digit.js';
 import type { DecodeResult } from './identity.js';
 
 /** Company prefix and item reference bits/digits per SGTIN partition 0-6. */
-export const SGTIN_PARTITIONS: readonly { cpBits: number; cpDigits: number; irBits: number; irDigits: number }[] = [
+export const SGTIN_PARTITIONS: readonly {
+  cpBits: number;
+  cpDigits: number;
+  irBits: number;
+  irDigits: number;
+}[] = [
   { cpBits: 40, cpDigits: 12, irBits: 4, irDigits: 1 },
   { cpBits: 37, cpDigits: 11, irBits: 7, irDigits: 2 },
   { cpBits: 34, cpDigits: 10, irBits: 10, irDigits: 3 },
@@ -40,13 +45,17 @@ export function decodeEpc(bytes: Buffer): DecodeResult {
   const header = bytes[0]!;
   if (header === 0x30) return decodeSgtin96(bytes, hex);
   if (GS1_HEADERS.has(header)) {
-    return reject('epc-scheme-unsupported', `EPC header 0x${hex.slice(0, 2)} is a GS1 scheme readpoint does not decode yet: ${hex}`);
+    return reject(
+      'epc-scheme-unsupported',
+      `EPC header 0x${hex.slice(0, 2)} is a GS1 scheme readpoint does not decode yet: ${hex}`,
+    );
   }
   return reject('epc-not-gs1', `not a GS1 EPC (header 0x${hex.slice(0, 2)}): ${hex}`);
 }
 
 function decodeSgtin96(bytes: Buffer, hex: string): DecodeResult {
-  if (bytes.length < 12) return reject('epc-truncated', `SGTIN-96 needs 96 bits, got ${bytes.length * 8}: ${hex}`);
+  if (bytes.length < 12)
+    return reject('epc-truncated', `SGTIN-96 needs 96 bits, got ${bytes.length * 8}: ${hex}`);
   const filter = Number(bitsAt(bytes, 8, 3));
   const partition = Number(bitsAt(bytes, 11, 3));
   const p = SGTIN_PARTITIONS[partition];
@@ -55,7 +64,10 @@ function decodeSgtin96(bytes: Buffer, hex: string): DecodeResult {
   const ir = bitsAt(bytes, 14 + p.cpBits, p.irBits);
   const serial = bitsAt(bytes, 58, 38);
   if (cp >= 10n ** BigInt(p.cpDigits) || ir >= 10n ** BigInt(p.irDigits)) {
-    return reject('epc-field-overflow', `SGTIN-96 field exceeds its ${p.cpDigits}+${p.irDigits} digits: ${hex.slice(0, 24)}`);
+    return reject(
+      'epc-field-overflow',
+      `SGTIN-96 field exceeds its ${p.cpDigits}+${p.irDigits} digits: ${hex.slice(0, 24)}`,
+    );
   }
   const cpText = cp.toString().padStart(p.cpDigits, '0');
   const irText = ir.toString().padStart(p.irDigits, '0');
@@ -71,7 +83,12 @@ function decodeSgtin96(bytes: Buffer, hex: string): DecodeResult {
       digitalLink: `https://id.gs1.org/01/${gtin}/21/${serialText}`,
       gtin,
       serial: serialText,
-      epc: { hex: epcHex, scheme: 'sgtin-96', tagUri: `urn:epc:tag:sgtin-96:${filter}.${cpText}.${irText}.${serialText}`, filter },
+      epc: {
+        hex: epcHex,
+        scheme: 'sgtin-96',
+        tagUri: `urn:epc:tag:sgtin-96:${filter}.${cpText}.${irText}.${serialText}`,
+        filter,
+      },
     },
   };
 }

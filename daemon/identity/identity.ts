@@ -10,8 +10,9 @@
  * - The identity has the same shape whatever its source (barcode element string, EPC binary,
  *   plain-serial pattern), in events and in `readpoint decode` output alike.
  */
-import type { ReadKind } from '../../drivers/driver.js';
+
 import type { FormatConfig } from '../../config/schema.js';
+import type { ReadKind } from '../../drivers/driver.js';
 
 export type ReaderFormat = FormatConfig;
 

@@ -14,7 +14,11 @@ function regex(pattern: string): RegExp {
   return r;
 }
 
-export function matchPlainSerial(text: string, patterns: FormatConfig['plainSerial'], aim?: string): DecodeResult | undefined {
+export function matchPlainSerial(
+  text: string,
+  patterns: FormatConfig['plainSerial'],
+  aim?: string,
+): DecodeResult | undefined {
   for (const p of patterns) {
     const m = regex(p.pattern).exec(text);
     if (!m) continue;
@@ -28,10 +32,16 @@ export function matchPlainSerial(text: string, patterns: FormatConfig['plainSeri
     if (missing !== undefined || !URI.test(uri)) {
       return {
         ok: false,
-        reject: { code: 'pattern-uri', message: `pattern ${p.pattern} matched but its URI template gives no URI (${missing ? `no group "${missing}"` : uri})` },
+        reject: {
+          code: 'pattern-uri',
+          message: `pattern ${p.pattern} matched but its URI template gives no URI (${missing ? `no group "${missing}"` : uri})`,
+        },
       };
     }
-    return { ok: true, identity: { source: 'plain-serial', uri, serial: groups.serial ?? text, ...(aim ? { aim } : {}) } };
+    return {
+      ok: true,
+      identity: { source: 'plain-serial', uri, serial: groups.serial ?? text, ...(aim ? { aim } : {}) },
+    };
   }
   return undefined;
 }

@@ -69,13 +69,18 @@ export class LevelOutbox implements Outbox {
       await db.open();
     } catch (err) {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      if (/lock/i.test(cause)) throw new Error(`the data directory ${this.dir} is in use by another readpoint (its LevelDB lock is held)`);
+      if (/lock/i.test(cause))
+        throw new Error(
+          `the data directory ${this.dir} is in use by another readpoint (its LevelDB lock is held)`,
+        );
       throw new Error(`cannot open the outbox in ${this.dir}: ${cause}`);
     }
     this.db = db;
     const state = await db.get(STATE);
-    if (state !== undefined) ({ lastSeq: this.lastSeq, depth: this.depth, bytes: this.bytes } = JSON.parse(state));
-    for await (const k of db.keys({ gte: 'e!', lt: 'e~', reverse: true, limit: 1 })) this.lastSeq = Math.max(this.lastSeq, seqOf(k));
+    if (state !== undefined)
+      ({ lastSeq: this.lastSeq, depth: this.depth, bytes: this.bytes } = JSON.parse(state));
+    for await (const k of db.keys({ gte: 'e!', lt: 'e~', reverse: true, limit: 1 }))
+      this.lastSeq = Math.max(this.lastSeq, seqOf(k));
     this.durableSeq = this.lastSeq;
     for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 })) {
       this.floor = seqOf(k);
@@ -109,7 +114,11 @@ export class LevelOutbox implements Outbox {
     if (!db || this.cursor >= this.durableSeq) return [];
     const out: OutboxEntry[] = [];
     this.nextUntakenAt = undefined;
-    for await (const [k, v] of db.iterator({ gt: key(this.cursor), lte: key(this.durableSeq), limit: max + 1 })) {
+    for await (const [k, v] of db.iterator({
+      gt: key(this.cursor),
+      lte: key(this.durableSeq),
+      limit: max + 1,
+    })) {
       const seq = seqOf(k);
       if (seq <= this.highestTaken && !this.handedOut.has(seq)) continue; // acknowledged, delete not yet written
       const value = this.decode(v);
@@ -157,7 +166,11 @@ export class LevelOutbox implements Outbox {
     return {
       depth: this.depth,
       bytes: this.bytes,
-      ...(oldest.done ? (this.nextUntakenAt !== undefined ? { oldestAt: this.nextUntakenAt } : {}) : { oldestAt: oldest.value.at }),
+      ...(oldest.done
+        ? this.nextUntakenAt !== undefined
+          ? { oldestAt: this.nextUntakenAt }
+          : {}
+        : { oldestAt: oldest.value.at }),
       appended: this.counts.appended,
       acked: this.counts.acked,
       dropped: this.counts.dropped,
@@ -212,7 +225,11 @@ export class LevelOutbox implements Outbox {
         const size = key(entry.seq).length + value.length;
         const fits = () => depth + 1 <= this.options.maxEvents && bytes + size <= this.options.maxBytes;
         if (!fits() && this.options.overflow === 'drop-oldest' && size <= this.options.maxBytes) {
-          const victims = await this.oldest(depth + 1 - this.options.maxEvents, bytes + size - this.options.maxBytes, deleting);
+          const victims = await this.oldest(
+            depth + 1 - this.options.maxEvents,
+            bytes + size - this.options.maxBytes,
+            deleting,
+          );
           for (const v of victims) {
             ops.push({ type: 'del', key: key(v.seq) });
             depth--;
@@ -222,7 +239,10 @@ export class LevelOutbox implements Outbox {
           // Still full: the oldest are earlier entries of this very batch (accepted, then dropped).
           while (!fits() && stored.length > 0) {
             const v = stored.shift()!;
-            ops.splice(ops.findIndex((op) => op.type === 'put' && op.key === key(v.seq)), 1);
+            ops.splice(
+              ops.findIndex((op) => op.type === 'put' && op.key === key(v.seq)),
+              1,
+            );
             depth--;
             bytes -= v.size;
             drops.push({ seq: v.seq, at: v.at, size: v.size });
@@ -240,7 +260,11 @@ export class LevelOutbox implements Outbox {
         outcome.push(true);
       }
       const highest = batch.length > 0 ? batch.at(-1)!.entry.seq : this.durableSeq;
-      ops.push({ type: 'put', key: STATE, value: JSON.stringify({ lastSeq: Math.max(highest, this.durableSeq), depth, bytes }) });
+      ops.push({
+        type: 'put',
+        key: STATE,
+        value: JSON.stringify({ lastSeq: Math.max(highest, this.durableSeq), depth, bytes }),
+      });
       try {
         await this.db.batch(ops, { sync: this.options.sync === true });
       } catch (err) {
@@ -274,7 +298,10 @@ export class LevelOutbox implements Outbox {
     this.firstDropped ??= { seq: d.seq, at: d.at };
     this.lastDropped = { seq: d.seq, at: d.at };
     if (this.counts.dropped === 1 || this.counts.dropped % 1000 === 0) {
-      this.log.warn({ dropped: this.counts.dropped, seq: d.seq, policy: this.options.overflow }, 'outbox full: event dropped');
+      this.log.warn(
+        { dropped: this.counts.dropped, seq: d.seq, policy: this.options.overflow },
+        'outbox full: event dropped',
+      );
     }
   }
 

@@ -72,6 +72,11 @@ export class Smoother {
   }
 
   stats(): SmootherStats {
-    return { tracked: this.passes.size, passes: this.started, suppressed: this.suppressed, evicted: this.evicted };
+    return {
+      tracked: this.passes.size,
+      passes: this.started,
+      suppressed: this.suppressed,
+      evicted: this.evicted,
+    };
   }
 }

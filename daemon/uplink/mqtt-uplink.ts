@@ -14,8 +14,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, type MqttClient } from 'mqtt';
-import type { Logger } from '../log.js';
 import { Backoff } from '../backoff.js';
+import type { Logger } from '../log.js';
 import { clientOptions, readTlsFiles, type TlsFiles } from './client-options.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import {

@@ -10,7 +10,11 @@ import { parseConfig } from '../../config/load.js';
 import { Gateway } from '../../daemon/gateway.js';
 import { silentLogger } from '../../daemon/log.js';
 
-export async function benchGateway(url: string, n: number, inflight: number): Promise<{ perSecond: number; rssMb: number }> {
+export async function benchGateway(
+  url: string,
+  n: number,
+  inflight: number,
+): Promise<{ perSecond: number; rssMb: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-'));
   const config = parseConfig(
     `gateway: { id: bench, site: bench }

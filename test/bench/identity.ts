@@ -23,6 +23,9 @@ export async function benchIdentity(): Promise<{ name: string; perSecond: number
       kind: 'barcode',
       data: Buffer.from(']d2010950600013435221SN0000042A\x1d1727123110LOT42', 'latin1'),
     }),
-    rate('SGTIN-96 EPC', { kind: 'epc', data: encodeSgtin96({ filter: 3, companyPrefix: '0614141', itemReference: '812345', serial: 6789 }) }),
+    rate('SGTIN-96 EPC', {
+      kind: 'epc',
+      data: encodeSgtin96({ filter: 3, companyPrefix: '0614141', itemReference: '812345', serial: 6789 }),
+    }),
   ];
 }

@@ -28,13 +28,19 @@ export async function benchOutbox(n: number) {
     let t = performance.now();
     for (let i = 0; i < n; i += BATCH) {
       const ops = [];
-      for (let j = i; j < Math.min(n, i + BATCH); j++) ops.push({ type: 'put' as const, key: `e!${j.toString(16).padStart(16, '0')}`, value: PAYLOAD });
+      for (let j = i; j < Math.min(n, i + BATCH); j++)
+        ops.push({ type: 'put' as const, key: `e!${j.toString(16).padStart(16, '0')}`, value: PAYLOAD });
       await db.batch(ops);
     }
     let last: string | undefined;
     for (;;) {
       const keys: string[] = [];
-      for await (const [k] of db.iterator({ ...(last ? { gt: last } : { gte: 'e!' }), lt: 'e~', limit: BATCH })) keys.push(k);
+      for await (const [k] of db.iterator({
+        ...(last ? { gt: last } : { gte: 'e!' }),
+        lt: 'e~',
+        limit: BATCH,
+      }))
+        keys.push(k);
       if (keys.length === 0) break;
       last = keys.at(-1);
       await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
@@ -42,14 +48,23 @@ export async function benchOutbox(n: number) {
     const raw = n / ((performance.now() - t) / 1000);
     await db.close();
 
-    const outbox = new LevelOutbox(obDir, { maxEvents: n + 1, maxBytes: 1 << 30, overflow: 'drop-oldest', batchMax: BATCH }, silentLogger());
+    const outbox = new LevelOutbox(
+      obDir,
+      { maxEvents: n + 1, maxBytes: 1 << 30, overflow: 'drop-oldest', batchMax: BATCH },
+      silentLogger(),
+    );
     await outbox.open();
     t = performance.now();
     for (let i = 0; i < n; i += BATCH) {
       await Promise.all(
         Array.from({ length: Math.min(BATCH, n - i) }, () => {
           const seq = outbox.nextSequence();
-          return outbox.append({ seq, topic: 'readpoint/v1/s/g/events/rp', payload: PAYLOAD, acceptedAt: Date.now() });
+          return outbox.append({
+            seq,
+            topic: 'readpoint/v1/s/g/events/rp',
+            payload: PAYLOAD,
+            acceptedAt: Date.now(),
+          });
         }),
       );
     }

@@ -3,16 +3,17 @@
  * Prints a Markdown table for the README.
  */
 import { cpus } from 'node:os';
+import { startMosquitto } from '../support/mosquitto.js';
 import { benchGateway } from './gateway.js';
 import { benchIdentity } from './identity.js';
 import { benchRawMqtt } from './mqtt.js';
 import { benchOutbox } from './outbox.js';
-import { startMosquitto } from '../support/mosquitto.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 20000);
 const WINDOW = 100;
 const rows: string[] = [];
-const row = (what: string, value: string, ceiling: string, ratio: string) => rows.push(`| ${what} | ${value} | ${ceiling} | ${ratio} |`);
+const row = (what: string, value: string, ceiling: string, ratio: string) =>
+  rows.push(`| ${what} | ${value} | ${ceiling} | ${ratio} |`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const broker = await startMosquitto();

@@ -8,7 +8,11 @@ import { cliPath, startDaemon } from '../support/daemon.js';
 import { gs1Errors, ownErrors, repoRoot } from '../support/schemas.js';
 
 const cli = (args: string[], input?: string) =>
-  spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', ...(input !== undefined ? { input } : {}), timeout: 30_000 });
+  spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    ...(input !== undefined ? { input } : {}),
+    timeout: 30_000,
+  });
 
 let dir: string;
 beforeAll(() => {
@@ -30,7 +34,8 @@ describe('readpoint --help', () => {
   it('lists every command of the contract', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['run', 'check', 'decode', 'ports', 'tail']) expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
+    for (const command of ['run', 'check', 'decode', 'ports', 'tail'])
+      expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
   });
 
   it('answers an unknown command with a usage error', () => {
@@ -43,10 +48,14 @@ describe('readpoint --help', () => {
 describe('readpoint check', () => {
   it('accepts the demo and the example configs', () => {
     expect(cli(['check', '--config', join(repoRoot, 'config', 'demo.yaml')]).status).toBe(0);
-    const r = spawnSync(process.execPath, [cliPath, 'check', '--config', join(repoRoot, 'config', 'example.yaml')], {
-      encoding: 'utf8',
-      env: { ...process.env, UPLINK_PASSWORD: 'secret' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [cliPath, 'check', '--config', join(repoRoot, 'config', 'example.yaml')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, UPLINK_PASSWORD: 'secret' },
+      },
+    );
     expect(r.stdout).toContain('valid');
     expect(r.status).toBe(0);
   });
@@ -55,14 +64,31 @@ describe('readpoint check', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(
       file,
-      ['gateway:', '  id: gw/1', '  site: s1', 'readPoints:', '  - id: rp1', 'readers:', '  - id: r1', '    driver: serial-line', '    readPoint: rp1', '    path: /dev/ttyUSB0', '    baudrate: 9600', ''].join('\n'),
+      [
+        'gateway:',
+        '  id: gw/1',
+        '  site: s1',
+        'readPoints:',
+        '  - id: rp1',
+        'readers:',
+        '  - id: r1',
+        '    driver: serial-line',
+        '    readPoint: rp1',
+        '    path: /dev/ttyUSB0',
+        '    baudrate: 9600',
+        '',
+      ].join('\n'),
     );
     const r = cli(['check', '--config', file]);
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(new RegExp(`^${file}:2:7 gateway\\.id: `));
-    expect(lines[1]).toMatch(new RegExp(`^${file}:11:5 readers\\[0\\]\\.baudrate: unknown key "baudrate" \\(did you mean "baudRate"\\?\\)`));
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${file}:11:5 readers\\[0\\]\\.baudrate: unknown key "baudrate" \\(did you mean "baudRate"\\?\\)`,
+      ),
+    );
   });
 
   it('run refuses a bad config with the same messages and exit 1', () => {
@@ -101,7 +127,10 @@ describe('readpoint decode', () => {
   it('decodes each line of stdin, one JSON object per line', () => {
     const r = cli(['decode'], ']d2010950600013435221A1\n3074257BF7194E4000001A85\nnonsense\n');
     expect(r.status).toBe(1);
-    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out).toHaveLength(3);
     expect(out[0].serial).toBe('A1');
     expect(out[1].serial).toBe('6789');
@@ -126,14 +155,19 @@ describe('the demo (npm start) and readpoint tail', () => {
       const running = await daemon.waitForLog((l) => l.msg === 'readpoint running');
       const url = String(running.upstream);
       expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
-      const tail = spawn(process.execPath, [cliPath, 'tail', '--url', url, '--count', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const tail = spawn(process.execPath, [cliPath, 'tail', '--url', url, '--count', '3'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       tail.stdout.on('data', (b) => {
         out += b;
       });
       const code = await new Promise((resolve) => tail.once('exit', resolve));
       expect(code).toBe(0);
-      const events = out.trim().split('\n').map((l) => JSON.parse(l));
+      const events = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(events).toHaveLength(3);
       for (const e of events) {
         expect(gs1Errors(e)).toEqual([]);

@@ -31,15 +31,34 @@ describe('loading a config', () => {
   it('fills every default and freezes the result', () => {
     const c = parseConfig(minimal, 'f.yaml', {});
     expect(c.dataDir).toBe('./data');
-    expect(c.uplink).toMatchObject({ topicPrefix: 'readpoint/v1', inflight: 100, keepaliveS: 30, retry: { minMs: 500, maxMs: 30000 } });
-    expect(c.outbox).toEqual({ maxEvents: 1000000, maxBytes: 1073741824, overflow: 'drop-oldest', batchMax: 512 });
+    expect(c.uplink).toMatchObject({
+      topicPrefix: 'readpoint/v1',
+      inflight: 100,
+      keepaliveS: 30,
+      retry: { minMs: 500, maxMs: 30000 },
+    });
+    expect(c.outbox).toEqual({
+      maxEvents: 1000000,
+      maxBytes: 1073741824,
+      overflow: 'drop-oldest',
+      batchMax: 512,
+    });
     expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883 });
-    expect(c.readers[0]).toMatchObject({ baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1, delimiter: 'CR', format: { data: 'aim', plainSerial: [] } });
+    expect(c.readers[0]).toMatchObject({
+      baudRate: 9600,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+      delimiter: 'CR',
+      format: { data: 'aim', plainSerial: [] },
+    });
     expect(Object.isFrozen(c) && Object.isFrozen(c.readers[0]) && Object.isFrozen(c.uplink.retry)).toBe(true);
   });
 
   it('loads the demo and the example', async () => {
-    expect((await loadConfig(join(repoRoot, 'config', 'demo.yaml'), {})).readers[0]!.driver).toBe('simulator');
+    expect((await loadConfig(join(repoRoot, 'config', 'demo.yaml'), {})).readers[0]!.driver).toBe(
+      'simulator',
+    );
     const example = await loadConfig(join(repoRoot, 'config', 'example.yaml'), { UPLINK_PASSWORD: 's3cret' });
     expect(example.uplink.password).toBe('s3cret');
   });
@@ -90,16 +109,22 @@ uplink:
     const text = `${minimal}uplink:\n  url: mqtt://\${HOST:-127.0.0.1}:1883\n  username: $\${literal}\n  password: \${UPLINK_PASSWORD}\n`;
     const c = parseConfig(text, 'f.yaml', { UPLINK_PASSWORD: 'pw' });
     expect(c.uplink).toMatchObject({ url: 'mqtt://127.0.0.1:1883', username: '${literal}', password: 'pw' });
-    expect(problems(text, {})).toEqual(['f.yaml:14:13 uplink.password: environment variable UPLINK_PASSWORD is not set']);
+    expect(problems(text, {})).toEqual([
+      'f.yaml:14:13 uplink.password: environment variable UPLINK_PASSWORD is not set',
+    ]);
   });
 
   it('refuses a regular expression that does not compile', () => {
     const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(["\n          uri: urn:x:{serial}\n`;
-    expect(problems(text)[0]).toMatch(/^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: not a valid regular expression/);
+    expect(problems(text)[0]).toMatch(
+      /^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: not a valid regular expression/,
+    );
   });
 
   it('says when the file cannot be read', async () => {
-    await expect(loadConfig('/nonexistent/readpoint.yaml')).rejects.toThrow(/nonexistent\/readpoint\.yaml:1:1 \(root\): cannot read the file/);
+    await expect(loadConfig('/nonexistent/readpoint.yaml')).rejects.toThrow(
+      /nonexistent\/readpoint\.yaml:1:1 \(root\): cannot read the file/,
+    );
   });
 });
 

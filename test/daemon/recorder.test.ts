@@ -12,7 +12,9 @@ describe('Recorder', () => {
     const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => recorder.record(event(i))));
     expect(outcomes.map((o) => o.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(outcomes.every((o) => o.stored)).toBe(true);
-    expect([...outbox.entries.values()].map((e) => JSON.parse(e.payload).n)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect([...outbox.entries.values()].map((e) => JSON.parse(e.payload).n)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   });
 
   it('retries a failed write with the same numbers, in order, and loses nothing', async () => {
@@ -22,7 +24,9 @@ describe('Recorder', () => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => recorder.record(event(i))));
     expect(outcomes.map((o) => o.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const stored = [...outbox.entries.values()].sort((a, b) => a.seq - b.seq);
-    expect(stored.map((e) => [e.seq, JSON.parse(e.payload).n])).toEqual(Array.from({ length: 10 }, (_, i) => [i + 1, i]));
+    expect(stored.map((e) => [e.seq, JSON.parse(e.payload).n])).toEqual(
+      Array.from({ length: 10 }, (_, i) => [i + 1, i]),
+    );
     expect(outbox.stats().lastSeq).toBe(10);
     expect(recorder.status()).toEqual({ pending: 0, failing: false });
   });

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockBinding } from '@serialport/binding-mock';
+import { SerialPortMock } from 'serialport';
 import type { SimulatorConfig } from '../../config/schema.js';
 import { silentLogger } from '../../daemon/log.js';
 import { SerialLineDriver } from '../../drivers/serial-line.js';
@@ -10,7 +10,8 @@ import { SimulatorDriver } from '../../drivers/simulator.js';
 import { openPty } from '../support/pty.js';
 import { driverContract, RecordingSink, serialConfig } from './driver.contract.js';
 
-const lines = (count: number) => Array.from({ length: count }, (_, i) => `]d2010950600013435221SN${i}\x1d10LOT${i % 3}`);
+const lines = (count: number) =>
+  Array.from({ length: count }, (_, i) => `]d2010950600013435221SN${i}\x1d10LOT${i % 3}`);
 
 driverContract('serial-line over a socat PTY', async (count) => {
   const dir = mkdtempSync(join(tmpdir(), 'rp-drv-'));
@@ -29,6 +30,9 @@ driverContract('serial-line over a socat PTY', async (count) => {
     },
   };
 });
+
+// serialport's SerialPortMock runs on @serialport/binding-mock.
+const MockBinding = SerialPortMock.binding;
 
 driverContract('serial-line over @serialport/binding-mock', async (count) => {
   const path = `/dev/ttyMOCK${Math.floor(Math.random() * 1e6)}`;

@@ -13,7 +13,13 @@ function framer(delimiter: string, maxLength = 16, silenceMs = 20) {
 
 describe('Framer', () => {
   it('frames on CR, LF, CRLF, ETX and hex delimiters', () => {
-    for (const [delimiter, sep] of [['CR', '\r'], ['LF', '\n'], ['CRLF', '\r\n'], ['ETX', '\x03'], ['hex:1E04', '\x1e\x04']]) {
+    for (const [delimiter, sep] of [
+      ['CR', '\r'],
+      ['LF', '\n'],
+      ['CRLF', '\r\n'],
+      ['ETX', '\x03'],
+      ['hex:1E04', '\x1e\x04'],
+    ]) {
       const { f, frames } = framer(delimiter!);
       f.push(Buffer.from(`abc${sep}def${sep}gh`, 'latin1'));
       expect(frames).toEqual(['abc', 'def']);

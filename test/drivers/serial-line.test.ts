@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ReaderStatus } from '../../drivers/driver.js';
 import { silentLogger } from '../../daemon/log.js';
+import type { ReaderStatus } from '../../drivers/driver.js';
 import { SerialLineDriver } from '../../drivers/serial-line.js';
 import { openPty, type Pty } from '../support/pty.js';
 import { RecordingSink, serialConfig } from './driver.contract.js';
@@ -48,11 +48,9 @@ describe('serial-line on a socat PTY', () => {
     await p.restart();
     await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('connected');
     await p.write(']d2010950600013435221A3\r');
-    await expect.poll(() => sink.texts(), { timeout: 5000 }).toEqual([
-      ']d2010950600013435221A1',
-      ']d2010950600013435221A2',
-      ']d2010950600013435221A3',
-    ]);
+    await expect
+      .poll(() => sink.texts(), { timeout: 5000 })
+      .toEqual([']d2010950600013435221A1', ']d2010950600013435221A2', ']d2010950600013435221A3']);
     expect(driver.status().reconnects).toBe(1);
     expect(states.filter((s) => s === 'disconnected').length).toBeGreaterThanOrEqual(1);
   });
@@ -72,7 +70,9 @@ describe('serial-line on a socat PTY', () => {
   it('passes garbage bytes on as reads for the decoder and keeps reading', async () => {
     const p = await pty();
     const { driver, sink } = await started(p);
-    const garbage = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 37 + 11) % 256).filter((b) => b !== 0x0d && b !== 0x0a));
+    const garbage = Buffer.from(
+      Array.from({ length: 200 }, (_, i) => (i * 37 + 11) % 256).filter((b) => b !== 0x0d && b !== 0x0a),
+    );
     await p.write(Buffer.concat([garbage, Buffer.from('\r]d2010950600013435221OK\r')]));
     await expect.poll(() => sink.reads.length).toBe(2);
     expect(sink.reads[0]!.data.equals(garbage)).toBe(true);

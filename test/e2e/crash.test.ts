@@ -57,16 +57,43 @@ describe('SIGKILL mid-stream', () => {
     const events = await collect(broker.url, 'readpoint/v1/site-test/gw-test/events/+');
     const report: string[] = [];
     try {
-      const streaming = writeE2eConfig({ dir, uplinkUrl: broker.url, readers: simulator(3000), inflight: 100 });
-      // Kill after different amounts of traffic: early (outbox just opened), mid-batch, later.
-      for (const after of [50, 700, 1500, 2600, 4100]) {
+      const streaming = writeE2eConfig({
+        dir,
+        uplinkUrl: broker.url,
+        readers: simulator(3000),
+        inflight: 100,
+      });
+      // Kill after different amounts of traffic: early (outbox just opened), mid-batch, later;
+      // twice with the broker down first, so the outbox holds a backlog when the daemon dies.
+      for (const [after, backlog] of [
+        [50, false],
+        [700, true],
+        [1500, false],
+        [2600, true],
+        [4100, false],
+      ] as const) {
         const daemon = startDaemon(streaming);
         daemons.push(daemon);
         const before = events.messages.length;
         await events.waitFor(before + after, 60_000);
+        if (backlog) {
+          await broker.kill();
+          await daemon.waitForLog(
+            (l) => l.msg === 'health' && (l.health as { outbox: { depth: number } }).outbox.depth >= 1000,
+            30_000,
+          );
+        }
         expect(await daemon.kill('SIGKILL')).toBe('SIGKILL');
         const stats = await outboxAfterCrash();
-        report.push(`kill after +${after} delivered: lastSeq ${stats.lastSeq}, undelivered in outbox ${stats.depth}`);
+        report.push(
+          `kill after +${after} delivered${backlog ? ' (broker down)' : ''}: lastSeq ${stats.lastSeq}, undelivered in outbox ${stats.depth}`,
+        );
+        if (backlog) {
+          expect(stats.depth).toBeGreaterThanOrEqual(1000);
+          const subscribed = events.subscribed;
+          await broker.restart();
+          await expect.poll(() => events.subscribed, { timeout: 15_000 }).toBeGreaterThan(subscribed);
+        }
       }
       const { lastSeq } = await outboxAfterCrash();
       // Drain: one more run whose reader sends a single read, then everything must arrive.
@@ -81,11 +108,15 @@ describe('SIGKILL mid-stream', () => {
         })
         .toBe(expected);
       expect(await daemon.kill('SIGTERM')).toBe(0);
-      const sequences = [...new Set(events.messages.map((m) => JSON.parse(String(m.payload))['rp:sequence'] as number))];
+      const sequences = [
+        ...new Set(events.messages.map((m) => JSON.parse(String(m.payload))['rp:sequence'] as number)),
+      ];
       expect(sequences.sort((a, b) => a - b)).toEqual(Array.from({ length: expected }, (_, i) => i + 1));
       const duplicates = events.messages.length - sequences.length;
       expect(duplicates).toBeLessThanOrEqual(5 * 2 * 100 + 100);
-      report.push(`delivered ${sequences.length} distinct events (1..${expected}), ${duplicates} duplicates, 0 lost`);
+      report.push(
+        `delivered ${sequences.length} distinct events (1..${expected}), ${duplicates} duplicates, 0 lost`,
+      );
       console.log(`crash test:\n  ${report.join('\n  ')}`);
     } finally {
       await events.close();

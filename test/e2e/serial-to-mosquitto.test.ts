@@ -41,7 +41,10 @@ afterAll(async () => {
 });
 
 const health = (d: DaemonProcess, pred: (h: { outbox: { lastSeq: number; depth: number } }) => boolean) =>
-  d.waitForLog((l: LogLine) => l.msg === 'health' && pred(l.health as { outbox: { lastSeq: number; depth: number } }), 30_000);
+  d.waitForLog(
+    (l: LogLine) => l.msg === 'health' && pred(l.health as { outbox: { lastSeq: number; depth: number } }),
+    30_000,
+  );
 
 async function feed(from: number, to: number) {
   for (let i = from; i < to; i += 100) {
@@ -92,7 +95,11 @@ describe('serial scanner -> daemon -> Mosquitto', () => {
       await feed(6000, TOTAL);
 
       await events.waitFor(TOTAL, 120_000);
-      await expect.poll(() => new Set(events.messages.map((m) => JSON.parse(String(m.payload)).eventID)).size, { timeout: 60_000 }).toBe(TOTAL);
+      await expect
+        .poll(() => new Set(events.messages.map((m) => JSON.parse(String(m.payload)).eventID)).size, {
+          timeout: 60_000,
+        })
+        .toBe(TOTAL);
       expect(await daemon.kill('SIGTERM')).toBe(0);
 
       const parsed = events.messages.map((m) => JSON.parse(String(m.payload)));

@@ -66,7 +66,14 @@ export function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Da
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          reject(new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${logs.slice(-5).map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${stderr.join('\n')}`));
+          reject(
+            new Error(
+              `no matching log line within ${timeoutMs} ms; last lines:\n${logs
+                .slice(-5)
+                .map((l) => JSON.stringify(l))
+                .join('\n')}\nstderr:\n${stderr.join('\n')}`,
+            ),
+          );
         }, timeoutMs);
         const listener = (line: LogLine) => {
           if (!match(line)) return;

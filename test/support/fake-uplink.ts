@@ -32,7 +32,12 @@ export class FakeUplink extends EventEmitter implements Uplink {
     return this.connected && this.pending.length < this.window;
   }
   status(): UplinkStatus {
-    return { state: this.connected ? 'connected' : 'disconnected', url: 'fake', connects: 1, inflight: this.pending.length };
+    return {
+      state: this.connected ? 'connected' : 'disconnected',
+      url: 'fake',
+      connects: 1,
+      inflight: this.pending.length,
+    };
   }
   /** Acknowledges the oldest n outstanding publishes. */
   ack(n = this.pending.length): void {

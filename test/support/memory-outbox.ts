@@ -29,7 +29,10 @@ export class MemoryOutbox implements Outbox {
     return true;
   }
   async take(max: number): Promise<OutboxEntry[]> {
-    const out = [...this.entries.values()].filter((e) => e.seq > this.cursor).sort((a, b) => a.seq - b.seq).slice(0, max);
+    const out = [...this.entries.values()]
+      .filter((e) => e.seq > this.cursor)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, max);
     for (const e of out) this.handedOut.add(e.seq);
     if (out.length > 0) this.cursor = out.at(-1)!.seq;
     return out;
@@ -50,6 +53,13 @@ export class MemoryOutbox implements Outbox {
     this.cursor = unacked.length > 0 ? Math.min(...unacked) - 1 : this.cursor;
   }
   stats(): OutboxStats {
-    return { depth: this.entries.size, bytes: 0, appended: this.appended, acked: this.acked, dropped: 0, lastSeq: this.seq };
+    return {
+      depth: this.entries.size,
+      bytes: 0,
+      appended: this.appended,
+      acked: this.acked,
+      dropped: 0,
+      lastSeq: this.seq,
+    };
   }
 }

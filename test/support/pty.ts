@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface Pty {
@@ -31,9 +31,14 @@ export async function openPty(dir: string, name = 'reader'): Promise<Pty> {
   let feeder: FileHandle | undefined;
 
   const start = async () => {
-    socat = spawn('socat', [`pty,raw,echo=0,link=${readerPath}`, `pty,raw,echo=0,link=${feederPath}`], { stdio: 'ignore' });
+    socat = spawn('socat', [`pty,raw,echo=0,link=${readerPath}`, `pty,raw,echo=0,link=${feederPath}`], {
+      stdio: 'ignore',
+    });
     const proc = socat;
-    await until(() => (existsSync(readerPath) && existsSync(feederPath)) || proc.exitCode !== null, 'socat PTYs');
+    await until(
+      () => (existsSync(readerPath) && existsSync(feederPath)) || proc.exitCode !== null,
+      'socat PTYs',
+    );
     if (proc.exitCode !== null) throw new Error(`socat exited with ${proc.exitCode}`);
     feeder = await open(feederPath, 'r+');
   };
@@ -46,7 +51,9 @@ export async function openPty(dir: string, name = 'reader'): Promise<Pty> {
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill(signal);
     await exited;
-    await until(() => !existsSync(readerPath) || signal === 'SIGKILL', 'socat links removed', 2000).catch(() => undefined);
+    await until(() => !existsSync(readerPath) || signal === 'SIGKILL', 'socat links removed', 2000).catch(
+      () => undefined,
+    );
   };
   await start();
   return {
@@ -54,7 +61,8 @@ export async function openPty(dir: string, name = 'reader'): Promise<Pty> {
     async write(bytes) {
       if (!feeder) throw new Error('the PTY is not running');
       const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
-      for (let off = 0; off < buf.length; ) off += (await feeder.write(buf, off, Math.min(4096, buf.length - off))).bytesWritten;
+      for (let off = 0; off < buf.length; )
+        off += (await feeder.write(buf, off, Math.min(4096, buf.length - off))).bytesWritten;
     },
     kill: () => stop('SIGKILL'),
     async restart() {

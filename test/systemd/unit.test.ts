@@ -14,7 +14,10 @@ function verify(text: string): string[] {
     // verify checks that the ExecStart binaries exist: point them at this machine's node and this build.
     mkdirSync(join(dir, 'system'));
     const path = join(dir, 'system', 'readpoint.service');
-    writeFileSync(path, text.replaceAll('/usr/bin/node', process.execPath).replaceAll('/opt/readpoint', repoRoot));
+    writeFileSync(
+      path,
+      text.replaceAll('/usr/bin/node', process.execPath).replaceAll('/opt/readpoint', repoRoot),
+    );
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', path], { encoding: 'utf8' });
     if (r.error) throw r.error;
     return `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('readpoint.service'));
@@ -36,7 +39,12 @@ describe('systemd/readpoint.service', () => {
 
   it('keeps the contract: a dedicated user in dialout, restart on failure, data in StateDirectory', () => {
     const lines = unitText().split('\n');
-    for (const line of ['User=readpoint', 'SupplementaryGroups=dialout', 'Restart=on-failure', 'StateDirectory=readpoint']) {
+    for (const line of [
+      'User=readpoint',
+      'SupplementaryGroups=dialout',
+      'Restart=on-failure',
+      'StateDirectory=readpoint',
+    ]) {
       expect(lines).toContain(line);
     }
   });

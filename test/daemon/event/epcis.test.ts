@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildEvent, eventId, type Sighting, timeZoneOffset } from '../../../daemon/event/epcis.js';
@@ -27,7 +27,12 @@ const tagUnit: UnitIdentity = {
   gtin: '80614141123458',
   serial: '6789',
   digitalLink: 'https://id.gs1.org/01/80614141123458/21/6789',
-  epc: { hex: '3074257bf7194e4000001a85', scheme: 'sgtin-96', tagUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789', filter: 3 },
+  epc: {
+    hex: '3074257bf7194e4000001a85',
+    scheme: 'sgtin-96',
+    tagUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789',
+    filter: 3,
+  },
 };
 
 const at = Date.UTC(2026, 10, 22, 9, 30, 0, 125);
@@ -51,7 +56,9 @@ const where = {
 describe('the EPCIS event', () => {
   it('is a valid EPCIS 2.0 ObjectEvent and a valid readpoint v1 event, for barcodes and tags', () => {
     for (const unit of [barcodeUnit, tagUnit]) {
-      const event = JSON.parse(JSON.stringify(buildEvent(sighting(unit, { antenna: 2, rssi: -52.5 }), where, 17)));
+      const event = JSON.parse(
+        JSON.stringify(buildEvent(sighting(unit, { antenna: 2, rssi: -52.5 }), where, 17)),
+      );
       expect(gs1Errors(event)).toEqual([]);
       expect(ownErrors(event)).toEqual([]);
     }
@@ -97,7 +104,9 @@ describe('the EPCIS event', () => {
       eventId('gw-1', 'urn:rp:1', 'urn:epc:id:sgtin:0614141.812345.6789', at + 1),
     ];
     expect(new Set([a, ...others]).size).toBe(5);
-    expect(buildEvent(sighting(tagUnit), where, 1).eventID).toBe(buildEvent(sighting(tagUnit), where, 99).eventID);
+    expect(buildEvent(sighting(tagUnit), where, 1).eventID).toBe(
+      buildEvent(sighting(tagUnit), where, 99).eventID,
+    );
   });
 
   it('writes the time zone offset as +hh:mm / -hh:mm, never Z', () => {
@@ -107,8 +116,22 @@ describe('the EPCIS event', () => {
   it('passes the shared epcis-check tool', () => {
     const tool = join(repoRoot, '..', 'shared', 'tools', 'epcis-check');
     expect(existsSync(tool)).toBe(true);
-    const events = [barcodeUnit, tagUnit].map((u, i) => JSON.stringify(buildEvent(sighting(u), where, i + 1))).join('\n');
+    const events = [barcodeUnit, tagUnit]
+      .map((u, i) => JSON.stringify(buildEvent(sighting(u), where, i + 1)))
+      .join('\n');
     const out = execFileSync(tool, ['-'], { input: events, encoding: 'utf8' });
     expect(out.trim().split('\n').at(-1)).toBe('2 valid, 0 invalid');
+  });
+});
+
+describe('the README', () => {
+  it('shows an example event that is valid against both schemas', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const block = /```json\n(\{\n[\s\S]*?\n\})\n```/.exec(readme);
+    expect(block).not.toBeNull();
+    const event = JSON.parse(block![1]!);
+    expect(event.type).toBe('ObjectEvent');
+    expect(gs1Errors(event)).toEqual([]);
+    expect(ownErrors(event)).toEqual([]);
   });
 });

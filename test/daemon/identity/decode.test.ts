@@ -18,7 +18,8 @@ const identity = (r: DecodeResult) => {
 };
 const barcode = (text: string, format: ReaderFormat = { data: 'aim', plainSerial: [] }) =>
   decodeRead({ kind: 'barcode', data: Buffer.from(text, 'latin1') }, format);
-const epc = (hex: string) => decodeRead({ kind: 'epc', data: Buffer.from(hex, 'hex') }, { data: 'aim', plainSerial: [] });
+const epc = (hex: string) =>
+  decodeRead({ kind: 'epc', data: Buffer.from(hex, 'hex') }, { data: 'aim', plainSerial: [] });
 
 describe('check digits', () => {
   it('match the GS1 General Specifications examples', () => {
@@ -53,12 +54,17 @@ describe('GS1 element strings behind AIM ids', () => {
 
   it('reads the same unit behind ]C1, ]Q3, ]e0 and ]J1', () => {
     for (const aim of [']C1', ']Q3', ']e0', ']J1']) {
-      expect(identity(barcode(`${aim}010950600013435221X9`)).uri).toBe('https://id.gs1.org/01/09506000134352/21/X9');
+      expect(identity(barcode(`${aim}010950600013435221X9`)).uri).toBe(
+        'https://id.gs1.org/01/09506000134352/21/X9',
+      );
     }
   });
 
   it('decodes an SSCC (GS1 General Specifications example 106141411234567897)', () => {
-    expect(identity(barcode(']C100106141411234567897'))).toMatchObject({ sscc: '106141411234567897', uri: 'https://id.gs1.org/00/106141411234567897' });
+    expect(identity(barcode(']C100106141411234567897'))).toMatchObject({
+      sscc: '106141411234567897',
+      uri: 'https://id.gs1.org/00/106141411234567897',
+    });
   });
 
   it('takes day 00 as the last day of the month, and knows leap years', () => {
@@ -96,7 +102,9 @@ describe('GS1 element strings behind AIM ids', () => {
   });
 
   it('percent-encodes serial characters in the URIs', () => {
-    expect(identity(barcode(']d2010950600013435221A/B%C?')).uri).toBe('https://id.gs1.org/01/09506000134352/21/A%2FB%25C%3F');
+    expect(identity(barcode(']d2010950600013435221A/B%C?')).uri).toBe(
+      'https://id.gs1.org/01/09506000134352/21/A%2FB%25C%3F',
+    );
   });
 
   it('uses GS1 sliding century window for two-digit years', () => {
@@ -120,8 +128,16 @@ describe('other symbologies and plain serials', () => {
   });
 
   it('turns non-GS1 serials into URIs with the reader pattern', () => {
-    const format: ReaderFormat = { data: 'aim', plainSerial: [{ pattern: 'SN-(?<serial>[A-Z0-9]{7})', uri: 'urn:example:sn:{serial}' }] };
-    expect(identity(barcode(']C0SN-AB12345', format))).toMatchObject({ source: 'plain-serial', uri: 'urn:example:sn:AB12345', serial: 'AB12345', aim: ']C0' });
+    const format: ReaderFormat = {
+      data: 'aim',
+      plainSerial: [{ pattern: 'SN-(?<serial>[A-Z0-9]{7})', uri: 'urn:example:sn:{serial}' }],
+    };
+    expect(identity(barcode(']C0SN-AB12345', format))).toMatchObject({
+      source: 'plain-serial',
+      uri: 'urn:example:sn:AB12345',
+      serial: 'AB12345',
+      aim: ']C0',
+    });
     expect(identity(barcode('SN-AB12345', format)).uri).toBe('urn:example:sn:AB12345');
     expect(code(barcode('SN-AB1234', format))).toBe('no-aim-id');
     expect(code(barcode(']C0XYZ', format))).toBe('unrecognised');
@@ -161,10 +177,17 @@ describe('EPC binary (Tag Data Standard)', () => {
   it('rejects partition 7, field overflow, other schemes and non-GS1 EPCs', () => {
     const p7 = Buffer.from('3074257BF7194E4000001A85', 'hex');
     p7[1] = (p7[1]! & 0xe3) | (7 << 2);
-    expect(code(decodeRead({ kind: 'epc', data: p7 }, { data: 'aim', plainSerial: [] }))).toBe('epc-partition');
+    expect(code(decodeRead({ kind: 'epc', data: p7 }, { data: 'aim', plainSerial: [] }))).toBe(
+      'epc-partition',
+    );
     // Partition 5: a 7-digit company prefix in 24 bits; all ones (16777215) needs 8 digits.
-    const overflow = Buffer.from(`30${((0 << 5) | (5 << 2) | 3).toString(16).padStart(2, '0')}FFFFFC000000000000000000`.slice(0, 24), 'hex');
-    expect(code(decodeRead({ kind: 'epc', data: overflow }, { data: 'aim', plainSerial: [] }))).toBe('epc-field-overflow');
+    const overflow = Buffer.from(
+      `30${((0 << 5) | (5 << 2) | 3).toString(16).padStart(2, '0')}FFFFFC000000000000000000`.slice(0, 24),
+      'hex',
+    );
+    expect(code(decodeRead({ kind: 'epc', data: overflow }, { data: 'aim', plainSerial: [] }))).toBe(
+      'epc-field-overflow',
+    );
     expect(code(epc('3114257BF7194E4000001A85'))).toBe('epc-scheme-unsupported');
     expect(epc('E2801160600002084A7C2E7F')).toMatchObject({ ok: false, reject: { code: 'epc-not-gs1' } });
     expect(code(epc('000000000000000000000000'))).toBe('epc-not-gs1');
@@ -188,9 +211,18 @@ describe('properties', () => {
         fc.double({ min: 0, max: 1, noNaN: true }),
         (partition, filter, serial, a, b) => {
           const p = SGTIN_PARTITIONS[partition]!;
-          const cp = String(Math.floor(a * 10 ** p.cpDigits)).padStart(p.cpDigits, '0').slice(0, p.cpDigits);
-          const ir = String(Math.floor(b * 10 ** p.irDigits)).padStart(p.irDigits, '0').slice(0, p.irDigits);
-          const id = identity(decodeRead({ kind: 'epc', data: encodeSgtin96({ filter, companyPrefix: cp, itemReference: ir, serial }) }, { data: 'aim', plainSerial: [] }));
+          const cp = String(Math.floor(a * 10 ** p.cpDigits))
+            .padStart(p.cpDigits, '0')
+            .slice(0, p.cpDigits);
+          const ir = String(Math.floor(b * 10 ** p.irDigits))
+            .padStart(p.irDigits, '0')
+            .slice(0, p.irDigits);
+          const id = identity(
+            decodeRead(
+              { kind: 'epc', data: encodeSgtin96({ filter, companyPrefix: cp, itemReference: ir, serial }) },
+              { data: 'aim', plainSerial: [] },
+            ),
+          );
           expect(id.uri).toBe(`urn:epc:id:sgtin:${cp}.${ir}.${serial}`);
           expect(id.epc?.filter).toBe(filter);
           const gtin13 = ir.slice(0, 1) + cp + ir.slice(1);
@@ -202,28 +234,46 @@ describe('properties', () => {
   });
 
   it('generated element strings with separators parse back to their AIs', () => {
-    const cset82 = fc.constantFrom(...'!"%&\'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'.split(''));
+    const cset82 = fc.constantFrom(
+      ...'!"%&\'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'.split(''),
+    );
     const text = (max: number) => fc.array(cset82, { minLength: 1, maxLength: max }).map((a) => a.join(''));
     fc.assert(
-      fc.property(fc.stringMatching(/^[0-9]{13}$/), text(20), text(20), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }), fc.boolean(), (g, serial, lot, month, day, lotFirst) => {
-        const gtin = g + gs1CheckDigit(g);
-        const date = `30${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
-        const tail = lotFirst ? `10${lot}\x1d21${serial}` : `21${serial}\x1d10${lot}`;
-        const id = identity(barcode(`]d201${gtin}17${date}${tail}`));
-        expect(id).toMatchObject({ gtin, serial, lot });
-        expect(id.ais?.map((e) => e.ai)).toEqual(['01', '17', ...(lotFirst ? ['10', '21'] : ['21', '10'])]);
-      }),
+      fc.property(
+        fc.stringMatching(/^[0-9]{13}$/),
+        text(20),
+        text(20),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 28 }),
+        fc.boolean(),
+        (g, serial, lot, month, day, lotFirst) => {
+          const gtin = g + gs1CheckDigit(g);
+          const date = `30${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
+          const tail = lotFirst ? `10${lot}\x1d21${serial}` : `21${serial}\x1d10${lot}`;
+          const id = identity(barcode(`]d201${gtin}17${date}${tail}`));
+          expect(id).toMatchObject({ gtin, serial, lot });
+          expect(id.ais?.map((e) => e.ai)).toEqual(['01', '17', ...(lotFirst ? ['10', '21'] : ['21', '10'])]);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it('arbitrary bytes never throw and always give an identity or a reject code', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 120 }), fc.constantFrom('barcode', 'epc'), fc.constantFrom('aim', 'gs1', 'epc', 'text'), (bytes, kind, data) => {
-        const r = decodeRead({ kind: kind as 'barcode' | 'epc', data: Buffer.from(bytes) }, { data: data as ReaderFormat['data'], plainSerial: [] });
-        if (r.ok) expect(r.identity.uri.length).toBeGreaterThan(0);
-        else expect(r.reject.code).toMatch(/^[a-z0-9-]+$/);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 120 }),
+        fc.constantFrom('barcode', 'epc'),
+        fc.constantFrom('aim', 'gs1', 'epc', 'text'),
+        (bytes, kind, data) => {
+          const r = decodeRead(
+            { kind: kind as 'barcode' | 'epc', data: Buffer.from(bytes) },
+            { data: data as ReaderFormat['data'], plainSerial: [] },
+          );
+          if (r.ok) expect(r.identity.uri.length).toBeGreaterThan(0);
+          else expect(r.reject.code).toMatch(/^[a-z0-9-]+$/);
+        },
+      ),
       { numRuns: 5000 },
     );
     fc.assert(

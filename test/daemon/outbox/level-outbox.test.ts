@@ -36,7 +36,9 @@ describe('LevelOutbox', () => {
     const a = new LevelOutbox(dir, opts, silentLogger());
     await a.open();
     try {
-      await expect(new LevelOutbox(dir, opts, silentLogger()).open()).rejects.toThrow(/in use by another readpoint/);
+      await expect(new LevelOutbox(dir, opts, silentLogger()).open()).rejects.toThrow(
+        /in use by another readpoint/,
+      );
     } finally {
       await a.close();
       rmSync(dir, { recursive: true, force: true });

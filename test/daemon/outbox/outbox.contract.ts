@@ -15,7 +15,12 @@ export interface ContractOptions {
   batchMax: number;
 }
 
-const defaults: ContractOptions = { maxEvents: 1_000_000, maxBytes: 1 << 30, overflow: 'drop-oldest', batchMax: 512 };
+const defaults: ContractOptions = {
+  maxEvents: 1_000_000,
+  maxBytes: 1 << 30,
+  overflow: 'drop-oldest',
+  batchMax: 512,
+};
 
 export function outboxContract(name: string, build: (dir: string, opts: ContractOptions) => Outbox) {
   describe(`Outbox contract: ${name}`, () => {
@@ -25,7 +30,10 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       for (const o of open.splice(0)) await o.close();
       for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
     });
-    const make = async (opts: Partial<ContractOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'rp-outbox-'))) => {
+    const make = async (
+      opts: Partial<ContractOptions> = {},
+      dir = mkdtempSync(join(tmpdir(), 'rp-outbox-')),
+    ) => {
       if (!dirs.includes(dir)) dirs.push(dir);
       const o = build(dir, { ...defaults, ...opts });
       await o.open();
@@ -59,7 +67,14 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       const { o } = await make();
       expect(await put(o, 5)).toEqual([true, true, true, true, true]);
       const taken = await o.take(10);
-      expect(taken).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq, topic: `t/${seq}`, payload: `event ${seq}`, acceptedAt: 1000 + seq })));
+      expect(taken).toEqual(
+        [1, 2, 3, 4, 5].map((seq) => ({
+          seq,
+          topic: `t/${seq}`,
+          payload: `event ${seq}`,
+          acceptedAt: 1000 + seq,
+        })),
+      );
       expect(await o.take(10)).toEqual([]);
       expect(o.stats()).toMatchObject({ depth: 5, appended: 5, lastSeq: 5, oldestAt: 1001 });
     });
@@ -112,7 +127,12 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
       expect((await put(o, 15)).every(Boolean)).toBe(true);
       const s = o.stats();
-      expect(s).toMatchObject({ depth: 10, dropped: 5, firstDropped: { seq: 1, at: 1001 }, lastDropped: { seq: 5, at: 1005 } });
+      expect(s).toMatchObject({
+        depth: 10,
+        dropped: 5,
+        firstDropped: { seq: 1, at: 1001 },
+        lastDropped: { seq: 5, at: 1005 },
+      });
       expect(await drain(o)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     });
 
@@ -120,7 +140,12 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       const { o } = await make({ maxEvents: 10, overflow: 'drop-newest' });
       const stored = await put(o, 13);
       expect(stored.filter((s) => !s)).toHaveLength(3);
-      expect(o.stats()).toMatchObject({ depth: 10, dropped: 3, firstDropped: { seq: 11 }, lastDropped: { seq: 13 } });
+      expect(o.stats()).toMatchObject({
+        depth: 10,
+        dropped: 3,
+        firstDropped: { seq: 11 },
+        lastDropped: { seq: 13 },
+      });
       expect(await drain(o)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
