@@ -58,6 +58,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
       this.framer.stop();
     }
     await this.pumping;
+    await this.handover?.drain();
     await this.closePort();
     if (this.current !== 'idle' || this.sink) this.setState('stopped');
   }
@@ -177,7 +178,6 @@ export class SerialLineDriver extends EventEmitter implements Driver {
       await this.handover!.push(read);
       if (this.queue.length < HIGH_WATER / 4 && this.port?.isPaused()) this.port.resume();
     }
-    await this.handover!.drain();
   }
 
   private setState(state: ReaderState): void {

@@ -94,6 +94,24 @@ describe('serial-line on a socat PTY', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
   });
 
+  it('keeps every read of many bursts while the sink is slow (back-pressure never stalls)', async () => {
+    const p = await pty();
+    const driver = new SerialLineDriver(serialConfig(p.readerPath), { log: silentLogger() });
+    const sink = new RecordingSink(1);
+    await driver.start(sink);
+    cleanup.push(() => driver.stop());
+    const lines: string[] = [];
+    for (let burst = 0; burst < 20; burst++) {
+      const chunk = Array.from({ length: 100 }, (_, i) => `]d2010950600013435221B${burst}N${i}`);
+      lines.push(...chunk);
+      await p.write(chunk.map((l) => `${l}\r`).join(''));
+      // The next burst lands while earlier reads are still with the sink.
+      await expect.poll(() => driver.status().reads, { timeout: 10_000, interval: 1 }).toBe(lines.length);
+    }
+    await expect.poll(() => sink.reads.length, { timeout: 20_000 }).toBe(2000);
+    expect(sink.texts()).toEqual(lines);
+  });
+
   it('frames a scanner with no suffix by silence', async () => {
     const p = await pty();
     const { sink } = await started(p, { delimiter: 'silence', silenceMs: 30 });
