@@ -18,8 +18,8 @@ export interface DispatcherStats {
 export class Dispatcher {
   private running = false;
   private loop: Promise<void> | undefined;
-  private abort: AbortController | undefined;
-  private wake: (() => void) | undefined;
+  private entries: Promise<void> | undefined;
+  private readonly sleepers = new Set<() => void>();
   private inflight = 0;
   private published = 0;
   private rewinds = 0;
@@ -82,19 +82,18 @@ export class Dispatcher {
         continue;
       }
       const free = Math.min(this.takeMax, this.window - this.inflight);
-      if (free <= 0) {
+      // Under load, refill the window in chunks rather than one outbox read per PUBACK.
+      if (free <= 0 || (this.inflight > 0 && free < Math.min(32, Math.ceil(this.window / 4)))) {
         await this.sleepUntilNudged();
         continue;
       }
       const entries = await this.outbox.take(free);
       if (entries.length === 0) {
-        this.abort = new AbortController();
-        const signal = this.abort.signal;
-        await Promise.race([
-          this.outbox.waitForEntries(signal).catch(() => undefined),
-          this.sleepUntilNudged(),
-        ]);
-        this.abort.abort();
+        // One waiter at a time, reused until an append wakes it (no per-loop garbage).
+        this.entries ??= this.outbox.waitForEntries().finally(() => {
+          this.entries = undefined;
+        });
+        await Promise.race([this.entries, this.sleepUntilNudged()]);
         continue;
       }
       for (const entry of entries) {
@@ -118,22 +117,21 @@ export class Dispatcher {
   }
 
   private nudge(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    this.abort?.abort();
-    wake?.();
+    const sleepers = [...this.sleepers];
+    this.sleepers.clear();
+    for (const wake of sleepers) wake();
   }
 
+  /** Sleeps until nudged or `timeoutMs`; every sleeper is woken by the next nudge, none is lost. */
   private sleepUntilNudged(timeoutMs = 1000): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, timeoutMs);
-      this.wake = () => {
+      const wake = () => {
         clearTimeout(timer);
+        this.sleepers.delete(wake);
         resolve();
       };
+      const timer = setTimeout(wake, timeoutMs);
+      this.sleepers.add(wake);
     });
   }
 }

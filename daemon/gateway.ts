@@ -18,6 +18,7 @@ import { Pipeline } from './pipeline.js';
 import { Recorder } from './recorder.js';
 import { Smoother } from './smoothing/smoother.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
+import { redactUrl } from './uplink/redact.js';
 
 interface Step {
   readonly name: string;
@@ -157,7 +158,7 @@ export class Gateway {
         this.steps.push({ name: `reader ${reader.id}`, stop: () => driver.stop() });
       }
       log.info(
-        { readers: config.readers.length, upstream: redact(url), topics: this.topics.allEvents },
+        { readers: config.readers.length, upstream: redactUrl(url), topics: this.topics.allEvents },
         'readpoint running',
       );
     } catch (err) {
@@ -186,9 +187,4 @@ export class Gateway {
     this.snapshot = undefined;
     return failed;
   }
-}
-
-/** The URL without credentials, for logs. */
-export function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -12,7 +12,7 @@ export const HANDOVER_WINDOW = 64;
 
 export class Handover {
   private pending = 0;
-  private wake: (() => void) | undefined;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly sink: ReadSink,
@@ -30,18 +30,16 @@ export class Handover {
         this.settle();
       },
     );
-    while (this.pending >= this.window) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.pending >= this.window) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   /** Resolves once every read handed over is settled. */
   async drain(): Promise<void> {
-    while (this.pending > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.pending > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   private settle(): void {
     this.pending--;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    for (const wake of this.waiting.splice(0)) wake();
   }
 }

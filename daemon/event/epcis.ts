@@ -32,18 +32,14 @@ export interface ReadPointContext {
   readonly disposition?: string;
 }
 
-export interface UnitFields {
-  readonly source: string;
-  readonly aim?: string;
-  readonly gtin?: string;
-  readonly sscc?: string;
-  readonly serial?: string;
-  readonly lot?: string;
-  readonly expiry?: string;
-  readonly digitalLink?: string;
+/** The decoded identity as the event carries it (`rp:unit`). */
+export type UnitFields = Pick<
+  UnitIdentity,
+  'source' | 'aim' | 'gtin' | 'sscc' | 'serial' | 'lot' | 'expiry' | 'digitalLink'
+> & {
   readonly epcHex?: string;
   readonly tagUri?: string;
-}
+};
 
 export interface EpcisObjectEvent {
   readonly '@context': readonly [string, { readonly rp: string }];

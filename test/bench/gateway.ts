@@ -36,7 +36,7 @@ readers:
       const h = gateway.health();
       rss = Math.max(rss, process.memoryUsage().rss);
       if (h && h.events.published >= n) break;
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
     }
     const seconds = (performance.now() - started) / 1000;
     return { perSecond: n / seconds, rssMb: rss / 1048576 };

@@ -9,7 +9,7 @@ import { benchIdentity } from './identity.js';
 import { benchRawMqtt } from './mqtt.js';
 import { benchOutbox } from './outbox.js';
 
-const N = Number(process.env.BENCH_EVENTS ?? 20000);
+const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const WINDOW = 100;
 const rows: string[] = [];
 const row = (what: string, value: string, ceiling: string, ratio: string) =>
@@ -26,7 +26,7 @@ try {
     `${fmt(raw.perSecond)} (raw mqtt.js QoS 1, same window)`,
     (gw.perSecond / raw.perSecond).toFixed(2),
   );
-  row('peak RSS of the gateway run, MB', gw.rssMb.toFixed(0), '', '');
+  row('peak RSS of the bench process during the gateway run, MB', gw.rssMb.toFixed(0), '', '');
 } finally {
   await broker.stop();
 }
