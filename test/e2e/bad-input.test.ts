@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPayload, RejectPayload } from '../../daemon/contract/topics.js';
 import { startDaemon } from '../support/daemon.js';
-import { writeE2eConfig } from '../support/e2e-config.js';
+import { serialReaderYaml, writeE2eConfig } from '../support/e2e-config.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
@@ -37,12 +37,7 @@ describe('bad input through the daemon', () => {
     const config = writeE2eConfig({
       dir,
       uplinkUrl: broker.url,
-      readers: `  - id: scanner-1
-    driver: serial-line
-    readPoint: conveyor-1
-    path: ${pty.readerPath}
-    maxReadLength: 128
-`,
+      readers: serialReaderYaml(pty.readerPath, { maxReadLength: 128 }),
     });
     const rejects = await collect(broker.url, `${base}/rejects`);
     const events = await collect(broker.url, `${base}/events/+`);

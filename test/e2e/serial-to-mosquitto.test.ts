@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gtinCheckDigit } from '../../daemon/identity/epc-encode.js';
 import { type DaemonProcess, type LogLine, startDaemon } from '../support/daemon.js';
-import { writeE2eConfig } from '../support/e2e-config.js';
+import { serialReaderYaml, writeE2eConfig } from '../support/e2e-config.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
@@ -59,13 +59,7 @@ describe('serial scanner -> daemon -> Mosquitto', () => {
     const config = writeE2eConfig({
       dir,
       uplinkUrl: broker.url,
-      readers: `  - id: scanner-1
-    driver: serial-line
-    readPoint: conveyor-1
-    path: ${pty.readerPath}
-    baudRate: 115200
-    delimiter: CR
-    retry:
+      readers: `${serialReaderYaml(pty.readerPath, { baudRate: 115200, delimiter: 'CR' })}    retry:
       minMs: 100
       maxMs: 500
 `,

@@ -42,3 +42,15 @@ ${o.readers}`,
   );
   return file;
 }
+
+/** A serial-line scanner at conveyor-1 on `path`, as a readers list item; `extra` is more YAML keys. */
+export function serialReaderYaml(path: string, extra: Record<string, string | number> = {}): string {
+  const lines = [
+    '  - id: scanner-1',
+    '    driver: serial-line',
+    '    readPoint: conveyor-1',
+    `    path: ${path}`,
+  ];
+  for (const [key, value] of Object.entries(extra)) lines.push(`    ${key}: ${value}`);
+  return `${lines.join('\n')}\n`;
+}
