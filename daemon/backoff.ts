@@ -1,39 +1,57 @@
 /**
- * Reconnect delays with decorrelated jitter: each delay is drawn between `minMs` and three times
- * the previous one, capped at `maxMs`. The jitter keeps a fleet of gateways from reconnecting in
- * lockstep after the central broker restarts; the growth keeps a dead broker from being hammered.
+ * Retry delays for anything that reconnects: a reader to its device, the uplink to its broker.
+ * The delay doubles from `minMs` per failed attempt up to `maxMs`, and jitter spreads each one
+ * over the upper half of its step, so gateways (or readers on one USB hub) that lost their peer
+ * together do not retry in lockstep, and a dead peer is not hammered.
  */
-export interface BackoffOptions {
+export interface RetryDelays {
   readonly minMs: number;
   readonly maxMs: number;
 }
 
+/**
+ * The delay before retry number `attempt` (1 for the first), ms: an integer within
+ * [minMs, maxMs], and within [step / 2, step] for step = minMs * 2^(attempt - 1) capped at maxMs.
+ */
+export function backoffDelay(
+  attempt: number,
+  retry: RetryDelays,
+  random: () => number = Math.random,
+): number {
+  const { minMs, maxMs } = retry;
+  const doublings = Math.min(Math.max(0, Math.floor(attempt) - 1), 40); // 2^40 outgrows any maxMs
+  const step = Math.min(maxMs, minMs * 2 ** doublings);
+  const jittered = step * (1 - random() / 2);
+  return Math.round(Math.min(maxMs, Math.max(minMs, jittered)));
+}
+
+/** The attempt counter around backoffDelay(), for a connection that retries until it is reset. */
 export class Backoff {
-  private previous: number;
+  private attempts = 0;
 
   constructor(
-    private readonly options: BackoffOptions,
+    private readonly retry: RetryDelays,
     /** A uniform [0, 1) source; injectable so tests can pin the sequence. */
     private readonly random: () => number = Math.random,
   ) {
-    if (!(options.minMs > 0) || !(options.maxMs >= options.minMs)) {
-      throw new TypeError(
-        `backoff needs 0 < minMs <= maxMs, got minMs ${options.minMs}, maxMs ${options.maxMs}`,
-      );
+    if (!(retry.minMs > 0) || !(retry.maxMs >= retry.minMs)) {
+      throw new TypeError(`backoff needs 0 < minMs <= maxMs, got minMs ${retry.minMs}, maxMs ${retry.maxMs}`);
     }
-    this.previous = options.minMs;
   }
 
-  /** The delay before the next attempt, ms. */
+  /** Failed attempts since the last reset(). */
+  get attempt(): number {
+    return this.attempts;
+  }
+
+  /** Counts one more failed attempt and returns the delay before the next, ms. */
   next(): number {
-    const { minMs, maxMs } = this.options;
-    const upper = Math.min(maxMs, this.previous * 3);
-    this.previous = Math.round(minMs + this.random() * (upper - minMs));
-    return this.previous;
+    this.attempts++;
+    return backoffDelay(this.attempts, this.retry, this.random);
   }
 
-  /** After a successful connect the next loss starts again from `minMs`. */
+  /** After a connection that held, the next loss starts again from `minMs`. */
   reset(): void {
-    this.previous = this.options.minMs;
+    this.attempts = 0;
   }
 }

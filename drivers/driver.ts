@@ -11,15 +11,18 @@
  *   before its promise settles, so reads share group commits and keep their order; when the
  *   window is full the driver stops pulling bytes from the device (a slow outbox slows the reader
  *   down instead of growing memory). A rejected `sink.read()` is logged and does not stop it.
- * - Input that cannot be framed (a line longer than `maxReadLength`, an empty frame of garbage)
+ * - Input that cannot be framed (a line longer than `maxReadLength`, a malformed binary frame)
  *   goes to `sink.reject()` with the raw bytes (at most `maxReadLength` of them) and a reason;
- *   the driver resynchronises on the next delimiter and its memory stays bounded.
+ *   the driver resynchronises on the next delimiter and its memory stays bounded. Empty frames
+ *   are ignored; a frame of odd bytes is still a read (the decoder rejects it with a reason).
  * - `stop()` closes the device and resolves when the driver holds no handle and no timer. A read
  *   still being framed at `stop()` (bytes with no delimiter yet) is dropped and counted in
  *   `status().discardedOnStop`; a `sink.read()` already pending is awaited first.
- *   `stop()` may be called in any state, twice, or before `start()`.
+ *   `stop()` may be called in any state, twice, or before `start()`; it ends in `stopped`, and a
+ *   stopped driver stays stopped (a later `start()` resolves and does nothing).
  * - A disconnect is any loss of the device: the port closing on its own, a read or open error,
- *   the device node vanishing. Each one moves the state to `disconnected` and emits `state`.
+ *   the device node vanishing. Each one moves the state to `disconnected` and emits `state`;
+ *   failed retries keep it `disconnected` without a new event, so the log is not flooded.
  * - `status()` is cheap and synchronous; `state` events are for status only, never data.
  */
 import type { EventEmitter } from 'node:events';

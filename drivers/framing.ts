@@ -2,7 +2,9 @@
  * Framing for line-oriented scanners: bytes in, frames out. A frame ends at the delimiter (CR,
  * LF, CRLF, ETX or any bytes), or, for scanners with no suffix, when the line goes quiet.
  * Memory is bounded: a frame longer than `maxLength` is reported once as overlong (its first
- * `maxLength` bytes) and the rest of it is discarded up to the next delimiter.
+ * `maxLength` bytes) and the rest of it is discarded up to the next delimiter. CR and LF at a
+ * frame's ends are line ends, not data; a frame left empty is ignored. Every other byte is kept:
+ * judging content (garbage, AIM ids, GS) is the decoder's job.
  */
 export interface FramerOptions {
   /** The delimiter bytes, or 'silence'. */
@@ -88,33 +90,47 @@ export class Framer {
   }
 
   private append(data: Buffer): void {
+    const { delimiter, maxLength } = this.options;
     if (this.discarding) {
       // Keep only what could be the start of a delimiter.
-      const keep = this.options.delimiter === 'silence' ? 0 : this.options.delimiter.length - 1;
+      const keep = delimiter === 'silence' ? 0 : delimiter.length - 1;
       this.buffer = keep > 0 ? Buffer.from(data.subarray(Math.max(0, data.length - keep))) : Buffer.alloc(0);
       return;
     }
+    // A frame never starts with CR or LF (the tail of a CRLF suffix framed on CR): skip them so
+    // they neither count against maxLength nor make an empty frame.
+    if (this.buffer.length === 0) data = data.subarray(leadingLineEnds(data));
     const joined = this.buffer.length > 0 ? Buffer.concat([this.buffer, data]) : Buffer.from(data);
-    const slack = this.options.delimiter === 'silence' ? 0 : this.options.delimiter.length - 1;
-    if (joined.length > this.options.maxLength + slack) {
-      this.out.overlong(joined.subarray(0, this.options.maxLength));
+    // Room for a delimiter split across chunks; emit() checks the exact length.
+    const slack = delimiter === 'silence' ? 0 : delimiter.length;
+    if (joined.length > maxLength + slack) {
+      this.out.overlong(joined.subarray(0, maxLength));
       this.discarding = true;
       this.buffer = Buffer.alloc(0);
-      this.append(joined.subarray(this.options.maxLength));
+      this.append(joined.subarray(maxLength));
       return;
     }
     this.buffer = joined;
   }
 
   private emit(frame: Buffer): void {
-    // A CRLF scanner read with delimiter CR leaves a leading LF on the next frame: drop it.
-    let start = 0;
-    while (start < frame.length && (frame[start] === 0x0a || frame[start] === 0x0d)) start++;
-    if (start === frame.length) return;
-    if (frame.length - start > this.options.maxLength) {
+    // CR and LF at either end are line ends, never data: a CRLF scanner framed on CR or on LF.
+    const start = leadingLineEnds(frame);
+    let end = frame.length;
+    while (end > start && isLineEnd(frame[end - 1])) end--;
+    if (start === end) return;
+    if (end - start > this.options.maxLength) {
       this.out.overlong(frame.subarray(start, start + this.options.maxLength));
       return;
     }
-    this.out.frame(Buffer.from(frame.subarray(start)));
+    this.out.frame(Buffer.from(frame.subarray(start, end)));
   }
+}
+
+const isLineEnd = (byte: number | undefined) => byte === 0x0a || byte === 0x0d;
+
+function leadingLineEnds(bytes: Buffer): number {
+  let n = 0;
+  while (n < bytes.length && isLineEnd(bytes[n])) n++;
+  return n;
 }

@@ -23,7 +23,13 @@ export class Handover {
   /** Hands over one read; resolves when there is room for the next. */
   async push(read: RawRead): Promise<void> {
     this.pending++;
-    this.sink.read(read).then(
+    let safe: Promise<void>;
+    try {
+      safe = this.sink.read(read);
+    } catch (err) {
+      safe = Promise.reject(err); // a sink that throws before its first await is still only logged
+    }
+    safe.then(
       () => this.settle(),
       (err: unknown) => {
         this.log.error({ err }, 'read could not be processed');

@@ -1,7 +1,7 @@
 /**
  * A line-oriented scanner on a serial port (RS-232, USB-serial, USB CDC-ACM): frames reads with
- * drivers/framing.ts, hands them over one at a time, and reconnects with backoff when the device
- * is absent or vanishes (unplugged, its USB-serial adapter reset).
+ * drivers/framing.ts, hands them to the sink in order within the handover window, and reconnects
+ * with backoff when the device is absent or vanishes (unplugged, its USB-serial adapter reset).
  */
 import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
@@ -12,26 +12,31 @@ import { Framer, parseDelimiter } from './framing.js';
 import { Handover } from './handover.js';
 import type { DriverContext } from './registry.js';
 
-/** Frames waiting for the sink before the port is paused. */
+/** Framed reads waiting for the handover window before the port is paused, and resumed. */
 const HIGH_WATER = 64;
+const LOW_WATER = 16;
 
 export class SerialLineDriver extends EventEmitter implements Driver {
   readonly id: string;
-  private port: SerialPort | undefined;
-  private sink: ReadSink | undefined;
   private handover: Handover | undefined;
+  private sink: ReadSink | undefined;
+  private port: SerialPort | undefined;
   private framer: Framer | undefined;
   private readonly queue: RawRead[] = [];
-  private pumping: Promise<void> | undefined;
+  private pumping = false;
+  private pumped: Promise<void> = Promise.resolve();
+  private connecting: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly backoff: Backoff;
   private running = false;
+  private stopping: Promise<void> | undefined;
   private current: ReaderState = 'idle';
   private lastError: string | undefined;
-  private failures = 0;
-  private counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
+  /** Failed attempts since the device was last connected for good (see lost()). */
+  private readonly backoff: Backoff;
+  private connectedAt = 0;
   private everConnected = false;
+  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
+  private lastReadAt: number | undefined;
 
   constructor(
     private readonly config: SerialLineConfig,
@@ -43,24 +48,18 @@ export class SerialLineDriver extends EventEmitter implements Driver {
   }
 
   async start(sink: ReadSink): Promise<void> {
-    if (this.running) return;
+    // A stopped driver stays stopped: a gateway shutting down mid-start must not reopen the port.
+    if (this.running || this.stopping) return;
     this.sink = sink;
     this.handover = new Handover(sink, this.ctx.log);
     this.running = true;
-    await this.connect();
+    this.setState('connecting');
+    await this.attempt();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.retryTimer);
-    if (this.framer) {
-      if (this.framer.pending() > 0) this.counts.discardedOnStop++;
-      this.framer.stop();
-    }
-    await this.pumping;
-    await this.handover?.drain();
-    await this.closePort();
-    if (this.current !== 'idle' || this.sink) this.setState('stopped');
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
   }
 
   status(): ReaderStatus {
@@ -68,115 +67,160 @@ export class SerialLineDriver extends EventEmitter implements Driver {
       id: this.id,
       driver: 'serial-line',
       state: this.current,
-      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
       ...this.counts,
       ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
     };
   }
 
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.connecting; // an open in flight closes its port itself once it sees we stopped
+    if (this.framer) {
+      if (this.framer.pending() > 0) this.counts.discardedOnStop++;
+      this.framer.stop();
+      this.framer = undefined;
+    }
+    // Reads already framed are handed over; then every pending sink call settles.
+    while (this.pumping) await this.pumped;
+    await this.handover?.drain();
+    await this.closePort();
+    this.setState('stopped');
+  }
+
+  private attempt(): Promise<void> {
+    this.retryTimer = undefined;
+    this.connecting = this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
   private async connect(): Promise<void> {
     if (!this.running) return;
-    this.setState('connecting');
     const { config } = this;
-    const port = new SerialPort({
-      path: config.path,
-      baudRate: config.baudRate,
-      dataBits: config.dataBits,
-      parity: config.parity,
-      stopBits: config.stopBits,
-      autoOpen: false,
-      ...(this.ctx.binding ? { binding: this.ctx.binding as never } : {}),
-    });
+    let port: SerialPort;
     try {
+      // The default exclusive lock stays on: two processes reading one scanner would split its reads.
+      port = new SerialPort({
+        path: config.path,
+        baudRate: config.baudRate,
+        dataBits: config.dataBits,
+        parity: config.parity,
+        stopBits: config.stopBits,
+        autoOpen: false,
+        ...(this.ctx.binding ? { binding: this.ctx.binding as never } : {}),
+      });
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     } catch (err) {
-      this.failed(`cannot open ${config.path}: ${(err as Error).message}`);
+      this.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
       return;
     }
     if (!this.running) {
-      await new Promise<void>((resolve) => port.close(() => resolve()));
+      await closeQuietly(port);
       return;
     }
-    this.port = port;
-    this.framer = new Framer(
+    this.attach(port);
+    if (this.everConnected) this.counts.reconnects++;
+    this.ctx.log.info(
+      { path: config.path, failedAttempts: this.backoff.attempt, reconnects: this.counts.reconnects },
+      this.everConnected ? 'reader reconnected' : 'reader connected',
+    );
+    this.everConnected = true;
+    this.connectedAt = performance.now();
+    this.lastError = undefined;
+    this.setState('connected');
+  }
+
+  private attach(port: SerialPort): void {
+    const { config } = this;
+    const framer = new Framer(
       {
         delimiter: parseDelimiter(config.delimiter),
         maxLength: config.maxReadLength,
         silenceMs: config.silenceMs,
       },
-      {
-        frame: (data) => this.enqueue(data),
-        overlong: (head) => {
-          this.counts.rejects++;
-          this.sink?.reject({
-            readerId: this.id,
-            code: 'overlong',
-            message: `a read longer than maxReadLength (${config.maxReadLength} bytes) was discarded up to the next delimiter`,
-            data: Buffer.from(head),
-            at: Date.now(),
-          });
-        },
-      },
+      { frame: (data) => this.enqueue(data), overlong: (head) => this.rejectOverlong(head) },
     );
-    port.on('data', (chunk: Buffer) => this.framer?.push(chunk));
-    port.once('close', (err?: Error) => this.lost(err ? `device closed: ${err.message}` : 'device closed'));
-    port.on('error', (err: Error) => this.lost(`device error: ${err.message}`));
-    if (this.everConnected) this.counts.reconnects++;
-    this.everConnected = true;
-    this.failures = 0;
-    this.backoff.reset();
-    this.lastError = undefined;
-    this.ctx.log.info({ path: config.path }, 'reader connected');
-    this.setState('connected');
+    this.port = port;
+    this.framer = framer;
+    port.on('data', (chunk: Buffer) => {
+      if (this.running && this.port === port) framer.push(chunk);
+    });
+    port.once('close', (err?: Error | null) =>
+      this.lost(port, err ? `device closed: ${err.message}` : 'device closed'),
+    );
+    port.on('error', (err: Error) => this.lost(port, `device error: ${err.message}`));
+    // A read of zero bytes ends the stream: the device is as gone as if it had closed.
+    port.once('end', () => this.lost(port, 'device ended the stream'));
   }
 
-  private failed(reason: string): void {
-    this.failures++;
+  /** A failed open or a lost device: disconnected, and another try after the backoff delay. */
+  private failed(reason: string, what: string): void {
     this.lastError = reason;
-    const delay = this.backoff.next();
-    // First failure at warn, then quietly with a count: a flapping device must not flood the log.
-    if (this.failures === 1) this.ctx.log.warn({ reason, retryInMs: delay }, 'reader unavailable; retrying');
-    else this.ctx.log.debug({ reason, attempt: this.failures, retryInMs: delay }, 'reader still unavailable');
+    const retryInMs = this.backoff.next();
+    // Once at warn, then quietly with the attempt number: a device left unplugged all weekend
+    // must not fill the journal.
+    if (this.backoff.attempt === 1) this.ctx.log.warn({ reason, retryInMs }, `${what}; retrying`);
+    else this.ctx.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
     this.setState('disconnected');
-    if (this.running) this.retryTimer = setTimeout(() => void this.connect(), delay);
+    if (this.running) this.retryTimer = setTimeout(() => void this.attempt(), retryInMs);
   }
 
-  private lost(reason: string): void {
-    if (!this.port) return;
-    const port = this.port;
+  private lost(port: SerialPort, reason: string): void {
+    if (this.port !== port) return;
     this.port = undefined;
-    port.removeAllListeners();
-    port.on('error', () => {}); // a late error of a dead port is not news
-    if (port.isOpen) port.close(() => {});
+    // A device that drops the line right after each open (a failing adapter) keeps backing off
+    // and stays quiet; one that worked for longer than the longest delay starts afresh.
+    if (performance.now() - this.connectedAt >= this.config.retry.maxMs) this.backoff.reset();
+    // The unfinished frame of a vanished device is torn: it must not prefix the next one.
     this.framer?.stop();
-    if (!this.running) return;
-    this.failed(reason);
+    this.framer = undefined;
+    void closeQuietly(port);
+    if (this.running) this.failed(reason, 'reader lost its device');
   }
 
   private async closePort(): Promise<void> {
     const port = this.port;
     this.port = undefined;
-    if (!port) return;
-    port.removeAllListeners();
-    port.on('error', () => {});
-    if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    if (port) await closeQuietly(port);
+  }
+
+  private rejectOverlong(head: Buffer): void {
+    this.counts.rejects++;
+    const { maxReadLength } = this.config;
+    this.sink?.reject({
+      readerId: this.id,
+      code: 'overlong',
+      message: `a read longer than maxReadLength (${maxReadLength} bytes) was discarded up to the next delimiter`,
+      data: Buffer.from(head),
+      at: Date.now(),
+    });
   }
 
   private enqueue(data: Buffer): void {
     this.queue.push({ readerId: this.id, kind: 'barcode', data, at: Date.now(), mono: performance.now() });
     if (this.queue.length >= HIGH_WATER) this.port?.pause();
-    this.pumping ??= this.pump().finally(() => {
-      this.pumping = undefined;
-    });
+    if (!this.pumping) {
+      this.pumping = true;
+      this.pumped = this.pump();
+    }
   }
 
-  /** Hands reads to the sink in order, within the handover window. */
+  /** Hands queued reads over in order; `pumping` drops in the same tick the queue runs dry. */
   private async pump(): Promise<void> {
-    for (let read = this.queue.shift(); read; read = this.queue.shift()) {
-      this.counts.reads++;
-      this.lastReadAt = read.at;
-      await this.handover!.push(read);
-      if (this.queue.length < HIGH_WATER / 4 && this.port?.isPaused()) this.port.resume();
+    const handover = this.handover!;
+    try {
+      for (let read = this.queue.shift(); read; read = this.queue.shift()) {
+        this.counts.reads++;
+        this.lastReadAt = read.at;
+        await handover.push(read);
+        if (this.queue.length <= LOW_WATER && this.port?.isPaused()) this.port.resume();
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
@@ -185,4 +229,12 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     this.current = state;
     this.emit('state', this.status());
   }
+}
+
+/** Closes a port whose late errors are no longer news. */
+function closeQuietly(port: SerialPort): Promise<void> {
+  port.removeAllListeners();
+  port.on('error', () => {});
+  if (!port.isOpen) return Promise.resolve();
+  return new Promise<void>((resolve) => port.close(() => resolve()));
 }

@@ -1,31 +1,37 @@
 /**
  * A virtual conveyor (config driver: simulator): units pass one after another, each read
  * `repeats` times; some carry RFID tags; a share of reads is noise. Paced by a timer at
- * `readsPerSecond`; every read goes through the sink like a real reader's (drivers/handover.ts).
+ * `readsPerSecond`, several reads per tick at high rates; every read goes through the sink like
+ * a real reader's (drivers/handover.ts), so a slow sink slows the conveyor down. The same seed
+ * gives the same reads in the same order, whatever the pace.
  */
 import { EventEmitter } from 'node:events';
 import type { SimulatorConfig } from '../config/schema.js';
 import type { Driver, ReaderState, ReaderStatus, ReadSink } from './driver.js';
 import { Handover } from './handover.js';
 import type { DriverContext } from './registry.js';
-import { noise, prng, unit } from './simulated-units.js';
+import { noise, prng, type SimulatedUnit, unit } from './simulated-units.js';
 
+/** Shortest gap between two ticks of the conveyor. */
 const TICK_MS = 20;
+/** Reads owed after a stall (a slow sink) are forgiven beyond this many seconds' worth. */
+const MAX_BACKLOG_S = 0.25;
 
 export class SimulatorDriver extends EventEmitter implements Driver {
   readonly id: string;
-  private sink: ReadSink | undefined;
   private handover: Handover | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private current: ReaderState = 'idle';
-  private random: () => number;
+  private random: () => number = Math.random;
   private emitted = 0;
+  /** Reads owed by the pace so far, fractional. */
   private credit = 0;
   private lastTick = 0;
   private pass = 0;
   private repeat = 0;
-  private counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
+  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
   private lastReadAt: number | undefined;
 
   constructor(
@@ -34,31 +40,24 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
-    this.random = prng(config.seed);
   }
 
   async start(sink: ReadSink): Promise<void> {
-    if (this.timer || this.running) return;
-    this.sink = sink;
+    if (this.handover || this.stopping) return;
     this.handover = new Handover(sink, this.ctx.log);
+    this.random = prng(this.config.seed);
     this.lastTick = performance.now();
     this.setState('connected');
     this.ctx.log.info(
-      { readsPerSecond: this.config.readsPerSecond, units: this.config.units },
+      { readsPerSecond: this.config.readsPerSecond, units: this.config.units, seed: this.config.seed },
       'simulated conveyor running',
     );
-    this.schedule();
+    this.schedule(TICK_MS);
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.sink = undefined;
-    const handover = this.handover;
-    this.handover = undefined;
-    await this.running;
-    await handover?.drain();
-    if (this.current !== 'idle') this.setState('stopped');
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
   }
 
   status(): ReaderStatus {
@@ -71,52 +70,67 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     };
   }
 
-  private schedule(): void {
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.ticking; // it sees `stopping` and hands over no more
+    await this.handover?.drain();
+    this.setState('stopped');
+  }
+
+  private schedule(delayMs: number): void {
     this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        if (this.timer && this.sink) this.schedule();
+      this.timer = undefined;
+      this.ticking = this.tick().finally(() => {
+        this.ticking = undefined;
       });
-    }, TICK_MS);
+    }, delayMs);
   }
 
   private async tick(): Promise<void> {
-    const now = performance.now();
-    this.credit += ((now - this.lastTick) / 1000) * this.config.readsPerSecond;
-    this.lastTick = now;
+    const { readsPerSecond } = this.config;
     const limit = this.config.limit ?? Number.POSITIVE_INFINITY;
-    while (this.credit >= 1 && this.emitted < limit && this.handover) {
+    const now = performance.now();
+    const owed = this.credit + ((now - this.lastTick) / 1000) * readsPerSecond;
+    this.credit = Math.min(owed, 1 + readsPerSecond * MAX_BACKLOG_S);
+    this.lastTick = now;
+    const handover = this.handover!;
+    while (this.credit >= 1 && this.emitted < limit && !this.stopping) {
       this.credit--;
-      await this.emitOne(this.handover);
+      await handover.push(this.next());
     }
-    await this.handover?.drain();
-    if (this.emitted >= limit) this.credit = 0;
+    // At the limit the conveyor stands still: connected, no timer, no more reads.
+    if (this.stopping || this.emitted >= limit) return;
+    // Credit accrues from this tick's start: time spent handing over counts towards the next.
+    this.schedule(Math.max(TICK_MS, Math.ceil(((1 - this.credit) * 1000) / readsPerSecond)));
   }
 
-  private async emitOne(handover: Handover): Promise<void> {
+  /** The conveyor's next read. */
+  private next() {
     const { config } = this;
     const n = this.pass % config.units;
-    const tagged = prng(config.seed * 7919 + n)() < config.epcShare; // a unit always carries the same kind of label
-    const garbage = this.random() < config.garbageShare;
-    const u = garbage
-      ? { kind: 'barcode' as const, data: noise(this.random, n) }
-      : unit(n, tagged, this.random);
     if (++this.repeat >= config.repeats) {
       this.repeat = 0;
       this.pass++;
     }
+    // A unit always carries the same kind of label, whatever the seed's sequence did before.
+    const tagged = prng(config.seed * 7919 + n)() < config.epcShare;
+    const u: SimulatedUnit =
+      this.random() < config.garbageShare
+        ? { kind: 'barcode', data: noise(this.random, n) }
+        : unit(n, tagged);
     this.emitted++;
     this.counts.reads++;
     const at = Date.now();
     this.lastReadAt = at;
-    await handover.push({
+    return {
       readerId: this.id,
       kind: u.kind,
       data: u.data,
       at,
       mono: performance.now(),
       ...(u.kind === 'epc' ? { antenna: 1 + (n % 2), rssi: -40 - Math.round(this.random() * 30) } : {}),
-    });
+    };
   }
 
   private setState(state: ReaderState): void {

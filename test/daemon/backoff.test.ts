@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../daemon/backoff.js';
+import { Backoff, backoffDelay } from '../../daemon/backoff.js';
 import { redactSecrets, redactUrl } from '../../daemon/uplink/redact.js';
 
 /** A random source that replays the given values. */
@@ -8,22 +8,53 @@ const replay = (...values: number[]) => {
   return () => values[i++ % values.length]!;
 };
 
+const retry = { minMs: 100, maxMs: 1000 };
+
+describe('backoffDelay', () => {
+  it('doubles from minMs per attempt up to maxMs (no jitter when random() is 0)', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 20, 1e6].map((a) => backoffDelay(a, retry, () => 0));
+    expect(delays).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 1000]);
+  });
+
+  it('jitters into the upper half of the step, never under minMs', () => {
+    const almostOne = () => 0.999999;
+    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, retry, almostOne))).toEqual([100, 100, 200, 400, 500]);
+    expect(backoffDelay(3, retry, () => 0.5)).toBe(300);
+  });
+
+  it('stays an integer within [minMs, maxMs] for any attempt and random draw', () => {
+    for (let attempt = 0; attempt < 80; attempt++) {
+      for (const r of [0, 0.1, 0.5, 0.9, 0.999]) {
+        const d = backoffDelay(attempt, retry, () => r);
+        expect(d).toBeGreaterThanOrEqual(100);
+        expect(d).toBeLessThanOrEqual(1000);
+        expect(Number.isInteger(d)).toBe(true);
+      }
+    }
+  });
+
+  it('spreads peers that fail together (Math.random by default)', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(4, retry)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(400);
+    for (const d of delays) expect(d).toBeLessThanOrEqual(800);
+  });
+});
+
 describe('Backoff', () => {
-  it('draws each delay between minMs and three times the previous one, capped at maxMs', () => {
-    const top = new Backoff({ minMs: 100, maxMs: 2000 }, replay(0.999999));
-    expect(Array.from({ length: 6 }, () => top.next())).toEqual([300, 900, 2000, 2000, 2000, 2000]);
-    const bottom = new Backoff({ minMs: 100, maxMs: 2000 }, replay(0));
-    expect(Array.from({ length: 3 }, () => bottom.next())).toEqual([100, 100, 100]);
-    const middle = new Backoff({ minMs: 100, maxMs: 2000 }, replay(0.5));
-    expect(Array.from({ length: 5 }, () => middle.next())).toEqual([200, 350, 575, 913, 1050]);
+  it('counts attempts and grows the delay with them', () => {
+    const b = new Backoff({ minMs: 100, maxMs: 2000 }, replay(0));
+    expect(Array.from({ length: 6 }, () => b.next())).toEqual([100, 200, 400, 800, 1600, 2000]);
+    expect(b.attempt).toBe(6);
   });
 
   it('starts again from minMs after reset()', () => {
-    const b = new Backoff({ minMs: 50, maxMs: 1000 }, replay(0.999999));
+    const b = new Backoff({ minMs: 50, maxMs: 1000 }, replay(0));
     b.next();
     b.next();
     b.reset();
-    expect(b.next()).toBe(150);
+    expect(b.attempt).toBe(0);
+    expect(b.next()).toBe(50);
   });
 
   it('stays within [minMs, maxMs] with a real random source', () => {

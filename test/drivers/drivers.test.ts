@@ -1,29 +1,25 @@
-/** Every driver passes the driver contract. */
+/** Every driver passes the driver contract; the registry builds the right one. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SerialPortMock } from 'serialport';
-import type { SimulatorConfig } from '../../config/schema.js';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../daemon/log.js';
+import { createDriver } from '../../drivers/registry.js';
 import { SerialLineDriver } from '../../drivers/serial-line.js';
 import { SimulatorDriver } from '../../drivers/simulator.js';
 import { openPty } from '../support/pty.js';
 import { driverContract, RecordingSink, serialConfig } from './driver.contract.js';
+import { mockPort, simulatorConfig } from './fixtures.js';
 
-const lines = (count: number) =>
-  Array.from({ length: count }, (_, i) => `]d2010950600013435221SN${i}\x1d10LOT${i % 3}`);
+const framed = (lines: string[]) => Buffer.from(lines.map((l) => `${l}\r`).join(''), 'latin1');
 
-driverContract('serial-line over a socat PTY', async (count) => {
+driverContract('serial-line over a socat PTY', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rp-drv-'));
   const pty = await openPty(dir);
   const driver = new SerialLineDriver(serialConfig(pty.readerPath), { log: silentLogger() });
   return {
     driver,
-    async feed() {
-      const expected = lines(count);
-      await pty.write(expected.map((l) => `${l}\r`).join(''));
-      return expected;
-    },
+    feed: (lines) => pty.write(framed(lines)),
     async teardown() {
       await pty.close();
       rmSync(dir, { recursive: true, force: true });
@@ -31,55 +27,52 @@ driverContract('serial-line over a socat PTY', async (count) => {
   };
 });
 
-// serialport's SerialPortMock runs on @serialport/binding-mock.
-const MockBinding = SerialPortMock.binding;
-
-driverContract('serial-line over @serialport/binding-mock', async (count) => {
-  const path = `/dev/ttyMOCK${Math.floor(Math.random() * 1e6)}`;
-  MockBinding.createPort(path, { echo: false, record: false });
-  const driver = new SerialLineDriver(serialConfig(path), { log: silentLogger(), binding: MockBinding });
+driverContract('serial-line over @serialport/binding-mock', async () => {
+  const mock = mockPort();
+  const driver = new SerialLineDriver(serialConfig(mock.path), {
+    log: silentLogger(),
+    binding: mock.binding,
+  });
   return {
     driver,
-    async feed() {
-      const expected = lines(count);
-      const port = (driver as unknown as { port: { port: { emitData(d: Buffer): void } } }).port;
-      port.port.emitData(Buffer.from(expected.map((l) => `${l}\r`).join(''), 'latin1'));
-      return expected;
+    async feed(lines) {
+      mock.opened().emitData(framed(lines));
     },
-    async teardown() {
-      MockBinding.reset();
-    },
+    async teardown() {},
   };
 });
 
-const simulatorConfig = (limit: number): SimulatorConfig => ({
-  id: 'sim-1',
-  driver: 'simulator',
-  readPoint: 'rp',
-  readsPerSecond: 2000,
-  units: 1000,
-  repeats: 1,
-  epcShare: 0,
-  garbageShare: 0,
-  limit,
-  seed: 7,
-  format: { data: 'aim', plainSerial: [] },
-  retry: { minMs: 50, maxMs: 200 },
-});
-
-driverContract('simulator', async (count) => {
-  const driver = new SimulatorDriver(simulatorConfig(count), { log: silentLogger() });
+driverContract('simulator', async (reads) => {
+  const driver = new SimulatorDriver(simulatorConfig({ limit: reads }), { log: silentLogger() });
   return {
     driver,
-    async feed() {
-      // The same seed gives the same conveyor: a second simulator shows what the first will send.
-      const reference = new SimulatorDriver(simulatorConfig(count), { log: silentLogger() });
+    // The conveyor runs from start(): nothing to feed.
+    async feed() {},
+    async expected(count) {
+      // The same seed gives the same conveyor: a second simulator shows what the first sends.
+      const reference = new SimulatorDriver(simulatorConfig({ limit: count }), { log: silentLogger() });
       const sink = new RecordingSink();
       await reference.start(sink);
-      while (sink.reads.length < count) await new Promise((r) => setTimeout(r, 5));
+      await expect.poll(() => sink.reads.length, { timeout: 10_000 }).toBe(count);
       await reference.stop();
       return sink.texts();
     },
     async teardown() {},
   };
+});
+
+describe('createDriver', () => {
+  it('builds the driver the config names, with its id', async () => {
+    const serial = createDriver(serialConfig('/dev/null-reader'), { log: silentLogger() });
+    const sim = createDriver(simulatorConfig(), { log: silentLogger() });
+    expect(serial).toBeInstanceOf(SerialLineDriver);
+    expect(sim).toBeInstanceOf(SimulatorDriver);
+    expect([serial.id, serial.status().driver, serial.status().state]).toEqual([
+      'scanner-1',
+      'serial-line',
+      'idle',
+    ]);
+    expect([sim.id, sim.status().driver, sim.status().state]).toEqual(['sim-1', 'simulator', 'idle']);
+    await Promise.all([serial.stop(), sim.stop()]);
+  });
 });

@@ -4,15 +4,20 @@
  * device vanish, as an unplugged USB-serial adapter does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface Pty {
+  /** The path the daemon opens: a symlink to the reader's end, made by socat. */
   readonly readerPath: string;
+  /** Sends bytes as the scanner would (into the other end); resolves once all are written. */
   write(bytes: Buffer | string): Promise<void>;
+  /** SIGKILLs socat: the reader's device vanishes mid-stream and its link is gone. */
   kill(): Promise<void>;
+  /** A new PTY pair behind the same links: the device is back. */
   restart(): Promise<void>;
+  /** Ends socat and removes the links; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -30,7 +35,14 @@ export async function openPty(dir: string, name = 'reader'): Promise<Pty> {
   let socat: ChildProcess | undefined;
   let feeder: FileHandle | undefined;
 
+  // A SIGKILLed socat leaves its links behind, pointing at /dev/pts numbers the kernel hands to
+  // the next PTY, maybe another test's: remove them so nobody opens a stranger's terminal.
+  const unlink = () => {
+    rmSync(readerPath, { force: true });
+    rmSync(feederPath, { force: true });
+  };
   const start = async () => {
+    unlink();
     socat = spawn('socat', [`pty,raw,echo=0,link=${readerPath}`, `pty,raw,echo=0,link=${feederPath}`], {
       stdio: 'ignore',
     });
@@ -47,13 +59,12 @@ export async function openPty(dir: string, name = 'reader'): Promise<Pty> {
     feeder = undefined;
     const proc = socat;
     socat = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    await exited;
-    await until(() => !existsSync(readerPath) || signal === 'SIGKILL', 'socat links removed', 2000).catch(
-      () => undefined,
-    );
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill(signal);
+      await exited;
+    }
+    unlink();
   };
   await start();
   return {
