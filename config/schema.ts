@@ -40,11 +40,26 @@ const PlainSerial = Strict(
 
 const Format = Strict(
   {
-    data: T.Union([T.Literal('aim'), T.Literal('gs1'), T.Literal('epc'), T.Literal('text')], {
-      default: 'aim',
+    data: T.Union(
+      [T.Literal('aim'), T.Literal('gs1'), T.Literal('digital-link'), T.Literal('epc'), T.Literal('text')],
+      {
+        default: 'aim',
+        description:
+          'What a read is. aim: the scanner sends AIM symbology identifiers (]C1 ]d2 ]Q3 ]e0 ]E0 ...), the ' +
+          'safe choice. Without AIM ids: gs1: a GS1 element string; digital-link: a GS1 Digital Link URI; ' +
+          'epc: EPC hex; text: opaque text for plainSerial (a Digital Link URI is still recognised).',
+      },
+    ),
+    stripLeadingGs: T.Boolean({
+      default: false,
       description:
-        'What a read is. aim: the scanner sends AIM symbology identifiers (]C1 ]d2 ]Q3 ]e0 ...). ' +
-        'gs1: a GS1 element string with no AIM id. epc: EPC hex. text: opaque text for plainSerial.',
+        'Drop one GS (0x1D) at the start of GS1 data, for scanners that send the leading FNC1 as GS.',
+    }),
+    nonGs1Epc: T.Union([T.Literal('reject'), T.Literal('event')], {
+      default: 'reject',
+      description:
+        'Tags whose EPC is not a GS1 EPC (factory E2... codes): reject them, or publish events naming them ' +
+        'by their raw URI urn:epc:raw:<bits>.x<HEX>.',
     }),
     plainSerial: T.Array(PlainSerial, {
       default: [],

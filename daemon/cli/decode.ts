@@ -1,31 +1,79 @@
 import { createInterface } from 'node:readline';
+import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import { decodeText } from '../identity/decode.js';
-import type { ReaderFormat } from '../identity/identity.js';
+import type { DecodeResult, ReaderFormat } from '../identity/identity.js';
+
+export interface DecodeOptions {
+  /** The data format to decode as (overrides the reader's). */
+  readonly readerFormat?: ReaderFormat['data'];
+  /** Decode exactly as this reader of `config` would: its patterns, GS and EPC options. */
+  readonly config?: string;
+  readonly reader?: string;
+}
 
 /**
- * `readpoint decode`: one JSON object per input (the argument, or each line of stdin).
- * Exit 0 when every input decoded, 1 when any did not (the reason is in its JSON line and, for a
- * single argument, on stderr).
+ * `readpoint decode`: one JSON object per input, the argument or each line of stdin (bytes read
+ * as Latin-1, so a raw GS in a captured file stays one byte). A decoded line prints the identity;
+ * a rejected one prints `{"input", "error": {"code", "message"}}`. Exit 0 when every input
+ * decoded, 1 when any did not (with a one-line reason on stderr for a single argument, and a
+ * summary by reject code for stdin), 2 when the options are wrong.
  */
-export async function decodeCommand(
-  input: string | undefined,
-  format: Partial<ReaderFormat>,
-): Promise<number> {
+export async function decodeCommand(input: string | undefined, options: DecodeOptions): Promise<number> {
+  const format = await formatFor(options);
+  if (typeof format === 'string') {
+    process.stderr.write(`${format}\n`);
+    return 2;
+  }
+  const print = (line: string, result: DecodeResult) =>
+    process.stdout.write(
+      `${JSON.stringify(result.ok ? result.identity : { input: printable(line), error: result.reject })}\n`,
+    );
   if (input !== undefined) {
-    const result = decodeText(input, format);
-    process.stdout.write(`${JSON.stringify(result.ok ? result.identity : { error: result.reject })}\n`);
+    // The shell hands the argument over as UTF-8: decode its bytes, not its characters.
+    const line = Buffer.from(input, 'utf8').toString('latin1');
+    const result = decodeText(line, format);
+    print(line, result);
     if (!result.ok) process.stderr.write(`invalid: ${result.reject.code}: ${result.reject.message}\n`);
     return result.ok ? 0 : 1;
   }
-  let failed = 0;
+  process.stdin.setEncoding('latin1');
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  let decoded = 0;
+  const rejected = new Map<string, number>();
   for await (const line of lines) {
-    if (line.trim() === '') continue;
     const result = decodeText(line, format);
-    if (!result.ok) failed++;
-    process.stdout.write(
-      `${JSON.stringify(result.ok ? result.identity : { input: line, error: result.reject })}\n`,
-    );
+    print(line, result);
+    if (result.ok) decoded++;
+    else rejected.set(result.reject.code, (rejected.get(result.reject.code) ?? 0) + 1);
   }
+  const failed = [...rejected.values()].reduce((a, b) => a + b, 0);
+  const byCode = [...rejected].map(([code, n]) => `${code} ${n}`).join(', ');
+  process.stderr.write(`${decoded} decoded, ${failed} rejected${failed > 0 ? ` (${byCode})` : ''}\n`);
   return failed > 0 ? 1 : 0;
+}
+
+/** The input as the technician would type it again: control bytes as \xNN. */
+const printable = (line: string) =>
+  line.replace(/[\x00-\x1f\x7f]|\\/g, (c) =>
+    c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+
+async function formatFor(options: DecodeOptions): Promise<Partial<ReaderFormat> | string> {
+  const override = options.readerFormat ? { data: options.readerFormat } : {};
+  if (options.reader === undefined && options.config === undefined) return override;
+  if (options.reader === undefined || options.config === undefined) {
+    return 'readpoint decode: --reader and --config go together (decode as that reader of that config would)';
+  }
+  try {
+    const config = await loadConfig(options.config);
+    const reader = config.readers.find((r) => r.id === options.reader);
+    if (!reader) {
+      const ids = config.readers.map((r) => r.id).join(', ');
+      return `readpoint decode: ${options.config} has no reader "${options.reader}" (its readers: ${ids})`;
+    }
+    return { ...reader.format, ...override };
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem).join('\n');
+    throw err;
+  }
 }

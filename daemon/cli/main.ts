@@ -2,7 +2,7 @@
 /** readpoint's command line: the daemon and the technician's tools. */
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './check.js';
-import { decodeCommand } from './decode.js';
+import { type DecodeOptions, decodeCommand } from './decode.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
 import { tailCommand } from './tail.js';
@@ -33,23 +33,34 @@ program
 
 program
   .command('decode')
-  .description('decode a scanned string or EPC hex (or each line of stdin) into a unit identity, as JSON')
-  .argument('[input]', 'the scan; write a GS separator as \\x1d')
+  .description(
+    'decode a scanned string, Digital Link URI or EPC hex (or each line of stdin) into a unit identity, as JSON',
+  )
+  .argument('[input]', 'the scan; write a GS separator as \\x1d (without it, each line of stdin is decoded)')
   .addOption(
     new Option('-f, --reader-format <format>', 'decode as a reader with this data format would').choices([
       'aim',
       'gs1',
+      'digital-link',
       'epc',
       'text',
     ]),
   )
+  .option('-c, --config <file>', 'configuration file whose reader to decode as (with --reader)')
+  .option('-r, --reader <id>', 'decode exactly as this reader would: its format, patterns and options')
   .addHelpText(
     'after',
-    "\nExamples:\n  readpoint decode ']d2010950600013435221SN0042\\x1d10LOT7'\n  readpoint decode 3074257BF7194E4000001A85\n  readpoint decode < scans.txt",
+    [
+      '',
+      'Examples:',
+      "  readpoint decode ']d2010950600013435221SN0042\\x1d10LOT7'",
+      "  readpoint decode ']Q1https://id.gs1.org/01/09506000134352/21/SN0042?17=271231'",
+      '  readpoint decode 3074257BF7194E4000001A85',
+      "  readpoint decode --reader-format gs1 '010950600013435221SN0042'",
+      '  readpoint decode --config /etc/readpoint/readpoint.yaml --reader conveyor-1 < scans.txt',
+    ].join('\n'),
   )
-  .action((input: string | undefined, o: { readerFormat?: 'aim' | 'gs1' | 'epc' | 'text' }) =>
-    set(decodeCommand(input, o.readerFormat ? { data: o.readerFormat } : {})),
-  );
+  .action((input: string | undefined, o: DecodeOptions) => set(decodeCommand(input, o)));
 
 program
   .command('ports')

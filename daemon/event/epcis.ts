@@ -35,10 +35,27 @@ export interface ReadPointContext {
 /** The decoded identity as the event carries it (`rp:unit`). */
 export type UnitFields = Pick<
   UnitIdentity,
-  'source' | 'aim' | 'gtin' | 'sscc' | 'serial' | 'lot' | 'expiry' | 'digitalLink'
+  | 'source'
+  | 'scheme'
+  | 'aim'
+  | 'gtin'
+  | 'serial'
+  | 'sscc'
+  | 'gln'
+  | 'glnExtension'
+  | 'grai'
+  | 'giai'
+  | 'key'
+  | 'lot'
+  | 'expiry'
+  | 'digitalLink'
 > & {
+  /** Every AI of the label or tag with its value, in the order read (as `readpoint decode` prints it). */
+  readonly ais?: UnitIdentity['ais'];
   readonly epcHex?: string;
   readonly tagUri?: string;
+  /** Present (true) for a tag whose EPC is not a GS1 EPC, named by its raw URI. */
+  readonly nonGs1?: true;
 };
 
 export interface EpcisObjectEvent {
@@ -95,20 +112,29 @@ export function timeZoneOffset(at: number): string {
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 function unitFields(identity: UnitIdentity): UnitFields {
-  const fields: Record<string, string> = { source: identity.source };
+  const fields: Record<string, unknown> = { source: identity.source, scheme: identity.scheme };
   const copy = (key: keyof UnitFields, value: string | undefined) => {
     if (value !== undefined) fields[key] = value;
   };
   copy('aim', identity.aim);
   copy('gtin', identity.gtin);
-  copy('sscc', identity.sscc);
   copy('serial', identity.serial);
+  copy('sscc', identity.sscc);
+  copy('gln', identity.gln);
+  copy('glnExtension', identity.glnExtension);
+  copy('grai', identity.grai);
+  copy('giai', identity.giai);
+  copy('key', identity.key);
   copy('lot', identity.lot);
   copy('expiry', identity.expiry);
   copy('digitalLink', identity.digitalLink);
+  if (identity.ais && identity.ais.length > 0) {
+    fields.ais = identity.ais;
+  }
   copy('epcHex', identity.epc?.hex.toUpperCase());
   copy('tagUri', identity.epc?.tagUri);
-  return fields as unknown as UnitFields;
+  if (identity.epc?.nonGs1) fields.nonGs1 = true;
+  return fields as UnitFields;
 }
 
 /** Builds the event of one pass. `sequence` is the outbox's per-gateway sequence number. */

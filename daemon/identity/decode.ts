@@ -1,173 +1,208 @@
 /**
  * The decoder's entry points: a framed read (`decodeRead`, the daemon's hot path) or a line a
  * technician typed (`decodeText`, for `readpoint decode`). See identity.ts for the contract.
+ *
+ * A barcode read goes by its AIM symbology identifier:
+ * - `]C1 ]d2 ]Q3 ]e0 ]J1` (GS1-128, GS1 DataMatrix, GS1 QR, DataBar, DotCode): a GS1 element string;
+ * - `]d1 ]Q1` (DataMatrix, QR): a GS1 Digital Link URI when it is an http(s) URI, else text;
+ * - `]E0 ]E4 ]I1` (EAN-13 / UPC-A, EAN-8, ITF-14): a GTIN, checked, but not one unit;
+ * - any other (`]C0` Code 128, `]A0` Code 39, ...): opaque text for the reader's plainSerial patterns.
+ * Without an AIM id, the reader's `format.data` says what the data is; nothing is guessed.
  */
 import { hasValidCheckDigit } from './check-digit.js';
-import { digitalLink, unitLink } from './digital-link.js';
-import { type Element, isoDate, parseElementString } from './element-string.js';
+import { isHttpUri, parseDigitalLink } from './digital-link.js';
+import { parseElementString } from './element-string.js';
 import { decodeEpc } from './epc.js';
-import type { DecodeInput, DecodeResult, ReaderFormat, UnitIdentity } from './identity.js';
+import { unitFromAis } from './gs1-unit.js';
+import { type DecodeInput, type DecodeResult, type ReaderFormat, rejected } from './identity.js';
 import { matchPlainSerial } from './plain-serial.js';
+import { thisYear } from './year.js';
 
-const DEFAULT_FORMAT: ReaderFormat = { data: 'aim', plainSerial: [] };
+/** A reader format; options left out take their defaults. */
+export type DecodeFormat = Pick<ReaderFormat, 'data' | 'plainSerial'> & Partial<ReaderFormat>;
 
-/** AIM symbology identifiers whose data is a GS1 element string. */
-const GS1_AIM = new Set([']C1', ']d2', ']Q3', ']e0', ']J1']);
-/** AIM ids of EAN/UPC and ITF: digits carrying a GTIN without a serial number. */
-const GTIN_ONLY_AIM = new Set([']E0', ']E4', ']I1']);
-const AIM = /^\][A-Za-z][0-9A-Za-z]/;
+const DEFAULT_FORMAT: DecodeFormat = { data: 'aim', plainSerial: [] };
 
-const reject = (code: string, message: string): DecodeResult => ({ ok: false, reject: { code, message } });
-
-export function decodeRead(input: DecodeInput, format: ReaderFormat = DEFAULT_FORMAT): DecodeResult {
-  if (input.kind === 'epc') return decodeEpc(input.data);
-  const bad = badByte(input.data);
-  if (bad) return bad;
-  if (format.data === 'epc') return decodeEpcHex(input.data.toString('latin1'));
-  return decodeBarcode(input.data.toString('latin1'), format);
+enum Carrier {
+  ElementString,
+  MaybeLink,
+  Gtin,
+  Text,
 }
 
-/** Decodes a line as typed: `\x1d` (any `\xNN`) and `\\` escapes; bare EPC hex is an EPC. */
+/** The carrier of each AIM id readpoint reads specially; any other AIM id is text. */
+const AIM_CARRIER = new Map<string, Carrier>([
+  [']C1', Carrier.ElementString],
+  [']d2', Carrier.ElementString],
+  [']Q3', Carrier.ElementString],
+  [']e0', Carrier.ElementString],
+  [']J1', Carrier.ElementString],
+  [']d1', Carrier.MaybeLink],
+  [']Q1', Carrier.MaybeLink],
+  [']E0', Carrier.Gtin],
+  [']E4', Carrier.Gtin],
+  [']I1', Carrier.Gtin],
+]);
+
+const GS = 0x1d;
+
+export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FORMAT): DecodeResult {
+  if (input.kind === 'epc') return epcResult(decodeEpc(input.data, input.pc), format);
+  const bad = badByte(input.data);
+  if (bad) return bad;
+  const text = input.data.toString('latin1');
+  if (format.data === 'epc') return decodeEpcHex(text, format);
+  return decodeBarcode(text, format);
+}
+
+/**
+ * Decodes a line as typed: `\x1d` (any `\xNN`) and `\\` escapes. With the default format, bare
+ * EPC hex (whole 16-bit words, at least 96 bits) is read as an EPC.
+ */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
-  const full: ReaderFormat = { ...DEFAULT_FORMAT, ...format };
+  const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
   const bytes = Buffer.from(
     line.replace(/\\x([0-9A-Fa-f]{2})|\\\\/g, (_m, hex?: string) =>
       hex ? String.fromCharCode(Number.parseInt(hex, 16)) : '\\',
     ),
     'latin1',
   );
-  if (full.data === 'aim' && format.data === undefined && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) {
-    return decodeEpcHex(line);
-  }
+  if (format.data === undefined && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
   return decodeRead({ kind: 'barcode', data: bytes }, full);
 }
 
-function decodeEpcHex(text: string): DecodeResult {
-  const hex = text.trim();
-  if (!/^([0-9A-Fa-f]{2})+$/.test(hex)) return reject('epc-hex', `not EPC hex: "${hex.slice(0, 64)}"`);
-  return decodeEpc(Buffer.from(hex, 'hex'));
+function epcResult(result: DecodeResult, format: DecodeFormat): DecodeResult {
+  if (result.ok && result.identity.epc?.nonGs1 && format.nonGs1Epc !== 'event') {
+    return rejected(
+      'epc-not-gs1',
+      `EPC ${result.identity.epc.hex} is not a GS1 EPC (header 0x${result.identity.epc.hex.slice(0, 2)}); ` +
+        'set the reader\'s format.nonGs1Epc to "event" to publish such tags by their raw URI',
+    );
+  }
+  return result;
 }
 
-/** Control bytes other than GS (and DEL / non-ASCII in GS1 data) are rejected with their position. */
+function decodeEpcHex(text: string, format: DecodeFormat): DecodeResult {
+  const hex = text.trim();
+  if (!/^([0-9A-Fa-f]{2})+$/.test(hex))
+    return rejected('epc-hex', `not EPC hex: ${JSON.stringify(hex.slice(0, 64))}`);
+  return epcResult(decodeEpc(Buffer.from(hex, 'hex')), format);
+}
+
+/** Control bytes other than GS, and DEL, are rejected with their position. */
 function badByte(data: Buffer): DecodeResult | undefined {
-  if (data.length === 0) return reject('empty', 'the read is empty');
+  if (data.length === 0) return rejected('empty', 'the read is empty');
   for (let i = 0; i < data.length; i++) {
     const b = data[i]!;
-    if ((b < 0x20 && b !== 0x1d) || b === 0x7f) {
-      return reject('non-printable', `control byte 0x${b.toString(16).padStart(2, '0')} at position ${i}`);
+    if ((b < 0x20 && b !== GS) || b === 0x7f) {
+      return rejected('non-printable', `control byte 0x${b.toString(16).padStart(2, '0')} at position ${i}`);
     }
   }
   return undefined;
 }
 
-function decodeBarcode(text: string, format: ReaderFormat): DecodeResult {
-  const aim = AIM.test(text) ? text.slice(0, 3) : undefined;
+const hasAim = (text: string) => {
+  if (text.charCodeAt(0) !== 0x5d || text.length < 3) return false; // ]
+  const c1 = text.charCodeAt(1);
+  const c2 = text.charCodeAt(2);
+  const letter = (c1 >= 0x41 && c1 <= 0x5a) || (c1 >= 0x61 && c1 <= 0x7a);
+  const modifier = (c2 >= 0x30 && c2 <= 0x39) || (c2 >= 0x41 && c2 <= 0x5a) || (c2 >= 0x61 && c2 <= 0x7a);
+  return letter && modifier;
+};
+
+function decodeBarcode(text: string, format: DecodeFormat): DecodeResult {
+  const aim = hasAim(text) ? text.slice(0, 3) : undefined;
   const data = aim ? text.slice(3) : text;
-  if (aim && GS1_AIM.has(aim)) return fromElements(data, aim);
-  if (aim && GTIN_ONLY_AIM.has(aim)) return gtinOnly(data, aim);
-  if (!aim && format.data === 'gs1') return fromElements(data, undefined);
-  if (/[^\x20-\x7e\u001d]/.test(data) && !isUtf8(Buffer.from(data, 'latin1'))) {
-    return reject('not-text', 'the read is neither GS1 data nor UTF-8 text');
+  let carrier: Carrier;
+  if (aim) carrier = AIM_CARRIER.get(aim) ?? Carrier.Text;
+  else if (format.data === 'gs1') carrier = Carrier.ElementString;
+  else if (format.data === 'digital-link') return fromLink(data, undefined);
+  else if (format.data === 'text') carrier = Carrier.MaybeLink;
+  else return plainText(data, format, undefined);
+  switch (carrier) {
+    case Carrier.ElementString:
+      return fromElements(data, aim, format);
+    case Carrier.Gtin:
+      return gtinOnly(data, aim!);
+    case Carrier.MaybeLink:
+      if (isHttpUri(data)) {
+        const link = fromLink(data, aim);
+        // A URI that names no GS1 key is a plain URI: its text may still match a pattern.
+        if (link.ok || link.reject.code !== 'dl-path') return link;
+      }
+      return plainText(data, format, aim);
+    default:
+      return plainText(data, format, aim);
   }
-  const textValue = Buffer.from(data, 'latin1').toString('utf8');
-  const matched = matchPlainSerial(textValue, format.plainSerial, aim);
+}
+
+function fromElements(data: string, aim: string | undefined, format: DecodeFormat): DecodeResult {
+  const body = format.stripLeadingGs && data.charCodeAt(0) === GS ? data.slice(1) : data;
+  const year = thisYear();
+  const parsed = parseElementString(body, year);
+  if (!parsed.ok) return parsed;
+  return unitFromAis(parsed.elements, 'gs1-element-string', aim, year);
+}
+
+function fromLink(uri: string, aim: string | undefined): DecodeResult {
+  const year = thisYear();
+  const parsed = parseDigitalLink(uri, year);
+  if (!parsed.ok) return parsed;
+  return unitFromAis(parsed.elements, 'gs1-digital-link', aim, year);
+}
+
+function plainText(data: string, format: DecodeFormat, aim: string | undefined): DecodeResult {
+  const bytes = Buffer.from(data, 'latin1');
+  if (!isUtf8(bytes)) return rejected('not-text', 'the read is neither GS1 data nor UTF-8 text');
+  const text = bytes.toString('utf8');
+  const matched = matchPlainSerial(text, format.plainSerial, aim);
   if (matched) return matched;
   if (!aim && format.data === 'aim') {
-    return reject(
+    return rejected(
       'no-aim-id',
-      `no AIM symbology identifier and no plainSerial pattern matched: "${preview(textValue)}"`,
+      `no AIM symbology identifier and no plainSerial pattern matched: ${preview(text)} ` +
+        "(turn on AIM ids in the scanner, or set the reader's format.data)",
     );
   }
-  return reject(
+  return rejected(
     'unrecognised',
-    `${aim ? `${aim} data` : 'text'} matched no plainSerial pattern: "${preview(textValue)}"`,
+    `${aim ? `${aim} data` : 'text'} matched no plainSerial pattern: ${preview(text)}`,
   );
 }
 
-const preview = (s: string) => (s.length > 48 ? `${s.slice(0, 48)}...` : s).replaceAll('\u001d', '<GS>');
+const preview = (s: string) =>
+  JSON.stringify(s.length > 48 ? `${s.slice(0, 48)}...` : s).replaceAll('\\u001d', '<GS>');
 
 function isUtf8(bytes: Buffer): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return utf8.check(bytes);
+  return true;
 }
 
+const utf8 = {
+  decoder: new TextDecoder('utf-8', { fatal: true }),
+  check(bytes: Buffer): boolean {
+    try {
+      this.decoder.decode(bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** EAN-13 / UPC-A (12 digits, padded), EAN-8 and ITF-14: a GTIN checked, but a product, not a unit. */
 function gtinOnly(digits: string, aim: string): DecodeResult {
-  const padded =
-    digits.length === 12 || digits.length === 13 || digits.length === 8 ? digits.padStart(14, '0') : digits;
-  if (!/^\d{14}$/.test(padded))
-    return reject('bad-length', `${aim} data must be 8, 12, 13 or 14 digits, got "${preview(digits)}"`);
-  if (!hasValidCheckDigit(padded)) return reject('check-digit', `GTIN ${padded} has a wrong check digit`);
-  return reject(
+  const lengths = aim === ']E4' ? [8] : aim === ']I1' ? [14] : [12, 13];
+  if (!/^\d+$/.test(digits) || !lengths.includes(digits.length)) {
+    return rejected(
+      'bad-length',
+      `${aim} data must be ${lengths.join(' or ')} digits, got ${preview(digits)}`,
+    );
+  }
+  const gtin = digits.padStart(14, '0');
+  if (!hasValidCheckDigit(gtin)) return rejected('check-digit', `GTIN ${gtin} has a wrong check digit`);
+  return rejected(
     'not-serialized',
-    `${aim} carries GTIN ${padded} but no serial number: not a serialized unit`,
+    `${aim} carries GTIN ${gtin} and no serial number: a product, not one unit`,
   );
 }
-
-function fromElements(data: string, aim: string | undefined): DecodeResult {
-  const parsed = parseElementString(data);
-  if (!parsed.ok) return parsed;
-  const { elements } = parsed;
-  const value = (ai: string) => elements.find((e) => e.ai === ai)?.value;
-  const common = (e: Element[]): Partial<UnitIdentity> => {
-    const lot = value('10');
-    const expiry = value('17');
-    return {
-      ...(aim ? { aim } : {}),
-      ...(lot ? { lot } : {}),
-      ...(expiry ? { expiry: isoDate(expiry) } : {}),
-      ais: e,
-    };
-  };
-  const gtin = value('01');
-  const serial = value('21');
-  if (gtin && serial) {
-    return ok({
-      source: 'gs1-element-string',
-      uri: unitLink('01', gtin, '21', serial),
-      digitalLink: digitalLink(elements, '01'),
-      gtin,
-      serial,
-      ...common(elements),
-    });
-  }
-  const sscc = value('00');
-  if (sscc)
-    return ok({
-      source: 'gs1-element-string',
-      uri: unitLink('00', sscc),
-      digitalLink: digitalLink(elements, '00'),
-      sscc,
-      ...common(elements),
-    });
-  const giai = value('8004');
-  if (giai)
-    return ok({
-      source: 'gs1-element-string',
-      uri: unitLink('8004', giai),
-      digitalLink: digitalLink(elements, '8004'),
-      serial: giai,
-      ...common(elements),
-    });
-  const grai = value('8003');
-  if (grai && grai.length > 14) {
-    return ok({
-      source: 'gs1-element-string',
-      uri: unitLink('8003', grai),
-      digitalLink: digitalLink(elements, '8003'),
-      serial: grai.slice(14),
-      ...common(elements),
-    });
-  }
-  if (gtin)
-    return reject('not-serialized', `GTIN ${gtin} without a serial number (21): not a serialized unit`);
-  return reject(
-    'no-unit-key',
-    `the data carries no unit identity (SSCC, GTIN + serial, GIAI or serialized GRAI): ${elements.map((e) => `(${e.ai})`).join('')}`,
-  );
-}
-
-const ok = (identity: UnitIdentity): DecodeResult => ({ ok: true, identity });

@@ -1,141 +1,218 @@
 /**
  * GS1 element strings: the data of GS1-128, GS1 DataMatrix, GS1 QR, GS1 DataBar and DotCode.
- * Parses (AI, value) pairs with the separator rule, validates each value against its AI, and
- * checks the association rules that matter for a unit's identity.
+ * Splits (AI, value) pairs by the separator rule, checks each value against its AI's dictionary
+ * entry (character set, length, check digits, dates, code lists) and the association rules.
+ *
+ * Separators, as GS1's reference parser treats them: a GS after a predefined-length value is
+ * needless but accepted, so is one at the very end; two in a row (an empty element), one right at
+ * the start of the data and `^` are rejected. Runs on the daemon's hot path: no regexes, one pass.
  */
-import { type AiSpec, aiAt } from './ai-table.js';
-import { hasValidCheckDigit } from './check-digit.js';
-import type { DecodeReject } from './identity.js';
+import { type AiDefinition, type AiPattern, aiAt, aiDefinition, matches } from './ai-dictionary.js';
+import type { AiValue, DecodeReject, RejectCode } from './identity.js';
+import { thisYear } from './year.js';
 
 export const GS = '\u001d';
+const GS_CODE = 0x1d;
 
-export interface Element {
-  readonly ai: string;
-  readonly value: string;
-}
+export type ParseResult =
+  | { readonly ok: true; readonly elements: AiValue[] }
+  | { readonly ok: false; readonly reject: DecodeReject };
 
-export type ParseResult = { ok: true; elements: Element[] } | { ok: false; reject: DecodeReject };
+const fail = (code: RejectCode, message: string): { ok: false; reject: DecodeReject } => ({
+  ok: false,
+  reject: { code, message },
+});
 
-const fail = (code: string, message: string): ParseResult => ({ ok: false, reject: { code, message } });
+/** Character set flags per ASCII code: N digits, X set 82, Y set 39, Z set 64 (base64url). */
+const N = 1;
+const X = 2;
+const Y = 4;
+const Z = 8;
+const CSET = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) CSET[c] = N | X | Y | Z;
+for (let c = 0x41; c <= 0x5a; c++) CSET[c] = X | Y | Z;
+for (let c = 0x61; c <= 0x7a; c++) CSET[c] = X | Z;
+for (const ch of '!"%&\'()*+,./:;<=>?') CSET[ch.charCodeAt(0)]! |= X;
+CSET[0x2d] = X | Y | Z; // -
+CSET[0x2f] = X | Y; // /
+CSET[0x5f] = X | Z; // _
+CSET[0x23] = Y; // #
+const FLAG = { N, X, Y, Z } as const;
+const SET_NAME = {
+  N: 'digits',
+  X: 'GS1 character set 82',
+  Y: 'GS1 character set 39',
+  Z: 'GS1 character set 64',
+};
 
-// GS1 character set 82.
-const CSET82 = /^[!"%&'()*+,\-./0-9:;<=>?A-Z_a-z]*$/;
-const DIGITS = /^[0-9]*$/;
+/** `AI (17) USE BY or EXPIRY` */
+export const aiName = (def: AiDefinition) => `AI (${def.ai})${def.title ? ` ${def.title}` : ''}`;
 
-export function parseElementString(data: string): ParseResult {
-  if (data.length === 0) return fail('empty', 'the read has no data after its symbology identifier');
-  if (data[0] === GS) return fail('gs-at-start', 'a GS separator stands right at the start of the data');
+const shown = (s: string) =>
+  JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s).replaceAll('\\u001d', '<GS>');
+
+/** Parses and checks a whole element string (the data after the AIM id). */
+export function parseElementString(data: string, year = thisYear()): ParseResult {
+  const length = data.length;
+  if (length === 0) return fail('empty', 'there is no data after the symbology identifier');
+  if (data.charCodeAt(0) === GS_CODE)
+    return fail('gs-at-start', 'a GS separator stands at the start of the data');
   const caret = data.indexOf('^');
   if (caret >= 0) return fail('bad-character', `"^" at position ${caret} is not allowed in GS1 data`);
-  const elements: Element[] = [];
+  const elements: AiValue[] = [];
   let pos = 0;
-  let needlessGsAllowed = false;
-  while (pos < data.length) {
-    if (data[pos] === GS) {
-      if (!needlessGsAllowed) return fail('empty-element', `two GS separators in a row at position ${pos}`);
-      needlessGsAllowed = false;
+  let needlessGs = false;
+  while (pos < length) {
+    if (data.charCodeAt(pos) === GS_CODE) {
+      if (!needlessGs) return fail('empty-element', `two GS separators in a row at position ${pos}`);
+      needlessGs = false;
       pos++;
       continue;
     }
-    const spec = aiAt(data, pos);
-    if (!spec)
+    const def = aiAt(data, pos);
+    if (typeof def === 'number') {
       return fail(
         'unknown-ai',
-        `unknown Application Identifier at position ${pos}: "${data.slice(pos, pos + 4)}"`,
+        `unknown Application Identifier ${shown(data.slice(pos, pos + (def || 2)))} at position ${pos}`,
       );
-    pos += spec.ai.length;
+    }
+    pos += def.ai.length;
     let value: string;
-    if (spec.predefined) {
-      value = data.slice(pos, pos + spec.max);
-      if (value.includes(GS) || value.length < spec.min) {
-        return fail('too-short', `AI (${spec.ai}) needs ${spec.max} characters, got "${value.split(GS)[0]}"`);
+    if (def.predefined) {
+      value = data.slice(pos, pos + def.maxLength);
+      const gs = value.indexOf(GS);
+      if (gs >= 0 || value.length < def.maxLength) {
+        const got = gs >= 0 ? value.slice(0, gs) : value;
+        return fail(
+          'too-short',
+          `${aiName(def)} takes ${def.maxLength} characters, got ${got.length}: ${shown(got)}`,
+        );
       }
-      pos += value.length;
-      needlessGsAllowed = true;
+      pos += def.maxLength;
+      needlessGs = true;
     } else {
       const end = data.indexOf(GS, pos);
-      value = data.slice(pos, end < 0 ? data.length : end);
-      pos = end < 0 ? data.length : end + 1;
-      needlessGsAllowed = false;
-      if (value.length === 0) return fail('empty-element', `AI (${spec.ai}) has no value`);
+      value = end < 0 ? data.slice(pos) : data.slice(pos, end);
+      pos = end < 0 ? length : end + 1;
+      needlessGs = false;
+      if (value.length === 0) return fail('empty-element', `${aiName(def)} has no value`);
     }
-    const bad = checkValue(spec, value);
+    const bad = checkValue(def, value, year);
     if (bad) return { ok: false, reject: bad };
-    const previous = elements.find((e) => e.ai === spec.ai);
-    if (previous) {
-      if (previous.value !== value)
-        return fail('duplicate-ai', `AI (${spec.ai}) appears twice with different values`);
-      continue;
+    if (!addElement(elements, def, value)) {
+      return fail('duplicate-ai', `${aiName(def)} appears twice with different values`);
     }
-    elements.push({ ai: spec.ai, value });
   }
   const association = checkAssociations(elements);
   return association ? { ok: false, reject: association } : { ok: true, elements };
 }
 
-function checkValue(spec: AiSpec, value: string): DecodeReject | undefined {
-  const { ai } = spec;
-  if (value.length < spec.min || value.length > spec.max) {
+/** Adds (ai, value) unless already there; false when the AI is there with another value. */
+export function addElement(elements: AiValue[], def: AiDefinition, value: string): boolean {
+  for (const e of elements) if (e.ai === def.ai) return e.value === value;
+  elements.push({ ai: def.ai, value });
+  return true;
+}
+
+/** Checks one value against its AI: length, then each component's character set and linters. */
+export function checkValue(def: AiDefinition, value: string, year = thisYear()): DecodeReject | undefined {
+  const length = value.length;
+  if (length < def.minLength || length > def.maxLength) {
+    const takes =
+      def.minLength === def.maxLength ? `${def.maxLength}` : `${def.minLength} to ${def.maxLength}`;
+    const hint = length > def.maxLength && !def.predefined ? ' (is a GS separator missing after it?)' : '';
     return {
-      code: value.length > spec.max ? 'too-long' : 'too-short',
-      message: `AI (${ai}) ${spec.title} takes ${spec.min === spec.max ? spec.min : `${spec.min} to ${spec.max}`} characters, got ${value.length}`,
+      code: length > def.maxLength ? 'too-long' : 'too-short',
+      message: `${aiName(def)} takes ${takes} characters, got ${length}: ${shown(value)}${hint}`,
     };
   }
-  const checked = value.slice(0, spec.checkLength ?? value.length);
-  if ((spec.charset === 'N' || spec.checkLength) && !DIGITS.test(spec.charset === 'N' ? value : checked)) {
-    return { code: 'not-numeric', message: `AI (${ai}) ${spec.title} must be digits, got "${value}"` };
+  let pos = 0;
+  for (const c of def.components) {
+    if (pos >= length) {
+      if (c.optional) break;
+      return { code: 'too-short', message: `${aiName(def)} ends before its last part: ${shown(value)}` };
+    }
+    const take = c.min === c.max ? c.max : Math.min(c.max, length - pos);
+    if (pos + take > length) {
+      return {
+        code: 'too-short',
+        message: `${aiName(def)} ends inside a ${c.max}-character part: ${shown(value)}`,
+      };
+    }
+    const flag = FLAG[c.cset];
+    for (let i = pos; i < pos + take; i++) {
+      const ch = value.charCodeAt(i);
+      if (ch < 128 && (CSET[ch]! & flag) !== 0) continue;
+      if (c.cset === 'Z' && ch === 0x3d && padding(value, i, pos + take)) continue;
+      return {
+        code: c.cset === 'N' ? 'not-numeric' : 'bad-character',
+        message: `${aiName(def)}: ${shown(value[i]!)} at position ${i} is not in ${SET_NAME[c.cset]}: ${shown(value)}`,
+      };
+    }
+    if (c.check.length > 0) {
+      const part = take === length ? value : value.slice(pos, pos + take);
+      for (const lint of c.check) {
+        const failure = lint(part, year);
+        if (failure)
+          return { code: failure.code, message: `${aiName(def)} ${shown(part)}: ${failure.message}` };
+      }
+    }
+    pos += take;
   }
-  if (spec.charset === 'X' && !CSET82.test(value)) {
-    return {
-      code: 'bad-character',
-      message: `AI (${ai}) ${spec.title} has a character outside GS1 character set 82: "${value}"`,
-    };
-  }
-  if (spec.check && !hasValidCheckDigit(checked)) {
-    return { code: 'check-digit', message: `AI (${ai}) ${spec.title} ${checked} has a wrong check digit` };
-  }
-  if (spec.date && !validDate(value)) {
-    return { code: 'bad-date', message: `AI (${ai}) ${spec.title} ${value} is not a date (YYMMDD)` };
-  }
+  if (pos < length)
+    return { code: 'too-long', message: `${aiName(def)} has characters past its last part: ${shown(value)}` };
   return undefined;
 }
 
-/** The four-digit year of a GS1 YY, by GS1's sliding century window around this year. */
-export function fullYear(yy: number, thisYear = new Date().getUTCFullYear()): number {
-  const century = Math.floor(thisYear / 100) * 100;
-  const diff = yy - (thisYear % 100);
-  if (diff >= 51) return century - 100 + yy;
-  if (diff > -50) return century + yy;
-  return century + 100 + yy;
+/** `=` in base64url data is padding: one or two at the very end only. */
+const padding = (value: string, i: number, end: number) =>
+  end - i <= 2 && (i + 1 === end || value.charCodeAt(i + 1) === 0x3d);
+
+const listed = (alternative: readonly AiPattern[]) => alternative.map((p) => `(${p.text})`).join('+');
+
+/** True when some AI of `elements` matches `p`. */
+function present(elements: readonly AiValue[], p: AiPattern): boolean {
+  for (const e of elements) if (matches(e.ai, p)) return true;
+  return false;
 }
 
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
-
-function validDate(v: string): boolean {
-  const month = Number(v.slice(2, 4));
-  const day = Number(v.slice(4, 6));
-  if (month < 1 || month > 12) return false;
-  return day <= daysIn(fullYear(Number(v.slice(0, 2))), month);
+/** True when one of the group's alternatives (AIs joined by +) is all present. */
+function satisfied(elements: readonly AiValue[], group: readonly (readonly AiPattern[])[]): boolean {
+  for (const alternative of group) {
+    let all = true;
+    for (const p of alternative) {
+      if (!present(elements, p)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
 }
 
-/** YYMMDD -> YYYY-MM-DD; day 00 means the last day of the month. */
-export function isoDate(v: string): string {
-  const year = fullYear(Number(v.slice(0, 2)));
-  const month = Number(v.slice(2, 4));
-  const day = Number(v.slice(4, 6)) || daysIn(year, month);
-  return `${year}-${v.slice(2, 4)}-${String(day).padStart(2, '0')}`;
-}
-
-function checkAssociations(elements: Element[]): DecodeReject | undefined {
-  const has = (ai: string) => elements.some((e) => e.ai === ai);
-  const rule = (code: string, message: string) => ({ code, message });
-  if (has('01') && has('02')) return rule('ai-conflict', 'AIs (01) and (02) never appear together');
-  if (has('21') && !has('01') && !has('8006'))
-    return rule('ai-missing', 'AI (21) serial needs a GTIN (01) or ITIP (8006)');
-  if (has('10') && !has('01') && !has('02') && !has('8006'))
-    return rule('ai-missing', 'AI (10) lot needs a GTIN (01), (02) or (8006)');
-  if (has('02') && !has('37')) return rule('ai-missing', 'AI (02) needs a count (37)');
-  if (has('254') && !has('414')) return rule('ai-missing', 'AI (254) needs a GLN (414)');
-  if (has('22') && !has('01')) return rule('ai-missing', 'AI (22) needs a GTIN (01)');
+/** GS1's required-with (`req`) and never-with (`ex`) rules over all AIs of one read. */
+export function checkAssociations(elements: readonly AiValue[]): DecodeReject | undefined {
+  for (const e of elements) {
+    const def = aiDefinition(e.ai)!;
+    for (const ex of def.excludes) {
+      for (const other of elements) {
+        if (other.ai !== e.ai && matches(other.ai, ex)) {
+          const otherDef = aiDefinition(other.ai)!;
+          return {
+            code: 'ai-conflict',
+            message: `${aiName(def)} and ${aiName(otherDef)} are never used together`,
+          };
+        }
+      }
+    }
+    for (const group of def.requires) {
+      if (satisfied(elements, group)) continue;
+      const options = group.map(listed);
+      const needs =
+        options.length === 1 ? options[0] : `${options.slice(0, -1).join(', ')} or ${options.at(-1)}`;
+      return { code: 'ai-missing', message: `${aiName(def)} needs ${needs} with it` };
+    }
+  }
   return undefined;
 }

@@ -40,7 +40,13 @@ export function matchPlainSerial(
     }
     return {
       ok: true,
-      identity: { source: 'plain-serial', uri, serial: groups.serial ?? text, ...(aim ? { aim } : {}) },
+      identity: {
+        source: 'plain-serial',
+        scheme: 'plain',
+        uri,
+        serial: groups.serial ?? text,
+        ...(aim ? { aim } : {}),
+      },
     };
   }
   return undefined;

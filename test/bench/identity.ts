@@ -23,6 +23,10 @@ export async function benchIdentity(): Promise<{ name: string; perSecond: number
       kind: 'barcode',
       data: Buffer.from(']d2010950600013435221SN0000042A\x1d1727123110LOT42', 'latin1'),
     }),
+    rate('GS1 Digital Link URI in a QR code (01)(10)(21)?(17)', {
+      kind: 'barcode',
+      data: Buffer.from(']Q1https://id.gs1.org/01/09506000134352/10/LOT42/21/SN0000042A?17=271231', 'latin1'),
+    }),
     rate('SGTIN-96 EPC', {
       kind: 'epc',
       data: encodeSgtin96({ filter: 3, companyPrefix: '0614141', itemReference: '812345', serial: 6789 }),

@@ -124,17 +124,48 @@ describe('readpoint decode', () => {
     expect(r.stderr).toMatch(/^invalid: check-digit: /);
   });
 
-  it('decodes each line of stdin, one JSON object per line', () => {
-    const r = cli(['decode'], ']d2010950600013435221A1\n3074257BF7194E4000001A85\nnonsense\n');
+  it('decodes each line of stdin, one JSON object per line, and sums up on stderr', () => {
+    const r = cli(
+      ['decode'],
+      ']d2010950600013435221A1\n3074257BF7194E4000001A85\nnonsense\n\n]Q1https://id.gs1.org/00/106141411234567897\r\n]d2010950600013435221B\x1d10L\n',
+    );
     expect(r.status).toBe(1);
     const out = r.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(out).toHaveLength(3);
+    expect(out).toHaveLength(6);
     expect(out[0].serial).toBe('A1');
     expect(out[1].serial).toBe('6789');
-    expect(out[2].error.code).toBeTypeOf('string');
+    expect(out[2]).toEqual({
+      input: 'nonsense',
+      error: {
+        code: 'no-aim-id',
+        message: expect.stringMatching(/^no AIM symbology identifier and no plainSerial pattern matched/),
+      },
+    });
+    expect(out[3].error.code).toBe('empty');
+    expect(out[4]).toMatchObject({ source: 'gs1-digital-link', sscc: '106141411234567897' });
+    expect(out[5]).toMatchObject({ serial: 'B', lot: 'L' }); // a raw GS byte in the file
+    expect(r.stderr).toBe('4 decoded, 2 rejected (no-aim-id 1, empty 1)\n');
+  });
+
+  it('decodes as a configured reader would, and says what is wrong with the options', () => {
+    const file = join(dir, 'decode.yaml');
+    const text = readFileSync(join(repoRoot, 'config', 'demo.yaml'), 'utf8');
+    writeFileSync(file, text);
+    const reader = /readers:\n\s+- id: (\S+)/.exec(text)![1]!;
+    const gs1 = cli(['decode', '--reader-format', 'gs1', '010950600013435221A1']);
+    expect(gs1.status).toBe(0);
+    expect(JSON.parse(gs1.stdout).serial).toBe('A1');
+    const asReader = cli(['decode', '--config', file, '--reader', reader, ']d2010950600013435221A1']);
+    expect(asReader.status).toBe(0);
+    const unknown = cli(['decode', '--config', file, '--reader', 'nope', 'x']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(new RegExp(`has no reader "nope" \\(its readers: ${reader}`));
+    const alone = cli(['decode', '--reader', reader, 'x']);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/--reader and --config go together/);
   });
 });
 

@@ -231,7 +231,7 @@ export const serialConfig = (path: string, extra: Partial<SerialLineConfig> = {}
   delimiter: 'CR',
   silenceMs: 50,
   maxReadLength: 256,
-  format: { data: 'aim', plainSerial: [] },
+  format: { data: 'aim', stripLeadingGs: false, nonGs1Epc: 'reject', plainSerial: [] },
   retry: { minMs: 50, maxMs: 200 },
   ...extra,
 });

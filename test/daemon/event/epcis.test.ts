@@ -8,6 +8,7 @@ import { gs1Errors, ownErrors, repoRoot } from '../../support/schemas.js';
 
 const barcodeUnit: UnitIdentity = {
   source: 'gs1-element-string',
+  scheme: 'sgtin',
   uri: 'https://id.gs1.org/01/09506000134352/21/SN0042',
   digitalLink: 'https://id.gs1.org/01/09506000134352/10/LOT7/21/SN0042?17=271231',
   aim: ']d2',
@@ -18,11 +19,14 @@ const barcodeUnit: UnitIdentity = {
   ais: [
     { ai: '01', value: '09506000134352' },
     { ai: '21', value: 'SN0042' },
+    { ai: '10', value: 'LOT7' },
+    { ai: '17', value: '271231' },
   ],
 };
 
 const tagUnit: UnitIdentity = {
   source: 'epc',
+  scheme: 'sgtin',
   uri: 'urn:epc:id:sgtin:0614141.812345.6789',
   gtin: '80614141123458',
   serial: '6789',
@@ -33,6 +37,13 @@ const tagUnit: UnitIdentity = {
     tagUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789',
     filter: 3,
   },
+};
+
+const rawTagUnit: UnitIdentity = {
+  source: 'epc',
+  scheme: 'raw',
+  uri: 'urn:epc:raw:96.xE2801160600002084A7C2E7F',
+  epc: { hex: 'E2801160600002084A7C2E7F', scheme: 'raw', nonGs1: true },
 };
 
 const at = Date.UTC(2026, 10, 22, 9, 30, 0, 125);
@@ -55,7 +66,7 @@ const where = {
 
 describe('the EPCIS event', () => {
   it('is a valid EPCIS 2.0 ObjectEvent and a valid readpoint v1 event, for barcodes and tags', () => {
-    for (const unit of [barcodeUnit, tagUnit]) {
+    for (const unit of [barcodeUnit, tagUnit, rawTagUnit]) {
       const event = JSON.parse(
         JSON.stringify(buildEvent(sighting(unit, { antenna: 2, rssi: -52.5 }), where, 17)),
       );
@@ -77,14 +88,25 @@ describe('the EPCIS event', () => {
     expect(e['rp:lastSeen']).toBe('2026-11-22T09:30:00.165Z');
     expect(e['rp:unit']).toEqual({
       source: 'gs1-element-string',
+      scheme: 'sgtin',
       aim: ']d2',
       gtin: '09506000134352',
       serial: 'SN0042',
       lot: 'LOT7',
       expiry: '2027-12-31',
       digitalLink: 'https://id.gs1.org/01/09506000134352/10/LOT7/21/SN0042?17=271231',
+      ais: [
+        { ai: '01', value: '09506000134352' },
+        { ai: '21', value: 'SN0042' },
+        { ai: '10', value: 'LOT7' },
+        { ai: '17', value: '271231' },
+      ],
     });
-    expect(buildEvent(sighting(tagUnit), where, 1)['rp:unit'].epcHex).toBe('3074257BF7194E4000001A85');
+    expect(buildEvent(sighting(tagUnit), where, 1)['rp:unit']).toMatchObject({
+      scheme: 'sgtin',
+      epcHex: '3074257BF7194E4000001A85',
+      tagUri: 'urn:epc:tag:sgtin-96:3.0614141.812345.6789',
+    });
   });
 
   it('leaves out what the read point does not configure, and stays valid', () => {
@@ -116,11 +138,11 @@ describe('the EPCIS event', () => {
   it('passes the shared epcis-check tool', () => {
     const tool = join(repoRoot, '..', 'shared', 'tools', 'epcis-check');
     expect(existsSync(tool)).toBe(true);
-    const events = [barcodeUnit, tagUnit]
+    const events = [barcodeUnit, tagUnit, rawTagUnit]
       .map((u, i) => JSON.stringify(buildEvent(sighting(u), where, i + 1)))
       .join('\n');
     const out = execFileSync(tool, ['-'], { input: events, encoding: 'utf8' });
-    expect(out.trim().split('\n').at(-1)).toBe('2 valid, 0 invalid');
+    expect(out.trim().split('\n').at(-1)).toBe('3 valid, 0 invalid');
   });
 });
 

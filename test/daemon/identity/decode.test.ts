@@ -2,21 +2,21 @@
  * The identity decoder against vectors from the public standards (source named on each) and
  * against properties: round trips and arbitrary bytes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gs1CheckDigit } from '../../../daemon/identity/check-digit.js';
-import { decodeRead, decodeText } from '../../../daemon/identity/decode.js';
-import { fullYear } from '../../../daemon/identity/element-string.js';
-import { SGTIN_PARTITIONS } from '../../../daemon/identity/epc.js';
-import { encodeSgtin96 } from '../../../daemon/identity/epc-encode.js';
-import type { DecodeResult, ReaderFormat } from '../../../daemon/identity/identity.js';
+import { type DecodeFormat, decodeRead, decodeText } from '../../../daemon/identity/decode.js';
+import { type DecodeResult, REJECT_CODES } from '../../../daemon/identity/identity.js';
+import { repoRoot } from '../../support/schemas.js';
 
 const code = (r: DecodeResult) => (r.ok ? 'ok' : r.reject.code);
 const identity = (r: DecodeResult) => {
   if (!r.ok) throw new Error(`expected an identity, got ${r.reject.code}: ${r.reject.message}`);
   return r.identity;
 };
-const barcode = (text: string, format: ReaderFormat = { data: 'aim', plainSerial: [] }) =>
+const barcode = (text: string, format: DecodeFormat = { data: 'aim', plainSerial: [] }) =>
   decodeRead({ kind: 'barcode', data: Buffer.from(text, 'latin1') }, format);
 const epc = (hex: string) =>
   decodeRead({ kind: 'epc', data: Buffer.from(hex, 'hex') }, { data: 'aim', plainSerial: [] });
@@ -36,6 +36,7 @@ describe('GS1 element strings behind AIM ids', () => {
     const id = identity(barcode(']d2010950600013435221SN0042\x1d1727123110LOT7'));
     expect(id).toMatchObject({
       source: 'gs1-element-string',
+      scheme: 'sgtin',
       aim: ']d2',
       gtin: '09506000134352',
       serial: 'SN0042',
@@ -83,6 +84,10 @@ describe('GS1 element strings behind AIM ids', () => {
     expect(code(barcode(']d2\x1d010950600013435221A'))).toBe('gs-at-start');
     expect(code(barcode(']d2010950600013435221A^B'))).toBe('bad-character');
     expect(code(barcode(']d2230950600013435221A'))).toBe('unknown-ai');
+    // Scanners that send the symbol's leading FNC1 as GS: stripped only when the reader says so.
+    const strip: DecodeFormat = { data: 'aim', plainSerial: [], stripLeadingGs: true };
+    expect(identity(barcode(']d2\x1d010950600013435221A', strip)).serial).toBe('A');
+    expect(code(barcode(']d2\x1d\x1d010950600013435221A', strip))).toBe('gs-at-start');
   });
 
   it('rejects wrong check digits, bad characters and lengths', () => {
@@ -106,15 +111,6 @@ describe('GS1 element strings behind AIM ids', () => {
       'https://id.gs1.org/01/09506000134352/21/A%2FB%25C%3F',
     );
   });
-
-  it('uses GS1 sliding century window for two-digit years', () => {
-    // GS1 General Specifications 7.12: YY - this YY >= 51 -> previous century; > -50 -> this one.
-    expect(fullYear(76, 2026)).toBe(2076);
-    expect(fullYear(77, 2026)).toBe(1977);
-    expect(fullYear(26, 2026)).toBe(2026);
-    expect(fullYear(99, 2060)).toBe(2099);
-    expect(fullYear(5, 2060)).toBe(2105);
-  });
 });
 
 describe('other symbologies and plain serials', () => {
@@ -128,7 +124,7 @@ describe('other symbologies and plain serials', () => {
   });
 
   it('turns non-GS1 serials into URIs with the reader pattern', () => {
-    const format: ReaderFormat = {
+    const format: DecodeFormat = {
       data: 'aim',
       plainSerial: [{ pattern: 'SN-(?<serial>[A-Z0-9]{7})', uri: 'urn:example:sn:{serial}' }],
     };
@@ -141,7 +137,7 @@ describe('other symbologies and plain serials', () => {
     expect(identity(barcode('SN-AB12345', format)).uri).toBe('urn:example:sn:AB12345');
     expect(code(barcode('SN-AB1234', format))).toBe('no-aim-id');
     expect(code(barcode(']C0XYZ', format))).toBe('unrecognised');
-    const bad: ReaderFormat = { data: 'text', plainSerial: [{ pattern: '(?<x>.+)', uri: '{x}' }] };
+    const bad: DecodeFormat = { data: 'text', plainSerial: [{ pattern: '(?<x>.+)', uri: '{x}' }] };
     expect(code(barcode('not a uri', bad))).toBe('pattern-uri');
   });
 
@@ -156,11 +152,12 @@ describe('other symbologies and plain serials', () => {
   });
 });
 
-describe('EPC binary (Tag Data Standard)', () => {
-  it('decodes the TDS SGTIN-96 example', () => {
+describe('EPC reads (the schemes themselves: epc.test.ts)', () => {
+  it('decodes the TDS SGTIN-96 example from a tag read', () => {
     // GS1 Tag Data Standard: 3074257BF7194E4000001A85 = urn:epc:tag:sgtin-96:3.0614141.812345.6789, GTIN 80614141123458.
     expect(identity(epc('3074257BF7194E4000001A85'))).toMatchObject({
       source: 'epc',
+      scheme: 'sgtin',
       uri: 'urn:epc:id:sgtin:0614141.812345.6789',
       gtin: '80614141123458',
       serial: '6789',
@@ -169,119 +166,152 @@ describe('EPC binary (Tag Data Standard)', () => {
     });
   });
 
-  it('ignores trailing padding words and rejects short input', () => {
-    expect(identity(epc('3074257BF7194E4000001A850000')).uri).toBe('urn:epc:id:sgtin:0614141.812345.6789');
-    expect(code(epc('3074257BF7194E4000001A'))).toBe('epc-truncated');
+  it("honours the reader's PC word: the EPC length it gives", () => {
+    const data = Buffer.from('3074257BF7194E4000001A85FFFF', 'hex');
+    expect(identity(decodeRead({ kind: 'epc', data, pc: 0x3000 })).uri).toBe(
+      'urn:epc:id:sgtin:0614141.812345.6789',
+    );
+    expect(code(decodeRead({ kind: 'epc', data, pc: 0x2800 }))).toBe('epc-truncated');
   });
 
-  it('rejects partition 7, field overflow, other schemes and non-GS1 EPCs', () => {
-    const p7 = Buffer.from('3074257BF7194E4000001A85', 'hex');
-    p7[1] = (p7[1]! & 0xe3) | (7 << 2);
-    expect(code(decodeRead({ kind: 'epc', data: p7 }, { data: 'aim', plainSerial: [] }))).toBe(
-      'epc-partition',
+  it('publishes a non-GS1 EPC by its raw URI only when the reader is set to', () => {
+    expect(code(epc('E2801160600002084A7C2E7F'))).toBe('epc-not-gs1');
+    const kept = decodeRead(
+      { kind: 'epc', data: Buffer.from('E2801160600002084A7C2E7F', 'hex') },
+      { data: 'aim', plainSerial: [], nonGs1Epc: 'event' },
     );
-    // Partition 5: a 7-digit company prefix in 24 bits; all ones (16777215) needs 8 digits.
-    const overflow = Buffer.from(
-      `30${((0 << 5) | (5 << 2) | 3).toString(16).padStart(2, '0')}FFFFFC000000000000000000`.slice(0, 24),
-      'hex',
-    );
-    expect(code(decodeRead({ kind: 'epc', data: overflow }, { data: 'aim', plainSerial: [] }))).toBe(
-      'epc-field-overflow',
-    );
-    expect(code(epc('3114257BF7194E4000001A85'))).toBe('epc-scheme-unsupported');
-    expect(epc('E2801160600002084A7C2E7F')).toMatchObject({ ok: false, reject: { code: 'epc-not-gs1' } });
-    expect(code(epc('000000000000000000000000'))).toBe('epc-not-gs1');
+    expect(identity(kept)).toMatchObject({
+      source: 'epc',
+      scheme: 'raw',
+      uri: 'urn:epc:raw:96.xE2801160600002084A7C2E7F',
+      epc: { hex: 'E2801160600002084A7C2E7F', nonGs1: true },
+    });
   });
 
   it('decodeText reads bare EPC hex and \\x escapes', () => {
     expect(identity(decodeText('3074257bf7194e4000001a85')).serial).toBe('6789');
     expect(identity(decodeText(']d2010950600013435221A\\x1d10B')).lot).toBe('B');
     expect(code(decodeText('30XX', { data: 'epc' }))).toBe('epc-hex');
+    expect(identity(decodeText('3074257BF7194E4000001A85', { data: 'epc' })).serial).toBe('6789');
   });
 });
 
 describe('properties', () => {
-  it('every SGTIN-96 partition round-trips encode -> decode', () => {
+  const cset82 = fc.constantFrom(
+    ...'!"%&\'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'.split(''),
+  );
+  const text = (max: number) => fc.array(cset82, { minLength: 1, maxLength: max }).map((a) => a.join(''));
+  const digits = (min: number, max: number) =>
+    fc
+      .array(fc.constantFrom(...'0123456789'.split('')), { minLength: min, maxLength: max })
+      .map((a) => a.join(''));
+  const date = fc
+    .tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 28 }))
+    .map(([y, m, d]) => [y, m, d].map((n) => String(n).padStart(2, '0')).join(''));
+  /** Optional elements a serialized trade item may carry with (01)(21), each [ai, value]. */
+  const extra = fc.oneof(
+    fc.tuple(fc.constant('10'), text(20)),
+    fc.tuple(fc.constantFrom('11', '13', '15', '16', '17'), date),
+    fc.tuple(fc.constant('20'), digits(2, 2)),
+    fc.tuple(fc.constantFrom('3103', '3202', '3305', '3500'), digits(6, 6)),
+    fc.tuple(fc.constantFrom('240', '241', '400', '90'), text(30)),
+    fc.tuple(fc.constant('30'), digits(1, 8)),
+    fc.tuple(fc.constantFrom('91', '92', '99'), text(90)),
+    fc.tuple(
+      fc.constant('7006'),
+      date.filter((d) => !d.endsWith('00')),
+    ),
+  );
+
+  it('generated element strings with separators parse back to their AIs', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 6 }),
+        digits(13, 13),
+        text(20),
+        fc.uniqueArray(extra, { maxLength: 6, selector: ([ai]) => ai.slice(0, 3) }),
         fc.integer({ min: 0, max: 7 }),
-        fc.bigInt({ min: 0n, max: (1n << 38n) - 1n }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.double({ min: 0, max: 1, noNaN: true }),
-        (partition, filter, serial, a, b) => {
-          const p = SGTIN_PARTITIONS[partition]!;
-          const cp = String(Math.floor(a * 10 ** p.cpDigits))
-            .padStart(p.cpDigits, '0')
-            .slice(0, p.cpDigits);
-          const ir = String(Math.floor(b * 10 ** p.irDigits))
-            .padStart(p.irDigits, '0')
-            .slice(0, p.irDigits);
-          const id = identity(
-            decodeRead(
-              { kind: 'epc', data: encodeSgtin96({ filter, companyPrefix: cp, itemReference: ir, serial }) },
-              { data: 'aim', plainSerial: [] },
-            ),
-          );
-          expect(id.uri).toBe(`urn:epc:id:sgtin:${cp}.${ir}.${serial}`);
-          expect(id.epc?.filter).toBe(filter);
-          const gtin13 = ir.slice(0, 1) + cp + ir.slice(1);
-          expect(id.gtin).toBe(gtin13 + gs1CheckDigit(gtin13));
+        fc.boolean(),
+        fc.boolean(),
+        (g, serial, extras, at, needlessGs, trailingGs) => {
+          const gtin = g + gs1CheckDigit(g);
+          const elements: [string, string][] = [['01', gtin], ...extras];
+          elements.splice(Math.min(at, elements.length), 0, ['21', serial]);
+          let data = '';
+          elements.forEach(([ai, value], i) => {
+            const predefined = /^(0[0-4]|1[1-9]|20|3[1-6]|41)/.test(ai);
+            data += ai + value;
+            const last = i === elements.length - 1;
+            if ((!predefined && !last) || (predefined && needlessGs && !last) || (last && trailingGs))
+              data += '\x1d';
+          });
+          const id = identity(barcode(`]d2${data}`));
+          expect(id).toMatchObject({ gtin, serial });
+          expect(id.ais?.map((e) => [e.ai, e.value])).toEqual(elements);
         },
       ),
       { numRuns: 2000 },
     );
   });
 
-  it('generated element strings with separators parse back to their AIs', () => {
-    const cset82 = fc.constantFrom(
-      ...'!"%&\'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz'.split(''),
-    );
-    const text = (max: number) => fc.array(cset82, { minLength: 1, maxLength: max }).map((a) => a.join(''));
-    fc.assert(
-      fc.property(
-        fc.stringMatching(/^[0-9]{13}$/),
-        text(20),
-        text(20),
-        fc.integer({ min: 1, max: 12 }),
-        fc.integer({ min: 1, max: 28 }),
-        fc.boolean(),
-        (g, serial, lot, month, day, lotFirst) => {
-          const gtin = g + gs1CheckDigit(g);
-          const date = `30${String(month).padStart(2, '0')}${String(day).padStart(2, '0')}`;
-          const tail = lotFirst ? `10${lot}\x1d21${serial}` : `21${serial}\x1d10${lot}`;
-          const id = identity(barcode(`]d201${gtin}17${date}${tail}`));
-          expect(id).toMatchObject({ gtin, serial, lot });
-          expect(id.ais?.map((e) => e.ai)).toEqual(['01', '17', ...(lotFirst ? ['10', '21'] : ['21', '10'])]);
-        },
-      ),
-      { numRuns: 1000 },
-    );
-  });
-
-  it('arbitrary bytes never throw and always give an identity or a reject code', () => {
+  it('arbitrary bytes never throw and always give an identity or a known reject code', () => {
+    const known = new Set<string>(REJECT_CODES);
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 120 }),
         fc.constantFrom('barcode', 'epc'),
-        fc.constantFrom('aim', 'gs1', 'epc', 'text'),
-        (bytes, kind, data) => {
+        fc.constantFrom('aim', 'gs1', 'digital-link', 'epc', 'text'),
+        fc.option(fc.integer({ min: 0, max: 0xffff }), { nil: undefined }),
+        (bytes, kind, data, pc) => {
           const r = decodeRead(
-            { kind: kind as 'barcode' | 'epc', data: Buffer.from(bytes) },
-            { data: data as ReaderFormat['data'], plainSerial: [] },
+            {
+              kind: kind as 'barcode' | 'epc',
+              data: Buffer.from(bytes),
+              ...(pc === undefined ? {} : { pc }),
+            },
+            { data: data as DecodeFormat['data'], plainSerial: [], nonGs1Epc: 'event' },
           );
           if (r.ok) expect(r.identity.uri.length).toBeGreaterThan(0);
-          else expect(r.reject.code).toMatch(/^[a-z0-9-]+$/);
+          else expect(known.has(r.reject.code), r.reject.code).toBe(true);
         },
       ),
       { numRuns: 5000 },
     );
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), (s) => {
-        const r = barcode(`]d2${s}`);
-        expect(r.ok ? r.identity.uri : r.reject.code).toBeTruthy();
+      fc.property(fc.constantFrom(']d2', ']Q1', ']C1', ']E0', ''), fc.string({ maxLength: 80 }), (aim, s) => {
+        const r = barcode(`${aim}${s}`);
+        if (r.ok) expect(r.identity.uri.length).toBeGreaterThan(0);
+        else expect(known.has(r.reject.code), r.reject.code).toBe(true);
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('arbitrary Digital Link-like URIs never throw', () => {
+    const known = new Set<string>(REJECT_CODES);
+    const segment = fc.oneof(
+      fc.constantFrom('01', '21', '10', '00', '414', '254', '8003', '17', '%', '%2F'),
+      text(16),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(segment, { maxLength: 8 }),
+        fc.array(fc.tuple(segment, segment), { maxLength: 4 }),
+        (path, query) => {
+          const uri = `https://id.gs1.org/${path.join('/')}?${query.map(([k, v]) => `${k}=${v}`).join('&')}`;
+          const r = barcode(`]Q1${uri}`);
+          if (r.ok) expect(r.identity.digitalLink).toMatch(/^https:\/\/id\.gs1\.org\//);
+          else expect(known.has(r.reject.code), r.reject.code).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('the README', () => {
+  it('documents every reject code', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('**Reject codes**'));
+    for (const c of REJECT_CODES) expect(table, c).toContain(`\`${c}\``);
   });
 });
