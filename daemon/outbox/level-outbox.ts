@@ -1,81 +1,60 @@
 /**
- * The LevelDB outbox (layout in record.ts). One writer does every write: appends made while a
- * batch is being written (or in the same tick) go out together in the next `db.batch()` (group
- * commit), with the deletes of acknowledged entries and of overflow drops and the high-water
- * sequence number. An in-memory ledger (ledger.ts) knows what is stored, so bounds, drops, depth
- * and "is this entry still live" need no read; `take()` reads from a cursor, never from the start.
+ * The LevelDB outbox. Entries live under `e!<seq as 16 hex digits>` (so keys sort by sequence);
+ * `m!state` holds the high-water sequence number, the depth and the byte count, written in the
+ * same atomic batch as every change, so a crash at any moment leaves them consistent.
+ *
+ * One writer loop does all writes: appends gathered while a write is in flight go out together
+ * (group commit) with the deletes of acknowledged entries and of overflow drops.
+ *
+ * Durability: with `sync: false` (the default) a batch is in the operating system's page cache
+ * when `append()` resolves: it survives a crash of the process (SIGKILL, OOM), not a power cut.
+ * With `sync: true` every batch is fsynced first, which also survives a power cut.
  */
-import type { Level } from 'level';
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
 import type { Logger } from '../log.js';
-import { type Append, compose, type DropTally, type Op, undo } from './batch.js';
-import { Ledger } from './ledger.js';
 import type { Outbox, OutboxEntry, OutboxStats } from './outbox.js';
-import { decodeRecord, encodeRecord, entryKey, quarantineKeyOf, seqOfKey } from './record.js';
-import { openStore, scanStore } from './store.js';
 
 export interface OutboxOptions {
   maxEvents: number;
-  /** Bytes of stored entries at most, counting key and value bytes. */
   maxBytes: number;
-  /**
-   * Who gives way when the outbox is full. `drop-oldest`: the oldest stored entries, whether
-   * handed out (in flight, unacknowledged) or not, are deleted to make room; a later ack of one is
-   * ignored. `drop-newest`: `append` resolves false and the entry is not stored.
-   */
   overflow: 'drop-oldest' | 'drop-newest';
-  /** Appends per group commit at most. */
   batchMax: number;
-  /**
-   * fsync every batch before `append` resolves (default false). Without it an accepted entry is
-   * in the operating system's page cache: it survives a crash of the process (SIGKILL, OOM kill,
-   * a bug), not a power cut or kernel panic, which can lose the batches of the last seconds
-   * (until the kernel writes its cache back). With it, it survives those too, at the cost of one
-   * fsync per batch.
-   */
   sync?: boolean;
 }
 
-export interface LevelOutboxStats extends OutboxStats {
-  readonly quarantined: number;
-  readonly batches: number;
+const STATE = 'm!state';
+const key = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
+const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
+const encode = (e: OutboxEntry) => JSON.stringify({ t: e.topic, p: e.payload, a: e.acceptedAt });
+
+interface Pending {
+  entry: OutboxEntry;
+  resolve: (stored: boolean) => void;
+  reject: (e: Error) => void;
 }
 
-/** How long acknowledgements wait to be deleted together when no append carries them. */
-const ACK_FLUSH_MS = 10;
-/** Retry delay for deletes and quarantine moves after a failed write. */
-const RETRY_MS = 1000;
-
-interface PendingAppend extends Append {
-  readonly resolve: (stored: boolean) => void;
-  readonly reject: (err: Error) => void;
-}
+type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
 export class LevelOutbox implements Outbox {
   private db: Level<string, string> | undefined;
-  private closing = false;
-  private ledger = new Ledger();
-  /** Highest seq handed out by nextSequence(). */
   private lastSeq = 0;
-  /** Highest seq queued or written: appends must come in sequence order. */
-  private queuedSeq = 0;
-  /** Highest seq of a written batch: take() never reads above it. */
   private durableSeq = 0;
-  /** take() continues at this seq; every live entry below it is handed out and unacknowledged. */
-  private from = 1;
-  /** Bumped when the cursor is moved back, so a take() running meanwhile does not move it on. */
-  private cursorMoves = 0;
-  private appends: PendingAppend[] = [];
-  private deletes: number[] = [];
-  /** Keys of damaged records to move to quarantine. */
-  private quarantine: string[] = [];
-  private writing: Promise<void> | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private failedWrites = 0;
-  private takes: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<() => void>();
-  /** Since open, but `quarantined` and the drops count since the store was created. */
-  private counts = { appended: 0, acked: 0, quarantined: 0, batches: 0 };
-  private drops: DropTally = { count: 0 };
+  private depth = 0;
+  private bytes = 0;
+  private cursor = 0; // highest seq handed out by take()
+  private floor = 0; // every entry below it is deleted (or being deleted)
+  private readonly handedOut = new Map<number, { size: number; at: number }>();
+  /** Highest seq ever handed out: below it, an entry not in flight was acknowledged or dropped. */
+  private highestTaken = 0;
+  private nextUntakenAt: number | undefined;
+  private appends: Pending[] = [];
+  private deletes: { seq: number; size: number }[] = [];
+  private writer: Promise<void> | undefined;
+  private waiters: (() => void)[] = [];
+  private counts = { appended: 0, acked: 0, dropped: 0, quarantined: 0, batches: 0 };
+  private firstDropped: { seq: number; at: number } | undefined;
+  private lastDropped: { seq: number; at: number } | undefined;
 
   constructor(
     private readonly dir: string,
@@ -83,58 +62,39 @@ export class LevelOutbox implements Outbox {
     private readonly log: Logger,
   ) {}
 
-  /** Opens the store and counts it in one scan: about 4 s for a million ~700-byte entries. */
   async open(): Promise<void> {
-    const db = await openStore(this.dir);
-    const started = performance.now();
-    const scan = await scanStore(db, this.log);
-    this.ledger = scan.ledger;
-    this.lastSeq = this.queuedSeq = this.durableSeq = scan.lastSeq;
-    this.from = scan.ledger.oldest()?.seq ?? scan.lastSeq + 1;
-    this.cursorMoves = 0;
-    this.appends = [];
-    this.deletes = [];
-    this.quarantine = scan.damaged;
-    this.failedWrites = 0;
-    this.counts = { appended: 0, acked: 0, quarantined: scan.quarantined, batches: 0 };
-    this.drops = scan.drops;
+    await mkdir(this.dir, { recursive: true });
+    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    try {
+      await db.open();
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      if (/lock/i.test(cause))
+        throw new Error(
+          `the data directory ${this.dir} is in use by another readpoint (its LevelDB lock is held)`,
+        );
+      throw new Error(`cannot open the outbox in ${this.dir}: ${cause}`);
+    }
     this.db = db;
-    this.log.info(
-      {
-        depth: this.ledger.depth,
-        bytes: this.ledger.bytes,
-        lastSeq: this.lastSeq,
-        quarantined: scan.quarantined,
-        openMs: Math.round(performance.now() - started),
-      },
-      'outbox open',
-    );
-    this.schedule();
+    const state = await db.get(STATE);
+    if (state !== undefined)
+      ({ lastSeq: this.lastSeq, depth: this.depth, bytes: this.bytes } = JSON.parse(state));
+    for await (const k of db.keys({ gte: 'e!', lt: 'e~', reverse: true, limit: 1 }))
+      this.lastSeq = Math.max(this.lastSeq, seqOf(k));
+    this.durableSeq = this.lastSeq;
+    for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 })) {
+      this.floor = seqOf(k);
+      this.nextUntakenAt = this.decode(v)?.a;
+    }
+    this.cursor = Math.max(0, this.floor - 1);
+    this.log.info({ depth: this.depth, bytes: this.bytes, lastSeq: this.lastSeq }, 'outbox open');
   }
 
-  /** Writes pending appends and acks (one more try after a failed write), then closes the store. */
   async close(): Promise<void> {
-    if (!this.db || this.closing) return;
-    this.closing = true;
-    try {
-      await this.takes;
-      await this.writing;
-      for (let tries = 0; this.pending() && (tries === 0 || this.failedWrites === 0); tries++) {
-        this.startWriting();
-        await this.writing;
-      }
-      if (this.deletes.length > 0) {
-        this.log.warn({ acks: this.deletes.length }, 'outbox closed with acks unwritten: delivered again');
-      }
-    } finally {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      const db = this.db;
-      this.db = undefined;
-      this.closing = false;
-      this.wake();
-      await db.close();
-    }
+    if (!this.db) return;
+    while (this.writer) await this.writer;
+    await this.db.close();
+    this.db = undefined;
   }
 
   nextSequence(): number {
@@ -142,231 +102,223 @@ export class LevelOutbox implements Outbox {
   }
 
   append(entry: OutboxEntry): Promise<boolean> {
-    if (!this.db || this.closing) return Promise.reject(new Error('the outbox is not open'));
-    if (entry.seq <= this.queuedSeq) {
-      return Promise.reject(
-        new Error(`outbox append out of order: seq ${entry.seq} after ${this.queuedSeq}`),
-      );
-    }
-    this.queuedSeq = entry.seq;
-    this.lastSeq = Math.max(this.lastSeq, entry.seq);
-    const value = encodeRecord(entry);
-    const size = entryKey(entry.seq).length + Buffer.byteLength(value);
+    if (!this.db) return Promise.reject(new Error('outbox is not open'));
     return new Promise((resolve, reject) => {
-      this.appends.push({ entry, value, size, resolve, reject });
-      this.schedule();
+      this.appends.push({ entry, resolve, reject });
+      this.kick();
     });
   }
 
-  /** Up to `max` durable entries after the cursor, in order; concurrent calls run one at a time. */
-  take(max: number): Promise<OutboxEntry[]> {
-    const taken = this.takes.then(() => this.takeNow(max));
-    this.takes = taken.catch(() => undefined); // the caller gets the error; the next take still runs
-    return taken;
+  async take(max: number): Promise<OutboxEntry[]> {
+    const db = this.db;
+    if (!db || this.cursor >= this.durableSeq) return [];
+    const out: OutboxEntry[] = [];
+    this.nextUntakenAt = undefined;
+    for await (const [k, v] of db.iterator({
+      gt: key(this.cursor),
+      lte: key(this.durableSeq),
+      limit: max + 1,
+    })) {
+      const seq = seqOf(k);
+      if (seq <= this.highestTaken && !this.handedOut.has(seq)) continue; // acknowledged, delete not yet written
+      const value = this.decode(v);
+      if (!value) {
+        await this.quarantine(k, v);
+        continue;
+      }
+      if (out.length === max) {
+        this.nextUntakenAt = value.a;
+        break;
+      }
+      out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
+      if (!this.handedOut.has(seq)) this.handedOut.set(seq, { size: k.length + v.length, at: value.a });
+    }
+    if (out.length > 0) this.cursor = out.at(-1)!.seq;
+    else this.cursor = this.durableSeq;
+    this.highestTaken = Math.max(this.highestTaken, this.cursor);
+    return out;
   }
 
-  /** Resolves when entries may be after the cursor, or at once; also on abort and at close. */
   waitForEntries(signal?: AbortSignal): Promise<void> {
-    if (!this.db || this.from <= this.durableSeq || signal?.aborted) return Promise.resolve();
+    if (this.cursor < this.durableSeq) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        this.waiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      this.waiters.add(done);
-      signal?.addEventListener('abort', done, { once: true });
+      this.waiters.push(resolve);
+      signal?.addEventListener('abort', () => resolve(), { once: true });
     });
   }
 
   ack(seq: number): void {
-    if (!this.ledger.remove(seq)) return; // dropped meanwhile, or acknowledged twice
+    const held = this.handedOut.get(seq);
+    if (!held) return; // dropped meanwhile, or acknowledged twice
+    this.handedOut.delete(seq);
+    this.deletes.push({ seq, size: held.size });
     this.counts.acked++;
-    this.deletes.push(seq);
-    this.schedule();
+    this.kick();
   }
 
   rewind(): void {
-    const oldest = this.ledger.oldest();
-    if (oldest === undefined || oldest.seq >= this.from) return;
-    this.from = oldest.seq;
-    this.cursorMoves++;
-    this.wake();
+    const first = this.handedOut.keys().next();
+    if (!first.done) this.cursor = Math.min(this.cursor, first.value - 1);
   }
 
-  stats(): LevelOutboxStats {
-    const oldest = this.ledger.oldest();
+  stats(): OutboxStats & { quarantined: number; batches: number } {
+    const oldest = this.handedOut.values().next();
     return {
-      depth: this.ledger.depth,
-      bytes: this.ledger.bytes,
-      ...(oldest ? { oldestAt: oldest.at } : {}),
+      depth: this.depth,
+      bytes: this.bytes,
+      ...(oldest.done
+        ? this.nextUntakenAt !== undefined
+          ? { oldestAt: this.nextUntakenAt }
+          : {}
+        : { oldestAt: oldest.value.at }),
       appended: this.counts.appended,
       acked: this.counts.acked,
-      dropped: this.drops.count,
-      ...(this.drops.first ? { firstDropped: this.drops.first } : {}),
-      ...(this.drops.last ? { lastDropped: this.drops.last } : {}),
+      dropped: this.counts.dropped,
+      ...(this.firstDropped ? { firstDropped: this.firstDropped } : {}),
+      ...(this.lastDropped ? { lastDropped: this.lastDropped } : {}),
       lastSeq: this.lastSeq,
       quarantined: this.counts.quarantined,
       batches: this.counts.batches,
     };
   }
 
-  private async takeNow(max: number): Promise<OutboxEntry[]> {
-    const db = this.db;
-    if (!db || max <= 0 || this.from > this.durableSeq) return [];
-    const upto = this.durableSeq;
-    const moves = this.cursorMoves;
-    let next = this.from;
-    const out: OutboxEntry[] = [];
-    const it = db.iterator({ gte: entryKey(this.from), lte: entryKey(upto) });
+  private decode(v: string): { t: string; p: string; a: number } | undefined {
     try {
-      while (out.length < max) {
-        const chunk = await it.nextv(max - out.length);
-        if (chunk.length === 0) {
-          next = upto + 1;
-          break;
-        }
-        for (const [key, value] of chunk) {
-          const seq = seqOfKey(key);
-          if (seq === undefined) {
-            this.quarantineRecord(key, value);
-            continue;
-          }
-          next = seq + 1;
-          if (!this.ledger.has(seq)) continue; // acknowledged or dropped, its delete not written yet
-          const record = decodeRecord(value);
-          if (record) out.push({ seq, ...record });
-          else {
-            this.ledger.remove(seq);
-            this.quarantineRecord(key, value);
-          }
-        }
-      }
-    } finally {
-      await it.close();
+      const r = JSON.parse(v);
+      return typeof r?.t === 'string' && typeof r.p === 'string' && typeof r.a === 'number' ? r : undefined;
+    } catch {
+      return undefined;
     }
-    if (this.cursorMoves === moves) this.from = Math.max(this.from, next);
-    return out;
   }
 
-  /** Moves an undecodable record aside (`q!`), counted and logged: never a crash, never a silent skip. */
-  private quarantineRecord(key: string, value: string): void {
+  /** Moves an undecodable record aside (q!...), counts and logs it: never a crash, never a silent skip. */
+  private async quarantine(k: string, v: string): Promise<void> {
     this.counts.quarantined++;
-    this.log.error({ key, length: value.length }, 'outbox record cannot be decoded: moved to quarantine');
-    this.quarantine.push(key);
-    this.schedule();
+    this.log.error({ key: k, bytes: v.length }, 'outbox record cannot be decoded: moved to quarantine');
+    this.deletes.push({ seq: seqOf(k), size: k.length + v.length });
+    await this.db?.put(`q!${k.slice(2)}`, v);
+    this.kick();
   }
 
-  private pending(): boolean {
-    return this.appends.length > 0 || this.deletes.length > 0 || this.quarantine.length > 0;
-  }
-
-  private schedule(): void {
-    if (this.writing || !this.db) return;
-    const urgent =
-      this.appends.length > 0 ||
-      (this.failedWrites === 0 && this.quarantine.length > 0) ||
-      this.deletes.length >= this.options.batchMax;
-    if (urgent) this.startWriting();
-    else if ((this.deletes.length > 0 || this.quarantine.length > 0) && !this.flushTimer) {
-      this.flushTimer = setTimeout(
-        () => {
-          this.flushTimer = undefined;
-          this.startWriting();
-        },
-        this.failedWrites > 0 ? RETRY_MS : ACK_FLUSH_MS,
-      );
-    }
-  }
-
-  private startWriting(): void {
-    if (this.writing || !this.db) return;
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.writing = this.writeAll().finally(() => {
-      this.writing = undefined;
-      this.schedule();
+  private kick(): void {
+    if (this.writer || !this.db) return;
+    this.writer = this.writeLoop().finally(() => {
+      this.writer = undefined;
+      if (this.appends.length > 0 || this.deletes.length > 0) this.kick();
     });
   }
 
-  private async writeAll(): Promise<void> {
-    await Promise.resolve(); // appends made in the same tick join this batch
-    do {
-      if (!(await this.writeBatch())) return;
-    } while (this.appends.length > 0 || (this.closing && this.pending()));
-  }
-
-  /** One group commit; false if the write failed (its appends and every later one rejected). */
-  private async writeBatch(): Promise<boolean> {
-    const db = this.db!;
-    const batch = this.appends.splice(0, this.options.batchMax);
-    const deletes = this.deletes.splice(0);
-    const quarantine = this.quarantine.splice(0);
-    const ops: Op[] = deletes.map((seq) => ({ type: 'del', key: entryKey(seq) }));
-    for (const key of quarantine) {
-      // Read again as bytes: the record is kept exactly as found.
-      const value = await db.get<string, Uint8Array>(key, { valueEncoding: 'view' });
-      if (value === undefined) continue;
-      ops.push(
-        { type: 'put', key: quarantineKeyOf(key), value, valueEncoding: 'view' },
-        { type: 'del', key },
-      );
-    }
-    const fromBefore = this.from;
-    const { stored, drops, tally } = compose(
-      this.ledger,
-      batch,
-      this.durableSeq,
-      this.options,
-      this.drops,
-      ops,
-    );
-    // Entries dropped before take() reached them: the cursor moves past them, never over their
-    // deleted keys (all older stored entries were dropped first).
-    for (const d of drops) if (d.size > 0 && d.seq >= this.from) this.from = d.seq + 1;
-    const highest = batch.at(-1)?.entry.seq ?? this.durableSeq;
-    try {
-      await db.batch<string, string | Uint8Array>(ops, { sync: this.options.sync === true });
-    } catch (err) {
-      const skipped = undo(this.ledger, drops, this.durableSeq).find((d) => d.seq >= fromBefore);
-      if (skipped && skipped.seq < this.from) {
-        this.from = skipped.seq; // a take() may have passed it meanwhile
-        this.cursorMoves++;
+  private async writeLoop(): Promise<void> {
+    await Promise.resolve(); // let appends made in the same tick join this batch
+    while (this.db && (this.appends.length > 0 || this.deletes.length > 0)) {
+      const batch = this.appends.splice(0, this.options.batchMax);
+      const deletes = this.deletes.splice(0);
+      const ops: Op[] = deletes.map((d) => ({ type: 'del', key: key(d.seq) }));
+      const deleting = new Set(deletes.map((d) => d.seq));
+      let depth = this.depth - deletes.length;
+      let bytes = deletes.reduce((b, d) => b - d.size, this.bytes);
+      const outcome: boolean[] = [];
+      const drops: { seq: number; at: number; size: number }[] = [];
+      const stored: { seq: number; size: number; at: number }[] = [];
+      for (const { entry } of batch) {
+        const value = encode(entry);
+        const size = key(entry.seq).length + value.length;
+        const fits = () => depth + 1 <= this.options.maxEvents && bytes + size <= this.options.maxBytes;
+        if (!fits() && this.options.overflow === 'drop-oldest' && size <= this.options.maxBytes) {
+          const victims = await this.oldest(
+            depth + 1 - this.options.maxEvents,
+            bytes + size - this.options.maxBytes,
+            deleting,
+          );
+          for (const v of victims) {
+            ops.push({ type: 'del', key: key(v.seq) });
+            depth--;
+            bytes -= v.size;
+            drops.push(v);
+          }
+          // Still full: the oldest are earlier entries of this very batch (accepted, then dropped).
+          while (!fits() && stored.length > 0) {
+            const v = stored.shift()!;
+            ops.splice(
+              ops.findIndex((op) => op.type === 'put' && op.key === key(v.seq)),
+              1,
+            );
+            depth--;
+            bytes -= v.size;
+            drops.push({ seq: v.seq, at: v.at, size: v.size });
+          }
+        }
+        if (!fits()) {
+          outcome.push(false);
+          drops.push({ seq: entry.seq, at: entry.acceptedAt, size: 0 });
+          continue;
+        }
+        ops.push({ type: 'put', key: key(entry.seq), value });
+        stored.push({ seq: entry.seq, size, at: entry.acceptedAt });
+        depth++;
+        bytes += size;
+        outcome.push(true);
       }
-      this.deletes.unshift(...deletes);
-      this.quarantine.unshift(...quarantine);
-      const rejected = [...batch, ...this.appends.splice(0)];
-      this.queuedSeq = this.durableSeq; // the caller appends the rejected ones again, in order
-      this.failedWrites++;
-      this.log.error({ err, rejected: rejected.length, failures: this.failedWrites }, 'outbox write failed');
-      for (const a of rejected) a.reject(err as Error);
-      return false;
+      const highest = batch.length > 0 ? batch.at(-1)!.entry.seq : this.durableSeq;
+      ops.push({
+        type: 'put',
+        key: STATE,
+        value: JSON.stringify({ lastSeq: Math.max(highest, this.durableSeq), depth, bytes }),
+      });
+      try {
+        await this.db.batch(ops, { sync: this.options.sync === true });
+      } catch (err) {
+        this.deletes.unshift(...deletes);
+        for (const p of batch) p.reject(err as Error);
+        this.log.error({ err }, 'outbox write failed');
+        return;
+      }
+      this.counts.batches++;
+      // Entries below the first one in flight were all acknowledged or dropped: deleted.
+      const inFlight = this.handedOut.keys().next();
+      this.floor = Math.max(this.floor, inFlight.done ? this.cursor + 1 : inFlight.value);
+      this.depth = depth;
+      this.bytes = bytes;
+      this.durableSeq = Math.max(this.durableSeq, highest);
+      for (const d of drops) this.recordDrop(d);
+      if (this.nextUntakenAt === undefined && stored.length > 0 && this.cursor < this.durableSeq) {
+        this.nextUntakenAt = batch[0]!.entry.acceptedAt;
+      }
+      batch.forEach((p, i) => {
+        if (outcome[i]) this.counts.appended++;
+        p.resolve(outcome[i]!);
+      });
+      if (stored.length > 0) for (const w of this.waiters.splice(0)) w();
     }
-    this.failedWrites = 0;
-    this.counts.batches++;
-    this.durableSeq = Math.max(this.durableSeq, highest);
-    if (drops.length > 0) this.recordDrops(tally);
-    batch.forEach((a, i) => {
-      if (stored[i]) this.counts.appended++;
-      a.resolve(stored[i]!);
-    });
-    if (stored.some(Boolean)) this.wake();
-    return true;
   }
 
-  private recordDrops(tally: DropTally): void {
-    const before = this.drops.count;
-    this.drops = tally;
-    // Logged at the first drop and about every 1000th; the health topic carries every count.
-    if (before === 0 || Math.floor(before / 1000) < Math.floor(tally.count / 1000)) {
+  private recordDrop(d: { seq: number; at: number }): void {
+    this.counts.dropped++;
+    this.handedOut.delete(d.seq);
+    this.firstDropped ??= { seq: d.seq, at: d.at };
+    this.lastDropped = { seq: d.seq, at: d.at };
+    if (this.counts.dropped === 1 || this.counts.dropped % 1000 === 0) {
       this.log.warn(
-        { dropped: tally.count, last: tally.last, policy: this.options.overflow },
-        'outbox full: events dropped',
+        { dropped: this.counts.dropped, seq: d.seq, policy: this.options.overflow },
+        'outbox full: event dropped',
       );
     }
   }
 
-  private wake(): void {
-    for (const w of [...this.waiters]) w();
+  /** The oldest stored entries (already written) to drop so that `events` fewer and `bytes` fewer fit. */
+  private async oldest(events: number, bytes: number, deleting: Set<number>) {
+    const victims: { seq: number; at: number; size: number }[] = [];
+    let freed = 0;
+    const enough = () => victims.length >= events && freed >= bytes;
+    for await (const [k, v] of this.db!.iterator({ gte: key(this.floor), lt: 'e~' })) {
+      if (enough()) break;
+      const seq = seqOf(k);
+      if (deleting.has(seq)) continue;
+      victims.push({ seq, at: this.decode(v)?.a ?? 0, size: k.length + v.length });
+      freed += k.length + v.length;
+      this.floor = seq + 1;
+      if (seq > this.cursor) this.cursor = seq; // never hand out a dropped entry
+    }
+    return victims;
   }
 }

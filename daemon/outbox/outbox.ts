@@ -10,18 +10,14 @@
  *   even if every entry has since been acknowledged.
  * - `append(entry)` resolves once the entry is durable (written to the store in a group commit
  *   with others appended meanwhile). Only then is a read "accepted". Entries must be appended in
- *   the order of their sequence numbers. A failed write rejects that append and every later one
- *   still waiting (so what is stored never has a hole); the caller appends them again, in order,
- *   with the same sequence numbers, and the outbox stays usable.
+ *   the order of their sequence numbers.
  * - The outbox is bounded by `maxEvents` and `maxBytes`. When full, the overflow policy applies:
  *   `drop-oldest` deletes the oldest entries to make room, `drop-newest` refuses the new one
  *   (`append` resolves to `false`). Every drop is counted in `stats()` with the first and last
  *   dropped sequence numbers and times; nothing is dropped silently.
  * - `take(max)` returns up to `max` entries in sequence order that were not handed out since the
  *   last `rewind()`, never scanning deleted keys from the start (it continues from a cursor).
- *   Only durable entries (whose `append` has resolved) are returned.
- *   It returns [] when there is nothing new; `waitForEntries()` resolves when there may be (and
- *   also when its signal aborts or the outbox closes: it never rejects).
+ *   It returns [] when there is nothing new; `waitForEntries()` resolves when there may be.
  * - `ack(seq)` deletes an entry: call it only after the broker's PUBACK. Deletes are batched;
  *   an ack lost in a crash means the entry is delivered again (a duplicate, never a loss).
  * - `rewind()` makes every entry handed out but not acknowledged available to `take` again,
@@ -43,18 +39,12 @@ export interface OutboxStats {
   readonly bytes: number;
   /** acceptedAt of the oldest stored entry. */
   readonly oldestAt?: number;
-  /** Appends stored and acknowledgements since open. */
   readonly appended: number;
   readonly acked: number;
-  /** Overflow drops since the store was created (a restart keeps them, with first and last). */
   readonly dropped: number;
   readonly firstDropped?: { readonly seq: number; readonly at: number };
   readonly lastDropped?: { readonly seq: number; readonly at: number };
   readonly lastSeq: number;
-  /** Records that could not be decoded, moved aside (never delivered, never deleted). */
-  readonly quarantined?: number;
-  /** Group commits written (backends that batch their writes). */
-  readonly batches?: number;
 }
 
 export interface Outbox {
