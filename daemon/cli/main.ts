@@ -36,7 +36,10 @@ program
   .description(
     'decode a scanned string, Digital Link URI or EPC hex (or each line of stdin) into a unit identity, as JSON',
   )
-  .argument('[input]', 'the scan; write a GS separator as \\x1d (without it, each line of stdin is decoded)')
+  .argument(
+    '[input]',
+    'the scan, Digital Link URI or EPC hex; write a GS separator as \\x1d (without it, each line of stdin is decoded)',
+  )
   .addOption(
     new Option('-f, --reader-format <format>', 'decode as a reader with this data format would').choices([
       'aim',

@@ -56,8 +56,8 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
 }
 
 /**
- * Decodes a line as typed: `\x1d` (any `\xNN`) and `\\` escapes. With the default format, bare
- * EPC hex (whole 16-bit words, at least 96 bits) is read as an EPC.
+ * Decodes a line as typed: `\x1d` (any `\xNN`) and `\\` escapes. With the `aim` format (the
+ * default), bare EPC hex (whole 16-bit words, at least 96 bits) is read as a tag's EPC.
  */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
@@ -67,7 +67,8 @@ export function decodeText(line: string, format: Partial<ReaderFormat> = {}): De
     ),
     'latin1',
   );
-  if (format.data === undefined && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
+  // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
+  if (full.data === 'aim' && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
   return decodeRead({ kind: 'barcode', data: bytes }, full);
 }
 

@@ -158,8 +158,17 @@ describe('readpoint decode', () => {
     const gs1 = cli(['decode', '--reader-format', 'gs1', '010950600013435221A1']);
     expect(gs1.status).toBe(0);
     expect(JSON.parse(gs1.stdout).serial).toBe('A1');
-    const asReader = cli(['decode', '--config', file, '--reader', reader, ']d2010950600013435221A1']);
-    expect(asReader.status).toBe(0);
+    const asReader = cli(
+      ['decode', '--config', file, '--reader', reader],
+      ']d2010950600013435221A1\nE2801160600002084A7C2E7F\n',
+    );
+    expect(
+      asReader.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).error?.code ?? 'ok'),
+    ).toEqual(['ok', 'epc-not-gs1']);
+    expect(asReader.status).toBe(1);
     const unknown = cli(['decode', '--config', file, '--reader', 'nope', 'x']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(new RegExp(`has no reader "nope" \\(its readers: ${reader}`));
