@@ -1,10 +1,17 @@
 /**
- * Code lists some AIs are checked against. ISO 3166-1 and ISO 4217 codes are taken from the
- * Debian iso-codes package (json/iso_3166-1.json, json/iso_4217.json, iso-codes 4.x); package
- * type codes are GS1's PackageTypeCode list (UN/ECE Recommendation 21 plus GS1 additions) as GS1's
- * Barcode Syntax Tests carry it (release 2026-01-27). Codes only: the facts, in our own layout.
+ * Code lists some AI components are checked against: the codes only, in our own layout.
+ *
+ * Source of every list: GS1's reference linters in gs1/gs1-syntax-engine (src/c-lib/syntax/
+ * lint_iso3166.c, lint_iso3166alpha2.c, lint_iso4217.c, lint_packagetype.c, read at commit 50657dbd,
+ * 2026-06-23; the lists there were last changed 2025-10-06 and go with Barcode Syntax Dictionary
+ * release 2026-01-27). Those follow ISO 3166-1 (numeric and alpha-2 country codes), ISO 4217
+ * (numeric currency codes, as published by SIX, the maintenance agency) and GS1's PackageTypeCode
+ * list (UN/ECE Recommendation 21 codes plus GS1 additions).
+ *
+ * ISO 4217 differs from older copies (e.g. Debian iso-codes 4.x): 396 (XAD) and 924 (ZWG) are in;
+ * 191 (HRK), 694 (SLL), 931 (CUC) and 932 (ZWL) are no longer listed.
  */
-const set = (codes: string) => new Set(codes.split(' '));
+const set = (codes: string): ReadonlySet<string> => new Set(codes.split(' '));
 
 /** ISO 3166-1 numeric country codes (three digits). */
 export const ISO3166_NUMERIC = set(
@@ -39,16 +46,16 @@ export const ISO3166_ALPHA2 = set(
 /** ISO 4217 numeric currency codes (three digits). */
 export const ISO4217_NUMERIC = set(
   '008 012 032 036 044 048 050 051 052 060 064 068 072 084 090 096 104 108 116 124 132 136 144 152 ' +
-    '156 170 174 188 191 192 203 208 214 222 230 232 238 242 262 270 292 320 324 328 332 340 344 348 ' +
-    '352 356 360 364 368 376 388 392 398 400 404 408 410 414 417 418 422 426 430 434 446 454 458 462 ' +
+    '156 170 174 188 192 203 208 214 222 230 232 238 242 262 270 292 320 324 328 332 340 344 348 352 ' +
+    '356 360 364 368 376 388 392 396 398 400 404 408 410 414 417 418 422 426 430 434 446 454 458 462 ' +
     '480 484 496 498 504 512 516 524 532 533 548 554 558 566 578 586 590 598 600 604 608 634 643 646 ' +
-    '654 682 690 694 702 704 706 710 728 748 752 756 760 764 776 780 784 788 800 807 818 826 834 840 ' +
-    '858 860 882 886 901 925 926 927 928 929 930 931 932 933 934 936 938 940 941 943 944 946 947 948 ' +
-    '949 950 951 952 953 955 956 957 958 959 960 961 962 963 964 965 967 968 969 970 971 972 973 975 ' +
-    '976 977 978 979 980 981 984 985 986 990 994 997 999',
+    '654 682 690 702 704 706 710 728 748 752 756 760 764 776 780 784 788 800 807 818 826 834 840 858 ' +
+    '860 882 886 901 924 925 926 927 928 929 930 933 934 936 938 940 941 943 944 946 947 948 949 950 ' +
+    '951 952 953 955 956 957 958 959 960 961 962 963 964 965 967 968 969 970 971 972 973 975 976 977 ' +
+    '978 979 980 981 984 985 986 990 994 997 999',
 );
 
-/** GS1 PackageTypeCode values. */
+/** GS1 PackageTypeCode values (1 to 3 characters). */
 export const PACKAGE_TYPES = set(
   '1A 1B 1D 1F 1G 1W 200 201 202 203 204 205 206 210 211 212 2C 3A 3H 43 44 4A 4B 4C ' +
     '4D 4F 4G 4H 5H 5L 5M 6H 6P 7A 7B 8 8A 8B 8C 9 AA AB AC AD AF AG AH AI ' +
