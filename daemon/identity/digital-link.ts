@@ -62,11 +62,6 @@ function bestSequence(primary: AiDefinition, elements: readonly AiValue[]): read
 }
 const NONE: readonly string[] = [];
 
-/** The qualifiers of `primary` present in `elements`, in path order. */
-export function qualifiersOf(primary: AiDefinition, elements: readonly AiValue[]): readonly string[] {
-  return bestSequence(primary, elements).filter((q) => valueIn(elements, q) !== undefined);
-}
-
 /** The canonical URI: primary key, its qualifiers in order in the path, attributes in the query. */
 export function digitalLink(elements: readonly AiValue[], primary: AiDefinition): string {
   const sequence = bestSequence(primary, elements);

@@ -1,7 +1,7 @@
 /**
  * Facts of the GS1 EPC Tag Data Standard (TDS 2.x) shared by the EPC decoder (epc.ts) and encoder
  * (epc-encode.ts): the partition tables, the binary headers, GS1 character set 82 and the
- * %-escaping of the EPC URIs (TDS §5 grammar) and of Digital Link path segments.
+ * %-escaping of the EPC URIs (TDS §5 grammar). Digital Link segments use digital-link.ts.
  */
 
 /** One row of a partition table: company prefix bits/digits and the second field's bits/digits. */
@@ -125,37 +125,6 @@ export function urnEscape(s: string): string {
   for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     out += URN_ESCAPES[c] === 1 ? `%${HEX2[c]}` : s[i];
-  }
-  return out;
-}
-
-/** 1 for the characters a Digital Link path segment carries as is: A-Z a-z 0-9 - . _ ~ (RFC 3986 unreserved). */
-const DL_PLAIN = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  DL_PLAIN[c] =
-    (c >= 0x30 && c <= 0x39) ||
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    c === 0x2d ||
-    c === 0x2e ||
-    c === 0x5f ||
-    c === 0x7e
-      ? 1
-      : 0;
-}
-
-/**
- * A GS1 character set 82 value as a Digital Link path segment: what `encodeURIComponent` gives,
- * with `! ' ( ) *` %-encoded too (as digital-link.ts writes them).
- */
-export function dlEscape(s: string): string {
-  let i = 0;
-  while (i < s.length && DL_PLAIN[s.charCodeAt(i)] === 1) i++;
-  if (i === s.length) return s;
-  let out = s.slice(0, i);
-  for (; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out += c < 128 && DL_PLAIN[c] === 1 ? s[i] : `%${HEX2[c & 0xff]}`;
   }
   return out;
 }

@@ -21,9 +21,9 @@
  * the result's own strings and objects.
  */
 import { gs1CheckDigit } from './check-digit.js';
+import { encodeSegment } from './digital-link.js';
 import {
   CSET82,
-  dlEscape,
   GIAI96_TABLE,
   GIAI202_TABLE,
   GRAI_TABLE,
@@ -304,7 +304,7 @@ function sgtin198(b: Buffer): DecodeResult {
     irText,
     serial,
     urnEscape(serial),
-    dlEscape(serial),
+    encodeSegment(serial),
     epcHex(b, 198),
   );
 }
@@ -404,7 +404,7 @@ function sgln(b: Buffer, long: boolean): DecodeResult {
     source: 'epc',
     scheme: 'sgln',
     uri,
-    digitalLink: `${DL}414/${gln}/254/${dlEscape(ext)}`,
+    digitalLink: `${DL}414/${gln}/254/${encodeSegment(ext)}`,
     gln,
     glnExtension: ext,
     ais: [
@@ -441,7 +441,7 @@ function grai(b: Buffer, long: boolean): DecodeResult {
     source: 'epc',
     scheme: 'grai',
     uri: `urn:epc:id:grai:${key}`,
-    digitalLink: `${DL}8003/${graiKey}${dlEscape(serial)}`,
+    digitalLink: `${DL}8003/${graiKey}${encodeSegment(serial)}`,
     grai: graiKey,
     serial,
     ais: [{ ai: '8003', value }],
@@ -478,7 +478,7 @@ function giai(b: Buffer, long: boolean): DecodeResult {
     source: 'epc',
     scheme: 'giai',
     uri: `urn:epc:id:giai:${key}`,
-    digitalLink: `${DL}8004/${cpText}${dlEscape(asset)}`,
+    digitalLink: `${DL}8004/${cpText}${encodeSegment(asset)}`,
     giai: giaiValue,
     ais: [{ ai: '8004', value: giaiValue }],
     epc: { hex: epcHex(b, bits), scheme: tag, tagUri: `urn:epc:tag:${tag}:${filter}.${key}`, filter },
