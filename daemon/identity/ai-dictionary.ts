@@ -73,13 +73,13 @@ const definitions = new Map<string, AiDefinition>();
 /** The same definitions by length and number (`length * 10000 + n`): lookups without hashing strings. */
 const byNumber: (AiDefinition | undefined)[] = new Array(50_000).fill(undefined);
 
-/** `length * 10000 + numeric value` of a 2-4 digit AI, or -1 when it is not one. */
-function aiIndex(ai: string): number {
-  const length = ai.length;
+/** `length * 10000 + numeric value` of a 2-4 digit AI in text[from, to), or -1 when it is not one. */
+function aiIndex(text: string, from = 0, to = text.length): number {
+  const length = to - from;
   if (length < 2 || length > 4) return -1;
   let n = 0;
-  for (let i = 0; i < length; i++) {
-    const d = ai.charCodeAt(i) - 48;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }
@@ -130,6 +130,12 @@ for (const row of AI_ROWS) {
 /** The definition of an AI, or undefined when GS1 has not assigned it. */
 export function aiDefinition(ai: string): AiDefinition | undefined {
   const i = aiIndex(ai);
+  return i < 0 ? undefined : byNumber[i];
+}
+
+/** The definition of the AI written at text[from, to), without slicing it out first. */
+export function aiDefinitionAt(text: string, from: number, to: number): AiDefinition | undefined {
+  const i = aiIndex(text, from, to);
   return i < 0 ? undefined : byNumber[i];
 }
 

@@ -31,7 +31,7 @@ enum Carrier {
 }
 
 /** The carrier of each AIM id readpoint reads specially; any other AIM id is text. */
-const AIM_CARRIER = new Map<string, Carrier>([
+const AIM_CARRIER: readonly (readonly [string, Carrier])[] = [
   [']C1', Carrier.ElementString],
   [']d2', Carrier.ElementString],
   [']Q3', Carrier.ElementString],
@@ -42,7 +42,16 @@ const AIM_CARRIER = new Map<string, Carrier>([
   [']E0', Carrier.Gtin],
   [']E4', Carrier.Gtin],
   [']I1', Carrier.Gtin],
-]);
+];
+
+/** The known AIM id that starts `bytes` (checked by hasAim): one shared string, no slicing. */
+function knownAim(bytes: Buffer): readonly [string, Carrier] | undefined {
+  for (const entry of AIM_CARRIER) {
+    const aim = entry[0];
+    if (bytes[1] === aim.charCodeAt(1) && bytes[2] === aim.charCodeAt(2)) return entry;
+  }
+  return undefined;
+}
 
 const GS = 0x1d;
 
@@ -50,9 +59,8 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
   if (input.kind === 'epc') return epcResult(decodeEpc(input.data, input.pc), format);
   const bad = badByte(input.data);
   if (bad) return bad;
-  const text = input.data.toString('latin1');
-  if (format.data === 'epc') return decodeEpcHex(text, format);
-  return decodeBarcode(text, format);
+  if (format.data === 'epc') return decodeEpcHex(input.data.toString('latin1'), format);
+  return decodeBarcode(input.data, format);
 }
 
 /**
@@ -102,20 +110,23 @@ function badByte(data: Buffer): DecodeResult | undefined {
   return undefined;
 }
 
-const hasAim = (text: string) => {
-  if (text.charCodeAt(0) !== 0x5d || text.length < 3) return false; // ]
-  const c1 = text.charCodeAt(1);
-  const c2 = text.charCodeAt(2);
+const hasAim = (bytes: Buffer) => {
+  if (bytes.length < 3 || bytes[0] !== 0x5d) return false; // ]
+  const c1 = bytes[1]!;
+  const c2 = bytes[2]!;
   const letter = (c1 >= 0x41 && c1 <= 0x5a) || (c1 >= 0x61 && c1 <= 0x7a);
   const modifier = (c2 >= 0x30 && c2 <= 0x39) || (c2 >= 0x41 && c2 <= 0x5a) || (c2 >= 0x61 && c2 <= 0x7a);
   return letter && modifier;
 };
 
-function decodeBarcode(text: string, format: DecodeFormat): DecodeResult {
-  const aim = hasAim(text) ? text.slice(0, 3) : undefined;
-  const data = aim ? text.slice(3) : text;
+function decodeBarcode(bytes: Buffer, format: DecodeFormat): DecodeResult {
+  const withAim = hasAim(bytes);
+  const known = withAim ? knownAim(bytes) : undefined;
+  const aim = known ? known[0] : withAim ? bytes.toString('latin1', 0, 3) : undefined;
+  // The data after the AIM id as its own flat string (a slice of a longer string reads slower).
+  const data = bytes.toString('latin1', withAim ? 3 : 0);
   let carrier: Carrier;
-  if (aim) carrier = AIM_CARRIER.get(aim) ?? Carrier.Text;
+  if (aim) carrier = known ? known[1] : Carrier.Text;
   else if (format.data === 'gs1') carrier = Carrier.ElementString;
   else if (format.data === 'digital-link') return fromLink(data, undefined);
   else if (format.data === 'text') carrier = Carrier.MaybeLink;
@@ -149,7 +160,7 @@ function fromLink(uri: string, aim: string | undefined): DecodeResult {
   const year = thisYear();
   const parsed = parseDigitalLink(uri, year);
   if (!parsed.ok) return parsed;
-  return unitFromAis(parsed.elements, 'gs1-digital-link', aim, year);
+  return unitFromAis(parsed.elements, 'gs1-digital-link', aim, year, parsed.canonical);
 }
 
 function plainText(data: string, format: DecodeFormat, aim: string | undefined): DecodeResult {

@@ -9,8 +9,8 @@
  * data attributes are rejected); others (`linkType`, tracking parameters) are ignored. An AI given
  * twice, anywhere, is rejected. The fragment is ignored.
  */
-import { type AiDefinition, aiDefinition } from './ai-dictionary.js';
-import { addElement, aiName, checkAssociations, checkValue, type ParseResult } from './element-string.js';
+import { type AiDefinition, aiDefinition, aiDefinitionAt } from './ai-dictionary.js';
+import { aiName, checkAssociations, checkValue, type ParseResult } from './element-string.js';
 import type { AiValue, RejectCode } from './identity.js';
 import { thisYear } from './year.js';
 
@@ -99,6 +99,13 @@ export function unitLink(primary: string, key: string, qualifier?: string, seria
   return qualifier && serial !== undefined ? `${base}/${qualifier}/${encodeSegment(serial)}` : base;
 }
 
+/** True when the URI starts `https://id.gs1.org/` (compared by character: faster than startsWith). */
+function startsWithOrigin(uri: string): boolean {
+  if (uri.length <= ORIGIN.length || uri.charCodeAt(ORIGIN.length) !== 0x2f) return false;
+  for (let i = 0; i < ORIGIN.length; i++) if (uri.charCodeAt(i) !== ORIGIN.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Where an http(s) URI's host starts (7 or 8), or -1 when the text is not one. */
 function httpStart(text: string): number {
   const lower = (i: number) => text.charCodeAt(i) | 0x20;
@@ -117,8 +124,14 @@ export function isHttpUri(text: string): boolean {
   return c !== 0x2f && c !== 0x3f && c !== 0x23 && c > 0x20;
 }
 
+/**
+ * A parsed Digital Link: its AIs and primary key, and `canonical` when the URI already is in
+ * canonical form (then it is its own canonical URI and nothing needs building).
+ */
+export type LinkParse = ParseResult & { primary?: AiDefinition; canonical?: string };
+
 /** Parses a Digital Link URI into its AIs, checked like an element string's. */
-export function parseDigitalLink(uri: string, year = thisYear()): ParseResult & { primary?: AiDefinition } {
+export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   const start = httpStart(uri);
   if (start < 0) return fail('dl-syntax', `not an http(s) URI: ${JSON.stringify(uri.slice(0, 60))}`);
   for (let i = start; i < uri.length; i++) {
@@ -127,6 +140,8 @@ export function parseDigitalLink(uri: string, year = thisYear()): ParseResult & 
       return fail('dl-syntax', `character ${JSON.stringify(uri[i])} at position ${i} must be %-encoded`);
     }
   }
+  // Whether the URI is its own canonical form: so far, https://id.gs1.org/ starts it.
+  let canonical = startsWithOrigin(uri);
   const hash = uri.indexOf('#', start);
   const end = hash < 0 ? uri.length : hash;
   let queryAt = uri.indexOf('?', start);
@@ -135,68 +150,101 @@ export function parseDigitalLink(uri: string, year = thisYear()): ParseResult & 
   let hostEnd = uri.indexOf('/', start);
   if (hostEnd < 0 || hostEnd > pathEnd) hostEnd = pathEnd;
   if (hostEnd === start) return fail('dl-syntax', 'the URI has no host');
-  // segments[0] stands for the host, like the empty string before a path's first "/".
-  const segments: string[] = [''];
-  for (let at = hostEnd + 1; at <= pathEnd && hostEnd < pathEnd; ) {
+  // The path's segments after the host, as [from, to) positions: no substrings for AI names.
+  const from = SEGMENT_FROM;
+  const to = SEGMENT_TO;
+  let count = 0;
+  let at = hostEnd + 1;
+  while (hostEnd < pathEnd) {
     let slash = uri.indexOf('/', at);
     if (slash < 0 || slash > pathEnd) slash = pathEnd;
-    segments.push(uri.slice(at, slash));
+    from[count] = at;
+    to[count++] = slash;
+    if (slash === pathEnd) break;
     at = slash + 1;
   }
-  let count = segments.length;
-  if (count > 1 && segments[count - 1] === '') count--; // a trailing slash
+  if (count > 0 && from[count - 1] === to[count - 1]) {
+    count--; // a trailing slash
+    canonical = false;
+  }
+  if (hash >= 0) canonical = false;
   const elements: AiValue[] = [];
   let primary: AiDefinition | undefined;
   let keyAt = -1;
-  for (let i = 1; i + 1 < count; i++) {
-    const def = aiDefinition(segments[i]!);
-    if (def?.dlKey && (count - i) % 2 === 0) {
+  for (let k = 0; k + 1 < count; k++) {
+    const def = aiDefinitionAt(uri, from[k]!, to[k]!);
+    if (def?.dlKey && (count - k) % 2 === 0) {
       primary = def;
-      keyAt = i;
+      keyAt = k;
       break;
     }
   }
+  if (keyAt !== 0) canonical = false;
   if (!primary) {
     const path = JSON.stringify(uri.slice(hostEnd, pathEnd));
     return fail('dl-path', `the path names no GS1 primary key (/01/<GTIN>, /00/<SSCC>, ...): ${path}`);
   }
-  for (let i = keyAt; i < count; i += 2) {
-    const ai = segments[i]!;
-    const def = aiDefinition(ai);
-    if (!def) return fail('unknown-ai', `unknown Application Identifier (${ai}) in the path`);
-    const bad = addValue(elements, def, segments[i + 1]!, year);
+  for (let k = keyAt; k < count; k += 2) {
+    const def = aiDefinitionAt(uri, from[k]!, to[k]!);
+    if (!def) {
+      const ai = uri.slice(from[k], to[k]);
+      return fail('unknown-ai', `unknown Application Identifier (${ai}) in the path`);
+    }
+    const raw = uri.slice(from[k + 1], to[k + 1]);
+    const bad = addValue(elements, def, raw, year);
     if (bad) return bad;
+    if (canonical && !writtenCanonically(elements, raw)) canonical = false;
   }
   const order = qualifierOrder(primary, elements);
   if (order) return order;
+  // The query is canonical when it holds only AIs, each with a value, in AI order.
+  if (queryAt >= 0 && (queryAt + 1 >= end || uri.charCodeAt(end - 1) === 0x26)) canonical = false;
+  let lastRank = -1;
   for (let at = queryAt + 1; queryAt >= 0 && at < end; ) {
     let stop = uri.indexOf('&', at);
     if (stop < 0 || stop > end) stop = end;
     let eq = uri.indexOf('=', at);
     if (eq < 0 || eq > stop) eq = stop;
     if (eq > at && allDigits(uri, at, eq)) {
-      const name = uri.slice(at, eq);
-      const def = aiDefinition(name);
-      if (!def) return fail('unknown-ai', `unknown Application Identifier (${name}) in the query`);
+      const def = aiDefinitionAt(uri, at, eq);
+      if (!def) {
+        const name = uri.slice(at, eq);
+        return fail('unknown-ai', `unknown Application Identifier (${name}) in the query`);
+      }
       if (!def.dlAttribute || isQualifier(primary, def.ai)) {
         return fail(
           'dl-syntax',
           `${aiName(def)} may not be a query parameter of a Digital Link with key (${primary.ai})`,
         );
       }
-      const bad = addValue(elements, def, eq < stop ? uri.slice(eq + 1, stop) : '', year);
+      const raw = eq < stop ? uri.slice(eq + 1, stop) : '';
+      const bad = addValue(elements, def, raw, year);
       if (bad) return bad;
-    } // else not an AI: linkType, context, tracking parameters are ignored
+      if (def.rank <= lastRank || (canonical && !writtenCanonically(elements, raw))) canonical = false;
+      lastRank = def.rank;
+    } else canonical = false; // not an AI: linkType, context, tracking parameters are ignored
     at = stop + 1;
   }
   const association = checkAssociations(elements);
-  return association ? { ok: false, reject: association } : { ok: true, elements, primary };
+  if (association) return { ok: false, reject: association };
+  return canonical ? { ok: true, elements, primary, canonical: uri } : { ok: true, elements, primary };
 }
+
+/**
+ * Scratch space for path segment positions, reused by every parse (parsing is synchronous). They
+ * grow to the longest path seen.
+ */
+const SEGMENT_FROM: number[] = [];
+const SEGMENT_TO: number[] = [];
 
 /** Characters a URI cannot carry unescaped (RFC 3986): space, controls, " < > \\ ^ ` { | }. */
 const MUST_ESCAPE = new Uint8Array(128);
 for (let c = 0; c <= 0x20; c++) MUST_ESCAPE[c] = 1;
 for (const ch of '"<>\\^`{|}\x7f') MUST_ESCAPE[ch.charCodeAt(0)] = 1;
+
+/** True when the last value added was written in the URI exactly as the canonical form writes it. */
+const writtenCanonically = (elements: readonly AiValue[], raw: string) =>
+  encodeSegment(elements[elements.length - 1]!.value) === raw;
 
 function allDigits(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -224,7 +272,9 @@ function addValue(
 
 /** In a Digital Link an AI may appear once, even with the same value. */
 function addOnce(elements: AiValue[], def: AiDefinition, value: string): boolean {
-  return valueIn(elements, def.ai) === undefined && addElement(elements, def, value);
+  if (valueIn(elements, def.ai) !== undefined) return false;
+  elements.push({ ai: def.ai, value });
+  return true;
 }
 
 const isQualifier = (primary: AiDefinition, ai: string) =>
@@ -233,17 +283,8 @@ const isQualifier = (primary: AiDefinition, ai: string) =>
 /** The path's qualifiers must follow one of the key's sequences, in its order. */
 function qualifierOrder(primary: AiDefinition, elements: readonly AiValue[]): ParseResult | undefined {
   if (elements.length <= 1) return undefined;
+  for (const sequence of primary.dlKey ?? []) if (inOrderOf(sequence, elements)) return undefined;
   const qualifiers = elements.slice(1);
-  const fits = (primary.dlKey ?? []).some((sequence) => {
-    let at = 0;
-    for (const q of qualifiers) {
-      const found = sequence.indexOf(q.ai, at);
-      if (found < 0) return false;
-      at = found + 1;
-    }
-    return true;
-  });
-  if (fits) return undefined;
   const allowed = (primary.dlKey ?? [])
     .filter((s) => s.length > 0)
     .map((s) => s.map((q) => `/${q}`).join(''));
@@ -254,6 +295,17 @@ function qualifierOrder(primary: AiDefinition, elements: readonly AiValue[]): Pa
       ? `key (${primary.ai}) takes no qualifiers in the path, got ${path}`
       : `qualifiers ${path} after key (${primary.ai}) are not in the order ${allowed.join(' or ')}`,
   );
+}
+
+/** True when the qualifiers (the elements after the key) appear in `sequence`, in its order. */
+function inOrderOf(sequence: readonly string[], elements: readonly AiValue[]): boolean {
+  let at = 0;
+  for (let i = 1; i < elements.length; i++) {
+    const found = sequence.indexOf(elements[i]!.ai, at);
+    if (found < 0) return false;
+    at = found + 1;
+  }
+  return true;
 }
 
 function percentDecoded(text: string): string | undefined {

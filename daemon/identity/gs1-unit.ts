@@ -118,12 +118,16 @@ function findKey(elements: readonly AiValue[]): Found | string {
   return '';
 }
 
-/** The identity named by checked (AI, value) pairs, or a reject saying why there is none. */
+/**
+ * The identity named by checked (AI, value) pairs, or a reject saying why there is none.
+ * `canonicalLink` is the Digital Link the pairs came from when it already is canonical.
+ */
 export function unitFromAis(
   elements: AiValue[],
   source: IdentitySource,
   aim: string | undefined,
   year = thisYear(),
+  canonicalLink?: string,
 ): DecodeResult {
   const found = findKey(elements);
   if (typeof found === 'string') {
@@ -141,7 +145,7 @@ export function unitFromAis(
     source,
     scheme: found.scheme,
     uri: found.uri,
-    digitalLink: digitalLink(elements, aiDefinition(found.primary) as AiDefinition),
+    digitalLink: canonicalLink ?? digitalLink(elements, aiDefinition(found.primary) as AiDefinition),
     aim,
     gtin: f.gtin,
     serial: f.serial,
@@ -164,5 +168,8 @@ export function isoDate(yymmdd: string, year = thisYear()): string {
   const y = fullYear(two(0), year);
   const month = two(2);
   const day = two(4) || new Date(Date.UTC(y, month, 0)).getUTCDate();
-  return `${y}-${yymmdd.slice(2, 4)}-${String(day).padStart(2, '0')}`;
+  return `${y}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
 }
+
+/** "00" to "99": dates are written without building strings for their parts. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));

@@ -3,9 +3,10 @@
  * and canonical output. Example URIs follow the standard's own examples (GS1's example GTIN
  * 09506000134352, SSCC 106141411234567897, GLN 9506000000008).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeRead, decodeText } from '../../../daemon/identity/decode.js';
-import { parseDigitalLink } from '../../../daemon/identity/digital-link.js';
+import { digitalLink, parseDigitalLink } from '../../../daemon/identity/digital-link.js';
 import type { DecodeResult } from '../../../daemon/identity/identity.js';
 
 const YEAR = 2026;
@@ -153,5 +154,83 @@ describe('Digital Link identities', () => {
     expect(identity(decodeText(uri, { data: 'digital-link' })).serial).toBe('S1');
     expect(identity(decodeText(uri, { data: 'text' })).serial).toBe('S1');
     expect(decodeText(uri)).toMatchObject({ ok: false, reject: { code: 'no-aim-id' } });
+  });
+});
+
+describe('a Digital Link that already is canonical', () => {
+  // Values from CSET 82 with the characters a URI treats specially; each character written raw
+  // (three times in four) or %-encoded (upper or lower case hex), so some URIs are canonical and most are not.
+  const X_CHARS = 'ABCXYZabcxyz0123456789-._!%&\'()*+,/:;<=>?"';
+  const valueArb = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9._-]{1,8}$/),
+    fc.array(fc.constantFrom(...X_CHARS), { minLength: 1, maxLength: 8 }).map((a) => a.join('')),
+  );
+  const write = (value: string, raw: number[]) =>
+    [...value]
+      .map((ch, i) => {
+        const hex = ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+        if (!raw[i] || '%/?#&"'.includes(ch)) return i % 3 === 2 ? `%${hex.toLowerCase()}` : `%${hex}`;
+        return ch;
+      })
+      .join('');
+  const part = (ai: string) =>
+    fc.tuple(valueArb, fc.array(fc.nat(3), { minLength: 8, maxLength: 8 })).map(([v, raw]) => ({
+      ai,
+      text: write(v, raw),
+    }));
+  const uriArb = fc
+    .record({
+      origin: fc.constantFrom(
+        'https://id.gs1.org',
+        'https://id.gs1.org',
+        'http://id.gs1.org',
+        'https://x.example/p',
+      ),
+      qualifiers: fc.subarray(['22', '10', '21'], { minLength: 1 }),
+      lot: part('10'),
+      serial: part('21'),
+      variant: part('22'),
+      query: fc.oneof(
+        fc.subarray(['11=260101', '17=270100', '3103=000500']),
+        fc.shuffledSubarray(['17=270100', '3103=000500', '11=260101', 'linkType=all']),
+      ),
+      tail: fc.constantFrom('', '', '', '/', '#x', '?'),
+    })
+    .map((r) => {
+      const values: Record<string, string> = { '10': r.lot.text, '21': r.serial.text, '22': r.variant.text };
+      const path = r.qualifiers.map((q) => `/${q}/${values[q]}`).join('');
+      const query = r.query.length > 0 ? `?${r.query.join('&')}` : '';
+      return `${r.origin}/01/09506000134352${path}${query}${r.query.length > 0 ? r.tail.replace('?', '&') : r.tail}`;
+    });
+
+  it('is recognised exactly when building the canonical form would give the URI back', () => {
+    let canonicalSeen = 0;
+    fc.assert(
+      fc.property(uriArb, (uri) => {
+        const r = parseDigitalLink(uri, YEAR);
+        if (!r.ok) return;
+        const built = digitalLink(r.elements, r.primary!);
+        expect(r.canonical, uri).toBe(built === uri ? uri : undefined);
+        if (r.canonical) canonicalSeen++;
+      }),
+      { numRuns: 3000 },
+    );
+    // The generator reaches both sides: canonical URIs are a real share of the valid ones.
+    expect(canonicalSeen).toBeGreaterThan(50);
+  });
+
+  it('gives the same identity as the built form', () => {
+    const uri = 'https://id.gs1.org/01/09506000134352/10/LOT42/21/SN0000042A?17=271231';
+    expect(parseDigitalLink(uri, YEAR)).toMatchObject({ ok: true, canonical: uri });
+    expect(identity(qr(uri)).digitalLink).toBe(uri);
+    const moved = 'https://id.gs1.org/01/09506000134352/10/LOT42/21/SN0000042A?17=271231&3103=000500';
+    expect(parseDigitalLink(moved, YEAR)).toMatchObject({ ok: true, canonical: moved });
+    const unsorted = 'https://id.gs1.org/01/09506000134352/21/S?3103=000500&17=271231';
+    expect(parseDigitalLink(unsorted, YEAR).ok && parseDigitalLink(unsorted, YEAR)).not.toHaveProperty(
+      'canonical',
+    );
+    expect(identity(qr(unsorted)).digitalLink).toBe(
+      'https://id.gs1.org/01/09506000134352/21/S?17=271231&3103=000500',
+    );
   });
 });
