@@ -313,16 +313,33 @@ export const Config = Strict(
             default: 1073741824,
             description: 'Bytes of stored events at most.',
           }),
-          overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest')], {
+          overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest'), T.Literal('stop-reading')], {
             default: 'drop-oldest',
             description:
-              'What a full outbox gives up; every drop is counted and reported on the health topic.',
+              'When the outbox is full: drop-oldest deletes the oldest undelivered events, drop-newest refuses ' +
+              'new ones (both counted on the health topic and announced on the overflow topic with the exact ' +
+              'sequence numbers); stop-reading drops nothing and holds the readers back until the outbox has ' +
+              'drained below 95% (reads then wait in the readers and the serial buffers).',
           }),
           batchMax: T.Integer({
             minimum: 1,
             maximum: 10000,
             default: 512,
             description: 'Events per group commit at most.',
+          }),
+          sync: T.Union([T.Literal('batch'), T.Literal('interval')], {
+            default: 'batch',
+            description:
+              'batch: every group commit is fsynced before its events count as accepted (an accepted event ' +
+              'survives a power cut). interval: commits go to the page cache and are fsynced at most every ' +
+              'syncIntervalMs (a process crash loses nothing; a power cut loses at most the last ' +
+              'syncIntervalMs of accepted events). See "Durability and overflow" in the README.',
+          }),
+          syncIntervalMs: T.Integer({
+            minimum: 5,
+            maximum: 10000,
+            default: 100,
+            description: 'With sync: interval, the longest time an accepted event stays unsynced.',
           }),
         },
         'The durable LevelDB outbox.',

@@ -3,6 +3,12 @@
  * stops them in reverse. Read this file last; it only connects the pieces.
  *
  *   drivers -> pipelines (identity, smoothing) -> recorder -> outbox -> dispatcher -> uplink
+ *                                                               outbox drop ledger -> overflow notices -> uplink
+ *
+ * Back-pressure (outbox.overflow: stop-reading, or a store that cannot be written) needs no wiring
+ * of its own: the outbox holds the appends, so the recorder's batch stays pending, the pipelines'
+ * read() calls stay pending, each driver's handover window fills and the driver stops pulling
+ * bytes from its device until the outbox takes appends again.
  */
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -14,6 +20,7 @@ import { Dispatcher } from './dispatcher.js';
 import { healthSnapshot } from './health.js';
 import type { Logger } from './log.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
+import { OverflowNotifier } from './outbox/overflow-notices.js';
 import { Pipeline } from './pipeline.js';
 import { Recorder } from './recorder.js';
 import { Smoother } from './smoothing/smoother.js';
@@ -79,7 +86,8 @@ export class Gateway {
           ...(config.uplink.key ? { key: config.uplink.key } : {}),
           rejectUnauthorized: config.uplink.rejectUnauthorized,
           keepaliveS: config.uplink.keepaliveS,
-          inflight: config.uplink.inflight,
+          // One slot beyond the dispatcher's window, for the overflow notice in flight.
+          inflight: config.uplink.inflight + 1,
           retry: config.uplink.retry,
           statusTopic: this.topics.status,
         },
@@ -96,6 +104,20 @@ export class Gateway {
       );
       dispatcher.start();
       this.steps.push({ name: 'dispatcher', stop: () => dispatcher.stop() });
+
+      const notices = new OverflowNotifier(
+        outbox,
+        uplink,
+        {
+          topic: this.topics.overflow,
+          gateway: config.gateway.id,
+          site: config.gateway.site,
+          policy: config.outbox.overflow,
+        },
+        log.child({ component: 'overflow' }),
+      );
+      notices.start();
+      this.steps.push({ name: 'overflow notices', stop: () => notices.stop() });
 
       const recorder = new Recorder(
         outbox,
@@ -157,6 +179,15 @@ export class Gateway {
         this.pipelines.set(reader.id, pipeline);
         this.steps.push({ name: `reader ${reader.id}`, stop: () => driver.stop() });
       }
+      // Stopped first: reads held back by a full outbox (stop-reading) are written past the
+      // limit so the readers can stop; while the store cannot be written, they are refused
+      // (logged with their count) instead of keeping the readers from stopping.
+      this.steps.push({
+        name: 'outbox intake',
+        stop: async () => {
+          if (outbox.release()) await recorder.stop(1000);
+        },
+      });
       log.info(
         { readers: config.readers.length, upstream: redactUrl(url), topics: this.topics.allEvents },
         'readpoint running',

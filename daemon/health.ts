@@ -1,7 +1,9 @@
 /**
  * Health: one snapshot of the gateway, published periodically on the health topic and logged.
  * Consumers use it to see reader states, outbox depth, the age of the oldest undelivered event
- * and every drop (with the first and last dropped sequence numbers, so gaps can be explained).
+ * and every drop (with the first and last dropped sequence numbers, so gaps can be explained),
+ * how fast the outbox fills and drains and how long until it is full (the runway), whether the
+ * readers are held back, and the store's write error while it cannot be written.
  */
 import type { Driver } from '../drivers/driver.js';
 import type { HealthPayload } from './contract/topics.js';
@@ -58,6 +60,19 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       ...(ob.firstDropped ? { firstDroppedSeq: ob.firstDropped.seq } : {}),
       ...(ob.lastDropped ? { lastDroppedSeq: ob.lastDropped.seq } : {}),
       lastSeq: ob.lastSeq,
+      backlog: ob.depth,
+      policy: ob.policy ?? 'unknown',
+      appendRate: round(ob.appendRate ?? 0),
+      ackRate: round(ob.ackRate ?? 0),
+      runwayS: ob.runwayS === undefined || ob.runwayS === null ? null : round(ob.runwayS),
+      readingStopped: ob.readingStopped ?? false,
+      stalledS: round((ob.stalledMs ?? 0) / 1000),
+      stalls: ob.stalls ?? 0,
+      held: ob.held ?? 0,
+      ...(ob.writeError !== undefined ? { writeError: ob.writeError } : {}),
+      unannouncedDrops: ob.unannouncedDrops ?? 0,
+      totalDropped: ob.totalDropped ?? ob.dropped,
+      quarantined: ob.quarantined ?? 0,
     },
     uplink: {
       state: up.state,

@@ -3,11 +3,12 @@
  *
  * Every reader's pipeline hands its events here. The recorder numbers them (the outbox's
  * per-gateway sequence) and appends them in batches: while one batch is being written, the next
- * one gathers, so events from many readers share one group commit. A batch that fails to write
- * (a full disk, an I/O error) is retried with the same sequence numbers, in order, before any
- * later event: nothing is reordered and nothing is lost; the readers wait meanwhile (their
- * `record()` calls stay pending), which is the honest back-pressure of a gateway that cannot
- * store what it reads.
+ * one gathers, so events from many readers share one group commit. The outbox itself holds and
+ * retries appends while its store cannot be written (a full disk, an I/O error), so a batch's
+ * appends simply stay pending then; the readers wait meanwhile (their `record()` calls stay
+ * pending), which is the honest back-pressure of a gateway that cannot store what it reads.
+ * An append that rejects (an outbox closed or closing) is retried here with the same sequence
+ * numbers, in order, before any later event: nothing is reordered and nothing is lost.
  */
 import type { Logger } from '../daemon/log.js';
 import type { Outbox } from './outbox/outbox.js';

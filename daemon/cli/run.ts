@@ -2,9 +2,10 @@ import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Gateway } from '../gateway.js';
 import { rootLogger } from '../log.js';
+import { DataDirInUseError } from '../outbox/store.js';
 
 /** Exit codes of `readpoint run` (documented in the README). */
-export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, usage: 64 } as const;
+export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
 
 export async function runCommand(configFile: string): Promise<number> {
   let config: Config;
@@ -57,7 +58,7 @@ export async function runCommand(configFile: string): Promise<number> {
   const startError = await startup;
   if (startError) {
     log.fatal({ err: startError }, `fatal: ${startError.message}`);
-    return EXIT.fatal;
+    return startError instanceof DataDirInUseError ? EXIT.dataDirInUse : EXIT.fatal;
   }
   if (first !== 'started') return stop(first);
   if (started && config.broker.enabled && !config.uplink.url) {

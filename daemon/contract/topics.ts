@@ -29,6 +29,8 @@ export interface Topics {
   readonly health: string;
   /** `RejectPayload` per read that could not be decoded, QoS 0. */
   readonly rejects: string;
+  /** `OverflowNotice` per batch of events the outbox's overflow policy dropped, QoS 1, not retained. */
+  readonly overflow: string;
   /** Filter matching every event of this gateway. */
   readonly allEvents: string;
 }
@@ -41,6 +43,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     status: `${base}/status`,
     health: `${base}/health`,
     rejects: `${base}/rejects`,
+    overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
   };
 }
@@ -59,6 +62,31 @@ export interface RejectPayload {
   /** The raw bytes as hex (at most the first 4096 bytes). */
   readonly rawHex: string;
   readonly rawLength: number;
+}
+
+/**
+ * Published on `.../overflow` (QoS 1) while the outbox drops events: at most one per second,
+ * each naming exactly the sequence numbers dropped since the previous one. At least once: a
+ * notice not acknowledged is merged into the next (also after a restart), so a consumer takes
+ * the union of `ranges`. Schema: daemon/contract/overflow.schema.json.
+ */
+export interface OverflowNotice {
+  readonly gateway: string;
+  readonly site: string;
+  /** The outbox's overflow policy (`outbox.overflow`). */
+  readonly policy: string;
+  /** Events dropped in this notice (the sum of its ranges). */
+  readonly dropped: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** When the first and the last dropped event (by sequence number) were accepted, ISO 8601. */
+  readonly firstAt: string;
+  readonly lastAt: string;
+  /** Every dropped sequence number, as inclusive [from, to] ranges in ascending order. */
+  readonly ranges: readonly (readonly [number, number])[];
+  /** Dropped over the gateway's whole life (kept across restarts). */
+  readonly totalDropped: number;
+  readonly time: string;
 }
 
 export interface ReaderHealth {
@@ -92,6 +120,31 @@ export interface HealthPayload {
     readonly firstDroppedSeq?: number;
     readonly lastDroppedSeq?: number;
     readonly lastSeq: number;
+    // Added in issue 4 (additive, still v1):
+    /** Undelivered events (the same as depth). */
+    readonly backlog: number;
+    /** `outbox.overflow`: drop-oldest, drop-newest or stop-reading. */
+    readonly policy: string;
+    /** Events accepted / acknowledged per second, over the last ~30 s. */
+    readonly appendRate: number;
+    readonly ackRate: number;
+    /** Seconds until the outbox is full at the current net fill rate; null when it is not filling. */
+    readonly runwayS: number | null;
+    /** The readers are held back now (stop-reading with a full outbox, or a store that cannot be written). */
+    readonly readingStopped: boolean;
+    /** Seconds the readers were held back since start, and how many times it happened. */
+    readonly stalledS: number;
+    readonly stalls: number;
+    /** Events waiting in memory for the store (not yet accepted). */
+    readonly held: number;
+    /** Present while the store cannot be written, e.g. `ENOSPC: no space left on device`. */
+    readonly writeError?: string;
+    /** Dropped events not yet announced in an acknowledged overflow notice. */
+    readonly unannouncedDrops: number;
+    /** Dropped over the gateway's whole life (kept across restarts). */
+    readonly totalDropped: number;
+    /** Stored records that could not be decoded since start, moved aside under `q!` and logged. */
+    readonly quarantined: number;
   };
   readonly uplink: {
     readonly state: string;

@@ -1,100 +1,154 @@
 /**
- * The LevelDB outbox. Entries live under `e!<seq as 16 hex digits>` (so keys sort by sequence);
- * `m!state` holds the high-water sequence number, the depth and the byte count, written in the
- * same atomic batch as every change, so a crash at any moment leaves them consistent.
+ * The LevelDB outbox (the contract is in outbox.ts). Entries live under `e!<seq>` (batch-plan.ts);
+ * `m!state` holds the high-water sequence number, the depth and the byte count, and `m!drops` the
+ * drop ledger (drop-ledger.ts); both are written in the same atomic batch as every change, so a
+ * crash at any moment leaves them consistent with the entries.
  *
  * One writer loop does all writes: appends gathered while a write is in flight go out together
- * (group commit) with the deletes of acknowledged entries and of overflow drops.
- *
- * Durability: with `sync: false` (the default) a batch is in the operating system's page cache
- * when `append()` resolves: it survives a crash of the process (SIGKILL, OOM), not a power cut.
- * With `sync: true` every batch is fsynced first, which also survives a power cut.
+ * (group commit) with the deletes of acknowledged entries and of overflow drops. When and how it
+ * fsyncs, and how it rides out a failing disk, is in durability.ts.
  */
 import { mkdir } from 'node:fs/promises';
-import { Level } from 'level';
 import type { Logger } from '../log.js';
-import type { Outbox, OutboxEntry, OutboxStats } from './outbox.js';
+import {
+  type Deletion,
+  decodeEntry,
+  encodeEntry,
+  entryKey,
+  type Held,
+  type Op,
+  type Plan,
+  planBatch,
+  type Quarantine,
+  seqOf,
+} from './batch-plan.js';
+import { Delivery } from './delivery.js';
+import { DropLedger } from './drop-ledger.js';
+import { SyncSchedule } from './durability.js';
+import { AppendHold, StallClock } from './hold.js';
+import type { OutboxOptions, OutboxSeams } from './options.js';
+import type { DropCut, DropLedgerSource, Outbox, OutboxEntry, OutboxStats } from './outbox.js';
+import { RateMeter, runwaySeconds } from './rates.js';
+import { OutboxStore } from './store.js';
 
-export interface OutboxOptions {
-  maxEvents: number;
-  maxBytes: number;
-  overflow: 'drop-oldest' | 'drop-newest';
-  batchMax: number;
-  sync?: boolean;
-}
+export type { OutboxOptions, OutboxSeams } from './options.js';
+export type LevelOutboxStats = OutboxStats & { quarantined: number; batches: number; syncs: number };
 
 const STATE = 'm!state';
-const key = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
-const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
-const encode = (e: OutboxEntry) => JSON.stringify({ t: e.topic, p: e.payload, a: e.acceptedAt });
+const DROPS = 'm!drops';
 
-interface Pending {
-  entry: OutboxEntry;
-  resolve: (stored: boolean) => void;
-  reject: (e: Error) => void;
-}
-
-type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
-
-export class LevelOutbox implements Outbox {
-  private db: Level<string, string> | undefined;
+export class LevelOutbox implements Outbox, DropLedgerSource {
+  private readonly store: OutboxStore;
+  private isOpen = false;
   private lastSeq = 0;
   private durableSeq = 0;
+  /** Highest sequence number ever settled (stored, refused or dropped). */
+  private settledSeq = 0;
   private depth = 0;
   private bytes = 0;
-  private cursor = 0; // highest seq handed out by take()
-  private floor = 0; // every entry below it is deleted (or being deleted)
-  private readonly handedOut = new Map<number, { size: number; at: number }>();
-  /** Highest seq ever handed out: below it, an entry not in flight was acknowledged or dropped. */
-  private highestTaken = 0;
-  private nextUntakenAt: number | undefined;
-  private appends: Pending[] = [];
-  private deletes: { seq: number; size: number }[] = [];
+  private delivery = new Delivery();
+  private held = new AppendHold(0, 0);
+  private deletes: Deletion[] = [];
+  private quarantines = new Map<string, Quarantine>();
+  private waitingForRoom = false;
+  private released = false;
   private writer: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
-  private counts = { appended: 0, acked: 0, dropped: 0, quarantined: 0, batches: 0 };
+  private counts = { appended: 0, appendedBytes: 0, acked: 0, ackedBytes: 0, dropped: 0 };
+  private quarantined = 0;
+  private batches = 0;
   private firstDropped: { seq: number; at: number } | undefined;
   private lastDropped: { seq: number; at: number } | undefined;
+  private stall = new StallClock();
+  private ledger = new DropLedger();
+  private meter = new RateMeter();
+  private syncs: SyncSchedule;
+  private readonly now: () => number;
 
   constructor(
     private readonly dir: string,
     private readonly options: OutboxOptions,
     private readonly log: Logger,
-  ) {}
+    private readonly seams: OutboxSeams = {},
+  ) {
+    this.now = seams.now ?? Date.now;
+    this.syncs = this.syncSchedule();
+    this.store = new OutboxStore(
+      dir,
+      {
+        retry: seams.retry ?? { minMs: 100, maxMs: 5000 },
+        logEveryMs: seams.logEveryMs ?? 60_000,
+        now: this.now,
+        ...(seams.writeBatch ? { writeBatch: seams.writeBatch } : {}),
+        ...(seams.freeBytes ? { freeBytes: seams.freeBytes } : {}),
+        minFreeBytes: seams.minFreeBytes ?? 1024 * 1024,
+        reopened: () => {
+          this.kick();
+          if (this.delivery.hasUntaken(this.durableSeq)) for (const w of this.waiters.splice(0)) w();
+        },
+        held: () => ({ events: this.held.length, bytes: this.held.bytes }),
+      },
+      log,
+    );
+  }
 
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
-    try {
-      await db.open();
-    } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      if (/lock/i.test(cause))
-        throw new Error(
-          `the data directory ${this.dir} is in use by another readpoint (its LevelDB lock is held)`,
-        );
-      throw new Error(`cannot open the outbox in ${this.dir}: ${cause}`);
-    }
-    this.db = db;
+    const db = await this.store.open();
+    this.reset();
     const state = await db.get(STATE);
     if (state !== undefined)
       ({ lastSeq: this.lastSeq, depth: this.depth, bytes: this.bytes } = JSON.parse(state));
+    this.ledger = DropLedger.parse(await db.get(DROPS));
     for await (const k of db.keys({ gte: 'e!', lt: 'e~', reverse: true, limit: 1 }))
       this.lastSeq = Math.max(this.lastSeq, seqOf(k));
-    this.durableSeq = this.lastSeq;
-    for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 })) {
-      this.floor = seqOf(k);
-      this.nextUntakenAt = this.decode(v)?.a;
-    }
-    this.cursor = Math.max(0, this.floor - 1);
-    this.log.info({ depth: this.depth, bytes: this.bytes, lastSeq: this.lastSeq }, 'outbox open');
+    this.lastSeq = Math.max(this.lastSeq, this.ledger.highestSeq);
+    this.durableSeq = this.settledSeq = this.lastSeq;
+    for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 }))
+      this.delivery = new Delivery({ seq: seqOf(k), at: decodeEntry(v)?.a });
+    this.isOpen = true;
+    this.log.info(
+      {
+        depth: this.depth,
+        bytes: this.bytes,
+        lastSeq: this.lastSeq,
+        unannouncedDrops: this.ledger.unannounced,
+      },
+      'outbox open',
+    );
   }
 
+  /**
+   * Writes what is pending and closes the store. Appends waiting for room go in past the limit
+   * (a clean stop loses nothing); appends held for a store that cannot be written are rejected.
+   */
   async close(): Promise<void> {
-    if (!this.db) return;
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.released = true;
+    if (this.store.db && this.syncs.pending) this.syncs.due = true;
+    this.kick();
     while (this.writer) await this.writer;
-    await this.db.close();
-    this.db = undefined;
+    this.refuseHeld('outbox closed before the event could be stored', false);
+    this.syncs.dispose();
+    this.noteStall();
+    await this.store.close();
+  }
+
+  /**
+   * At a stop, before the readers are stopped: appends waiting for room are written past the
+   * limit, and while the store fails the held appends are refused, so pending reads settle.
+   * Returns true when the store was failing.
+   */
+  release(): boolean {
+    this.released = true;
+    const failing = this.store.trouble.current;
+    if (failing !== undefined) {
+      this.refuseHeld(`outbox cannot write (${failing}): event not stored`, true);
+      return true;
+    }
+    this.kick();
+    return false;
   }
 
   nextSequence(): number {
@@ -102,45 +156,37 @@ export class LevelOutbox implements Outbox {
   }
 
   append(entry: OutboxEntry): Promise<boolean> {
-    if (!this.db) return Promise.reject(new Error('outbox is not open'));
+    if (!this.isOpen) return Promise.reject(new Error('outbox is not open'));
+    const failing = this.store.trouble.current;
+    if (this.released && failing !== undefined)
+      return Promise.reject(new Error(`outbox cannot write (${failing}): event not stored`));
+    const value = encodeEntry(entry);
     return new Promise((resolve, reject) => {
-      this.appends.push({ entry, resolve, reject });
+      const h: Held = {
+        entry,
+        value,
+        size: entryKey(entry.seq).length + value.length,
+        writing: false,
+        resolve,
+        reject,
+      };
+      if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
+        return;
+      this.held.push(h);
+      this.noteStall();
       this.kick();
     });
   }
 
   async take(max: number): Promise<OutboxEntry[]> {
-    const db = this.db;
-    if (!db || this.cursor >= this.durableSeq) return [];
-    const out: OutboxEntry[] = [];
-    this.nextUntakenAt = undefined;
-    for await (const [k, v] of db.iterator({
-      gt: key(this.cursor),
-      lte: key(this.durableSeq),
-      limit: max + 1,
-    })) {
-      const seq = seqOf(k);
-      if (seq <= this.highestTaken && !this.handedOut.has(seq)) continue; // acknowledged, delete not yet written
-      const value = this.decode(v);
-      if (!value) {
-        await this.quarantine(k, v);
-        continue;
-      }
-      if (out.length === max) {
-        this.nextUntakenAt = value.a;
-        break;
-      }
-      out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
-      if (!this.handedOut.has(seq)) this.handedOut.set(seq, { size: k.length + v.length, at: value.a });
-    }
-    if (out.length > 0) this.cursor = out.at(-1)!.seq;
-    else this.cursor = this.durableSeq;
-    this.highestTaken = Math.max(this.highestTaken, this.cursor);
-    return out;
+    if (!this.delivery.hasUntaken(this.durableSeq)) return [];
+    return this.store.reading([], (db) =>
+      this.delivery.take(db, max, this.durableSeq, (k, v) => this.quarantine(k, v)),
+    );
   }
 
   waitForEntries(signal?: AbortSignal): Promise<void> {
-    if (this.cursor < this.durableSeq) return Promise.resolve();
+    if (this.store.readableNow && this.delivery.hasUntaken(this.durableSeq)) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -148,153 +194,222 @@ export class LevelOutbox implements Outbox {
   }
 
   ack(seq: number): void {
-    const held = this.handedOut.get(seq);
-    if (!held) return; // dropped meanwhile, or acknowledged twice
-    this.handedOut.delete(seq);
-    this.deletes.push({ seq, size: held.size });
+    const size = this.delivery.ack(seq);
+    if (size === undefined) return; // acknowledged twice
+    this.deletes.push({ seq, size });
     this.counts.acked++;
+    this.counts.ackedBytes += size;
     this.kick();
   }
 
   rewind(): void {
-    const first = this.handedOut.keys().next();
-    if (!first.done) this.cursor = Math.min(this.cursor, first.value - 1);
+    this.delivery.rewind();
   }
 
-  stats(): OutboxStats & { quarantined: number; batches: number } {
-    const oldest = this.handedOut.values().next();
+  cutDrops(maxRanges: number): DropCut | undefined {
+    return this.ledger.cut(maxRanges);
+  }
+
+  confirmDrops(cut: DropCut): void {
+    this.ledger.confirm(cut);
+    this.kick();
+  }
+
+  stats(): LevelOutboxStats {
+    const now = this.now();
+    this.meter.sample(now, this.counts);
+    const rates = this.meter.rates(now, this.counts);
+    const oldestAt = this.delivery.oldestAt();
+    const writeError = this.store.trouble.current;
     return {
       depth: this.depth,
       bytes: this.bytes,
-      ...(oldest.done
-        ? this.nextUntakenAt !== undefined
-          ? { oldestAt: this.nextUntakenAt }
-          : {}
-        : { oldestAt: oldest.value.at }),
+      ...(oldestAt !== undefined ? { oldestAt } : {}),
       appended: this.counts.appended,
       acked: this.counts.acked,
       dropped: this.counts.dropped,
       ...(this.firstDropped ? { firstDropped: this.firstDropped } : {}),
       ...(this.lastDropped ? { lastDropped: this.lastDropped } : {}),
       lastSeq: this.lastSeq,
-      quarantined: this.counts.quarantined,
-      batches: this.counts.batches,
+      policy: this.options.overflow,
+      appendRate: rates.appendRate,
+      ackRate: rates.ackRate,
+      runwayS: runwaySeconds(
+        { events: this.options.maxEvents - this.depth, bytes: this.options.maxBytes - this.bytes },
+        rates,
+      ),
+      readingStopped: this.readingStopped(),
+      stalledMs: this.stall.totalMs(now),
+      stalls: this.stall.count,
+      held: this.held.length,
+      ...(writeError !== undefined ? { writeError } : {}),
+      unannouncedDrops: this.ledger.unannounced,
+      totalDropped: this.ledger.total,
+      quarantined: this.quarantined,
+      batches: this.batches,
+      syncs: this.syncs.syncs,
     };
   }
 
-  private decode(v: string): { t: string; p: string; a: number } | undefined {
-    try {
-      const r = JSON.parse(v);
-      return typeof r?.t === 'string' && typeof r.p === 'string' && typeof r.a === 'number' ? r : undefined;
-    } catch {
-      return undefined;
-    }
+  private reset(): void {
+    this.lastSeq = this.durableSeq = this.settledSeq = this.depth = this.bytes = 0;
+    this.delivery = new Delivery();
+    this.held = new AppendHold(
+      this.seams.holdEvents ?? this.options.batchMax * 8,
+      this.seams.holdBytes ?? 16 * 1024 * 1024,
+    );
+    this.deletes = [];
+    this.quarantines = new Map();
+    this.waitingForRoom = this.released = false;
+    this.counts = { appended: 0, appendedBytes: 0, acked: 0, ackedBytes: 0, dropped: 0 };
+    this.quarantined = this.batches = 0;
+    this.firstDropped = this.lastDropped = undefined;
+    this.stall = new StallClock();
+    this.meter = new RateMeter();
+    this.syncs.dispose();
+    this.syncs = this.syncSchedule();
   }
 
-  /** Moves an undecodable record aside (q!...), counts and logs it: never a crash, never a silent skip. */
-  private async quarantine(k: string, v: string): Promise<void> {
-    this.counts.quarantined++;
+  private syncSchedule(): SyncSchedule {
+    const o = this.options;
+    return new SyncSchedule(o.sync ?? 'batch', o.syncIntervalMs ?? 100, this.now, () => this.kick());
+  }
+
+  /** Moves an undecodable record aside (q!...) in the next batch: never a crash, never a silent skip. */
+  private quarantine(k: string, v: string): void {
+    if (this.quarantines.has(k)) return;
+    this.quarantined++;
     this.log.error({ key: k, bytes: v.length }, 'outbox record cannot be decoded: moved to quarantine');
-    this.deletes.push({ seq: seqOf(k), size: k.length + v.length });
-    await this.db?.put(`q!${k.slice(2)}`, v);
+    this.quarantines.set(k, { key: k, value: v, seq: seqOf(k), size: k.length + v.length });
     this.kick();
   }
 
   private kick(): void {
-    if (this.writer || !this.db) return;
+    if (this.writer || !this.store.db) return;
     this.writer = this.writeLoop().finally(() => {
       this.writer = undefined;
-      if (this.appends.length > 0 || this.deletes.length > 0) this.kick();
+      if (this.hasWork()) this.kick();
     });
+  }
+
+  private hasWork(): boolean {
+    if (this.deletes.length > 0 || this.quarantines.size > 0 || this.ledger.dirty || this.syncs.due)
+      return true;
+    if (this.held.length === 0) return false;
+    return !this.waitingForRoom || this.released || this.belowLowWater();
+  }
+
+  /** stop-reading resumes at or below these (the planner and hasWork() must agree, or the writer spins). */
+  private lowWater(): { events: number; bytes: number } {
+    const share = this.seams.resumeAt ?? 0.95;
+    return {
+      events: Math.floor(this.options.maxEvents * share),
+      bytes: Math.floor(this.options.maxBytes * share),
+    };
+  }
+
+  private belowLowWater(): boolean {
+    const low = this.lowWater();
+    return this.depth <= low.events && this.bytes <= low.bytes;
   }
 
   private async writeLoop(): Promise<void> {
     await Promise.resolve(); // let appends made in the same tick join this batch
-    while (this.db && (this.appends.length > 0 || this.deletes.length > 0)) {
-      const batch = this.appends.splice(0, this.options.batchMax);
-      const deletes = this.deletes.splice(0);
-      const ops: Op[] = deletes.map((d) => ({ type: 'del', key: key(d.seq) }));
-      const deleting = new Set(deletes.map((d) => d.seq));
-      let depth = this.depth - deletes.length;
-      let bytes = deletes.reduce((b, d) => b - d.size, this.bytes);
-      const outcome: boolean[] = [];
-      const drops: { seq: number; at: number; size: number }[] = [];
-      const stored: { seq: number; size: number; at: number }[] = [];
-      for (const { entry } of batch) {
-        const value = encode(entry);
-        const size = key(entry.seq).length + value.length;
-        const fits = () => depth + 1 <= this.options.maxEvents && bytes + size <= this.options.maxBytes;
-        if (!fits() && this.options.overflow === 'drop-oldest' && size <= this.options.maxBytes) {
-          const victims = await this.oldest(
-            depth + 1 - this.options.maxEvents,
-            bytes + size - this.options.maxBytes,
-            deleting,
-          );
-          for (const v of victims) {
-            ops.push({ type: 'del', key: key(v.seq) });
-            depth--;
-            bytes -= v.size;
-            drops.push(v);
-          }
-          // Still full: the oldest are earlier entries of this very batch (accepted, then dropped).
-          while (!fits() && stored.length > 0) {
-            const v = stored.shift()!;
-            ops.splice(
-              ops.findIndex((op) => op.type === 'put' && op.key === key(v.seq)),
-              1,
-            );
-            depth--;
-            bytes -= v.size;
-            drops.push({ seq: v.seq, at: v.at, size: v.size });
-          }
-        }
-        if (!fits()) {
-          outcome.push(false);
-          drops.push({ seq: entry.seq, at: entry.acceptedAt, size: 0 });
-          continue;
-        }
-        ops.push({ type: 'put', key: key(entry.seq), value });
-        stored.push({ seq: entry.seq, size, at: entry.acceptedAt });
-        depth++;
-        bytes += size;
-        outcome.push(true);
-      }
-      const highest = batch.length > 0 ? batch.at(-1)!.entry.seq : this.durableSeq;
-      ops.push({
-        type: 'put',
-        key: STATE,
-        value: JSON.stringify({ lastSeq: Math.max(highest, this.durableSeq), depth, bytes }),
+    for (let db = this.store.db; db && this.hasWork(); db = this.store.db) {
+      const low = this.lowWater();
+      this.delivery.beginPlan();
+      const plan = await planBatch({
+        held: this.held.entries,
+        deletes: this.deletes.slice(),
+        quarantines: [...this.quarantines.values()],
+        depth: this.depth,
+        bytes: this.bytes,
+        limits: {
+          maxEvents: this.options.maxEvents,
+          maxBytes: this.options.maxBytes,
+          batchMax: this.options.batchMax,
+          lowEvents: low.events,
+          lowBytes: low.bytes,
+          policy: this.options.overflow,
+        },
+        waiting: this.waitingForRoom,
+        released: this.released,
+        victims: (events, bytes) => this.delivery.victims(db, events, bytes, (k) => this.quarantines.has(k)),
       });
+      const settled = Math.max(this.durableSeq, this.settledSeq, plan.highest);
+      const ops: Op[] = [
+        ...plan.ops,
+        {
+          type: 'put',
+          key: STATE,
+          value: JSON.stringify({ lastSeq: settled, depth: plan.depth, bytes: plan.bytes }),
+        },
+      ];
+      const ledgerVersion = this.ledger.version;
+      if (plan.drops.length > 0 || this.ledger.dirty)
+        ops.push({ type: 'put', key: DROPS, value: this.ledger.serialize(plan.drops) });
+      const sync = this.syncs.wanted(plan.admitted.length > 0);
       try {
-        await this.db.batch(ops, { sync: this.options.sync === true });
+        await this.store.write(db, ops, sync);
       } catch (err) {
-        this.deletes.unshift(...deletes);
-        for (const p of batch) p.reject(err as Error);
-        this.log.error({ err }, 'outbox write failed');
+        this.failed(plan, err);
         return;
       }
-      this.counts.batches++;
-      // Entries below the first one in flight were all acknowledged or dropped: deleted.
-      const inFlight = this.handedOut.keys().next();
-      this.floor = Math.max(this.floor, inFlight.done ? this.cursor + 1 : inFlight.value);
-      this.depth = depth;
-      this.bytes = bytes;
-      this.durableSeq = Math.max(this.durableSeq, highest);
-      for (const d of drops) this.recordDrop(d);
-      if (this.nextUntakenAt === undefined && stored.length > 0 && this.cursor < this.durableSeq) {
-        this.nextUntakenAt = batch[0]!.entry.acceptedAt;
-      }
-      batch.forEach((p, i) => {
-        if (outcome[i]) this.counts.appended++;
-        p.resolve(outcome[i]!);
-      });
-      if (stored.length > 0) for (const w of this.waiters.splice(0)) w();
+      this.commit(plan, sync, ledgerVersion);
     }
+  }
+
+  private commit(plan: Plan, synced: boolean, ledgerVersion: number): void {
+    this.batches++;
+    this.syncs.written(synced);
+    this.store.trouble.recovered();
+    this.delivery.deleted(this.deletes.splice(0, plan.deletes).map((d) => d.seq));
+    for (const q of plan.quarantines) this.quarantines.delete(q.key);
+    this.held.settleFirst(plan.admitted.length);
+    this.delivery.dropped(plan.victims);
+    this.depth = plan.depth;
+    this.bytes = plan.bytes;
+    this.durableSeq = Math.max(this.durableSeq, plan.highest);
+    this.settledSeq = Math.max(this.settledSeq, plan.highest);
+    const untouched = this.ledger.version === ledgerVersion;
+    for (const d of plan.drops) this.recordDrop(d);
+    if (untouched) this.ledger.markWritten(this.ledger.version);
+    if (plan.waiting !== this.waitingForRoom) {
+      this.waitingForRoom = plan.waiting;
+      if (plan.waiting)
+        this.log.warn(
+          { depth: this.depth, maxEvents: this.options.maxEvents, policy: 'stop-reading' },
+          'outbox full: reading stopped until it drains below the low-water mark',
+        );
+      else this.log.info({ depth: this.depth }, 'outbox has room: reading resumed');
+    }
+    this.counts.appended += plan.stored;
+    this.counts.appendedBytes += plan.storedBytes;
+    if (plan.stored > 0)
+      this.delivery.stored(plan.admitted.find((_, i) => plan.outcomes[i])?.entry.acceptedAt, this.durableSeq);
+    for (const [i, h] of plan.admitted.entries()) h.resolve(plan.outcomes[i]!);
+    this.meter.sample(this.now(), this.counts);
+    this.noteStall();
+    if (plan.stored > 0) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** A write failed: nothing of the plan happened. The store reopens later and the loop resumes. */
+  private failed(plan: Plan, err: unknown): void {
+    for (const h of plan.admitted) h.writing = false;
+    this.delivery.kept(plan.victims);
+    this.store.failed(err);
+    this.noteStall();
+  }
+
+  private dropHeld(h: Held): void {
+    this.settledSeq = Math.max(this.settledSeq, h.entry.seq);
+    this.recordDrop({ seq: h.entry.seq, at: h.entry.acceptedAt });
+    h.resolve(false);
   }
 
   private recordDrop(d: { seq: number; at: number }): void {
     this.counts.dropped++;
-    this.handedOut.delete(d.seq);
+    this.ledger.record(d.seq, d.at);
     this.firstDropped ??= { seq: d.seq, at: d.at };
     this.lastDropped = { seq: d.seq, at: d.at };
     if (this.counts.dropped === 1 || this.counts.dropped % 1000 === 0) {
@@ -305,20 +420,18 @@ export class LevelOutbox implements Outbox {
     }
   }
 
-  /** The oldest stored entries (already written) to drop so that `events` fewer and `bytes` fewer fit. */
-  private async oldest(events: number, bytes: number, deleting: Set<number>) {
-    const victims: { seq: number; at: number; size: number }[] = [];
-    let freed = 0;
-    const enough = () => victims.length >= events && freed >= bytes;
-    for await (const [k, v] of this.db!.iterator({ gte: key(this.floor), lt: 'e~' })) {
-      if (enough()) break;
-      const seq = seqOf(k);
-      if (deleting.has(seq)) continue;
-      victims.push({ seq, at: this.decode(v)?.a ?? 0, size: k.length + v.length });
-      freed += k.length + v.length;
-      this.floor = seq + 1;
-      if (seq > this.cursor) this.cursor = seq; // never hand out a dropped entry
-    }
-    return victims;
+  private refuseHeld(reason: string, exceptWriting: boolean): void {
+    const refused = this.held.takeAll(exceptWriting);
+    if (refused.length > 0) this.log.error({ events: refused.length }, reason);
+    for (const h of refused) h.reject(new Error(reason));
+    this.noteStall();
+  }
+
+  private readingStopped(): boolean {
+    return this.held.length > 0 && (this.waitingForRoom || this.store.trouble.current !== undefined);
+  }
+
+  private noteStall(): void {
+    this.stall.set(this.readingStopped(), this.now());
   }
 }

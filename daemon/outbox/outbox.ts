@@ -7,13 +7,22 @@
  *   the store. The constructor only assigns.
  * - `nextSequence()` hands out the per-gateway sequence number, synchronously, strictly
  *   increasing across restarts: after a reopen it continues above every number ever appended,
- *   even if every entry has since been acknowledged.
+ *   even if every entry has since been acknowledged or dropped.
  * - `append(entry)` resolves once the entry is durable (written to the store in a group commit
- *   with others appended meanwhile). Only then is a read "accepted". Entries must be appended in
- *   the order of their sequence numbers.
+ *   with others appended meanwhile; fsynced too, or within `syncIntervalMs`, as the sync policy
+ *   says). Only then is a read "accepted". Entries must be appended in the order of their
+ *   sequence numbers. It resolves `false` when the overflow policy refused or dropped the entry
+ *   before it was stored, and rejects only when the outbox is closed (or closing with a store
+ *   it cannot write).
+ * - A failing write (a full disk, an I/O error) does not reject: the pending appends are held in
+ *   memory, in order, and the write is retried with backoff until it succeeds; `stats()` carries
+ *   the `writeError` meanwhile. The hold is bounded; past it the overflow policy applies to the
+ *   held entries as it would to stored ones.
  * - The outbox is bounded by `maxEvents` and `maxBytes`. When full, the overflow policy applies:
- *   `drop-oldest` deletes the oldest entries to make room, `drop-newest` refuses the new one
- *   (`append` resolves to `false`). Every drop is counted in `stats()` with the first and last
+ *   `drop-oldest` deletes the oldest stored entries that are not being published to make room,
+ *   `drop-newest` refuses the new one, and `stop-reading` drops nothing: `append` waits until
+ *   the outbox has drained below its low-water mark, which stops the readers (their pending
+ *   reads are the back-pressure). Every drop is counted in `stats()` with the first and last
  *   dropped sequence numbers and times; nothing is dropped silently.
  * - `take(max)` returns up to `max` entries in sequence order that were not handed out since the
  *   last `rewind()`, never scanning deleted keys from the start (it continues from a cursor).
@@ -22,6 +31,10 @@
  *   an ack lost in a crash means the entry is delivered again (a duplicate, never a loss).
  * - `rewind()` makes every entry handed out but not acknowledged available to `take` again,
  *   in sequence order (after a connection loss).
+ *
+ * A backend that also keeps a ledger of its drops implements `DropLedgerSource`: the ranges of
+ * dropped sequence numbers not yet announced upstream, kept in the store with the deletes that
+ * caused them, so an overflow notice survives a restart.
  */
 export interface OutboxEntry {
   readonly seq: number;
@@ -33,6 +46,9 @@ export interface OutboxEntry {
   readonly acceptedAt: number;
 }
 
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'stop-reading';
+export type SyncPolicy = 'batch' | 'interval';
+
 export interface OutboxStats {
   /** Entries stored and not yet acknowledged. */
   readonly depth: number;
@@ -41,10 +57,33 @@ export interface OutboxStats {
   readonly oldestAt?: number;
   readonly appended: number;
   readonly acked: number;
+  /** Entries dropped or refused by the overflow policy since open. */
   readonly dropped: number;
   readonly firstDropped?: { readonly seq: number; readonly at: number };
   readonly lastDropped?: { readonly seq: number; readonly at: number };
   readonly lastSeq: number;
+  // What follows is optional: backends that do not know it leave it out.
+  readonly policy?: OverflowPolicy;
+  /** Entries accepted / acknowledged per second, over the last ~30 s. */
+  readonly appendRate?: number;
+  readonly ackRate?: number;
+  /** Seconds until full at the current net fill rate; null when not filling. */
+  readonly runwayS?: number | null;
+  /** Appends held back now (waiting for room under stop-reading, or for a failing store). */
+  readonly readingStopped?: boolean;
+  /** Time appends were held back since open, ms, and how many times it began. */
+  readonly stalledMs?: number;
+  readonly stalls?: number;
+  /** Appends waiting in memory, not yet durable. */
+  readonly held?: number;
+  /** The last write error while writes are failing (absent once a write succeeds). */
+  readonly writeError?: string;
+  /** Dropped entries not yet announced in an acknowledged overflow notice. */
+  readonly unannouncedDrops?: number;
+  /** Entries dropped over the store's whole life (kept across restarts). */
+  readonly totalDropped?: number;
+  /** Stored records that could not be decoded since open (moved aside, never delivered). */
+  readonly quarantined?: number;
 }
 
 export interface Outbox {
@@ -57,4 +96,28 @@ export interface Outbox {
   ack(seq: number): void;
   rewind(): void;
   stats(): OutboxStats;
+}
+
+/** Consecutive dropped sequence numbers `from..to`, with the acceptance times of both ends. */
+export interface DropRange {
+  readonly from: number;
+  readonly to: number;
+  readonly fromAt: number;
+  readonly toAt: number;
+}
+
+/** What an overflow notice announces: a set of drop ranges, and the lifetime total. */
+export interface DropCut {
+  readonly ranges: readonly DropRange[];
+  readonly totalDropped: number;
+}
+
+export interface DropLedgerSource {
+  /**
+   * Drop ranges not yet confirmed (at most `maxRanges`, oldest first), or undefined when there
+   * are none. Ranges handed out are closed: later drops start new ranges.
+   */
+  cutDrops(maxRanges: number): DropCut | undefined;
+  /** The notice carrying `cut` was acknowledged: forget its ranges (persisted with the next write). */
+  confirmDrops(cut: DropCut): void;
 }

@@ -219,13 +219,13 @@ describe('the demo (npm start) and readpoint tail', () => {
     expect(daemon.logs.some((l) => l.msg === 'stopped cleanly')).toBe(true);
   });
 
-  it('refuses to share a data directory with another running readpoint (exit 2, one clear line)', async () => {
+  it('refuses to share a data directory with another running readpoint (exit 4, one clear line)', async () => {
     const config = demoConfig('locked');
     const first = startDaemon(config);
     try {
       await first.waitForLog((l) => l.msg === 'readpoint running');
       const second = startDaemon(config);
-      expect(await second.exited).toBe(2);
+      expect(await second.exited).toBe(4);
       const fatal = second.logs.find((l) => l.level === 60);
       expect(String(fatal?.msg)).toMatch(/in use/);
     } finally {

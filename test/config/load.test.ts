@@ -42,6 +42,8 @@ describe('loading a config', () => {
       maxBytes: 1073741824,
       overflow: 'drop-oldest',
       batchMax: 512,
+      sync: 'batch',
+      syncIntervalMs: 100,
     });
     expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883 });
     expect(c.readers[0]).toMatchObject({

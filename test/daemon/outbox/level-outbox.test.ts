@@ -5,6 +5,7 @@ import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
+import { drain, gate, put, recordingStore } from './helpers.js';
 import { outboxContract } from './outbox.contract.js';
 
 outboxContract('LevelOutbox', (dir, opts) => new LevelOutbox(dir, opts, silentLogger()));
@@ -69,6 +70,70 @@ describe('LevelOutbox', () => {
     expect(await check.get(`q!${(2).toString(16).padStart(16, '0')}`)).toBe('{not json');
     await check.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('take() does not jump past entries when its whole window is acknowledged but not yet deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-lo-'));
+    const store = recordingStore();
+    const o = new LevelOutbox(dir, opts, silentLogger(), { writeBatch: store.writeBatch });
+    await o.open();
+    try {
+      await put(o, 20);
+      expect((await o.take(10)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const deletes = gate();
+      store.state.paused = deletes.promise; // the deletes of the acks stay pending
+      const later: number[] = [];
+      try {
+        for (let seq = 2; seq <= 10; seq++) o.ack(seq);
+        o.rewind(); // 1 is still in flight
+        expect((await o.take(1)).map((e) => e.seq)).toEqual([1]);
+        for (let i = 0; i < 20 && later.length < 10; i++) later.push(...(await o.take(1)).map((e) => e.seq));
+      } finally {
+        store.state.paused = undefined;
+        deletes.open();
+      }
+      expect(later).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+    } finally {
+      await o.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('take() skips entries being dropped, and hands them out after all if that write fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-lo-'));
+    const store = recordingStore();
+    const o = new LevelOutbox(dir, { ...opts, maxEvents: 10 }, silentLogger(), {
+      writeBatch: store.writeBatch,
+      retry: { minMs: 5, maxMs: 10 },
+    });
+    await o.open();
+    try {
+      await put(o, 10);
+      const write = gate();
+      store.state.paused = write.promise;
+      store.state.failing = 1;
+      const entered = store.state.entered;
+      const more = put(o, 5); // its write would drop 1..5, but fails
+      await expect.poll(() => store.state.entered).toBe(entered + 1);
+      let skipped: number[] = [];
+      let taken: number[] = [];
+      try {
+        skipped = (await o.take(3)).map((e) => e.seq); // 1..4 seen, all being dropped
+        taken = (await o.take(5)).map((e) => e.seq);
+        for (const seq of taken) o.ack(seq); // room enough: the retry drops nothing
+      } finally {
+        store.state.paused = undefined;
+        write.open();
+      }
+      expect(skipped).toEqual([]);
+      expect(taken).toEqual([6, 7, 8, 9, 10]);
+      expect(await more).toEqual([true, true, true, true, true]);
+      expect(o.stats()).toMatchObject({ dropped: 0, depth: 10 });
+      expect(await drain(o)).toEqual([1, 2, 3, 4, 5, 11, 12, 13, 14, 15]);
+    } finally {
+      await o.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('drains 100,000 entries in order without rescanning from the start', async () => {

@@ -11,7 +11,7 @@ import type { Outbox } from '../../../daemon/outbox/outbox.js';
 export interface ContractOptions {
   maxEvents: number;
   maxBytes: number;
-  overflow: 'drop-oldest' | 'drop-newest';
+  overflow: 'drop-oldest' | 'drop-newest' | 'stop-reading';
   batchMax: number;
 }
 
@@ -125,13 +125,27 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
 
     it('drop-oldest: a full outbox drops its oldest entries, counted with the first and last dropped', async () => {
       const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
-      expect((await put(o, 15)).every(Boolean)).toBe(true);
+      expect((await put(o, 10)).every(Boolean)).toBe(true);
+      expect((await put(o, 5)).every(Boolean)).toBe(true);
       const s = o.stats();
       expect(s).toMatchObject({
         depth: 10,
         dropped: 5,
         firstDropped: { seq: 1, at: 1001 },
         lastDropped: { seq: 5, at: 1005 },
+      });
+      expect(await drain(o)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    });
+
+    it('drop-oldest: entries of one group commit that cannot all fit resolve false for those never stored', async () => {
+      const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
+      const stored = await put(o, 15);
+      expect(stored).toEqual([...Array(5).fill(false), ...Array(10).fill(true)]);
+      expect(o.stats()).toMatchObject({
+        depth: 10,
+        dropped: 5,
+        firstDropped: { seq: 1 },
+        lastDropped: { seq: 5 },
       });
       expect(await drain(o)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     });
@@ -159,14 +173,43 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       expect(s.lastDropped!.seq).toBe(100 - s.depth);
     });
 
-    it('counts a drop that lands while the entry is in flight only once', async () => {
+    it('drop-oldest never drops an entry being published: it drops the oldest one not in flight', async () => {
       const { o } = await make({ maxEvents: 10, overflow: 'drop-oldest' });
       await put(o, 10);
       const inFlight = await o.take(3);
-      await put(o, 2); // drops 1 and 2, which are in flight
+      await put(o, 2); // 1..3 are in flight: 4 and 5 go
       for (const e of inFlight) o.ack(e.seq);
-      expect(o.stats()).toMatchObject({ dropped: 2, depth: 10 });
-      expect(await drain(o)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(o.stats()).toMatchObject({ dropped: 2, firstDropped: { seq: 4 }, lastDropped: { seq: 5 } });
+      expect(await drain(o)).toEqual([6, 7, 8, 9, 10, 11, 12]);
+      expect(inFlight.map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('stop-reading: a full outbox holds new appends, drops nothing, and takes them once drained to 95%', async () => {
+      const { o } = await make({ maxEvents: 100, overflow: 'stop-reading' });
+      expect((await put(o, 100)).every(Boolean)).toBe(true);
+      const settled: number[] = [];
+      const waiting = Array.from({ length: 5 }, () => {
+        const seq = o.nextSequence();
+        return o
+          .append({ seq, topic: `t/${seq}`, payload: `event ${seq}`, acceptedAt: 1000 + seq })
+          .then((stored) => {
+            settled.push(seq);
+            return stored;
+          });
+      });
+      await expect.poll(() => o.stats().readingStopped).toBe(true);
+      const first = await o.take(5);
+      for (const e of first.slice(0, 4)) o.ack(e.seq);
+      // Room for four is not enough: it resumes at 95% of 100.
+      await expect.poll(() => o.stats().depth).toBe(96);
+      expect(settled).toEqual([]);
+      expect(o.stats().readingStopped).toBe(true);
+      o.ack(first[4]!.seq);
+      expect(await Promise.all(waiting)).toEqual([true, true, true, true, true]);
+      expect(settled).toEqual([101, 102, 103, 104, 105]);
+      const s = o.stats();
+      expect(s).toMatchObject({ depth: 100, dropped: 0, readingStopped: false, stalls: 1 });
+      expect(await drain(o)).toEqual(Array.from({ length: 100 }, (_, i) => i + 6));
     });
   });
 }

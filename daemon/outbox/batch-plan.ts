@@ -1,0 +1,192 @@
+/**
+ * One group commit of the LevelDB outbox, planned before it is written: the deletes of
+ * acknowledged entries, quarantine moves, and the held appends that go in, with the overflow
+ * policy applied to each one that does not fit. Planning changes nothing in the outbox; the
+ * outbox applies the plan only once LevelDB has written it, so a failed write can be retried
+ * from the same state.
+ */
+import type { OutboxEntry, OverflowPolicy } from './outbox.js';
+
+export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+
+/** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
+export const entryKey = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
+export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
+export const encodeEntry = (e: OutboxEntry) => JSON.stringify({ t: e.topic, p: e.payload, a: e.acceptedAt });
+
+/** The stored form of an entry, or undefined for a record that cannot be one. */
+export function decodeEntry(v: string): { t: string; p: string; a: number } | undefined {
+  try {
+    const r = JSON.parse(v);
+    return typeof r?.t === 'string' && typeof r.p === 'string' && typeof r.a === 'number' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An append not yet durable. */
+export interface Held {
+  readonly entry: OutboxEntry;
+  readonly value: string;
+  /** Key plus value length: what the entry counts against `maxBytes`. */
+  readonly size: number;
+  /** Part of the write in progress (so not to be dropped from the hold meanwhile). */
+  writing: boolean;
+  readonly resolve: (stored: boolean) => void;
+  readonly reject: (e: Error) => void;
+}
+
+export interface Deletion {
+  readonly seq: number;
+  readonly size: number;
+}
+
+export interface Quarantine extends Deletion {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Victim {
+  readonly seq: number;
+  readonly at: number;
+  readonly size: number;
+}
+
+export interface Limits {
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+  readonly batchMax: number;
+  /** stop-reading resumes once depth and bytes are at or below these. */
+  readonly lowEvents: number;
+  readonly lowBytes: number;
+  readonly policy: OverflowPolicy;
+}
+
+export interface PlanInput {
+  readonly held: readonly Held[];
+  readonly deletes: readonly Deletion[];
+  readonly quarantines: readonly Quarantine[];
+  readonly depth: number;
+  readonly bytes: number;
+  readonly limits: Limits;
+  /** stop-reading: appends wait for the low-water mark. */
+  readonly waiting: boolean;
+  /** At stop: appends waiting for room go in past the limit. */
+  readonly released: boolean;
+  /** The oldest stored entries that may be dropped, at least `events` of them and `bytes` in size. */
+  readonly victims: (events: number, bytes: number) => Promise<Victim[]>;
+}
+
+export interface Plan {
+  readonly ops: Op[];
+  readonly deletes: number;
+  readonly quarantines: readonly Quarantine[];
+  /** The held appends this batch settles (a prefix of the hold), with their outcomes. */
+  readonly admitted: readonly Held[];
+  readonly outcomes: readonly boolean[];
+  readonly stored: number;
+  readonly storedBytes: number;
+  /** Every entry dropped or refused by this batch, in sequence order. */
+  readonly drops: readonly { seq: number; at: number }[];
+  /** Stored entries this batch deletes to make room. */
+  readonly victims: readonly number[];
+  readonly depth: number;
+  readonly bytes: number;
+  /** Highest sequence number settled by this batch (0 if none). */
+  readonly highest: number;
+  readonly waiting: boolean;
+}
+
+export async function planBatch(input: PlanInput): Promise<Plan> {
+  const { limits } = input;
+  const head: Op[] = [];
+  let depth = input.depth;
+  let bytes = input.bytes;
+  for (const d of input.deletes) {
+    head.push({ type: 'del', key: entryKey(d.seq) });
+    depth--;
+    bytes -= d.size;
+  }
+  for (const q of input.quarantines) {
+    head.push({ type: 'put', key: `q!${q.key.slice(2)}`, value: q.value }, { type: 'del', key: q.key });
+    depth--;
+    bytes -= q.size;
+  }
+  const puts = new Map<number, Op>();
+  const admitted: Held[] = [];
+  const outcomes: boolean[] = [];
+  const drops: { seq: number; at: number }[] = [];
+  const victims: number[] = [];
+  const storedHere: { index: number; held: Held }[] = [];
+  let waiting = input.waiting;
+  let highest = 0;
+  for (const h of input.held) {
+    if (admitted.length >= limits.batchMax) break;
+    if (waiting && !input.released) {
+      if (depth > limits.lowEvents || bytes > limits.lowBytes) break;
+      waiting = false;
+    }
+    const fits = () => depth + 1 <= limits.maxEvents && bytes + h.size <= limits.maxBytes;
+    let ok = true;
+    if (!fits()) {
+      if (h.size > limits.maxBytes) ok = false;
+      else if (limits.policy === 'drop-newest') ok = false;
+      else if (limits.policy === 'stop-reading') {
+        if (!input.released) {
+          waiting = true;
+          break;
+        }
+      } else {
+        for (const v of await input.victims(depth + 1 - limits.maxEvents, bytes + h.size - limits.maxBytes)) {
+          head.push({ type: 'del', key: entryKey(v.seq) });
+          victims.push(v.seq);
+          drops.push({ seq: v.seq, at: v.at });
+          depth--;
+          bytes -= v.size;
+        }
+        // Still full (the rest is being published): drop this batch's own earlier entries first.
+        while (!fits() && storedHere.length > 0) {
+          const { index, held } = storedHere.shift()!;
+          puts.delete(held.entry.seq);
+          outcomes[index] = false;
+          drops.push({ seq: held.entry.seq, at: held.entry.acceptedAt });
+          depth--;
+          bytes -= held.size;
+        }
+        ok = fits();
+      }
+    }
+    h.writing = true;
+    admitted.push(h);
+    highest = h.entry.seq;
+    outcomes.push(ok);
+    if (!ok) {
+      drops.push({ seq: h.entry.seq, at: h.entry.acceptedAt });
+      continue;
+    }
+    puts.set(h.entry.seq, { type: 'put', key: entryKey(h.entry.seq), value: h.value });
+    storedHere.push({ index: outcomes.length - 1, held: h });
+    depth++;
+    bytes += h.size;
+  }
+  drops.sort((a, b) => a.seq - b.seq);
+  // The byte count is kept by adding and subtracting sizes; a record damaged in place (quarantined
+  // with the size it has now, not the size it was stored with) would leave it off for good. An
+  // empty outbox holds no bytes, so the count heals itself whenever the outbox drains.
+  if (depth <= 0) bytes = 0;
+  return {
+    ops: [...head, ...puts.values()],
+    deletes: input.deletes.length,
+    quarantines: input.quarantines,
+    admitted,
+    outcomes,
+    stored: storedHere.length,
+    storedBytes: storedHere.reduce((n, s) => n + s.held.size, 0),
+    drops,
+    victims,
+    depth,
+    bytes,
+    highest,
+    waiting,
+  };
+}

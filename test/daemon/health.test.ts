@@ -1,0 +1,98 @@
+/** The health payload: what it says about the outbox, checked against its JSON Schema. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvModule from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../daemon/dispatcher.js';
+import { healthSnapshot } from '../../daemon/health.js';
+import { silentLogger } from '../../daemon/log.js';
+import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
+import type { Outbox } from '../../daemon/outbox/outbox.js';
+import { FakeUplink } from '../support/fake-uplink.js';
+import { MemoryOutbox } from '../support/memory-outbox.js';
+import { repoRoot } from '../support/schemas.js';
+import { baseOptions, put, recordingStore, tempDirs } from './outbox/helpers.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats(ajv);
+const validHealth = ajv.compile(
+  JSON.parse(readFileSync(join(repoRoot, 'daemon', 'contract', 'health.schema.json'), 'utf8')),
+);
+
+const dir = tempDirs();
+
+function snapshot(outbox: Outbox, now: number) {
+  const uplink = new FakeUplink(10);
+  return healthSnapshot(
+    {
+      gatewayId: 'gw',
+      site: 'site',
+      startedAt: now - 60_000,
+      drivers: () => [],
+      pipelines: () => [],
+      outbox,
+      uplink,
+      dispatcher: new Dispatcher(new MemoryOutbox(), uplink, silentLogger(), 10),
+    },
+    now,
+  );
+}
+
+describe('health', () => {
+  it('reports drops, the policy, the backlog, rates, the runway and a failing store', async () => {
+    let now = 1_000_000;
+    const store = recordingStore();
+    const o = new LevelOutbox(dir(), { ...baseOptions, maxEvents: 10 }, silentLogger(), {
+      now: () => now,
+      writeBatch: store.writeBatch,
+      retry: { minMs: 5, maxMs: 20 },
+    });
+    await o.open();
+    await put(o, 4);
+    now += 2_000;
+    for (let i = 0; i < 8; i++) await put(o, 1); // 12 in all: 1 and 2 dropped
+    store.state.failing = Number.POSITIVE_INFINITY;
+    const held = put(o, 2);
+    await expect.poll(() => o.stats().writeError).toBeDefined();
+    now += 3_000;
+    const h = snapshot(o, now);
+    expect(validHealth(h), JSON.stringify(validHealth.errors)).toBe(true);
+    expect(h.outbox).toEqual({
+      depth: 10,
+      bytes: o.stats().bytes,
+      oldestUndeliveredAgeS: 1004, // entry 3, accepted at 1003 (ms since the epoch), is the oldest left
+      dropped: 2,
+      firstDroppedSeq: 1,
+      lastDroppedSeq: 2,
+      lastSeq: 14,
+      backlog: 10,
+      policy: 'drop-oldest',
+      appendRate: 1.6, // 8 stored in the 5 s since the first batch
+      ackRate: 0,
+      runwayS: 0, // full
+      readingStopped: true,
+      stalledS: 3,
+      stalls: 1,
+      held: 2,
+      writeError: 'ENOSPC: no space left on device',
+      unannouncedDrops: 2,
+      totalDropped: 2,
+      quarantined: 0,
+    });
+    store.state.failing = 0;
+    expect(await held).toEqual([true, true]);
+    const after = snapshot(o, now).outbox;
+    expect(after).toMatchObject({ readingStopped: false, held: 0, dropped: 4, lastDroppedSeq: 4 });
+    expect(after.writeError).toBeUndefined();
+    await o.close();
+  });
+
+  it('stays valid for an outbox that reports only the basic figures', () => {
+    const h = snapshot(new MemoryOutbox(), Date.now());
+    expect(validHealth(h), JSON.stringify(validHealth.errors)).toBe(true);
+    expect(h.outbox).toMatchObject({ backlog: 0, runwayS: null, readingStopped: false, totalDropped: 0 });
+  });
+});
