@@ -7,16 +7,18 @@
  * `UplinkDisconnectedError`, the client is thrown away, and the caller (the dispatcher)
  * republishes from the outbox after the next `up`.
  *
- * Dead-link detection: mqtt.js re-arms its keepalive timer whenever a PUBACK or PINGRESP
- * arrives, sends PINGREQ after `keepaliveS` of silence from the broker and gives up after
- * 1.5 x `keepaliveS` (KeepaliveManager ticks every keepalive/2), so a silently dead link is
- * noticed within 1.5 x keepaliveS of the broker's last packet.
+ * Dead-link detection: a LinkWatchdog per connection (link-watchdog.ts) pings after keepaliveS/4
+ * of silence from the broker and drops the connection after keepaliveS of silence with a PINGREQ
+ * unanswered: a black-holed link (no FIN, no RST) is noticed within 1.25 x keepaliveS of the
+ * broker's last packet. mqtt.js's own keepalive (1.5 x from the last packet, which can land just
+ * past 1.5 x from the stall) stays armed behind it.
  */
 import { EventEmitter } from 'node:events';
 import { connect, type MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { clientOptions, readTlsFiles, type TlsFiles } from './client-options.js';
+import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import {
   type Uplink,
@@ -70,6 +72,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private lastError: string | undefined;
   private rttMs: number | undefined;
   private firstAttempt: (() => void) | undefined;
+  private watchdog: LinkWatchdog | undefined;
 
   constructor(
     private readonly options: UplinkOptions,
@@ -96,6 +99,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
     this.setState('stopped');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.watchdog?.stop();
+    this.watchdog = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -198,6 +203,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     if (client !== this.client) return;
     this.connects++;
     this.backoff.reset();
+    this.watchdog = watchLink(client, this.options.keepaliveS, (err) => this.onLost(client, err));
     this.setState('connected');
     this.log.info({ url: redactUrl(this.options.url), connects: this.connects }, 'uplink connected');
     client.publish(this.options.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
@@ -210,6 +216,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private onLost(client: MqttClient, err?: Error): void {
     if (client !== this.client) return;
     this.client = undefined;
+    this.watchdog?.stop();
+    this.watchdog = undefined;
     const wasConnected = this.state === 'connected';
     if (err) this.lastError = this.describe(err);
     else if (wasConnected) this.lastError = 'connection closed by the broker or the network';

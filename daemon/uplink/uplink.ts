@@ -8,6 +8,10 @@
  *   rejects whatever is still pending with `UplinkClosedError`.
  * - On every (re)connect it publishes the retained `online` status; the broker publishes the
  *   retained `offline` last will when the connection dies.
+ * - A disconnect is a closed or failed socket, a refused CONNACK, or a silent link: nothing from
+ *   the broker for `keepaliveS` while a PINGREQ has gone unanswered for `keepaliveS`/2 (a stalled
+ *   network that closes nothing). A silent link is dropped within 1.25 x keepaliveS of the
+ *   broker's last packet, so within 1.5 x keepaliveS of the stall.
  * - `publish(topic, payload)` with QoS 1 resolves on PUBACK and rejects with
  *   `UplinkDisconnectedError` when the connection is lost first (the caller then republishes).
  *   At most `inflight` QoS 1 messages are outstanding (callers respect `canPublish()`), so the

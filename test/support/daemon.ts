@@ -21,8 +21,11 @@ export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[];
   readonly stderr: string[];
-  /** Resolves with the first log line matching, or rejects after timeoutMs (or if the process exits). */
-  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /**
+   * Resolves with the first log line matching, or rejects after timeoutMs (or if the process exits).
+   * With `since`, lines before that index of `logs` are not considered (what happened after a fault).
+   */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number, since?: number): Promise<LogLine>;
   /** Resolves with the exit code (or signal name). */
   readonly exited: Promise<number | string>;
   kill(signal: NodeJS.Signals): Promise<number | string>;
@@ -60,8 +63,8 @@ export function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): Da
     logs,
     stderr,
     exited,
-    waitForLog(match, timeoutMs = 20_000) {
-      const found = logs.find(match);
+    waitForLog(match, timeoutMs = 20_000, since = 0) {
+      const found = logs.slice(since).find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {

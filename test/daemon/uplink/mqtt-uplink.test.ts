@@ -160,7 +160,7 @@ describe('MqttUplink', () => {
     await expect(uplink.publish(eventTopic, eventPayload(6))).resolves.toBeUndefined();
   });
 
-  it('notices a silent link within 1.5 x keepalive (mqtt.js ping timeout)', async () => {
+  it('notices a silent link within 1.5 x keepalive (the link watchdog)', async () => {
     const proxy = await wireProxy(broker.port, eventTopic);
     cleanup.push(() => proxy.close());
     const { uplink } = await started(proxy.url, { keepaliveS: 1 });
@@ -173,7 +173,7 @@ describe('MqttUplink', () => {
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(900);
     expect(took).toBeLessThan(2500);
-    expect(uplink.status().lastError).toBe('Keepalive timeout');
+    expect(uplink.status().lastError).toMatch(/^Keepalive timeout/);
     expect(((await pending) as Error).name).toBe('UplinkDisconnectedError');
   });
 
