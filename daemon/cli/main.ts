@@ -5,7 +5,7 @@ import { checkCommand } from './check.js';
 import { type DecodeOptions, decodeCommand } from './decode.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
-import { tailCommand } from './tail.js';
+import { type TailCliOptions, type TailOptions, tailCommand, tailOptions } from './tail.js';
 
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
@@ -78,15 +78,34 @@ program
   .option('-t, --topic <filter>', 'topic filter', 'readpoint/v1/+/+/events/+')
   .option('-n, --count <n>', 'exit after n messages', (v) => Number.parseInt(v, 10))
   .option('--with-topic', 'print the topic before each payload')
-  .addHelpText('after', '\nExample:\n  npx readpoint tail --url mqtt://127.0.0.1:1883')
-  .action((o: { url: string; topic: string; count?: number; withTopic?: boolean }) =>
-    set(
-      tailCommand(o.url, o.topic, {
-        ...(o.count !== undefined ? { count: o.count } : {}),
-        ...(o.withTopic ? { topic: true } : {}),
-      }),
-    ),
-  );
+  .option(
+    '--dedup',
+    'consume as an upstream system must: drop duplicates by eventID, report gaps by sequence number, read overflow notices; a summary at the end (exit 1 if a gap no overflow notice explains is open)',
+  )
+  .option('--dedup-window <n>', 'with --dedup: event IDs remembered (default 100000)')
+  .option(
+    '--json',
+    'with --dedup: one JSON object per line, with a kind (event, duplicate, gap, late, overflow, summary)',
+  )
+  .option(
+    '--overflow-topic <filter>',
+    'with --dedup: overflow notices (default: the events filter with .../overflow)',
+  )
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  npx readpoint tail --url mqtt://127.0.0.1:1883',
+      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
+      "  npx readpoint tail --url mqtt://broker:1883 --topic 'readpoint/v1/site-1/+/events/+' --dedup --json",
+    ].join('\n'),
+  )
+  .action((o: TailCliOptions, command: Command) => {
+    const options = tailOptions(o);
+    if (typeof options === 'string') command.error(`readpoint tail: ${options}`);
+    return set(tailCommand(o.url, o.topic, options as TailOptions));
+  });
 
 try {
   await program.parseAsync(process.argv);

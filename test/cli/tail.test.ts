@@ -1,0 +1,297 @@
+/**
+ * `readpoint tail --dedup`, the real CLI (dist/) against a real Mosquitto: crafted events with
+ * duplicates, gaps and a late fill, and overflow notices before and after the gaps they explain.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OverflowNotice } from '../../daemon/contract/topics.js';
+import { buildEvent } from '../../daemon/event/epcis.js';
+import { decodeRead } from '../../daemon/identity/decode.js';
+import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
+import { cliPath } from '../support/daemon.js';
+import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+
+const SITE = 'site-1';
+const GW = 'gw-1';
+const EVENTS = `readpoint/v1/${SITE}/${GW}/events/dock-1`;
+const OVERFLOW = `readpoint/v1/${SITE}/${GW}/overflow`;
+const T0 = Date.parse('2026-03-01T08:00:00.000Z');
+
+/** The event of unit `serial` (an SGTIN-96 tag) with sequence number `seq`, built as the daemon builds it. */
+function event(serial: number, seq: number): { payload: string; id: string; epc: string; time: string } {
+  const decoded = decodeRead({
+    kind: 'epc',
+    data: encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial }),
+  });
+  if (!decoded.ok) throw new Error(decoded.reject.message);
+  const e = buildEvent(
+    {
+      identity: decoded.identity,
+      readerId: 'door-reader',
+      readPointId: 'dock-1',
+      firstSeen: T0 + serial * 1000,
+      lastSeen: T0 + serial * 1000,
+      readCount: 1,
+      antenna: 1,
+      rssi: -50,
+    },
+    { gatewayId: GW, readPointUri: `urn:readpoint:${SITE}:${GW}:dock-1` },
+    seq,
+  );
+  return { payload: JSON.stringify(e), id: e.eventID, epc: e.epcList[0]!, time: e.eventTime };
+}
+
+function notice(ranges: [number, number][], totalDropped: number): string {
+  const n: OverflowNotice = {
+    gateway: GW,
+    site: SITE,
+    policy: 'drop-oldest',
+    dropped: ranges.reduce((sum, [a, b]) => sum + b - a + 1, 0),
+    firstSeq: ranges[0]![0],
+    lastSeq: ranges.at(-1)![1],
+    firstAt: '2026-03-01T07:59:00.000Z',
+    lastAt: '2026-03-01T07:59:01.000Z',
+    ranges,
+    totalDropped,
+    time: '2026-03-01T08:00:00.500Z',
+  };
+  return JSON.stringify(n);
+}
+
+interface Tail {
+  child: ChildProcess;
+  lines: string[];
+  stderr: string[];
+  /** Resolves once `n` stdout lines arrived; rejects after 15 s saying what did. */
+  waitForLines(n: number): Promise<void>;
+  waitForStderr(match: RegExp): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function startTail(args: string[]): Tail {
+  const child = spawn(process.execPath, [cliPath, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const wake = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(l);
+    for (const w of wake) w();
+  });
+  createInterface({ input: child.stderr! }).on('line', (l) => {
+    stderr.push(l);
+    for (const w of wake) w();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const until = (done: () => boolean, what: () => string) =>
+    new Promise<void>((resolve, reject) => {
+      if (done()) return resolve();
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        wake.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        wake.delete(check);
+        reject(new Error(`${what()}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+      }, 15_000);
+      wake.add(check);
+      exited.then(() => {
+        if (!wake.has(check)) return;
+        clearTimeout(timer);
+        wake.delete(check);
+        reject(new Error(`tail exited early\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('\n')}`));
+      });
+    });
+  return {
+    child,
+    lines,
+    stderr,
+    exited,
+    waitForLines: (n) =>
+      until(
+        () => lines.length >= n,
+        () => `${lines.length} of ${n} lines`,
+      ),
+    waitForStderr: (match) =>
+      until(
+        () => stderr.some((l) => match.test(l)),
+        () => `no stderr line matching ${match}`,
+      ),
+  };
+}
+
+let broker: Mosquitto;
+beforeAll(async () => {
+  broker = await startMosquitto();
+});
+afterAll(async () => {
+  await broker?.stop();
+});
+
+describe('readpoint tail --dedup', () => {
+  it('drops duplicates, reports gaps as explained or unexplained, late fills and overflow notices; sums up on SIGINT', async () => {
+    const human = startTail(['--url', broker.url, '--dedup']);
+    const json = startTail(['--url', broker.url, '--dedup', '--json', '--dedup-window', '1000']);
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'rp-tail-test', reconnectPeriod: 0 });
+    try {
+      const subscribed =
+        /^readpoint tail: subscribed to readpoint\/v1\/\+\/\+\/events\/\+ and readpoint\/v1\/\+\/\+\/overflow on /;
+      await human.waitForStderr(subscribed);
+      await json.waitForStderr(subscribed);
+
+      const e = Object.fromEntries([1, 2, 4, 5, 8, 10].map((seq) => [seq, event(100 + seq, seq)]));
+      const script: [string, string][] = [
+        [EVENTS, e[1]!.payload],
+        [EVENTS, e[2]!.payload],
+        [EVENTS, e[2]!.payload], // a redelivery
+        [OVERFLOW, notice([[6, 7]], 2)], // announced before its gap shows
+        [EVENTS, e[5]!.payload], // 3 and 4 missing
+        [EVENTS, e[4]!.payload], // 4 comes late
+        [EVENTS, e[8]!.payload], // 6 and 7 missing, announced
+        [OVERFLOW, notice([[3, 3]], 3)], // explains 3 after the gap showed
+        [EVENTS, e[10]!.payload], // 9 missing, never announced
+        [EVENTS, e[5]!.payload], // a redelivery after the late one
+      ];
+      // One publisher, each PUBACK awaited: Mosquitto forwards them in this order.
+      for (const [topic, payload] of script) await publisher.publishAsync(topic, payload, { qos: 1 });
+
+      const g = `${SITE}/${GW}`;
+      const ev = (seq: number) => `${g} #${seq} dock-1 ${e[seq]!.epc} ${e[seq]!.time}`;
+      const expected = [
+        `event     ${ev(1)}`,
+        `event     ${ev(2)}`,
+        `duplicate ${g} #2 ${e[2]!.id} (dropped)`,
+        `overflow  ${g} #6-#7 (2 dropped, drop-oldest, 2 in total)`,
+        `gap       ${g} #3-#4 (2 missing) UNEXPLAINED`,
+        `event     ${ev(5)}`,
+        `late      ${ev(4)} (fills a gap)`,
+        `gap       ${g} #6-#7 (2 missing) explained by overflow`,
+        `event     ${ev(8)}`,
+        `overflow  ${g} #3 (1 dropped, drop-oldest, 3 in total) explains #3`,
+        `gap       ${g} #9 (1 missing) UNEXPLAINED`,
+        `event     ${ev(10)}`,
+        `duplicate ${g} #5 ${e[5]!.id} (dropped)`,
+      ];
+      await human.waitForLines(expected.length);
+      await json.waitForLines(expected.length);
+      human.child.kill('SIGINT');
+      json.child.kill('SIGINT');
+      // An unexplained gap (#9) is still open at the end: exit 1.
+      expect(await human.exited).toBe(1);
+      expect(await json.exited).toBe(1);
+
+      expect(human.lines).toEqual([
+        ...expected,
+        'summary   10 messages: 6 events (1 late, 0 behind), 2 duplicates dropped, 3 gaps (5 missing: 1 arrived late, 3 explained by overflow, 1 UNEXPLAINED), 2 overflow notices (3 dropped)',
+      ]);
+
+      const out = json.lines.map((l) => JSON.parse(l));
+      expect(out.map((o) => `${o.kind} ${o.seq ?? o.from ?? ''}`.trim())).toEqual([
+        'event 1',
+        'event 2',
+        'duplicate 2',
+        'overflow',
+        'gap 3',
+        'event 5',
+        'late 4',
+        'gap 6',
+        'event 8',
+        'overflow',
+        'gap 9',
+        'event 10',
+        'duplicate 5',
+        'summary',
+      ]);
+      expect(out[0]).toEqual({
+        kind: 'event',
+        gateway: g,
+        seq: 1,
+        eventID: e[1]!.id,
+        topic: EVENTS,
+        event: JSON.parse(e[1]!.payload),
+      });
+      expect(out[4]).toEqual({ kind: 'gap', gateway: g, from: 3, to: 4, missing: 2, explained: false });
+      expect(out[6]).toMatchObject({
+        kind: 'late',
+        seq: 4,
+        eventID: e[4]!.id,
+        event: JSON.parse(e[4]!.payload),
+      });
+      expect(out[7]).toEqual({ kind: 'gap', gateway: g, from: 6, to: 7, missing: 2, explained: true });
+      expect(out[9]).toEqual({
+        kind: 'overflow',
+        gateway: g,
+        explains: [[3, 3]],
+        notice: JSON.parse(notice([[3, 3]], 3)),
+      });
+      expect(out[13]).toEqual({
+        kind: 'summary',
+        messages: 10,
+        invalid: 0,
+        events: 6,
+        duplicates: 2,
+        late: 1,
+        behind: 0,
+        gaps: 3,
+        missing: 5,
+        explained: 3,
+        unexplained: 1,
+        overflowNotices: 2,
+        dropped: 3,
+        forgotten: 0,
+        gateways: 1,
+      });
+    } finally {
+      await publisher.endAsync();
+      for (const t of [human, json]) if (t.child.exitCode === null) t.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 0 when every gap is explained, and after --count messages', async () => {
+    const tail = startTail([
+      '--url',
+      broker.url,
+      '--topic',
+      `readpoint/v1/${SITE}/+/events/+`,
+      '--dedup',
+      '--count',
+      '3',
+    ]);
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'rp-tail-test-2', reconnectPeriod: 0 });
+    try {
+      await tail.waitForStderr(
+        /subscribed to readpoint\/v1\/site-1\/\+\/events\/\+ and readpoint\/v1\/site-1\/\+\/overflow/,
+      );
+      await publisher.publishAsync(EVENTS, event(1, 41).payload, { qos: 1 });
+      await publisher.publishAsync(OVERFLOW, notice([[42, 42]], 1), { qos: 1 });
+      await publisher.publishAsync(EVENTS, event(2, 43).payload, { qos: 1 });
+      expect(await tail.exited).toBe(0);
+      expect(tail.lines.map((l) => l.slice(0, 10).trim())).toEqual([
+        'event',
+        'overflow',
+        'gap',
+        'event',
+        'summary',
+      ]);
+      expect(tail.lines[2]).toBe(`gap       ${SITE}/${GW} #42 (1 missing) explained by overflow`);
+      expect(tail.lines[4]).toMatch(
+        /^summary {3}3 messages: 2 events .* 0 UNEXPLAINED\), 1 overflow notice \(1 dropped\)$/,
+      );
+    } finally {
+      await publisher.endAsync();
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses dedup options without --dedup, as a usage error', () => {
+    const r = spawnSync(process.execPath, [cliPath, 'tail', '--url', broker.url, '--json'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('readpoint tail: --dedup-window, --json and --overflow-topic go with --dedup');
+  });
+});
