@@ -292,6 +292,16 @@ export const Config = Strict(
             default: 100,
             description: 'Events published and awaiting PUBACK at most.',
           }),
+          liveShare: T.Number({
+            minimum: 0,
+            maximum: 1,
+            default: 0.2,
+            description:
+              'After an outage, the share of the in-flight window kept for events read since the reconnect ' +
+              'while the backlog drains, so live reads are not queued behind it. Each lane keeps sequence ' +
+              'order; a live event may arrive before older backlog events of the same read point. 0: strict ' +
+              'sequence order for everything. See "Replay after an outage" in the README.',
+          }),
           retry: T.Optional(Retry),
           healthIntervalS: T.Number({
             minimum: 1,

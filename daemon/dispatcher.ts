@@ -1,18 +1,69 @@
 /**
- * The dispatcher moves events from the outbox to the uplink, in sequence order, with at most the
- * uplink's in-flight window outstanding. An event is acknowledged to the outbox (and so deleted)
- * only after the broker's PUBACK. When the connection drops, every unacknowledged event is
- * rewound and sent again, in order, after the reconnect: a consumer sees each event at least
- * once, and duplicates only from the in-flight window.
+ * The dispatcher moves events from the outbox to the uplink with at most the uplink's in-flight
+ * window outstanding. An event is acknowledged to the outbox (and so deleted) only after the
+ * broker's PUBACK. When the connection drops, every unacknowledged event is rewound and sent
+ * again, in order, after the reconnect: a consumer sees each event at least once, and duplicates
+ * only from the in-flight window.
+ *
+ * Reading the outbox is not on the publishing path: each lane keeps a few hundred entries taken
+ * ahead in memory (`takeMax`), refilled in the background while the window is being published,
+ * so a backlog drains at the speed of PUBACKs rather than one LevelDB read per window.
+ *
+ * Replay after an outage. On every (re)connect with events waiting, the outbox splits them off
+ * as the backlog (`splitBacklog()`). With `liveShare` > 0, up to that share of the window then
+ * carries events read since the connect (the live lane) while the rest drains the backlog, each
+ * lane in sequence order; a live lane with nothing to send leaves its share to the backlog. So
+ * a dock door's new reads reach the consumer within a round trip even behind an hour of backlog,
+ * at the cost of arriving before older events of the same read point (a consumer orders by
+ * `rp:sequence` or by `eventTime`; `readpoint tail --dedup` reports them as late fills). With
+ * `liveShare` 0 everything goes out in strict sequence order.
  */
 
 import type { Logger } from './log.js';
-import type { Outbox } from './outbox/outbox.js';
+import type { Outbox, OutboxEntry } from './outbox/outbox.js';
 import type { Uplink } from './uplink/uplink.js';
 
 export interface DispatcherStats {
   readonly published: number;
   readonly republished: number;
+  /** Backlog splits made at (re)connects, and events sent on the live lane during them. */
+  readonly replays: number;
+  readonly livePublished: number;
+}
+
+export interface DispatcherOptions {
+  /** Events published and awaiting PUBACK at most (uplink.inflight). */
+  readonly window: number;
+  /** Share of the window for live events while a backlog drains, 0..1 (uplink.liveShare). */
+  readonly liveShare?: number;
+  /** Entries taken ahead from the outbox per lane at most. */
+  readonly takeMax?: number;
+}
+
+/** Entries taken from the outbox and not yet published, with the take refilling them. */
+class Lane {
+  ready: OutboxEntry[] = [];
+  /** Where the next entry to publish is in `ready` (no shifting). */
+  head = 0;
+  inflight = 0;
+
+  get waiting(): number {
+    return this.ready.length - this.head;
+  }
+
+  next(): OutboxEntry {
+    const entry = this.ready[this.head++]!;
+    if (this.head === this.ready.length) {
+      this.ready = [];
+      this.head = 0;
+    }
+    return entry;
+  }
+
+  clear(): void {
+    this.ready = [];
+    this.head = 0;
+  }
 }
 
 export class Dispatcher {
@@ -20,24 +71,44 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private entries: Promise<void> | undefined;
   private readonly sleepers = new Set<() => void>();
-  private inflight = 0;
+  private readonly main = new Lane();
+  private readonly live = new Lane();
+  /** One take at a time, for both lanes (the outbox's cursors then never race). */
+  private filling: Promise<void> | undefined;
+  /** While a backlog replays: its last sequence number (from the outbox's split). */
+  private replayEnd: number | undefined;
+  /** Bumped on rewind: a take that was under way then hands out nothing stale. */
+  private generation = 0;
   private published = 0;
+  private livePublished = 0;
   private rewinds = 0;
+  private replays = 0;
   private needRewind = false;
+  private needSplit = true;
+  private readonly window: number;
+  private readonly liveSlots: number;
+  private readonly takeMax: number;
   private readonly onDown = () => {
     this.needRewind = true;
     this.nudge();
   };
-  private readonly onUp = () => this.nudge();
+  private readonly onUp = () => {
+    this.needSplit = true;
+    this.nudge();
+  };
 
   constructor(
     private readonly outbox: Outbox,
     private readonly uplink: Uplink,
     private readonly log: Logger,
-    /** Events published and awaiting PUBACK at most (uplink.inflight). */
-    private readonly window: number,
-    private readonly takeMax = 256,
-  ) {}
+    options: DispatcherOptions | number,
+  ) {
+    const o = typeof options === 'number' ? { window: options } : options;
+    this.window = o.window;
+    const share = Math.min(1, Math.max(0, o.liveShare ?? 0));
+    this.liveSlots = share > 0 ? Math.max(1, Math.round(o.window * share)) : 0;
+    this.takeMax = o.takeMax ?? Math.max(256, o.window);
+  }
 
   start(): void {
     this.running = true;
@@ -54,66 +125,182 @@ export class Dispatcher {
     this.uplink.off('up', this.onUp);
     this.nudge();
     await this.loop;
+    await this.filling;
     const deadline = Date.now() + timeoutMs;
     while (this.inflight > 0 && Date.now() < deadline) await this.sleepUntilNudged(deadline - Date.now());
   }
 
   stats(): DispatcherStats {
-    return { published: this.published, republished: this.rewinds };
+    return {
+      published: this.published,
+      republished: this.rewinds,
+      replays: this.replays,
+      livePublished: this.livePublished,
+    };
+  }
+
+  private get inflight(): number {
+    return this.main.inflight + this.live.inflight;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       if (this.uplink.status().state !== 'connected') {
-        await this.sleepUntilNudged();
+        await this.pause();
         continue;
       }
       if (this.needRewind) {
         if (this.inflight > 0) {
-          await this.sleepUntilNudged(1000);
+          await this.pause(1000);
           continue;
         }
+        // A take under way would move the outbox's cursor after the rewind: let it finish first.
+        await this.filling;
         this.needRewind = false;
+        this.generation++;
+        this.main.clear();
+        this.live.clear();
+        this.replayEnd = undefined;
         this.outbox.rewind();
         this.rewinds++;
+        this.needSplit = true;
       }
-      if (!this.uplink.canPublish()) {
-        await this.sleepUntilNudged();
+      // Not while a take is under way: it could carry the cursor past the line the split draws.
+      if (this.needSplit && !this.filling) {
+        this.needSplit = false;
+        const end =
+          this.liveSlots > 0 && this.replayEnd === undefined ? this.outbox.splitBacklog() : undefined;
+        if (end !== undefined) {
+          this.replayEnd = end;
+          this.replays++;
+          this.log.info(
+            { backlogEnd: end, depth: this.outbox.stats().depth, liveSlots: this.liveSlots },
+            'replaying the backlog beside live events',
+          );
+        }
+      }
+      // The replay is over once the outbox's lanes merged and the backlog taken ahead is sent.
+      if (
+        this.replayEnd !== undefined &&
+        !this.outbox.replaying() &&
+        this.main.waiting === 0 &&
+        !this.filling
+      )
+        this.replayEnd = undefined;
+      const replaying = this.replayEnd !== undefined;
+      this.refill();
+      if (this.main.waiting === 0 && this.live.waiting === 0) {
+        await this.filling;
+        // Nothing came: sleep until the outbox has entries (a take may answer without any I/O,
+        // so taking again at once could spin without ever yielding to the event loop).
+        if (this.main.waiting === 0 && this.live.waiting === 0) await this.waitForEntries();
         continue;
       }
-      const free = Math.min(this.takeMax, this.window - this.inflight);
-      // Under load, refill the window in chunks rather than one outbox read per PUBACK.
-      if (free <= 0 || (this.inflight > 0 && free < Math.min(32, Math.ceil(this.window / 4)))) {
-        await this.sleepUntilNudged();
+      const free = this.window - this.inflight;
+      // Under load, fill the window in chunks rather than one publish round per PUBACK.
+      if (
+        !this.uplink.canPublish() ||
+        free <= 0 ||
+        (this.inflight > 0 && free < Math.min(32, Math.ceil(this.window / 4)))
+      ) {
+        await this.pause();
         continue;
       }
-      const entries = await this.outbox.take(free);
-      if (entries.length === 0) {
-        // One waiter at a time, reused until an append wakes it (no per-loop garbage).
-        this.entries ??= this.outbox.waitForEntries().finally(() => {
-          this.entries = undefined;
-        });
-        await Promise.race([this.entries, this.sleepUntilNudged()]);
-        continue;
-      }
-      for (const entry of entries) {
-        this.inflight++;
-        this.uplink.publish(entry.topic, entry.payload).then(
-          () => {
-            this.inflight--;
-            this.published++;
-            this.outbox.ack(entry.seq);
-            this.nudge();
-          },
-          () => {
-            // Lost with the connection (or closed at stop): rewound and sent again after reconnect.
-            this.inflight--;
-            this.needRewind = true;
-            this.nudge();
-          },
-        );
-      }
+      // Live first, within its share while the backlog replays; then the main lane.
+      // (Work-conserving both ways: a live lane with nothing leaves its share to the backlog, and
+      // while the backlog's next entries are still being read the live lane may use the window.)
+      const capped = replaying && this.main.waiting > 0;
+      const liveMax = capped ? Math.max(0, this.liveSlots - this.live.inflight) : free;
+      let sent = this.publishFrom(this.live, Math.min(free, liveMax), true);
+      sent += this.publishFrom(this.main, free - sent, false);
+      if (sent === 0) await this.pause();
     }
+  }
+
+  /**
+   * Takes more entries in the background for the lanes that run low: the live lane while the
+   * outbox replays a backlog, then the main lane. After the outbox merged its lanes, the main
+   * lane's takes carry events read after the split: they join the live lane, behind its own.
+   * Wakes the loop only when it got some: an empty take must not spin the loop.
+   */
+  private refill(): void {
+    if (this.filling) return;
+    const split = this.outbox.replaying();
+    // The outbox merged its lanes but the backlog taken ahead is still being sent: what the main
+    // lane's take brings now is all live.
+    const merged = this.replayEnd !== undefined && !split;
+    const wantLive = split && this.live.waiting < this.window;
+    const wantMain = (merged ? this.live : this.main).waiting < this.window;
+    if (!wantLive && !wantMain) return;
+    const generation = this.generation;
+    const fill = async () => {
+      let got = 0;
+      if (wantLive) {
+        const entries = await this.outbox.takeLive(this.takeMax - this.live.waiting);
+        if (generation !== this.generation) return;
+        for (const e of entries) this.live.ready.push(e);
+        got += entries.length;
+      }
+      if (wantMain) {
+        const entries = await this.outbox.take(this.takeMax - (merged ? this.live : this.main).waiting);
+        if (generation !== this.generation) return;
+        const end = this.replayEnd;
+        for (const e of entries) (end !== undefined && e.seq > end ? this.live : this.main).ready.push(e);
+        got += entries.length;
+      }
+      if (got > 0) this.nudge();
+    };
+    this.filling = fill().then(
+      () => {
+        this.filling = undefined;
+      },
+      (err: unknown) => {
+        this.log.error({ err }, 'reading the outbox failed; trying again in 1 s');
+        this.filling = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref()).then(() => {
+          this.filling = undefined;
+          this.nudge();
+        });
+      },
+    );
+  }
+
+  private publishFrom(lane: Lane, max: number, live: boolean): number {
+    let sent = 0;
+    while (sent < max && lane.waiting > 0) {
+      const entry = lane.next();
+      lane.inflight++;
+      sent++;
+      this.uplink.publish(entry.topic, entry.payload).then(
+        () => {
+          lane.inflight--;
+          this.published++;
+          if (live) this.livePublished++;
+          this.outbox.ack(entry.seq);
+          this.nudge();
+        },
+        () => {
+          // Lost with the connection (or closed at stop): rewound and sent again after reconnect.
+          lane.inflight--;
+          this.needRewind = true;
+          this.nudge();
+        },
+      );
+    }
+    return sent;
+  }
+
+  /** Until the outbox has entries (one waiter at a time, reused: no per-loop garbage) or a nudge. */
+  private async waitForEntries(): Promise<void> {
+    if (!this.running) return;
+    this.entries ??= this.outbox.waitForEntries().finally(() => {
+      this.entries = undefined;
+    });
+    await Promise.race([this.entries, this.sleepUntilNudged()]);
+  }
+
+  /** The run loop's sleep: none once stopping (a nudge from stop() may have come before it). */
+  private pause(timeoutMs?: number): Promise<void> {
+    return this.running ? this.sleepUntilNudged(timeoutMs) : Promise.resolve();
   }
 
   private nudge(): void {

@@ -96,12 +96,10 @@ export class Gateway {
       await uplink.start();
       this.steps.push({ name: 'uplink', stop: () => uplink.stop() });
 
-      const dispatcher = new Dispatcher(
-        outbox,
-        uplink,
-        log.child({ component: 'dispatcher' }),
-        config.uplink.inflight,
-      );
+      const dispatcher = new Dispatcher(outbox, uplink, log.child({ component: 'dispatcher' }), {
+        window: config.uplink.inflight,
+        liveShare: config.uplink.liveShare,
+      });
       dispatcher.start();
       this.steps.push({ name: 'dispatcher', stop: () => dispatcher.stop() });
 

@@ -73,6 +73,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       unannouncedDrops: ob.unannouncedDrops ?? 0,
       totalDropped: ob.totalDropped ?? ob.dropped,
       quarantined: ob.quarantined ?? 0,
+      replaying: ob.replaying ?? false,
     },
     uplink: {
       state: up.state,

@@ -145,6 +145,8 @@ export interface HealthPayload {
     readonly totalDropped: number;
     /** Stored records that could not be decoded since start, moved aside under `q!` and logged. */
     readonly quarantined: number;
+    /** A backlog is being replayed beside live events (see the README, "Replay after an outage"). */
+    readonly replaying: boolean;
   };
   readonly uplink: {
     readonly state: string;

@@ -7,6 +7,11 @@
  * a check-and-mark with no await in between, so the two can never pick the same entry. The
  * cursor only moves past entries `take()` has seen: an entry skipped because it was being
  * dropped comes back into view if that write fails.
+ *
+ * Replay lanes. `split()` draws a line under what is stored now: the main cursor goes on through
+ * that backlog only, and a second cursor (the live lane) hands out what is stored after the
+ * line. When the main cursor reaches the line the lanes merge: it jumps to the live cursor.
+ * `rewind()` ends a split (everything not acknowledged goes out again in sequence order).
  */
 import type { Level } from 'level';
 import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
@@ -17,6 +22,10 @@ type Handle = Level<string, string>;
 export class Delivery {
   /** Highest sequence number handed out by take() since the last rewind. */
   private cursor: number;
+  /** While the backlog replays: its last sequence number; the live lane is above it. */
+  private splitAt: number | undefined;
+  /** Highest sequence number handed out by the live lane. */
+  private liveCursor = 0;
   /** No entry below it may be dropped: all deleted, acknowledged or in flight. */
   private floor: number;
   private readonly inFlight = new Map<number, { size: number; at: number }>();
@@ -42,28 +51,73 @@ export class Delivery {
     this.nextUntakenAt = first?.at;
   }
 
-  /** Entries above the cursor up to `durableSeq` exist. */
+  /** Entries above the cursor up to `durableSeq` exist (in either lane). */
   hasUntaken(durableSeq: number): boolean {
-    return this.cursor < durableSeq;
+    return this.splitAt === undefined ? this.cursor < durableSeq : true;
   }
 
   /** acceptedAt of the oldest undelivered entry: the oldest in flight, else the oldest not taken. */
   oldestAt(): number | undefined {
-    const oldest = this.inFlight.values().next();
-    return oldest.done ? this.nextUntakenAt : oldest.value.at;
+    let oldest = this.nextUntakenAt;
+    // At most the in-flight window; with two lanes the first inserted is not always the oldest.
+    for (const { at } of this.inFlight.values()) if (oldest === undefined || at < oldest) oldest = at;
+    return oldest;
   }
 
-  /** Up to `max` entries after the cursor in sequence order; `bad` gets records that do not decode. */
+  /**
+   * Splits off the backlog: entries up to `durableSeq` not handed out yet stay on the main lane,
+   * later ones go to the live lane. Returns the backlog's last sequence number, or undefined (and
+   * no split) when nothing is waiting or a split is on.
+   */
+  split(durableSeq: number): number | undefined {
+    if (this.splitAt !== undefined || this.cursor >= durableSeq) return undefined;
+    this.splitAt = this.liveCursor = durableSeq;
+    return durableSeq;
+  }
+
+  /** The live lane has entries not handed out (only while replaying). */
+  hasLive(durableSeq: number): boolean {
+    return this.splitAt !== undefined && this.liveCursor < durableSeq;
+  }
+
+  /** Whether a backlog split off by split() is still replaying. */
+  get replaying(): boolean {
+    return this.splitAt !== undefined;
+  }
+
+  /**
+   * Up to `max` entries after the cursor in sequence order; `bad` gets records that do not decode.
+   * With `live`, from the live lane (none unless split).
+   */
   async take(
     db: Handle,
     max: number,
     durableSeq: number,
     bad: (k: string, v: string) => void,
+    live = false,
   ): Promise<OutboxEntry[]> {
+    if (live && this.splitAt === undefined) return [];
     if (this.taking === 0) this.gone.clear();
     this.taking++;
     try {
-      return await this.takeFrom(db, max, durableSeq, bad);
+      if (live) {
+        const { out, cursor } = await this.takeFrom(db, max, this.liveCursor, durableSeq, bad);
+        this.liveCursor = Math.max(this.liveCursor, cursor);
+        // The lanes merged while this take ran: the one cursor must not hand these out again.
+        if (this.splitAt === undefined) this.cursor = Math.max(this.cursor, this.liveCursor);
+        return out;
+      }
+      const upTo = Math.min(durableSeq, this.splitAt ?? durableSeq);
+      this.nextUntakenAt = undefined;
+      const { out, cursor, nextAt } = await this.takeFrom(db, max, this.cursor, upTo, bad);
+      this.cursor = cursor;
+      this.nextUntakenAt = nextAt;
+      if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
+        // The backlog is out: one lane again, after what the live lane handed out.
+        this.cursor = this.liveCursor;
+        this.splitAt = undefined;
+      }
+      return out;
     } finally {
       this.taking--;
     }
@@ -72,16 +126,18 @@ export class Delivery {
   private async takeFrom(
     db: Handle,
     max: number,
-    durableSeq: number,
+    after: number,
+    upTo: number,
     bad: (k: string, v: string) => void,
-  ): Promise<OutboxEntry[]> {
+  ): Promise<{ out: OutboxEntry[]; cursor: number; nextAt: number | undefined }> {
     const out: OutboxEntry[] = [];
-    this.nextUntakenAt = undefined;
+    let nextAt: number | undefined;
     let seen = 0;
-    let lastSeen = this.cursor;
+    let lastSeen = after;
+    if (upTo <= after) return { out, cursor: after, nextAt };
     for await (const [k, v] of db.iterator({
-      gt: entryKey(this.cursor),
-      lte: entryKey(durableSeq),
+      gt: entryKey(after),
+      lte: entryKey(upTo),
       limit: max + 1,
     })) {
       seen++;
@@ -98,7 +154,7 @@ export class Delivery {
         continue;
       }
       if (out.length === max) {
-        this.nextUntakenAt = value.a;
+        nextAt = value.a;
         break;
       }
       out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
@@ -106,8 +162,7 @@ export class Delivery {
       if (!this.inFlight.has(seq)) this.inFlight.set(seq, { size: k.length + v.length, at: value.a });
     }
     // Past what was handed out or skipped; to the end only if the iterator ran out before its limit.
-    this.cursor = out.length === max || seen > max ? lastSeen : durableSeq;
-    return out;
+    return { out, cursor: out.length === max || seen > max ? lastSeen : upTo, nextAt };
   }
 
   /** The entry's size if it was in flight (else it was acknowledged already). */
@@ -128,13 +183,18 @@ export class Delivery {
   }
 
   rewind(): void {
-    const first = this.inFlight.keys().next();
-    if (!first.done) this.cursor = Math.min(this.cursor, first.value - 1);
+    // One lane again: the live lane's unacknowledged entries are above the main cursor, so they
+    // come again in sequence order, after the backlog's.
+    this.splitAt = undefined;
+    let lowest = this.cursor + 1;
+    for (const seq of this.inFlight.keys()) lowest = Math.min(lowest, seq);
+    this.cursor = lowest - 1;
   }
 
   /** A batch stored entries; `firstAt` is the acceptedAt of the first of them. */
   stored(firstAt: number | undefined, durableSeq: number): void {
-    if (this.nextUntakenAt === undefined && this.cursor < durableSeq) this.nextUntakenAt = firstAt;
+    if (this.nextUntakenAt === undefined && this.splitAt === undefined && this.cursor < durableSeq)
+      this.nextUntakenAt = firstAt;
   }
 
   /** A new batch is being planned: its victim search starts at the floor. */
@@ -178,7 +238,10 @@ export class Delivery {
   /** The batch that chose `victims` failed: they stay, and take() may have skipped them. */
   kept(victims: readonly number[]): void {
     if (victims.length === 0) return;
-    for (const v of victims) this.dropping.delete(v);
-    this.cursor = Math.min(this.cursor, Math.min(...victims) - 1);
+    for (const v of victims) {
+      this.dropping.delete(v);
+      if (this.splitAt !== undefined && v > this.splitAt) this.liveCursor = Math.min(this.liveCursor, v - 1);
+      else this.cursor = Math.min(this.cursor, v - 1);
+    }
   }
 }

@@ -185,6 +185,21 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     );
   }
 
+  async takeLive(max: number): Promise<OutboxEntry[]> {
+    if (!this.delivery.hasLive(this.durableSeq)) return [];
+    return this.store.reading([], (db) =>
+      this.delivery.take(db, max, this.durableSeq, (k, v) => this.quarantine(k, v), true),
+    );
+  }
+
+  splitBacklog(): number | undefined {
+    return this.delivery.split(this.durableSeq);
+  }
+
+  replaying(): boolean {
+    return this.delivery.replaying;
+  }
+
   waitForEntries(signal?: AbortSignal): Promise<void> {
     if (this.store.readableNow && this.delivery.hasUntaken(this.durableSeq)) return Promise.resolve();
     return new Promise((resolve) => {
@@ -246,6 +261,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       unannouncedDrops: this.ledger.unannounced,
       totalDropped: this.ledger.total,
       quarantined: this.quarantined,
+      replaying: this.delivery.replaying,
       batches: this.batches,
       syncs: this.syncs.syncs,
     };

@@ -30,7 +30,14 @@
  * - `ack(seq)` deletes an entry: call it only after the broker's PUBACK. Deletes are batched;
  *   an ack lost in a crash means the entry is delivered again (a duplicate, never a loss).
  * - `rewind()` makes every entry handed out but not acknowledged available to `take` again,
- *   in sequence order (after a connection loss).
+ *   in sequence order (after a connection loss). It also ends a replay split (below).
+ * - Replay lanes, so live events need not wait behind a backlog: `splitBacklog()` marks the
+ *   entries stored now and not yet handed out as the backlog, and returns the backlog's last
+ *   sequence number (undefined, and no split, when nothing waits or a split is on already).
+ *   Until that backlog has been handed out, `take(max)` hands out only backlog entries and
+ *   `takeLive(max)` the entries appended since, each lane in sequence order; `replaying()` says
+ *   whether a split is on. Once `take` has handed out the whole backlog the lanes merge: `take`
+ *   continues after the last entry `takeLive` handed out, and `takeLive` returns nothing.
  *
  * A backend that also keeps a ledger of its drops implements `DropLedgerSource`: the ranges of
  * dropped sequence numbers not yet announced upstream, kept in the store with the deletes that
@@ -84,6 +91,8 @@ export interface OutboxStats {
   readonly totalDropped?: number;
   /** Stored records that could not be decoded since open (moved aside, never delivered). */
   readonly quarantined?: number;
+  /** A backlog split off by splitBacklog() is still being handed out beside live entries. */
+  readonly replaying?: boolean;
 }
 
 export interface Outbox {
@@ -95,6 +104,9 @@ export interface Outbox {
   waitForEntries(signal?: AbortSignal): Promise<void>;
   ack(seq: number): void;
   rewind(): void;
+  splitBacklog(): number | undefined;
+  takeLive(max: number): Promise<OutboxEntry[]>;
+  replaying(): boolean;
   stats(): OutboxStats;
 }
 

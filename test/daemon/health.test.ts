@@ -81,6 +81,7 @@ describe('health', () => {
       unannouncedDrops: 2,
       totalDropped: 2,
       quarantined: 0,
+      replaying: false,
     });
     store.state.failing = 0;
     expect(await held).toEqual([true, true]);

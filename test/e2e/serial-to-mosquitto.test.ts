@@ -59,6 +59,8 @@ describe('serial scanner -> daemon -> Mosquitto', () => {
     const config = writeE2eConfig({
       dir,
       uplinkUrl: broker.url,
+      // Strict sequence order across the faults (no live lane beside a replayed backlog): checked below.
+      liveShare: 0,
       readers: `${serialReaderYaml(pty.readerPath, { baudRate: 115200, delimiter: 'CR' })}    retry:
       minMs: 100
       maxMs: 500
@@ -102,7 +104,7 @@ describe('serial scanner -> daemon -> Mosquitto', () => {
       for (let i = 0; i < TOTAL; i++) expect(serials.has(serial(i))).toBe(true);
       const sequences = new Set(parsed.map((e) => e['rp:sequence']));
       expect([...sequences].sort((a, b) => a - b)).toEqual(Array.from({ length: TOTAL }, (_, i) => i + 1));
-      // In sequence order: the first delivery of each event comes after every lower sequence number.
+      // In sequence order (liveShare 0): the first delivery of each event comes after every lower one.
       const firstSeen: number[] = [];
       const seen = new Set<number>();
       for (const e of parsed) {

@@ -8,6 +8,7 @@ export interface E2eConfigOptions {
   readers: string; // YAML of the readers list items, indented by 2
   healthIntervalS?: number;
   inflight?: number;
+  liveShare?: number;
   extra?: string;
 }
 
@@ -28,7 +29,7 @@ broker:
 uplink:
 ${uplink}  keepaliveS: 5
   inflight: ${o.inflight ?? 100}
-  healthIntervalS: ${o.healthIntervalS ?? 1}
+${o.liveShare !== undefined ? `  liveShare: ${o.liveShare}\n` : ''}  healthIntervalS: ${o.healthIntervalS ?? 1}
   retry:
     minMs: 100
     maxMs: 1000

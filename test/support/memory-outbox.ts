@@ -5,6 +5,8 @@ export class MemoryOutbox implements Outbox {
   readonly entries = new Map<number, OutboxEntry>();
   private seq = 0;
   private cursor = 0;
+  private splitAt: number | undefined;
+  private liveCursor = 0;
   private handedOut = new Set<number>();
   private waiters: (() => void)[] = [];
   appended = 0;
@@ -29,16 +31,41 @@ export class MemoryOutbox implements Outbox {
     return true;
   }
   async take(max: number): Promise<OutboxEntry[]> {
-    const out = [...this.entries.values()]
-      .filter((e) => e.seq > this.cursor)
-      .sort((a, b) => a.seq - b.seq)
-      .slice(0, max);
-    for (const e of out) this.handedOut.add(e.seq);
+    const out = this.handOut(this.between(this.cursor, this.splitAt ?? Number.POSITIVE_INFINITY, max));
     if (out.length > 0) this.cursor = out.at(-1)!.seq;
+    if (this.splitAt !== undefined && this.between(this.cursor, this.splitAt, 1).length === 0) {
+      this.cursor = this.liveCursor;
+      this.splitAt = undefined;
+    }
     return out;
   }
+  async takeLive(max: number): Promise<OutboxEntry[]> {
+    if (this.splitAt === undefined) return [];
+    const out = this.handOut(this.between(this.liveCursor, Number.POSITIVE_INFINITY, max));
+    if (out.length > 0) this.liveCursor = out.at(-1)!.seq;
+    return out;
+  }
+  splitBacklog(): number | undefined {
+    if (this.splitAt !== undefined || this.between(this.cursor, this.seq, 1).length === 0) return undefined;
+    this.splitAt = this.liveCursor = this.seq;
+    return this.seq;
+  }
+  replaying(): boolean {
+    return this.splitAt !== undefined;
+  }
+  private between(after: number, upTo: number, max: number): OutboxEntry[] {
+    return [...this.entries.values()]
+      .filter((e) => e.seq > after && e.seq <= upTo)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, max);
+  }
+  private handOut(entries: OutboxEntry[]): OutboxEntry[] {
+    for (const e of entries) this.handedOut.add(e.seq);
+    return entries;
+  }
   waitForEntries(signal?: AbortSignal): Promise<void> {
-    if ([...this.entries.keys()].some((s) => s > this.cursor)) return Promise.resolve();
+    if (this.splitAt !== undefined || [...this.entries.keys()].some((s) => s > this.cursor))
+      return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       signal?.addEventListener('abort', () => resolve(), { once: true });
@@ -49,8 +76,9 @@ export class MemoryOutbox implements Outbox {
     this.handedOut.delete(seq);
   }
   rewind(): void {
+    this.splitAt = undefined;
     const unacked = [...this.handedOut].filter((s) => this.entries.has(s));
-    this.cursor = unacked.length > 0 ? Math.min(...unacked) - 1 : this.cursor;
+    this.cursor = Math.min(this.cursor, ...unacked.map((s) => s - 1));
   }
   stats(): OutboxStats {
     return {

@@ -5,14 +5,54 @@ import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
+import { MemoryOutbox } from '../../support/memory-outbox.js';
 import { drain, gate, put, recordingStore } from './helpers.js';
-import { outboxContract } from './outbox.contract.js';
+import { outboxContract, replayLanesContract } from './outbox.contract.js';
 
 outboxContract('LevelOutbox', (dir, opts) => new LevelOutbox(dir, opts, silentLogger()));
+replayLanesContract('LevelOutbox', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-lanes-'));
+  const o = new LevelOutbox(dir, { ...opts, sync: 'interval' }, silentLogger());
+  await o.open();
+  return {
+    o,
+    done: async () => {
+      await o.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+replayLanesContract('MemoryOutbox (test fake)', async () => {
+  const o = new MemoryOutbox();
+  return { o, done: async () => {} };
+});
 
 const opts = { maxEvents: 1_000_000, maxBytes: 1 << 30, overflow: 'drop-oldest' as const, batchMax: 512 };
 
 describe('LevelOutbox', () => {
+  it('reports the oldest undelivered entry across both replay lanes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-lo-'));
+    const o = new LevelOutbox(dir, opts, silentLogger());
+    await o.open();
+    const put = (acceptedAt: number) => {
+      const seq = o.nextSequence();
+      return o.append({ seq, topic: 't', payload: `e${seq}`, acceptedAt });
+    };
+    for (const at of [1001, 1002, 1003]) await put(at);
+    expect(o.splitBacklog()).toBe(3);
+    for (const at of [1004, 1005]) await put(at);
+    expect((await o.takeLive(2)).map((e) => e.seq)).toEqual([4, 5]);
+    // The live lane handed out 4 and 5 first; 1 (accepted at 1001) is still the oldest.
+    expect(o.stats()).toMatchObject({ oldestAt: 1001, replaying: true, depth: 5 });
+    const backlog = await o.take(10);
+    expect(backlog.map((e) => e.seq)).toEqual([1, 2, 3]);
+    for (const s of [1, 2, 4]) o.ack(s);
+    await expect.poll(() => o.stats().depth).toBe(2);
+    expect(o.stats()).toMatchObject({ oldestAt: 1003, replaying: false });
+    await o.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('writes concurrent appends in group commits', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rp-lo-'));
     const o = new LevelOutbox(dir, opts, silentLogger());

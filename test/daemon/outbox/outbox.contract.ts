@@ -213,3 +213,80 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
     });
   });
 }
+
+/**
+ * The replay lanes of the contract (splitBacklog / take / takeLive / rewind), for every backend
+ * including the in-memory one the dispatcher's tests use. `build` gives an open, empty outbox.
+ */
+export function replayLanesContract(
+  name: string,
+  build: () => Promise<{ o: Outbox; done: () => Promise<void> }>,
+) {
+  describe(`Outbox contract, replay lanes: ${name}`, () => {
+    const cleanup: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const c of cleanup.splice(0)) await c();
+    });
+    const make = async () => {
+      const { o, done } = await build();
+      cleanup.push(done);
+      return o;
+    };
+    const put = async (o: Outbox, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const seq = o.nextSequence();
+        await o.append({ seq, topic: `t/${seq % 3}`, payload: `event ${seq}`, acceptedAt: 1000 + seq });
+      }
+    };
+    const seqs = (entries: readonly { seq: number }[]) => entries.map((e) => e.seq);
+
+    it('splits nothing when nothing waits, and live takes nothing without a split', async () => {
+      const o = await make();
+      expect(o.splitBacklog()).toBeUndefined();
+      await put(o, 2);
+      expect(seqs(await o.take(10))).toEqual([1, 2]);
+      expect(o.splitBacklog()).toBeUndefined(); // both handed out already
+      expect(o.replaying()).toBe(false);
+      await put(o, 1);
+      expect(await o.takeLive(10)).toEqual([]);
+      expect(seqs(await o.take(10))).toEqual([3]);
+    });
+
+    it('hands out the backlog and the live entries on two lanes, each in order, then merges', async () => {
+      const o = await make();
+      await put(o, 6); // the backlog: 1..6
+      expect(o.splitBacklog()).toBe(6);
+      expect(o.replaying()).toBe(true);
+      expect(o.splitBacklog()).toBeUndefined(); // one split at a time
+      await put(o, 3); // live: 7..9
+      expect(seqs(await o.takeLive(2))).toEqual([7, 8]);
+      expect(seqs(await o.take(4))).toEqual([1, 2, 3, 4]);
+      await put(o, 1); // live: 10
+      expect(seqs(await o.takeLive(10))).toEqual([9, 10]);
+      expect(await o.takeLive(10)).toEqual([]);
+      expect(o.replaying()).toBe(true);
+      expect(seqs(await o.take(10))).toEqual([5, 6]); // the rest of the backlog, never a live one
+      // Merged (at the latest after one more take): one lane again, after what the live lane took.
+      await put(o, 2);
+      const rest = [...(await o.take(10)), ...(await o.take(10))];
+      expect(seqs(rest)).toEqual([11, 12]);
+      expect(o.replaying()).toBe(false);
+      expect(await o.takeLive(10)).toEqual([]);
+    });
+
+    it('rewind ends the split: everything unacknowledged comes again in sequence order', async () => {
+      const o = await make();
+      await put(o, 4);
+      expect(o.splitBacklog()).toBe(4);
+      await put(o, 3); // 5..7
+      expect(seqs(await o.takeLive(2))).toEqual([5, 6]);
+      expect(seqs(await o.take(2))).toEqual([1, 2]);
+      o.ack(5);
+      o.ack(1);
+      o.rewind();
+      expect(o.replaying()).toBe(false);
+      expect(await o.takeLive(10)).toEqual([]);
+      expect(seqs(await o.take(10))).toEqual([2, 3, 4, 6, 7]);
+    });
+  });
+}

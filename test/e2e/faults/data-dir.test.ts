@@ -81,7 +81,7 @@ function expectRefused(d: DaemonProcess, outboxDir: string) {
 }
 
 describe('data directory locked by another process', () => {
-  it('a second readpoint on the same data directory exits 2 at once, naming it; the first runs on', async () => {
+  it('a second readpoint on the same data directory exits 4 at once, naming it; the first runs on', async () => {
     const dir = caseDir('second-daemon');
     const config = writeE2eConfig({
       dir,
@@ -105,7 +105,7 @@ describe('data directory locked by another process', () => {
       (before?.health as { outbox: { lastSeq: number } } | undefined)?.outbox.lastSeq ?? 0;
     await waitForHealth(first, (h) => h.outbox.lastSeq > lastSeqBefore, 5000, since);
     expect(await first.kill('SIGTERM')).toBe(0);
-    console.log(`data-dir: the second daemon exited 2 after ${tookMs} ms (spawn included)`);
+    console.log(`data-dir: the second daemon exited 4 after ${tookMs} ms (spawn included)`);
   });
 
   it('a program other than readpoint holding the LevelDB lock: the same clear refusal', async () => {
