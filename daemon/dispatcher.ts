@@ -197,12 +197,10 @@ export class Dispatcher {
         continue;
       }
       const free = this.window - this.inflight;
-      // Under load, fill the window in chunks rather than one publish round per PUBACK.
-      if (
-        !this.uplink.canPublish() ||
-        free <= 0 ||
-        (this.inflight > 0 && free < Math.min(32, Math.ceil(this.window / 4)))
-      ) {
+      // Every PUBACK frees a slot that is filled at once, from memory. (Waiting to refill the
+      // window in chunks starves the link: with nothing to send, this side's TCP delays its ACKs
+      // and a broker that batches small writes (Nagle) holds its next PUBACKs ~40 ms for them.)
+      if (!this.uplink.canPublish() || free <= 0) {
         await this.pause();
         continue;
       }
