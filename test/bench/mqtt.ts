@@ -2,10 +2,16 @@
  * The ceiling for the gateway's event rate: raw mqtt.js QoS 1 publishes of ~700-byte payloads
  * (the size of one EPCIS ObjectEvent) with at most `window` awaiting PUBACK, timed from the first
  * publish to the last PUBACK. No outbox, no encoding: just the client, the socket and the broker.
+ * With `payloads`, publish i sends payloads[i % length] (real events) instead of a padded one.
  */
 import mqtt from 'mqtt';
 
-export async function benchRawMqtt(url: string, n: number, window: number): Promise<{ perSecond: number }> {
+export async function benchRawMqtt(
+  url: string,
+  n: number,
+  window: number,
+  payloads?: readonly string[],
+): Promise<{ perSecond: number }> {
   const client = mqtt.connect(url, {
     clientId: `rp-bench-raw-${process.pid}`,
     reconnectPeriod: 0,
@@ -18,7 +24,9 @@ export async function benchRawMqtt(url: string, n: number, window: number): Prom
     client.once('error', reject);
   });
   const topic = 'readpoint/v1/bench/raw/events/line-1';
-  const payload = (i: number) => `{"rp:sequence":${i},"pad":"${'x'.repeat(660)}"}`;
+  const payload = payloads
+    ? (i: number) => payloads[i % payloads.length]!
+    : (i: number) => `{"rp:sequence":${i},"pad":"${'x'.repeat(660)}"}`;
   try {
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {

@@ -1,20 +1,35 @@
 /**
  * `npm run bench`: every figure beside the ceiling measured in the same run on this machine.
  * Prints a Markdown table for the README.
+ *
+ * Sizes: BENCH_EVENTS (gateway run, default 50,000), BENCH_RATE and BENCH_LATENCY_S (latency
+ * phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
+ * 1,000,000), BENCH_OUTBOX (outbox phase, default 100,000).
  */
 import { cpus } from 'node:os';
 import { startMosquitto } from '../support/mosquitto.js';
+import type { BacklogResult } from './backlog.js';
 import { benchGateway } from './gateway.js';
 import { benchIdentity } from './identity.js';
+import type { LatencyResult } from './latency.js';
 import { benchRawMqtt } from './mqtt.js';
 import { benchOutbox } from './outbox.js';
+import { conveyorEvents } from './path.js';
+import { runPhase } from './phase.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50000);
+const RATE = Number(process.env.BENCH_RATE ?? 5000);
+const LATENCY_S = Number(process.env.BENCH_LATENCY_S ?? 10);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
+const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const WINDOW = 100;
+const P99_TARGET_MS = 20;
+const RSS_TARGET_MB = 200;
 const rows: string[] = [];
 const row = (what: string, value: string, ceiling: string, ratio: string) =>
   rows.push(`| ${what} | ${value} | ${ceiling} | ${ratio} |`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => n.toFixed(1);
 
 const broker = await startMosquitto();
 try {
@@ -27,17 +42,62 @@ try {
     (gw.perSecond / raw.perSecond).toFixed(2),
   );
   row('peak RSS of the bench process during the gateway run, MB', gw.rssMb.toFixed(0), '', '');
+
+  const lat = await runPhase<LatencyResult>('latency', {
+    url: broker.url,
+    inflight: WINDOW,
+    rate: RATE,
+    seconds: LATENCY_S,
+    warmupS: 2,
+  });
+  row(
+    `latency read -> PUBACK, ms, p50 / p99 / max (${fmt(RATE)} events/s offered for ${LATENCY_S} s after 2 s warm-up; ${fmt(lat.events)} events, achieved ${fmt(lat.achievedRate)}/s, feeder at most ${fmt(lat.maxFeederLagMs)} ms behind; own process, RSS max ${fmt(lat.rssMb)} MB)`,
+    `${ms(lat.p50Ms)} / ${ms(lat.p99Ms)} / ${ms(lat.maxMs)}`,
+    `target p99 <= ${P99_TARGET_MS}`,
+    `p99 at ${(lat.p99Ms / P99_TARGET_MS).toFixed(2)} x target`,
+  );
+
+  // The ceiling drains the same number of the same events with the same window, just before.
+  const rawBacklog = await benchRawMqtt(broker.url, BACKLOG, WINDOW, conveyorEvents(1000));
+  const bl = await runPhase<BacklogResult>('backlog', { url: broker.url, inflight: WINDOW, n: BACKLOG });
+  row(
+    `backlog drain, events/s (${fmt(BACKLOG)} events stored while the uplink was down, then drained; window ${WINDOW}, Mosquitto)`,
+    fmt(bl.drainPerSecond),
+    `${fmt(rawBacklog.perSecond)} (raw mqtt.js QoS 1, same window, same events)`,
+    (bl.drainPerSecond / rawBacklog.perSecond).toFixed(2),
+  );
+  row(
+    'backlog fill, events/s (reads -> pipeline -> outbox, fsync per group commit, uplink down)',
+    fmt(bl.fillPerSecond),
+    '',
+    '',
+  );
+  row(
+    'backlog RSS, MB: max sampled during fill / during drain / kernel peak (VmHWM) of the process doing it',
+    `${fmt(bl.fillRssMb)} / ${fmt(bl.drainRssMb)} / ${fmt(bl.peakRssMb)}`,
+    `target <= ${RSS_TARGET_MB} throughout`,
+    `peak at ${(bl.peakRssMb / RSS_TARGET_MB).toFixed(2)} x target`,
+  );
+  row(
+    `backlog disk bytes per event (du of the LevelDB dir after the fill; events of ${fmt(bl.payloadBytes)} bytes)`,
+    fmt(bl.diskBytesPerEvent),
+    '',
+    '',
+  );
 } finally {
   await broker.stop();
 }
-const ob = await benchOutbox(Number(process.env.BENCH_OUTBOX ?? 100000));
-row(
-  'outbox append + drain, events/s (LevelDB)',
-  fmt(ob.outboxAppendDrainPerSecond),
-  `${fmt(ob.rawPutDrainPerSecond)} (raw level batch put + drain)`,
-  ob.ratio.toFixed(2),
-);
-row('outbox disk bytes per event', fmt(ob.bytesPerEvent), '', '');
+for (const sync of ['batch', 'interval'] as const) {
+  const ob = await benchOutbox(OUTBOX, sync);
+  const how = sync === 'batch' ? 'fsync per group commit' : 'no fsync per write';
+  row(
+    `outbox append + drain, events/s (LevelDB, \`sync: ${sync}\`)`,
+    fmt(ob.outboxAppendDrainPerSecond),
+    `${fmt(ob.rawPutDrainPerSecond)} (raw level batch put + drain, ${how})`,
+    ob.ratio.toFixed(2),
+  );
+  if (sync === 'batch') row('outbox disk bytes per event', fmt(ob.bytesPerEvent), '', '');
+}
 for (const r of await benchIdentity()) {
   row(
     `decodes/s: ${r.name} (one core; best 200 ms window, median in brackets)`,
@@ -47,7 +107,10 @@ for (const r of await benchIdentity()) {
   );
 }
 
-console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}\n`);
+console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
+console.log(
+  `BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX}\n`,
+);
 console.log('| measure | readpoint | ceiling (same run) | ratio |\n|---|---|---|---|');
 console.log(rows.join('\n'));
 process.exit(0);

@@ -1,0 +1,107 @@
+/**
+ * A backlog after an outage: `n` reads go through the pipeline (decode, smoothing, real EPCIS
+ * events of about 700 bytes, group commits with the default fsync per batch) into the outbox
+ * while there is no uplink, as during a broker outage; then the uplink connects and the
+ * dispatcher drains the outbox to the broker. Reports the fill and drain rates, the disk bytes
+ * per event (du of the LevelDB directory after the fill) and the RSS of this process, sampled
+ * every 100 ms through both phases, and its peak as the kernel counted it (VmHWM).
+ *
+ * Run it in a process of its own (test/bench/phase.ts): the RSS is then this work's alone.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../daemon/log.js';
+import { Handover } from '../../drivers/handover.js';
+import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+
+export interface BacklogResult {
+  readonly events: number;
+  readonly fillPerSecond: number;
+  readonly drainPerSecond: number;
+  /** Allocated bytes of the outbox directory after the fill (as du counts), per event. */
+  readonly diskBytesPerEvent: number;
+  /** Serialized event bytes, mean. */
+  readonly payloadBytes: number;
+  readonly fillRssMb: number;
+  readonly drainRssMb: number;
+  /** The kernel's peak RSS of this process (VmHWM), MB. */
+  readonly peakRssMb: number;
+}
+
+/** Reads pending in the pipeline at most during the fill: eight readers' Handover windows. */
+const FILL_WINDOW = 512;
+
+function du(dir: string): number {
+  let blocks = 0;
+  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
+    blocks += statSync(join(dir, f)).blocks;
+  return blocks * 512;
+}
+
+function vmHwmMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+export async function benchBacklog(o: { url: string; inflight: number; n: number }): Promise<BacklogResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-backlog-'));
+  const seen = new Uint8Array(o.n + 1);
+  let distinct = 0;
+  let payloadBytes = 0;
+  let drained: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    drained = resolve;
+  });
+  const path = await openPath({
+    url: o.url,
+    dataDir: join(dir, 'data'),
+    inflight: o.inflight,
+    maxEvents: Math.max(1_000_000, o.n + 1),
+    maxBytes: Math.max(1 << 30, o.n * 2048),
+    onPuback: (payload) => {
+      const seq = sequenceOf(payload);
+      if (seen[seq] === 1) return;
+      seen[seq] = 1;
+      payloadBytes += Buffer.byteLength(payload);
+      if (++distinct === o.n) drained();
+    },
+  });
+  const rss = { fill: 0, drain: 0 };
+  let phase: 'fill' | 'drain' = 'fill';
+  const sampler = setInterval(() => {
+    rss[phase] = Math.max(rss[phase], process.memoryUsage.rss());
+  }, 100);
+  try {
+    const handover = new Handover(path.pipeline, silentLogger(), FILL_WINDOW);
+    let t = performance.now();
+    for (let i = 0; i < o.n; i++) await handover.push(conveyorRead(i));
+    await handover.drain();
+    const fillSeconds = (performance.now() - t) / 1000;
+    const c = path.pipeline.counters;
+    if (c.events !== o.n) throw new Error(`backlog bench: ${c.events} events stored of ${o.n} reads`);
+    const depth = path.outbox.stats().depth;
+    if (depth !== o.n) throw new Error(`backlog bench: outbox depth ${depth} after ${o.n} events`);
+    const diskBytes = du(path.outboxDir);
+
+    phase = 'drain';
+    t = performance.now();
+    await path.connect();
+    await within(done, 1_800_000, () => `backlog bench: ${distinct} of ${o.n} acknowledged within 30 min`);
+    const drainSeconds = (performance.now() - t) / 1000;
+    return {
+      events: o.n,
+      fillPerSecond: o.n / fillSeconds,
+      drainPerSecond: o.n / drainSeconds,
+      diskBytesPerEvent: diskBytes / o.n,
+      payloadBytes: payloadBytes / o.n,
+      fillRssMb: rss.fill / 1048576,
+      drainRssMb: rss.drain / 1048576,
+      peakRssMb: vmHwmMb(),
+    };
+  } finally {
+    clearInterval(sampler);
+    await path.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Latency from read to PUBACK at a steady offered rate. A timer-driven feeder hands reads to the
+ * pipeline through the drivers' own Handover (drivers/handover.ts, the window every driver uses)
+ * at `rate` reads/s: each tick it hands over every read that has come due since the last one
+ * (catch-up, so a late timer does not lower the rate). A read's latency runs from the moment it
+ * is handed over to the PUBACK of its event. The first `warmupS` seconds are run at the same rate
+ * and left out of the figures (the JIT settles; a gateway runs for months).
+ *
+ * If the path cannot keep up, the Handover's window fills and the feeder waits: reads are then
+ * handed over late and their wait before hand-over is not in the latency. So the achieved rate
+ * and how far the feeder fell behind its schedule are reported too.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../daemon/log.js';
+import { Handover } from '../../drivers/handover.js';
+import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+
+export interface LatencyResult {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly events: number;
+  /** Reads/s handed over in the measured window (from its scheduled start to its last hand-over). */
+  readonly achievedRate: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** The most a read was handed over after its scheduled time, ms (timer ticks make ~1 ms normal). */
+  readonly maxFeederLagMs: number;
+  readonly rssMb: number;
+}
+
+export async function benchLatency(o: {
+  url: string;
+  inflight: number;
+  rate: number;
+  seconds: number;
+  warmupS: number;
+}): Promise<LatencyResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-latency-'));
+  const warm = Math.round(o.rate * o.warmupS);
+  const total = warm + Math.round(o.rate * o.seconds);
+  const handedAt = new Float64Array(total);
+  const ackedAt = new Float64Array(total);
+  let acked = 0;
+  let allAcked: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    allAcked = resolve;
+  });
+  const path = await openPath({
+    url: o.url,
+    dataDir: join(dir, 'data'),
+    inflight: o.inflight,
+    onPuback: (payload) => {
+      // A fresh outbox and one pipeline: read i becomes the event numbered i + 1.
+      ackedAt[sequenceOf(payload) - 1] = performance.now();
+      if (++acked === total) allAcked();
+    },
+  });
+  let maxLag = 0;
+  let rss = 0;
+  const sampler = setInterval(() => {
+    rss = Math.max(rss, process.memoryUsage.rss());
+  }, 100);
+  try {
+    await path.connect();
+    const handover = new Handover(path.pipeline, silentLogger());
+    const start = performance.now();
+    let i = 0;
+    while (i < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * o.rate) / 1000) + 1);
+      while (i < due) {
+        const read = conveyorRead(i);
+        handedAt[i] = performance.now();
+        maxLag = Math.max(maxLag, handedAt[i]! - start - (i * 1000) / o.rate);
+        await handover.push(read);
+        i++;
+      }
+      const next = start + (i * 1000) / o.rate;
+      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+    }
+    await within(done, 60_000, () => `latency bench: ${acked} of ${total} PUBACKs within 60 s`);
+    const c = path.pipeline.counters;
+    if (c.events !== total || c.rejected !== 0 || c.suppressed !== 0)
+      throw new Error(`latency bench: ${JSON.stringify(c)} for ${total} reads: reads and events do not pair`);
+    const latencies = new Float64Array(total - warm);
+    for (let k = warm; k < total; k++) latencies[k - warm] = ackedAt[k]! - handedAt[k]!;
+    latencies.sort();
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    // From the measured window's scheduled start to its last hand-over: a feeder that falls
+    // behind shows as a rate below the one offered.
+    const span = (handedAt[total - 1]! - (start + (warm * 1000) / o.rate)) / 1000;
+    return {
+      rate: o.rate,
+      seconds: o.seconds,
+      events: total - warm,
+      achievedRate: (total - warm) / span,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      maxMs: latencies[latencies.length - 1]!,
+      maxFeederLagMs: maxLag,
+      rssMb: rss / 1048576,
+    };
+  } finally {
+    clearInterval(sampler);
+    await path.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The gateway's data path for the latency and backlog benches, built from the same classes and
+ * the same config defaults as daemon/gateway.ts (pipeline -> recorder -> LevelOutbox ->
+ * dispatcher -> MqttUplink), without the parts off the data path (health timer, overflow
+ * notices, embedded broker). Built here rather than through Gateway for two reasons: the bench
+ * hands reads to the pipeline itself (at a fixed rate, or a backlog before the uplink exists),
+ * and it needs the PUBACK of every event, which Gateway does not expose.
+ */
+import { join } from 'node:path';
+import { parseConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { topics } from '../../daemon/contract/topics.js';
+import { Dispatcher } from '../../daemon/dispatcher.js';
+import { buildEvent } from '../../daemon/event/epcis.js';
+import { decodeRead } from '../../daemon/identity/decode.js';
+import { silentLogger } from '../../daemon/log.js';
+import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
+import { Pipeline } from '../../daemon/pipeline.js';
+import { Recorder } from '../../daemon/recorder.js';
+import { Smoother } from '../../daemon/smoothing/smoother.js';
+import { MqttUplink, type UplinkOptions } from '../../daemon/uplink/mqtt-uplink.js';
+import type { RawRead } from '../../drivers/driver.js';
+import { unit } from '../../drivers/simulated-units.js';
+
+/** The uplink, telling the bench the payload of every event the broker acknowledged. */
+class ObservedUplink extends MqttUplink {
+  constructor(
+    options: UplinkOptions,
+    private readonly onPuback: (payload: string) => void,
+  ) {
+    super(options, silentLogger());
+  }
+  override publish(topic: string, payload: string | Buffer): Promise<void> {
+    return super.publish(topic, payload).then(() => this.onPuback(String(payload)));
+  }
+}
+
+/** The `rp:sequence` of a serialized event, without parsing the whole of it. */
+export function sequenceOf(payload: string): number {
+  const at = payload.indexOf('"rp:sequence":');
+  return at < 0 ? -1 : Number.parseInt(payload.slice(at + 14, at + 30), 10);
+}
+
+export interface PathOptions {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly inflight: number;
+  /** outbox.maxEvents (the daemon's default otherwise). */
+  readonly maxEvents?: number;
+  readonly maxBytes?: number;
+  readonly onPuback: (payload: string) => void;
+}
+
+export interface BenchPath {
+  readonly config: Config;
+  readonly pipeline: Pipeline;
+  readonly outbox: LevelOutbox;
+  readonly outboxDir: string;
+  /** Starts the uplink and the dispatcher: until then the outbox only fills. */
+  connect(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function openPath(o: PathOptions): Promise<BenchPath> {
+  const config = parseConfig(
+    `gateway: { id: bench-gw, site: bench-site }
+dataDir: ${o.dataDir}
+broker: { enabled: false }
+uplink: { url: "${o.url}", inflight: ${o.inflight}, healthIntervalS: 3600 }
+outbox: { ${o.maxEvents ? `maxEvents: ${o.maxEvents}, ` : ''}${o.maxBytes ? `maxBytes: ${o.maxBytes}` : ''} }
+readPoints:
+  - { id: conveyor-1, bizStep: shipping, disposition: in_transit, bizLocation: "urn:epc:id:sgln:4012345.00001.0" }
+readers:
+  - { id: sim-conveyor, driver: simulator, readPoint: conveyor-1 }
+`,
+    'bench.yaml',
+  );
+  const log = silentLogger();
+  const t = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
+  const outboxDir = join(config.dataDir, 'outbox');
+  const outbox = new LevelOutbox(outboxDir, config.outbox, log);
+  await outbox.open();
+  const recorder = new Recorder(outbox, { batchMax: config.outbox.batchMax, retryMs: 500 }, log);
+  const readPoint = config.readPoints[0]!;
+  const reader = config.readers[0]!;
+  const pipeline = new Pipeline({
+    gatewayId: config.gateway.id,
+    reader,
+    readPoint,
+    readPointUri: `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
+    suppressionMs: config.smoothing.suppressionS * 1000,
+    eventsTopic: t.events(readPoint.id),
+    smoother: new Smoother({ maxTracked: config.smoothing.maxTracked }),
+    recorder,
+    publishReject: () => {},
+    log,
+  });
+  let uplink: ObservedUplink | undefined;
+  let dispatcher: Dispatcher | undefined;
+  return {
+    config,
+    pipeline,
+    outbox,
+    outboxDir,
+    async connect() {
+      uplink = new ObservedUplink(
+        {
+          url: o.url,
+          clientId: `rp-bench-${process.pid}`,
+          rejectUnauthorized: true,
+          keepaliveS: config.uplink.keepaliveS,
+          inflight: config.uplink.inflight + 1, // as the gateway: one slot for an overflow notice
+          retry: config.uplink.retry,
+          statusTopic: t.status,
+        },
+        o.onPuback,
+      );
+      await uplink.start();
+      dispatcher = new Dispatcher(outbox, uplink, log, {
+        window: config.uplink.inflight,
+        liveShare: config.uplink.liveShare,
+      });
+      dispatcher.start();
+    },
+    async stop() {
+      await dispatcher?.stop();
+      await uplink?.stop();
+      await recorder.stop();
+      await outbox.close();
+    },
+  };
+}
+
+/** Resolves with `promise`, or rejects with `message()` after `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message())), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Serialized events as the pipeline builds them from reads `0..count-1` (for the raw mqtt.js
+ * ceiling: the same payloads, without the path).
+ */
+export function conveyorEvents(count: number): string[] {
+  const where = {
+    gatewayId: 'bench-gw',
+    readPointUri: 'urn:readpoint:bench-site:bench-gw:conveyor-1',
+    bizLocation: 'urn:epc:id:sgln:4012345.00001.0',
+    bizStep: 'shipping',
+    disposition: 'in_transit',
+  };
+  return Array.from({ length: count }, (_, i) => {
+    const read = conveyorRead(i);
+    const decoded = decodeRead(read);
+    if (!decoded.ok) throw new Error(`bench read ${i} does not decode: ${decoded.reject.message}`);
+    const sighting = {
+      identity: decoded.identity,
+      readerId: read.readerId,
+      readPointId: 'conveyor-1',
+      firstSeen: read.at,
+      lastSeen: read.at,
+      readCount: 1,
+      ...(read.antenna !== undefined ? { antenna: read.antenna, rssi: read.rssi! } : {}),
+    };
+    return JSON.stringify(buildEvent(sighting, where, i + 1));
+  });
+}
+
+/**
+ * Read `n` of the conveyor: unit n (every read a new unit, so each becomes an event), half of
+ * them SGTIN-96 tags, half GS1 DataMatrix labels, as the gateway bench's simulator reads them.
+ */
+export function conveyorRead(n: number): RawRead {
+  const tagged = n % 2 === 1;
+  const u = unit(n, tagged);
+  return {
+    readerId: 'sim-conveyor',
+    kind: u.kind,
+    data: u.data,
+    at: Date.now(),
+    mono: performance.now(),
+    ...(tagged ? { antenna: 1 + (n % 2), rssi: -40 - (n % 30) } : {}),
+  };
+}

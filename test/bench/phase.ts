@@ -1,0 +1,43 @@
+/**
+ * One bench phase in a process of its own, so that its memory figures are its own work's:
+ * `node dist/test/bench/phase.js latency|backlog '<options as JSON>'` prints the result as one
+ * JSON line on stdout. run.ts starts it (runPhase below).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Runs `phase` in a child Node process and resolves with its result. */
+export function runPhase<T>(phase: 'latency' | 'backlog', options: object): Promise<T> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), phase, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const last = out.trim().split('\n').at(-1);
+      if (code === 0 && last) resolve(JSON.parse(last) as T);
+      else reject(new Error(`bench phase ${phase} exited with ${code ?? signal}`));
+    });
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [phase, json] = process.argv.slice(2);
+  const options = JSON.parse(json ?? '{}');
+  const result =
+    phase === 'latency'
+      ? await (await import('./latency.js')).benchLatency(options)
+      : phase === 'backlog'
+        ? await (await import('./backlog.js')).benchBacklog(options)
+        : undefined;
+  if (!result) {
+    process.stderr.write(`usage: phase.js latency|backlog '<options as JSON>'\n`);
+    process.exit(64);
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
