@@ -1,6 +1,7 @@
 /**
  * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (from the shared
- * folder beside the repository, as CI lays it out) and the project's own event schema.
+ * folder beside the repository, as CI lays it out) and the project's own contract schemas
+ * (events, overflow notices, health), each giving the list of errors ([] when valid).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,8 +16,8 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const gs1SchemaPath =
   process.env.EPCIS_SCHEMA ?? join(repoRoot, '..', 'shared', 'epcis', 'EPCIS-JSON-Schema.json');
 
-function compile(path: string) {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+function compile(path: string, strict = false) {
+  const ajv = new Ajv({ allErrors: true, strict });
   addFormats(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(path, 'utf8')));
   return (value: unknown): string[] =>
@@ -27,3 +28,7 @@ function compile(path: string) {
 export const gs1Errors = compile(gs1SchemaPath);
 /** Errors of `event` against daemon/contract/event.schema.json ([] when valid). */
 export const ownErrors = compile(join(repoRoot, 'daemon', 'contract', 'event.schema.json'));
+/** Errors against daemon/contract/overflow.schema.json (checked strictly: the schema is ours). */
+export const noticeErrors = compile(join(repoRoot, 'daemon', 'contract', 'overflow.schema.json'), true);
+/** Errors against daemon/contract/health.schema.json (checked strictly: the schema is ours). */
+export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health.schema.json'), true);
