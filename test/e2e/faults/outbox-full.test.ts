@@ -72,6 +72,9 @@ async function run(policy: 'drop-oldest' | 'drop-newest' | 'stop-reading') {
     dir,
     uplinkUrl: gate.url,
     readers: reader,
+    // Strict sequence order once the way opens (stop-reading checks it); replay.test.ts covers
+    // live events sent beside a backlog.
+    liveShare: 0,
     extra: `outbox:\n  maxEvents: ${MAX_EVENTS}\n  overflow: ${policy}\n`,
   });
   const daemon: DaemonProcess = startDaemon(config);
