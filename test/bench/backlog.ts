@@ -27,15 +27,29 @@ export interface BacklogResult {
   readonly drainRssMb: number;
   /** The kernel's peak RSS of this process (VmHWM), MB. */
   readonly peakRssMb: number;
+  /**
+   * Of the RSS, the process's own memory (RssAnon: heap, native allocations) at most during the
+   * fill and the drain, MB. The rest is RssFile: pages of LevelDB's table files that it maps to
+   * read them, page cache the kernel takes back under pressure.
+   */
+  readonly fillAnonMb: number;
+  readonly drainAnonMb: number;
+}
+
+/** RssAnon of this process, bytes (from /proc/self/status). */
+function rssAnon(): number {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
 /** Reads pending in the pipeline at most during the fill: eight readers' Handover windows. */
 const FILL_WINDOW = 512;
 
+/** Allocated bytes under `dir`; a file LevelDB's compaction removes meanwhile counts as gone. */
 function du(dir: string): number {
   let blocks = 0;
   for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
-    blocks += statSync(join(dir, f)).blocks;
+    blocks += statSync(join(dir, f), { throwIfNoEntry: false })?.blocks ?? 0;
   return blocks * 512;
 }
 
@@ -68,9 +82,11 @@ export async function benchBacklog(o: { url: string; inflight: number; n: number
     },
   });
   const rss = { fill: 0, drain: 0 };
+  const anon = { fill: 0, drain: 0 };
   let phase: 'fill' | 'drain' = 'fill';
   const sampler = setInterval(() => {
     rss[phase] = Math.max(rss[phase], process.memoryUsage.rss());
+    anon[phase] = Math.max(anon[phase], rssAnon());
   }, 100);
   try {
     const handover = new Handover(path.pipeline, silentLogger(), FILL_WINDOW);
@@ -98,6 +114,8 @@ export async function benchBacklog(o: { url: string; inflight: number; n: number
       fillRssMb: rss.fill / 1048576,
       drainRssMb: rss.drain / 1048576,
       peakRssMb: vmHwmMb(),
+      fillAnonMb: anon.fill / 1048576,
+      drainAnonMb: anon.drain / 1048576,
     };
   } finally {
     clearInterval(sampler);

@@ -79,6 +79,12 @@ try {
     `peak at ${(bl.peakRssMb / RSS_TARGET_MB).toFixed(2)} x target`,
   );
   row(
+    'of that, the process own memory (RssAnon; the rest is mapped LevelDB table files), MB: max during fill / during drain',
+    `${fmt(bl.fillAnonMb)} / ${fmt(bl.drainAnonMb)}`,
+    `target <= ${RSS_TARGET_MB} throughout`,
+    `max at ${(Math.max(bl.fillAnonMb, bl.drainAnonMb) / RSS_TARGET_MB).toFixed(2)} x target`,
+  );
+  row(
     `backlog disk bytes per event (du of the LevelDB dir after the fill; events of ${fmt(bl.payloadBytes)} bytes)`,
     fmt(bl.diskBytesPerEvent),
     '',
