@@ -37,6 +37,7 @@ export async function benchLatency(o: {
   rate: number;
   seconds: number;
   warmupS: number;
+  sync?: 'batch' | 'interval';
 }): Promise<LatencyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-latency-'));
   const warm = Math.round(o.rate * o.warmupS);
@@ -52,6 +53,7 @@ export async function benchLatency(o: {
     url: o.url,
     dataDir: join(dir, 'data'),
     inflight: o.inflight,
+    ...(o.sync ? { sync: o.sync } : {}),
     onPuback: (payload) => {
       // A fresh outbox and one pipeline: read i becomes the event numbered i + 1.
       ackedAt[sequenceOf(payload) - 1] = performance.now();

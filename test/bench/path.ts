@@ -48,6 +48,8 @@ export interface PathOptions {
   /** outbox.maxEvents (the daemon's default otherwise). */
   readonly maxEvents?: number;
   readonly maxBytes?: number;
+  /** outbox.sync (the daemon's default, batch, otherwise). */
+  readonly sync?: 'batch' | 'interval';
   readonly onPuback: (payload: string) => void;
 }
 
@@ -67,7 +69,7 @@ export async function openPath(o: PathOptions): Promise<BenchPath> {
 dataDir: ${o.dataDir}
 broker: { enabled: false }
 uplink: { url: "${o.url}", inflight: ${o.inflight}, healthIntervalS: 3600 }
-outbox: { ${o.maxEvents ? `maxEvents: ${o.maxEvents}, ` : ''}${o.maxBytes ? `maxBytes: ${o.maxBytes}` : ''} }
+outbox: { ${o.maxEvents ? `maxEvents: ${o.maxEvents}, ` : ''}${o.maxBytes ? `maxBytes: ${o.maxBytes}, ` : ''}${o.sync ? `sync: ${o.sync}` : ''} }
 readPoints:
   - { id: conveyor-1, bizStep: shipping, disposition: in_transit, bizLocation: "urn:epc:id:sgln:4012345.00001.0" }
 readers:
