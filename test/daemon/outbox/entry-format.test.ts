@@ -1,0 +1,83 @@
+/** The stored form of an outbox entry: written, read back, older records, damaged ones. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { Level } from 'level';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../daemon/log.js';
+import { decodeEntry, encodeEntry, entryKey } from '../../../daemon/outbox/batch-plan.js';
+import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
+
+const event = '{"type":"ObjectEvent","eventID":"urn:uuid:1","rp:sequence":7,"note":"a \\"quoted\\" | line"}';
+const entry = { seq: 7, topic: 'readpoint/v1/s/g/events/dock-3', payload: event, acceptedAt: 1764387000123 };
+
+describe('outbox entry format', () => {
+  it('stores the payload as it is, after a one-line header', () => {
+    const v = encodeEntry(entry);
+    expect(v).toBe(`1|1764387000123|${event.length}|readpoint/v1/s/g/events/dock-3\n${event}`);
+    expect(decodeEntry(v)).toEqual({ t: entry.topic, p: event, a: entry.acceptedAt });
+  });
+
+  it('round-trips any topic, payload and time', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9._/|-]{1,80}$/),
+        fc.string({ maxLength: 300 }),
+        fc.integer({ min: 0, max: 2 ** 47 }),
+        (topic, payload, acceptedAt) => {
+          const v = encodeEntry({ seq: 1, topic, payload, acceptedAt });
+          expect(decodeEntry(v)).toEqual({ t: topic, p: payload, a: acceptedAt });
+        },
+      ),
+    );
+  });
+
+  it('still reads records written as JSON by earlier versions', () => {
+    const legacy = JSON.stringify({ t: entry.topic, p: event, a: entry.acceptedAt });
+    expect(decodeEntry(legacy)).toEqual({ t: entry.topic, p: event, a: entry.acceptedAt });
+  });
+
+  it('refuses a record cut short, a wrong length, a missing part or garbage', () => {
+    const v = encodeEntry(entry);
+    for (const bad of [
+      v.slice(0, v.length - 1), // cut short by one character
+      v.slice(0, Math.floor(v.length / 2)),
+      `${v}x`, // one too many
+      v.replace(`|${event.length}|`, '|x|'),
+      v.replace('|1764387000123|', '||'),
+      v.replace('|readpoint/v1/s/g/events/dock-3\n', '|\n'), // no topic
+      v.replace('\n', ' '), // no line break
+      '1|',
+      'not json at all \u0000\u00ff',
+      JSON.stringify({ t: 'readpoint/v1/x', p: 42 }),
+      '',
+    ])
+      expect(decodeEntry(bad), JSON.stringify(bad.slice(0, 60))).toBeUndefined();
+  });
+
+  it('an outbox opened on records of both forms hands them all out, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-entry-'));
+    try {
+      const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await db.open();
+      await db.put(entryKey(1), JSON.stringify({ t: 't/1', p: 'old one', a: 1001 }));
+      await db.put(entryKey(2), encodeEntry({ seq: 2, topic: 't/2', payload: 'new one', acceptedAt: 1002 }));
+      await db.close();
+      const o = new LevelOutbox(
+        dir,
+        { maxEvents: 100, maxBytes: 1 << 20, overflow: 'drop-oldest', batchMax: 8 },
+        silentLogger(),
+      );
+      await o.open();
+      expect(await o.take(10)).toEqual([
+        { seq: 1, topic: 't/1', payload: 'old one', acceptedAt: 1001 },
+        { seq: 2, topic: 't/2', payload: 'new one', acceptedAt: 1002 },
+      ]);
+      expect(o.stats().quarantined).toBe(0);
+      await o.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
