@@ -35,6 +35,20 @@ export interface StoreOptions {
 type Handle = Level<string, string>;
 
 /**
+ * One LevelDB batch through the chained API: each operation goes straight to the native batch.
+ * (The array form copies and re-checks every operation in JavaScript first; measured on the
+ * whole path, that was the largest single cost.)
+ */
+async function writeChained(db: Handle, ops: Op[], options: { sync: boolean }): Promise<void> {
+  const batch = db.batch();
+  for (const op of ops) {
+    if (op.type === 'put') batch.put(op.key, op.value);
+    else batch.del(op.key);
+  }
+  await batch.write(options);
+}
+
+/**
  * Another process holds the outbox's LevelDB lock (a second readpoint on the same data directory,
  * or any program with it open). Retrying will not help until that process lets go, so the daemon
  * exits with its own code (EXIT.dataDirInUse) and systemd does not restart it in a loop.
@@ -105,7 +119,7 @@ export class OutboxStore {
   }
 
   write(db: Handle, ops: Op[], sync: boolean): Promise<void> {
-    return (this.options.writeBatch ?? ((d, o, s) => d.batch(o, s)))(db, ops, { sync });
+    return (this.options.writeBatch ?? writeChained)(db, ops, { sync });
   }
 
   /** A write failed: stop writing to this handle and retry later on a reopened store. */
