@@ -1,6 +1,6 @@
 /**
- * The outbox against its ceiling in the same run: raw `level` batch puts of the same payload and
- * a raw iterate-and-delete drain, then the same events through LevelOutbox (append + take/ack).
+ * The outbox against its ceiling in the same run: raw `level` chained batch puts of the same payload
+ * and a raw iterate-and-delete drain, then the same events through LevelOutbox (append + take/ack).
  * Both sides sync alike: with `batch` every group commit (and every raw batch put) is fsynced;
  * with `interval` neither fsyncs per write (the outbox syncs every 100 ms in the background).
  */
@@ -29,11 +29,12 @@ export async function benchOutbox(n: number, sync: SyncPolicy) {
     const db = new Level<string, string>(rawDir);
     await db.open();
     let t = performance.now();
+    // The fastest way level offers: chained batches (the array form copies every operation).
     for (let i = 0; i < n; i += BATCH) {
-      const ops = [];
+      const batch = db.batch();
       for (let j = i; j < Math.min(n, i + BATCH); j++)
-        ops.push({ type: 'put' as const, key: `e!${j.toString(16).padStart(16, '0')}`, value: PAYLOAD });
-      await db.batch(ops, { sync: sync === 'batch' });
+        batch.put(`e!${j.toString(16).padStart(16, '0')}`, PAYLOAD);
+      await batch.write({ sync: sync === 'batch' });
     }
     let last: string | undefined;
     for (;;) {
@@ -46,7 +47,9 @@ export async function benchOutbox(n: number, sync: SyncPolicy) {
         keys.push(k);
       if (keys.length === 0) break;
       last = keys.at(-1);
-      await db.batch(keys.map((key) => ({ type: 'del' as const, key })));
+      const batch = db.batch();
+      for (const key of keys) batch.del(key);
+      await batch.write();
     }
     const raw = n / ((performance.now() - t) / 1000);
     await db.close();
