@@ -5,33 +5,10 @@
  * network.
  */
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { packetReader } from '../../support/mqtt-wire.js';
 
 const PUBLISH = 3;
 const PUBACK = 4;
-
-/** Splits a byte stream into MQTT control packets. */
-function packetReader(onPacket: (type: number, flags: number, body: Buffer) => void) {
-  let buffer = Buffer.alloc(0);
-  return (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      let length = 0;
-      let multiplier = 1;
-      let offset = 1;
-      for (;;) {
-        if (offset >= buffer.length) return;
-        const byte = buffer[offset++]!;
-        length += (byte & 0x7f) * multiplier;
-        multiplier *= 128;
-        if ((byte & 0x80) === 0) break;
-      }
-      if (buffer.length < offset + length) return;
-      const first = buffer[0]!;
-      onPacket(first >> 4, first & 0x0f, buffer.subarray(offset, offset + length));
-      buffer = buffer.subarray(offset + length);
-    }
-  };
-}
 
 export async function wireProxy(targetPort: number, topic: string) {
   const outstanding = new Set<number>();
