@@ -40,8 +40,13 @@ export interface AiPattern {
   readonly text: string;
 }
 
+/** Character set bits, as `Component.flag` carries them: one table lookup checks a character. */
+export const CSET_FLAG = { N: 1, X: 2, Y: 4, Z: 8 } as const;
+
 export interface Component extends ComponentRow {
   readonly check: readonly Linter[];
+  /** `CSET_FLAG[cset]`. */
+  readonly flag: number;
 }
 
 export interface AiDefinition {
@@ -52,10 +57,19 @@ export interface AiDefinition {
   readonly components: readonly Component[];
   /** Shortest and longest value. */
   readonly minLength: number;
+  /** All digits: a value that never needs %-encoding in a URI. */
+  readonly numeric: boolean;
   readonly maxLength: number;
   readonly requires: readonly (readonly (readonly AiPattern[])[])[];
   readonly excludes: readonly AiPattern[];
   readonly dlKey?: readonly (readonly string[])[];
+  /** `dlKey` with each AI as its code. */
+  readonly dlKeyCodes?: readonly (readonly number[])[];
+  /**
+   * The AI as a number, unique among AIs (`aiCode`): the hot path compares AIs by code, as
+   * comparing two AI strings means comparing their characters.
+   */
+  readonly code: number;
   /** Position of the AI in lexicographic order (Digital Link query order), for fast comparison. */
   readonly rank: number;
 }
@@ -85,6 +99,9 @@ function aiIndex(text: string, from = 0, to = text.length): number {
   }
   return length * 10_000 + n;
 }
+/** An AI's code (`AiDefinition.code`): `length * 10000 + its value`, -1 when not 2-4 digits. */
+export const aiCode = (ai: string): number => aiIndex(ai);
+
 /** AI length by its first two digits (GS1 assigns one length to every two-digit prefix). */
 const lengthByPrefix = new Uint8Array(100);
 
@@ -95,7 +112,7 @@ for (const row of AI_ROWS) {
       if (!linter) throw new Error(`AI ${row.from}: the dictionary names an unknown linter "${name}"`);
       return linter;
     });
-    return { ...c, check };
+    return { ...c, check, flag: CSET_FLAG[c.cset] };
   });
   const required = components.filter((c) => !c.optional);
   const base = {
@@ -104,10 +121,11 @@ for (const row of AI_ROWS) {
     dlAttribute: row.dlAttribute,
     components,
     minLength: required.reduce((sum, c) => sum + c.min, 0),
+    numeric: components.every((c) => c.cset === 'N'),
     maxLength: components.reduce((sum, c) => sum + c.max, 0),
     requires: row.requires.map((group) => group.map((alternative) => alternative.map(pattern))),
     excludes: row.excludes.map(pattern),
-    ...(row.dlKey ? { dlKey: row.dlKey } : {}),
+    ...(row.dlKey ? { dlKey: row.dlKey, dlKeyCodes: row.dlKey.map((seq) => seq.map(aiCode)) } : {}),
   };
   const width = row.from.length;
   for (let n = Number(row.from); n <= Number(row.to); n++) {
@@ -117,7 +135,7 @@ for (const row of AI_ROWS) {
       throw new Error(`AI ${ai}: AIs starting ${ai.slice(0, 2)} have two lengths`);
     }
     lengthByPrefix[prefix] = width;
-    const def = { ai, ...base, rank: 0 };
+    const def = { ai, ...base, code: aiIndex(ai), rank: 0 };
     definitions.set(ai, def);
     byNumber[aiIndex(ai)] = def;
   }
@@ -126,6 +144,8 @@ for (const row of AI_ROWS) {
 [...definitions.keys()].sort().forEach((ai, rank) => {
   (definitions.get(ai) as { rank: number }).rank = rank;
 });
+// layoutKey packs ranks into 10 bits.
+if (definitions.size >= 1023) throw new Error(`${definitions.size} AIs: ranks no longer fit in 10 bits`);
 
 /** The definition of an AI, or undefined when GS1 has not assigned it. */
 export function aiDefinition(ai: string): AiDefinition | undefined {
@@ -158,5 +178,19 @@ export function aiAt(data: string, pos: number): AiDefinition | number {
   return byNumber[length * 10_000 + n] ?? length;
 }
 
+/** The longest layout with a key: 5 x 10 bits, with 3 bits to spare in a double's integers. */
+export const MAX_LAYOUT = 5;
+
+/**
+ * A number naming a list of up to five AIs in their order (a label's layout), or -1 for longer
+ * lists: each AI's rank + 1 in ten bits. What depends on the layout alone (the association
+ * rules' verdict, the Digital Link's shape) is remembered by it.
+ */
+export function layoutKey(defs: readonly AiDefinition[]): number {
+  if (defs.length > MAX_LAYOUT) return -1;
+  let key = 0;
+  for (let i = 0; i < defs.length; i++) key = key * 1024 + defs[i]!.rank + 1;
+  return key;
+}
 /** Every AI, in numeric order. */
 export const allAis = (): readonly AiDefinition[] => [...definitions.values()];

@@ -44,23 +44,26 @@ const AIM_CARRIER: readonly (readonly [string, Carrier])[] = [
   [']I1', Carrier.Gtin],
 ];
 
+/** AIM_CARRIER's entries by their two characters after `]` (7 bits each). */
+const AIM_BY_CODE: (readonly [string, Carrier] | undefined)[] = new Array(1 << 14).fill(undefined);
+for (const entry of AIM_CARRIER) AIM_BY_CODE[(entry[0].charCodeAt(1) << 7) | entry[0].charCodeAt(2)] = entry;
+
 /** The known AIM id that starts `bytes` (checked by hasAim): one shared string, no slicing. */
-function knownAim(bytes: Buffer): readonly [string, Carrier] | undefined {
-  for (const entry of AIM_CARRIER) {
-    const aim = entry[0];
-    if (bytes[1] === aim.charCodeAt(1) && bytes[2] === aim.charCodeAt(2)) return entry;
-  }
-  return undefined;
-}
+const knownAim = (bytes: Buffer): readonly [string, Carrier] | undefined =>
+  AIM_BY_CODE[((bytes[1]! & 0x7f) << 7) | (bytes[2]! & 0x7f)];
 
 const GS = 0x1d;
 
 export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FORMAT): DecodeResult {
   if (input.kind === 'epc') return epcResult(decodeEpc(input.data, input.pc), format);
-  const bad = badByte(input.data);
-  if (bad) return bad;
-  if (format.data === 'epc') return decodeEpcHex(input.data.toString('latin1'), format);
-  return decodeBarcode(input.data, format);
+  if (input.data.length === 0) return rejected('empty', 'the read is empty');
+  if (format.data === 'epc')
+    return badByte(input.data) ?? decodeEpcHex(input.data.toString('latin1'), format);
+  // A control byte is the reason for any reject of a read that holds one. GS1 data, GTINs and
+  // URIs never decode with one (no character set holds them), so only a reject and plain text
+  // (whose patterns may match anything) look for them: a read that decodes is scanned once.
+  const result = decodeBarcode(input.data, format);
+  return result.ok ? result : (badByte(input.data) ?? result);
 }
 
 /**
@@ -100,7 +103,6 @@ function decodeEpcHex(text: string, format: DecodeFormat): DecodeResult {
 
 /** Control bytes other than GS, and DEL, are rejected with their position. */
 function badByte(data: Buffer): DecodeResult | undefined {
-  if (data.length === 0) return rejected('empty', 'the read is empty');
   for (let i = 0; i < data.length; i++) {
     const b = data[i]!;
     if ((b < 0x20 && b !== GS) || b === 0x7f) {
@@ -130,7 +132,7 @@ function decodeBarcode(bytes: Buffer, format: DecodeFormat): DecodeResult {
   else if (format.data === 'gs1') carrier = Carrier.ElementString;
   else if (format.data === 'digital-link') return fromLink(data, undefined);
   else if (format.data === 'text') carrier = Carrier.MaybeLink;
-  else return plainText(data, format, undefined);
+  else return plainText(bytes, data, format, undefined);
   switch (carrier) {
     case Carrier.ElementString:
       return fromElements(data, aim, format);
@@ -142,9 +144,9 @@ function decodeBarcode(bytes: Buffer, format: DecodeFormat): DecodeResult {
         // A URI that names no GS1 key is a plain URI: its text may still match a pattern.
         if (link.ok || link.reject.code !== 'dl-path') return link;
       }
-      return plainText(data, format, aim);
+      return plainText(bytes, data, format, aim);
     default:
-      return plainText(data, format, aim);
+      return plainText(bytes, data, format, aim);
   }
 }
 
@@ -153,17 +155,20 @@ function fromElements(data: string, aim: string | undefined, format: DecodeForma
   const year = thisYear();
   const parsed = parseElementString(body, year);
   if (!parsed.ok) return parsed;
-  return unitFromAis(parsed.elements, 'gs1-element-string', aim, year);
+  return unitFromAis(parsed.elements, parsed.defs, 'gs1-element-string', aim, year);
 }
 
 function fromLink(uri: string, aim: string | undefined): DecodeResult {
   const year = thisYear();
   const parsed = parseDigitalLink(uri, year);
   if (!parsed.ok) return parsed;
-  return unitFromAis(parsed.elements, 'gs1-digital-link', aim, year, parsed.canonical);
+  return unitFromAis(parsed.elements, parsed.defs, 'gs1-digital-link', aim, year, parsed.canonical);
 }
 
-function plainText(data: string, format: DecodeFormat, aim: string | undefined): DecodeResult {
+/** `data` (the read after its AIM id) as text for the plainSerial patterns. */
+function plainText(read: Buffer, data: string, format: DecodeFormat, aim: string | undefined): DecodeResult {
+  const bad = badByte(read);
+  if (bad) return bad;
   const bytes = Buffer.from(data, 'latin1');
   if (!isUtf8(bytes)) return rejected('not-text', 'the read is neither GS1 data nor UTF-8 text');
   const text = bytes.toString('utf8');

@@ -9,7 +9,7 @@
  * data attributes are rejected); others (`linkType`, tracking parameters) are ignored. An AI given
  * twice, anywhere, is rejected. The fragment is ignored.
  */
-import { type AiDefinition, aiDefinition, aiDefinitionAt } from './ai-dictionary.js';
+import { type AiDefinition, aiDefinitionAt, layoutKey } from './ai-dictionary.js';
 import { aiName, checkAssociations, checkValue, type ParseResult } from './element-string.js';
 import type { AiValue, RejectCode } from './identity.js';
 import { thisYear } from './year.js';
@@ -18,41 +18,43 @@ const ORIGIN = 'https://id.gs1.org';
 
 const fail = (code: RejectCode, message: string): ParseResult => ({ ok: false, reject: { code, message } });
 
+/** The URI unreserved characters (A-Z a-z 0-9 - . _ ~) by ASCII code: written as they are. */
+const UNRESERVED = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) UNRESERVED[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) UNRESERVED[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) UNRESERVED[c] = 1;
+for (const ch of '-._~') UNRESERVED[ch.charCodeAt(0)] = 1;
+
 /** Percent-encodes all but the URI unreserved characters (A-Z a-z 0-9 - . _ ~). */
 export function encodeSegment(value: string): string {
-  let plain = true;
-  for (let i = 0; i < value.length && plain; i++) {
+  for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    plain =
-      (c >= 0x30 && c <= 0x39) ||
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x61 && c <= 0x7a) ||
-      c === 0x2d ||
-      c === 0x2e ||
-      c === 0x5f ||
-      c === 0x7e;
+    if (c >= 128 || UNRESERVED[c] === 0) return percentEncoded(value);
   }
-  if (plain) return value;
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return value;
 }
 
-const valueIn = (elements: readonly AiValue[], ai: string): string | undefined => {
-  for (const e of elements) if (e.ai === ai) return e.value;
-  return undefined;
-};
+const percentEncoded = (value: string) =>
+  encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** A value of `def` as a path segment or query value. */
+const segment = (def: AiDefinition, value: string) => (def.numeric ? value : encodeSegment(value));
+
+/** Where `code` is among `defs`, or -1. */
+function indexOfCode(defs: readonly AiDefinition[], code: number): number {
+  for (let i = 0; i < defs.length; i++) if (defs[i]!.code === code) return i;
+  return -1;
+}
 
 /** The key's qualifier sequence that covers most of the qualifiers present (the first on a tie). */
-function bestSequence(primary: AiDefinition, elements: readonly AiValue[]): readonly string[] {
-  const sequences = primary.dlKey;
+function bestSequence(primary: AiDefinition, defs: readonly AiDefinition[]): readonly number[] {
+  const sequences = primary.dlKeyCodes;
   if (!sequences || sequences.length === 0) return NONE;
   let best = sequences[0]!;
   let bestCount = -1;
   for (const sequence of sequences) {
     let count = 0;
-    for (const q of sequence) if (valueIn(elements, q) !== undefined) count++;
+    for (const q of sequence) if (indexOfCode(defs, q) >= 0) count++;
     if (count > bestCount) {
       best = sequence;
       bestCount = count;
@@ -60,37 +62,67 @@ function bestSequence(primary: AiDefinition, elements: readonly AiValue[]): read
   }
   return best;
 }
-const NONE: readonly string[] = [];
+const NONE: readonly number[] = [];
 
-/** The canonical URI: primary key, its qualifiers in order in the path, attributes in the query. */
-export function digitalLink(elements: readonly AiValue[], primary: AiDefinition): string {
-  const sequence = bestSequence(primary, elements);
-  let uri = `${ORIGIN}/${primary.ai}/${encodeSegment(valueIn(elements, primary.ai) ?? '')}`;
-  for (const q of sequence) {
-    const v = valueIn(elements, q);
-    if (v !== undefined) uri += `/${q}/${encodeSegment(v)}`;
-  }
-  // Attributes in AI order (a label has a handful: insertion sort by the AI's rank).
-  const attributes: AiValue[] = [];
-  const ranks: number[] = [];
-  for (const e of elements) {
-    if (e.ai === primary.ai || sequence.includes(e.ai)) continue;
-    const def = aiDefinition(e.ai);
-    if (!def?.dlAttribute) continue;
-    let i = attributes.length;
-    while (i > 0 && ranks[i - 1]! > def.rank) {
-      attributes[i] = attributes[i - 1]!;
-      ranks[i] = ranks[i - 1]!;
-      i--;
-    }
-    attributes[i] = e;
-    ranks[i] = def.rank;
-  }
-  for (let i = 0; i < attributes.length; i++) {
-    const e = attributes[i]!;
-    uri += `${i === 0 ? '?' : '&'}${e.ai}=${encodeSegment(e.value)}`;
+/**
+ * The canonical URI: primary key, its qualifiers in order in the path, attributes in the query.
+ * `defs` holds the dictionary entry of each element; `primary` is one of them.
+ */
+export function digitalLink(
+  elements: readonly AiValue[],
+  defs: readonly AiDefinition[],
+  primary: AiDefinition,
+): string {
+  const plan = planFor(defs, primary);
+  const k = plan.key;
+  let uri = `${ORIGIN}/${primary.ai}/${k < 0 ? '' : segment(primary, elements[k]!.value)}`;
+  for (const i of plan.path) uri += `/${defs[i]!.ai}/${segment(defs[i]!, elements[i]!.value)}`;
+  const query = plan.query;
+  for (let n = 0; n < query.length; n++) {
+    const i = query[n]!;
+    uri += `${n === 0 ? '?' : '&'}${defs[i]!.ai}=${segment(defs[i]!, elements[i]!.value)}`;
   }
   return uri;
+}
+
+/**
+ * Where each element of a layout goes in the canonical URI, by index: the key, the qualifiers
+ * of the path in order, the data attributes of the query in AI order.
+ */
+interface LinkPlan {
+  readonly key: number;
+  readonly path: readonly number[];
+  readonly query: readonly number[];
+}
+
+/** Plans by layout and key: a label's layout repeats on every read of it. */
+const plans = new Map<number, LinkPlan>();
+const MAX_PLANS = 4096;
+
+function planFor(defs: readonly AiDefinition[], primary: AiDefinition): LinkPlan {
+  const key = defs.indexOf(primary);
+  const layout = layoutKey(defs);
+  // Three bits for the key's index (under MAX_LAYOUT): still an exact integer.
+  const id = layout < 0 || key < 0 ? -1 : layout * 8 + key;
+  const known = id < 0 ? undefined : plans.get(id);
+  if (known) return known;
+  const sequence = bestSequence(primary, defs);
+  const path: number[] = [];
+  for (const q of sequence) {
+    const i = indexOfCode(defs, q);
+    if (i >= 0) path.push(i);
+  }
+  const query = defs
+    .map((def, i) => ({ def, i }))
+    .filter(({ def }) => def !== primary && def.dlAttribute && !sequence.includes(def.code))
+    .sort((a, b) => a.def.rank - b.def.rank)
+    .map(({ i }) => i);
+  const plan = { key, path, query };
+  if (id >= 0) {
+    if (plans.size >= MAX_PLANS) plans.clear();
+    plans.set(id, plan);
+  }
+  return plan;
 }
 
 /** The URI naming one unit in `epcList`: its key and, when given, the serial qualifier. */
@@ -99,10 +131,11 @@ export function unitLink(primary: string, key: string, qualifier?: string, seria
   return qualifier && serial !== undefined ? `${base}/${qualifier}/${encodeSegment(serial)}` : base;
 }
 
-/** True when the URI starts `https://id.gs1.org/` (compared by character: faster than startsWith). */
+/** ORIGIN's characters: comparing codes from a typed array is the fastest way to test a prefix. */
+const ORIGIN_CODES = Uint8Array.from(ORIGIN, (c) => c.charCodeAt(0));
+
 function startsWithOrigin(uri: string): boolean {
-  if (uri.length <= ORIGIN.length || uri.charCodeAt(ORIGIN.length) !== 0x2f) return false;
-  for (let i = 0; i < ORIGIN.length; i++) if (uri.charCodeAt(i) !== ORIGIN.charCodeAt(i)) return false;
+  for (let i = 0; i < ORIGIN_CODES.length; i++) if (uri.charCodeAt(i) !== ORIGIN_CODES[i]) return false;
   return true;
 }
 
@@ -134,34 +167,55 @@ export type LinkParse = ParseResult & { primary?: AiDefinition; canonical?: stri
 export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   const start = httpStart(uri);
   if (start < 0) return fail('dl-syntax', `not an http(s) URI: ${JSON.stringify(uri.slice(0, 60))}`);
-  for (let i = start; i < uri.length; i++) {
+  // One pass over the characters: those that must be escaped are rejected; the fragment, the
+  // query and the path's slashes are found; and `plain` notes whether every value is written with
+  // unreserved characters only (no %-escape, no & or = in a value, nothing after a #): then each
+  // value is its own decoded and canonical form.
+  let plain = true;
+  let hash = -1;
+  let queryAt = -1;
+  let equalsInParam = false;
+  const slashAt = SLASHES;
+  let slashes = 0;
+  for (let i = start, length = uri.length; i < length; i++) {
     const c = uri.charCodeAt(i);
-    if (c >= 128 || MUST_ESCAPE[c]) {
+    const kind = c < 128 ? URI_CHAR[c]! : ESCAPE;
+    if (kind === UNRESERVED_CHAR) continue;
+    if (kind === ESCAPE) {
       return fail('dl-syntax', `character ${JSON.stringify(uri[i])} at position ${i} must be %-encoded`);
     }
+    if (kind === OTHER) {
+      plain = false;
+      if (c === 0x23 && hash < 0) hash = i;
+    } else if (hash >= 0) {
+      // a delimiter in the fragment: not part of the Digital Link
+    } else if (c === 0x2f) {
+      if (queryAt < 0) slashAt[slashes++] = i;
+      else plain = false; // / in the query is data
+    } else if (c === 0x3f) {
+      if (queryAt < 0) queryAt = i;
+      else plain = false; // ? in the query is data
+    } else if (c === 0x26) {
+      if (queryAt < 0) plain = false;
+      equalsInParam = false;
+    } else if (c === 0x3d) {
+      if (queryAt < 0 || equalsInParam) plain = false;
+      equalsInParam = true;
+    }
   }
-  // Whether the URI is its own canonical form: so far, https://id.gs1.org/ starts it.
-  let canonical = startsWithOrigin(uri);
-  const hash = uri.indexOf('#', start);
   const end = hash < 0 ? uri.length : hash;
-  let queryAt = uri.indexOf('?', start);
-  if (queryAt > end) queryAt = -1;
   const pathEnd = queryAt < 0 ? end : queryAt;
-  let hostEnd = uri.indexOf('/', start);
-  if (hostEnd < 0 || hostEnd > pathEnd) hostEnd = pathEnd;
+  const hostEnd = slashes > 0 ? slashAt[0]! : pathEnd;
   if (hostEnd === start) return fail('dl-syntax', 'the URI has no host');
+  // Whether the URI is its own canonical form: so far, https://id.gs1.org/ starts it.
+  let canonical = hostEnd === ORIGIN.length && slashes > 0 && startsWithOrigin(uri);
   // The path's segments after the host, as [from, to) positions: no substrings for AI names.
   const from = SEGMENT_FROM;
   const to = SEGMENT_TO;
-  let count = 0;
-  let at = hostEnd + 1;
-  while (hostEnd < pathEnd) {
-    let slash = uri.indexOf('/', at);
-    if (slash < 0 || slash > pathEnd) slash = pathEnd;
-    from[count] = at;
-    to[count++] = slash;
-    if (slash === pathEnd) break;
-    at = slash + 1;
+  let count = slashes;
+  for (let k = 0; k < count; k++) {
+    from[k] = slashAt[k]! + 1;
+    to[k] = k + 1 < count ? slashAt[k + 1]! : pathEnd;
   }
   if (count > 0 && from[count - 1] === to[count - 1]) {
     count--; // a trailing slash
@@ -169,6 +223,7 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   }
   if (hash >= 0) canonical = false;
   const elements: AiValue[] = [];
+  const defs: AiDefinition[] = [];
   let primary: AiDefinition | undefined;
   let keyAt = -1;
   for (let k = 0; k + 1 < count; k++) {
@@ -191,11 +246,11 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
       return fail('unknown-ai', `unknown Application Identifier (${ai}) in the path`);
     }
     const raw = uri.slice(from[k + 1], to[k + 1]);
-    const bad = addValue(elements, def, raw, year);
+    const bad = addValue(elements, defs, def, raw, year, plain);
     if (bad) return bad;
-    if (canonical && !writtenCanonically(elements, raw)) canonical = false;
+    if (canonical && !plain && !writtenCanonically(elements, raw)) canonical = false;
   }
-  const order = qualifierOrder(primary, elements);
+  const order = qualifierOrder(primary, defs);
   if (order) return order;
   // The query is canonical when it holds only AIs, each with a value, in AI order.
   if (queryAt >= 0 && (queryAt + 1 >= end || uri.charCodeAt(end - 1) === 0x26)) canonical = false;
@@ -211,36 +266,50 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
         const name = uri.slice(at, eq);
         return fail('unknown-ai', `unknown Application Identifier (${name}) in the query`);
       }
-      if (!def.dlAttribute || isQualifier(primary, def.ai)) {
+      if (!def.dlAttribute || isQualifier(primary, def)) {
         return fail(
           'dl-syntax',
           `${aiName(def)} may not be a query parameter of a Digital Link with key (${primary.ai})`,
         );
       }
       const raw = eq < stop ? uri.slice(eq + 1, stop) : '';
-      const bad = addValue(elements, def, raw, year);
+      const bad = addValue(elements, defs, def, raw, year, plain);
       if (bad) return bad;
-      if (def.rank <= lastRank || (canonical && !writtenCanonically(elements, raw))) canonical = false;
+      if (def.rank <= lastRank || (canonical && !plain && !writtenCanonically(elements, raw)))
+        canonical = false;
       lastRank = def.rank;
     } else canonical = false; // not an AI: linkType, context, tracking parameters are ignored
     at = stop + 1;
   }
-  const association = checkAssociations(elements);
+  const association = checkAssociations(defs);
   if (association) return { ok: false, reject: association };
-  return canonical ? { ok: true, elements, primary, canonical: uri } : { ok: true, elements, primary };
+  return canonical
+    ? { ok: true, elements, defs, primary, canonical: uri }
+    : { ok: true, elements, defs, primary };
 }
 
 /**
  * Scratch space for path segment positions, reused by every parse (parsing is synchronous). They
  * grow to the longest path seen.
  */
+const SLASHES: number[] = [];
 const SEGMENT_FROM: number[] = [];
 const SEGMENT_TO: number[] = [];
 
-/** Characters a URI cannot carry unescaped (RFC 3986): space, controls, " < > \\ ^ ` { | }. */
-const MUST_ESCAPE = new Uint8Array(128);
-for (let c = 0; c <= 0x20; c++) MUST_ESCAPE[c] = 1;
-for (const ch of '"<>\\^`{|}\x7f') MUST_ESCAPE[ch.charCodeAt(0)] = 1;
+/**
+ * What each ASCII character is to the parser: unreserved (A-Z a-z 0-9 - . _ ~), one that a URI
+ * cannot carry unescaped (RFC 3986: space, controls, " < > \\ ^ ` { | } DEL), a delimiter between
+ * values (/ ? & =), or any other (% # : and the rest of the reserved set).
+ */
+const UNRESERVED_CHAR = 0;
+const ESCAPE = 1;
+const DELIMITER = 2;
+const OTHER = 3;
+const URI_CHAR = new Uint8Array(128).fill(OTHER);
+for (let c = 0; c < 128; c++) if (UNRESERVED[c]) URI_CHAR[c] = UNRESERVED_CHAR;
+for (let c = 0; c <= 0x20; c++) URI_CHAR[c] = ESCAPE;
+for (const ch of '"<>\\^`{|}\x7f') URI_CHAR[ch.charCodeAt(0)] = ESCAPE;
+for (const ch of '/?&=') URI_CHAR[ch.charCodeAt(0)] = DELIMITER;
 
 /** True when the last value added was written in the URI exactly as the canonical form writes it. */
 const writtenCanonically = (elements: readonly AiValue[], raw: string) =>
@@ -254,37 +323,38 @@ function allDigits(text: string, from: number, to: number): boolean {
   return true;
 }
 
-/** %-decodes and checks one value and adds it; a reject when anything is wrong. */
+/**
+ * %-decodes (unless `plain`: nothing to decode) and checks one value and adds it; a reject when
+ * anything is wrong.
+ */
 function addValue(
   elements: AiValue[],
+  defs: AiDefinition[],
   def: AiDefinition,
   raw: string,
   year: number,
+  plain: boolean,
 ): ParseResult | undefined {
-  const value = percentDecoded(raw);
+  const value = plain ? raw : percentDecoded(raw);
   if (value === undefined) return fail('dl-percent', `${aiName(def)}: the value has a broken %-escape`);
   if (value === '') return fail('empty-element', `${aiName(def)} has no value`);
   const bad = checkValue(def, value, year);
   if (bad) return { ok: false, reject: bad };
-  if (!addOnce(elements, def, value)) return fail('duplicate-ai', `${aiName(def)} is given twice`);
+  // In a Digital Link an AI may appear once, even with the same value.
+  if (defs.includes(def)) return fail('duplicate-ai', `${aiName(def)} is given twice`);
+  elements.push({ ai: def.ai, value });
+  defs.push(def);
   return undefined;
 }
 
-/** In a Digital Link an AI may appear once, even with the same value. */
-function addOnce(elements: AiValue[], def: AiDefinition, value: string): boolean {
-  if (valueIn(elements, def.ai) !== undefined) return false;
-  elements.push({ ai: def.ai, value });
-  return true;
-}
-
-const isQualifier = (primary: AiDefinition, ai: string) =>
-  primary.dlKey?.some((seq) => seq.includes(ai)) ?? false;
+const isQualifier = (primary: AiDefinition, def: AiDefinition) =>
+  primary.dlKeyCodes?.some((seq) => seq.includes(def.code)) ?? false;
 
 /** The path's qualifiers must follow one of the key's sequences, in its order. */
-function qualifierOrder(primary: AiDefinition, elements: readonly AiValue[]): ParseResult | undefined {
-  if (elements.length <= 1) return undefined;
-  for (const sequence of primary.dlKey ?? []) if (inOrderOf(sequence, elements)) return undefined;
-  const qualifiers = elements.slice(1);
+function qualifierOrder(primary: AiDefinition, defs: readonly AiDefinition[]): ParseResult | undefined {
+  if (defs.length <= 1) return undefined;
+  for (const sequence of primary.dlKeyCodes ?? []) if (inOrderOf(sequence, defs)) return undefined;
+  const qualifiers = defs.slice(1);
   const allowed = (primary.dlKey ?? [])
     .filter((s) => s.length > 0)
     .map((s) => s.map((q) => `/${q}`).join(''));
@@ -297,11 +367,11 @@ function qualifierOrder(primary: AiDefinition, elements: readonly AiValue[]): Pa
   );
 }
 
-/** True when the qualifiers (the elements after the key) appear in `sequence`, in its order. */
-function inOrderOf(sequence: readonly string[], elements: readonly AiValue[]): boolean {
+/** True when the qualifiers (the AIs after the key) appear in `sequence`, in its order. */
+function inOrderOf(sequence: readonly number[], defs: readonly AiDefinition[]): boolean {
   let at = 0;
-  for (let i = 1; i < elements.length; i++) {
-    const found = sequence.indexOf(elements[i]!.ai, at);
+  for (let i = 1; i < defs.length; i++) {
+    const found = sequence.indexOf(defs[i]!.code, at);
     if (found < 0) return false;
     at = found + 1;
   }

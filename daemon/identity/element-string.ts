@@ -7,7 +7,7 @@
  * needless but accepted, so is one at the very end; two in a row (an empty element), one right at
  * the start of the data and `^` are rejected. Runs on the daemon's hot path: no regexes, one pass.
  */
-import { type AiDefinition, type AiPattern, aiAt, aiDefinition, matches } from './ai-dictionary.js';
+import { type AiDefinition, type AiPattern, aiAt, CSET_FLAG, layoutKey, matches } from './ai-dictionary.js';
 import type { AiValue, DecodeReject, RejectCode } from './identity.js';
 import { thisYear } from './year.js';
 
@@ -15,7 +15,12 @@ export const GS = '\u001d';
 const GS_CODE = 0x1d;
 
 export type ParseResult =
-  | { readonly ok: true; readonly elements: AiValue[] }
+  | {
+      readonly ok: true;
+      readonly elements: AiValue[];
+      /** The dictionary entry of each element, in the same order. */
+      readonly defs: AiDefinition[];
+    }
   | { readonly ok: false; readonly reject: DecodeReject };
 
 const fail = (code: RejectCode, message: string): { ok: false; reject: DecodeReject } => ({
@@ -24,10 +29,7 @@ const fail = (code: RejectCode, message: string): { ok: false; reject: DecodeRej
 });
 
 /** Character set flags per ASCII code: N digits, X set 82, Y set 39, Z set 64 (base64url). */
-const N = 1;
-const X = 2;
-const Y = 4;
-const Z = 8;
+const { N, X, Y, Z } = CSET_FLAG;
 const CSET = new Uint8Array(128);
 for (let c = 0x30; c <= 0x39; c++) CSET[c] = N | X | Y | Z;
 for (let c = 0x41; c <= 0x5a; c++) CSET[c] = X | Y | Z;
@@ -37,7 +39,6 @@ CSET[0x2d] = X | Y | Z; // -
 CSET[0x2f] = X | Y; // /
 CSET[0x5f] = X | Z; // _
 CSET[0x23] = Y; // #
-const FLAG = { N, X, Y, Z } as const;
 const SET_NAME = {
   N: 'digits',
   X: 'GS1 character set 82',
@@ -57,9 +58,19 @@ export function parseElementString(data: string, year = thisYear()): ParseResult
   if (length === 0) return fail('empty', 'there is no data after the symbology identifier');
   if (data.charCodeAt(0) === GS_CODE)
     return fail('gs-at-start', 'a GS separator stands at the start of the data');
+  const parsed = parseElements(data, year);
+  if (parsed.ok) return parsed;
+  // A ^ fails every rule (no AI digit, no character set holds it): looked for only on failure,
+  // it is the reason given, wherever it stands.
   const caret = data.indexOf('^');
   if (caret >= 0) return fail('bad-character', `"^" at position ${caret} is not allowed in GS1 data`);
+  return parsed;
+}
+
+function parseElements(data: string, year: number): ParseResult {
+  const length = data.length;
   const elements: AiValue[] = [];
+  const defs: AiDefinition[] = [];
   let pos = 0;
   let needlessGs = false;
   while (pos < length) {
@@ -80,16 +91,9 @@ export function parseElementString(data: string, year = thisYear()): ParseResult
     let value: string;
     if (def.predefined) {
       value = data.slice(pos, pos + def.maxLength);
-      const gs = value.indexOf(GS);
-      if (gs >= 0 || value.length < def.maxLength) {
-        const got = gs >= 0 ? value.slice(0, gs) : value;
-        return fail(
-          'too-short',
-          `${aiName(def)} takes ${def.maxLength} characters, got ${got.length}: ${shown(got)}`,
-        );
-      }
       pos += def.maxLength;
       needlessGs = true;
+      if (value.length < def.maxLength) return cutShort(def, value);
     } else {
       const end = data.indexOf(GS, pos);
       value = end < 0 ? data.slice(pos) : data.slice(pos, end);
@@ -98,19 +102,34 @@ export function parseElementString(data: string, year = thisYear()): ParseResult
       if (value.length === 0) return fail('empty-element', `${aiName(def)} has no value`);
     }
     const bad = checkValue(def, value, year);
-    if (bad) return { ok: false, reject: bad };
-    if (!addElement(elements, def, value)) {
+    if (bad) {
+      // A GS inside a predefined-length value fails its character set: the value was cut short.
+      if (def.predefined && value.includes(GS)) return cutShort(def, value);
+      return { ok: false, reject: bad };
+    }
+    if (!addElement(elements, defs, def, value)) {
       return fail('duplicate-ai', `${aiName(def)} appears twice with different values`);
     }
   }
-  const association = checkAssociations(elements);
-  return association ? { ok: false, reject: association } : { ok: true, elements };
+  const association = checkAssociations(defs);
+  return association ? { ok: false, reject: association } : { ok: true, elements, defs };
+}
+
+/** A predefined-length value that ends (at a GS or the end of the data) before its length. */
+function cutShort(def: AiDefinition, value: string): ParseResult {
+  const gs = value.indexOf(GS);
+  const got = gs >= 0 ? value.slice(0, gs) : value;
+  return fail(
+    'too-short',
+    `${aiName(def)} takes ${def.maxLength} characters, got ${got.length}: ${shown(got)}`,
+  );
 }
 
 /** Adds (ai, value) unless already there; false when the AI is there with another value. */
-export function addElement(elements: AiValue[], def: AiDefinition, value: string): boolean {
-  for (const e of elements) if (e.ai === def.ai) return e.value === value;
+function addElement(elements: AiValue[], defs: AiDefinition[], def: AiDefinition, value: string): boolean {
+  for (let i = 0; i < defs.length; i++) if (defs[i] === def) return elements[i]!.value === value;
   elements.push({ ai: def.ai, value });
+  defs.push(def);
   return true;
 }
 
@@ -127,7 +146,9 @@ export function checkValue(def: AiDefinition, value: string, year = thisYear()):
     };
   }
   let pos = 0;
-  for (const c of def.components) {
+  const components = def.components;
+  for (let k = 0; k < components.length; k++) {
+    const c = components[k]!;
     if (pos >= length) {
       if (c.optional) break;
       return { code: 'too-short', message: `${aiName(def)} ends before its last part: ${shown(value)}` };
@@ -139,8 +160,8 @@ export function checkValue(def: AiDefinition, value: string, year = thisYear()):
         message: `${aiName(def)} ends inside a ${c.max}-character part: ${shown(value)}`,
       };
     }
-    const flag = FLAG[c.cset];
-    for (let i = pos; i < pos + take; i++) {
+    const flag = c.flag;
+    for (let i = pos, stop = pos + take; i < stop; i++) {
       const ch = value.charCodeAt(i);
       if (ch < 128 && (CSET[ch]! & flag) !== 0) continue;
       if (c.cset === 'Z' && ch === 0x3d && padding(value, i, pos + take)) continue;
@@ -171,13 +192,16 @@ const padding = (value: string, i: number, end: number) =>
 const listed = (alternative: readonly AiPattern[]) => alternative.map((p) => `(${p.text})`).join('+');
 
 /** True when some AI of `elements` matches `p`. */
-function present(elements: readonly AiValue[], p: AiPattern): boolean {
+function present(elements: readonly { readonly ai: string }[], p: AiPattern): boolean {
   for (const e of elements) if (matches(e.ai, p)) return true;
   return false;
 }
 
 /** True when one of the group's alternatives (AIs joined by +) is all present. */
-function satisfied(elements: readonly AiValue[], group: readonly (readonly AiPattern[])[]): boolean {
+function satisfied(
+  elements: readonly { readonly ai: string }[],
+  group: readonly (readonly AiPattern[])[],
+): boolean {
   for (const alternative of group) {
     let all = true;
     for (const p of alternative) {
@@ -191,23 +215,43 @@ function satisfied(elements: readonly AiValue[], group: readonly (readonly AiPat
   return false;
 }
 
-/** GS1's required-with (`req`) and never-with (`ex`) rules over all AIs of one read. */
-export function checkAssociations(elements: readonly AiValue[]): DecodeReject | undefined {
-  for (const e of elements) {
-    const def = aiDefinition(e.ai)!;
+/**
+ * GS1's required-with (`req`) and never-with (`ex`) rules over all AIs of one read, in the order
+ * read. The verdict depends on that list of AIs alone, and a warehouse sees a handful of lists
+ * (its labels' layouts), so verdicts for up to five AIs are remembered by the list.
+ */
+export function checkAssociations(defs: readonly AiDefinition[]): DecodeReject | undefined {
+  const key = layoutKey(defs);
+  if (key >= 0) {
+    const known = verdicts.get(key);
+    if (known !== undefined) return known ?? undefined;
+  }
+  const verdict = associationVerdict(defs);
+  if (key >= 0) {
+    if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+    verdicts.set(key, verdict ?? null);
+  }
+  return verdict;
+}
+
+/** Verdicts by layout: null when the rules hold. */
+const verdicts = new Map<number, DecodeReject | null>();
+const MAX_VERDICTS = 4096;
+
+function associationVerdict(defs: readonly AiDefinition[]): DecodeReject | undefined {
+  for (const def of defs) {
     for (const ex of def.excludes) {
-      for (const other of elements) {
-        if (other.ai !== e.ai && matches(other.ai, ex)) {
-          const otherDef = aiDefinition(other.ai)!;
+      for (const other of defs) {
+        if (other !== def && matches(other.ai, ex)) {
           return {
             code: 'ai-conflict',
-            message: `${aiName(def)} and ${aiName(otherDef)} are never used together`,
+            message: `${aiName(def)} and ${aiName(other)} are never used together`,
           };
         }
       }
     }
     for (const group of def.requires) {
-      if (satisfied(elements, group)) continue;
+      if (satisfied(defs, group)) continue;
       const options = group.map(listed);
       const needs =
         options.length === 1 ? options[0] : `${options.slice(0, -1).join(', ')} or ${options.at(-1)}`;

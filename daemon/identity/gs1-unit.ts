@@ -7,7 +7,7 @@
  * (8017); GCN with serial (255); CPID + serial (8010)(8011); GLN with optional extension (414)(254).
  * A class-level key alone (a GTIN, a GRAI without serial) is `not-serialized`: never an identity.
  */
-import { type AiDefinition, aiDefinition } from './ai-dictionary.js';
+import { type AiDefinition, aiCode } from './ai-dictionary.js';
 import { fullYear } from './ai-linters.js';
 import { digitalLink, unitLink } from './digital-link.js';
 import type { AiValue, DecodeResult, IdentityScheme, IdentitySource, UnitIdentity } from './identity.js';
@@ -16,95 +16,117 @@ import { thisYear } from './year.js';
 
 interface Found {
   readonly scheme: IdentityScheme;
-  readonly primary: string;
+  /** The code of the key's AI. */
+  readonly primary: number;
   readonly uri: string;
   readonly fields: Partial<
     Record<'gtin' | 'serial' | 'sscc' | 'gln' | 'glnExtension' | 'grai' | 'giai' | 'key', string>
   >;
 }
 
-const aiValue = (elements: readonly AiValue[], ai: string): string | undefined => {
-  for (const e of elements) if (e.ai === ai) return e.value;
-  return undefined;
-};
+/** The codes of the AIs that name units (and lot and expiry): compared as numbers, not strings. */
+const GTIN = aiCode('01');
+const SERIAL = aiCode('21');
+const LOT = aiCode('10');
+const EXPIRY = aiCode('17');
+const SSCC = aiCode('00');
+const ITIP = aiCode('8006');
+const GRAI = aiCode('8003');
+const GIAI = aiCode('8004');
+const GDTI = aiCode('253');
+const GSRN = aiCode('8018');
+const GSRNP = aiCode('8017');
+const GCN = aiCode('255');
+const CPID = aiCode('8010');
+const CP_SERIAL = aiCode('8011');
+const GLN = aiCode('414');
+const GLN_EXTENSION = aiCode('254');
 
-function findKey(elements: readonly AiValue[]): Found | string {
-  const v = (ai: string) => aiValue(elements, ai);
-  const gtin = v('01');
-  const serial = v('21');
+/** The value of the AI with `code` among the read's elements (`defs` their entries). */
+function aiValue(
+  elements: readonly AiValue[],
+  defs: readonly AiDefinition[],
+  code: number,
+): string | undefined {
+  for (let i = 0; i < defs.length; i++) if (defs[i]!.code === code) return elements[i]!.value;
+  return undefined;
+}
+
+function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): Found | string {
+  const gtin = aiValue(elements, defs, GTIN);
+  const serial = aiValue(elements, defs, SERIAL);
   if (gtin !== undefined && serial !== undefined) {
     return {
       scheme: 'sgtin',
-      primary: '01',
+      primary: GTIN,
       uri: unitLink('01', gtin, '21', serial),
       fields: { gtin, serial },
     };
   }
-  const sscc = v('00');
+  const sscc = aiValue(elements, defs, SSCC);
   if (sscc !== undefined)
-    return { scheme: 'sscc', primary: '00', uri: unitLink('00', sscc), fields: { sscc } };
-  const itip = v('8006');
+    return { scheme: 'sscc', primary: SSCC, uri: unitLink('00', sscc), fields: { sscc } };
+  const itip = aiValue(elements, defs, ITIP);
   if (itip !== undefined && serial !== undefined) {
     return {
       scheme: 'itip',
-      primary: '8006',
+      primary: ITIP,
       uri: unitLink('8006', itip, '21', serial),
       fields: { key: itip, gtin: itip.slice(0, 14), serial },
     };
   }
-  const grai = v('8003');
+  const grai = aiValue(elements, defs, GRAI);
   if (grai !== undefined && grai.length > 14) {
     return {
       scheme: 'grai',
-      primary: '8003',
+      primary: GRAI,
       uri: unitLink('8003', grai),
       fields: { grai: grai.slice(0, 14), serial: grai.slice(14) },
     };
   }
-  const giai = v('8004');
+  const giai = aiValue(elements, defs, GIAI);
   if (giai !== undefined)
-    return { scheme: 'giai', primary: '8004', uri: unitLink('8004', giai), fields: { giai } };
-  const gdti = v('253');
+    return { scheme: 'giai', primary: GIAI, uri: unitLink('8004', giai), fields: { giai } };
+  const gdti = aiValue(elements, defs, GDTI);
   if (gdti !== undefined && gdti.length > 13) {
     return {
       scheme: 'gdti',
-      primary: '253',
+      primary: GDTI,
       uri: unitLink('253', gdti),
       fields: { key: gdti.slice(0, 13), serial: gdti.slice(13) },
     };
   }
-  for (const [ai, scheme] of [
-    ['8018', 'gsrn'],
-    ['8017', 'gsrnp'],
-  ] as const) {
-    const gsrn = v(ai);
-    if (gsrn !== undefined) return { scheme, primary: ai, uri: unitLink(ai, gsrn), fields: { key: gsrn } };
-  }
-  const gcn = v('255');
+  const gsrn = aiValue(elements, defs, GSRN);
+  if (gsrn !== undefined)
+    return { scheme: 'gsrn', primary: GSRN, uri: unitLink('8018', gsrn), fields: { key: gsrn } };
+  const gsrnp = aiValue(elements, defs, GSRNP);
+  if (gsrnp !== undefined)
+    return { scheme: 'gsrnp', primary: GSRNP, uri: unitLink('8017', gsrnp), fields: { key: gsrnp } };
+  const gcn = aiValue(elements, defs, GCN);
   if (gcn !== undefined && gcn.length > 13) {
     return {
       scheme: 'sgcn',
-      primary: '255',
+      primary: GCN,
       uri: unitLink('255', gcn),
       fields: { key: gcn.slice(0, 13), serial: gcn.slice(13) },
     };
   }
-  const cpid = v('8010');
-  const cpSerial = v('8011');
+  const cpid = aiValue(elements, defs, CPID);
+  const cpSerial = aiValue(elements, defs, CP_SERIAL);
   if (cpid !== undefined && cpSerial !== undefined) {
     return {
       scheme: 'cpi',
-      primary: '8010',
+      primary: CPID,
       uri: unitLink('8010', cpid, '8011', cpSerial),
       fields: { key: cpid, serial: cpSerial },
     };
   }
-  const gln = v('414');
+  const gln = aiValue(elements, defs, GLN);
   if (gln !== undefined) {
-    const ext = v('254');
+    const ext = aiValue(elements, defs, GLN_EXTENSION);
     return {
       scheme: 'sgln',
-      primary: '414',
+      primary: GLN,
       uri: unitLink('414', gln, '254', ext),
       fields: ext === undefined ? { gln } : { gln, glnExtension: ext },
     };
@@ -124,12 +146,13 @@ function findKey(elements: readonly AiValue[]): Found | string {
  */
 export function unitFromAis(
   elements: AiValue[],
+  defs: readonly AiDefinition[],
   source: IdentitySource,
   aim: string | undefined,
   year = thisYear(),
   canonicalLink?: string,
 ): DecodeResult {
-  const found = findKey(elements);
+  const found = findKey(elements, defs);
   if (typeof found === 'string') {
     if (found !== '') return rejected('not-serialized', found);
     return rejected(
@@ -138,14 +161,14 @@ export function unitFromAis(
     );
   }
   const f = found.fields;
-  const expiry = aiValue(elements, '17');
+  const expiry = aiValue(elements, defs, EXPIRY);
   // One fixed shape for every identity (fields left undefined are absent in JSON): V8 keeps
   // such objects fast on the hot path.
   const identity: UnitIdentity = {
     source,
     scheme: found.scheme,
     uri: found.uri,
-    digitalLink: canonicalLink ?? digitalLink(elements, aiDefinition(found.primary) as AiDefinition),
+    digitalLink: canonicalLink ?? digitalLink(elements, defs, primaryOf(defs, found.primary)),
     aim,
     gtin: f.gtin,
     serial: f.serial,
@@ -155,11 +178,17 @@ export function unitFromAis(
     grai: f.grai,
     giai: f.giai,
     key: f.key,
-    lot: aiValue(elements, '10'),
+    lot: aiValue(elements, defs, LOT),
     expiry: expiry === undefined ? undefined : isoDate(expiry, year),
     ais: elements,
   };
   return { ok: true, identity };
+}
+
+/** The entry of the key AI, which is one of `defs`. */
+function primaryOf(defs: readonly AiDefinition[], code: number): AiDefinition {
+  for (const def of defs) if (def.code === code) return def;
+  throw new Error(`the key's AI (code ${code}) is not among the read's AIs`);
 }
 
 /** YYMMDD (already checked) -> YYYY-MM-DD; day 00 means the last day of the month. */

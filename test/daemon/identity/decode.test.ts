@@ -286,6 +286,49 @@ describe('properties', () => {
     );
   });
 
+  it('rejects a control byte (other than GS) or DEL wherever it stands, whatever the carrier', () => {
+    const anything: DecodeFormat = {
+      data: 'text',
+      plainSerial: [{ pattern: '(?<x>[\\s\\S]+)', uri: 'urn:x:{x}' }],
+    };
+    const reads = [
+      ']d20109506000134352' + '21SN1',
+      ']Q1https://id.gs1.org/01/09506000134352/21/SN1',
+      ']E09506000134352',
+      ']C0SN-1234567',
+      'SN-1234567',
+    ];
+    const control = fc.oneof(
+      fc.integer({ min: 0, max: 0x1c }),
+      fc.integer({ min: 0x1e, max: 0x1f }),
+      fc.constant(0x7f),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...reads), fc.nat(), control, (read, at, byte) => {
+        const i = at % (read.length + 1);
+        const data = Buffer.concat([
+          Buffer.from(read.slice(0, i), 'latin1'),
+          Buffer.of(byte),
+          Buffer.from(read.slice(i), 'latin1'),
+        ]);
+        for (const format of [anything, { data: 'aim' as const, plainSerial: anything.plainSerial }]) {
+          const r = decodeRead({ kind: 'barcode', data }, format);
+          expect(r.ok ? 'ok' : r.reject.code, JSON.stringify(data.toString('latin1'))).toBe('non-printable');
+          if (!r.ok) expect(r.reject.message).toContain(`at position ${i}`);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    // Without the control byte, each read decodes (the EAN-13 to a product, not a unit).
+    expect(reads.map((read) => code(barcode(read, anything)))).toEqual([
+      'ok',
+      'ok',
+      'not-serialized',
+      'ok',
+      'ok',
+    ]);
+  });
+
   it('arbitrary Digital Link-like URIs never throw', () => {
     const known = new Set<string>(REJECT_CODES);
     const segment = fc.oneof(

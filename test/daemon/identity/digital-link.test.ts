@@ -191,8 +191,12 @@ describe('a Digital Link that already is canonical', () => {
       serial: part('21'),
       variant: part('22'),
       query: fc.oneof(
-        fc.subarray(['11=260101', '17=270100', '3103=000500']),
-        fc.shuffledSubarray(['17=270100', '3103=000500', '11=260101', 'linkType=all']),
+        fc.subarray(['11=260101', '17=270100', '240=A.B', '3103=000500']),
+        // A / or = inside a query value, or a ? in the query, is data: never canonical.
+        fc.subarray(['11=260101', '17=270100', '240=A/B', '3103=000500']),
+        fc.subarray(['11=260101', '17=270100', '240=A=B', '3103=000500']),
+        fc.subarray(['11=260101', '17=270100', '240=A?B', '3103=000500']),
+        fc.shuffledSubarray(['17=270100', '3103=000500', '11=260101', 'linkType=all', '240=A.B']),
       ),
       tail: fc.constantFrom('', '', '', '/', '#x', '?'),
     })
@@ -209,7 +213,7 @@ describe('a Digital Link that already is canonical', () => {
       fc.property(uriArb, (uri) => {
         const r = parseDigitalLink(uri, YEAR);
         if (!r.ok) return;
-        const built = digitalLink(r.elements, r.primary!);
+        const built = digitalLink(r.elements, r.defs, r.primary!);
         expect(r.canonical, uri).toBe(built === uri ? uri : undefined);
         if (r.canonical) canonicalSeen++;
       }),

@@ -106,6 +106,14 @@ describe('separators (GenSpecs 7.8.5 and the reference parser)', () => {
     expect(code('0109506000134352' + '21\x1d10A')).toBe('empty-element');
     expect(code('\x1d0109506000134352')).toBe('gs-at-start');
     expect(code('0109506000134352^21A')).toBe('bad-character');
+    // A ^ is the reason given wherever it stands: where an AI, a digit or a value should be.
+    expect(message('0109506000134352^21A')).toBe('"^" at position 16 is not allowed in GS1 data');
+    expect(message('^0109506000134352')).toBe('"^" at position 0 is not allowed in GS1 data');
+    expect(message('01095060^0134352')).toBe('"^" at position 8 is not allowed in GS1 data');
+    expect(message('0109506000134352' + '21A^B')).toBe('"^" at position 19 is not allowed in GS1 data');
+    // A GS inside a predefined-length value cuts it short.
+    expect(message('01095060001343\x1d21A')).toBe('AI (01) GTIN takes 14 characters, got 12: "095060001343"');
+    expect(message('0109506')).toBe('AI (01) GTIN takes 14 characters, got 5: "09506"');
     expect(code('0109506000134352' + '2312')).toBe('unknown-ai');
     expect(message('0109506000134352' + '2312')).toBe('unknown Application Identifier "231" at position 16');
     expect(code('0109506000134352' + '3106123456')).toBe('unknown-ai');
