@@ -4,78 +4,20 @@
  * (config/readpoint.schema.json, written by config/write-json-schema.ts; a test fails if stale).
  * Never keep a hand-written type beside it.
  */
-import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
+import { type Static, Type as T } from '@sinclair/typebox';
+import {
+  type Filled,
+  type FormatConfig,
+  ReaderBase,
+  Retry,
+  type RetryConfig,
+  Segment,
+  Strict,
+  Uri,
+  type WithReaderDefaults,
+} from './reader-base.js';
 
-/** A topic segment or id: letters, digits, `.`, `_`, `-`; nothing that can reshape an MQTT topic. */
-const Segment = (description: string) => T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description });
-
-const Uri = (description: string) => T.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', description });
-
-/** An object with no unknown keys (typos are a technician's most common mistake). */
-const Strict = <P extends Record<string, TSchema>>(properties: P, description: string, fill?: object) =>
-  T.Object(properties, { additionalProperties: false, description, ...(fill ? { default: fill } : {}) });
-
-const Retry = Strict(
-  {
-    minMs: T.Integer({ minimum: 50, default: 500, description: 'Shortest retry delay after a disconnect.' }),
-    maxMs: T.Integer({ minimum: 100, default: 30000, description: 'Longest retry delay.' }),
-  },
-  'Reconnect backoff: grows from minMs up to maxMs, with random jitter, until the device or broker is back.',
-  {},
-);
-
-const PlainSerial = Strict(
-  {
-    pattern: T.String({
-      minLength: 1,
-      description: 'Regular expression over the whole read (anchored); named groups feed the URI template.',
-    }),
-    uri: T.String({
-      minLength: 3,
-      description: 'URI template, e.g. "urn:example:serial:{serial}"; {name} is a named group, URI-escaped.',
-    }),
-  },
-  'Turns a non-GS1 serial number into a unit URI.',
-);
-
-const Format = Strict(
-  {
-    data: T.Union(
-      [T.Literal('aim'), T.Literal('gs1'), T.Literal('digital-link'), T.Literal('epc'), T.Literal('text')],
-      {
-        default: 'aim',
-        description:
-          'What a read is. aim: the scanner sends AIM symbology identifiers (]C1 ]d2 ]Q3 ]e0 ]E0 ...), the ' +
-          'safe choice. Without AIM ids: gs1: a GS1 element string; digital-link: a GS1 Digital Link URI; ' +
-          'epc: EPC hex; text: opaque text for plainSerial (a Digital Link URI is still recognised).',
-      },
-    ),
-    stripLeadingGs: T.Boolean({
-      default: false,
-      description:
-        'Drop one GS (0x1D) at the start of GS1 data, for scanners that send the leading FNC1 as GS.',
-    }),
-    nonGs1Epc: T.Union([T.Literal('reject'), T.Literal('event')], {
-      default: 'reject',
-      description:
-        'Tags whose EPC is not a GS1 EPC (factory E2... codes): reject them, or publish events naming them ' +
-        'by their raw URI urn:epc:raw:<bits>.x<HEX>.',
-    }),
-    plainSerial: T.Array(PlainSerial, {
-      default: [],
-      description: 'Patterns tried in order on reads that are not GS1 data.',
-    }),
-  },
-  "How this reader's data is decoded into a unit identity.",
-  {},
-);
-
-const ReaderBase = {
-  id: Segment('Reader id, unique; used in logs, health and rejects topics.'),
-  readPoint: Segment('The read point this reader reports to (an id from readPoints).'),
-  format: T.Optional(Format),
-  retry: T.Optional(Retry),
-};
+export type { FormatConfig, RetryConfig };
 
 export const SerialLineReader = Strict(
   {
@@ -383,16 +325,11 @@ export const Config = Strict(
   'readpoint configuration.',
 );
 
-type Filled<O, K extends keyof O> = Omit<O, K> & { [P in K]-?: NonNullable<O[P]> };
-type WithReaderDefaults<R> = R extends unknown ? Filled<R, Extract<keyof R, 'format' | 'retry'>> : never;
-
 export type RawConfig = Static<typeof Config>;
 export type SerialLineConfig = WithReaderDefaults<Static<typeof SerialLineReader>>;
 export type SimulatorConfig = WithReaderDefaults<Static<typeof SimulatorReader>>;
 export type ReaderConfig = SerialLineConfig | SimulatorConfig;
 export type ReadPointConfig = Static<typeof ReadPoint>;
-export type FormatConfig = Static<typeof Format>;
-export type RetryConfig = Static<typeof Retry>;
 type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
 
 /** The loaded configuration: validated, defaults filled, frozen. */
