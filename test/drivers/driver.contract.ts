@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SerialLineConfig } from '../../config/schema.js';
-import type { Driver, RawRead, RawReject, ReaderStatus, ReadSink } from '../../drivers/driver.js';
+import type { Driver, RawRead, RawReject, ReaderStatus, ReadKind, ReadSink } from '../../drivers/driver.js';
 import { HANDOVER_WINDOW } from '../../drivers/handover.js';
 
 export interface DriverHarness {
@@ -16,6 +16,13 @@ export interface DriverHarness {
    * reads, which the contract then expects instead of the lines it fed.
    */
   expected?(count: number): Promise<string[]>;
+  /** The kind of read this driver produces (default `barcode`). */
+  readonly kind?: ReadKind;
+  /**
+   * A read as the text `feed`/`expected` speak of (default: its bytes as latin1). An RFID
+   * harness maps each fed line to a tag of its own and gives, say, the EPC in hex here.
+   */
+  text?(read: RawRead): string;
   teardown(): Promise<void>;
 }
 
@@ -63,14 +70,18 @@ export class RecordingSink implements ReadSink {
     for (const wake of held.splice(0, count ?? held.length)) wake();
   }
 
-  texts(): string[] {
-    return this.reads.map((r) => r.data.toString('latin1'));
+  texts(text: (read: RawRead) => string = latin1): string[] {
+    return this.reads.map(text);
   }
 }
+
+const latin1 = (read: RawRead) => read.data.toString('latin1');
 
 /** Barcode lines a scanner might send: AIM id, GTIN, serial, GS, lot. */
 export const contractLines = (count: number, tag = 'C'): string[] =>
   Array.from({ length: count }, (_, i) => `]d2010950600013435221${tag}${i}\x1d10LOT${i % 3}`);
+
+const textOf = (h: DriverHarness) => (read: RawRead) => (h.text ? h.text(read) : latin1(read));
 
 async function fed(h: DriverHarness, lines: string[]): Promise<string[]> {
   await h.feed(lines);
@@ -92,12 +103,12 @@ export function driverContract(name: string, setup: DriverSetup): void {
         const expected = await fed(h, contractLines(20));
         expect(expected).toHaveLength(20);
         await expect.poll(() => sink.reads.length, { timeout: 10_000 }).toBe(20);
-        expect(sink.calls.map((r) => r.data.toString('latin1'))).toEqual(expected);
-        expect(sink.texts()).toEqual(expected);
+        expect(sink.calls.map(textOf(h))).toEqual(expected);
+        expect(sink.texts(textOf(h))).toEqual(expected);
         expect(sink.rejects).toEqual([]);
         for (const r of sink.calls) {
           expect(r.readerId).toBe(h.driver.id);
-          expect(r.kind).toBe('barcode');
+          expect(r.kind).toBe(h.kind ?? 'barcode');
           expect(r.at).toBeGreaterThanOrEqual(before);
           expect(r.at).toBeLessThanOrEqual(Date.now());
           expect(r.mono).toBeGreaterThanOrEqual(monoBefore);
@@ -141,7 +152,7 @@ export function driverContract(name: string, setup: DriverSetup): void {
         sink.release();
         await expect.poll(() => sink.reads.length, { timeout: 10_000 }).toBe(count);
         expect(sink.maxConcurrent).toBe(HANDOVER_WINDOW);
-        expect(sink.texts()).toEqual(expected);
+        expect(sink.texts(textOf(h))).toEqual(expected);
         expect(h.driver.status().reads).toBe(count);
       } finally {
         sink.release();
@@ -200,7 +211,7 @@ export function driverContract(name: string, setup: DriverSetup): void {
           calls++;
           if (calls === 1) return Promise.reject(new Error('outbox hiccup'));
           if (calls === 2) throw new Error('decoder bug');
-          got.push(r.data.toString('latin1'));
+          got.push(textOf(h)(r));
           return Promise.resolve();
         },
         reject() {},
