@@ -1,13 +1,13 @@
 /**
  * One bench phase in a process of its own, so that its memory figures are its own work's:
- * `node dist/test/bench/phase.js latency|backlog '<options as JSON>'` prints the result as one
+ * `node dist/test/bench/phase.js latency|backlog|identity '<options as JSON>'` prints the result as one
  * JSON line on stdout. run.ts starts it (runPhase below).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** Runs `phase` in a child Node process and resolves with its result. */
-export function runPhase<T>(phase: 'latency' | 'backlog', options: object): Promise<T> {
+export function runPhase<T>(phase: 'latency' | 'backlog' | 'identity', options: object): Promise<T> {
   const child = spawn(process.execPath, [fileURLToPath(import.meta.url), phase, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -33,9 +33,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       ? await (await import('./latency.js')).benchLatency(options)
       : phase === 'backlog'
         ? await (await import('./backlog.js')).benchBacklog(options)
-        : undefined;
+        : phase === 'identity'
+          ? await (await import('./identity.js')).benchIdentity()
+          : undefined;
   if (!result) {
-    process.stderr.write(`usage: phase.js latency|backlog '<options as JSON>'\n`);
+    process.stderr.write(`usage: phase.js latency|backlog|identity '<options as JSON>'\n`);
     process.exit(64);
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);
