@@ -172,11 +172,46 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
       }
     });
   });
+  checkAntennas(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
   if (up.retry.minMs > up.retry.maxMs)
     problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
+}
+
+/** Antenna maps name defined read points, zones only at dock doors, and every dock door has both zones. */
+function checkAntennas(config: Config, problem: (path: Segment[], message: string) => void): void {
+  const points = new Map(config.readPoints.map((p) => [p.id, p]));
+  const zones = new Map<string, Set<string>>();
+  config.readers.forEach((r, i) => {
+    const seen = new Set<number>();
+    (r.antennaMap ?? []).forEach((a, j) => {
+      const at = ['readers', i, 'antennaMap', j];
+      if (seen.has(a.antenna)) problem([...at, 'antenna'], `antenna ${a.antenna} is listed twice`);
+      seen.add(a.antenna);
+      const id = a.readPoint ?? r.readPoint;
+      const point = points.get(id);
+      if (a.readPoint !== undefined && !point)
+        problem([...at, 'readPoint'], `read point "${id}" is not defined in readPoints`);
+      if (a.zone === undefined || !point) return;
+      if (!point.direction)
+        problem([...at, 'zone'], `read point "${id}" has no direction: a zone means nothing there`);
+      if (!zones.has(id)) zones.set(id, new Set());
+      zones.get(id)?.add(a.zone);
+    });
+  });
+  config.readPoints.forEach((p, i) => {
+    if (!p.direction) return;
+    const has = zones.get(p.id) ?? new Set();
+    const missing = ['inside', 'outside'].filter((z) => !has.has(z));
+    if (missing.length > 0)
+      problem(
+        ['readPoints', i, 'direction'],
+        `a direction needs antennas in both zones; no reader maps an antenna to ${missing.join(' or ')} here ` +
+          '(readers[].antennaMap[].zone)',
+      );
+  });
 }
 
 /** Replaces `${VAR}` / `${VAR:-default}` in string scalars; `$${` stays a literal `${`. */

@@ -73,11 +73,58 @@ export const Format = Strict(
   {},
 );
 
+/** Where an antenna looks: its read point, its zone at a two-zone dock door, its RSSI floor. */
+export const AntennaPort = Strict(
+  {
+    antenna: T.Integer({ minimum: 1, maximum: 64, description: 'Antenna port, 1-based.' }),
+    readPoint: T.Optional(
+      Segment("The read point this antenna's reads belong to; default: the reader's readPoint."),
+    ),
+    zone: T.Optional(
+      T.Union([T.Literal('inside'), T.Literal('outside')], {
+        description:
+          'At a dock door whose read point has a direction: whether this antenna looks at the warehouse ' +
+          'side (inside) or the yard / truck side (outside).',
+      }),
+    ),
+    rssiFloorDbm: T.Optional(
+      T.Number({
+        minimum: -128,
+        maximum: 0,
+        description: "Reads weaker than this (dBm) are ignored (counted); overrides the reader's floor.",
+      }),
+    ),
+  },
+  'One antenna port of an RFID reader.',
+);
+
 export const ReaderBase = {
   id: Segment('Reader id, unique; used in logs, health and rejects topics.'),
   readPoint: Segment('The read point this reader reports to (an id from readPoints).'),
   format: T.Optional(Format),
   retry: T.Optional(Retry),
+  antennaMap: T.Optional(
+    T.Array(AntennaPort, {
+      description:
+        "RFID: antennas that report to another read point than the reader's, or to a zone of a dock door, " +
+        "or have their own RSSI floor. Antennas not listed report to the reader's readPoint.",
+    }),
+  ),
+  rssiFloorDbm: T.Optional(
+    T.Number({
+      minimum: -128,
+      maximum: 0,
+      description:
+        'RFID: reads weaker than this (dBm) are ignored and counted (stray reads from the next door).',
+    }),
+  ),
+  noRead: T.Optional(
+    T.Array(T.String({ minLength: 1, maxLength: 64 }), {
+      description:
+        'Triggered scanners: the exact texts the scanner sends when a trigger read nothing (e.g. "NR", ' +
+        '"NoRead"); each is counted and reported on the rejects topic as a no-read, not as a bad read.',
+    }),
+  ),
 };
 
 export type Filled<O, K extends keyof O> = Omit<O, K> & { [P in K]-?: NonNullable<O[P]> };

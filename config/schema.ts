@@ -132,8 +132,44 @@ export const ReadPoint = Strict(
       T.Number({
         minimum: 0,
         maximum: 86400,
-        description: 'Reads of the same unit within this many seconds of its last read are one pass.',
+        description:
+          'Reads of the same unit within this many seconds of its last read are one pass; a unit not read ' +
+          'for longer has departed. Default: smoothing.suppressionS.',
       }),
+    ),
+    departures: T.Optional(
+      T.Boolean({
+        description:
+          'Also publish a departure event when a unit has not been read for suppressionS (default: only arrivals).',
+      }),
+    ),
+    presenceS: T.Optional(
+      T.Number({
+        minimum: 1,
+        maximum: 86400,
+        description:
+          'Publish a presence event for a unit that stays, this many seconds after its last event.',
+      }),
+    ),
+    fixtureAfterS: T.Optional(
+      T.Number({
+        minimum: 1,
+        maximum: 31536000,
+        description:
+          'A unit read without a break for this long is a fixture (a tag on the door frame, a reference tag): ' +
+          'no more events about it until it has departed and comes back.',
+      }),
+    ),
+    direction: T.Optional(
+      Strict(
+        {
+          inbound: Bizterm('bizStep of a unit that passed from outside to inside, e.g. receiving.'),
+          outbound: Bizterm('bizStep of a unit that passed from inside to outside, e.g. shipping.'),
+        },
+        'A two-zone dock door: the readers map antennas to the zones inside and outside (antennaMap). Each ' +
+          'pass is one passage event at its end, with its direction and a confidence, instead of arrival ' +
+          '(and departure) events.',
+      ),
     ),
   },
   'A place where units are seen: a conveyor scan tunnel, a dock door.',

@@ -22,6 +22,7 @@ import type { Logger } from './log.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import { OverflowNotifier } from './outbox/overflow-notices.js';
 import { Pipeline } from './pipeline.js';
+import { EventWriter, readPointRuntimes } from './read-points.js';
 import { Recorder } from './recorder.js';
 import { Smoother } from './smoothing/smoother.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
@@ -32,12 +33,18 @@ interface Step {
   readonly stop: () => Promise<void> | void;
 }
 
+/** How often departures, presence reports and passages are looked for. */
+const SMOOTHING_TICK_MS = 200;
+
 export class Gateway {
   private readonly steps: Step[] = [];
   private readonly drivers = new Map<string, Driver>();
   private readonly pipelines = new Map<string, Pipeline>();
   private healthTimer: NodeJS.Timeout | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private smoothing: { readonly smoother: Smoother; readonly events: EventWriter } | undefined;
+  /** Events of transitions due by time (departures, presence, passages): written, refused. */
+  readonly timedEvents = { written: 0, refused: 0 };
   private snapshot: (() => HealthPayload) | undefined;
   readonly topics: Topics;
 
@@ -124,7 +131,13 @@ export class Gateway {
       );
       this.steps.push({ name: 'recorder', stop: () => recorder.stop() });
 
-      const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked });
+      const points = readPointRuntimes(config, this.topics);
+      const smoother = new Smoother(
+        { maxTracked: config.smoothing.maxTracked },
+        new Map([...points].map(([id, p]) => [id, p.rules])),
+      );
+      const events = new EventWriter(points, recorder);
+      this.smoothing = { smoother, events };
       const health = (): HealthPayload =>
         healthSnapshot({
           gatewayId: config.gateway.id,
@@ -135,6 +148,7 @@ export class Gateway {
           outbox,
           uplink,
           dispatcher,
+          smoothing: () => smoother.stats(),
         });
       this.snapshot = health;
       this.healthTimer = setInterval(() => {
@@ -142,29 +156,23 @@ export class Gateway {
         uplink.publishStatus(this.topics.health, JSON.stringify(snapshot));
         log.info({ component: 'health', health: snapshot }, 'health');
       }, config.uplink.healthIntervalS * 1000);
-      this.pruneTimer = setInterval(() => smoother.prune(performance.now()), 60_000);
+      // Departures, presence reports and passages are due by time, not by a read.
+      this.tickTimer = setInterval(() => this.tick(), SMOOTHING_TICK_MS);
       this.steps.push({
         name: 'timers',
         stop: () => {
           clearInterval(this.healthTimer);
-          clearInterval(this.pruneTimer);
+          clearInterval(this.tickTimer);
         },
       });
 
       for (const reader of config.readers) {
-        const readPoint = config.readPoints.find((rp) => rp.id === reader.readPoint);
-        if (!readPoint) throw new Error(`reader ${reader.id}: read point ${reader.readPoint} is not defined`);
         const readerLog = log.child({ component: 'reader', reader: reader.id });
         const pipeline = new Pipeline({
           gatewayId: config.gateway.id,
           reader,
-          readPoint,
-          readPointUri:
-            readPoint.uri ?? `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
-          suppressionMs: (readPoint.suppressionS ?? config.smoothing.suppressionS) * 1000,
-          eventsTopic: this.topics.events(readPoint.id),
           smoother,
-          recorder,
+          events,
           publishReject: (reject) => uplink.publishStatus(this.topics.rejects, JSON.stringify(reject)),
           log: readerLog,
         });
@@ -194,6 +202,23 @@ export class Gateway {
       await this.stop();
       throw err;
     }
+  }
+
+  /** Writes the transitions due by now: departures, presence reports, passages. */
+  private tick(): void {
+    const smoothing = this.smoothing;
+    if (!smoothing) return;
+    const due = smoothing.smoother.tick(performance.now(), Date.now());
+    if (due.length === 0) return;
+    smoothing.events.write(due).then(
+      (w) => {
+        this.timedEvents.written += w.stored;
+        this.timedEvents.refused += w.refused;
+      },
+      // Only a recorder stopped at shutdown rejects: passes still open then are not reported.
+      (err: unknown) =>
+        this.log.warn({ err, transitions: due.length }, 'transitions not written at shutdown'),
+    );
   }
 
   /** The current health snapshot (what the health topic carries), once started. */

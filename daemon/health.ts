@@ -10,6 +10,7 @@ import type { HealthPayload } from './contract/topics.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Pipeline } from './pipeline.js';
+import type { SmootherStats } from './smoothing/smoother.js';
 import type { Uplink } from './uplink/uplink.js';
 
 export interface HealthSources {
@@ -21,6 +22,7 @@ export interface HealthSources {
   readonly outbox: Outbox;
   readonly uplink: Uplink;
   readonly dispatcher: Dispatcher;
+  readonly smoothing?: () => SmootherStats;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -28,10 +30,15 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
   const up = s.uplink.status();
   let suppressed = 0;
   let rejected = 0;
+  let belowFloor = 0;
+  let noReads = 0;
   for (const p of s.pipelines()) {
     suppressed += p.counters.suppressed;
     rejected += p.counters.rejected;
+    belowFloor += p.counters.belowFloor;
+    noReads += p.counters.noReads;
   }
+  const smoothing = s.smoothing?.();
   const readers = [...s.drivers()].map((d) => {
     const st = d.status();
     return {
@@ -51,7 +58,16 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     time: new Date(now).toISOString(),
     uptimeS: round((now - s.startedAt) / 1000),
     readers,
-    events: { published: s.dispatcher.stats().published, suppressedReads: suppressed, rejected },
+    events: {
+      published: s.dispatcher.stats().published,
+      suppressedReads: suppressed,
+      rejected,
+      belowFloorReads: belowFloor,
+      noReads,
+    },
+    ...(smoothing
+      ? { smoothing: { tracked: smoothing.tracked, fixtures: smoothing.fixtures, evicted: smoothing.evicted } }
+      : {}),
     outbox: {
       depth: ob.depth,
       bytes: ob.bytes,

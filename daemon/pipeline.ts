@@ -1,36 +1,39 @@
 /**
  * The pipeline of one reader: raw read -> unit identity -> smoothed pass -> event in the outbox.
  * It is the `ReadSink` the reader's driver hands its reads to; `read()` resolves only once the
- * read is safe (its event durable in the outbox, or folded into a pass, or rejected and reported).
+ * read is safe (its events durable in the outbox, or folded into a pass, or rejected and
+ * reported). The reader's antenna map sends each RFID read to its read point and zone, and drops
+ * reads below the antenna's RSSI floor (counted).
  */
 
-import type { ReaderConfig, ReadPointConfig } from '../config/schema.js';
+import type { ReaderConfig } from '../config/schema.js';
 import type { RawRead, RawReject, ReadSink } from '../drivers/driver.js';
 import type { RejectPayload } from './contract/topics.js';
-import { buildEvent, type ReadPointContext } from './event/epcis.js';
 import { decodeRead } from './identity/decode.js';
 import type { Logger } from './log.js';
-import type { Recorder } from './recorder.js';
+import type { EventWriter } from './read-points.js';
+import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
 
 export interface PipelineCounters {
   reads: number;
   events: number;
+  /** Reads that made no event of their own (folded into a pass). */
   suppressed: number;
   rejected: number;
   /** Events the outbox refused under its drop-newest policy. */
   refused: number;
+  /** RFID reads weaker than their antenna's RSSI floor, ignored. */
+  belowFloor: number;
+  /** Triggers that read nothing (the scanner's no-read text). */
+  noReads: number;
 }
 
 export interface PipelineDeps {
   readonly gatewayId: string;
   readonly reader: ReaderConfig;
-  readonly readPoint: ReadPointConfig;
-  readonly readPointUri: string;
-  readonly suppressionMs: number;
-  readonly eventsTopic: string;
   readonly smoother: Smoother;
-  readonly recorder: Recorder;
+  readonly events: EventWriter;
   /** Reports a reject on the rejects topic (best effort). */
   readonly publishReject: (reject: RejectPayload) => void;
   readonly log: Logger;
@@ -39,68 +42,102 @@ export interface PipelineDeps {
 /** Raw bytes kept in a reject report at most. */
 const REJECT_BYTES = 4096;
 
+/** Where an antenna's reads go: read point, zone, RSSI floor (from the reader's antennaMap). */
+interface Port {
+  readonly readPointId: string;
+  readonly zone?: Zone;
+  readonly rssiFloorDbm?: number;
+}
+
 export class Pipeline implements ReadSink {
-  readonly counters: PipelineCounters = { reads: 0, events: 0, suppressed: 0, rejected: 0, refused: 0 };
-  private readonly where: ReadPointContext;
+  readonly counters: PipelineCounters = {
+    reads: 0,
+    events: 0,
+    suppressed: 0,
+    rejected: 0,
+    refused: 0,
+    belowFloor: 0,
+    noReads: 0,
+  };
+  private readonly ports = new Map<number, Port>();
+  private readonly unmapped: Port;
+  private readonly noRead: ReadonlySet<string>;
 
   constructor(private readonly deps: PipelineDeps) {
-    const rp = deps.readPoint;
-    this.where = {
-      gatewayId: deps.gatewayId,
-      readPointUri: deps.readPointUri,
-      ...(rp.bizLocation ? { bizLocation: rp.bizLocation } : {}),
-      ...(rp.bizStep ? { bizStep: rp.bizStep } : {}),
-      ...(rp.disposition ? { disposition: rp.disposition } : {}),
+    const { reader } = deps;
+    this.unmapped = {
+      readPointId: reader.readPoint,
+      ...(reader.rssiFloorDbm !== undefined ? { rssiFloorDbm: reader.rssiFloorDbm } : {}),
     };
+    for (const a of reader.antennaMap ?? []) {
+      const floor = a.rssiFloorDbm ?? reader.rssiFloorDbm;
+      this.ports.set(a.antenna, {
+        readPointId: a.readPoint ?? reader.readPoint,
+        ...(a.zone !== undefined ? { zone: a.zone } : {}),
+        ...(floor !== undefined ? { rssiFloorDbm: floor } : {}),
+      });
+    }
+    this.noRead = new Set(reader.noRead ?? []);
   }
 
   async read(read: RawRead): Promise<void> {
     this.counters.reads++;
+    if (this.noRead.size > 0 && read.kind === 'barcode' && this.noRead.has(read.data.toString('latin1'))) {
+      this.counters.noReads++;
+      this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
+      return;
+    }
     const decoded = decodeRead(read, this.deps.reader.format);
     if (!decoded.ok) {
       this.report(read.data, read.at, decoded.reject.code, decoded.reject.message);
       return;
     }
-    const { identity } = decoded;
-    if (
-      !this.deps.smoother.observe(this.deps.readPoint.id, identity.uri, read.mono, this.deps.suppressionMs)
-    ) {
+    const port = (read.antenna !== undefined ? this.ports.get(read.antenna) : undefined) ?? this.unmapped;
+    if (port.rssiFloorDbm !== undefined && read.rssi !== undefined && read.rssi < port.rssiFloorDbm) {
+      this.counters.belowFloor++;
+      return;
+    }
+    const transitions = this.deps.smoother.observe({
+      identity: decoded.identity,
+      readerId: read.readerId,
+      readPointId: port.readPointId,
+      ...(port.zone !== undefined ? { zone: port.zone } : {}),
+      ...(read.antenna !== undefined ? { antenna: read.antenna } : {}),
+      ...(read.rssi !== undefined ? { rssi: read.rssi } : {}),
+      at: read.at,
+      mono: read.mono,
+    });
+    if (transitions.length === 0) {
       this.counters.suppressed++;
       return;
     }
-    const sighting = {
-      identity,
-      readerId: read.readerId,
-      readPointId: this.deps.readPoint.id,
-      firstSeen: read.at,
-      lastSeen: read.at,
-      readCount: 1,
-      ...(read.antenna !== undefined ? { antenna: read.antenna } : {}),
-      ...(read.rssi !== undefined ? { rssi: read.rssi } : {}),
-    };
-    const outcome = await this.deps.recorder.record({
-      topic: this.deps.eventsTopic,
-      build: (seq) => JSON.stringify(buildEvent(sighting, this.where, seq)),
-    });
-    if (outcome.stored) this.counters.events++;
-    else this.counters.refused++;
+    const written = await this.deps.events.write(transitions);
+    this.counters.events += written.stored;
+    this.counters.refused += written.refused;
   }
 
   reject(reject: RawReject): void {
     this.report(reject.data, reject.at, reject.code, reject.message);
   }
 
-  private report(data: Buffer, at: number, code: string, message: string): void {
-    this.counters.rejected++;
+  /** Reports a reject (or, with `noRead`, a trigger that read nothing: normal, not counted as a reject). */
+  private report(data: Buffer, at: number, code: string, message: string, noRead = false): void {
     const shown = data.subarray(0, REJECT_BYTES);
-    this.deps.log.warn(
-      { code, reason: message, rawHex: shown.subarray(0, 64).toString('hex'), rawLength: data.length },
-      'read rejected',
-    );
+    const fields = {
+      code,
+      reason: message,
+      rawHex: shown.subarray(0, 64).toString('hex'),
+      rawLength: data.length,
+    };
+    if (noRead) this.deps.log.info(fields, 'no read');
+    else {
+      this.counters.rejected++;
+      this.deps.log.warn(fields, 'read rejected');
+    }
     this.deps.publishReject({
       gateway: this.deps.gatewayId,
       reader: this.deps.reader.id,
-      readPoint: this.deps.readPoint.id,
+      readPoint: this.deps.reader.readPoint,
       time: new Date(at).toISOString(),
       code,
       message,

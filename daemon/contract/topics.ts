@@ -111,7 +111,12 @@ export interface HealthPayload {
     readonly published: number;
     readonly suppressedReads: number;
     readonly rejected: number;
+    // Added in issue 5 (additive, still v1):
+    readonly belowFloorReads?: number;
+    readonly noReads?: number;
   };
+  /** Issue 5 (additive): open passes, fixtures among them, passes ended early to stay bounded. */
+  readonly smoothing?: { readonly tracked: number; readonly fixtures: number; readonly evicted: number };
   readonly outbox: {
     readonly depth: number;
     readonly bytes: number;

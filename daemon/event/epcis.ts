@@ -5,12 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { UnitIdentity } from '../identity/identity.js';
+import type { Direction } from '../smoothing/pass.js';
+import type { TransitionKind } from '../smoothing/transition.js';
 
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 /** The namespace of readpoint's own event fields; versioned with the topic prefix. */
 export const RP_NAMESPACE = 'urn:readpoint:epcis:v1:';
 
-/** What the smoother knows about one pass of a unit at a read point. */
+/** What the smoother knows about one pass of a unit at a read point, and what it reports. */
 export interface Sighting {
   readonly identity: UnitIdentity;
   readonly readerId: string;
@@ -21,6 +23,15 @@ export interface Sighting {
   readonly readCount: number;
   readonly antenna?: number;
   readonly rssi?: number;
+  /** What the event reports; default `arrival`. */
+  readonly transition?: TransitionKind;
+  /** Wall-clock ms the transition happened (the event time); default `firstSeen`. */
+  readonly time?: number;
+  /** A passage's direction and its confidence (0-1). */
+  readonly direction?: Direction;
+  readonly confidence?: number;
+  /** The bizStep of this event when not the read point's (a passage's inbound / outbound). */
+  readonly bizStep?: string;
 }
 
 /** Where and why, from the read point's configuration. */
@@ -79,15 +90,25 @@ export interface EpcisObjectEvent {
   readonly 'rp:lastSeen': string;
   readonly 'rp:antenna'?: number;
   readonly 'rp:rssi'?: number;
+  readonly 'rp:transition': TransitionKind;
+  readonly 'rp:direction'?: Direction;
+  readonly 'rp:directionConfidence'?: number;
   readonly 'rp:unit': UnitFields;
 }
 
 /**
  * The event ID: a name-based UUID (RFC 9562 version 5, SHA-1) of the gateway id, read point URI,
- * unit URI and the first-seen time in ms. The same pass of the same unit always gets the same ID,
- * and a redelivered or re-published event is byte-identical (it is stored once, in the outbox).
+ * unit URI and the first-seen time in ms; for events other than the arrival, `<first-seen
+ * ms>:<transition>:<event time ms>` in place of the first-seen time. The same event of the same
+ * pass always gets the same ID, and a redelivered or re-published event is byte-identical (it is
+ * stored once, in the outbox).
  */
-export function eventId(gatewayId: string, readPointUri: string, unitUri: string, firstSeen: number): string {
+export function eventId(
+  gatewayId: string,
+  readPointUri: string,
+  unitUri: string,
+  firstSeen: number | string,
+): string {
   const hash = createHash('sha1')
     .update(NAMESPACE)
     .update(`${gatewayId}\n${readPointUri}\n${unitUri}\n${firstSeen}`)
@@ -140,15 +161,19 @@ function unitFields(identity: UnitIdentity): UnitFields {
 /** Builds the event of one pass. `sequence` is the outbox's per-gateway sequence number. */
 export function buildEvent(sighting: Sighting, where: ReadPointContext, sequence: number): EpcisObjectEvent {
   const { identity } = sighting;
+  const transition = sighting.transition ?? 'arrival';
+  const time = sighting.time ?? sighting.firstSeen;
+  const name = transition === 'arrival' ? sighting.firstSeen : `${sighting.firstSeen}:${transition}:${time}`;
+  const bizStep = sighting.bizStep ?? where.bizStep;
   return {
     '@context': [EPCIS_CONTEXT, { rp: RP_NAMESPACE }],
     type: 'ObjectEvent',
-    eventID: eventId(where.gatewayId, where.readPointUri, identity.uri, sighting.firstSeen),
-    eventTime: new Date(sighting.firstSeen).toISOString(),
-    eventTimeZoneOffset: timeZoneOffset(sighting.firstSeen),
+    eventID: eventId(where.gatewayId, where.readPointUri, identity.uri, name),
+    eventTime: new Date(time).toISOString(),
+    eventTimeZoneOffset: timeZoneOffset(time),
     action: 'OBSERVE',
     epcList: [identity.uri],
-    ...(where.bizStep ? { bizStep: where.bizStep } : {}),
+    ...(bizStep ? { bizStep } : {}),
     ...(where.disposition ? { disposition: where.disposition } : {}),
     readPoint: { id: where.readPointUri },
     ...(where.bizLocation ? { bizLocation: { id: where.bizLocation } } : {}),
@@ -161,6 +186,9 @@ export function buildEvent(sighting: Sighting, where: ReadPointContext, sequence
     'rp:lastSeen': new Date(sighting.lastSeen).toISOString(),
     ...(sighting.antenna !== undefined ? { 'rp:antenna': sighting.antenna } : {}),
     ...(sighting.rssi !== undefined ? { 'rp:rssi': sighting.rssi } : {}),
+    'rp:transition': transition,
+    ...(sighting.direction !== undefined ? { 'rp:direction': sighting.direction } : {}),
+    ...(sighting.confidence !== undefined ? { 'rp:directionConfidence': sighting.confidence } : {}),
     'rp:unit': unitFields(identity),
   };
 }

@@ -1,82 +1,102 @@
 /**
- * Smoothing, first cut: many raw reads of one unit at one read point -> one event per pass.
+ * Smoothing: the storm of raw reads at each read point -> the transitions a warehouse means
+ * (arrival, departure, presence, passage with direction; see transition.ts), by each read
+ * point's rules (read-point-passes.ts).
  *
- * A pass starts with the first read of a unit at a read point and lasts while the unit keeps
- * being read: a read within `suppressionMs` of the previous read of the same unit there belongs
- * to the same pass and is suppressed (counted, not published). Times are monotonic
- * (performance.now()), so a wall-clock jump never splits or merges passes.
+ * The gateway calls `observe` for every decoded read, in order, and `tick` a few times a
+ * second; both return the transitions due, each to become one event. Times come from the reads
+ * and the ticks (monotonic ms), so tests drive every rule with a test clock.
  *
- * Memory is bounded: at most `maxTracked` units are remembered, least recently read first out.
- * Evicting a unit whose pass is still open means its next read starts a new pass (a duplicate
- * event, never a lost one); evictions are counted.
+ * Memory is bounded: at most `maxTracked` passes are open over all read points. When a new pass
+ * would exceed it, the least recently read pass of the busiest read point is ended early (its
+ * departure or passage is reported as usual; its next read is a new arrival). Such early ends
+ * are counted as `evicted`.
  */
+import type { UnitRead } from './pass.js';
+import { ReadPointPasses, type ReadPointRules } from './read-point-passes.js';
+import type { Transition } from './transition.js';
+
+export type { ReadPointRules } from './read-point-passes.js';
+
 export interface SmootherOptions {
   readonly maxTracked: number;
 }
 
 export interface SmootherStats {
+  /** Passes open now. */
   readonly tracked: number;
+  /** Passes started (arrivals, also at two-zone read points). */
   readonly passes: number;
+  /** Reads folded into an open pass (no event of their own). */
   readonly suppressed: number;
+  /** Passes ended early to stay within `maxTracked`. */
   readonly evicted: number;
-}
-
-interface Pass {
-  lastMono: number;
-  windowMs: number;
+  /** Open passes of units read without a break for their read point's fixture time. */
+  readonly fixtures: number;
 }
 
 export class Smoother {
-  // Insertion order is recency order: a read re-inserts its unit at the end.
-  private readonly passes = new Map<string, Pass>();
+  private readonly points = new Map<string, ReadPointPasses>();
+  private tracked = 0;
   private started = 0;
   private suppressed = 0;
   private evicted = 0;
 
-  constructor(private readonly options: SmootherOptions) {}
-
-  /**
-   * Records a read; returns true when it starts a new pass (an event is due), false when it is
-   * suppressed as part of an open pass.
-   */
-  observe(readPointId: string, unitUri: string, mono: number, suppressionMs: number): boolean {
-    const key = `${readPointId}\u0000${unitUri}`;
-    const pass = this.passes.get(key);
-    this.passes.delete(key);
-    if (pass && mono - pass.lastMono <= pass.windowMs && mono >= pass.lastMono) {
-      pass.lastMono = mono;
-      this.passes.set(key, pass);
-      this.suppressed++;
-      return false;
-    }
-    this.passes.set(key, { lastMono: mono, windowMs: suppressionMs });
-    this.started++;
-    if (this.passes.size > this.options.maxTracked) {
-      const oldest = this.passes.keys().next().value;
-      if (oldest !== undefined) this.passes.delete(oldest);
-      this.evicted++;
-    }
-    return true;
+  constructor(
+    private readonly options: SmootherOptions,
+    rules: ReadonlyMap<string, ReadPointRules>,
+  ) {
+    for (const [id, r] of rules) this.points.set(id, new ReadPointPasses(id, r));
   }
 
-  /** Forgets passes that have ended by `nowMono`; returns how many. */
-  prune(nowMono: number): number {
-    let removed = 0;
-    for (const [key, pass] of this.passes) {
-      if (nowMono - pass.lastMono > pass.windowMs) {
-        this.passes.delete(key);
-        removed++;
-      }
+  /** Folds one read in; returns the transitions it causes (often none). */
+  observe(read: UnitRead): Transition[] {
+    const point = this.points.get(read.readPointId);
+    if (!point) throw new Error(`read point ${read.readPointId} has no smoothing rules`);
+    const out: Transition[] = [];
+    const before = point.size;
+    if (!point.observe(read, out)) {
+      this.suppressed++;
+      return out;
     }
-    return removed;
+    this.started++;
+    this.tracked += point.size - before;
+    while (this.tracked > this.options.maxTracked && this.evictOne(point, out)) {
+      this.tracked--;
+      this.evicted++;
+    }
+    return out;
+  }
+
+  /** Ends departed passes and makes due presence reports, as of monotonic `nowMono`. */
+  tick(nowMono: number, nowAt: number): Transition[] {
+    const out: Transition[] = [];
+    for (const point of this.points.values()) {
+      const before = point.size;
+      point.tick(nowMono, nowAt, out);
+      this.tracked -= before - point.size;
+    }
+    return out;
   }
 
   stats(): SmootherStats {
+    let fixtures = 0;
+    for (const point of this.points.values()) fixtures += point.fixtures;
     return {
-      tracked: this.passes.size,
+      tracked: this.tracked,
       passes: this.started,
       suppressed: this.suppressed,
       evicted: this.evicted,
+      fixtures,
     };
+  }
+
+  /** Ends the oldest pass of `point`, or of the busiest read point when `point` has just one. */
+  private evictOne(point: ReadPointPasses, out: Transition[]): boolean {
+    let victim = point;
+    if (point.size <= 1) {
+      for (const p of this.points.values()) if (p.size > victim.size) victim = p;
+    }
+    return victim.evictOldest(out);
   }
 }

@@ -16,6 +16,7 @@ import { decodeRead } from '../../daemon/identity/decode.js';
 import { silentLogger } from '../../daemon/log.js';
 import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
 import { Pipeline } from '../../daemon/pipeline.js';
+import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
 import { Recorder } from '../../daemon/recorder.js';
 import { Smoother } from '../../daemon/smoothing/smoother.js';
 import { MqttUplink, type UplinkOptions } from '../../daemon/uplink/mqtt-uplink.js';
@@ -83,17 +84,16 @@ readers:
   const outbox = new LevelOutbox(outboxDir, config.outbox, log);
   await outbox.open();
   const recorder = new Recorder(outbox, { batchMax: config.outbox.batchMax, retryMs: 500 }, log);
-  const readPoint = config.readPoints[0]!;
   const reader = config.readers[0]!;
+  const points = readPointRuntimes(config, t);
   const pipeline = new Pipeline({
     gatewayId: config.gateway.id,
     reader,
-    readPoint,
-    readPointUri: `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${readPoint.id}`,
-    suppressionMs: config.smoothing.suppressionS * 1000,
-    eventsTopic: t.events(readPoint.id),
-    smoother: new Smoother({ maxTracked: config.smoothing.maxTracked }),
-    recorder,
+    smoother: new Smoother(
+      { maxTracked: config.smoothing.maxTracked },
+      new Map([...points].map(([id, p]) => [id, p.rules])),
+    ),
+    events: new EventWriter(points, recorder),
     publishReject: () => {},
     log,
   });

@@ -107,6 +107,32 @@ uplink:
     ]);
   });
 
+  it('checks antenna maps: read points that exist, zones only at dock doors, both zones at each', () => {
+    const text = `gateway: { id: gw-1, site: s-1 }
+readPoints:
+  - { id: dock-1, direction: { inbound: receiving, outbound: shipping } }
+  - { id: dock-2, direction: { inbound: receiving, outbound: shipping } }
+  - { id: aisle }
+readers:
+  - id: rfid-1
+    driver: serial-line
+    path: /dev/ttyUSB0
+    readPoint: dock-1
+    antennaMap:
+      - { antenna: 1, zone: inside }
+      - { antenna: 2, zone: outside, rssiFloorDbm: -70 }
+      - { antenna: 2, readPoint: aisle }
+      - { antenna: 3, readPoint: nowhere }
+      - { antenna: 4, readPoint: aisle, zone: inside }
+`;
+    expect(problems(text)).toEqual([
+      'f.yaml:4:30 readPoints[1].direction: a direction needs antennas in both zones; no reader maps an antenna to inside or outside here (readers[].antennaMap[].zone)',
+      'f.yaml:14:20 readers[0].antennaMap[2].antenna: antenna 2 is listed twice',
+      'f.yaml:15:34 readers[0].antennaMap[3].readPoint: read point "nowhere" is not defined in readPoints',
+      'f.yaml:16:47 readers[0].antennaMap[4].zone: read point "aisle" has no direction: a zone means nothing there',
+    ]);
+  });
+
   it('substitutes ${ENV} in strings, with defaults and $${ escapes, and names a missing variable', () => {
     const text = `${minimal}uplink:\n  url: mqtt://\${HOST:-127.0.0.1}:1883\n  username: $\${literal}\n  password: \${UPLINK_PASSWORD}\n`;
     const c = parseConfig(text, 'f.yaml', { UPLINK_PASSWORD: 'pw' });

@@ -131,6 +131,46 @@ describe('the EPCIS event', () => {
     );
   });
 
+  it('reports every transition as a valid event with its own time, ID and fields', () => {
+    const kinds = [
+      sighting(tagUnit, { antenna: 1, rssi: -60 }),
+      sighting(tagUnit, { transition: 'departure', time: at + 40, antenna: 1, rssi: -60 }),
+      sighting(tagUnit, { transition: 'presence', time: at + 300_000 }),
+      sighting(tagUnit, {
+        transition: 'passage',
+        time: at + 40,
+        direction: 'inbound',
+        confidence: 0.83,
+        bizStep: 'receiving',
+      }),
+      sighting(barcodeUnit, { transition: 'passage', time: at + 40, direction: 'unknown', confidence: 0 }),
+    ];
+    const events = kinds.map((k, i) => JSON.parse(JSON.stringify(buildEvent(k, where, i + 1))));
+    for (const e of events) {
+      expect(gs1Errors(e)).toEqual([]);
+      expect(ownErrors(e)).toEqual([]);
+    }
+    expect(events.map((e) => [e['rp:transition'], e.eventTime, e.bizStep])).toEqual([
+      ['arrival', '2026-11-22T09:30:00.125Z', 'shipping'],
+      ['departure', '2026-11-22T09:30:00.165Z', 'shipping'],
+      ['presence', '2026-11-22T09:35:00.125Z', 'shipping'],
+      ['passage', '2026-11-22T09:30:00.165Z', 'receiving'],
+      ['passage', '2026-11-22T09:30:00.165Z', 'shipping'],
+    ]);
+    expect(events[3]).toMatchObject({ 'rp:direction': 'inbound', 'rp:directionConfidence': 0.83 });
+    expect(events[4]).toMatchObject({ 'rp:direction': 'unknown', 'rp:directionConfidence': 0 });
+    expect('rp:direction' in events[0]).toBe(false);
+    // Each event of a pass has an ID of its own; the arrival keeps the ID of earlier versions.
+    expect(new Set(events.slice(0, 4).map((e) => e.eventID)).size).toBe(4);
+    expect(events[0].eventID).toBe(eventId('gw-1', where.readPointUri, tagUnit.uri, at));
+    const tool = join(repoRoot, '..', 'shared', 'tools', 'epcis-check');
+    const out = execFileSync(tool, ['-'], {
+      input: events.map((e) => JSON.stringify(e)).join('\n'),
+      encoding: 'utf8',
+    });
+    expect(out.trim().split('\n').at(-1)).toBe('5 valid, 0 invalid');
+  });
+
   it('writes the time zone offset as +hh:mm / -hh:mm, never Z', () => {
     expect(timeZoneOffset(at)).toMatch(/^[+-]\d\d:\d\d$/);
   });

@@ -1,53 +1,220 @@
+/**
+ * Every smoothing rule, driven by a test clock: reads and ticks carry exact monotonic times, and
+ * the wall clock is the monotonic one plus a fixed offset.
+ */
 import { describe, expect, it } from 'vitest';
-import { Smoother } from '../../../daemon/smoothing/smoother.js';
+import type { UnitIdentity } from '../../../daemon/identity/identity.js';
+import type { UnitRead, Zone } from '../../../daemon/smoothing/pass.js';
+import { type ReadPointRules, Smoother } from '../../../daemon/smoothing/smoother.js';
+import type { Transition } from '../../../daemon/smoothing/transition.js';
 
-describe('Smoother', () => {
-  it('starts one pass per unit per read point and suppresses repeats within the window', () => {
-    const s = new Smoother({ maxTracked: 100 });
-    expect(s.observe('rp1', 'u1', 0, 1000)).toBe(true);
-    expect(s.observe('rp1', 'u1', 500, 1000)).toBe(false);
-    expect(s.observe('rp1', 'u1', 1400, 1000)).toBe(false); // window slides from the last read
-    expect(s.observe('rp2', 'u1', 1400, 1000)).toBe(true); // another read point is another pass
-    expect(s.observe('rp1', 'u2', 1400, 1000)).toBe(true);
-    expect(s.observe('rp1', 'u1', 2401, 1000)).toBe(true); // quiet for longer than the window
-    expect(s.stats()).toEqual({ tracked: 3, passes: 4, suppressed: 2, evicted: 0 });
+const WALL = 1_800_000_000_000;
+const unit = (n: number): UnitIdentity => ({
+  source: 'epc',
+  scheme: 'sgtin',
+  uri: `urn:epc:id:sgtin:0614141.812345.${n}`,
+});
+
+/** A test clock and a smoother with one read point per entry of `rules`. */
+function setup(rules: Record<string, Partial<ReadPointRules>>, maxTracked = 1000) {
+  const all = new Map<string, ReadPointRules>();
+  for (const [id, r] of Object.entries(rules)) {
+    all.set(id, { departureMs: 1000, departures: false, twoZone: false, ...r });
+  }
+  const smoother = new Smoother({ maxTracked }, all);
+  let now = 0;
+  const log: string[] = [];
+  const show = (t: Transition) =>
+    `${t.time - WALL} ${t.kind} ${t.readPointId} ${t.pass.identity.uri.split('.').at(-1)}` +
+    (t.direction ? ` ${t.direction} ${t.confidence}` : '');
+  return {
+    smoother,
+    log,
+    /** A read of unit `n` at time `at` (ms). */
+    read(n: number, at: number, more: Partial<UnitRead> = {}): Transition[] {
+      now = at;
+      const out = smoother.observe({
+        identity: unit(n),
+        readerId: 'r1',
+        readPointId: Object.keys(rules)[0]!,
+        at: WALL + at,
+        mono: at,
+        ...more,
+      });
+      log.push(...out.map(show));
+      return out;
+    },
+    tick(at: number): Transition[] {
+      now = at;
+      const out = smoother.tick(at, WALL + at);
+      log.push(...out.map(show));
+      return out;
+    },
+    get now() {
+      return now;
+    },
+  };
+}
+
+describe('Smoother: arrival and departure', () => {
+  it('reports one arrival per pass; reads within the departure time fold into it', () => {
+    const c = setup({ door: {} });
+    c.read(1, 0);
+    c.read(1, 500);
+    c.read(1, 1500); // 1000 after the last read: still the same pass
+    c.read(2, 1500);
+    c.tick(2400); // unit 2 was read 900 ago, unit 1 900 ago: nothing departs
+    c.read(1, 2501); // 1001 after its last read: a new pass
+    expect(c.log).toEqual(['0 arrival door 1', '1500 arrival door 2', '2501 arrival door 1']);
+    expect(c.smoother.stats()).toEqual({ tracked: 2, passes: 3, suppressed: 2, evicted: 0, fixtures: 0 });
   });
 
-  it('treats a window of 0 as no suppression except for the very same instant', () => {
-    const s = new Smoother({ maxTracked: 10 });
-    expect(s.observe('rp', 'u', 10, 0)).toBe(true);
-    expect(s.observe('rp', 'u', 10.5, 0)).toBe(true);
+  it('reports departures when the read point asks, at the time the unit was last read', () => {
+    const c = setup({ door: { departures: true } });
+    c.read(1, 0);
+    c.read(1, 800);
+    c.read(2, 900);
+    expect(c.tick(1800)).toEqual([]); // 1000 after unit 1's last read: not yet gone
+    c.tick(1801);
+    c.tick(1901);
+    expect(c.log).toEqual([
+      '0 arrival door 1',
+      '900 arrival door 2',
+      '800 departure door 1',
+      '900 departure door 2',
+    ]);
+    expect(c.smoother.stats().tracked).toBe(0);
   });
 
-  it('never suppresses when the monotonic time goes backwards (a new clock source)', () => {
-    const s = new Smoother({ maxTracked: 10 });
-    expect(s.observe('rp', 'u', 1000, 5000)).toBe(true);
-    expect(s.observe('rp', 'u', 10, 5000)).toBe(true);
+  it('ends a departed pass on its next read when no tick came in between', () => {
+    const c = setup({ door: { departures: true } });
+    c.read(1, 0);
+    const out = c.read(1, 5000);
+    expect(out.map((t) => t.kind)).toEqual(['departure', 'arrival']);
+    expect(c.log).toEqual(['0 arrival door 1', '0 departure door 1', '5000 arrival door 1']);
   });
 
-  it('stays bounded: the least recently read unit is evicted first and counted', () => {
-    const s = new Smoother({ maxTracked: 3 });
-    for (const u of ['a', 'b', 'c']) s.observe('rp', u, 0, 1000);
-    s.observe('rp', 'a', 10, 1000); // a is now the most recent
-    s.observe('rp', 'd', 20, 1000); // evicts b
-    expect(s.stats().tracked).toBe(3);
-    expect(s.stats().evicted).toBe(1);
-    expect(s.observe('rp', 'a', 30, 1000)).toBe(false);
-    expect(s.observe('rp', 'b', 30, 1000)).toBe(true);
+  it('starts a new pass when monotonic time goes backwards (a new clock source)', () => {
+    const c = setup({ door: {} });
+    c.read(1, 1000);
+    c.read(1, 10);
+    expect(c.log).toEqual(['1000 arrival door 1', '10 arrival door 1']);
   });
 
-  it('holds a million units within a bounded number of entries', () => {
-    const s = new Smoother({ maxTracked: 1000 });
-    for (let i = 0; i < 1_000_000; i++) s.observe('rp', `u${i}`, i, 1e9);
-    expect(s.stats()).toEqual({ tracked: 1000, passes: 1_000_000, suppressed: 0, evicted: 999_000 });
-  });
-
-  it('prunes ended passes', () => {
-    const s = new Smoother({ maxTracked: 100 });
-    s.observe('rp', 'a', 0, 100);
-    s.observe('rp', 'b', 50, 1000);
-    expect(s.prune(200)).toBe(1);
-    expect(s.stats().tracked).toBe(1);
-    expect(s.observe('rp', 'b', 300, 1000)).toBe(false);
+  it('keeps the strongest read: its RSSI, antenna and reader, and counts every read', () => {
+    const c = setup({ door: { departures: true } });
+    c.read(1, 0, { antenna: 1, rssi: -70 });
+    c.read(1, 100, { antenna: 2, rssi: -52, readerId: 'r2' });
+    c.read(1, 200, { antenna: 1, rssi: -60 });
+    const [gone] = c.tick(2000);
+    expect(gone).toMatchObject({ kind: 'departure', time: WALL + 200 });
+    expect(gone!.pass).toMatchObject({ readCount: 3, rssi: -52, antenna: 2, readerId: 'r2', firstAt: WALL });
   });
 });
+
+describe('Smoother: presence and fixtures', () => {
+  it('reports a unit that stays every presence period after its arrival, and not once gone', () => {
+    const c = setup({ shelf: { presenceMs: 3000, departures: true } });
+    for (let t = 0; t <= 7000; t += 500) {
+      c.read(1, t);
+      c.tick(t);
+    }
+    c.tick(8001); // unit 1 last read at 7000: departed
+    c.tick(12_000);
+    expect(c.log).toEqual([
+      '0 arrival shelf 1',
+      '3000 presence shelf 1',
+      '6000 presence shelf 1',
+      '7000 departure shelf 1',
+    ]);
+  });
+
+  it('treats a unit read without a break for the fixture time as a fixture: silent from then on', () => {
+    const c = setup({ door: { presenceMs: 2000, fixtureAfterMs: 5000, departures: true } });
+    for (let t = 0; t <= 9000; t += 500) {
+      c.read(1, t);
+      if (t === 4000) c.read(2, t);
+      c.tick(t);
+    }
+    expect(c.smoother.stats().fixtures).toBe(1);
+    c.tick(20_000);
+    // Unit 1 is reported until it becomes a fixture at 5000, then never again, not even when it
+    // goes; unit 2 (one read) is an ordinary pass.
+    expect(c.log).toEqual([
+      '0 arrival door 1',
+      '2000 presence door 1',
+      '4000 arrival door 2', // read before the tick at 4000 reports unit 1 again
+      '4000 presence door 1',
+      '4000 departure door 2',
+    ]);
+    expect(c.smoother.stats()).toMatchObject({ tracked: 0, fixtures: 0 });
+  });
+});
+
+describe('Smoother: direction at a two-zone dock door', () => {
+  const pass = (zones: Zone[], step = 100) => {
+    const c = setup({ dock: { twoZone: true } });
+    zones.forEach((zone, i) => {
+      c.read(7, i * step, { zone, antenna: zone === 'inside' ? 1 : 2 });
+    });
+    c.tick(zones.length * step + 2000);
+    return c.log;
+  };
+
+  it('reports one passage per pass, at its end: outside then inside is inbound', () => {
+    expect(pass(['outside', 'outside', 'inside', 'inside'])).toEqual(['300 passage dock 7 inbound 1']);
+  });
+
+  it('inside then outside is outbound', () => {
+    expect(pass(['inside', 'outside', 'outside'])).toEqual(['200 passage dock 7 outbound 1']);
+  });
+
+  it('lowers the confidence by the share of reads out of order', () => {
+    // outside, inside, outside (out of order), inside, inside: 4 of 5 agree.
+    expect(pass(['outside', 'inside', 'outside', 'inside', 'inside'])).toEqual([
+      '400 passage dock 7 inbound 0.8',
+    ]);
+    // Back and forth: 2 of 6 reads of the first zone came after the other zone's first read.
+    expect(pass(['inside', 'outside', 'inside', 'outside', 'inside', 'outside'])).toEqual([
+      '500 passage dock 7 outbound 0.67',
+    ]);
+  });
+
+  it('seen in one zone only, the direction is unknown with confidence 0', () => {
+    expect(pass(['inside', 'inside'])).toEqual(['100 passage dock 7 unknown 0']);
+  });
+
+  it('reports no arrival: the passage replaces arrival and departure', () => {
+    const c = setup({ dock: { twoZone: true, departures: true } });
+    expect(c.read(1, 0, { zone: 'outside' })).toEqual([]);
+    expect(c.read(1, 10, { zone: 'inside' })).toEqual([]);
+    expect(c.tick(2000).map((t) => t.kind)).toEqual(['passage']);
+  });
+});
+
+describe('Smoother: bounded memory', () => {
+  it('ends the least recently read pass early when full, reporting it as usual', () => {
+    const c = setup({ door: { departures: true } }, 100);
+    for (let n = 0; n < 100; n++) c.read(n, n);
+    c.read(0, 100); // unit 0 is now the most recent
+    c.read(100, 101); // full: unit 1 is ended early
+    expect(c.log.slice(-2)).toEqual(['101 arrival door 100', '1 departure door 1']);
+    expect(c.smoother.stats()).toMatchObject({ tracked: 100, evicted: 1 });
+    c.read(1, 102); // a new pass (a duplicate arrival, nothing lost), which ends unit 2 early
+    expect(c.log.slice(-2)).toEqual(['102 arrival door 1', '2 departure door 2']);
+  });
+
+  it('holds 200,000 units within the bound', () => {
+    const c = setup({ door: {} }, 1000);
+    for (let n = 0; n < 200_000; n++) c.smoother.observe({ ...readOf(n), mono: n, at: WALL + n });
+    expect(c.smoother.stats()).toEqual({
+      tracked: 1000,
+      passes: 200_000,
+      suppressed: 0,
+      evicted: 199_000,
+      fixtures: 0,
+    });
+  });
+});
+
+const readOf = (n: number) => ({ identity: unit(n), readerId: 'r1', readPointId: 'door' });

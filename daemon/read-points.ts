@@ -1,0 +1,102 @@
+/**
+ * The read points at run time: each one's event context and topic, its smoothing rules, and the
+ * writer that turns the smoother's transitions into events in the outbox (from a read, or from
+ * the smoothing tick for departures, presence reports and passages).
+ */
+import type { Config, ReadPointConfig } from '../config/schema.js';
+import type { Topics } from './contract/topics.js';
+import { buildEvent, type ReadPointContext, type Sighting } from './event/epcis.js';
+import type { Recorder } from './recorder.js';
+import type { ReadPointRules } from './smoothing/smoother.js';
+import type { Transition } from './smoothing/transition.js';
+
+export interface ReadPointRuntime {
+  readonly config: ReadPointConfig;
+  readonly where: ReadPointContext;
+  readonly topic: string;
+  readonly rules: ReadPointRules;
+}
+
+export function readPointRuntimes(config: Config, topics: Topics): Map<string, ReadPointRuntime> {
+  const out = new Map<string, ReadPointRuntime>();
+  for (const rp of config.readPoints) {
+    const where: ReadPointContext = {
+      gatewayId: config.gateway.id,
+      readPointUri: rp.uri ?? `urn:readpoint:${config.gateway.site}:${config.gateway.id}:${rp.id}`,
+      ...(rp.bizLocation ? { bizLocation: rp.bizLocation } : {}),
+      ...(rp.bizStep ? { bizStep: rp.bizStep } : {}),
+      ...(rp.disposition ? { disposition: rp.disposition } : {}),
+    };
+    const rules: ReadPointRules = {
+      departureMs: (rp.suppressionS ?? config.smoothing.suppressionS) * 1000,
+      departures: rp.departures ?? false,
+      ...(rp.presenceS !== undefined ? { presenceMs: rp.presenceS * 1000 } : {}),
+      ...(rp.fixtureAfterS !== undefined ? { fixtureAfterMs: rp.fixtureAfterS * 1000 } : {}),
+      twoZone: rp.direction !== undefined,
+    };
+    out.set(rp.id, { config: rp, where, topic: topics.events(rp.id), rules });
+  }
+  return out;
+}
+
+/** What one transition's event says, taken when the transition happens (the pass moves on). */
+function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
+  const p = t.pass;
+  const direction = point.config.direction;
+  const bizStep =
+    t.direction === 'inbound'
+      ? direction?.inbound
+      : t.direction === 'outbound'
+        ? direction?.outbound
+        : undefined;
+  return {
+    identity: p.identity,
+    readerId: p.readerId,
+    readPointId: t.readPointId,
+    firstSeen: p.firstAt,
+    lastSeen: p.lastAt,
+    readCount: p.readCount,
+    ...(p.antenna !== undefined ? { antenna: p.antenna } : {}),
+    ...(p.rssi !== undefined ? { rssi: p.rssi } : {}),
+    transition: t.kind,
+    time: t.time,
+    ...(t.direction !== undefined ? { direction: t.direction, confidence: t.confidence ?? 0 } : {}),
+    ...(bizStep !== undefined ? { bizStep } : {}),
+  };
+}
+
+export interface Written {
+  readonly stored: number;
+  /** Refused by the outbox's drop-newest policy (counted and announced there). */
+  readonly refused: number;
+}
+
+/** Turns transitions into events in the outbox, in the order given. */
+export class EventWriter {
+  constructor(
+    private readonly points: ReadonlyMap<string, ReadPointRuntime>,
+    private readonly recorder: Recorder,
+  ) {}
+
+  /** Resolves once every event is durable in the outbox (or refused). */
+  async write(transitions: readonly Transition[]): Promise<Written> {
+    // Every record() is called now, in order, before any await: events keep the order of their
+    // transitions and share group commits.
+    const pending = transitions.map((t) => {
+      const point = this.points.get(t.readPointId);
+      if (!point) throw new Error(`transition at unknown read point ${t.readPointId}`);
+      const sighting = sightingOf(t, point);
+      return this.recorder.record({
+        topic: point.topic,
+        build: (seq) => JSON.stringify(buildEvent(sighting, point.where, seq)),
+      });
+    });
+    let stored = 0;
+    let refused = 0;
+    for (const outcome of await Promise.all(pending)) {
+      if (outcome.stored) stored++;
+      else refused++;
+    }
+    return { stored, refused };
+  }
+}

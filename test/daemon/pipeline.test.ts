@@ -1,0 +1,134 @@
+/**
+ * The pipeline from raw reads to events in the outbox, with the real decoder, smoother, event
+ * writer and recorder (the outbox in memory): antenna maps, RSSI floors, no-reads, and the
+ * transitions of a pass at a two-zone dock door.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import { topics } from '../../daemon/contract/topics.js';
+import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
+import { silentLogger } from '../../daemon/log.js';
+import { Pipeline } from '../../daemon/pipeline.js';
+import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
+import { Recorder } from '../../daemon/recorder.js';
+import { Smoother } from '../../daemon/smoothing/smoother.js';
+import type { RawRead } from '../../drivers/driver.js';
+import { MemoryOutbox } from '../support/memory-outbox.js';
+import { ownErrors } from '../support/schemas.js';
+
+const config = parseConfig(
+  `gateway: { id: gw, site: s }
+readPoints:
+  - { id: dock-3, suppressionS: 2, direction: { inbound: receiving, outbound: shipping } }
+  - { id: staging, suppressionS: 2, departures: true, bizStep: storing }
+  - { id: packing, bizStep: packing }
+readers:
+  - id: rfid
+    driver: serial-line
+    path: /dev/null
+    readPoint: staging
+    rssiFloorDbm: -75
+    antennaMap:
+      - { antenna: 1, readPoint: dock-3, zone: outside }
+      - { antenna: 2, readPoint: dock-3, zone: inside, rssiFloorDbm: -65 }
+  - id: gun
+    driver: serial-line
+    path: /dev/null
+    readPoint: packing
+    noRead: [NR]
+`,
+  't.yaml',
+);
+
+function setup() {
+  const outbox = new MemoryOutbox();
+  const recorder = new Recorder(outbox, { batchMax: 64, retryMs: 10 }, silentLogger());
+  const points = readPointRuntimes(config, topics('readpoint/v1', 's', 'gw'));
+  const smoother = new Smoother({ maxTracked: 1000 }, new Map([...points].map(([id, p]) => [id, p.rules])));
+  const events = new EventWriter(points, recorder);
+  const rejects: { code: string; readPoint: string }[] = [];
+  const pipeline = (readerId: string) =>
+    new Pipeline({
+      gatewayId: 'gw',
+      reader: config.readers.find((r) => r.id === readerId)!,
+      smoother,
+      events,
+      publishReject: (r) => rejects.push({ code: r.code, readPoint: r.readPoint ?? '' }),
+      log: silentLogger(),
+    });
+  /** The events in the outbox, in sequence order, each checked against the event schema. */
+  const stored = () =>
+    [...outbox.entries.values()].map((e) => {
+      const event = JSON.parse(e.payload as string);
+      expect(ownErrors(event)).toEqual([]);
+      return event;
+    });
+  return { smoother, events, rfid: pipeline('rfid'), gun: pipeline('gun'), rejects, stored, outbox };
+}
+
+const T0 = Date.UTC(2026, 10, 29, 6, 0, 0);
+const tag = (serial: number) =>
+  encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial });
+const rfidRead = (serial: number, ms: number, antenna: number, rssi: number): RawRead => ({
+  readerId: 'rfid',
+  kind: 'epc',
+  data: tag(serial),
+  at: T0 + ms,
+  mono: ms,
+  antenna,
+  rssi,
+});
+
+describe('Pipeline', () => {
+  it('sends each antenna to its read point and zone, and drops reads below its floor', async () => {
+    const s = setup();
+    await s.rfid.read(rfidRead(1, 0, 1, -60)); // dock-3 outside
+    await s.rfid.read(rfidRead(1, 100, 2, -70)); // dock-3 inside, but below its -65 floor
+    await s.rfid.read(rfidRead(1, 200, 2, -50)); // dock-3 inside
+    await s.rfid.read(rfidRead(2, 300, 5, -74)); // unmapped: staging
+    await s.rfid.read(rfidRead(3, 300, 5, -80)); // below the reader's floor
+    expect(s.rfid.counters).toMatchObject({ reads: 5, belowFloor: 2, events: 1, suppressed: 2 });
+    // Passages and departures come from the tick, 2 s after each unit's last read.
+    await s.events.write(s.smoother.tick(2301, T0 + 2301));
+    const events = s.stored();
+    expect(events.map((e) => [e['rp:readPoint'], e['rp:transition'], e.epcList[0], e.bizStep])).toEqual([
+      ['staging', 'arrival', 'urn:epc:id:sgtin:0614141.812345.2', 'storing'],
+      ['dock-3', 'passage', 'urn:epc:id:sgtin:0614141.812345.1', 'receiving'],
+      ['staging', 'departure', 'urn:epc:id:sgtin:0614141.812345.2', 'storing'],
+    ]);
+    expect(events[1]).toMatchObject({
+      'rp:direction': 'inbound',
+      'rp:directionConfidence': 1,
+      'rp:readCount': 2,
+      'rp:antenna': 2,
+      'rp:rssi': -50,
+      'rp:firstSeen': new Date(T0).toISOString(),
+      eventTime: new Date(T0 + 200).toISOString(),
+    });
+    expect([...s.outbox.entries.values()].map((e) => e.topic)).toEqual([
+      'readpoint/v1/s/gw/events/staging',
+      'readpoint/v1/s/gw/events/dock-3',
+      'readpoint/v1/s/gw/events/staging',
+    ]);
+  });
+
+  it('reports a no-read as a no-read, not as a bad read, and decodes the next trigger', async () => {
+    const s = setup();
+    const at = T0;
+    await s.gun.read({ readerId: 'gun', kind: 'barcode', data: Buffer.from('NR'), at, mono: 0 });
+    await s.gun.read({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(']d2010950600013435221SN1\x1d10LOT1', 'latin1'),
+      at: at + 5,
+      mono: 5,
+    });
+    await s.gun.read({ readerId: 'gun', kind: 'barcode', data: Buffer.from('NRX'), at: at + 9, mono: 9 });
+    expect(s.gun.counters).toMatchObject({ reads: 3, noReads: 1, rejected: 1, events: 1 });
+    expect(s.rejects).toEqual([
+      { code: 'no-read', readPoint: 'packing' },
+      { code: 'no-aim-id', readPoint: 'packing' },
+    ]);
+    expect(s.stored().map((e) => [e['rp:transition'], e.bizStep])).toEqual([['arrival', 'packing']]);
+  });
+});
