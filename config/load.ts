@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { describeError } from './problems.js';
+import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, Reader } from './schema.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -173,6 +174,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     });
   });
   checkAntennas(config, problem);
+  checkNetworkReaders(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
@@ -211,6 +213,31 @@ function checkAntennas(config: Config, problem: (path: Segment[], message: strin
         `a direction needs antennas in both zones; no reader maps an antenna to ${missing.join(' or ')} here ` +
           '(readers[].antennaMap[].zone)',
       );
+  });
+}
+
+/** Readers that publish over MQTT need the embedded broker, a login of their own and one password. */
+function checkNetworkReaders(config: Config, problem: (path: Segment[], message: string) => void): void {
+  const users = new Map<string, number>();
+  const topics = new Map<string, number>();
+  config.readers.forEach((r, i) => {
+    if (!isMqttReader(r)) return;
+    if (!config.broker.enabled)
+      problem(
+        ['readers', i, 'driver'],
+        `${r.driver} readers publish into the embedded broker: set broker.enabled`,
+      );
+    if ((r.password === undefined) === (r.passwordFile === undefined))
+      problem(['readers', i, 'username'], 'set exactly one of password and passwordFile');
+    if (r.username === config.broker.username)
+      problem(['readers', i, 'username'], "a reader needs a username of its own, not the broker's");
+    const user = users.get(r.username);
+    if (user !== undefined) problem(['readers', i, 'username'], `username also used by readers[${user}]`);
+    else users.set(r.username, i);
+    const topic = r.topic ?? DEFAULT_READER_TOPIC(r.id);
+    const other = topics.get(topic);
+    if (other !== undefined) problem(['readers', i, 'topic'], `topic also used by readers[${other}]`);
+    else topics.set(topic, i);
   });
 }
 

@@ -17,6 +17,15 @@ import {
   type WithReaderDefaults,
 } from './reader-base.js';
 
+import {
+  type ImpinjR700Config,
+  ImpinjR700Reader,
+  type ZebraFxConfig,
+  ZebraFxReader,
+} from './readers/mqtt-reader.js';
+import { type R2000Config, R2000Reader } from './readers/r2000.js';
+import { type UsbHidConfig, UsbHidReader } from './readers/usb-hid.js';
+
 export type { FormatConfig, RetryConfig };
 
 export const SerialLineReader = Strict(
@@ -116,7 +125,14 @@ export const SimulatorReader = Strict(
   'A virtual conveyor: serialized GS1 DataMatrix reads and SGTIN-96 tags, with repeats and garbage.',
 );
 
-export const Reader = T.Union([SerialLineReader, SimulatorReader]);
+export const Reader = T.Union([
+  SerialLineReader,
+  SimulatorReader,
+  R2000Reader,
+  UsbHidReader,
+  ImpinjR700Reader,
+  ZebraFxReader,
+]);
 
 const Bizterm = (description: string) =>
   T.String({ pattern: '^([a-z_]+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+)$', description });
@@ -364,7 +380,13 @@ export const Config = Strict(
 export type RawConfig = Static<typeof Config>;
 export type SerialLineConfig = WithReaderDefaults<Static<typeof SerialLineReader>>;
 export type SimulatorConfig = WithReaderDefaults<Static<typeof SimulatorReader>>;
-export type ReaderConfig = SerialLineConfig | SimulatorConfig;
+export type ReaderConfig =
+  | SerialLineConfig
+  | SimulatorConfig
+  | R2000Config
+  | UsbHidConfig
+  | ImpinjR700Config
+  | ZebraFxConfig;
 export type ReadPointConfig = Static<typeof ReadPoint>;
 type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
 

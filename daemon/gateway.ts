@@ -15,6 +15,7 @@ import type { Config } from '../config/schema.js';
 import type { Driver, ReaderStatus } from '../drivers/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { readerLogins } from './broker/reader-access.js';
 import { type HealthPayload, type Topics, topics } from './contract/topics.js';
 import { Dispatcher } from './dispatcher.js';
 import { healthSnapshot } from './health.js';
@@ -70,10 +71,15 @@ export class Gateway {
 
       let url = config.uplink.url;
       let auth = { username: config.uplink.username, password: config.uplink.password };
+      let broker: EmbeddedBroker | undefined;
       if (config.broker.enabled) {
-        const broker = new EmbeddedBroker(config.broker, log.child({ component: 'broker' }));
+        broker = new EmbeddedBroker(
+          { ...config.broker, readers: readerLogins(config.readers) },
+          log.child({ component: 'broker' }),
+        );
         await broker.start();
-        this.steps.push({ name: 'broker', stop: () => broker.stop() });
+        const started = broker;
+        this.steps.push({ name: 'broker', stop: () => started.stop() });
         if (!url) {
           const { host, port } = broker.address();
           url = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -176,7 +182,7 @@ export class Gateway {
           publishReject: (reject) => uplink.publishStatus(this.topics.rejects, JSON.stringify(reject)),
           log: readerLog,
         });
-        const driver = createDriver(reader, { log: readerLog });
+        const driver = createDriver(reader, { log: readerLog, ...(broker ? { broker } : {}) });
         driver.on('state', (st: ReaderStatus) =>
           readerLog.info({ state: st.state, lastError: st.lastError }, 'reader state'),
         );

@@ -66,7 +66,9 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       noReads,
     },
     ...(smoothing
-      ? { smoothing: { tracked: smoothing.tracked, fixtures: smoothing.fixtures, evicted: smoothing.evicted } }
+      ? {
+          smoothing: { tracked: smoothing.tracked, fixtures: smoothing.fixtures, evicted: smoothing.evicted },
+        }
       : {}),
     outbox: {
       depth: ob.depth,

@@ -3,10 +3,17 @@
  * publish over MQTT, and the uplink's default upstream when no central broker is configured.
  * In-memory only: durability lives in the outbox, not here.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { Aedes, type AuthenticateError } from 'aedes';
+import { Aedes, type AedesOptions, type AuthenticateError } from 'aedes';
 import type { Logger } from '../log.js';
+import {
+  ReaderAccess,
+  type ReaderAttachment,
+  type ReaderIntake,
+  type ReaderLogin,
+  type ReaderPort,
+  sameSecret,
+} from './reader-access.js';
 
 export interface BrokerOptions {
   host: string;
@@ -15,13 +22,19 @@ export interface BrokerOptions {
   /** When both are set, every client must present them. */
   username?: string;
   password?: string;
+  /**
+   * Network readers that publish into this broker (readerLogins() of the config): each logs in
+   * with its own credentials and may publish only to its own topic. None: the broker is as before.
+   */
+  readers?: readonly ReaderLogin[];
 }
 
 /** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
 const BAD_USERNAME_OR_PASSWORD = 4;
 
-export class EmbeddedBroker {
+export class EmbeddedBroker implements ReaderPort {
   private aedes: Aedes | undefined;
+  private access: ReaderAccess | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -32,23 +45,25 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('broker already started');
-    const { username, password } = this.options;
-    const aedes = await Aedes.createBroker(
+    const { username, password, readers = [] } = this.options;
+    const floor: AedesOptions['authenticate'] =
       username !== undefined || password !== undefined
-        ? {
-            authenticate: (client, user, pass, done) => {
-              if (sameSecret(user, username) && sameSecret(pass?.toString('utf8'), password)) {
-                done(null, true);
-                return;
-              }
-              this.log.warn({ clientId: client.id }, 'broker refused a client: bad username or password');
-              const err = new Error('bad username or password') as AuthenticateError;
-              err.returnCode = BAD_USERNAME_OR_PASSWORD;
-              done(err, false);
-            },
+        ? (client, user, pass, done) => {
+            if (sameSecret(user, username) && sameSecret(pass?.toString('utf8'), password)) {
+              done(null, true);
+              return;
+            }
+            this.log.warn({ clientId: client.id }, 'broker refused a client: bad username or password');
+            const err = new Error('bad username or password') as AuthenticateError;
+            err.returnCode = BAD_USERNAME_OR_PASSWORD;
+            done(err, false);
           }
-        : {},
-    );
+        : undefined;
+    // Reader hooks only when readers are configured: without them the broker is exactly as before.
+    const access =
+      readers.length > 0 ? await ReaderAccess.create(readers, username, floor, this.log) : undefined;
+    const aedes = await Aedes.createBroker(access ? access.hooks() : floor ? { authenticate: floor } : {});
+    access?.install(aedes);
     aedes.on('client', (client) => this.log.debug({ clientId: client.id }, 'broker client connected'));
     aedes.on('clientDisconnect', (client) =>
       this.log.debug({ clientId: client.id }, 'broker client disconnected'),
@@ -81,9 +96,10 @@ export class EmbeddedBroker {
     }
     server.on('error', (err) => this.log.error({ err: err.message }, 'broker server error'));
     this.aedes = aedes;
+    this.access = access;
     this.server = server;
     const { host, port } = this.address();
-    this.log.info({ host, port, auth: username !== undefined }, 'broker listening');
+    this.log.info({ host, port, auth: username !== undefined, readers: readers.length }, 'broker listening');
   }
 
   /** Closes every client and the listener; resolves once the port is free. */
@@ -91,6 +107,7 @@ export class EmbeddedBroker {
     const { server, aedes } = this;
     this.server = undefined;
     this.aedes = undefined;
+    this.access = undefined;
     if (!server || !aedes) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
@@ -111,13 +128,10 @@ export class EmbeddedBroker {
   clients(): number {
     return this.aedes?.connectedClients ?? 0;
   }
-}
 
-/** Constant-time comparison, so the time to refuse does not reveal how much of a secret matched. */
-function sameSecret(given: string | undefined, expected: string | undefined): boolean {
-  if (expected === undefined) return given === undefined;
-  const a = Buffer.from(given ?? '', 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  // Compare equal lengths always; a length mismatch still costs one full comparison.
-  return timingSafeEqual(a.length === b.length ? a : b, b) && a.length === b.length && given !== undefined;
+  /** A reader's driver takes its messages and connection state from here (see reader-access.ts). */
+  attachReader(readerId: string, intake: ReaderIntake): ReaderAttachment {
+    if (!this.access) throw new Error(`the embedded broker is not running with reader ${readerId}'s login`);
+    return this.access.attachReader(readerId, intake);
+  }
 }

@@ -79,7 +79,7 @@ readers:
     baudrate: 9600
     parity: weird
   - id: r-2
-    driver: usb-hid
+    driver: keyboard-wedge
     readPoint: rp-1
 uplink:
   inflight: 0
@@ -90,7 +90,7 @@ uplink:
       'f.yaml:8:5 readers[0].path: missing required key "path"',
       'f.yaml:11:5 readers[0].baudrate: unknown key "baudrate" (did you mean "baudRate"?)',
       'f.yaml:12:13 readers[0].parity: must be one of "none", "even", "odd", "mark", "space", got "weird"',
-      'f.yaml:14:13 readers[1].driver: unknown driver "usb-hid"; drivers: serial-line, simulator',
+      'f.yaml:14:13 readers[1].driver: unknown driver "keyboard-wedge"; drivers: serial-line, simulator, r2000, usb-hid, impinj-r700, zebra-fx',
       'f.yaml:17:13 uplink.inflight: must be >= 1, got 0',
     ]);
   });
@@ -130,6 +130,27 @@ readers:
       'f.yaml:14:20 readers[0].antennaMap[2].antenna: antenna 2 is listed twice',
       'f.yaml:15:34 readers[0].antennaMap[3].readPoint: read point "nowhere" is not defined in readPoints',
       'f.yaml:16:47 readers[0].antennaMap[4].zone: read point "aisle" has no direction: a zone means nothing there',
+    ]);
+  });
+
+  it('checks network readers: the embedded broker on, one password each, logins and topics of their own', () => {
+    const text = `gateway: { id: gw-1, site: s-1 }
+broker: { enabled: false, username: floor }
+readPoints: [{ id: dock-1 }]
+readers:
+  - { id: r700, driver: impinj-r700, readPoint: dock-1, username: door, password: a }
+  - { id: fx, driver: zebra-fx, readPoint: dock-1, username: door, topic: readpoint/v1/readers/r700/tags }
+  - { id: fx2, driver: zebra-fx, readPoint: dock-1, username: floor, password: b, passwordFile: /x }
+`;
+    expect(problems(text)).toEqual([
+      'f.yaml:5:25 readers[0].driver: impinj-r700 readers publish into the embedded broker: set broker.enabled',
+      'f.yaml:6:23 readers[1].driver: zebra-fx readers publish into the embedded broker: set broker.enabled',
+      'f.yaml:6:62 readers[1].username: set exactly one of password and passwordFile',
+      'f.yaml:6:62 readers[1].username: username also used by readers[0]',
+      'f.yaml:6:75 readers[1].topic: topic also used by readers[0]',
+      'f.yaml:7:24 readers[2].driver: zebra-fx readers publish into the embedded broker: set broker.enabled',
+      'f.yaml:7:63 readers[2].username: set exactly one of password and passwordFile',
+      "f.yaml:7:63 readers[2].username: a reader needs a username of its own, not the broker's",
     ]);
   });
 

@@ -1,0 +1,264 @@
+/**
+ * Network readers on the embedded broker: who they are and what they may do.
+ *
+ * - Authentication: a client presenting a reader's username must present that reader's password
+ *   (compared in constant time); any other client is judged as before (the floor credentials, or
+ *   anyone when none are set).
+ * - Authorisation: a reader may publish only to its own topic; nobody else may publish to a
+ *   reader's topic; a reader may not subscribe to a filter that matches another reader's topic
+ *   (its SUBACK says 0x80). A refused publish closes the client's connection (MQTT 3.1.1 has no
+ *   other answer), so nothing of it is acknowledged.
+ * - Intake: a message a reader publishes to its own topic goes to that reader's driver, attached
+ *   through `ReaderPort`; the broker acknowledges it once the driver has handed its reads over.
+ *   Without a driver attached (the gateway still starting), the message is refused and the reader
+ *   sends it again after it reconnects.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Aedes, AedesOptions, AuthenticateError, Client } from 'aedes';
+import { DEFAULT_READER_TOPIC, isMqttReader } from '../../config/readers/mqtt-reader.js';
+import { segment } from '../contract/topics.js';
+import type { Logger } from '../log.js';
+
+/** A reader's login as configured (the password may still be in a file). */
+export interface ReaderLogin {
+  readonly id: string;
+  readonly username: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly topic: string;
+}
+
+/** What a reader's driver gives the broker: where its messages and its connection go. */
+export interface ReaderIntake {
+  /** Resolves once the message's reads are handed over (then it is acknowledged); rejects to refuse it. */
+  message(payload: Buffer): Promise<void>;
+  /** The reader's first session began (true) or its last one ended (false). */
+  connection(connected: boolean, clientId: string): void;
+}
+
+export interface ReaderAttachment {
+  /** Whether the reader holds a session now. */
+  readonly connected: boolean;
+  detach(): void;
+}
+
+/** The embedded broker as a reader's driver sees it. */
+export interface ReaderPort {
+  attachReader(readerId: string, intake: ReaderIntake): ReaderAttachment;
+}
+
+interface ReaderAccount {
+  readonly id: string;
+  readonly username: string;
+  readonly password: Buffer;
+  readonly topic: string;
+}
+
+type Authenticate = NonNullable<AedesOptions['authenticate']>;
+
+/** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** The topic a reader publishes to; every level is checked, so nothing can widen it. */
+export function readerTopic(reader: { readonly id: string; readonly topic?: string }): string {
+  const topic = reader.topic ?? DEFAULT_READER_TOPIC(segment(reader.id, 'reader id'));
+  for (const level of topic.split('/')) segment(level, `reader ${reader.id} topic level`);
+  return topic;
+}
+
+/** The logins of the configured readers that publish over MQTT (none: the broker is as before). */
+export function readerLogins(readers: readonly { readonly driver: string }[]): ReaderLogin[] {
+  return readers.filter(isMqttReader).map((r) => ({
+    id: r.id,
+    username: r.username,
+    ...(r.password !== undefined ? { password: r.password } : {}),
+    ...(r.passwordFile !== undefined ? { passwordFile: r.passwordFile } : {}),
+    topic: readerTopic(r),
+  }));
+}
+
+export class ReaderAccess implements ReaderPort {
+  private readonly byUsername = new Map<string, ReaderAccount>();
+  private readonly byTopic = new Map<string, ReaderAccount>();
+  private readonly byId = new Map<string, ReaderAccount>();
+  private readonly accountOf = new WeakMap<Client, ReaderAccount>();
+  private readonly sessions = new Map<string, Set<Client>>();
+  private readonly intakes = new Map<string, ReaderIntake>();
+
+  private constructor(
+    accounts: readonly ReaderAccount[],
+    /** How clients that are not readers are judged (absent: everyone is let in). */
+    private readonly others: Authenticate | undefined,
+    private readonly log: Logger,
+  ) {
+    for (const a of accounts) {
+      this.byUsername.set(a.username, a);
+      this.byTopic.set(a.topic, a);
+      this.byId.set(a.id, a);
+      this.sessions.set(a.id, new Set());
+    }
+  }
+
+  /** Reads password files and checks the logins; throws one error naming every problem. */
+  static async create(
+    logins: readonly ReaderLogin[],
+    floorUsername: string | undefined,
+    others: Authenticate | undefined,
+    log: Logger,
+  ): Promise<ReaderAccess> {
+    const problems: string[] = [];
+    const accounts: ReaderAccount[] = [];
+    const taken = { id: new Set<string>(), username: new Set<string>(), topic: new Set<string>() };
+    for (const login of logins) {
+      const what = `reader ${login.id}`;
+      if (taken.id.has(login.id)) problems.push(`${what}: a second reader with this id`);
+      if (taken.username.has(login.username) || login.username === floorUsername)
+        problems.push(`${what}: username ${login.username} is already used by another client`);
+      if (taken.topic.has(login.topic)) problems.push(`${what}: topic ${login.topic} is another reader's`);
+      taken.id.add(login.id);
+      taken.username.add(login.username);
+      taken.topic.add(login.topic);
+      const password = await secret(login).catch((err: Error) => {
+        problems.push(`${what}: ${err.message}`);
+        return undefined;
+      });
+      if (password) accounts.push({ id: login.id, username: login.username, password, topic: login.topic });
+    }
+    if (problems.length > 0) throw new Error(`broker reader logins: ${problems.join('; ')}`);
+    return new ReaderAccess(accounts, others, log);
+  }
+
+  /** The aedes hooks, and the session tracking on its events. */
+  install(aedes: Aedes): void {
+    aedes.on('client', (client) => this.session(client, true));
+    aedes.on('clientDisconnect', (client) => this.session(client, false));
+  }
+
+  hooks(): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+    return {
+      authenticate: (client, username, password, done) => {
+        const account = username === undefined ? undefined : this.byUsername.get(username);
+        if (!account) {
+          if (this.others) this.others(client, username, password, done);
+          else done(null, true);
+          return;
+        }
+        if (password !== undefined && sameSecret(password, account.password)) {
+          this.accountOf.set(client, account);
+          done(null, true);
+          return;
+        }
+        this.log.warn({ clientId: client.id, reader: account.id }, 'broker refused a reader: bad password');
+        const err = new Error('bad username or password') as AuthenticateError;
+        err.returnCode = BAD_USERNAME_OR_PASSWORD;
+        done(err, false);
+      },
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null); // the broker's own messages
+        if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topic is reserved')); // aedes' rule
+        const account = this.accountOf.get(client);
+        const owner = this.byTopic.get(packet.topic);
+        if (!account && !owner) return done(null);
+        if (account !== owner) return done(this.refuse(client, packet.topic, account, owner));
+        const intake = this.intakes.get(account!.id);
+        if (!intake) {
+          this.log.warn(
+            { clientId: client.id, reader: account!.id },
+            'reader published before its driver started; refused, it will resend after reconnecting',
+          );
+          return done(new Error(`no driver takes reader ${account!.id}'s messages yet`));
+        }
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        intake.message(payload).then(
+          () => done(null),
+          (err: Error) => done(err),
+        );
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const account = this.accountOf.get(client);
+        const other =
+          account && [...this.byTopic.values()].find((a) => a !== account && matches(sub.topic, a.topic));
+        if (!other) return done(null, sub);
+        this.log.warn(
+          { clientId: client.id, reader: account.id, filter: sub.topic },
+          "reader may not subscribe to another reader's topic",
+        );
+        done(null, null);
+      },
+    };
+  }
+
+  attachReader(readerId: string, intake: ReaderIntake): ReaderAttachment {
+    const account = this.byId.get(readerId);
+    if (!account) throw new Error(`reader ${readerId} has no login on the embedded broker`);
+    if (this.intakes.has(readerId)) throw new Error(`reader ${readerId} already has a driver attached`);
+    this.intakes.set(readerId, intake);
+    return {
+      connected: (this.sessions.get(readerId)?.size ?? 0) > 0,
+      detach: () => {
+        if (this.intakes.get(readerId) === intake) this.intakes.delete(readerId);
+      },
+    };
+  }
+
+  private session(client: Client, open: boolean): void {
+    const account = this.accountOf.get(client);
+    if (!account) return;
+    const sessions = this.sessions.get(account.id)!;
+    const before = sessions.size;
+    if (open) sessions.add(client);
+    else sessions.delete(client);
+    if ((before === 0) !== (sessions.size === 0))
+      this.intakes.get(account.id)?.connection(sessions.size > 0, client.id);
+  }
+
+  private refuse(client: Client, topic: string, account?: ReaderAccount, owner?: ReaderAccount): Error {
+    const who = account ? `reader ${account.id}` : 'a client that is not a reader';
+    const why = owner ? `the topic of reader ${owner.id}` : 'a topic other than its own';
+    this.log.warn({ clientId: client.id, topic }, `broker refused a publish: ${who} to ${why}`);
+    return new Error(`${who} may not publish to ${topic}`);
+  }
+}
+
+/** Whether an MQTT topic filter matches a topic (`+` one level, `#` this level and below). */
+export function matches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '#' || f[0] === '+')) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** A reader's password: from the config, or the file's content without one trailing line break. */
+async function secret(login: ReaderLogin): Promise<Buffer> {
+  if ((login.password === undefined) === (login.passwordFile === undefined))
+    throw new Error('set exactly one of password and passwordFile');
+  if (login.password !== undefined) return Buffer.from(login.password, 'utf8');
+  const file = login.passwordFile!;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read passwordFile ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const password = text.replace(/\r?\n$/, '');
+  if (password === '') throw new Error(`passwordFile ${file} is empty`);
+  return Buffer.from(password, 'utf8');
+}
+
+/** Constant-time comparison, so the time to refuse does not reveal how much of a secret matched. */
+export function sameSecret(
+  given: string | Buffer | undefined,
+  expected: string | Buffer | undefined,
+): boolean {
+  if (expected === undefined) return given === undefined;
+  const a = typeof given === 'string' ? Buffer.from(given, 'utf8') : (given ?? Buffer.alloc(0));
+  const b = typeof expected === 'string' ? Buffer.from(expected, 'utf8') : expected;
+  // Compare equal lengths always; a length mismatch still costs one full comparison.
+  return timingSafeEqual(a.length === b.length ? a : b, b) && a.length === b.length && given !== undefined;
+}

@@ -1,0 +1,220 @@
+/**
+ * A network RFID reader (Impinj R700, Zebra FX) that publishes its tag reads over MQTT to the
+ * embedded broker. The reader is the MQTT client and reconnects by itself; this driver takes the
+ * messages of its one topic from the broker (daemon/broker/reader-access.ts), parses them with the
+ * reader family's parser and hands the reads to the sink in order within the handover window.
+ *
+ * - State: `connected` while the reader holds a session with the broker under its username,
+ *   `disconnected` otherwise (also while no broker runs); a reconnect counts in `reconnects`.
+ * - Back-pressure: the broker acknowledges a message (and reads the reader's next packets) only
+ *   once every read in it is handed over, so a full window slows the reader's TCP stream. The
+ *   acknowledgement does not wait for the outbox: up to the handover window of reads is in memory.
+ * - A message that cannot be parsed, or an event in it, is a reject with a code; the connection
+ *   stays up and the message is acknowledged (a resend would fail the same way).
+ * - stop(): the message being handed over is finished; later ones are refused unacknowledged (the
+ *   reader sends them again when it reconnects) and counted in `discardedOnStop`.
+ */
+import { EventEmitter } from 'node:events';
+import type { MqttReaderConfig } from '../../config/readers/mqtt-reader.js';
+import type { ReaderAttachment, ReaderPort } from '../../daemon/broker/reader-access.js';
+import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import { Handover } from '../handover.js';
+import type { DriverContext } from '../registry.js';
+import { parseImpinjMessage } from './impinj.js';
+import { parseZebraMessage } from './zebra.js';
+
+/** One tag read out of a reader's message. */
+export interface TagReport {
+  readonly epc: Buffer;
+  readonly antenna?: number;
+  /** Peak RSSI, dBm. */
+  readonly rssi?: number;
+  readonly pc?: number;
+  /** The reader's own time of the read, ms since the epoch. */
+  readonly time?: number;
+}
+
+/** A message, or one event in it, that is not a tag read. */
+export interface PayloadReject {
+  /** `not-json`, `unknown-shape`, `no-epc`, `bad-epc`, `not-epc`, `overlong`. */
+  readonly code: string;
+  readonly message: string;
+  readonly data: Buffer;
+}
+
+export interface ParsedMessage {
+  readonly reads: readonly TagReport[];
+  readonly rejects: readonly PayloadReject[];
+  /** Events of other types (status, antenna, GPI): not reads, not errors. */
+  readonly ignored: number;
+}
+
+/** Rejects of one message passed on at most; the rest are counted and logged. */
+const REJECTS_PER_MESSAGE = 16;
+
+const parsers = { 'impinj-r700': parseImpinjMessage, 'zebra-fx': parseZebraMessage } as const;
+
+export class MqttReaderDriver extends EventEmitter implements Driver {
+  readonly id: string;
+  private handover: Handover | undefined;
+  private sink: ReadSink | undefined;
+  private attachment: ReaderAttachment | undefined;
+  /** Messages are handed over one after another, in the order the broker took them. */
+  private chain: Promise<void> = Promise.resolve();
+  private running = false;
+  private stopping: Promise<void> | undefined;
+  private current: ReaderState = 'idle';
+  private lastError: string | undefined;
+  private everConnected = false;
+  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
+  private lastReadAt: number | undefined;
+
+  constructor(
+    private readonly config: MqttReaderConfig,
+    private readonly ctx: DriverContext & { readonly broker?: ReaderPort },
+  ) {
+    super();
+    this.id = config.id;
+  }
+
+  async start(sink: ReadSink): Promise<void> {
+    if (this.running || this.stopping) return;
+    this.sink = sink;
+    this.handover = new Handover(sink, this.ctx.log);
+    this.running = true;
+    const { broker } = this.ctx;
+    if (!broker) {
+      this.lastError =
+        'the embedded broker is not running (broker.enabled: false); this reader publishes to it';
+      this.ctx.log.error({ reason: this.lastError }, 'reader has no broker');
+      this.setState('disconnected');
+      return;
+    }
+    try {
+      this.attachment = broker.attachReader(this.id, {
+        message: (payload) => this.message(payload),
+        connection: (connected, clientId) => this.connection(connected, clientId),
+      });
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.ctx.log.error({ reason: this.lastError }, 'reader cannot take messages from the broker');
+      this.setState('disconnected');
+      return;
+    }
+    if (this.attachment.connected) {
+      this.everConnected = true;
+      this.setState('connected');
+    } else {
+      this.lastError = `waiting for the reader to log in to the broker as ${this.config.username}`;
+      this.setState('disconnected');
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  status(): ReaderStatus {
+    return {
+      id: this.id,
+      driver: this.config.driver,
+      state: this.current,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...this.counts,
+      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    this.attachment?.detach();
+    this.attachment = undefined;
+    await this.chain;
+    await this.handover?.drain();
+    this.setState('stopped');
+  }
+
+  private connection(connected: boolean, clientId: string): void {
+    if (!this.running) return;
+    if (connected) {
+      if (this.everConnected) this.counts.reconnects++;
+      this.ctx.log.info(
+        { clientId, reconnects: this.counts.reconnects },
+        this.everConnected ? 'reader reconnected' : 'reader connected',
+      );
+      this.everConnected = true;
+      this.lastError = undefined;
+      this.setState('connected');
+    } else {
+      this.lastError = `the reader's MQTT session ended (client ${clientId})`;
+      this.ctx.log.warn({ clientId }, 'reader disconnected from the broker');
+      this.setState('disconnected');
+    }
+  }
+
+  /** Resolves once every read of the message is handed over; rejects (no PUBACK) once stopped. */
+  private message(payload: Buffer): Promise<void> {
+    const handed = this.chain.then(() => this.take(payload));
+    this.chain = handed.catch(() => {});
+    return handed;
+  }
+
+  private async take(payload: Buffer): Promise<void> {
+    if (!this.running) {
+      this.counts.discardedOnStop++;
+      throw new Error(`reader ${this.id} is stopping; the message is left for the reader to resend`);
+    }
+    const at = Date.now();
+    const mono = performance.now();
+    const parsed: ParsedMessage =
+      payload.length > this.config.maxMessageBytes
+        ? { reads: [], rejects: [overlong(payload, this.config.maxMessageBytes)], ignored: 0 }
+        : parsers[this.config.driver](payload);
+    this.rejectAll(parsed.rejects, at);
+    if (parsed.ignored > 0)
+      this.ctx.log.debug({ ignored: parsed.ignored }, 'reader events that are not reads');
+    const handover = this.handover!;
+    for (const tag of parsed.reads) {
+      const read: RawRead = {
+        readerId: this.id,
+        kind: 'epc',
+        data: tag.epc,
+        at: this.config.eventTime === 'reader' && tag.time !== undefined ? tag.time : at,
+        mono,
+        ...(tag.antenna !== undefined ? { antenna: tag.antenna } : {}),
+        ...(tag.rssi !== undefined ? { rssi: tag.rssi } : {}),
+        ...(tag.pc !== undefined ? { pc: tag.pc } : {}),
+      };
+      this.counts.reads++;
+      this.lastReadAt = read.at;
+      await handover.push(read);
+    }
+  }
+
+  private rejectAll(rejects: readonly PayloadReject[], at: number): void {
+    this.counts.rejects += rejects.length;
+    for (const r of rejects.slice(0, REJECTS_PER_MESSAGE)) {
+      this.sink?.reject({ readerId: this.id, code: r.code, message: r.message, data: r.data, at });
+    }
+    if (rejects.length > REJECTS_PER_MESSAGE)
+      this.ctx.log.warn(
+        { rejects: rejects.length, passedOn: REJECTS_PER_MESSAGE },
+        'a message with many rejects; only the first were passed on',
+      );
+  }
+
+  private setState(state: ReaderState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.emit('state', this.status());
+  }
+}
+
+function overlong(payload: Buffer, max: number): PayloadReject {
+  return {
+    code: 'overlong',
+    message: `a message of ${payload.length} bytes is longer than maxMessageBytes (${max})`,
+    data: Buffer.from(payload.subarray(0, 4096)),
+  };
+}

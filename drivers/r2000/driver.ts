@@ -1,0 +1,400 @@
+/**
+ * An R2000-based UHF module on a serial port (the 0xA0 protocol of many low-cost fixed readers).
+ *
+ * A connection: open the port, ask the firmware version (a port whose module does not answer is
+ * not connected), set the output power if configured, then rounds until stopped: set the antenna,
+ * real-time inventory, wait for the end of the round, next antenna. Each tag reply becomes a read
+ * of kind `epc`, stamped when its frame arrives. The module only talks when asked, so when the
+ * handover window is full the driver simply starts no new round.
+ *
+ * Module errors (antenna missing, inventory error, ...) are logged and rejected once per change
+ * and show in `status().lastError`; "no tag" is an empty field, not an error. A port that closes,
+ * or a module that leaves a command or a round unanswered for `roundTimeoutMs`, is a disconnect:
+ * the port is closed and reopened with the retry backoff, as serial-line does.
+ */
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import type { R2000Config } from '../../config/readers/r2000.js';
+import { Backoff } from '../../daemon/backoff.js';
+import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import { Handover } from '../handover.js';
+import type { DriverContext } from '../registry.js';
+import { BROADCAST, Command, type Discarded, encodeFrame, type Frame, FrameParser } from './frames.js';
+import { classifyInventoryReply, describeStatus, Status, statusCode } from './inventory.js';
+
+/** A new round starts only once the reads waiting for the handover window are this few. */
+const LOW_WATER = 16;
+/** A frame still incomplete after this much quiet never will be: it is reported as torn. */
+const FRAME_GAP_MS = 100;
+/** Pause after the module refused to switch to a port, before the next one. */
+const REFUSED_PORT_PAUSE_MS = 100;
+
+/** The link went away (closed, lost, stopped) under a pending command. */
+class LinkClosed extends Error {}
+
+interface Reply {
+  readonly frame: Frame;
+  readonly raw: Buffer;
+}
+
+interface Link {
+  readonly port: SerialPort;
+  readonly parser: FrameParser;
+  closed: boolean;
+  connected: boolean;
+  gap?: NodeJS.Timeout;
+  pending?: { command: number; settle(reply: Reply | Error): void };
+}
+
+export class R2000Driver extends EventEmitter implements Driver {
+  readonly id: string;
+  private handover: Handover | undefined;
+  private sink: ReadSink | undefined;
+  private link: Link | undefined;
+  private readonly queue: RawRead[] = [];
+  private pumping = false;
+  private pumped: Promise<void> = Promise.resolve();
+  private connecting: Promise<void> | undefined;
+  private looping: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping: Promise<void> | undefined;
+  private current: ReaderState = 'idle';
+  private lastError: string | undefined;
+  /** Module errors now in force, by what they concern (`antenna 2`, `output power`). */
+  private readonly moduleErrors = new Map<string, number>();
+  private readonly backoff: Backoff;
+  private connectedAt = 0;
+  private everConnected = false;
+  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
+  private lastReadAt: number | undefined;
+
+  constructor(
+    private readonly config: R2000Config,
+    private readonly ctx: DriverContext,
+  ) {
+    super();
+    this.id = config.id;
+    this.backoff = new Backoff(config.retry);
+  }
+
+  async start(sink: ReadSink): Promise<void> {
+    if (this.running || this.stopping) return; // a stopped driver stays stopped
+    this.sink = sink;
+    this.handover = new Handover(sink, this.ctx.log);
+    this.running = true;
+    this.setState('connecting');
+    await this.attempt();
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  status(): ReaderStatus {
+    return {
+      id: this.id,
+      driver: 'r2000',
+      state: this.current,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...this.counts,
+      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const link = this.link;
+    if (link) {
+      if (link.parser.pending() > 0) this.counts.discardedOnStop++;
+      this.detach(link, 'stopped');
+    }
+    await this.connecting; // an open in flight closes its port itself once it sees we stopped
+    await this.looping;
+    while (this.pumping) await this.pumped;
+    await this.handover?.drain();
+    if (link) await closeQuietly(link.port);
+    this.setState('stopped');
+  }
+
+  private attempt(): Promise<void> {
+    this.retryTimer = undefined;
+    this.connecting = this.connect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.running) return;
+    const { config } = this;
+    let port: SerialPort;
+    try {
+      port = new SerialPort({
+        path: config.path,
+        baudRate: config.baudRate,
+        autoOpen: false,
+        ...(this.ctx.binding ? { binding: this.ctx.binding as never } : {}),
+      });
+      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      this.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      return;
+    }
+    if (!this.running) {
+      await closeQuietly(port);
+      return;
+    }
+    const link = this.attach(port);
+    let version: Reply;
+    try {
+      version = await this.request(link, Command.firmwareVersion);
+      this.lastError = undefined; // the module answers: what is wrong from here on is news
+      if (config.outputPowerDbm !== undefined) {
+        const power = await this.request(link, Command.setOutputPower, [config.outputPowerDbm]);
+        this.judge('output power', power);
+      }
+    } catch (err) {
+      if (!(err instanceof LinkClosed)) this.lost(link, `module does not answer: ${(err as Error).message}`);
+      return;
+    }
+    if (!this.running || link.closed) return;
+    link.connected = true;
+    if (this.everConnected) this.counts.reconnects++;
+    const firmware =
+      version.frame.data.length >= 2 ? `${version.frame.data[0]}.${version.frame.data[1]}` : '?';
+    this.ctx.log.info(
+      {
+        path: config.path,
+        firmware,
+        failedAttempts: this.backoff.attempt,
+        reconnects: this.counts.reconnects,
+      },
+      this.everConnected ? 'reader reconnected' : 'reader connected',
+    );
+    this.everConnected = true;
+    this.connectedAt = performance.now();
+    this.setState('connected');
+    this.looping = this.rounds(link);
+  }
+
+  /** Antenna after antenna, one real-time inventory round each, until the link ends. */
+  private async rounds(link: Link): Promise<void> {
+    const { antennas, repeat } = this.config;
+    try {
+      for (let i = 0; this.running && !link.closed; i = (i + 1) % antennas.length) {
+        if (this.pumping && this.queue.length > LOW_WATER) await this.pumped;
+        const antenna = antennas[i]!;
+        const about = `antenna ${antenna}`;
+        // Switching succeeds even to an empty port: only the round tells whether it is fine.
+        const set = await this.request(link, Command.setWorkAntenna, [antenna - 1]);
+        if (!this.judge(about, set, false)) {
+          // A port the module refuses (beyond its count): do not spin through the list.
+          await new Promise((resolve) => setTimeout(resolve, REFUSED_PORT_PAUSE_MS));
+          continue;
+        }
+        this.judge(about, await this.request(link, Command.realTimeInventory, [repeat]));
+      }
+    } catch (err) {
+      if (!(err instanceof LinkClosed))
+        this.lost(link, `module stopped answering: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Sends one command and resolves with its reply: for an inventory, the reply that ends the
+   * round (end of round or a status); tag replies in between go to the sink as they come.
+   */
+  private request(link: Link, command: number, data: number[] = []): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (link.closed) return reject(new LinkClosed('closed'));
+      const ms = this.config.roundTimeoutMs;
+      const timer = setTimeout(
+        () => settle(new Error(`no reply to command 0x${command.toString(16)} within ${ms} ms`)),
+        ms,
+      );
+      const settle = (reply: Reply | Error) => {
+        clearTimeout(timer);
+        if (link.pending?.settle === settle) link.pending = undefined;
+        if (reply instanceof Error) reject(reply);
+        else resolve(reply);
+      };
+      link.pending = { command, settle };
+      const frame = encodeFrame({ address: this.config.address, command, data: Buffer.from(data) });
+      link.port.write(frame, (err) => {
+        if (err) settle(err);
+      });
+    });
+  }
+
+  private attach(port: SerialPort): Link {
+    const link: Link = {
+      port,
+      closed: false,
+      connected: false,
+      parser: new FrameParser({
+        frame: (frame, raw) => this.onFrame(link, frame, raw),
+        discard: (run) => this.onDiscard(run),
+      }),
+    };
+    this.link = link;
+    port.on('data', (chunk: Buffer) => {
+      if (link.closed) return;
+      link.parser.push(chunk);
+      clearTimeout(link.gap);
+      if (link.parser.pending() > 0) link.gap = setTimeout(() => link.parser.flush(), FRAME_GAP_MS);
+    });
+    port.once('close', (err?: Error | null) =>
+      this.lost(link, err ? `device closed: ${err.message}` : 'device closed'),
+    );
+    port.on('error', (err: Error) => this.lost(link, `device error: ${err.message}`));
+    port.once('end', () => this.lost(link, 'device ended the stream'));
+    return link;
+  }
+
+  private onFrame(link: Link, frame: Frame, raw: Buffer): void {
+    const { address } = this.config;
+    if (address !== BROADCAST && frame.address !== address) return; // another module on the line
+    const pending = link.pending;
+    const inventory =
+      frame.command === Command.realTimeInventory || frame.command === Command.sessionInventory;
+    if (!inventory) {
+      if (pending?.command === frame.command) pending.settle({ frame, raw });
+      else this.ctx.log.debug({ command: frame.command }, 'reply to no pending command ignored');
+      return;
+    }
+    const reply = classifyInventoryReply(frame.data);
+    if (reply.type === 'tag') {
+      if (reply.epc.length === 0) return; // nothing to identify a unit by
+      const { epc, antenna, rssi, pc } = reply;
+      this.enqueue({
+        readerId: this.id,
+        kind: 'epc',
+        data: epc,
+        at: Date.now(),
+        mono: performance.now(),
+        antenna,
+        rssi,
+        pc,
+      });
+    } else if (reply.type === 'malformed') {
+      this.reject('bad-reply', reply.reason, raw);
+    } else if (pending?.command === frame.command) {
+      pending.settle({ frame, raw });
+    }
+  }
+
+  /**
+   * Judges a module's reply to a command: a status byte other than success or "no tag" is an
+   * error about `about`, logged and rejected once per change; anything else clears it, and the
+   * recovery is noted. Returns whether the reply was fine.
+   */
+  private judge(about: string, reply: Reply, clears = true): boolean {
+    const data = reply.frame.data;
+    const status = data.length === 1 ? data[0]! : Status.success;
+    if (status === Status.success || status === Status.noTag) {
+      if (clears && this.moduleErrors.delete(about)) {
+        this.ctx.log.info({ about }, `${about}: the module reports no error any more`);
+        if (this.moduleErrors.size === 0) this.lastError = undefined;
+      }
+      return true;
+    }
+    if (this.moduleErrors.get(about) === status) return false;
+    this.moduleErrors.set(about, status);
+    const message = `${about}: ${describeStatus(status)}`;
+    this.lastError = message;
+    this.ctx.log.warn({ about, status }, message);
+    this.reject(statusCode(status), message, reply.raw);
+    return false;
+  }
+
+  private onDiscard(run: Discarded): void {
+    const what =
+      run.code === 'garbage'
+        ? 'noise between frames'
+        : run.code === 'bad-checksum'
+          ? 'a frame whose checksum does not match'
+          : 'a frame cut short';
+    this.reject(run.code, `${run.data.length} bytes discarded: ${what}`, run.data);
+  }
+
+  private reject(code: string, message: string, data: Buffer): void {
+    this.counts.rejects++;
+    try {
+      this.sink?.reject({ readerId: this.id, code, message, data: Buffer.from(data), at: Date.now() });
+    } catch (err) {
+      this.ctx.log.error({ err, code }, 'reject could not be processed'); // never out of a port event
+    }
+  }
+
+  /** Ends a link for good: no more frames from it, its pending command fails. */
+  private detach(link: Link, why: string): void {
+    if (link.closed) return;
+    link.closed = true;
+    if (this.link === link) this.link = undefined;
+    clearTimeout(link.gap);
+    link.parser.reset(); // a torn frame of a vanished device must not prefix the next one
+    link.pending?.settle(new LinkClosed(why));
+  }
+
+  /** A lost device or a silent module: disconnected, and another try after the backoff delay. */
+  private lost(link: Link, reason: string): void {
+    if (link.closed) return;
+    this.detach(link, reason);
+    void closeQuietly(link.port);
+    // A module that drops right after each open keeps backing off and stays quiet; one that
+    // worked for longer than the longest delay starts afresh.
+    if (link.connected && performance.now() - this.connectedAt >= this.config.retry.maxMs)
+      this.backoff.reset();
+    this.moduleErrors.clear(); // reported again after the reconnect if still true
+    if (this.running) this.failed(reason, 'reader lost its module');
+  }
+
+  private failed(reason: string, what: string): void {
+    this.lastError = reason;
+    const retryInMs = this.backoff.next();
+    if (this.backoff.attempt === 1) this.ctx.log.warn({ reason, retryInMs }, `${what}; retrying`);
+    else this.ctx.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
+    this.setState('disconnected');
+    if (this.running) this.retryTimer = setTimeout(() => void this.attempt(), retryInMs);
+  }
+
+  private enqueue(read: RawRead): void {
+    this.queue.push(read);
+    if (!this.pumping) {
+      this.pumping = true;
+      this.pumped = this.pump();
+    }
+  }
+
+  /** Hands queued reads over in order; `pumping` drops in the same tick the queue runs dry. */
+  private async pump(): Promise<void> {
+    const handover = this.handover!;
+    try {
+      for (let read = this.queue.shift(); read; read = this.queue.shift()) {
+        this.counts.reads++;
+        this.lastReadAt = read.at;
+        await handover.push(read);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private setState(state: ReaderState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.emit('state', this.status());
+  }
+}
+
+/** Closes a port whose late errors are no longer news. */
+function closeQuietly(port: SerialPort): Promise<void> {
+  port.removeAllListeners();
+  port.on('error', () => {});
+  if (!port.isOpen) return Promise.resolve();
+  return new Promise<void>((resolve) => port.close(() => resolve()));
+}
