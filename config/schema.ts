@@ -24,6 +24,7 @@ import {
   ZebraFxReader,
 } from './readers/mqtt-reader.js';
 import { type R2000Config, R2000Reader } from './readers/r2000.js';
+import { type ThingMagicConfig, ThingMagicReader } from './readers/thingmagic.js';
 import { type UsbHidConfig, UsbHidReader } from './readers/usb-hid.js';
 
 export type { FormatConfig, RetryConfig };
@@ -129,6 +130,7 @@ export const Reader = T.Union([
   SerialLineReader,
   SimulatorReader,
   R2000Reader,
+  ThingMagicReader,
   UsbHidReader,
   ImpinjR700Reader,
   ZebraFxReader,
@@ -384,6 +386,7 @@ export type ReaderConfig =
   | SerialLineConfig
   | SimulatorConfig
   | R2000Config
+  | ThingMagicConfig
   | UsbHidConfig
   | ImpinjR700Config
   | ZebraFxConfig;

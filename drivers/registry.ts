@@ -7,6 +7,7 @@ import { MqttReaderDriver } from './mqtt-reader/driver.js';
 import { R2000Driver } from './r2000/driver.js';
 import { SerialLineDriver } from './serial-line.js';
 import { SimulatorDriver } from './simulator.js';
+import { ThingMagicDriver } from './thingmagic/driver.js';
 import { UsbHidDriver } from './usb-hid/driver.js';
 import type { UsbBus } from './usb-hid/usb-bus.js';
 
@@ -29,6 +30,8 @@ export function createDriver(config: ReaderConfig, ctx: DriverContext): Driver {
       return new SimulatorDriver(config, ctx);
     case 'r2000':
       return new R2000Driver(config, ctx);
+    case 'thingmagic':
+      return new ThingMagicDriver(config, ctx);
     case 'usb-hid':
       return new UsbHidDriver(config, ctx);
     case 'impinj-r700':

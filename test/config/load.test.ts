@@ -90,7 +90,7 @@ uplink:
       'f.yaml:8:5 readers[0].path: missing required key "path"',
       'f.yaml:11:5 readers[0].baudrate: unknown key "baudrate" (did you mean "baudRate"?)',
       'f.yaml:12:13 readers[0].parity: must be one of "none", "even", "odd", "mark", "space", got "weird"',
-      'f.yaml:14:13 readers[1].driver: unknown driver "keyboard-wedge"; drivers: serial-line, simulator, r2000, usb-hid, impinj-r700, zebra-fx',
+      'f.yaml:14:13 readers[1].driver: unknown driver "keyboard-wedge"; drivers: serial-line, simulator, r2000, thingmagic, usb-hid, impinj-r700, zebra-fx',
       'f.yaml:17:13 uplink.inflight: must be >= 1, got 0',
     ]);
   });
