@@ -7,8 +7,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { SimulatorConfig } from '../config/schema.js';
-import type { Driver, ReaderState, ReaderStatus, ReadSink } from './driver.js';
+import type { Driver, ReaderStatus, ReadSink } from './driver.js';
 import { Handover } from './handover.js';
+import { ReaderBook } from './reader-book.js';
 import type { DriverContext } from './registry.js';
 import { noise, prng, type SimulatedUnit, unit } from './simulated-units.js';
 
@@ -19,11 +20,11 @@ const MAX_BACKLOG_S = 0.25;
 
 export class SimulatorDriver extends EventEmitter implements Driver {
   readonly id: string;
+  private readonly book: ReaderBook;
   private handover: Handover | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private current: ReaderState = 'idle';
   private random: () => number = Math.random;
   private emitted = 0;
   /** Reads owed by the pace so far, fractional. */
@@ -31,8 +32,6 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   private lastTick = 0;
   private pass = 0;
   private repeat = 0;
-  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
 
   constructor(
     private readonly config: SimulatorConfig,
@@ -40,6 +39,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
+    this.book = new ReaderBook(this, 'simulator');
   }
 
   async start(sink: ReadSink): Promise<void> {
@@ -47,7 +47,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     this.handover = new Handover(sink, this.ctx.log);
     this.random = prng(this.config.seed);
     this.lastTick = performance.now();
-    this.setState('connected');
+    this.book.connected();
     this.ctx.log.info(
       { readsPerSecond: this.config.readsPerSecond, units: this.config.units, seed: this.config.seed },
       'simulated conveyor running',
@@ -61,13 +61,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   }
 
   status(): ReaderStatus {
-    return {
-      id: this.id,
-      driver: 'simulator',
-      state: this.current,
-      ...this.counts,
-      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
-    };
+    return this.book.status();
   }
 
   private async shutdown(): Promise<void> {
@@ -75,7 +69,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     this.timer = undefined;
     await this.ticking; // it sees `stopping` and hands over no more
     await this.handover?.drain();
-    this.setState('stopped');
+    this.book.set('stopped');
   }
 
   private schedule(delayMs: number): void {
@@ -120,9 +114,8 @@ export class SimulatorDriver extends EventEmitter implements Driver {
         ? { kind: 'barcode', data: noise(this.random, n) }
         : unit(n, tagged);
     this.emitted++;
-    this.counts.reads++;
     const at = Date.now();
-    this.lastReadAt = at;
+    this.book.read(at);
     return {
       readerId: this.id,
       kind: u.kind,
@@ -131,11 +124,5 @@ export class SimulatorDriver extends EventEmitter implements Driver {
       mono: performance.now(),
       ...(u.kind === 'epc' ? { antenna: 1 + (n % 2), rssi: -40 - Math.round(this.random() * 30) } : {}),
     };
-  }
-
-  private setState(state: ReaderState): void {
-    if (state === this.current) return;
-    this.current = state;
-    this.emit('state', this.status());
   }
 }

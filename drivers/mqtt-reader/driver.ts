@@ -17,8 +17,9 @@
 import { EventEmitter } from 'node:events';
 import type { MqttReaderConfig } from '../../config/readers/mqtt-reader.js';
 import type { ReaderAttachment, ReaderPort } from '../../daemon/broker/reader-access.js';
-import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import type { Driver, RawRead, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
+import { ReaderBook } from '../reader-book.js';
 import type { DriverContext } from '../registry.js';
 import { parseImpinjMessage } from './impinj.js';
 import { parseZebraMessage } from './zebra.js';
@@ -57,17 +58,13 @@ const parsers = { 'impinj-r700': parseImpinjMessage, 'zebra-fx': parseZebraMessa
 export class MqttReaderDriver extends EventEmitter implements Driver {
   readonly id: string;
   private handover: Handover | undefined;
+  private readonly book: ReaderBook;
   private sink: ReadSink | undefined;
   private attachment: ReaderAttachment | undefined;
   /** Messages are handed over one after another, in the order the broker took them. */
   private chain: Promise<void> = Promise.resolve();
   private running = false;
   private stopping: Promise<void> | undefined;
-  private current: ReaderState = 'idle';
-  private lastError: string | undefined;
-  private everConnected = false;
-  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
 
   constructor(
     private readonly config: MqttReaderConfig,
@@ -75,6 +72,7 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
+    this.book = new ReaderBook(this, config.driver);
   }
 
   async start(sink: ReadSink): Promise<void> {
@@ -84,10 +82,10 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
     this.running = true;
     const { broker } = this.ctx;
     if (!broker) {
-      this.lastError =
+      this.book.lastError =
         'the embedded broker is not running (broker.enabled: false); this reader publishes to it';
-      this.ctx.log.error({ reason: this.lastError }, 'reader has no broker');
-      this.setState('disconnected');
+      this.ctx.log.error({ reason: this.book.lastError }, 'reader has no broker');
+      this.book.set('disconnected');
       return;
     }
     try {
@@ -96,17 +94,16 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
         connection: (connected, clientId) => this.connection(connected, clientId),
       });
     } catch (err) {
-      this.lastError = (err as Error).message;
-      this.ctx.log.error({ reason: this.lastError }, 'reader cannot take messages from the broker');
-      this.setState('disconnected');
+      this.book.lastError = (err as Error).message;
+      this.ctx.log.error({ reason: this.book.lastError }, 'reader cannot take messages from the broker');
+      this.book.set('disconnected');
       return;
     }
     if (this.attachment.connected) {
-      this.everConnected = true;
-      this.setState('connected');
+      this.book.connected();
     } else {
-      this.lastError = `waiting for the reader to log in to the broker as ${this.config.username}`;
-      this.setState('disconnected');
+      this.book.lastError = `waiting for the reader to log in to the broker as ${this.config.username}`;
+      this.book.set('disconnected');
     }
   }
 
@@ -116,14 +113,7 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
   }
 
   status(): ReaderStatus {
-    return {
-      id: this.id,
-      driver: this.config.driver,
-      state: this.current,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...this.counts,
-      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
-    };
+    return this.book.status();
   }
 
   private async shutdown(): Promise<void> {
@@ -132,24 +122,21 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
     this.attachment = undefined;
     await this.chain;
     await this.handover?.drain();
-    this.setState('stopped');
+    this.book.set('stopped');
   }
 
   private connection(connected: boolean, clientId: string): void {
     if (!this.running) return;
     if (connected) {
-      if (this.everConnected) this.counts.reconnects++;
+      const again = this.book.connected();
       this.ctx.log.info(
-        { clientId, reconnects: this.counts.reconnects },
-        this.everConnected ? 'reader reconnected' : 'reader connected',
+        { clientId, reconnects: this.book.counts.reconnects },
+        again ? 'reader reconnected' : 'reader connected',
       );
-      this.everConnected = true;
-      this.lastError = undefined;
-      this.setState('connected');
     } else {
-      this.lastError = `the reader's MQTT session ended (client ${clientId})`;
+      this.book.lastError = `the reader's MQTT session ended (client ${clientId})`;
       this.ctx.log.warn({ clientId }, 'reader disconnected from the broker');
-      this.setState('disconnected');
+      this.book.set('disconnected');
     }
   }
 
@@ -162,7 +149,7 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
 
   private async take(payload: Buffer): Promise<void> {
     if (!this.running) {
-      this.counts.discardedOnStop++;
+      this.book.counts.discardedOnStop++;
       throw new Error(`reader ${this.id} is stopping; the message is left for the reader to resend`);
     }
     const at = Date.now();
@@ -186,14 +173,13 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
         ...(tag.rssi !== undefined ? { rssi: tag.rssi } : {}),
         ...(tag.pc !== undefined ? { pc: tag.pc } : {}),
       };
-      this.counts.reads++;
-      this.lastReadAt = read.at;
+      this.book.read(read.at);
       await handover.push(read);
     }
   }
 
   private rejectAll(rejects: readonly PayloadReject[], at: number): void {
-    this.counts.rejects += rejects.length;
+    this.book.counts.rejects += rejects.length;
     for (const r of rejects.slice(0, REJECTS_PER_MESSAGE)) {
       this.sink?.reject({ readerId: this.id, code: r.code, message: r.message, data: r.data, at });
     }
@@ -202,12 +188,6 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
         { rejects: rejects.length, passedOn: REJECTS_PER_MESSAGE },
         'a message with many rejects; only the first were passed on',
       );
-  }
-
-  private setState(state: ReaderState): void {
-    if (state === this.current) return;
-    this.current = state;
-    this.emit('state', this.status());
   }
 }
 

@@ -10,7 +10,9 @@
  * Which fields appear is the reader's eventConfig.tagInventory; only the EPC is required here.
  * Other event types (inventoryStatus, antennaConnected, ...) are not reads and are ignored.
  */
+
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
+import { bounded, hexBytes, isFiniteNumber, isObject, isoTime, isPort, jsonBytes } from './json-fields.js';
 
 export function parseImpinjMessage(payload: Buffer): ParsedMessage {
   const out: { reads: TagReport[]; rejects: PayloadReject[]; ignored: number } = {
@@ -84,41 +86,11 @@ function jsonValues(text: string): unknown[] | undefined {
   return values.length > 0 ? values : undefined;
 }
 
-const HEX_EPC = /^(?:[0-9A-Fa-f]{2}){1,62}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
-/** Rejected bytes kept at most (an event, or the head of a message that is not JSON). */
-export const REJECT_BYTES = 4096;
-
-function hexBytes(value: unknown): Buffer | undefined {
-  return typeof value === 'string' && HEX_EPC.test(value) ? Buffer.from(value, 'hex') : undefined;
-}
 
 function base64Bytes(value: unknown, max: number): Buffer | undefined {
   if (typeof value !== 'string' || value === '' || value.length > 4 * Math.ceil(max / 3)) return undefined;
   if (!BASE64.test(value)) return undefined;
   const bytes = Buffer.from(value, 'base64');
   return bytes.length >= 1 && bytes.length <= max ? bytes : undefined;
-}
-
-/** An ISO 8601 UTC or offset time as ms since the epoch (fractions beyond ms are cut). */
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !ISO_TIME.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isPort = (v: unknown): v is number =>
-  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
-const bounded = (bytes: Buffer): Buffer => Buffer.from(bytes.subarray(0, REJECT_BYTES));
-/** The event as JSON, bounded; a value nested too deeply to print is named by its type. */
-function jsonBytes(value: unknown): Buffer {
-  try {
-    return bounded(Buffer.from(JSON.stringify(value) ?? String(value)));
-  } catch {
-    return Buffer.from(`(${Array.isArray(value) ? 'array' : typeof value} too deeply nested to show)`);
-  }
 }

@@ -11,7 +11,9 @@
  * `peakRssi` is already dBm. `format` says what `idHex` is: only `epc` ids are reads (a reader
  * set to report TIDs gives rejects that say so).
  */
+
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
+import { bounded, hexBytes, isFiniteNumber, isObject, isoTime, isPort, jsonBytes } from './json-fields.js';
 
 export function parseZebraMessage(payload: Buffer): ParsedMessage {
   const out: { reads: TagReport[]; rejects: PayloadReject[]; ignored: number } = {
@@ -100,36 +102,4 @@ function* topLevelValues(text: string): Generator<string> {
     }
   }
   if (depth !== 0) yield text;
-}
-
-const HEX_EPC = /^(?:[0-9A-Fa-f]{2}){1,62}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
-/** Rejected bytes kept at most (an event, or the head of a message that is not JSON). */
-const REJECT_BYTES = 4096;
-
-function hexBytes(value: unknown): Buffer | undefined {
-  return typeof value === 'string' && HEX_EPC.test(value) ? Buffer.from(value, 'hex') : undefined;
-}
-
-/** An ISO 8601 time (Zebra writes the offset as +0000) as ms since the epoch. */
-function isoTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || !ISO_TIME.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isPort = (v: unknown): v is number =>
-  Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
-const bounded = (bytes: Buffer): Buffer => Buffer.from(bytes.subarray(0, REJECT_BYTES));
-
-/** The event as JSON, bounded; a value nested too deeply to print is named by its type. */
-function jsonBytes(value: unknown): Buffer {
-  try {
-    return bounded(Buffer.from(JSON.stringify(value) ?? String(value)));
-  } catch {
-    return Buffer.from(`(${Array.isArray(value) ? 'array' : typeof value} too deeply nested to show)`);
-  }
 }

@@ -13,12 +13,15 @@
  * the port is closed and reopened with the retry backoff, as serial-line does.
  */
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { R2000Config } from '../../config/readers/r2000.js';
-import { Backoff } from '../../daemon/backoff.js';
-import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
+import { ReadQueue } from '../read-queue.js';
+import { ReaderBook } from '../reader-book.js';
+import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
+import { closeQuietly, openPort } from '../serial-port.js';
 import { BROADCAST, Command, type Discarded, encodeFrame, type Frame, FrameParser } from './frames.js';
 import { classifyInventoryReply, describeStatus, Status, statusCode } from './inventory.js';
 
@@ -48,26 +51,17 @@ interface Link {
 
 export class R2000Driver extends EventEmitter implements Driver {
   readonly id: string;
+  private readonly book: ReaderBook;
   private handover: Handover | undefined;
+  private queue: ReadQueue | undefined;
   private sink: ReadSink | undefined;
   private link: Link | undefined;
-  private readonly queue: RawRead[] = [];
-  private pumping = false;
-  private pumped: Promise<void> = Promise.resolve();
-  private connecting: Promise<void> | undefined;
   private looping: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private running = false;
   private stopping: Promise<void> | undefined;
-  private current: ReaderState = 'idle';
-  private lastError: string | undefined;
   /** Module errors now in force, by what they concern (`antenna 2`, `output power`). */
   private readonly moduleErrors = new Map<string, number>();
-  private readonly backoff: Backoff;
+  private readonly reconnect: Reconnect;
   private connectedAt = 0;
-  private everConnected = false;
-  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
 
   constructor(
     private readonly config: R2000Config,
@@ -75,16 +69,16 @@ export class R2000Driver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
-    this.backoff = new Backoff(config.retry);
+    this.book = new ReaderBook(this, 'r2000');
+    this.reconnect = new Reconnect(config.retry, this.book, ctx.log, () => this.connect());
   }
 
   async start(sink: ReadSink): Promise<void> {
     if (this.running || this.stopping) return; // a stopped driver stays stopped
     this.sink = sink;
     this.handover = new Handover(sink, this.ctx.log);
-    this.running = true;
-    this.setState('connecting');
-    await this.attempt();
+    this.queue = new ReadQueue(this.handover, this.book);
+    await this.reconnect.start();
   }
 
   stop(): Promise<void> {
@@ -93,39 +87,26 @@ export class R2000Driver extends EventEmitter implements Driver {
   }
 
   status(): ReaderStatus {
-    return {
-      id: this.id,
-      driver: 'r2000',
-      state: this.current,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...this.counts,
-      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
-    };
+    return this.book.status();
   }
 
   private async shutdown(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.reconnect.halt();
     const link = this.link;
     if (link) {
-      if (link.parser.pending() > 0) this.counts.discardedOnStop++;
+      if (link.parser.pending() > 0) this.book.counts.discardedOnStop++;
       this.detach(link, 'stopped');
     }
-    await this.connecting; // an open in flight closes its port itself once it sees we stopped
+    await this.reconnect.idle(); // an open in flight closes its port itself once it sees we stopped
     await this.looping;
-    while (this.pumping) await this.pumped;
+    await this.queue?.drained();
     await this.handover?.drain();
     if (link) await closeQuietly(link.port);
-    this.setState('stopped');
+    this.book.set('stopped');
   }
 
-  private attempt(): Promise<void> {
-    this.retryTimer = undefined;
-    this.connecting = this.connect().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+  private get running(): boolean {
+    return this.reconnect.running;
   }
 
   private async connect(): Promise<void> {
@@ -133,15 +114,15 @@ export class R2000Driver extends EventEmitter implements Driver {
     const { config } = this;
     let port: SerialPort;
     try {
-      port = new SerialPort({
-        path: config.path,
-        baudRate: config.baudRate,
-        autoOpen: false,
-        ...(this.ctx.binding ? { binding: this.ctx.binding as never } : {}),
-      });
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+      port = await openPort(
+        {
+          path: config.path,
+          baudRate: config.baudRate,
+        },
+        this.ctx.binding,
+      );
     } catch (err) {
-      this.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      this.reconnect.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
       return;
     }
     if (!this.running) {
@@ -152,7 +133,7 @@ export class R2000Driver extends EventEmitter implements Driver {
     let version: Reply;
     try {
       version = await this.request(link, Command.firmwareVersion);
-      this.lastError = undefined; // the module answers: what is wrong from here on is news
+      this.book.lastError = undefined; // the module answers: what is wrong from here on is news
       if (config.outputPowerDbm !== undefined) {
         const power = await this.request(link, Command.setOutputPower, [config.outputPowerDbm]);
         this.judge('output power', power);
@@ -163,21 +144,15 @@ export class R2000Driver extends EventEmitter implements Driver {
     }
     if (!this.running || link.closed) return;
     link.connected = true;
-    if (this.everConnected) this.counts.reconnects++;
     const firmware =
       version.frame.data.length >= 2 ? `${version.frame.data[0]}.${version.frame.data[1]}` : '?';
-    this.ctx.log.info(
-      {
-        path: config.path,
-        firmware,
-        failedAttempts: this.backoff.attempt,
-        reconnects: this.counts.reconnects,
-      },
-      this.everConnected ? 'reader reconnected' : 'reader connected',
-    );
-    this.everConnected = true;
+    const failedAttempts = this.reconnect.backoff.attempt;
     this.connectedAt = performance.now();
-    this.setState('connected');
+    const again = this.book.connected(true);
+    this.ctx.log.info(
+      { path: config.path, firmware, failedAttempts, reconnects: this.book.counts.reconnects },
+      again ? 'reader reconnected' : 'reader connected',
+    );
     this.looping = this.rounds(link);
   }
 
@@ -186,7 +161,7 @@ export class R2000Driver extends EventEmitter implements Driver {
     const { antennas, repeat } = this.config;
     try {
       for (let i = 0; this.running && !link.closed; i = (i + 1) % antennas.length) {
-        if (this.pumping && this.queue.length > LOW_WATER) await this.pumped;
+        await this.queue?.below(LOW_WATER);
         const antenna = antennas[i]!;
         const about = `antenna ${antenna}`;
         // Switching succeeds even to an empty port: only the round tells whether it is fine.
@@ -270,7 +245,7 @@ export class R2000Driver extends EventEmitter implements Driver {
     if (reply.type === 'tag') {
       if (reply.epc.length === 0) return; // nothing to identify a unit by
       const { epc, antenna, rssi, pc } = reply;
-      this.enqueue({
+      this.queue?.push({
         readerId: this.id,
         kind: 'epc',
         data: epc,
@@ -298,14 +273,14 @@ export class R2000Driver extends EventEmitter implements Driver {
     if (status === Status.success || status === Status.noTag) {
       if (clears && this.moduleErrors.delete(about)) {
         this.ctx.log.info({ about }, `${about}: the module reports no error any more`);
-        if (this.moduleErrors.size === 0) this.lastError = undefined;
+        if (this.moduleErrors.size === 0) this.book.lastError = undefined;
       }
       return true;
     }
     if (this.moduleErrors.get(about) === status) return false;
     this.moduleErrors.set(about, status);
     const message = `${about}: ${describeStatus(status)}`;
-    this.lastError = message;
+    this.book.lastError = message;
     this.ctx.log.warn({ about, status }, message);
     this.reject(statusCode(status), message, reply.raw);
     return false;
@@ -322,7 +297,7 @@ export class R2000Driver extends EventEmitter implements Driver {
   }
 
   private reject(code: string, message: string, data: Buffer): void {
-    this.counts.rejects++;
+    this.book.counts.rejects++;
     try {
       this.sink?.reject({ readerId: this.id, code, message, data: Buffer.from(data), at: Date.now() });
     } catch (err) {
@@ -348,53 +323,8 @@ export class R2000Driver extends EventEmitter implements Driver {
     // A module that drops right after each open keeps backing off and stays quiet; one that
     // worked for longer than the longest delay starts afresh.
     if (link.connected && performance.now() - this.connectedAt >= this.config.retry.maxMs)
-      this.backoff.reset();
+      this.reconnect.backoff.reset();
     this.moduleErrors.clear(); // reported again after the reconnect if still true
-    if (this.running) this.failed(reason, 'reader lost its module');
+    if (this.running) this.reconnect.failed(reason, 'reader lost its module');
   }
-
-  private failed(reason: string, what: string): void {
-    this.lastError = reason;
-    const retryInMs = this.backoff.next();
-    if (this.backoff.attempt === 1) this.ctx.log.warn({ reason, retryInMs }, `${what}; retrying`);
-    else this.ctx.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
-    this.setState('disconnected');
-    if (this.running) this.retryTimer = setTimeout(() => void this.attempt(), retryInMs);
-  }
-
-  private enqueue(read: RawRead): void {
-    this.queue.push(read);
-    if (!this.pumping) {
-      this.pumping = true;
-      this.pumped = this.pump();
-    }
-  }
-
-  /** Hands queued reads over in order; `pumping` drops in the same tick the queue runs dry. */
-  private async pump(): Promise<void> {
-    const handover = this.handover!;
-    try {
-      for (let read = this.queue.shift(); read; read = this.queue.shift()) {
-        this.counts.reads++;
-        this.lastReadAt = read.at;
-        await handover.push(read);
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private setState(state: ReaderState): void {
-    if (state === this.current) return;
-    this.current = state;
-    this.emit('state', this.status());
-  }
-}
-
-/** Closes a port whose late errors are no longer news. */
-function closeQuietly(port: SerialPort): Promise<void> {
-  port.removeAllListeners();
-  port.on('error', () => {});
-  if (!port.isOpen) return Promise.resolve();
-  return new Promise<void>((resolve) => port.close(() => resolve()));
 }

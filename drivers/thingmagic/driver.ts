@@ -8,12 +8,15 @@
  * a failed connect. Both close the port and retry with backoff, as serial-line does.
  */
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { THINGMAGIC_REGIONS, type ThingMagicConfig } from '../../config/readers/thingmagic.js';
-import { Backoff } from '../../daemon/backoff.js';
-import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
+import { ReadQueue } from '../read-queue.js';
+import { ReaderBook } from '../reader-book.js';
+import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
+import { closeQuietly, openPort } from '../serial-port.js';
 import {
   describeStatus,
   type Frame,
@@ -65,21 +68,14 @@ interface Awaiting {
 
 export class ThingMagicDriver extends EventEmitter implements Driver {
   readonly id: string;
+  private readonly book: ReaderBook;
   private handover: Handover | undefined;
+  private queue: ReadQueue | undefined;
   private sink: ReadSink | undefined;
   private port: SerialPort | undefined;
   private parser: FrameParser | undefined;
-  private readonly queue: RawRead[] = [];
-  private pumping = false;
-  private pumped: Promise<void> = Promise.resolve();
-  private connecting: Promise<void> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private running = false;
   private stopping: Promise<void> | undefined;
-  private current: ReaderState = 'idle';
-  private lastError: string | undefined;
-  private readonly backoff: Backoff;
-  private everConnected = false;
+  private readonly reconnect: Reconnect;
   private streamingSince = 0;
   /** The module acknowledged start reading on the current port: its 0x22 frames are reads. */
   private streaming = false;
@@ -87,8 +83,6 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   private watchdog: NodeJS.Timeout | undefined;
   /** The status error last logged, so a module repeating it every cycle is logged once. */
   private moduleStatus: number = Status.ok;
-  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
 
   constructor(
     private readonly config: ThingMagicConfig,
@@ -96,7 +90,8 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
-    this.backoff = new Backoff(config.retry);
+    this.book = new ReaderBook(this, 'thingmagic');
+    this.reconnect = new Reconnect(config.retry, this.book, ctx.log, () => this.connect());
   }
 
   async start(sink: ReadSink): Promise<void> {
@@ -104,9 +99,18 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     if (this.running || this.stopping) return;
     this.sink = sink;
     this.handover = new Handover(sink, this.ctx.log);
-    this.running = true;
-    this.setState('connecting');
-    await this.attempt();
+    this.queue = new ReadQueue(this.handover, this.book, {
+      high: HIGH_WATER,
+      low: LOW_WATER,
+      // While stopping the port stays flowing: the stop answer queues behind these records.
+      pause: () => {
+        if (this.running) this.port?.pause();
+      },
+      resume: () => {
+        if (this.port?.isPaused()) this.port.resume();
+      },
+    });
+    await this.reconnect.start();
   }
 
   stop(): Promise<void> {
@@ -115,22 +119,13 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   }
 
   status(): ReaderStatus {
-    return {
-      id: this.id,
-      driver: 'thingmagic',
-      state: this.current,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...this.counts,
-      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
-    };
+    return this.book.status();
   }
 
   private async shutdown(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    this.reconnect.halt();
     this.settle(undefined, new Error('the driver is stopping')); // a start-up in flight gives up now
-    await this.connecting;
+    await this.reconnect.idle();
     this.disarmWatchdog();
     const port = this.port;
     if (port && this.streaming) {
@@ -144,24 +139,20 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     }
     this.streaming = false;
     if (this.parser) {
-      if (this.parser.pending() > 0) this.counts.discardedOnStop++;
+      if (this.parser.pending() > 0) this.book.counts.discardedOnStop++;
       this.parser.reset();
       this.parser = undefined;
     }
-    while (this.pumping) await this.pumped;
+    await this.queue?.drained();
     await this.handover?.drain();
     const open = this.port;
     this.port = undefined;
     if (open) await closeQuietly(open);
-    this.setState('stopped');
+    this.book.set('stopped');
   }
 
-  private attempt(): Promise<void> {
-    this.retryTimer = undefined;
-    this.connecting = this.connect().finally(() => {
-      this.connecting = undefined;
-    });
-    return this.connecting;
+  private get running(): boolean {
+    return this.reconnect.running;
   }
 
   private async connect(): Promise<void> {
@@ -170,15 +161,15 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     let port: SerialPort;
     try {
       // The default exclusive lock stays on: two programs driving one module would fight over it.
-      port = new SerialPort({
-        path: config.path,
-        baudRate: config.baudRate,
-        autoOpen: false,
-        ...(this.ctx.binding ? { binding: this.ctx.binding as never } : {}),
-      });
-      await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+      port = await openPort(
+        {
+          path: config.path,
+          baudRate: config.baudRate,
+        },
+        this.ctx.binding,
+      );
     } catch (err) {
-      this.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      this.reconnect.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
       return;
     }
     if (!this.running) return closeQuietly(port);
@@ -188,7 +179,8 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     } catch (err) {
       if (this.port !== port) return; // lost meanwhile: lost() has dealt with it
       this.detach(port);
-      if (this.running) this.failed(`start-up failed: ${(err as Error).message}`, 'reader did not start');
+      if (this.running)
+        this.reconnect.failed(`start-up failed: ${(err as Error).message}`, 'reader did not start');
     }
   }
 
@@ -296,16 +288,14 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   private streamingStarted(port: SerialPort): void {
     this.streaming = true;
     this.streamingSince = performance.now();
-    if (this.everConnected) this.counts.reconnects++;
-    this.ctx.log.info(
-      { path: this.config.path, failedAttempts: this.backoff.attempt, reconnects: this.counts.reconnects },
-      this.everConnected ? 'reader reconnected' : 'reader connected',
-    );
-    this.everConnected = true;
-    this.lastError = undefined;
     this.moduleStatus = Status.ok;
     this.watchdog = setTimeout(() => this.silent(port), this.config.silenceTimeoutMs);
-    this.setState('connected');
+    const failedAttempts = this.reconnect.backoff.attempt;
+    const again = this.book.connected();
+    this.ctx.log.info(
+      { path: this.config.path, failedAttempts, reconnects: this.book.counts.reconnects },
+      again ? 'reader reconnected' : 'reader connected',
+    );
   }
 
   private onStreamFrame(frame: Frame): void {
@@ -325,7 +315,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     this.statusNormal();
     const { tag } = record;
     if (tag.epc.length === 0) return; // an empty frame carries nothing to decode (the driver contract)
-    this.enqueue({
+    this.queue?.push({
       readerId: this.id,
       kind: 'epc',
       data: tag.epc,
@@ -343,7 +333,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     const message = `module reported ${describeStatus(status)}`;
     if (status !== this.moduleStatus) this.ctx.log.warn({ code }, message);
     this.moduleStatus = status;
-    this.lastError = message;
+    this.book.lastError = message;
     this.reject(code, message, frame.raw);
   }
 
@@ -372,31 +362,19 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     this.watchdog = undefined;
   }
 
-  /** A failed open or start-up, or a lost device: disconnected, and another try after the backoff. */
-  private failed(reason: string, what: string): void {
-    this.lastError = reason;
-    const retryInMs = this.backoff.next();
-    // Once at warn, then quietly with the attempt number: a module left unplugged all weekend
-    // must not fill the journal.
-    if (this.backoff.attempt === 1) this.ctx.log.warn({ reason, retryInMs }, `${what}; retrying`);
-    else this.ctx.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
-    this.setState('disconnected');
-    if (this.running) this.retryTimer = setTimeout(() => void this.attempt(), retryInMs);
-  }
-
   private lost(port: SerialPort, reason: string): void {
     if (this.port !== port) return;
     // A module that drops right after each start keeps backing off and stays quiet; one that read
     // for longer than the longest delay starts afresh.
     if (this.streaming && performance.now() - this.streamingSince >= this.config.retry.maxMs)
-      this.backoff.reset();
+      this.reconnect.backoff.reset();
     this.detach(port);
     this.settle(undefined, new Error(reason));
-    if (this.running) this.failed(reason, 'reader lost its device');
+    if (this.running) this.reconnect.failed(reason, 'reader lost its device');
   }
 
   private reject(code: string, message: string, data: Buffer): void {
-    this.counts.rejects++;
+    this.book.counts.rejects++;
     this.sink?.reject({
       readerId: this.id,
       code,
@@ -405,43 +383,4 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       at: Date.now(),
     });
   }
-
-  private enqueue(read: RawRead): void {
-    this.queue.push(read);
-    // While stopping the port stays flowing: the stop answer queues behind these records.
-    if (this.queue.length >= HIGH_WATER && this.running) this.port?.pause();
-    if (!this.pumping) {
-      this.pumping = true;
-      this.pumped = this.pump();
-    }
-  }
-
-  /** Hands queued reads over in order; `pumping` drops in the same tick the queue runs dry. */
-  private async pump(): Promise<void> {
-    const handover = this.handover!;
-    try {
-      for (let read = this.queue.shift(); read; read = this.queue.shift()) {
-        this.counts.reads++;
-        this.lastReadAt = read.at;
-        await handover.push(read);
-        if (this.queue.length <= LOW_WATER && this.port?.isPaused()) this.port.resume();
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private setState(state: ReaderState): void {
-    if (state === this.current) return;
-    this.current = state;
-    this.emit('state', this.status());
-  }
-}
-
-/** Closes a port whose late errors are no longer news. */
-function closeQuietly(port: SerialPort): Promise<void> {
-  port.removeAllListeners();
-  port.on('error', () => {});
-  if (!port.isOpen) return Promise.resolve();
-  return new Promise<void>((resolve) => port.close(() => resolve()));
 }

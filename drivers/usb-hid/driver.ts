@@ -12,8 +12,9 @@
 import { EventEmitter } from 'node:events';
 import type { UsbHidConfig } from '../../config/readers/usb-hid.js';
 import { Backoff } from '../../daemon/backoff.js';
-import type { Driver, RawRead, ReaderState, ReaderStatus, ReadSink } from '../driver.js';
+import type { Driver, RawRead, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
+import { ReaderBook } from '../reader-book.js';
 import type { DriverContext } from '../registry.js';
 import { type Assembled, ReportAssembler, reportLayout } from './report.js';
 import type { UsbBus, UsbBusListener, UsbDevice } from './usb-bus.js';
@@ -27,12 +28,11 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   private readonly bus: UsbBus;
   private readonly backoff: Backoff;
   private readonly wanted: string;
+  private readonly book: ReaderBook;
   private sink: ReadSink | undefined;
   private handover: Handover | undefined;
   private running = false;
   private stopping: Promise<void> | undefined;
-  private current: ReaderState = 'idle';
-  private lastError: string | undefined;
   private unwatch: (() => Promise<void>) | undefined;
   /** The opened scanner, its reports being joined, and the loop reading them. */
   private device: UsbDevice | undefined;
@@ -43,9 +43,6 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   private lookAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private connectedAt = 0;
-  private everConnected = false;
-  private readonly counts = { reads: 0, rejects: 0, reconnects: 0, discardedOnStop: 0 };
-  private lastReadAt: number | undefined;
 
   private readonly listener: UsbBusListener = {
     connect: (device) => {
@@ -66,6 +63,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   ) {
     super();
     this.id = config.id;
+    this.book = new ReaderBook(this, 'usb-hid');
     this.bus = ctx.usb ?? new WebUsbBus();
     this.backoff = new Backoff(config.retry);
     const serial = config.serialNumber === undefined ? '' : ` serial ${config.serialNumber}`;
@@ -78,7 +76,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     this.sink = sink;
     this.handover = new Handover(sink, this.ctx.log);
     this.running = true;
-    this.setState('connecting');
+    this.book.set('connecting');
     await this.attempt();
   }
 
@@ -88,14 +86,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   }
 
   status(): ReaderStatus {
-    return {
-      id: this.id,
-      driver: 'usb-hid',
-      state: this.current,
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
-      ...this.counts,
-      ...(this.lastReadAt !== undefined ? { lastReadAt: this.lastReadAt } : {}),
-    };
+    return this.book.status();
   }
 
   private async shutdown(): Promise<void> {
@@ -110,10 +101,10 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     this.device = undefined;
     await device?.close(); // its pending report read rejects and the loop ends
     await this.reading; // a code being handed over finishes first
-    if (this.assembler && this.assembler.pending() > 0) this.counts.discardedOnStop++;
+    if (this.assembler && this.assembler.pending() > 0) this.book.counts.discardedOnStop++;
     this.assembler?.drop();
     await this.handover?.drain();
-    this.setState('stopped');
+    this.book.set('stopped');
   }
 
   /** One look for the scanner at a time; a plug during a look asks for another. */
@@ -178,15 +169,13 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     const assembler = new ReportAssembler(reportLayout(this.config.report), this.config.maxReadLength);
     this.device = device;
     this.assembler = assembler;
-    if (this.everConnected) this.counts.reconnects++;
-    this.ctx.log.info(
-      { device: this.wanted, failedAttempts: this.backoff.attempt, reconnects: this.counts.reconnects },
-      this.everConnected ? 'reader reconnected' : 'reader connected',
-    );
-    this.everConnected = true;
+    const failedAttempts = this.backoff.attempt;
     this.connectedAt = performance.now();
-    this.lastError = undefined;
-    this.setState('connected');
+    const again = this.book.connected();
+    this.ctx.log.info(
+      { device: this.wanted, failedAttempts, reconnects: this.book.counts.reconnects },
+      again ? 'reader reconnected' : 'reader connected',
+    );
     this.reading = this.readLoop(device, assembler);
   }
 
@@ -213,8 +202,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
         at: Date.now(),
         mono: performance.now(),
       };
-      this.counts.reads++;
-      this.lastReadAt = read.at;
+      this.book.read(read.at);
       await this.handover!.push(read);
     } else if (out.kind === 'reject') {
       this.reject(out.code, out.message, out.data);
@@ -235,9 +223,9 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     if (performance.now() - this.connectedAt >= this.config.retry.maxMs) this.backoff.reset();
     if (!this.running) return;
     if (unplugged) {
-      this.lastError = `${reason}; waiting for USB device ${this.wanted} to be plugged in`;
+      this.book.lastError = `${reason}; waiting for USB device ${this.wanted} to be plugged in`;
       this.ctx.log.warn({ device: this.wanted, reason }, 'reader unplugged; waiting for it');
-      this.setState('disconnected');
+      this.book.set('disconnected');
     } else {
       this.failed(reason, 'reader lost its device');
     }
@@ -246,20 +234,20 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   /** Not plugged in: nothing to retry until the bus announces it. */
   private absent(): void {
     const reason = `no USB device ${this.wanted} is plugged in; waiting for it`;
-    if (this.lastError !== reason)
+    if (this.book.lastError !== reason)
       this.ctx.log.warn({ device: this.wanted }, 'reader not plugged in; waiting');
-    this.lastError = reason;
-    this.setState('disconnected');
+    this.book.lastError = reason;
+    this.book.set('disconnected');
   }
 
   /** A present scanner that cannot be used, or no USB at all: disconnected, and another try later. */
   private failed(reason: string, what: string): void {
-    this.lastError = reason;
+    this.book.lastError = reason;
     const retryInMs = this.backoff.next();
     // Once at warn, then quietly with the attempt number: the journal must not fill up.
     if (this.backoff.attempt === 1) this.ctx.log.warn({ reason, retryInMs }, `${what}; retrying`);
     else this.ctx.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
-    this.setState('disconnected');
+    this.book.set('disconnected');
     if (this.running) this.retryTimer = setTimeout(() => void this.attempt(), retryInMs);
   }
 
@@ -273,13 +261,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   }
 
   private reject(code: string, text: string, data: Buffer): void {
-    this.counts.rejects++;
+    this.book.counts.rejects++;
     this.sink?.reject({ readerId: this.id, code, message: text, data, at: Date.now() });
-  }
-
-  private setState(state: ReaderState): void {
-    if (state === this.current) return;
-    this.current = state;
-    this.emit('state', this.status());
   }
 }

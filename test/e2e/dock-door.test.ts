@@ -18,7 +18,6 @@ import { type DaemonProcess, startDaemon } from '../support/daemon.js';
 import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
 import { openPtyDevice, type PtyDevice } from '../support/pty-device.js';
-import { type DevicePty, openDevicePty as openR2000Pty } from '../support/pty-device-r2000.js';
 import { gs1Errors, ownErrors } from '../support/schemas.js';
 
 const epc = (serial: number) =>
@@ -31,7 +30,7 @@ const GATE = 301;
 let dir: string;
 let mosquitto: Mosquitto;
 let tmPty: PtyDevice;
-let r2kPty: DevicePty;
+let r2kPty: PtyDevice;
 let tm: ThingMagicSimulator;
 let r2k: R2000Simulator;
 let daemon: DaemonProcess | undefined;
@@ -42,7 +41,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-dock-'));
   mosquitto = await startMosquitto();
   tmPty = await openPtyDevice(dir, 'm6e');
-  r2kPty = await openR2000Pty(dir, 'r2000');
+  r2kPty = await openPtyDevice(dir, 'r2000');
   tm = await startThingMagicSimulator({ path: tmPty.devicePath, cycleMs: 200 });
   r2k = await startR2000Simulator({ path: r2kPty.devicePath, roundMs: 20 });
   brokerPort = await freePort();

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { silentLogger } from '../../../daemon/log.js';
 import { R2000Driver } from '../../../drivers/r2000/driver.js';
 import { startR2000Simulator } from '../../../drivers/r2000/simulator.js';
-import { openDevicePty } from '../../support/pty-device-r2000.js';
+import { openPtyDevice } from '../../support/pty-device.js';
 import { driverContract } from '../driver.contract.js';
 import { epcHex, r2000Config } from './fixtures.js';
 
 driverContract('r2000 over a socat PTY, against the simulated module', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rp-r2000-'));
-  const pty = await openDevicePty(dir);
+  const pty = await openPtyDevice(dir, 'r2000');
   const sim = await startR2000Simulator({ path: pty.devicePath, roundMs: 5 });
   const driver = new R2000Driver(r2000Config(pty.readerPath), { log: silentLogger() });
   const fed: string[] = [];

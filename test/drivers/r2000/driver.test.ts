@@ -18,7 +18,7 @@ import {
   type R2000SimulatorOptions,
   startR2000Simulator,
 } from '../../../drivers/r2000/simulator.js';
-import { openDevicePty } from '../../support/pty-device-r2000.js';
+import { openPtyDevice } from '../../support/pty-device.js';
 import { RecordingSink } from '../driver.contract.js';
 import { epcHex, r2000Config, recordingLogger } from './fixtures.js';
 
@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 async function rig(config: Partial<R2000Config> = {}, simulator: Partial<R2000SimulatorOptions> = {}) {
-  const pty = await openDevicePty(dir);
+  const pty = await openPtyDevice(dir, 'r2000');
   cleanup.push(() => pty.close());
   const sim = await startR2000Simulator({ path: pty.devicePath, roundMs: 5, ...simulator });
   cleanup.push(() => sim.close());
