@@ -99,6 +99,12 @@ export class Pipeline implements ReadSink {
     }
     const transitions = this.deps.smoother.observe({
       identity: decoded.identity,
+      raw: {
+        data: read.data,
+        kind: read.kind,
+        ...(read.pc !== undefined ? { pc: read.pc } : {}),
+        format: this.deps.reader.format,
+      },
       readerId: read.readerId,
       readPointId: port.readPointId,
       ...(port.zone !== undefined ? { zone: port.zone } : {}),

@@ -50,7 +50,7 @@ function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
         ? direction?.outbound
         : undefined;
   return {
-    identity: p.identity,
+    identity: t.identity ?? p.identity(),
     readerId: p.readerId,
     readPointId: t.readPointId,
     firstSeen: p.firstAt,

@@ -3,6 +3,8 @@
  * read point's departure time. It folds every read into counts, the strongest read, and, at a
  * two-zone dock door, the order in which the unit was seen in the zones (its direction).
  */
+import type { ReadKind } from '../../drivers/driver.js';
+import { type DecodeFormat, decodeRead } from '../identity/decode.js';
 import type { UnitIdentity } from '../identity/identity.js';
 
 /** Where at a dock door an antenna looks: the warehouse side or the yard / truck side. */
@@ -11,9 +13,21 @@ export type Zone = 'inside' | 'outside';
 /** Which way a unit passed a two-zone read point. */
 export type Direction = 'inbound' | 'outbound' | 'unknown';
 
+/**
+ * The read as framed, and the reader's format: what decodes to the unit again. A pass keeps this,
+ * not the decoded identity (a tenth of the memory), and decodes it again for a later event.
+ */
+export interface RawUnit {
+  readonly data: Buffer;
+  readonly kind: ReadKind;
+  readonly pc?: number;
+  readonly format: DecodeFormat;
+}
+
 /** A decoded read, mapped to its read point (and zone) by the reader's antenna map. */
 export interface UnitRead {
   readonly identity: UnitIdentity;
+  readonly raw: RawUnit;
   readonly readerId: string;
   readonly readPointId: string;
   readonly zone?: Zone;
@@ -27,7 +41,8 @@ export interface UnitRead {
 }
 
 export class Pass {
-  readonly identity: UnitIdentity;
+  /** The unit's URI (the key it is tracked by). */
+  readonly uri: string;
   readonly firstMono: number;
   readonly firstAt: number;
   lastMono: number;
@@ -47,9 +62,18 @@ export class Pass {
   private otherSeen = false;
   private zoned = 0;
   private outOfOrder = 0;
+  // The first read's bytes (latin1), kind, PC word and format: the identity, decoded again.
+  private readonly data: string;
+  private readonly kind: ReadKind;
+  private readonly pc: number | undefined;
+  private readonly format: DecodeFormat;
 
   constructor(read: UnitRead) {
-    this.identity = read.identity;
+    this.uri = read.identity.uri;
+    this.data = read.raw.data.toString('latin1');
+    this.kind = read.raw.kind;
+    this.pc = read.raw.pc;
+    this.format = read.raw.format;
     this.firstMono = read.mono;
     this.firstAt = read.at;
     this.lastMono = read.mono;
@@ -59,6 +83,22 @@ export class Pass {
     this.rssi = read.rssi;
     this.reportedMono = read.mono;
     this.zone(read.zone);
+  }
+
+  /** The unit's identity, decoded again from the pass's first read. */
+  identity(): UnitIdentity {
+    const decoded = decodeRead(
+      {
+        kind: this.kind,
+        data: Buffer.from(this.data, 'latin1'),
+        ...(this.pc !== undefined ? { pc: this.pc } : {}),
+      },
+      this.format,
+    );
+    // The same bytes under the same format decoded before; anything else is a bug, not bad input.
+    if (!decoded.ok || decoded.identity.uri !== this.uri)
+      throw new Error(`the pass of ${this.uri} no longer decodes to it`);
+    return decoded.identity;
   }
 
   /** Folds a later read of the same unit at the same read point into the pass. */

@@ -67,7 +67,8 @@ export class ReadPointPasses {
     const pass = new Pass(read);
     this.passes.set(uri, pass);
     this.reports?.set(uri, pass);
-    if (!this.rules.twoZone) out.push({ kind: 'arrival', readPointId: this.id, pass, time: read.at });
+    if (!this.rules.twoZone)
+      out.push({ kind: 'arrival', readPointId: this.id, pass, identity: read.identity, time: read.at });
     return true;
   }
 

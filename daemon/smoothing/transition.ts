@@ -9,6 +9,7 @@
  * - `passage`: at a two-zone dock door, the end of a pass with its direction (inbound, outbound
  *   or unknown) and the confidence of that direction. It replaces arrival and departure there.
  */
+import type { UnitIdentity } from '../identity/identity.js';
 import type { Direction, Pass } from './pass.js';
 
 export type TransitionKind = 'arrival' | 'departure' | 'presence' | 'passage';
@@ -17,6 +18,8 @@ export interface Transition {
   readonly kind: TransitionKind;
   readonly readPointId: string;
   readonly pass: Pass;
+  /** The unit, when the transition comes from a read (an arrival); else `pass.identity()`. */
+  readonly identity?: UnitIdentity;
   /** Wall-clock ms the transition happened: the event's time. */
   readonly time: number;
   readonly direction?: Direction;

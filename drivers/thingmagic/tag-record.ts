@@ -73,20 +73,47 @@ export type StreamRecord =
 
 class Truncated extends Error {}
 
-/** A cursor over the record that refuses to read past its end. */
+/**
+ * A cursor over the record that refuses to read past its end. Numbers are read in place: a
+ * module streams thousands of records a second, and a Buffer view per field is what cost most.
+ */
 class Cursor {
   at = 0;
   constructor(private readonly bytes: Buffer) {}
-  take(n: number): Buffer {
-    if (this.at + n > this.bytes.length) {
-      throw new Truncated(`record ends at byte ${this.bytes.length}, needed ${this.at + n}`);
+  private need(n: number): number {
+    const at = this.at;
+    if (at + n > this.bytes.length) {
+      throw new Truncated(`record ends at byte ${this.bytes.length}, needed ${at + n}`);
     }
-    const out = this.bytes.subarray(this.at, this.at + n);
-    this.at += n;
-    return out;
+    this.at = at + n;
+    return at;
   }
-  u8 = () => this.take(1)[0]!;
-  u16 = () => this.take(2).readUInt16BE(0);
+  take(n: number): Buffer {
+    const at = this.need(n);
+    return this.bytes.subarray(at, at + n);
+  }
+  u8(): number {
+    return this.bytes[this.need(1)]!;
+  }
+  i8(): number {
+    const v = this.u8();
+    return v > 0x7f ? v - 0x100 : v;
+  }
+  u16(): number {
+    const at = this.need(2);
+    return (this.bytes[at]! << 8) | this.bytes[at + 1]!;
+  }
+  u24(): number {
+    const at = this.need(3);
+    return (this.bytes[at]! << 16) | (this.bytes[at + 1]! << 8) | this.bytes[at + 2]!;
+  }
+  u32(): number {
+    const at = this.need(4);
+    return (
+      this.bytes[at]! * 0x1000000 +
+      ((this.bytes[at + 1]! << 16) | (this.bytes[at + 2]! << 8) | this.bytes[at + 3]!)
+    );
+  }
 }
 
 /** Parses the data of a 0x22 answer with status 0. Never throws: what cannot be read is `invalid`. */
@@ -110,15 +137,22 @@ export function parseStreamRecord(data: Buffer): StreamRecord {
 }
 
 function readTag(at: Cursor, flags: number): StreamRecord {
-  const m: { -readonly [K in keyof TagRecord]?: TagRecord[K] } = { metadataFlags: flags };
+  // Built in place, fields in flag order: one object whose shape repeats record after record.
+  const m: { -readonly [K in keyof TagRecord]: TagRecord[K] } = {
+    metadataFlags: flags,
+    pc: 0,
+    xpc: NO_XPC,
+    epc: NO_EPC,
+    tagCrc: 0,
+  };
   if (flags & Metadata.readCount) m.readCount = at.u8();
-  if (flags & Metadata.rssi) m.rssi = at.take(1).readInt8(0);
+  if (flags & Metadata.rssi) m.rssi = at.i8();
   if (flags & Metadata.antenna) {
     const ports = at.u8();
     m.antenna = { tx: ports >> 4, rx: ports & 0x0f };
   }
-  if (flags & Metadata.frequency) m.frequencyKhz = at.take(3).readUIntBE(0, 3);
-  if (flags & Metadata.timestamp) m.timestampMs = at.take(4).readUInt32BE(0);
+  if (flags & Metadata.frequency) m.frequencyKhz = at.u24();
+  if (flags & Metadata.timestamp) m.timestampMs = at.u32();
   if (flags & Metadata.phase) m.phase = at.u16();
   if (flags & Metadata.protocol) m.protocol = at.u8();
   if (flags & Metadata.embeddedData) {
@@ -141,10 +175,12 @@ function readTag(at: Cursor, flags: number): StreamRecord {
   if (length < 4) return invalid('bad-record', `a tag of ${bits} bits cannot hold a PC and a CRC`);
   const tag = at.take(length);
   const pc = tag.readUInt16BE(0);
-  const xpc: number[] = [];
   // PC bit 9 (XI) announces XPC_W1; its top bit (XEB) announces XPC_W2.
-  if (pc & 0x0200 && length >= 6) xpc.push(tag.readUInt16BE(2));
-  if ((xpc[0] ?? 0) & 0x8000 && length >= 8) xpc.push(tag.readUInt16BE(4));
+  let xpc = NO_XPC;
+  if (pc & 0x0200 && length >= 6) {
+    const w1 = tag.readUInt16BE(2);
+    xpc = w1 & 0x8000 && length >= 8 ? [w1, tag.readUInt16BE(4)] : [w1];
+  }
   const epcStart = 2 + 2 * xpc.length;
   const tagCrc = tag.readUInt16BE(length - 2);
   const computed = gen2Crc(tag, 0, length - 2);
@@ -154,9 +190,15 @@ function readTag(at: Cursor, flags: number): StreamRecord {
       `tag CRC 0x${hex4(tagCrc)} does not match its PC and EPC (0x${hex4(computed)})`,
     );
   }
-  const epc = Buffer.from(tag.subarray(epcStart, length - 2));
-  return { type: 'tag', tag: { ...m, metadataFlags: flags, pc, xpc, epc, tagCrc } };
+  m.pc = pc;
+  m.xpc = xpc;
+  m.epc = Buffer.from(tag.subarray(epcStart, length - 2));
+  m.tagCrc = tagCrc;
+  return { type: 'tag', tag: m };
 }
+
+const NO_XPC: readonly number[] = [];
+const NO_EPC = Buffer.alloc(0);
 
 const invalid = (code: 'truncated' | 'tag-crc' | 'bad-record', message: string): StreamRecord => ({
   type: 'invalid',

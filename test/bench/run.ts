@@ -16,6 +16,7 @@ import { benchRawMqtt } from './mqtt.js';
 import { benchOutbox } from './outbox.js';
 import { conveyorEvents } from './path.js';
 import { runPhase } from './phase.js';
+import type { RfidResult, UnitMemoryResult } from './rfid.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -107,6 +108,23 @@ for (const sync of ['batch', 'interval'] as const) {
   );
   if (sync === 'batch') row('outbox disk bytes per event', fmt(ob.bytesPerEvent), '', '');
 }
+// RFID reads through the driver and smoothing, and the memory of a tracked unit (issue 5).
+const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
+const rfid = await runPhase<RfidResult>('rfid', { tags: RFID_TAGS, cycleMs: 10, seconds: 5 });
+row(
+  `raw tag reads/s, ThingMagic driver over a socat PTY -> decode -> smoothing at a two-zone dock door (${fmt(RFID_TAGS)} tags on 2 antennas, module simulator in its own process; CPU share of the gateway process in brackets)`,
+  `${fmt(rfid.readsPerSecond)} (${rfid.cpuShare.toFixed(2)} of a core: ${fmt(rfid.readsPerSecond / rfid.cpuShare)} per core-second)`,
+  'target 50,000 on one core',
+  (rfid.readsPerSecond / rfid.cpuShare / 50_000).toFixed(2),
+);
+const memory = await runPhase<UnitMemoryResult>('unit-memory', { units: 100_000 });
+row(
+  `memory per tracked unit, bytes of heap (${fmt(memory.units)} SGTIN-96 tags in open passes, after a full GC)`,
+  fmt(memory.bytesPerUnit),
+  '',
+  '',
+);
+
 // Decoding alone, in a fresh process: one core, a heap of its own.
 for (const r of await runPhase<DecodeRate[]>('identity', {})) {
   row(

@@ -3,17 +3,21 @@
  * the wall clock is the monotonic one plus a fixed offset.
  */
 import { describe, expect, it } from 'vitest';
-import type { UnitIdentity } from '../../../daemon/identity/identity.js';
+import { decodeRead } from '../../../daemon/identity/decode.js';
+import { encodeSgtin96 } from '../../../daemon/identity/epc-encode.js';
 import type { UnitRead, Zone } from '../../../daemon/smoothing/pass.js';
 import { type ReadPointRules, Smoother } from '../../../daemon/smoothing/smoother.js';
 import type { Transition } from '../../../daemon/smoothing/transition.js';
 
 const WALL = 1_800_000_000_000;
-const unit = (n: number): UnitIdentity => ({
-  source: 'epc',
-  scheme: 'sgtin',
-  uri: `urn:epc:id:sgtin:0614141.812345.${n}`,
-});
+const FORMAT = { data: 'aim' as const, plainSerial: [] };
+/** Tag `n` (urn:epc:id:sgtin:0614141.812345.<n>) as read: its identity and its raw bytes. */
+const unit = (n: number): Pick<UnitRead, 'identity' | 'raw'> => {
+  const data = encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial: n });
+  const decoded = decodeRead({ kind: 'epc', data }, FORMAT);
+  if (!decoded.ok) throw new Error(decoded.reject.message);
+  return { identity: decoded.identity, raw: { data, kind: 'epc', format: FORMAT } };
+};
 
 /** A test clock and a smoother with one read point per entry of `rules`. */
 function setup(rules: Record<string, Partial<ReadPointRules>>, maxTracked = 1000) {
@@ -25,7 +29,7 @@ function setup(rules: Record<string, Partial<ReadPointRules>>, maxTracked = 1000
   let now = 0;
   const log: string[] = [];
   const show = (t: Transition) =>
-    `${t.time - WALL} ${t.kind} ${t.readPointId} ${t.pass.identity.uri.split('.').at(-1)}` +
+    `${t.time - WALL} ${t.kind} ${t.readPointId} ${t.pass.uri.split('.').at(-1)}` +
     (t.direction ? ` ${t.direction} ${t.confidence}` : '');
   return {
     smoother,
@@ -34,7 +38,7 @@ function setup(rules: Record<string, Partial<ReadPointRules>>, maxTracked = 1000
     read(n: number, at: number, more: Partial<UnitRead> = {}): Transition[] {
       now = at;
       const out = smoother.observe({
-        identity: unit(n),
+        ...unit(n),
         readerId: 'r1',
         readPointId: Object.keys(rules)[0]!,
         at: WALL + at,
@@ -92,6 +96,17 @@ describe('Smoother: arrival and departure', () => {
     const out = c.read(1, 5000);
     expect(out.map((t) => t.kind)).toEqual(['departure', 'arrival']);
     expect(c.log).toEqual(['0 arrival door 1', '0 departure door 1', '5000 arrival door 1']);
+  });
+
+  it("gives later transitions the identity decoded again from the pass's first read", () => {
+    const c = setup({ door: { departures: true } });
+    const [arrival] = c.read(42, 0);
+    const [departure] = c.tick(5000);
+    expect(arrival!.identity).toBe(
+      unit(42).identity.uri === arrival!.pass.uri ? arrival!.identity : undefined,
+    );
+    expect(departure!.identity).toBeUndefined();
+    expect(departure!.pass.identity()).toEqual(unit(42).identity);
   });
 
   it('starts a new pass when monotonic time goes backwards (a new clock source)', () => {
@@ -217,4 +232,4 @@ describe('Smoother: bounded memory', () => {
   });
 });
 
-const readOf = (n: number) => ({ identity: unit(n), readerId: 'r1', readPointId: 'door' });
+const readOf = (n: number) => ({ ...unit(n), readerId: 'r1', readPointId: 'door' });
