@@ -127,6 +127,21 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     }
     validate(reader);
     report(validate.errors, ['readers', i]);
+    // A serial reader is found by its path or by its adapter's USB ids: one of the two.
+    if (
+      SERIAL_DRIVERS.has(String(reader.driver)) &&
+      (reader.path === undefined) === (reader.usb === undefined)
+    ) {
+      const both = reader.path !== undefined;
+      const node = both ? nodeAt(doc.contents, ['readers', i], 'usb') : nodeAt(doc.contents, ['readers', i]);
+      at(
+        node?.range?.[0],
+        renderPath(['readers', i, both ? 'usb' : 'path']),
+        both
+          ? 'set "path" or "usb", not both'
+          : 'missing the device: set "path", or "usb" (the USB ids of its USB-serial adapter)',
+      );
+    }
   });
   if (problems.length === 0)
     crossCheck(data as unknown as Config, (path, message) =>
@@ -138,6 +153,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   return deepFreeze(data) as unknown as Config;
 }
+
+/** Drivers of readers on a serial port: found by path or by their USB-serial adapter's ids. */
+const SERIAL_DRIVERS: ReadonlySet<string> = new Set(['serial-line', 'thingmagic', 'r2000']);
 
 function crossCheck(config: Config, problem: (path: Segment[], message: string) => void): void {
   const seen = (ids: string[], where: string) => {

@@ -98,6 +98,35 @@ export const AntennaPort = Strict(
   'One antenna port of an RFID reader.',
 );
 
+/** A USB-serial adapter by its USB ids: found wherever and whenever it is plugged in. */
+export const UsbSerialDevice = Strict(
+  {
+    vendorId: T.Integer({ minimum: 0, maximum: 0xffff, description: 'USB vendor id, e.g. 0x0403 (FTDI).' }),
+    productId: T.Integer({ minimum: 0, maximum: 0xffff, description: 'USB product id, e.g. 0x6001.' }),
+    serialNumber: T.Optional(
+      T.String({
+        minLength: 1,
+        maxLength: 128,
+        description: "The adapter's USB serial number, to tell identical adapters apart.",
+      }),
+    ),
+  },
+  "The reader's USB-serial adapter by its USB ids (lsusb shows them): the daemon finds its /dev/tty node " +
+    'when it is plugged in, whichever port and order, and looks again after every disconnect.',
+);
+
+/** Where a serial reader is: a device path, or a USB-serial adapter's ids (set one of the two). */
+export const SerialDevice = {
+  path: T.Optional(
+    T.String({
+      minLength: 1,
+      description:
+        'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0. Or set usb instead.',
+    }),
+  ),
+  usb: T.Optional(UsbSerialDevice),
+};
+
 export const ReaderBase = {
   id: Segment('Reader id, unique; used in logs, health and rejects topics.'),
   readPoint: Segment('The read point this reader reports to (an id from readPoints).'),

@@ -12,6 +12,7 @@ import {
   Retry,
   type RetryConfig,
   Segment,
+  SerialDevice,
   Strict,
   Uri,
   type WithReaderDefaults,
@@ -33,10 +34,7 @@ export const SerialLineReader = Strict(
   {
     ...ReaderBase,
     driver: T.Literal('serial-line'),
-    path: T.String({
-      minLength: 1,
-      description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
-    }),
+    ...SerialDevice,
     baudRate: T.Integer({
       minimum: 50,
       maximum: 4000000,

@@ -10,6 +10,7 @@ import { SimulatorDriver } from './simulator.js';
 import { ThingMagicDriver } from './thingmagic/driver.js';
 import { UsbHidDriver } from './usb-hid/driver.js';
 import type { UsbBus } from './usb-hid/usb-bus.js';
+import type { SysRoots } from './usb-serial-path.js';
 
 export interface DriverContext {
   /** The reader's child logger ({component, reader}). */
@@ -20,6 +21,8 @@ export interface DriverContext {
   readonly broker?: ReaderPort;
   /** A USB bus to use instead of the real one (tests: a fake bus). */
   readonly usb?: UsbBus;
+  /** Where /dev and /sys are, to find USB-serial adapters by their ids (tests: a fake tree). */
+  readonly sysRoots?: SysRoots;
 }
 
 export function createDriver(config: ReaderConfig, ctx: DriverContext): Driver {

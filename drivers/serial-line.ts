@@ -13,7 +13,7 @@ import { ReadQueue } from './read-queue.js';
 import { ReaderBook } from './reader-book.js';
 import { Reconnect } from './reconnect.js';
 import type { DriverContext } from './registry.js';
-import { closeQuietly, openPort } from './serial-port.js';
+import { closeQuietly, deviceName, devicePath, openPort } from './serial-port.js';
 
 /** Framed reads waiting for the handover window before the port is paused, and resumed. */
 const HIGH_WATER = 64;
@@ -89,11 +89,13 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     if (!this.running) return;
     const { config } = this;
     let port: SerialPort;
+    let path: string;
     try {
+      path = await devicePath(config, this.ctx.sysRoots);
       // The default exclusive lock stays on: two processes reading one scanner would split its reads.
       port = await openPort(
         {
-          path: config.path,
+          path,
           baudRate: config.baudRate,
           dataBits: config.dataBits,
           parity: config.parity,
@@ -102,7 +104,10 @@ export class SerialLineDriver extends EventEmitter implements Driver {
         this.ctx.binding,
       );
     } catch (err) {
-      this.reconnect.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      this.reconnect.failed(
+        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
+        'reader unavailable',
+      );
       return;
     }
     if (!this.running) {
@@ -114,7 +119,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     this.connectedAt = performance.now();
     const again = this.book.connected();
     this.ctx.log.info(
-      { path: config.path, failedAttempts, reconnects: this.book.counts.reconnects },
+      { device: deviceName(config), path, failedAttempts, reconnects: this.book.counts.reconnects },
       again ? 'reader reconnected' : 'reader connected',
     );
   }

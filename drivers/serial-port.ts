@@ -3,6 +3,35 @@
  * default exclusive lock stays on: two programs driving one reader would split or fight over it.
  */
 import { SerialPort } from 'serialport';
+import { findUsbSerialPath, type SysRoots, type UsbSerialMatch } from './usb-serial-path.js';
+
+/** Where the reader is: a device path, or a USB-serial adapter's ids (one of the two). */
+export interface SerialDevice {
+  readonly path?: string;
+  readonly usb?: UsbSerialMatch;
+}
+
+/** The device as a technician would name it in a log line. */
+export function deviceName(device: SerialDevice): string {
+  if (device.path !== undefined) return device.path;
+  const usb = device.usb;
+  if (!usb) return '(no device configured)';
+  const hex = (n: number) => n.toString(16).padStart(4, '0');
+  return `USB ${hex(usb.vendorId)}:${hex(usb.productId)}${usb.serialNumber ? ` serial ${usb.serialNumber}` : ''}`;
+}
+
+/** The device node to open: the path, or the tty of the one plugged-in adapter with those ids. */
+export async function devicePath(device: SerialDevice, roots?: SysRoots): Promise<string> {
+  if (device.path !== undefined) return device.path;
+  if (!device.usb) throw new Error('no path and no usb ids configured');
+  const path = await findUsbSerialPath(device.usb, roots);
+  if (path === undefined) {
+    throw new Error(
+      device.usb.serialNumber ? 'not plugged in' : 'not plugged in, or several are (set usb.serialNumber)',
+    );
+  }
+  return path;
+}
 
 export interface PortSettings {
   readonly path: string;

@@ -3,16 +3,13 @@
  * (drivers/r2000/driver.ts) runs real-time inventory rounds across the configured antennas.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { ReaderBase, Strict, type WithReaderDefaults } from '../reader-base.js';
+import { ReaderBase, SerialDevice, Strict, type WithReaderDefaults } from '../reader-base.js';
 
 export const R2000Reader = Strict(
   {
     ...ReaderBase,
     driver: T.Literal('r2000', { description: 'An R2000-based UHF module (0xA0 serial protocol).' }),
-    path: T.String({
-      minLength: 1,
-      description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
-    }),
+    ...SerialDevice,
     baudRate: T.Integer({
       minimum: 9600,
       maximum: 921600,

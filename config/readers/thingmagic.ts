@@ -3,7 +3,7 @@
  * (drivers/thingmagic/driver.ts) configures it on every connect and keeps it reading continuously.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { ReaderBase, Strict, type WithReaderDefaults } from '../reader-base.js';
+import { ReaderBase, SerialDevice, Strict, type WithReaderDefaults } from '../reader-base.js';
 
 /**
  * The module's region codes (command 0x97), as the Mercury API numbers them (tmr_region.h). A
@@ -54,10 +54,7 @@ export const ThingMagicReader = Strict(
   {
     ...ReaderBase,
     driver: T.Literal('thingmagic'),
-    path: T.String({
-      minLength: 1,
-      description: 'Device path; prefer the stable /dev/serial/by-id/... link over /dev/ttyUSB0.',
-    }),
+    ...SerialDevice,
     baudRate: T.Union(
       [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].map((rate) => T.Literal(rate)),
       {

@@ -21,7 +21,7 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import { closeQuietly, openPort } from '../serial-port.js';
+import { closeQuietly, deviceName, devicePath, openPort } from '../serial-port.js';
 import { BROADCAST, Command, type Discarded, encodeFrame, type Frame, FrameParser } from './frames.js';
 import { classifyInventoryReply, describeStatus, Status, statusCode } from './inventory.js';
 
@@ -113,16 +113,21 @@ export class R2000Driver extends EventEmitter implements Driver {
     if (!this.running) return;
     const { config } = this;
     let port: SerialPort;
+    let path: string;
     try {
+      path = await devicePath(config, this.ctx.sysRoots);
       port = await openPort(
         {
-          path: config.path,
+          path,
           baudRate: config.baudRate,
         },
         this.ctx.binding,
       );
     } catch (err) {
-      this.reconnect.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      this.reconnect.failed(
+        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
+        'reader unavailable',
+      );
       return;
     }
     if (!this.running) {
@@ -150,7 +155,7 @@ export class R2000Driver extends EventEmitter implements Driver {
     this.connectedAt = performance.now();
     const again = this.book.connected(true);
     this.ctx.log.info(
-      { path: config.path, firmware, failedAttempts, reconnects: this.book.counts.reconnects },
+      { device: deviceName(config), path, firmware, failedAttempts, reconnects: this.book.counts.reconnects },
       again ? 'reader reconnected' : 'reader connected',
     );
     this.looping = this.rounds(link);

@@ -16,7 +16,7 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import { closeQuietly, openPort } from '../serial-port.js';
+import { closeQuietly, deviceName, devicePath, openPort } from '../serial-port.js';
 import {
   describeStatus,
   type Frame,
@@ -159,17 +159,22 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     if (!this.running) return;
     const { config } = this;
     let port: SerialPort;
+    let path: string;
     try {
+      path = await devicePath(config, this.ctx.sysRoots);
       // The default exclusive lock stays on: two programs driving one module would fight over it.
       port = await openPort(
         {
-          path: config.path,
+          path,
           baudRate: config.baudRate,
         },
         this.ctx.binding,
       );
     } catch (err) {
-      this.reconnect.failed(`cannot open ${config.path}: ${(err as Error).message}`, 'reader unavailable');
+      this.reconnect.failed(
+        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
+        'reader unavailable',
+      );
       return;
     }
     if (!this.running) return closeQuietly(port);
@@ -293,7 +298,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     const failedAttempts = this.reconnect.backoff.attempt;
     const again = this.book.connected();
     this.ctx.log.info(
-      { path: this.config.path, failedAttempts, reconnects: this.book.counts.reconnects },
+      { device: deviceName(this.config), failedAttempts, reconnects: this.book.counts.reconnects },
       again ? 'reader reconnected' : 'reader connected',
     );
   }

@@ -87,7 +87,7 @@ uplink:
     expect(problems(text)).toEqual([
       'f.yaml:2:7 gateway.id: "gw 1" is not a valid id: use 1-64 letters, digits, ".", "_" or "-" (it becomes an MQTT topic segment)',
       'f.yaml:6:14 readPoints[0].bizStep: must be string, got 12',
-      'f.yaml:8:5 readers[0].path: missing required key "path"',
+      'f.yaml:8:5 readers[0].path: missing the device: set "path", or "usb" (the USB ids of its USB-serial adapter)',
       'f.yaml:11:5 readers[0].baudrate: unknown key "baudrate" (did you mean "baudRate"?)',
       'f.yaml:12:13 readers[0].parity: must be one of "none", "even", "odd", "mark", "space", got "weird"',
       'f.yaml:14:13 readers[1].driver: unknown driver "keyboard-wedge"; drivers: serial-line, simulator, r2000, thingmagic, usb-hid, impinj-r700, zebra-fx',
