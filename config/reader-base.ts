@@ -147,6 +147,16 @@ export const ReaderBase = {
         'RFID: reads weaker than this (dBm) are ignored and counted (stray reads from the next door).',
     }),
   ),
+  multiReadSeparator: T.Optional(
+    T.String({
+      minLength: 1,
+      maxLength: 8,
+      pattern: '^[^\\x1d\\r\\n]+$',
+      description:
+        'Triggered scanners in multi-read mode: the text between the codes of one trigger (e.g. ";"). Each ' +
+        'code is a read of its own, and the trigger is reported on the rejects topic as a multi-read.',
+    }),
+  ),
   noRead: T.Optional(
     T.Array(T.String({ minLength: 1, maxLength: 64 }), {
       description:

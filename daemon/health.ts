@@ -32,11 +32,13 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
   let rejected = 0;
   let belowFloor = 0;
   let noReads = 0;
+  let multiReads = 0;
   for (const p of s.pipelines()) {
     suppressed += p.counters.suppressed;
     rejected += p.counters.rejected;
     belowFloor += p.counters.belowFloor;
     noReads += p.counters.noReads;
+    multiReads += p.counters.multiReads;
   }
   const smoothing = s.smoothing?.();
   const readers = [...s.drivers()].map((d) => {
@@ -64,6 +66,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       rejected,
       belowFloorReads: belowFloor,
       noReads,
+      multiReads,
     },
     ...(smoothing
       ? {

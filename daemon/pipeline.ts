@@ -14,6 +14,7 @@ import type { Logger } from './log.js';
 import type { EventWriter } from './read-points.js';
 import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
+import type { Transition } from './smoothing/transition.js';
 
 export interface PipelineCounters {
   reads: number;
@@ -27,6 +28,8 @@ export interface PipelineCounters {
   belowFloor: number;
   /** Triggers that read nothing (the scanner's no-read text). */
   noReads: number;
+  /** Triggers that read several codes at once (split by the reader's multiReadSeparator). */
+  multiReads: number;
 }
 
 export interface PipelineDeps {
@@ -58,10 +61,12 @@ export class Pipeline implements ReadSink {
     refused: 0,
     belowFloor: 0,
     noReads: 0,
+    multiReads: 0,
   };
   private readonly ports = new Map<number, Port>();
   private readonly unmapped: Port;
   private readonly noRead: ReadonlySet<string>;
+  private readonly multiReadSeparator: Buffer | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
@@ -78,6 +83,8 @@ export class Pipeline implements ReadSink {
       });
     }
     this.noRead = new Set(reader.noRead ?? []);
+    this.multiReadSeparator =
+      reader.multiReadSeparator === undefined ? undefined : Buffer.from(reader.multiReadSeparator, 'latin1');
   }
 
   async read(read: RawRead): Promise<void> {
@@ -87,6 +94,22 @@ export class Pipeline implements ReadSink {
       this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
       return;
     }
+    const transitions: Transition[] = [];
+    const codes = this.multiReadSeparator ? split(read.data, this.multiReadSeparator) : [read.data];
+    if (codes.length > 1) {
+      this.counters.multiReads++;
+      this.report(read.data, read.at, 'multi-read', `one trigger read ${codes.length} codes`, true);
+    }
+    // Every code is decoded and smoothed now, in order, before the first await (the sink's contract).
+    for (const data of codes) this.smooth(codes.length > 1 ? { ...read, data } : read, transitions);
+    if (transitions.length === 0) return;
+    const written = await this.deps.events.write(transitions);
+    this.counters.events += written.stored;
+    this.counters.refused += written.refused;
+  }
+
+  /** Decodes one code and folds it into smoothing; its transitions go to `out`. */
+  private smooth(read: RawRead, out: Transition[]): void {
     const decoded = decodeRead(read, this.deps.reader.format);
     if (!decoded.ok) {
       this.report(read.data, read.at, decoded.reject.code, decoded.reject.message);
@@ -113,13 +136,8 @@ export class Pipeline implements ReadSink {
       at: read.at,
       mono: read.mono,
     });
-    if (transitions.length === 0) {
-      this.counters.suppressed++;
-      return;
-    }
-    const written = await this.deps.events.write(transitions);
-    this.counters.events += written.stored;
-    this.counters.refused += written.refused;
+    if (transitions.length === 0) this.counters.suppressed++;
+    else out.push(...transitions);
   }
 
   reject(reject: RawReject): void {
@@ -151,4 +169,16 @@ export class Pipeline implements ReadSink {
       rawLength: data.length,
     });
   }
+}
+
+/** The non-empty pieces of `data` between `separator`s. */
+function split(data: Buffer, separator: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let from = 0; from <= data.length; ) {
+    let to = data.indexOf(separator, from);
+    if (to < 0) to = data.length;
+    if (to > from) parts.push(data.subarray(from, to));
+    from = to + separator.length;
+  }
+  return parts;
 }

@@ -114,6 +114,7 @@ export interface HealthPayload {
     // Added in issue 5 (additive, still v1):
     readonly belowFloorReads?: number;
     readonly noReads?: number;
+    readonly multiReads?: number;
   };
   /** Issue 5 (additive): open passes, fixtures among them, passes ended early to stay bounded. */
   readonly smoothing?: { readonly tracked: number; readonly fixtures: number; readonly evicted: number };

@@ -36,6 +36,7 @@ readers:
     path: /dev/null
     readPoint: packing
     noRead: [NR]
+    multiReadSeparator: ";"
 `,
   't.yaml',
 );
@@ -80,6 +81,21 @@ const rfidRead = (serial: number, ms: number, antenna: number, rssi: number): Ra
 });
 
 describe('Pipeline', () => {
+  it('splits a multi-read trigger into its codes, in order, and reports the multi-read', async () => {
+    const s = setup();
+    const code = (serial: string) => `]d2010950600013435221${serial}\x1d10LOT1`;
+    await s.gun.read({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(`${code('A1')};${code('A2')};;${code('A1')};]d2BROKEN`, 'latin1'),
+      at: T0,
+      mono: 0,
+    });
+    expect(s.gun.counters).toMatchObject({ reads: 1, multiReads: 1, events: 2, suppressed: 1, rejected: 1 });
+    expect(s.rejects.map((r) => r.code)).toEqual(['multi-read', 'unknown-ai']);
+    expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['A1', 'A2']);
+  });
+
   it('sends each antenna to its read point and zone, and drops reads below its floor', async () => {
     const s = setup();
     await s.rfid.read(rfidRead(1, 0, 1, -60)); // dock-3 outside
