@@ -125,9 +125,18 @@ function planFor(defs: readonly AiDefinition[], primary: AiDefinition): LinkPlan
   return plan;
 }
 
-/** The URI naming one unit in `epcList`: its key and, when given, the serial qualifier. */
-export function unitLink(primary: string, key: string, qualifier?: string, serial?: string): string {
-  const base = `${ORIGIN}/${primary}/${encodeSegment(key)}`;
+/**
+ * The URI naming one unit in `epcList`: its key and, when given, the serial qualifier. `digits`:
+ * the key is all digits (checked already), so it needs no %-encoding.
+ */
+export function unitLink(
+  primary: string,
+  key: string,
+  qualifier?: string,
+  serial?: string,
+  digits = false,
+): string {
+  const base = `${ORIGIN}/${primary}/${digits ? key : encodeSegment(key)}`;
   return qualifier && serial !== undefined ? `${base}/${qualifier}/${encodeSegment(serial)}` : base;
 }
 
@@ -177,6 +186,10 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   let equalsInParam = false;
   const slashAt = SLASHES;
   let slashes = 0;
+  // In the query: where each & is, and the first = of each parameter (-1 for none).
+  const ampAt = AMPERSANDS;
+  const eqAt = EQUALS;
+  let params = 0;
   for (let i = start, length = uri.length; i < length; i++) {
     const c = uri.charCodeAt(i);
     const kind = c < 128 ? URI_CHAR[c]! : ESCAPE;
@@ -193,13 +206,20 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
       if (queryAt < 0) slashAt[slashes++] = i;
       else plain = false; // / in the query is data
     } else if (c === 0x3f) {
-      if (queryAt < 0) queryAt = i;
-      else plain = false; // ? in the query is data
+      if (queryAt < 0) {
+        queryAt = i;
+        eqAt[0] = -1;
+      } else plain = false; // ? in the query is data
     } else if (c === 0x26) {
       if (queryAt < 0) plain = false;
+      else {
+        ampAt[params++] = i;
+        eqAt[params] = -1;
+      }
       equalsInParam = false;
     } else if (c === 0x3d) {
       if (queryAt < 0 || equalsInParam) plain = false;
+      else eqAt[params] = i;
       equalsInParam = true;
     }
   }
@@ -255,11 +275,11 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   // The query is canonical when it holds only AIs, each with a value, in AI order.
   if (queryAt >= 0 && (queryAt + 1 >= end || uri.charCodeAt(end - 1) === 0x26)) canonical = false;
   let lastRank = -1;
-  for (let at = queryAt + 1; queryAt >= 0 && at < end; ) {
-    let stop = uri.indexOf('&', at);
-    if (stop < 0 || stop > end) stop = end;
-    let eq = uri.indexOf('=', at);
-    if (eq < 0 || eq > stop) eq = stop;
+  for (let k = 0; queryAt >= 0 && k <= params; k++) {
+    const at = k === 0 ? queryAt + 1 : ampAt[k - 1]! + 1;
+    if (at >= end) break;
+    const stop = k < params ? ampAt[k]! : end;
+    const eq = eqAt[k]! < 0 ? stop : eqAt[k]!;
     if (eq > at && allDigits(uri, at, eq)) {
       const def = aiDefinitionAt(uri, at, eq);
       if (!def) {
@@ -279,7 +299,6 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
         canonical = false;
       lastRank = def.rank;
     } else canonical = false; // not an AI: linkType, context, tracking parameters are ignored
-    at = stop + 1;
   }
   const association = checkAssociations(defs);
   if (association) return { ok: false, reject: association };
@@ -293,6 +312,8 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
  * grow to the longest path seen.
  */
 const SLASHES: number[] = [];
+const AMPERSANDS: number[] = [];
+const EQUALS: number[] = [];
 const SEGMENT_FROM: number[] = [];
 const SEGMENT_TO: number[] = [];
 
@@ -347,8 +368,11 @@ function addValue(
   return undefined;
 }
 
-const isQualifier = (primary: AiDefinition, def: AiDefinition) =>
-  primary.dlKeyCodes?.some((seq) => seq.includes(def.code)) ?? false;
+function isQualifier(primary: AiDefinition, def: AiDefinition): boolean {
+  for (const sequence of primary.dlKeyCodes ?? NO_SEQUENCES) if (sequence.includes(def.code)) return true;
+  return false;
+}
+const NO_SEQUENCES: readonly (readonly number[])[] = [];
 
 /** The path's qualifiers must follow one of the key's sequences, in its order. */
 function qualifierOrder(primary: AiDefinition, defs: readonly AiDefinition[]): ParseResult | undefined {

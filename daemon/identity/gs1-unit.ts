@@ -59,19 +59,24 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
     return {
       scheme: 'sgtin',
       primary: GTIN,
-      uri: unitLink('01', gtin, '21', serial),
+      uri: unitLink('01', gtin, '21', serial, true),
       fields: { gtin, serial },
     };
   }
   const sscc = aiValue(elements, defs, SSCC);
   if (sscc !== undefined)
-    return { scheme: 'sscc', primary: SSCC, uri: unitLink('00', sscc), fields: { sscc } };
+    return {
+      scheme: 'sscc',
+      primary: SSCC,
+      uri: unitLink('00', sscc, undefined, undefined, true),
+      fields: { sscc },
+    };
   const itip = aiValue(elements, defs, ITIP);
   if (itip !== undefined && serial !== undefined) {
     return {
       scheme: 'itip',
       primary: ITIP,
-      uri: unitLink('8006', itip, '21', serial),
+      uri: unitLink('8006', itip, '21', serial, true),
       fields: { key: itip, gtin: itip.slice(0, 14), serial },
     };
   }
