@@ -4,7 +4,7 @@
  *
  * Sizes: BENCH_EVENTS (gateway run, default 50,000), BENCH_RATE and BENCH_LATENCY_S (latency
  * phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
- * 1,000,000), BENCH_OUTBOX (outbox phase, default 100,000).
+ * 1,000,000), BENCH_OUTBOX (outbox phase, default 100,000), BENCH_RFID_TAGS (RFID phase, default 500).
  */
 import { cpus } from 'node:os';
 import { startMosquitto } from '../support/mosquitto.js';
@@ -137,7 +137,7 @@ for (const r of await runPhase<DecodeRate[]>('identity', {})) {
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX}\n`,
+  `BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS}\n`,
 );
 console.log('| measure | readpoint | ceiling (same run) | ratio |\n|---|---|---|---|');
 console.log(rows.join('\n'));
