@@ -41,6 +41,8 @@ export class Framer {
   private buffer = Buffer.alloc(0);
   private discarding = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The driver stopped reading the device (back-pressure): its quiet is not the scanner's. */
+  private held = false;
 
   constructor(
     private readonly options: FramerOptions,
@@ -53,8 +55,7 @@ export class Framer {
     const { delimiter } = this.options;
     if (delimiter === 'silence') {
       this.append(chunk);
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.flush(), this.options.silenceMs);
+      this.armSilence();
       return;
     }
     let data = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
@@ -67,6 +68,26 @@ export class Framer {
     }
     // Keep a possible partial delimiter at the end; otherwise bound the pending bytes.
     this.append(data);
+  }
+
+  /**
+   * The driver paused the device: a silence now is ours, so a read being framed by silence is not
+   * ended by it. `release()` when reading again; the silence is timed from then.
+   */
+  hold(): void {
+    this.held = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  release(): void {
+    this.held = false;
+    if (this.options.delimiter === 'silence' && this.buffer.length > 0) this.armSilence();
+  }
+
+  private armSilence(): void {
+    clearTimeout(this.timer);
+    this.timer = this.held ? undefined : setTimeout(() => this.flush(), this.options.silenceMs);
   }
 
   /** Bytes of an unfinished frame (lost at stop). */

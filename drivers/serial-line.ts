@@ -49,9 +49,15 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     this.queue = new ReadQueue(this.handover, this.book, {
       high: HIGH_WATER,
       low: LOW_WATER,
-      pause: () => this.port?.pause(),
+      pause: () => {
+        if (!this.port) return;
+        this.port.pause();
+        this.framer?.hold(); // a read framed by silence is not ended by our pause
+      },
       resume: () => {
-        if (this.port?.isPaused()) this.port.resume();
+        if (!this.port?.isPaused()) return;
+        this.framer?.release();
+        this.port.resume();
       },
     });
     await this.reconnect.start();

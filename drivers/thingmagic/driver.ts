@@ -104,10 +104,14 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       low: LOW_WATER,
       // While stopping the port stays flowing: the stop answer queues behind these records.
       pause: () => {
-        if (this.running) this.port?.pause();
+        if (!this.running || !this.port) return;
+        this.port.pause();
+        this.parser?.hold(); // a record cut off by the pause waits for the rest of its bytes
       },
       resume: () => {
-        if (this.port?.isPaused()) this.port.resume();
+        if (!this.port?.isPaused()) return;
+        this.parser?.release();
+        this.port.resume();
       },
     });
     await this.reconnect.start();
@@ -130,6 +134,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     const port = this.port;
     if (port && this.streaming) {
       // The stop answer queues behind every record already sent: read through them (and hand them over).
+      this.parser?.release();
       port.resume();
       try {
         await this.request(port, STOP_READING);

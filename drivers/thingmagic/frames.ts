@@ -215,6 +215,8 @@ export class FrameParser {
   private junkBytes = 0;
   private junkCode: FrameRejectCode = 'garbage';
   private stallTimer: NodeJS.Timeout | undefined;
+  /** The driver stopped reading the line (back-pressure): its quiet is not a stall. */
+  private held = false;
 
   constructor(
     private readonly kind: 'response' | 'command',
@@ -225,6 +227,29 @@ export class FrameParser {
   push(chunk: Buffer): void {
     this.buffer = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
     this.scan();
+  }
+
+  /**
+   * The driver paused the line: a frame cut off by the pause is not stalled, it is waiting.
+   * `release()` when reading again; the stall is timed from then.
+   */
+  hold(): void {
+    this.held = true;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
+  release(): void {
+    this.held = false;
+    this.armStall();
+  }
+
+  private armStall(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer =
+      this.buffer.length > 0 && !this.held
+        ? setTimeout(() => this.stalled(), this.options.stallMs ?? 100)
+        : undefined;
   }
 
   /** Bytes of a frame not complete yet. */
@@ -272,9 +297,7 @@ export class FrameParser {
     }
     this.buffer = Buffer.from(buf.subarray(pos));
     this.flushJunk();
-    clearTimeout(this.stallTimer);
-    this.stallTimer =
-      this.buffer.length > 0 ? setTimeout(() => this.stalled(), this.options.stallMs ?? 100) : undefined;
+    this.armStall();
   }
 
   private stalled(): void {

@@ -157,6 +157,26 @@ describe('Framer', () => {
     expect(frames).toEqual([']C1001061414112345678978', 'second']);
   });
 
+  it('does not end a silence-framed read while the driver holds the port, and times the silence from the release', () => {
+    vi.useFakeTimers();
+    const { f, push, frames } = framer('silence', 64, 15);
+    push(']C1', '0010614141');
+    f.hold();
+    vi.advanceTimersByTime(1000);
+    expect(frames).toEqual([]);
+    f.release();
+    push('1234567897');
+    vi.advanceTimersByTime(14);
+    expect(frames).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(frames).toEqual([']C100106141411234567897']);
+    push('next');
+    f.hold();
+    f.release();
+    vi.advanceTimersByTime(15);
+    expect(frames).toEqual([']C100106141411234567897', 'next']);
+  });
+
   it('rejects an overlong silence-framed read once and frames the next one', () => {
     vi.useFakeTimers();
     const { f, push, frames, overlong } = framer('silence', 4, 10);

@@ -217,9 +217,10 @@ describe('a Digital Link that already is canonical', () => {
         expect(r.canonical, uri).toBe(built === uri ? uri : undefined);
         if (r.canonical) canonicalSeen++;
       }),
-      { numRuns: 3000 },
+      { numRuns: 8000 },
     );
-    // The generator reaches both sides: canonical URIs are a real share of the valid ones.
+    // The generator reaches both sides: canonical URIs are a real share of the valid ones (about
+    // 1.5 % of the runs, since most variants are meant not to be canonical).
     expect(canonicalSeen).toBeGreaterThan(50);
   });
 

@@ -215,6 +215,29 @@ describe('FrameParser', () => {
     expect(rejects.at(-1)).toEqual(['garbage', spaced(Buffer.alloc(10, 0x55))]);
   });
 
+  it('does not give up on a frame while the driver holds the line (back-pressure), however long', () => {
+    vi.useFakeTimers();
+    const { p, raws, rejects } = parser('response', { stallMs: 100 });
+    p.push(RECORD_A.subarray(0, 20));
+    p.hold();
+    vi.advanceTimersByTime(10_000);
+    expect([raws(), rejects, p.pending()]).toEqual([[], [], 20]);
+    // Released: the rest arrives and the frame is whole.
+    p.release();
+    p.push(RECORD_A.subarray(20));
+    expect(raws()).toEqual([RECORD_A]);
+    expect(rejects).toEqual([]);
+    // Released with a part still missing, the stall is timed from the release.
+    p.push(RECORD_A.subarray(0, 20));
+    p.hold();
+    vi.advanceTimersByTime(500);
+    p.release();
+    vi.advanceTimersByTime(99);
+    expect(rejects).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(rejects.map((r) => r[0])).toEqual(['truncated']);
+  });
+
   it('reset() forgets a partial frame and its timer', () => {
     vi.useFakeTimers();
     const { p, raws, rejects } = parser();
