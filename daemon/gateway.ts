@@ -214,12 +214,15 @@ export class Gateway {
     if (!smoothing) return;
     const due = smoothing.smoother.tick(performance.now(), Date.now());
     if (due.length === 0) return;
-    // The outbox counts and announces what its policy refuses; here only a write that fails.
+    // The outbox counts and announces what its policy refuses; here only a write that fails
+    // (a recorder stopped at shutdown: passes still open then are not reported).
     smoothing.events
       .write(due)
-      // Only a recorder stopped at shutdown rejects: passes still open then are not reported.
       .catch((err: unknown) =>
-        this.log.warn({ err, transitions: due.length }, 'transitions not written at shutdown'),
+        this.log.warn(
+          { err, transitions: due.length },
+          'departures, presence reports or passages not written',
+        ),
       );
   }
 
