@@ -45,10 +45,13 @@ export class Reconnect {
     await this.connecting;
   }
 
-  /** The attempt or the device failed: disconnected, and another try after the backoff delay. */
-  failed(reason: string, what: string): void {
+  /**
+   * The attempt or the device failed: disconnected, and another try after the backoff delay, or
+   * after `atMostMs` when sooner (a device whose absence is cheap to check).
+   */
+  failed(reason: string, what: string, atMostMs = Number.POSITIVE_INFINITY): void {
     this.book.lastError = reason;
-    const retryInMs = this.backoff.next();
+    const retryInMs = Math.min(this.backoff.next(), atMostMs);
     if (this.backoff.attempt === 1) this.log.warn({ reason, retryInMs }, `${what}; retrying`);
     else this.log.debug({ reason, attempt: this.backoff.attempt, retryInMs }, `${what}; still retrying`);
     this.book.set('disconnected');

@@ -13,7 +13,14 @@ import { ReadQueue } from './read-queue.js';
 import { ReaderBook } from './reader-book.js';
 import { Reconnect } from './reconnect.js';
 import type { DriverContext } from './registry.js';
-import { closeQuietly, deviceName, devicePath, openPort } from './serial-port.js';
+import {
+  ABSENT_POLL_MS,
+  closeQuietly,
+  deviceName,
+  devicePath,
+  NotPluggedIn,
+  openPort,
+} from './serial-port.js';
 
 /** Framed reads waiting for the handover window before the port is paused, and resumed. */
 const HIGH_WATER = 64;
@@ -113,6 +120,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
       this.reconnect.failed(
         `cannot open ${deviceName(config)}: ${(err as Error).message}`,
         'reader unavailable',
+        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
       );
       return;
     }
@@ -163,7 +171,9 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     this.framer?.stop();
     this.framer = undefined;
     void closeQuietly(port);
-    if (this.running) this.reconnect.failed(reason, 'reader lost its device');
+    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
+    if (this.running)
+      this.reconnect.failed(reason, 'reader lost its device', this.config.usb ? ABSENT_POLL_MS : undefined);
   }
 
   private async closePort(): Promise<void> {

@@ -20,13 +20,21 @@ export function deviceName(device: SerialDevice): string {
   return `USB ${hex(usb.vendorId)}:${hex(usb.productId)}${usb.serialNumber ? ` serial ${usb.serialNumber}` : ''}`;
 }
 
+/**
+ * A reader named by its adapter's ids whose adapter is not plugged in. Looking again is a cheap
+ * scan of sysfs, so drivers look every `ABSENT_POLL_MS` instead of backing off: a replugged
+ * reader is read again within about a second.
+ */
+export class NotPluggedIn extends Error {}
+export const ABSENT_POLL_MS = 1000;
+
 /** The device node to open: the path, or the tty of the one plugged-in adapter with those ids. */
 export async function devicePath(device: SerialDevice, roots?: SysRoots): Promise<string> {
   if (device.path !== undefined) return device.path;
   if (!device.usb) throw new Error('no path and no usb ids configured');
   const path = await findUsbSerialPath(device.usb, roots);
   if (path === undefined) {
-    throw new Error(
+    throw new NotPluggedIn(
       device.usb.serialNumber ? 'not plugged in' : 'not plugged in, or several are (set usb.serialNumber)',
     );
   }

@@ -21,7 +21,14 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import { closeQuietly, deviceName, devicePath, openPort } from '../serial-port.js';
+import {
+  ABSENT_POLL_MS,
+  closeQuietly,
+  deviceName,
+  devicePath,
+  NotPluggedIn,
+  openPort,
+} from '../serial-port.js';
 import { BROADCAST, Command, type Discarded, encodeFrame, type Frame, FrameParser } from './frames.js';
 import { classifyInventoryReply, describeStatus, Status, statusCode } from './inventory.js';
 
@@ -127,6 +134,7 @@ export class R2000Driver extends EventEmitter implements Driver {
       this.reconnect.failed(
         `cannot open ${deviceName(config)}: ${(err as Error).message}`,
         'reader unavailable',
+        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
       );
       return;
     }
@@ -330,6 +338,8 @@ export class R2000Driver extends EventEmitter implements Driver {
     if (link.connected && performance.now() - this.connectedAt >= this.config.retry.maxMs)
       this.reconnect.backoff.reset();
     this.moduleErrors.clear(); // reported again after the reconnect if still true
-    if (this.running) this.reconnect.failed(reason, 'reader lost its module');
+    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
+    if (this.running)
+      this.reconnect.failed(reason, 'reader lost its module', this.config.usb ? ABSENT_POLL_MS : undefined);
   }
 }

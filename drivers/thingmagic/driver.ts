@@ -16,7 +16,14 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import { closeQuietly, deviceName, devicePath, openPort } from '../serial-port.js';
+import {
+  ABSENT_POLL_MS,
+  closeQuietly,
+  deviceName,
+  devicePath,
+  NotPluggedIn,
+  openPort,
+} from '../serial-port.js';
 import {
   describeStatus,
   type Frame,
@@ -179,6 +186,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       this.reconnect.failed(
         `cannot open ${deviceName(config)}: ${(err as Error).message}`,
         'reader unavailable',
+        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
       );
       return;
     }
@@ -380,7 +388,9 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       this.reconnect.backoff.reset();
     this.detach(port);
     this.settle(undefined, new Error(reason));
-    if (this.running) this.reconnect.failed(reason, 'reader lost its device');
+    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
+    if (this.running)
+      this.reconnect.failed(reason, 'reader lost its device', this.config.usb ? ABSENT_POLL_MS : undefined);
   }
 
   private reject(code: string, message: string, data: Buffer): void {

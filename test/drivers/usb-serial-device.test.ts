@@ -2,7 +2,8 @@
  * A serial reader named by its USB-serial adapter's ids instead of a path: found when plugged in
  * (a fake sysfs and /dev tree whose tty node links to a real socat PTY), lost when unplugged,
  * found again when plugged back; another adapter with the same ids but another serial number
- * is left alone.
+ * is left alone. The reader's backoff starts at 5 s, yet an absent adapter is looked for every
+ * second, so it is found within about a second of being plugged in, each time.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,7 @@ readers:
     driver: serial-line
     readPoint: rp
     usb: { vendorId: 0x0403, productId: 0x6001, serialNumber: A10K1ZB }
-    retry: { minMs: 50, maxMs: 200 }
+    retry: { minMs: 5000, maxMs: 30000 } # long on purpose: an absent adapter is looked for every second
 `,
     't.yaml',
   ).readers[0] as SerialLineConfig;
@@ -81,7 +82,7 @@ describe('a serial reader found by its USB-serial adapter', () => {
       // Another adapter with the same ids: not ours.
       plug('ttyUSB1', 'OTHER1', '/dev/null');
       plug('ttyUSB0', 'A10K1ZB', pty.readerPath);
-      await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('connected');
+      await expect.poll(() => driver.status().state, { timeout: 2500, interval: 50 }).toBe('connected');
       await pty.write(']d2010950600013435221SN1\x1d10LOT1\r');
       await expect
         .poll(() => sink.texts(), { timeout: 5000 })
@@ -95,7 +96,7 @@ describe('a serial reader found by its USB-serial adapter', () => {
       // Plugged back (a new PTY behind a new node): found again, reads resume.
       await pty.restart();
       plug('ttyUSB0', 'A10K1ZB', pty.readerPath);
-      await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('connected');
+      await expect.poll(() => driver.status().state, { timeout: 2500, interval: 50 }).toBe('connected');
       await pty.write(']d2010950600013435221SN2\x1d10LOT1\r');
       await expect.poll(() => sink.reads.length, { timeout: 5000 }).toBe(2);
       expect(driver.status()).toMatchObject({ reads: 2, reconnects: 1 });
