@@ -13,14 +13,7 @@ import { ReadQueue } from './read-queue.js';
 import { ReaderBook } from './reader-book.js';
 import { Reconnect } from './reconnect.js';
 import type { DriverContext } from './registry.js';
-import {
-  ABSENT_POLL_MS,
-  closeQuietly,
-  deviceName,
-  devicePath,
-  NotPluggedIn,
-  openPort,
-} from './serial-port.js';
+import { closeQuietly, deviceName, lostRetryCap, openReader } from './serial-port.js';
 
 /** Framed reads waiting for the handover window before the port is paused, and resumed. */
 const HIGH_WATER = 64;
@@ -101,29 +94,19 @@ export class SerialLineDriver extends EventEmitter implements Driver {
   private async connect(): Promise<void> {
     if (!this.running) return;
     const { config } = this;
-    let port: SerialPort;
-    let path: string;
-    try {
-      path = await devicePath(config, this.ctx.sysRoots);
-      // The default exclusive lock stays on: two processes reading one scanner would split its reads.
-      port = await openPort(
-        {
-          path,
-          baudRate: config.baudRate,
-          dataBits: config.dataBits,
-          parity: config.parity,
-          stopBits: config.stopBits,
-        },
-        this.ctx.binding,
-      );
-    } catch (err) {
-      this.reconnect.failed(
-        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
-        'reader unavailable',
-        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
-      );
-      return;
-    }
+    const opened = await openReader(
+      config,
+      {
+        baudRate: config.baudRate,
+        dataBits: config.dataBits,
+        parity: config.parity,
+        stopBits: config.stopBits,
+      },
+      this.ctx,
+      this.reconnect,
+    );
+    if (!opened) return;
+    const { port, path } = opened;
     if (!this.running) {
       await closeQuietly(port);
       return;
@@ -171,9 +154,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     this.framer?.stop();
     this.framer = undefined;
     void closeQuietly(port);
-    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
-    if (this.running)
-      this.reconnect.failed(reason, 'reader lost its device', this.config.usb ? ABSENT_POLL_MS : undefined);
+    if (this.running) this.reconnect.failed(reason, 'reader lost its device', lostRetryCap(this.config));
   }
 
   private async closePort(): Promise<void> {

@@ -3,6 +3,7 @@
  * default exclusive lock stays on: two programs driving one reader would split or fight over it.
  */
 import { SerialPort } from 'serialport';
+import type { Reconnect } from './reconnect.js';
 import { findUsbSerialPath, type SysRoots, type UsbSerialMatch } from './usb-serial-path.js';
 
 /** Where the reader is: a device path, or a USB-serial adapter's ids (one of the two). */
@@ -25,11 +26,11 @@ export function deviceName(device: SerialDevice): string {
  * scan of sysfs, so drivers look every `ABSENT_POLL_MS` instead of backing off: a replugged
  * reader is read again within about a second.
  */
-export class NotPluggedIn extends Error {}
-export const ABSENT_POLL_MS = 1000;
+class NotPluggedIn extends Error {}
+const ABSENT_POLL_MS = 1000;
 
 /** The device node to open: the path, or the tty of the one plugged-in adapter with those ids. */
-export async function devicePath(device: SerialDevice, roots?: SysRoots): Promise<string> {
+async function devicePath(device: SerialDevice, roots?: SysRoots): Promise<string> {
   if (device.path !== undefined) return device.path;
   if (!device.usb) throw new Error('no path and no usb ids configured');
   const path = await findUsbSerialPath(device.usb, roots);
@@ -50,7 +51,7 @@ export interface PortSettings {
 }
 
 /** Opens the port; rejects with the system's reason. `binding` replaces the real one (tests). */
-export async function openPort(settings: PortSettings, binding?: unknown): Promise<SerialPort> {
+async function openPort(settings: PortSettings, binding?: unknown): Promise<SerialPort> {
   const port = new SerialPort({
     ...settings,
     autoOpen: false,
@@ -67,3 +68,31 @@ export function closeQuietly(port: SerialPort): Promise<void> {
   if (!port.isOpen) return Promise.resolve();
   return new Promise<void>((resolve) => port.close(() => resolve()));
 }
+
+/**
+ * Opens a serial reader's device (its path, or its adapter found by USB ids): the port and the
+ * path it was found at, or undefined once `reconnect` has been told why not. An absent adapter is
+ * looked for again within `ABSENT_POLL_MS`, whatever the backoff.
+ */
+export async function openReader(
+  device: SerialDevice,
+  settings: Omit<PortSettings, 'path'>,
+  ctx: { readonly sysRoots?: SysRoots; readonly binding?: unknown },
+  reconnect: Reconnect,
+): Promise<{ port: SerialPort; path: string } | undefined> {
+  try {
+    const path = await devicePath(device, ctx.sysRoots);
+    return { port: await openPort({ ...settings, path }, ctx.binding), path };
+  } catch (err) {
+    reconnect.failed(
+      `cannot open ${deviceName(device)}: ${(err as Error).message}`,
+      'reader unavailable',
+      err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
+    );
+    return undefined;
+  }
+}
+
+/** The longest wait before looking for a lost reader again: soon when named by its adapter's ids. */
+export const lostRetryCap = (device: SerialDevice): number | undefined =>
+  device.usb ? ABSENT_POLL_MS : undefined;

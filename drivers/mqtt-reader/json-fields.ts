@@ -1,3 +1,5 @@
+import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
+
 /**
  * Reading the fields of a network reader's JSON safely: every helper takes any value and says
  * undefined (or false) for what is not the expected type, so the parsers never throw.
@@ -35,4 +37,32 @@ export function jsonBytes(value: unknown): Buffer {
   } catch {
     return Buffer.from(`(${Array.isArray(value) ? 'array' : typeof value} too deeply nested to show)`);
   }
+}
+
+/**
+ * One message -> its tag reads and rejects: `values` splits the text into JSON values (how a
+ * vendor batches them), arrays among them are taken apart, and `event` reads each one.
+ */
+export function parseEvents(
+  payload: Buffer,
+  values: (text: string) => unknown[] | undefined,
+  event: (value: unknown) => TagReport | PayloadReject | 'ignored',
+): ParsedMessage {
+  const out: { reads: TagReport[]; rejects: PayloadReject[]; ignored: number } = {
+    reads: [],
+    rejects: [],
+    ignored: 0,
+  };
+  const all = values(payload.toString('utf8'));
+  if (!all) {
+    out.rejects.push({ code: 'not-json', message: 'the message is not JSON', data: bounded(payload) });
+    return out;
+  }
+  for (const value of all.flatMap((v) => (Array.isArray(v) ? v : [v]))) {
+    const e = event(value);
+    if (e === 'ignored') out.ignored++;
+    else if ('code' in e) out.rejects.push(e);
+    else out.reads.push(e);
+  }
+  return out;
 }

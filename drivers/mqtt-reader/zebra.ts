@@ -13,25 +13,18 @@
  */
 
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
-import { bounded, hexBytes, isFiniteNumber, isObject, isoTime, isPort, jsonBytes } from './json-fields.js';
+import {
+  hexBytes,
+  isFiniteNumber,
+  isObject,
+  isoTime,
+  isPort,
+  jsonBytes,
+  parseEvents,
+} from './json-fields.js';
 
 export function parseZebraMessage(payload: Buffer): ParsedMessage {
-  const out: { reads: TagReport[]; rejects: PayloadReject[]; ignored: number } = {
-    reads: [],
-    rejects: [],
-    ignored: 0,
-  };
-  const values = jsonValues(payload.toString('utf8'));
-  if (!values) {
-    out.rejects.push({ code: 'not-json', message: 'the message is not JSON', data: bounded(payload) });
-    return out;
-  }
-  for (const value of values.flatMap((v) => (Array.isArray(v) ? v : [v]))) {
-    const event = tagEvent(value);
-    if ('code' in event) out.rejects.push(event);
-    else out.reads.push(event);
-  }
-  return out;
+  return parseEvents(payload, jsonValues, tagEvent);
 }
 
 function tagEvent(value: unknown): TagReport | PayloadReject {

@@ -21,14 +21,7 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import {
-  ABSENT_POLL_MS,
-  closeQuietly,
-  deviceName,
-  devicePath,
-  NotPluggedIn,
-  openPort,
-} from '../serial-port.js';
+import { closeQuietly, deviceName, lostRetryCap, openReader } from '../serial-port.js';
 import { BROADCAST, Command, type Discarded, encodeFrame, type Frame, FrameParser } from './frames.js';
 import { classifyInventoryReply, describeStatus, Status, statusCode } from './inventory.js';
 
@@ -119,25 +112,9 @@ export class R2000Driver extends EventEmitter implements Driver {
   private async connect(): Promise<void> {
     if (!this.running) return;
     const { config } = this;
-    let port: SerialPort;
-    let path: string;
-    try {
-      path = await devicePath(config, this.ctx.sysRoots);
-      port = await openPort(
-        {
-          path,
-          baudRate: config.baudRate,
-        },
-        this.ctx.binding,
-      );
-    } catch (err) {
-      this.reconnect.failed(
-        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
-        'reader unavailable',
-        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
-      );
-      return;
-    }
+    const opened = await openReader(config, { baudRate: config.baudRate }, this.ctx, this.reconnect);
+    if (!opened) return;
+    const { port, path } = opened;
     if (!this.running) {
       await closeQuietly(port);
       return;
@@ -338,8 +315,6 @@ export class R2000Driver extends EventEmitter implements Driver {
     if (link.connected && performance.now() - this.connectedAt >= this.config.retry.maxMs)
       this.reconnect.backoff.reset();
     this.moduleErrors.clear(); // reported again after the reconnect if still true
-    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
-    if (this.running)
-      this.reconnect.failed(reason, 'reader lost its module', this.config.usb ? ABSENT_POLL_MS : undefined);
+    if (this.running) this.reconnect.failed(reason, 'reader lost its module', lostRetryCap(this.config));
   }
 }

@@ -16,14 +16,7 @@ import { ReadQueue } from '../read-queue.js';
 import { ReaderBook } from '../reader-book.js';
 import { Reconnect } from '../reconnect.js';
 import type { DriverContext } from '../registry.js';
-import {
-  ABSENT_POLL_MS,
-  closeQuietly,
-  deviceName,
-  devicePath,
-  NotPluggedIn,
-  openPort,
-} from '../serial-port.js';
+import { closeQuietly, deviceName, lostRetryCap, openReader } from '../serial-port.js';
 import {
   describeStatus,
   type Frame,
@@ -170,26 +163,9 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   private async connect(): Promise<void> {
     if (!this.running) return;
     const { config } = this;
-    let port: SerialPort;
-    let path: string;
-    try {
-      path = await devicePath(config, this.ctx.sysRoots);
-      // The default exclusive lock stays on: two programs driving one module would fight over it.
-      port = await openPort(
-        {
-          path,
-          baudRate: config.baudRate,
-        },
-        this.ctx.binding,
-      );
-    } catch (err) {
-      this.reconnect.failed(
-        `cannot open ${deviceName(config)}: ${(err as Error).message}`,
-        'reader unavailable',
-        err instanceof NotPluggedIn ? ABSENT_POLL_MS : undefined,
-      );
-      return;
-    }
+    const opened = await openReader(config, { baudRate: config.baudRate }, this.ctx, this.reconnect);
+    if (!opened) return;
+    const { port } = opened;
     if (!this.running) return closeQuietly(port);
     this.attach(port);
     try {
@@ -388,9 +364,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       this.reconnect.backoff.reset();
     this.detach(port);
     this.settle(undefined, new Error(reason));
-    // Named by its adapter's ids, the reader is looked for again soon: it was most likely unplugged.
-    if (this.running)
-      this.reconnect.failed(reason, 'reader lost its device', this.config.usb ? ABSENT_POLL_MS : undefined);
+    if (this.running) this.reconnect.failed(reason, 'reader lost its device', lostRetryCap(this.config));
   }
 
   private reject(code: string, message: string, data: Buffer): void {
