@@ -3,8 +3,10 @@
  * (config/schema.ts) with defaults filled -> cross-checks -> a frozen `Config`. Every problem is
  * collected and reported at once, each mapped back to the line and column of the YAML.
  */
+
 import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject } from 'ajv';
+import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
@@ -198,6 +200,17 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
   if (up.retry.minMs > up.retry.maxMs)
     problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
+  for (const job of ['health', 'summary', 'compaction', 'pruning'] as const) {
+    const expression = config.jobs[job];
+    if (expression === undefined) continue;
+    const verdict = cron.validateDetailed(expression);
+    if (!verdict.valid)
+      problem(
+        ['jobs', job],
+        `not a cron expression: ${verdict.errors.map((e) => e.message).join('; ') || 'unreadable'} ` +
+          '(5 fields "min hour day month weekday", or 6 with seconds first)',
+      );
+  }
 }
 
 /** Antenna maps name defined read points, zones only at dock doors, and every dock door has both zones. */

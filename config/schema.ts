@@ -134,6 +134,9 @@ export const Reader = T.Union([
   ZebraFxReader,
 ]);
 
+const Cron = (description: string, schedule?: string) =>
+  T.String({ minLength: 9, maxLength: 120, ...(schedule ? { default: schedule } : {}), description });
+
 const Bizterm = (description: string) =>
   T.String({ pattern: '^([a-z_]+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+)$', description });
 
@@ -301,7 +304,7 @@ export const Config = Strict(
             minimum: 1,
             maximum: 3600,
             default: 30,
-            description: 'Seconds between health messages.',
+            description: 'Seconds between health messages (unless jobs.health gives a schedule).',
           }),
         },
         'Where events go (MQTT QoS 1).',
@@ -371,6 +374,62 @@ export const Config = Strict(
         {},
       ),
     ),
+    jobs: T.Optional(
+      Strict(
+        {
+          health: T.Optional(
+            Cron(
+              'When to publish the health heartbeat, as a cron expression with seconds, e.g. "*/30 * * * * *". ' +
+                'Default: every uplink.healthIntervalS seconds.',
+            ),
+          ),
+          summary: Cron(
+            'When to publish the summary (reads, events and rejects per reader since the last one) on the ' +
+              'summary topic; cron expression, local time. Default: daily at midnight.',
+            '0 0 * * *',
+          ),
+          compaction: Cron(
+            'When to look whether the outbox needs compacting (cron expression). It is compacted only when ' +
+              'compactAfterEvents events left it since the last compaction.',
+            '*/10 * * * *',
+          ),
+          compactAfterEvents: T.Integer({
+            minimum: 1000,
+            default: 100000,
+            description:
+              'Events delivered (or dropped) since the last compaction that make the store worth compacting: ' +
+              'LevelDB frees the space of deleted events only when it compacts their files.',
+          }),
+          pruning: Cron(
+            'When to sweep the smoothing state for passes whose unit has not been read for longer than ' +
+              'the read point keeps a pass (cron expression). The 200 ms tick normally ends them; the sweep is ' +
+              'the safety net, and logs the state size.',
+            '*/5 * * * *',
+          ),
+        },
+        'Scheduled jobs (cron expressions; 5 fields, or 6 with seconds first).',
+        {},
+      ),
+    ),
+    metrics: T.Optional(
+      Strict(
+        {
+          enabled: T.Boolean({ default: false, description: 'Serve Prometheus metrics at /metrics.' }),
+          host: T.String({
+            default: '127.0.0.1',
+            description: 'Listen address; keep it on localhost unless a firewall guards the port.',
+          }),
+          port: T.Integer({
+            minimum: 0,
+            maximum: 65535,
+            default: 9464,
+            description: 'TCP port; 0 picks a free one.',
+          }),
+        },
+        'An optional Prometheus /metrics endpoint with what the health topic carries.',
+        {},
+      ),
+    ),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },
@@ -393,7 +452,10 @@ type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
 
 /** The loaded configuration: validated, defaults filled, frozen. */
 export type Config = Readonly<
-  Omit<Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing'>, 'readers' | 'uplink'> & {
+  Omit<
+    Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing' | 'jobs' | 'metrics'>,
+    'readers' | 'uplink'
+  > & {
     readers: ReaderConfig[];
     uplink: UplinkConfig;
   }

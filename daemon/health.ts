@@ -6,10 +6,9 @@
  * readers are held back, and the store's write error while it cannot be written.
  */
 import type { Driver } from '../drivers/driver.js';
-import type { HealthPayload } from './contract/topics.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { ConfigHealth, HealthPayload } from './contract/topics.js';
 import type { Outbox } from './outbox/outbox.js';
-import type { Pipeline } from './pipeline.js';
+import type { PipelineCounters } from './pipeline.js';
 import type { SmootherStats } from './smoothing/smoother.js';
 import type { Uplink } from './uplink/uplink.js';
 
@@ -18,11 +17,18 @@ export interface HealthSources {
   readonly site: string;
   readonly startedAt: number;
   readonly drivers: () => Iterable<Driver>;
-  readonly pipelines: () => Iterable<Pipeline>;
+  /** Pipeline counters (of every reader, or their totals). */
+  readonly pipelines: () => Iterable<{ readonly counters: PipelineCounters }>;
   readonly outbox: Outbox;
   readonly uplink: Uplink;
-  readonly dispatcher: Dispatcher;
+  /** Events delivered since start. */
+  readonly dispatcher: { stats(): { readonly published: number } };
   readonly smoothing?: () => SmootherStats;
+  /** Per reader: reads per minute and times it went disconnected. */
+  readonly readerExtras?: (
+    id: string,
+  ) => { readonly readsPerMin: number; readonly errors: number } | undefined;
+  readonly config?: () => ConfigHealth;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -43,13 +49,16 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
   const smoothing = s.smoothing?.();
   const readers = [...s.drivers()].map((d) => {
     const st = d.status();
+    const extras = s.readerExtras?.(st.id);
     return {
       id: st.id,
       driver: st.driver,
       state: st.state,
+      connected: st.state === 'connected',
       reads: st.reads,
       rejects: st.rejects,
       reconnects: st.reconnects,
+      ...(extras ? { readsPerMin: round(extras.readsPerMin), errors: extras.errors } : {}),
       ...(st.lastReadAt !== undefined ? { lastReadAgeS: round((now - st.lastReadAt) / 1000) } : {}),
       ...(st.lastError ? { lastError: st.lastError } : {}),
     };
@@ -102,6 +111,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       inflight: up.inflight,
       ...(up.rttMs !== undefined ? { rttMs: round(up.rttMs) } : {}),
     },
+    ...(s.config ? { config: s.config() } : {}),
   };
 }
 

@@ -40,6 +40,8 @@ export interface PipelineDeps {
   /** Reports a reject on the rejects topic (best effort). */
   readonly publishReject: (reject: RejectPayload) => void;
   readonly log: Logger;
+  /** Counters to continue from (a reader restarted by a live reload keeps its counts). */
+  readonly counters?: PipelineCounters;
 }
 
 /** Raw bytes kept in a reject report at most. */
@@ -53,16 +55,7 @@ interface Port {
 }
 
 export class Pipeline implements ReadSink {
-  readonly counters: PipelineCounters = {
-    reads: 0,
-    events: 0,
-    suppressed: 0,
-    rejected: 0,
-    refused: 0,
-    belowFloor: 0,
-    noReads: 0,
-    multiReads: 0,
-  };
+  readonly counters: PipelineCounters;
   private readonly ports = new Map<number, Port>();
   private readonly unmapped: Port;
   private readonly noRead: ReadonlySet<string>;
@@ -70,6 +63,16 @@ export class Pipeline implements ReadSink {
 
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
+    this.counters = deps.counters ?? {
+      reads: 0,
+      events: 0,
+      suppressed: 0,
+      rejected: 0,
+      refused: 0,
+      belowFloor: 0,
+      noReads: 0,
+      multiReads: 0,
+    };
     this.unmapped = {
       readPointId: reader.readPoint,
       ...(reader.rssiFloorDbm !== undefined ? { rssiFloorDbm: reader.rssiFloorDbm } : {}),

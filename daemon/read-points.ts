@@ -74,9 +74,14 @@ export interface Written {
 /** Turns transitions into events in the outbox, in the order given. */
 export class EventWriter {
   constructor(
-    private readonly points: ReadonlyMap<string, ReadPointRuntime>,
+    private points: ReadonlyMap<string, ReadPointRuntime>,
     private readonly recorder: Recorder,
   ) {}
+
+  /** Takes the read points of a reloaded configuration; writes already called keep the old ones. */
+  reconfigure(points: ReadonlyMap<string, ReadPointRuntime>): void {
+    this.points = points;
+  }
 
   /** Resolves once every event is durable in the outbox (or refused). */
   async write(transitions: readonly Transition[]): Promise<Written> {

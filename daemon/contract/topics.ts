@@ -33,6 +33,8 @@ export interface Topics {
   readonly overflow: string;
   /** Filter matching every event of this gateway. */
   readonly allEvents: string;
+  /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
+  readonly summary: string;
 }
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
@@ -45,6 +47,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     rejects: `${base}/rejects`,
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
+    summary: `${base}/summary`,
   };
 }
 
@@ -98,6 +101,46 @@ export interface ReaderHealth {
   readonly reconnects: number;
   readonly lastReadAgeS?: number;
   readonly lastError?: string;
+  // Added in issue 6 (additive, still v1):
+  /** state === 'connected'. */
+  readonly connected?: boolean;
+  /** Reads per minute over the last minute. */
+  readonly readsPerMin?: number;
+  /** Times the reader went disconnected (a failed open, a lost device or connection). */
+  readonly errors?: number;
+}
+
+/** The running configuration and its live reloads (issue 6, additive). */
+export interface ConfigHealth {
+  /** 1 at start, +1 for each reload that was applied. */
+  readonly generation: number;
+  readonly loadedAt: string;
+  readonly reloads: number;
+  readonly reloadFailures: number;
+  /** The last reload asked for (SIGHUP): applied or refused, and why. */
+  readonly lastReload?: { readonly at: string; readonly ok: boolean; readonly message: string };
+}
+
+/** Published (retained) on `.../summary` on the `jobs.summary` schedule, daily by default. */
+export interface SummaryPayload {
+  readonly gateway: string;
+  readonly site: string;
+  /** The period: since the previous summary (or the start), until now. ISO 8601. */
+  readonly from: string;
+  readonly to: string;
+  readonly readers: readonly ReaderSummary[];
+  readonly totals: Omit<ReaderSummary, 'id'>;
+  /** Events delivered (PUBACK) in the period, and the outbox depth at its end. */
+  readonly delivered: number;
+  readonly outboxDepth: number;
+}
+
+export interface ReaderSummary {
+  readonly id: string;
+  readonly reads: number;
+  readonly events: number;
+  readonly rejects: number;
+  readonly errors: number;
 }
 
 /** Published on `.../health` every `uplink.healthIntervalS`. */
@@ -160,4 +203,5 @@ export interface HealthPayload {
     readonly inflight: number;
     readonly rttMs?: number;
   };
+  readonly config?: ConfigHealth;
 }

@@ -55,6 +55,8 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   private writer: Promise<void> | undefined;
   private waiters: (() => void)[] = [];
   private counts = { appended: 0, appendedBytes: 0, acked: 0, ackedBytes: 0, dropped: 0 };
+  /** Events delivered or dropped when the store was last compacted. */
+  private removedAtCompaction = 0;
   private quarantined = 0;
   private batches = 0;
   private firstDropped: { seq: number; at: number } | undefined;
@@ -230,6 +232,28 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.kick();
   }
 
+  /**
+   * Compacts the range of deleted events once `minRemoved` events were delivered or dropped since
+   * the last compaction: LevelDB frees their disk space only when it compacts their files, so a
+   * store that drained a large backlog stays large until then. Returns what was done, or
+   * undefined when it was not due (or the store is closed or failed).
+   */
+  async compact(minRemoved: number): Promise<{ readonly removed: number; readonly ms: number } | undefined> {
+    const removed = this.counts.acked + this.counts.dropped - this.removedAtCompaction;
+    if (removed < minRemoved || !this.isOpen || !this.store.db) return undefined;
+    const started = performance.now();
+    const done = await this.store.reading(false, async (db) => {
+      let end = 'e~';
+      for await (const k of db.keys({ gte: 'e!', lt: 'e~', limit: 1 })) end = k;
+      // classic-level (the Node side of `level`) has it; the `Level` type does not declare it.
+      await (db as unknown as { compactRange(a: string, b: string): Promise<void> }).compactRange('e!', end);
+      return true;
+    });
+    if (!done) return undefined;
+    this.removedAtCompaction += removed;
+    return { removed, ms: performance.now() - started };
+  }
+
   stats(): LevelOutboxStats {
     const now = this.now();
     this.meter.sample(now, this.counts);
@@ -278,6 +302,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.quarantines = new Map();
     this.waitingForRoom = this.released = false;
     this.counts = { appended: 0, appendedBytes: 0, acked: 0, ackedBytes: 0, dropped: 0 };
+    this.removedAtCompaction = 0;
     this.quarantined = this.batches = 0;
     this.firstDropped = this.lastDropped = undefined;
     this.stall = new StallClock();

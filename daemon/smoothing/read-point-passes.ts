@@ -99,6 +99,27 @@ export class ReadPointPasses {
     return true;
   }
 
+  /** Ends every open pass (the read point is reconfigured or removed); returns how many. */
+  endAll(out: Transition[]): number {
+    const n = this.passes.size;
+    for (const [uri, pass] of this.passes) this.end(uri, pass, out);
+    return n;
+  }
+
+  /**
+   * Ends every pass not read for longer than the departure window, wherever it sits in the
+   * order (tick() stops at the first open pass, trusting the order); returns how many.
+   */
+  sweep(nowMono: number, out: Transition[]): number {
+    let ended = 0;
+    for (const [uri, pass] of this.passes) {
+      if (nowMono - pass.lastMono <= this.rules.departureMs) continue;
+      this.end(uri, pass, out);
+      ended++;
+    }
+    return ended;
+  }
+
   /** Marks (and counts) a pass read without a break for the fixture time; true when it is one. */
   private checkFixture(pass: Pass): boolean {
     const after = this.rules.fixtureAfterMs;

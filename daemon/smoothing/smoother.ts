@@ -79,6 +79,34 @@ export class Smoother {
     return out;
   }
 
+  /**
+   * Takes new rules (a live reload). Read points in `retire` (changed or removed) first end their
+   * open passes, returned as transitions to write under the old read point; then every read point
+   * gets its new rules, new ones start empty, and removed ones end their passes too and are forgotten.
+   */
+  reconfigure(rules: ReadonlyMap<string, ReadPointRules>, retire: Iterable<string>): Transition[] {
+    const out: Transition[] = [];
+    const ending = new Set(retire);
+    for (const id of this.points.keys()) if (!rules.has(id)) ending.add(id);
+    for (const id of ending) {
+      const point = this.points.get(id);
+      if (!point) continue;
+      this.tracked -= point.endAll(out);
+      this.points.delete(id);
+    }
+    for (const [id, r] of rules) if (!this.points.has(id)) this.points.set(id, new ReadPointPasses(id, r));
+    return out;
+  }
+
+  /** The pruning job: ends passes past their departure window that tick() has not reached. */
+  sweep(nowMono: number): { readonly ended: number; readonly transitions: Transition[] } {
+    const out: Transition[] = [];
+    let ended = 0;
+    for (const point of this.points.values()) ended += point.sweep(nowMono, out);
+    this.tracked -= ended;
+    return { ended, transitions: out };
+  }
+
   stats(): SmootherStats {
     let fixtures = 0;
     for (const point of this.points.values()) fixtures += point.fixtures;

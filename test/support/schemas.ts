@@ -32,3 +32,5 @@ export const ownErrors = compile(join(repoRoot, 'daemon', 'contract', 'event.sch
 export const noticeErrors = compile(join(repoRoot, 'daemon', 'contract', 'overflow.schema.json'), true);
 /** Errors against daemon/contract/health.schema.json (checked strictly: the schema is ours). */
 export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health.schema.json'), true);
+/** Errors against daemon/contract/summary.schema.json (checked strictly: the schema is ours). */
+export const summaryErrors = compile(join(repoRoot, 'daemon', 'contract', 'summary.schema.json'), true);

@@ -233,3 +233,63 @@ describe('Smoother: bounded memory', () => {
 });
 
 const readOf = (n: number) => ({ ...unit(n), readerId: 'r1', readPointId: 'door' });
+
+describe('Smoother: live reload and the sweep', () => {
+  it('ends the passes of a changed read point as departures under the old rules, keeps the others', () => {
+    const c = setup({ door: { departures: true }, lane: { departures: true } });
+    c.read(1, 0);
+    c.read(2, 100);
+    c.read(3, 200, { readPointId: 'lane' });
+    const ended = c.smoother.reconfigure(
+      new Map([
+        ['door', { departureMs: 5000, departures: false, twoZone: false }],
+        ['lane', { departureMs: 1000, departures: true, twoZone: false }],
+      ]),
+      ['door'],
+    );
+    expect(ended.map((t) => [t.kind, t.readPointId, t.pass.uri.split('.').at(-1), t.time - WALL])).toEqual([
+      ['departure', 'door', '1', 0],
+      ['departure', 'door', '2', 100],
+    ]);
+    expect(c.smoother.stats().tracked).toBe(1);
+    // door starts afresh under its new rules (no departures now); lane kept its open pass.
+    c.read(1, 300);
+    c.read(3, 400, { readPointId: 'lane' });
+    expect(c.tick(10_000).map((t) => [t.kind, t.readPointId])).toEqual([['departure', 'lane']]);
+    expect(c.log).toEqual([
+      '0 arrival door 1',
+      '100 arrival door 2',
+      '200 arrival lane 3',
+      '300 arrival door 1',
+      '400 departure lane 3',
+    ]);
+  });
+
+  it('ends the passes of a removed read point and forgets it', () => {
+    const c = setup({ door: { departures: true }, lane: {} });
+    c.read(1, 0);
+    const ended = c.smoother.reconfigure(
+      new Map([['lane', { departureMs: 1000, departures: false, twoZone: false }]]),
+      [],
+    );
+    expect(ended.map((t) => t.kind)).toEqual(['departure']);
+    expect(c.smoother.stats().tracked).toBe(0);
+    expect(() => c.read(2, 10)).toThrow('read point door has no smoothing rules');
+  });
+
+  it('sweeps passes past their departure window wherever they sit in the order', () => {
+    const c = setup({ door: { departures: true } });
+    // A read handed over late (read at 100, after another reader's read at 900) sits behind a
+    // younger pass in the order, where tick() does not look.
+    c.read(1, 900);
+    c.read(2, 100);
+    expect(c.tick(1500)).toEqual([]);
+    const swept = c.smoother.sweep(1500);
+    expect(swept.ended).toBe(1);
+    expect(swept.transitions.map((t) => [t.kind, t.pass.uri.split('.').at(-1)])).toEqual([
+      ['departure', '2'],
+    ]);
+    expect(c.smoother.stats().tracked).toBe(1);
+    expect(c.smoother.sweep(1500)).toEqual({ ended: 0, transitions: [] });
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * The running readers: each one's driver and pipeline, started, stopped and swapped one at a time
+ * so a live reload touches only the readers it changes.
+ *
+ * Contract:
+ * - `add()` starts a reader's driver on a new pipeline; a reader restarted by a reload (`remove`
+ *   without retiring, then `add` with the entry) keeps its pipeline counters and error count, so totals never go backwards.
+ * - `remove()` stops the driver: it hands over the reads it has (its `stop()` contract) before the
+ *   reader is forgotten. The counters of a removed reader stay in `totals()`.
+ * - `errors` counts the times a reader went `disconnected` (a failed open or a lost device).
+ * - `readsPerMin` is measured over the last minute from samples `sample()` takes (about once a
+ *   second, from the gateway's tick).
+ */
+import type { ReaderConfig } from '../config/schema.js';
+import type { Driver, ReaderStatus } from '../drivers/driver.js';
+import { createDriver, type DriverContext } from '../drivers/registry.js';
+import type { Logger } from './log.js';
+import { Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
+
+export interface RunningReader {
+  readonly config: ReaderConfig;
+  readonly driver: Driver;
+  readonly pipeline: Pipeline;
+  errors: number;
+  readonly rate: ReadRate;
+}
+
+/** What every reader's pipeline and driver share. */
+export interface ReaderSetDeps extends Omit<PipelineDeps, 'reader' | 'log' | 'counters'> {
+  readonly log: Logger;
+  readonly broker?: DriverContext['broker'];
+  /** Called on every state change of a reader (for the log). */
+  readonly onState: (reader: string, status: ReaderStatus, log: Logger) => void;
+}
+
+export class ReaderSet {
+  private readonly running = new Map<string, RunningReader>();
+  private readonly retired: PipelineCounters = emptyCounters();
+  /** Readers removed since the last summary: it still reports what they read. */
+  private departed: RunningReader[] = [];
+
+  constructor(private readonly deps: ReaderSetDeps) {}
+
+  async add(config: ReaderConfig, carried?: RunningReader): Promise<void> {
+    if (this.running.has(config.id)) throw new Error(`reader ${config.id} is already running`);
+    const { log, broker, onState, ...shared } = this.deps;
+    const readerLog = log.child({ component: 'reader', reader: config.id });
+    const pipeline = new Pipeline({
+      ...shared,
+      reader: config,
+      log: readerLog,
+      ...(carried ? { counters: carried.pipeline.counters } : {}),
+    });
+    const driver = createDriver(config, { log: readerLog, ...(broker ? { broker } : {}) });
+    const entry: RunningReader = {
+      config,
+      driver,
+      pipeline,
+      errors: carried?.errors ?? 0,
+      rate: carried?.rate ?? new ReadRate(),
+    };
+    driver.on('state', (st: ReaderStatus) => {
+      if (st.state === 'disconnected') entry.errors++;
+      onState(config.id, st, readerLog);
+    });
+    this.running.set(config.id, entry);
+    try {
+      await driver.start(pipeline);
+    } catch (err) {
+      this.running.delete(config.id);
+      await driver.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Stops the reader and forgets it. Its counts stay in the totals, unless `retire` is false: a
+   * reader about to start again passes the returned entry to `add()` to carry them on.
+   */
+  async remove(id: string, retire = true): Promise<RunningReader | undefined> {
+    const entry = this.running.get(id);
+    if (!entry) return undefined;
+    this.running.delete(id);
+    try {
+      await entry.driver.stop();
+    } finally {
+      if (retire) {
+        addInto(this.retired, entry.pipeline.counters);
+        this.departed.push(entry);
+      }
+    }
+    return entry;
+  }
+
+  /** Stops every reader, the last added first; returns the ids whose stop failed. */
+  async stopAll(log: Logger): Promise<string[]> {
+    const failed: string[] = [];
+    for (const id of [...this.running.keys()].reverse()) {
+      try {
+        await this.remove(id);
+      } catch (err) {
+        failed.push(`reader ${id}`);
+        log.error({ err, reader: id }, 'reader stop failed');
+      }
+    }
+    return failed;
+  }
+
+  readers(): Iterable<RunningReader> {
+    return this.running.values();
+  }
+
+  get(id: string): RunningReader | undefined {
+    return this.running.get(id);
+  }
+
+  /** Pipeline counters of every reader, running or removed since start. */
+  totals(): PipelineCounters {
+    const sum = { ...this.retired };
+    for (const r of this.running.values()) addInto(sum, r.pipeline.counters);
+    return sum;
+  }
+
+  /**
+   * The counts the summary reports: of every running reader and of those removed since the last
+   * call (afterwards they are forgotten).
+   */
+  summaryCounts(): { id: string; reads: number; events: number; rejects: number; errors: number }[] {
+    // A reader removed and added again since the last summary: its two lives add up.
+    const rows = new Map<
+      string,
+      { id: string; reads: number; events: number; rejects: number; errors: number }
+    >();
+    for (const r of [...this.departed, ...this.running.values()]) {
+      const row = rows.get(r.config.id) ?? { id: r.config.id, reads: 0, events: 0, rejects: 0, errors: 0 };
+      row.reads += r.pipeline.counters.reads;
+      row.events += r.pipeline.counters.events;
+      row.rejects += r.pipeline.counters.rejected;
+      row.errors += r.errors;
+      rows.set(r.config.id, row);
+    }
+    this.departed = [];
+    return [...rows.values()];
+  }
+
+  /** Takes a reads-per-minute sample of every reader. */
+  sample(now: number): void {
+    for (const r of this.running.values()) r.rate.sample(now, r.driver.status().reads);
+  }
+}
+
+/** Reads per minute over the last minute, from (time, count) samples. */
+export class ReadRate {
+  private readonly samples: { at: number; reads: number }[] = [];
+
+  sample(at: number, reads: number): void {
+    const last = this.samples[this.samples.length - 1];
+    // A restarted driver counts from zero again: start over rather than report a negative rate.
+    if (last && reads < last.reads) this.samples.length = 0;
+    this.samples.push({ at, reads });
+    while (this.samples.length > 2 && at - (this.samples[1]?.at ?? at) >= 60_000) this.samples.shift();
+  }
+
+  perMinute(): number {
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    if (!first || !last || last.at - first.at < 1000) return 0;
+    return ((last.reads - first.reads) * 60_000) / (last.at - first.at);
+  }
+}
+
+function emptyCounters(): PipelineCounters {
+  return {
+    reads: 0,
+    events: 0,
+    suppressed: 0,
+    rejected: 0,
+    refused: 0,
+    belowFloor: 0,
+    noReads: 0,
+    multiReads: 0,
+  };
+}
+
+function addInto(sum: PipelineCounters, c: PipelineCounters): void {
+  for (const k of Object.keys(sum) as (keyof PipelineCounters)[]) sum[k] += c[k];
+}

@@ -1,0 +1,128 @@
+/**
+ * What a live reload changes: the difference between the running configuration and a new one,
+ * worked out before anything is touched.
+ *
+ * - Readers added, removed or changed (any field) are started, stopped or restarted one by one;
+ *   the others keep reading.
+ * - Read points added, removed or changed (their own fields, or the smoothing defaults they
+ *   inherit) get new smoothing rules; the passes open at a changed or removed read point are
+ *   ended first, as if their units had left, so their departures and passages are reported.
+ * - An uplink change (broker URL, login, TLS, keepalive, in-flight window, retry) reconnects it.
+ * - Jobs, the metrics endpoint and the log level are swapped in place.
+ * - The outbox is never touched. What cannot change while running (the gateway's identity and
+ *   topics, the data directory, the outbox, the embedded broker, the smoothing memory bound, the
+ *   logins of network readers at the embedded broker) makes the whole reload refused, naming each
+ *   field: the running configuration stays as it is.
+ */
+import type { Config, ReaderConfig } from '../config/schema.js';
+import { readerLogins } from './broker/reader-access.js';
+import { topics } from './contract/topics.js';
+import { readPointRuntimes } from './read-points.js';
+
+export interface ReloadPlan {
+  /** Fields whose change needs a restart; when not empty, nothing is applied. */
+  readonly restartNeeded: readonly string[];
+  readonly readers: {
+    readonly added: readonly ReaderConfig[];
+    readonly removed: readonly string[];
+    readonly changed: readonly ReaderConfig[];
+  };
+  readonly readPoints: {
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly changed: readonly string[];
+  };
+  readonly uplink: boolean;
+  readonly jobs: boolean;
+  readonly metrics: boolean;
+  readonly logLevel: boolean;
+  /** True when the new configuration changes nothing that runs. */
+  readonly unchanged: boolean;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The uplink's settings that need a reconnect (the health interval is a job, the prefix a restart). */
+const connection = (c: Config) => {
+  const { healthIntervalS: _h, topicPrefix: _p, ...rest } = c.uplink;
+  return rest;
+};
+
+export function planReload(running: Config, next: Config): ReloadPlan {
+  const restartNeeded: string[] = [];
+  const needs = (field: string, a: unknown, b: unknown) => {
+    if (!same(a, b)) restartNeeded.push(field);
+  };
+  needs('gateway', running.gateway, next.gateway);
+  needs('dataDir', running.dataDir, next.dataDir);
+  needs('outbox', running.outbox, next.outbox);
+  needs('broker', running.broker, next.broker);
+  needs('uplink.topicPrefix', running.uplink.topicPrefix, next.uplink.topicPrefix);
+  needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
+  needs(
+    'readers (the logins of network readers at the embedded broker)',
+    readerLogins(running.readers),
+    readerLogins(next.readers),
+  );
+
+  const before = new Map(running.readers.map((r) => [r.id, r]));
+  const after = new Map(next.readers.map((r) => [r.id, r]));
+  const readers = {
+    added: next.readers.filter((r) => !before.has(r.id)),
+    removed: running.readers.filter((r) => !after.has(r.id)).map((r) => r.id),
+    changed: next.readers.filter((r) => before.has(r.id) && !same(before.get(r.id), r)),
+  };
+
+  // Compared as they run: a read point also changes when a smoothing default it inherits does.
+  const t = topics(running.uplink.topicPrefix, running.gateway.site, running.gateway.id);
+  const pointsBefore = readPointRuntimes(running, t);
+  const pointsAfter = readPointRuntimes(next, t);
+  const readPoints = {
+    added: [...pointsAfter.keys()].filter((id) => !pointsBefore.has(id)),
+    removed: [...pointsBefore.keys()].filter((id) => !pointsAfter.has(id)),
+    changed: [...pointsAfter.keys()].filter(
+      (id) => pointsBefore.has(id) && !same(pointsBefore.get(id), pointsAfter.get(id)),
+    ),
+  };
+
+  const uplink = !same(connection(running), connection(next));
+  const jobs =
+    !same(running.jobs, next.jobs) || running.uplink.healthIntervalS !== next.uplink.healthIntervalS;
+  const metrics = !same(running.metrics, next.metrics);
+  const logLevel = running.log.level !== next.log.level;
+  const unchanged =
+    restartNeeded.length === 0 &&
+    readers.added.length + readers.removed.length + readers.changed.length === 0 &&
+    readPoints.added.length + readPoints.removed.length + readPoints.changed.length === 0 &&
+    !uplink &&
+    !jobs &&
+    !metrics &&
+    !logLevel;
+  return { restartNeeded, readers, readPoints, uplink, jobs, metrics, logLevel, unchanged };
+}
+
+/** One line for the log and the health topic: what the reload did. */
+export function describePlan(plan: ReloadPlan): string {
+  if (plan.unchanged) return 'nothing changed';
+  const parts: string[] = [];
+  const list = (what: string, ids: readonly string[]) => {
+    if (ids.length > 0) parts.push(`${what} ${ids.join(', ')}`);
+  };
+  list(
+    'readers added:',
+    plan.readers.added.map((r) => r.id),
+  );
+  list('readers removed:', plan.readers.removed);
+  list(
+    'readers changed:',
+    plan.readers.changed.map((r) => r.id),
+  );
+  list('read points added:', plan.readPoints.added);
+  list('read points removed:', plan.readPoints.removed);
+  list('read points changed:', plan.readPoints.changed);
+  if (plan.uplink) parts.push('uplink reconnected');
+  if (plan.jobs) parts.push('jobs rescheduled');
+  if (plan.metrics) parts.push('metrics endpoint restarted');
+  if (plan.logLevel) parts.push('log level changed');
+  return parts.join('; ');
+}

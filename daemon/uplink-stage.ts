@@ -1,0 +1,100 @@
+/**
+ * The way out of the outbox: the MQTT uplink, the dispatcher that feeds it and the overflow
+ * notices, built from the config and started and stopped together, so a live reload can
+ * reconnect to a changed upstream without touching the outbox.
+ *
+ * Contract: `stop()` stops taking events, waits (bounded) for the PUBACKs in flight and closes
+ * the connection; events not acknowledged stay in the outbox. The next stage must be started
+ * only after `outbox.rewind()`, so those events are sent again.
+ */
+import type { Config } from '../config/schema.js';
+import type { Topics } from './contract/topics.js';
+import { Dispatcher } from './dispatcher.js';
+import type { Logger } from './log.js';
+import type { LevelOutbox } from './outbox/level-outbox.js';
+import { OverflowNotifier } from './outbox/overflow-notices.js';
+import { MqttUplink } from './uplink/mqtt-uplink.js';
+
+/** Where the uplink connects: the configured broker, or the embedded one. */
+export interface Upstream {
+  readonly url: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export class UplinkStage {
+  readonly uplink: MqttUplink;
+  readonly dispatcher: Dispatcher;
+  private readonly notices: OverflowNotifier;
+  private started = false;
+
+  constructor(config: Config, upstream: Upstream, outbox: LevelOutbox, topics: Topics, log: Logger) {
+    const up = config.uplink;
+    this.uplink = new MqttUplink(
+      {
+        url: upstream.url,
+        clientId: up.clientId ?? `readpoint-${config.gateway.site}-${config.gateway.id}`,
+        ...(upstream.username ? { username: upstream.username } : {}),
+        ...(upstream.password ? { password: upstream.password } : {}),
+        ...(up.ca ? { ca: up.ca } : {}),
+        ...(up.cert ? { cert: up.cert } : {}),
+        ...(up.key ? { key: up.key } : {}),
+        rejectUnauthorized: up.rejectUnauthorized,
+        keepaliveS: up.keepaliveS,
+        // One slot beyond the dispatcher's window, for the overflow notice in flight.
+        inflight: up.inflight + 1,
+        retry: up.retry,
+        statusTopic: topics.status,
+      },
+      log.child({ component: 'uplink' }),
+    );
+    this.dispatcher = new Dispatcher(outbox, this.uplink, log.child({ component: 'dispatcher' }), {
+      window: up.inflight,
+      liveShare: up.liveShare,
+    });
+    this.notices = new OverflowNotifier(
+      outbox,
+      this.uplink,
+      {
+        topic: topics.overflow,
+        gateway: config.gateway.id,
+        site: config.gateway.site,
+        policy: config.outbox.overflow,
+      },
+      log.child({ component: 'overflow' }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.uplink.start();
+    this.started = true;
+    this.dispatcher.start();
+    this.notices.start();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return this.uplink.stop();
+    this.started = false;
+    this.notices.stop();
+    await this.dispatcher.stop();
+    await this.uplink.stop();
+  }
+}
+
+/** The upstream of a config: uplink.url, or the embedded broker's address and login. */
+export function upstreamOf(config: Config, embedded?: { host: string; port: number }): Upstream {
+  if (config.uplink.url) {
+    return {
+      url: config.uplink.url,
+      ...(config.uplink.username ? { username: config.uplink.username } : {}),
+      ...(config.uplink.password ? { password: config.uplink.password } : {}),
+    };
+  }
+  if (!embedded) throw new Error('no upstream: set uplink.url or enable the embedded broker');
+  const host = embedded.host === '0.0.0.0' ? '127.0.0.1' : embedded.host;
+  return {
+    url: `mqtt://${host}:${embedded.port}`,
+    ...(config.broker.username ? { username: config.broker.username } : {}),
+    ...(config.broker.password ? { password: config.broker.password } : {}),
+  };
+}
