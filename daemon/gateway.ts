@@ -74,6 +74,8 @@ export class Gateway {
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
   readonly topics: Topics;
+  /** Called with every heartbeat's snapshot (the service manager's status line). */
+  onHealth: ((health: HealthPayload) => void) | undefined;
 
   constructor(
     private config: Config,
@@ -314,6 +316,7 @@ export class Gateway {
         if (!run || !snapshot) return;
         run.stage.uplink.publishStatus(this.topics.health, JSON.stringify(snapshot));
         this.log.info({ component: 'health', health: snapshot }, 'health');
+        this.onHealth?.(snapshot);
         if (this.pendingSummary && run.stage.uplink.canPublish()) this.publishSummary(this.pendingSummary);
       },
       summary: () => {

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Makes sure the tools the integration tests drive are on this machine: socat (pseudo-terminals
 # standing in for serial readers), mosquitto (the central broker), openssl (TLS certificates),
-# systemd-analyze (checks the unit file). Installs them with apt-get when run as root; otherwise
-# says exactly what to install and fails, so no test is ever skipped for a missing tool.
+# systemd-analyze (checks the unit file), systemd-notify/-sysusers/-tmpfiles (the service seam and
+# systemd/install.sh), perl (a notify socket: node cannot bind unix datagram sockets) and setpriv
+# (install.sh run as another user); the last two are essential on Debian. Installs them with
+# apt-get when run as root; otherwise says exactly what to install and fails, so no test is ever
+# skipped for a missing tool.
 set -euo pipefail
 need=()
 command -v socat >/dev/null || need+=(socat)
@@ -10,6 +13,9 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || need+=(mosquitt
 command -v mosquitto_passwd >/dev/null || [ -x /usr/bin/mosquitto_passwd ] || need+=(mosquitto)
 command -v openssl >/dev/null || need+=(openssl)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+for tool in systemd-notify systemd-sysusers systemd-tmpfiles; do command -v $tool >/dev/null || need+=(systemd); done
+command -v perl >/dev/null || need+=(perl-base)
+command -v setpriv >/dev/null || need+=(util-linux)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

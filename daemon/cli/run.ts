@@ -1,11 +1,29 @@
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Gateway } from '../gateway.js';
+import { Gateway, type ReloadOutcome } from '../gateway.js';
 import { rootLogger } from '../log.js';
 import { DataDirInUseError } from '../outbox/store.js';
+import { serviceManager } from '../service/notify.js';
 
 /** Exit codes of `readpoint run` (documented in the README). */
 export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
+
+/**
+ * SIGHUP: reads and validates the config file again, then applies it (Gateway.reload). An
+ * invalid file changes nothing: every problem is logged and the health topic says why.
+ */
+async function reloadFrom(configFile: string, gateway: Gateway): Promise<ReloadOutcome> {
+  let next: Config;
+  try {
+    next = await loadConfig(configFile);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.problems.map(formatProblem) : [(err as Error).message];
+    return gateway.reloadRefused(
+      `${configFile} is invalid, the running configuration is kept: ${problems.join('; ')}`,
+    );
+  }
+  return gateway.reload(next);
+}
 
 export async function runCommand(configFile: string): Promise<number> {
   let config: Config;
@@ -23,13 +41,24 @@ export async function runCommand(configFile: string): Promise<number> {
   }
   const log = rootLogger(config.log.level);
   const gateway = new Gateway(config, log);
+  const service = serviceManager(process.env, log.child({ component: 'systemd' }));
+  // Pings from the start: replaying a large outbox at start must not look like a hang.
+  const stopWatchdog = service.startWatchdog();
+  gateway.onHealth = (h) =>
+    service.status(
+      `${h.readers.filter((r) => r.connected).length}/${h.readers.length} readers connected, ` +
+        `uplink ${h.uplink.state}, outbox ${h.outbox.depth}`,
+    );
 
   let stopping: Promise<number> | undefined;
   let started = false;
   const stop = (signal: string): Promise<number> => {
     stopping ??= (async () => {
       log.info({ signal }, 'stopping');
+      service.stopping(`stopping (${signal})`);
+      stopWatchdog();
       const failed = await gateway.stop();
+      await service.settled();
       if (failed.length > 0) {
         log.error({ failed }, 'stopped with errors');
         return EXIT.unclean;
@@ -39,6 +68,21 @@ export async function runCommand(configFile: string): Promise<number> {
     })();
     return stopping;
   };
+  // SIGHUP reloads the config; one during start-up is applied once started (never the default
+  // action, which would end the process).
+  let reloadAsked = false;
+  const reload = () => {
+    if (stopping) return;
+    if (!started) {
+      reloadAsked = true;
+      return;
+    }
+    service.reloading();
+    void reloadFrom(configFile, gateway).then((outcome) =>
+      service.ready(outcome.ok ? `reloaded: ${outcome.message}` : `reload failed: ${outcome.message}`),
+    );
+  };
+  process.on('SIGHUP', reload);
   const signalled = new Promise<string>((resolve) => {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
   });
@@ -61,6 +105,9 @@ export async function runCommand(configFile: string): Promise<number> {
     return startError instanceof DataDirInUseError ? EXIT.dataDirInUse : EXIT.fatal;
   }
   if (first !== 'started') return stop(first);
+  // Ready only now: the outbox is open, the broker listens and the uplink is started.
+  service.ready(`running: ${config.readers.length} reader(s)`);
+  if (reloadAsked) reload();
   if (started && config.broker.enabled && !config.uplink.url) {
     const { host, port } = config.broker;
     log.info(

@@ -43,9 +43,59 @@ describe('systemd/readpoint.service', () => {
       'User=readpoint',
       'SupplementaryGroups=dialout',
       'Restart=on-failure',
+      'RestartPreventExitStatus=1 4',
       'StateDirectory=readpoint',
+      'ConfigurationDirectory=readpoint',
+      'EnvironmentFile=-/etc/readpoint/readpoint.env',
+      'ExecStartPre=/usr/bin/node /opt/readpoint/dist/daemon/cli/main.js check --config /etc/readpoint/readpoint.yaml',
     ]) {
       expect(lines).toContain(line);
+    }
+  });
+
+  it('is a notify service with a watchdog that a child process may feed, and reloads on SIGHUP', () => {
+    const lines = unitText().split('\n');
+    for (const line of [
+      'Type=notify',
+      'NotifyAccess=all',
+      'WatchdogSec=30',
+      'TimeoutStartSec=120',
+      'ExecReload=/bin/kill -HUP $MAINPID',
+    ]) {
+      expect(lines).toContain(line);
+    }
+  });
+
+  it('lets the readers through its device policy, and sets nothing that breaks node or the readers', () => {
+    const lines = unitText().split('\n');
+    expect(lines).toContain('DevicePolicy=closed');
+    for (const cls of ['ttyS', 'ttyUSB', 'ttyACM', 'usb_device'])
+      expect(lines).toContain(`DeviceAllow=char-${cls} rw`);
+    // V8's JIT needs W+X memory; a private user namespace unmaps dialout; PrivateDevices hides /dev/ttyUSB*.
+    for (const key of ['MemoryDenyWriteExecute=', 'PrivateUsers=', 'PrivateDevices=']) {
+      expect(lines.filter((l) => l.startsWith(key))).toEqual([]);
+    }
+  });
+
+  it('is rated 2.0 or lower by systemd-analyze security', () => {
+    const path = join(repoRoot, 'systemd', 'readpoint.service');
+    const r = spawnSync('systemd-analyze', ['security', '--offline=true', path], { encoding: 'utf8' });
+    if (r.error) throw r.error;
+    const overall = /Overall exposure level for readpoint\.service: (\d+\.\d)/.exec(r.stdout);
+    expect(overall, `${r.stdout}${r.stderr}`).not.toBeNull();
+    expect(Number(overall![1])).toBeLessThanOrEqual(2.0);
+    const threshold = spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', path]);
+    expect(threshold.status).toBe(0);
+    // The threshold check is real: the unit without its hardening fails it.
+    const dir = mkdtempSync(join(tmpdir(), 'rp-unit-'));
+    try {
+      const bare = join(dir, 'readpoint.service');
+      writeFileSync(bare, unitText().split('# --- Hardening.')[0]!);
+      expect(
+        spawnSync('systemd-analyze', ['security', '--offline=true', '--threshold=20', bare]).status,
+      ).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
