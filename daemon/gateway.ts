@@ -24,6 +24,7 @@ import { topics } from './contract/topics.js';
 import { healthSnapshot } from './health.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
+import { MetricsServer } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import { EventWriter, type ReadPointRuntime, readPointRuntimes } from './read-points.js';
 import { ReaderSet } from './reader-set.js';
@@ -60,6 +61,7 @@ interface Running {
   readonly readers: ReaderSet;
   stage: UplinkStage;
   jobs: Jobs;
+  metrics: MetricsServer | undefined;
 }
 
 export class Gateway {
@@ -132,11 +134,13 @@ export class Gateway {
           this.running?.stage.uplink.publishStatus(this.topics.rejects, JSON.stringify(reject)),
         log,
         ...(broker ? { broker } : {}),
-        onState: (_id, st: ReaderStatus, readerLog) =>
-          readerLog.info({ state: st.state, lastError: st.lastError }, 'reader state'),
+        onState: (reader, st: ReaderStatus) =>
+          reader.states.log(st.state, 'info', { state: st.state, lastError: st.lastError }, 'reader state'),
       });
       const jobs = new Jobs(config, this.jobActions(), log.child({ component: 'jobs' }));
-      this.running = { outbox, broker, smoother, events, readers, stage, jobs };
+      this.running = { outbox, broker, smoother, events, readers, stage, jobs, metrics: undefined };
+      this.running.metrics = await this.startMetrics(config);
+      this.steps.push({ name: 'metrics', stop: () => this.running?.metrics?.stop() });
       jobs.start();
       // Departures, presence reports and passages are due by time, not by a read.
       this.tickTimer = setInterval(() => this.tick(), SMOOTHING_TICK_MS);
@@ -245,6 +249,15 @@ export class Gateway {
         problems.push(`reader ${reader.id} did not start: ${(err as Error).message}`);
       }
     }
+    if (plan.metrics) {
+      try {
+        await run.metrics?.stop();
+        run.metrics = undefined;
+        run.metrics = await this.startMetrics(next);
+      } catch (err) {
+        problems.push(`metrics: ${(err as Error).message}`);
+      }
+    }
     if (plan.jobs) {
       run.jobs.stop();
       run.jobs = new Jobs(next, this.jobActions(), this.log.child({ component: 'jobs' }));
@@ -258,6 +271,22 @@ export class Gateway {
     return problems.length === 0
       ? this.noteReload(true, did)
       : this.noteReload(false, `applied with problems: ${problems.join('; ')} (${did})`);
+  }
+
+  /** The Prometheus endpoint, when enabled; it serves 503 until the first snapshot can be made. */
+  private async startMetrics(config: Config): Promise<MetricsServer | undefined> {
+    if (!config.metrics.enabled) return undefined;
+    const log = this.log.child({ component: 'metrics' });
+    const { host, port } = config.metrics;
+    if (!isLoopback(host))
+      log.warn(
+        { host },
+        `metrics are served on ${host}, beyond this machine: keep the port behind a firewall`,
+      );
+    const server = new MetricsServer({ host, port }, () => this.health(), log);
+    await server.start();
+    log.info(server.address(), 'metrics served at /metrics');
+    return server;
   }
 
   private async swapUplink(run: Running, next: Config): Promise<void> {
@@ -430,6 +459,8 @@ export class Gateway {
     return failed;
   }
 }
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 function rulesOf(points: ReadonlyMap<string, ReadPointRuntime>) {
   return new Map([...points].map(([id, p]) => [id, p.rules]));

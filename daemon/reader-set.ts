@@ -15,6 +15,7 @@ import type { ReaderConfig } from '../config/schema.js';
 import type { Driver, ReaderStatus } from '../drivers/driver.js';
 import { createDriver, type DriverContext } from '../drivers/registry.js';
 import type { Logger } from './log.js';
+import { RepeatLimiter } from './log-limit.js';
 import { Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
 
 export interface RunningReader {
@@ -23,14 +24,16 @@ export interface RunningReader {
   readonly pipeline: Pipeline;
   errors: number;
   readonly rate: ReadRate;
+  /** The reader's state lines: a flapping reader logs each state once a minute, with a count. */
+  readonly states: RepeatLimiter;
 }
 
 /** What every reader's pipeline and driver share. */
 export interface ReaderSetDeps extends Omit<PipelineDeps, 'reader' | 'log' | 'counters'> {
   readonly log: Logger;
   readonly broker?: DriverContext['broker'];
-  /** Called on every state change of a reader (for the log). */
-  readonly onState: (reader: string, status: ReaderStatus, log: Logger) => void;
+  /** Called on every state change of a reader (for the log, through its `states` limiter). */
+  readonly onState: (reader: RunningReader, status: ReaderStatus) => void;
 }
 
 export class ReaderSet {
@@ -58,16 +61,18 @@ export class ReaderSet {
       pipeline,
       errors: carried?.errors ?? 0,
       rate: carried?.rate ?? new ReadRate(),
+      states: new RepeatLimiter(readerLog),
     };
     driver.on('state', (st: ReaderStatus) => {
       if (st.state === 'disconnected') entry.errors++;
-      onState(config.id, st, readerLog);
+      onState(entry, st);
     });
     this.running.set(config.id, entry);
     try {
       await driver.start(pipeline);
     } catch (err) {
       this.running.delete(config.id);
+      entry.states.close();
       await driver.stop().catch(() => undefined);
       throw err;
     }
@@ -84,6 +89,7 @@ export class ReaderSet {
     try {
       await entry.driver.stop();
     } finally {
+      entry.states.close();
       if (retire) {
         addInto(this.retired, entry.pipeline.counters);
         this.departed.push(entry);

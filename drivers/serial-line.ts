@@ -115,10 +115,15 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     const failedAttempts = this.reconnect.backoff.attempt;
     this.connectedAt = performance.now();
     const again = this.book.connected();
-    this.ctx.log.info(
-      { device: deviceName(config), path, failedAttempts, reconnects: this.book.counts.reconnects },
-      again ? 'reader reconnected' : 'reader connected',
-    );
+    const fields = {
+      device: deviceName(config),
+      path,
+      failedAttempts,
+      reconnects: this.book.counts.reconnects,
+    };
+    // A flapping reader: one reconnect line a minute, with a count (Reconnect's limiter).
+    if (again) this.reconnect.limiter.log('reconnected', 'info', fields, 'reader reconnected');
+    else this.ctx.log.info(fields, 'reader connected');
   }
 
   private attach(port: SerialPort): void {

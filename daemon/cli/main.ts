@@ -3,8 +3,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './check.js';
 import { type DecodeOptions, decodeCommand } from './decode.js';
+import { addOutboxCommands } from './outbox.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
+import { addSimulateCommand } from './simulate-options.js';
 import { type TailCliOptions, type TailOptions, tailCommand, tailOptions } from './tail.js';
 
 const program = new Command('readpoint')
@@ -67,26 +69,47 @@ program
 
 program
   .command('ports')
-  .description('list serial ports and USB devices (path, by-id path, VID:PID, serial number)')
-  .option('--json', 'print JSON')
+  .description(
+    'list serial ports and USB devices (path, by-id path, VID:PID, serial number, driver) with the config that names each; works without udev',
+  )
+  .option('--json', 'print one JSON object: { serial: [...], usb: [...], notes: [...] }')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  readpoint ports',
+      "  readpoint ports --json | jq '.serial[] | {path, byId, vidPid}'",
+    ].join('\n'),
+  )
   .action((o: { json?: boolean }) => set(portsCommand(o.json === true)));
+
+/** Collects a repeated option (`--read-point a --read-point b,c`); tailOptions splits the commas. */
+const tailList = (value: string, previous: string[] = []) => [...previous, value];
 
 program
   .command('tail')
-  .description('subscribe to a broker and print events, one per line')
+  .description('watch a gateway: one readable line per event (--json: each payload as it came)')
   .requiredOption('-u, --url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883')
-  .option('-t, --topic <filter>', 'topic filter', 'readpoint/v1/+/+/events/+')
-  .option('-n, --count <n>', 'exit after n messages', (v) => Number.parseInt(v, 10))
-  .option('--with-topic', 'print the topic before each payload')
+  .option('--site <id>', 'only this site (default: every site)')
+  .option('--gateway <id>', 'only this gateway (default: every gateway)')
+  .option('--read-point <ids>', 'only these read points (repeat it or give a comma list)', tailList)
+  .option('--reader <ids>', 'only the events and rejects of these readers (same)', tailList)
+  .option('--prefix <prefix>', 'topic prefix, as uplink.topicPrefix in the config (default readpoint/v1)')
+  .option('--rejects', 'also print the reads that could not be decoded (REJECT lines)')
+  .option('--health', 'also print a line per health report')
+  .option('-t, --topic <filter>', 'a raw topic filter instead of --prefix/--site/--gateway/--read-point')
+  .option('-n, --count <n>', 'exit after n lines', (v) => Number.parseInt(v, 10))
+  .option('--with-topic', 'print the topic before each line')
+  .option(
+    '--json',
+    'print each payload as it came, one JSON document per line (with --dedup: one verdict object per line, with a kind: event, duplicate, gap, late, overflow, summary)',
+  )
   .option(
     '--dedup',
     'consume as an upstream system must: drop duplicates by eventID, report gaps by sequence number, read overflow notices; a summary at the end (exit 1 if a gap no overflow notice explains is open)',
   )
   .option('--dedup-window <n>', 'with --dedup: event IDs remembered (default 100000)')
-  .option(
-    '--json',
-    'with --dedup: one JSON object per line, with a kind (event, duplicate, gap, late, overflow, summary)',
-  )
   .option(
     '--overflow-topic <filter>',
     'with --dedup: overflow notices (default: the events filter with .../overflow)',
@@ -97,15 +120,20 @@ program
       '',
       'Examples:',
       '  npx readpoint tail --url mqtt://127.0.0.1:1883',
+      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
+      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
       '  npx readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
-      "  npx readpoint tail --url mqtt://broker:1883 --topic 'readpoint/v1/site-1/+/events/+' --dedup --json",
+      '  npx readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
   .action((o: TailCliOptions, command: Command) => {
     const options = tailOptions(o);
     if (typeof options === 'string') command.error(`readpoint tail: ${options}`);
-    return set(tailCommand(o.url, o.topic, options as TailOptions));
+    return set(tailCommand(o.url, options as TailOptions));
   });
+
+addOutboxCommands(program, set);
+addSimulateCommand(program, set);
 
 try {
   await program.parseAsync(process.argv);

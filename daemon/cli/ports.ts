@@ -1,17 +1,25 @@
 /**
- * `readpoint ports`: the serial ports and USB devices a technician can wire a reader to.
- * Works without udevadm (SerialPort.list() needs it): then it reads /dev/serial/by-id and sysfs.
+ * `readpoint ports`: the serial ports and USB devices a technician can wire a reader to, each
+ * with the lines of config that name it. Read from sysfs and /dev (ports-sysfs.ts): works
+ * without udev and never fails; a system without ports or USB gets told what to check.
  */
-import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { SerialPort } from 'serialport';
+import { SYSTEM_ROOTS } from '../../drivers/usb-serial-path.js';
+import { listTtys, listUsb, type SysRoots, type UsbIds } from './ports-sysfs.js';
 
 export interface SerialPortInfo {
+  /** The device node, e.g. `/dev/ttyUSB0`. */
   path: string;
+  /** Its stable `/dev/serial/by-id/...` link, when udev made one. */
   byId?: string;
+  /** `0403:6001`, for a USB-serial adapter or a CDC-ACM device. */
   vidPid?: string;
   serialNumber?: string;
-  description?: string;
+  manufacturer?: string;
+  product?: string;
+  /** The kernel driver: ftdi_sio, cp210x, ch341, pl2303, cdc_acm, serial... */
+  driver?: string;
+  /** The reader config that names this port (YAML): `path: ...` or `usb: { ... }`. */
+  config: string;
 }
 
 export interface UsbDeviceInfo {
@@ -19,115 +27,151 @@ export interface UsbDeviceInfo {
   address: number;
   vidPid: string;
   serialNumber?: string;
-  description?: string;
+  manufacturer?: string;
+  product?: string;
+  /** Interface numbers of its HID functions (class 03): a `usb-hid` reader may fit. */
+  hidInterfaces: number[];
+  /** One of them is a boot keyboard: a scanner in keyboard mode, to be set to HID POS mode. */
+  keyboard: boolean;
+  /** The serial ports it provides (a USB-serial adapter, a CDC-ACM scanner). */
+  ttys: string[];
+  /** The reader config that names it, when a driver fits (YAML, one key per line for usb-hid). */
+  config?: string;
 }
 
-const BY_ID = '/dev/serial/by-id';
-
-async function byIdLinks(): Promise<Map<string, string>> {
-  const links = new Map<string, string>();
-  for (const name of await readdir(BY_ID).catch(() => [] as string[])) {
-    const link = join(BY_ID, name);
-    const target = await readlink(link).catch(() => undefined);
-    if (target) links.set(resolve(BY_ID, target), link);
-  }
-  return links;
+export interface PortsListing {
+  serial: SerialPortInfo[];
+  usb: UsbDeviceInfo[];
+  /** What could not be looked at, and what to check when nothing was found. */
+  notes: string[];
 }
 
-const attr = (dir: string, name: string) =>
-  readFile(join(dir, name), 'utf8').then(
-    (s) => s.trim(),
-    () => undefined,
-  );
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
+const vidPid = (u: UsbIds) => `${hex4(u.vendorId)}:${hex4(u.productId)}`;
+const ids = (u: UsbIds) =>
+  `vendorId: 0x${hex4(u.vendorId)}, productId: 0x${hex4(u.productId)}${u.serialNumber ? `, serialNumber: ${JSON.stringify(u.serialNumber)}` : ''}`;
 
-/** Walks up from a tty's sysfs device to the USB device that holds idVendor/idProduct. */
-async function usbAttributes(tty: string): Promise<Partial<SerialPortInfo>> {
-  let dir = await realpath(`/sys/class/tty/${tty}/device`).catch(() => undefined);
-  while (dir && dir !== '/sys' && dir !== '/') {
-    const vid = await attr(dir, 'idVendor');
-    if (vid) {
-      const pid = await attr(dir, 'idProduct');
-      const serialNumber = await attr(dir, 'serial');
-      const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')]
-        .filter(Boolean)
-        .join(' ');
-      return {
-        vidPid: `${vid}:${pid ?? '????'}`,
-        ...(serialNumber ? { serialNumber } : {}),
-        ...(description ? { description } : {}),
-      };
-    }
-    dir = join(dir, '..');
-  }
-  return {};
+/** The keys of a `usb-hid` reader, one per line (they sit beside its id and readPoint). */
+function hidConfig(u: UsbIds, iface: number): string {
+  return [
+    'driver: usb-hid',
+    `vendorId: 0x${hex4(u.vendorId)}`,
+    `productId: 0x${hex4(u.productId)}`,
+    ...(u.serialNumber ? [`serialNumber: ${JSON.stringify(u.serialNumber)}`] : []),
+    ...(iface !== 0 ? [`interface: ${iface}`] : []),
+  ].join('\n');
 }
 
-export async function listSerialPorts(): Promise<{ ports: SerialPortInfo[]; note?: string }> {
-  const links = await byIdLinks();
-  let note: string | undefined;
-  let paths: string[];
-  try {
-    paths = (await SerialPort.list()).map((p) => p.path);
-  } catch (err) {
-    note = `udev not available (${(err as Error).message}); listed from /dev and sysfs`;
-    const dev = await readdir('/dev').catch(() => [] as string[]);
-    paths = dev.filter((n) => /^tty(USB|ACM|AMA|XRUSB)\d+$/.test(n)).map((n) => `/dev/${n}`);
-  }
-  for (const target of links.keys()) if (!paths.includes(target)) paths.push(target);
-  const ports = await Promise.all(
-    paths.sort().map(async (path) => {
-      const byId = links.get(path);
-      return { path, ...(byId ? { byId } : {}), ...(await usbAttributes(basename(path))) };
-    }),
-  );
-  return { ports, ...(note ? { note } : {}) };
+/** `config: first line`, the others aligned under it. */
+const configLines = (config: string) =>
+  config.split('\n').map((l, i) => (i === 0 ? `config: ${l}` : `${' '.repeat(8)}${l}`));
+
+export const NO_SERIAL =
+  'No serial ports found. Check the cable and the reader\'s power; run "dmesg | tail" right after plugging it in (it names the new ttyUSB/ttyACM device).';
+export const NO_USB =
+  'No USB devices found (hubs are not listed). Check the cable; "dmesg | tail" shows what the kernel saw.';
+export const NO_USB_BUS =
+  'This system shows no USB bus (/sys/bus/usb is missing): a container or a VM without USB passed through?';
+export const DIALOUT =
+  'To open a port the daemon\'s user must be in the dialout group ("id readpoint" shows it; "usermod -aG dialout readpoint").';
+
+/** Every serial port and USB device under `roots` (default: this system's /sys and /dev). */
+export async function listPorts(roots: SysRoots = SYSTEM_ROOTS): Promise<PortsListing> {
+  const [ttys, usb] = await Promise.all([listTtys(roots), listUsb(roots)]);
+  const serial: SerialPortInfo[] = ttys.map((t) => ({
+    path: t.path,
+    ...(t.byId ? { byId: t.byId } : {}),
+    ...(t.usb ? { vidPid: vidPid(t.usb) } : {}),
+    ...(t.usb?.serialNumber ? { serialNumber: t.usb.serialNumber } : {}),
+    ...(t.usb?.manufacturer ? { manufacturer: t.usb.manufacturer } : {}),
+    ...(t.usb?.product ? { product: t.usb.product } : {}),
+    ...(t.driver ? { driver: t.driver } : {}),
+    config: t.byId ? `path: ${t.byId}` : t.usb ? `usb: { ${ids(t.usb)} }` : `path: ${t.path}`,
+  }));
+  const devices: UsbDeviceInfo[] = (usb ?? []).map((d) => {
+    const own = ttys.filter((t) => t.usb?.name === d.name).map((t) => t.path);
+    const iface = d.hidInterfaces[0] ?? 0;
+    const config =
+      own.length > 0 ? `usb: { ${ids(d)} }` : d.hidInterfaces.length > 0 ? hidConfig(d, iface) : undefined;
+    return {
+      bus: d.bus,
+      address: d.address,
+      vidPid: vidPid(d),
+      ...(d.serialNumber ? { serialNumber: d.serialNumber } : {}),
+      ...(d.manufacturer ? { manufacturer: d.manufacturer } : {}),
+      ...(d.product ? { product: d.product } : {}),
+      hidInterfaces: [...d.hidInterfaces],
+      keyboard: d.keyboard,
+      ttys: own,
+      ...(config ? { config } : {}),
+    };
+  });
+  const notes = [
+    ...(serial.length === 0 ? [NO_SERIAL, DIALOUT] : []),
+    ...(usb === undefined ? [NO_USB_BUS] : devices.length === 0 ? [NO_USB] : []),
+  ];
+  return { serial, usb: devices, notes };
 }
 
-export async function listUsbDevices(): Promise<UsbDeviceInfo[]> {
-  const root = '/sys/bus/usb/devices';
-  const devices: UsbDeviceInfo[] = [];
-  for (const name of await readdir(root).catch(() => [] as string[])) {
-    if (name.includes(':')) continue; // interfaces, not devices
-    const dir = join(root, name);
-    const vid = await attr(dir, 'idVendor');
-    if (!vid) continue;
-    const serialNumber = await attr(dir, 'serial');
-    const description = [await attr(dir, 'manufacturer'), await attr(dir, 'product')]
-      .filter(Boolean)
-      .join(' ');
-    devices.push({
-      bus: Number(await attr(dir, 'busnum')),
-      address: Number(await attr(dir, 'devnum')),
-      vidPid: `${vid}:${(await attr(dir, 'idProduct')) ?? '????'}`,
-      ...(serialNumber ? { serialNumber } : {}),
-      ...(description ? { description } : {}),
-    });
-  }
-  return devices.sort((a, b) => a.bus - b.bus || a.address - b.address);
+function table(header: string[], rows: { cells: string[]; more: string[] }[]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]!.length)));
+  const line = (cells: string[]) =>
+    `  ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+  return [line(header), ...rows.flatMap((r) => [line(r.cells), ...r.more.map((m) => `      ${m}`)])];
 }
 
-export async function portsCommand(json: boolean): Promise<number> {
-  const [{ ports, note }, usb] = await Promise.all([listSerialPorts(), listUsbDevices()]);
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ serial: ports, usb, ...(note ? { note } : {}) })}\n`);
-    return 0;
-  }
-  const out: string[] = ['Serial ports:'];
-  if (ports.length === 0) out.push('  (none found: is the reader plugged in? see dmesg)');
-  for (const p of ports) {
+const made = (d: { manufacturer?: string; product?: string }) =>
+  [d.manufacturer, d.product].filter(Boolean).join(' ') || '-';
+
+function kind(d: UsbDeviceInfo): string {
+  if (d.ttys.length > 0) return `serial (${d.ttys.map((t) => t.replace(/^.*\//, '')).join(', ')})`;
+  if (d.hidInterfaces.length > 0)
+    return `HID${d.keyboard ? ' keyboard' : ''} (interface ${d.hidInterfaces.join(', ')})`;
+  return 'other';
+}
+
+/** The listing as a technician reads it: two tables, each row followed by its config line. */
+export function formatPorts(listing: PortsListing): string {
+  const out: string[] = [`Serial ports (${listing.serial.length}):`];
+  if (listing.serial.length > 0)
     out.push(
-      `  ${p.path}  ${p.vidPid ?? ''}  ${p.serialNumber ? `serial ${p.serialNumber}` : ''}  ${p.description ?? ''}`.trimEnd(),
+      ...table(
+        ['PATH', 'VID:PID', 'SERIAL', 'DRIVER', 'DEVICE'],
+        listing.serial.map((p) => ({
+          cells: [p.path, p.vidPid ?? '-', p.serialNumber ?? '-', p.driver ?? '-', made(p)],
+          more: configLines(p.config),
+        })),
+      ),
     );
-    if (p.byId) out.push(`    use in config: path: ${p.byId}`);
-  }
-  out.push('USB devices:');
-  if (usb.length === 0) out.push('  (none found)');
-  for (const d of usb) {
+  out.push('', `USB devices (${listing.usb.length}):`);
+  if (listing.usb.length > 0)
     out.push(
-      `  bus ${d.bus} addr ${d.address}  ${d.vidPid}  ${d.serialNumber ? `serial ${d.serialNumber}` : ''}  ${d.description ?? ''}`.trimEnd(),
+      ...table(
+        ['BUS:ADDR', 'VID:PID', 'SERIAL', 'KIND', 'DEVICE'],
+        listing.usb.map((d) => ({
+          cells: [
+            `${String(d.bus).padStart(3, '0')}:${String(d.address).padStart(3, '0')}`,
+            d.vidPid,
+            d.serialNumber ?? '-',
+            kind(d),
+            made(d),
+          ],
+          more: [
+            ...(d.config ? configLines(d.config) : []),
+            ...(d.keyboard
+              ? ['keyboard mode: set the scanner to USB HID POS mode (see its manual) for the usb-hid driver']
+              : []),
+          ],
+        })),
+      ),
     );
-  }
-  if (note) out.push(`note: ${note}`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  if (listing.notes.length > 0) out.push('', ...listing.notes);
+  return `${out.join('\n')}\n`;
+}
+
+/** Prints the listing (a table, or one JSON object with `json`); exit code 0. */
+export async function portsCommand(json: boolean, roots: SysRoots = SYSTEM_ROOTS): Promise<number> {
+  const listing = await listPorts(roots);
+  process.stdout.write(json ? `${JSON.stringify(listing)}\n` : formatPorts(listing));
   return 0;
 }

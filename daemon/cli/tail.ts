@@ -1,100 +1,123 @@
+/**
+ * `readpoint tail`: watch a gateway's events as they leave it. The options are checked in
+ * tail-options.ts, lines are made in tail-lines.ts (for people, or raw JSON) and tail-dedup.ts
+ * (consuming as an upstream system must); this file is the MQTT client and the terminal.
+ */
 import mqtt from 'mqtt';
+import { redactUrl } from '../uplink/redact.js';
 import { DedupLines } from './tail-dedup.js';
+import { TailLines } from './tail-lines.js';
+import type { TailOptions } from './tail-options.js';
 
-export interface TailOptions {
-  /** Exit after this many messages. */
-  count?: number;
-  /** Print the topic before each payload (without `dedup`). */
-  topic?: boolean;
-  /**
-   * Consume as an upstream system must: drop duplicates by eventID, report gaps by sequence
-   * number, read overflow notices on `overflowFilter` (see tail-dedup.ts).
-   */
-  dedup?: { window: number; json: boolean; overflowFilter: string };
-}
+export {
+  overflowFilterFor,
+  type TailCliOptions,
+  type TailOptions,
+  tailOptions,
+} from './tail-options.js';
 
-/** The tail command's options as commander parses them. */
-export interface TailCliOptions {
-  url: string;
-  topic: string;
-  count?: number;
-  withTopic?: boolean;
-  dedup?: boolean;
-  dedupWindow?: string;
-  json?: boolean;
-  overflowTopic?: string;
-}
-
-/** The command line's options checked, or what is wrong with them. */
-export function tailOptions(o: TailCliOptions): TailOptions | string {
-  const base: TailOptions = {
-    ...(o.count !== undefined ? { count: o.count } : {}),
-    ...(o.withTopic ? { topic: true } : {}),
-  };
-  if (!o.dedup) {
-    if (o.dedupWindow !== undefined || o.json || o.overflowTopic !== undefined)
-      return '--dedup-window, --json and --overflow-topic go with --dedup';
-    return base;
+/** What a connection error means for a technician, and what to check next. */
+export function connectionProblem(url: string, err: Error & { code?: unknown }): string {
+  const shown = redactUrl(url);
+  const host = (() => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return url;
+    }
+  })();
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return `cannot reach ${shown}: connection refused — is readpoint running (systemctl status readpoint)? is the broker address right (broker.host and broker.port in the config, or uplink.url)?`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot reach ${shown}: host ${host} not found — check the host name in --url`;
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `cannot reach ${shown}: ${err.code} — check the network, the address in --url and any firewall between`;
+    case 4:
+    case 5:
+      return `the broker at ${shown} refused the login (${err.message}) — give user and password in the URL, mqtt://USER:PASSWORD@HOST:PORT (broker.username and broker.password in the config)`;
+    default:
+      return `trouble with ${shown}: ${err.message}`;
   }
-  const window = Number(o.dedupWindow ?? 100_000);
-  if (!Number.isSafeInteger(window) || window < 1)
-    return `--dedup-window must be a positive integer, got ${o.dedupWindow}`;
-  const overflowFilter = o.overflowTopic ?? overflowFilterFor(o.topic);
-  if (!overflowFilter) return `cannot derive the overflow topic from ${o.topic}: give --overflow-topic`;
-  return { ...base, dedup: { window, json: o.json === true, overflowFilter } };
-}
-
-/** The overflow filter beside an events filter: `<...>/events/<x>` -> `<...>/overflow`. */
-export function overflowFilterFor(eventsFilter: string): string | undefined {
-  const m = /^(.+)\/events\/[^/]+$/.exec(eventsFilter);
-  return m ? `${m[1]}/overflow` : undefined;
 }
 
 /**
- * `readpoint tail`: subscribes and prints each message's payload on one line (events are JSON, so
- * the output pipes into jq or an EPCIS validator). Runs until interrupted, or until `count`
- * messages were printed. With `dedup`, prints one line per verdict instead and a summary at the
- * end; exits 1 if gaps that no overflow notice explains are still open then.
+ * Subscribes and prints one line per message until interrupted (SIGINT, SIGTERM) or until
+ * `count` lines were printed; resolves the exit code. Without `dedup`, a readable line per event
+ * (and reject, health report when asked), or with `json` each payload as it came. With `dedup`,
+ * one line per verdict and a summary at the end: 1 if gaps that no overflow notice explains are
+ * still open then. Connection trouble goes to stderr, once per kind, while it keeps retrying.
  */
-export async function tailCommand(url: string, filter: string, opts: TailOptions): Promise<number> {
+export async function tailCommand(url: string, opts: TailOptions): Promise<number> {
   const client = mqtt.connect(url, { reconnectPeriod: 1000, connectTimeout: 5000 });
-  const filters = opts.dedup ? [filter, opts.dedup.overflowFilter] : [filter];
-  const lines = opts.dedup ? new DedupLines(opts.dedup) : undefined;
-  const problem = (line: string) => process.stderr.write(`${line}\n`);
-  let received = 0;
+  const filters = [
+    ...opts.filters,
+    ...(opts.dedup ? [opts.dedup.overflowFilter] : []),
+    ...(opts.rejectsFilter ? [opts.rejectsFilter] : []),
+    ...(opts.healthFilter ? [opts.healthFilter] : []),
+  ];
+  const dedup = opts.dedup ? new DedupLines(opts.dedup) : undefined;
+  const lines = new TailLines({
+    ...(opts.json ? { json: true } : {}),
+    ...(opts.topic ? { topic: true } : {}),
+    ...(opts.readers ? { readers: opts.readers } : {}),
+    ...(opts.readPoints ? { readPoints: opts.readPoints } : {}),
+  });
+  const say = (line: string) => process.stderr.write(`readpoint tail: ${line}\n`);
+  let lastProblem: string | undefined;
+  let connected = false;
   client.on('connect', () => {
+    if (lastProblem !== undefined) say(`connected to ${redactUrl(url)}`);
+    lastProblem = undefined;
+    connected = true;
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
       const refused = granted?.filter((g) => g.qos > 2).map((g) => g.topic) ?? [];
       if (err || refused.length > 0)
-        problem(
-          `readpoint tail: cannot subscribe to ${err ? filters.join(' ') : refused.join(' ')}: ${err?.message ?? 'refused by the broker'}`,
+        say(
+          `cannot subscribe to ${err ? filters.join(' ') : refused.join(' ')}: ${err?.message ?? 'refused by the broker (is this user allowed to read it?)'}`,
         );
-      else problem(`readpoint tail: subscribed to ${filters.join(' and ')} on ${url}`);
+      else say(`subscribed to ${filters.join(' and ')} on ${redactUrl(url)}`);
     });
   });
-  client.on('error', (err) => problem(`readpoint tail: ${err.message}`));
+  client.on('close', () => {
+    if (!connected) return;
+    connected = false;
+    say(`lost the connection to ${redactUrl(url)}; reconnecting`);
+  });
+  client.on('error', (err) => {
+    const problem = connectionProblem(url, err);
+    if (problem === lastProblem) return; // mqtt.js retries every second: say it once
+    lastProblem = problem;
+    say(`${problem} (still trying; Ctrl-C to stop)`);
+  });
   return new Promise((resolve) => {
     let ended = false;
+    let printed = 0;
     const done = () => {
       if (ended) return;
       ended = true;
       let code = 0;
-      if (lines) {
-        process.stdout.write(`${lines.summaryLine()}\n`);
-        if (lines.summary().unexplained > 0) code = 1;
+      if (dedup) {
+        process.stdout.write(`${dedup.summaryLine()}\n`);
+        if (dedup.summary().unexplained > 0) code = 1;
       }
       client.end(false, {}, () => resolve(code));
     };
     client.on('message', (topic, payload) => {
       if (ended) return;
-      if (lines) {
-        for (const line of lines.message(topic, payload, problem)) process.stdout.write(`${line}\n`);
+      if (dedup) {
+        for (const line of dedup.message(topic, payload, (l) => process.stderr.write(`${l}\n`)))
+          process.stdout.write(`${line}\n`);
       } else {
-        const line = payload.toString('utf8').replace(/\n/g, ' ');
-        process.stdout.write(opts.topic ? `${topic} ${line}\n` : `${line}\n`);
+        const line = lines.message(topic, payload);
+        if (line === undefined) return;
+        process.stdout.write(`${line}\n`);
       }
-      received++;
-      if (opts.count !== undefined && received >= opts.count) done();
+      printed++;
+      if (opts.count !== undefined && printed >= opts.count) done();
     });
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

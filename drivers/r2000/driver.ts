@@ -139,10 +139,16 @@ export class R2000Driver extends EventEmitter implements Driver {
     const failedAttempts = this.reconnect.backoff.attempt;
     this.connectedAt = performance.now();
     const again = this.book.connected(true);
-    this.ctx.log.info(
-      { device: deviceName(config), path, firmware, failedAttempts, reconnects: this.book.counts.reconnects },
-      again ? 'reader reconnected' : 'reader connected',
-    );
+    const fields = {
+      device: deviceName(config),
+      path,
+      firmware,
+      failedAttempts,
+      reconnects: this.book.counts.reconnects,
+    };
+    // A flapping reader: one reconnect line a minute, with a count (Reconnect's limiter).
+    if (again) this.reconnect.limiter.log('reconnected', 'info', fields, 'reader reconnected');
+    else this.ctx.log.info(fields, 'reader connected');
     this.looping = this.rounds(link);
   }
 

@@ -286,10 +286,14 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     this.watchdog = setTimeout(() => this.silent(port), this.config.silenceTimeoutMs);
     const failedAttempts = this.reconnect.backoff.attempt;
     const again = this.book.connected();
-    this.ctx.log.info(
-      { device: deviceName(this.config), failedAttempts, reconnects: this.book.counts.reconnects },
-      again ? 'reader reconnected' : 'reader connected',
-    );
+    const fields = {
+      device: deviceName(this.config),
+      failedAttempts,
+      reconnects: this.book.counts.reconnects,
+    };
+    // A flapping reader: one reconnect line a minute, with a count (Reconnect's limiter).
+    if (again) this.reconnect.limiter.log('reconnected', 'info', fields, 'reader reconnected');
+    else this.ctx.log.info(fields, 'reader connected');
   }
 
   private onStreamFrame(frame: Frame): void {

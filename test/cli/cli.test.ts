@@ -195,15 +195,32 @@ describe('the demo (npm start) and readpoint tail', () => {
       const running = await daemon.waitForLog((l) => l.msg === 'readpoint running');
       const url = String(running.upstream);
       expect(url).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
-      const tail = spawn(process.execPath, [cliPath, 'tail', '--url', url, '--count', '3'], {
+      const tail = spawn(process.execPath, [cliPath, 'tail', '--url', url, '--json', '--count', '3'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      const human = spawn(
+        process.execPath,
+        [cliPath, 'tail', '--url', url, '--read-point', 'conveyor-1', '--reader', 'sim-conveyor', '-n', '3'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const humanExit = new Promise((resolve) => human.once('exit', resolve));
       let out = '';
       tail.stdout.on('data', (b) => {
         out += b;
       });
+      let readable = '';
+      human.stdout.on('data', (b) => {
+        readable += b;
+      });
       const code = await new Promise((resolve) => tail.once('exit', resolve));
       expect(code).toBe(0);
+      expect(await humanExit).toBe(0);
+      const lines = readable.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      for (const l of lines)
+        expect(l).toMatch(
+          /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} {2}conveyor-1 {2}arrival {2}\S+ {2}.*reader sim-conveyor( ant \d+ -?[\d.]+ dBm)? x\d+$/,
+        );
       const events = out
         .trim()
         .split('\n')

@@ -387,13 +387,21 @@ describe('tail options', () => {
   });
 
   it('keeps the plain options, and says what is wrong with the dedup ones', () => {
-    const base = { url: 'mqtt://h', topic: 'readpoint/v1/+/+/events/+' };
-    expect(tailOptions({ ...base, count: 3, withTopic: true })).toEqual({ count: 3, topic: true });
-    expect(tailOptions({ ...base, json: true })).toBe(
-      '--dedup-window, --json and --overflow-topic go with --dedup',
+    const filters = ['readpoint/v1/+/+/events/+'];
+    const base = { url: 'mqtt://h', topic: filters[0] };
+    expect(tailOptions({ ...base, count: 3, withTopic: true })).toEqual({ filters, count: 3, topic: true });
+    // Without --dedup, --json means the payloads as they came; with it, verdict objects.
+    expect(tailOptions({ ...base, json: true })).toEqual({ filters, json: true });
+    expect(tailOptions({ ...base, overflowTopic: 'a/+/+/overflow' })).toBe(
+      '--dedup-window and --overflow-topic go with --dedup',
     );
     expect(tailOptions({ ...base, dedup: true })).toEqual({
+      filters,
       dedup: { window: 100_000, json: false, overflowFilter: 'readpoint/v1/+/+/overflow' },
+    });
+    expect(tailOptions({ url: 'mqtt://h', site: 'site-1', gateway: 'gw-1', dedup: true })).toEqual({
+      filters: ['readpoint/v1/site-1/gw-1/events/+'],
+      dedup: { window: 100_000, json: false, overflowFilter: 'readpoint/v1/site-1/gw-1/overflow' },
     });
     expect(tailOptions({ ...base, dedup: true, dedupWindow: '0' })).toBe(
       '--dedup-window must be a positive integer, got 0',
@@ -404,6 +412,7 @@ describe('tail options', () => {
     expect(
       tailOptions({ url: 'mqtt://h', topic: '#', dedup: true, overflowTopic: 'a/+/+/overflow', json: true }),
     ).toEqual({
+      filters: ['#'],
       dedup: { window: 100_000, json: true, overflowFilter: 'a/+/+/overflow' },
     });
   });

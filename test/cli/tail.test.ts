@@ -1,6 +1,8 @@
 /**
- * `readpoint tail --dedup`, the real CLI (dist/) against a real Mosquitto: crafted events with
- * duplicates, gaps and a late fill, and overflow notices before and after the gaps they explain.
+ * `readpoint tail`, the real CLI (dist/) against a real Mosquitto: readable lines, raw JSON,
+ * filters by site, gateway, read point and reader, connection trouble; and `--dedup` with crafted
+ * events with duplicates, gaps and a late fill, and overflow notices before and after the gaps
+ * they explain.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -11,7 +13,8 @@ import { buildEvent } from '../../daemon/event/epcis.js';
 import { decodeRead } from '../../daemon/identity/decode.js';
 import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
 import { cliPath } from '../support/daemon.js';
-import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { ARRIVAL, EPC_ONLY, LABEL, PASSAGE, payload, REJECT, T, TAG } from './tail-fixtures.js';
 
 const SITE = 'site-1';
 const GW = 'gw-1';
@@ -63,6 +66,8 @@ function notice(ranges: [number, number][], totalDropped: number): string {
 interface Tail {
   child: ChildProcess;
   lines: string[];
+  /** Every byte of stdout, as written. */
+  stdout: Buffer[];
   stderr: string[];
   /** Resolves once `n` stdout lines arrived; rejects after 15 s saying what did. */
   waitForLines(n: number): Promise<void>;
@@ -70,8 +75,13 @@ interface Tail {
   exited: Promise<number | null>;
 }
 
-function startTail(args: string[]): Tail {
-  const child = spawn(process.execPath, [cliPath, 'tail', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startTail(args: string[], env: Record<string, string> = {}): Tail {
+  const child = spawn(process.execPath, [cliPath, 'tail', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const stdout: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => stdout.push(b));
   const lines: string[] = [];
   const stderr: string[] = [];
   const wake = new Set<() => void>();
@@ -108,6 +118,7 @@ function startTail(args: string[]): Tail {
   return {
     child,
     lines,
+    stdout,
     stderr,
     exited,
     waitForLines: (n) =>
@@ -287,11 +298,127 @@ describe('readpoint tail --dedup', () => {
   });
 
   it('refuses dedup options without --dedup, as a usage error', () => {
-    const r = spawnSync(process.execPath, [cliPath, 'tail', '--url', broker.url, '--json'], {
+    const r = spawnSync(process.execPath, [cliPath, 'tail', '--url', broker.url, '--dedup-window', '5'], {
       encoding: 'utf8',
       timeout: 10_000,
     });
     expect(r.status).toBe(64);
-    expect(r.stderr).toContain('readpoint tail: --dedup-window, --json and --overflow-topic go with --dedup');
+    expect(r.stderr).toContain('readpoint tail: --dedup-window and --overflow-topic go with --dedup');
+  });
+});
+
+describe('readpoint tail for people', () => {
+  const base = `readpoint/v1/${SITE}/${GW}`;
+
+  it('prints one aligned, readable line per event and reject of the gateway asked for, in local time', async () => {
+    const tail = startTail(['--url', broker.url, '--site', SITE, '--gateway', GW, '--rejects'], {
+      TZ: 'Europe/Berlin',
+    });
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'rp-tail-human', reconnectPeriod: 0 });
+    try {
+      await tail.waitForStderr(
+        new RegExp(`^readpoint tail: subscribed to ${base}/events/\\+ and ${base}/rejects on mqtt://`),
+      );
+      await publisher.publishAsync(`${base}/events/conveyor-1`, ARRIVAL, { qos: 1 });
+      await publisher.publishAsync(`readpoint/v1/${SITE}/gw-2/events/dock-1`, PASSAGE, { qos: 1 }); // another gateway
+      await publisher.publishAsync(`${base}/events/dock-1`, PASSAGE, { qos: 1 });
+      await publisher.publishAsync(`${base}/rejects`, JSON.stringify(REJECT), { qos: 1 });
+      await publisher.publishAsync(`${base}/events/dock-1`, EPC_ONLY, { qos: 1 });
+      await tail.waitForLines(4);
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+      expect(tail.lines).toEqual([
+        '2026-11-29 10:02:03.123  conveyor-1  arrival  https://id.gs1.org/01/09506000134352/21/SN0042  GTIN 09506000134352 SN SN0042 LOT LOT7 EXP 2027-12-31  reader scanner-1 x1',
+        '2026-11-29 10:02:04.123  dock-1      passage inbound (0.92)  urn:epc:id:sgtin:0614141.812345.6789            GTIN 80614141123458 SN 6789                            reader rfid-1 ant 2 -55 dBm x4',
+        '2026-11-29 10:05:00.000  conveyor-1  REJECT  check-digit  reader scanner-1  raw 5d643230313039353036303030313030… (19 bytes)  AI (01) GTIN 09506000100037 has a wrong check digit',
+        '2026-11-29 10:03:04.123  dock-1      arrival                 urn:epc:raw:96.xE2801160600002054C1A1F8B                                                               reader rfid-2 ant 1 -71.5 dBm x1',
+      ]);
+    } finally {
+      await publisher.endAsync();
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
+    }
+  });
+
+  it('with --json passes the payloads through byte for byte, only of the read points and readers asked for', async () => {
+    const sighting = { firstSeen: T, lastSeen: T, readCount: 1 };
+    const atDock2 = payload('dock-2', { ...sighting, identity: TAG, readerId: 'rfid-1' }, 7);
+    const second = payload('conveyor-1', { ...sighting, identity: LABEL, readerId: 'scanner-1' }, 8);
+    const tail = startTail([
+      '--url',
+      broker.url,
+      '--json',
+      '--read-point',
+      'dock-1',
+      '--read-point',
+      'conveyor-1,dock-1',
+      '--reader',
+      'rfid-1,scanner-1',
+      '--count',
+      '3',
+    ]);
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'rp-tail-json', reconnectPeriod: 0 });
+    try {
+      await tail.waitForStderr(
+        /subscribed to readpoint\/v1\/\+\/\+\/events\/dock-1 and readpoint\/v1\/\+\/\+\/events\/conveyor-1 on /,
+      );
+      const script: [string, Buffer][] = [
+        [`${base}/events/conveyor-1`, ARRIVAL], // kept
+        [`${base}/events/dock-1`, EPC_ONLY], // reader rfid-2: dropped
+        [`${base}/events/dock-2`, atDock2], // read point dock-2: not subscribed
+        [`readpoint/v1/site-2/gw-9/events/dock-1`, PASSAGE], // kept: any site and gateway
+        [`${base}/events/conveyor-1`, second], // kept, the third: tail exits
+      ];
+      for (const [topic, body] of script) await publisher.publishAsync(topic, body, { qos: 1 });
+      expect(await tail.exited).toBe(0);
+      expect(Buffer.concat(tail.stdout).toString('utf8')).toBe(`${ARRIVAL}\n${PASSAGE}\n${second}\n`);
+    } finally {
+      await publisher.endAsync();
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
+    }
+  });
+
+  it('refuses a read point id that would reshape the topic, as a usage error that says what an id may hold', () => {
+    for (const [args, message] of [
+      [
+        ['--read-point', 'dock/1'],
+        `readpoint tail: --read-point "dock/1" is not a valid id: use the id as written in the gateway's config`,
+      ],
+      [['--read-point', 'dock-1,#'], 'readpoint tail: --read-point "#" is not a valid id'],
+      [['--reader', 'rfid+1'], 'readpoint tail: --reader "rfid+1" is not a valid id'],
+      [
+        ['--topic', '#', '--read-point', 'dock-1'],
+        'readpoint tail: --topic is the whole filter: leave out --read-point or --topic',
+      ],
+    ] as const) {
+      const r = spawnSync(process.execPath, [cliPath, 'tail', '--url', broker.url, ...args], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(r.status).toBe(64);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(message);
+    }
+  });
+
+  it('says once, clearly, that the broker cannot be reached, and when it is back', async () => {
+    const port = await freePort();
+    const tail = startTail(['--url', `mqtt://127.0.0.1:${port}`]);
+    let late: Mosquitto | undefined;
+    try {
+      const refused = new RegExp(
+        `^readpoint tail: cannot reach mqtt://127\\.0\\.0\\.1:${port}: connection refused — is readpoint running \\(systemctl status readpoint\\)\\? is the broker address right \\(broker\\.host and broker\\.port in the config, or uplink\\.url\\)\\? \\(still trying; Ctrl-C to stop\\)$`,
+      );
+      await tail.waitForStderr(refused);
+      late = await startMosquitto({ port });
+      await tail.waitForStderr(/^readpoint tail: subscribed to /);
+      expect(tail.stderr.filter((l) => refused.test(l))).toHaveLength(1);
+      expect(tail.stderr).toContain(`readpoint tail: connected to mqtt://127.0.0.1:${port}`);
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+      expect(tail.lines).toEqual([]);
+    } finally {
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
+      await late?.stop();
+    }
   });
 });

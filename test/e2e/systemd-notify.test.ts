@@ -1,7 +1,8 @@
 /**
  * The daemon under a service manager: a real notify socket (the perl receiver systemd's stand-in,
  * test/support/notify-socket.ts) gets READY=1 only once the daemon runs, watchdog pings from its
- * event loop, RELOADING=1 ... READY=1 around a reload, and STOPPING=1 at the stop.
+ * event loop, RELOADING=1 ... READY=1 around a reload, and STOPPING=1 at the stop. The same
+ * daemon serves Prometheus metrics on localhost.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ describe('readpoint run under systemd (Type=notify, WatchdogSec)', () => {
 dataDir: ${join(dir, 'data')}
 broker: { enabled: true, host: 127.0.0.1, port: ${await freePort()} }
 uplink: { healthIntervalS: 1 }
+metrics: { enabled: true, port: 0 }
 readPoints: [{ id: line-1 }]
 readers: [{ id: sim-1, driver: simulator, readPoint: line-1, readsPerSecond: 20 }]
 `,
@@ -59,6 +61,19 @@ readers: [{ id: sim-1, driver: simulator, readPoint: line-1, readsPerSecond: 20 
       'a status line from the heartbeat',
       10_000,
     );
+
+    // The Prometheus endpoint on localhost carries what the health topic does.
+    const served = await daemon.waitForLog((l) => l.msg === 'metrics served at /metrics', 5000);
+    expect(served.host).toBe('127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${served.port}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    expect(text).toContain(
+      'readpoint_reader_connected{gateway="gw-notify",site="site-test",reader="sim-1",driver="simulator"} 1\n',
+    );
+    expect(text).toContain('readpoint_uplink_connected{gateway="gw-notify",site="site-test"} 1\n');
+    expect(text).toMatch(/^readpoint_config_generation\{gateway="gw-notify",site="site-test"\} 1$/m);
 
     const sent = socket.messages().length;
     daemon.child.kill('SIGHUP');

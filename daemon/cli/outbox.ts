@@ -1,0 +1,297 @@
+/**
+ * `readpoint outbox stats|export`: what waits in the outbox of a stopped gateway, and the way to
+ * carry it off a box whose uplink is gone for good. Both read a snapshot (daemon/outbox/inspect.ts):
+ * the store is never changed. Exit 0 done; 1 when it cannot be done (no outbox there, the daemon
+ * is running, an invalid config, the output cannot be written); 64 for wrong options.
+ */
+import { open, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
+import { OutboxInUseError, OutboxMissingError, OutboxSnapshot } from '../outbox/inspect.js';
+import { summaryJson, summaryLines } from './outbox-format.js';
+
+/** Where the outbox is: the dataDir of a config, or a data directory given as it is. */
+export interface OutboxPlace {
+  readonly config?: string;
+  readonly dataDir?: string;
+}
+
+export interface OutboxStatsOptions extends OutboxPlace {
+  readonly json?: boolean;
+}
+
+export interface OutboxExportOptions extends OutboxPlace {
+  /** A file to create (it must not exist); stdout when absent. */
+  readonly output?: string;
+  readonly fromSeq?: number;
+  readonly limit?: number;
+}
+
+const say = (line: string) => process.stderr.write(`readpoint outbox: ${line}\n`);
+
+/** The outbox directory, or undefined after saying why there is none to look at. */
+async function outboxDir(o: OutboxPlace): Promise<string | undefined> {
+  if (o.dataDir !== undefined) return join(resolve(o.dataDir), 'outbox');
+  try {
+    const config = await loadConfig(o.config!);
+    return join(resolve(config.dataDir), 'outbox');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    say(
+      `cannot read the dataDir from ${o.config}: fix it (readpoint check --config ${o.config}), or give --data-dir DIR`,
+    );
+    return undefined;
+  }
+}
+
+/** Opens a snapshot of the outbox, or says why it cannot and returns undefined. */
+async function snapshot(o: OutboxPlace): Promise<OutboxSnapshot | undefined> {
+  const dir = await outboxDir(o);
+  if (!dir) return undefined;
+  try {
+    return await OutboxSnapshot.open(dir);
+  } catch (err) {
+    if (err instanceof OutboxInUseError) {
+      const by = err.pid ? ` (process ${err.pid})` : '';
+      say(
+        `the outbox at ${dir} is in use by a running readpoint${by} (stop it first: systemctl stop readpoint; the live figures are on the health topic)`,
+      );
+    } else if (err instanceof OutboxMissingError) {
+      say(`no outbox at ${dir} (has the daemon ever run with this dataDir?)`);
+      if (o.config !== undefined)
+        say(
+          `${err.reason}; a relative dataDir is resolved against the working directory (here ${process.cwd()}), as the daemon does against its own (systemd: WorkingDirectory); or give --data-dir DIR`,
+        );
+    } else say((err as Error).message);
+    return undefined;
+  }
+}
+
+/** Ctrl-C (or SIGTERM) aborts the signal while `work` runs, instead of killing the process. */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await work(stop.signal);
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** `readpoint outbox stats`: the figures of a stopped gateway's outbox. */
+export function outboxStatsCommand(o: OutboxStatsOptions): Promise<number> {
+  return interruptible((signal) => stats(o, signal));
+}
+
+async function stats(o: OutboxStatsOptions, signal: AbortSignal): Promise<number> {
+  const snap = await snapshot(o);
+  if (!snap) return 1;
+  try {
+    const summary = await snap.summary(signal).catch((err: Error) => {
+      if (!signal.aborted) throw err;
+      return undefined;
+    });
+    if (!summary) {
+      say('interrupted');
+      return 1;
+    }
+    const now = Date.now();
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify(summaryJson(summary, now))}\n`
+        : `${summaryLines(summary, now).join('\n')}\n`,
+    );
+    return 0;
+  } finally {
+    await snap.close();
+  }
+}
+
+/** Where exported lines go: a new file (fsynced at the end) or stdout. */
+interface LineSink {
+  write(text: string): Promise<void>;
+  finish(): Promise<void>;
+  abandon(): Promise<void>;
+}
+
+async function fileSink(path: string): Promise<LineSink> {
+  const file = await open(path, 'wx');
+  return {
+    write: async (text) => void (await file.write(text)),
+    finish: async () => {
+      await file.sync();
+      await file.close();
+    },
+    // A cut-off export must not pass for a whole one.
+    abandon: async () => {
+      await file.close().catch(() => undefined);
+      await rm(path, { force: true });
+    },
+  };
+}
+
+function stdoutSink(): LineSink {
+  // A closed pipe (| head) fails the write below; without a listener it would crash the process.
+  process.stdout.on('error', () => {});
+  return {
+    write: (text) =>
+      new Promise((done, fail) => process.stdout.write(text, (err) => (err ? fail(err) : done()))),
+    finish: async () => {},
+    abandon: async () => {},
+  };
+}
+
+/**
+ * `readpoint outbox export`: the undelivered events as NDJSON, each line exactly the payload that
+ * would have been published, in sequence order; a summary line on stderr.
+ */
+export function outboxExportCommand(o: OutboxExportOptions): Promise<number> {
+  return interruptible((signal) => exportEvents(o, signal));
+}
+
+async function exportEvents(o: OutboxExportOptions, signal: AbortSignal): Promise<number> {
+  const snap = await snapshot(o);
+  if (!snap) return 1;
+  const where = o.output === undefined ? 'stdout' : o.output;
+  let sink: LineSink;
+  try {
+    sink = o.output === undefined ? stdoutSink() : await fileSink(o.output);
+  } catch (err) {
+    await snap.close();
+    const e = err as NodeJS.ErrnoException;
+    say(
+      e.code === 'EEXIST'
+        ? `${o.output} exists already: give another --output, or remove it first`
+        : `cannot create ${o.output}: ${e.message}`,
+    );
+    return 1;
+  }
+  let count = 0;
+  let first: number | undefined;
+  let last: number | undefined;
+  const damaged: string[] = [];
+  try {
+    let chunk = '';
+    for await (const e of snap.events(o.fromSeq ?? 0, o.limit, signal)) {
+      if ('damaged' in e) {
+        damaged.push(e.key);
+        continue;
+      }
+      chunk += `${e.payload}\n`;
+      first ??= e.seq;
+      last = e.seq;
+      count++;
+      if (chunk.length >= 256 * 1024) {
+        await sink.write(chunk);
+        chunk = '';
+      }
+    }
+    if (chunk) await sink.write(chunk);
+    await sink.finish();
+  } catch (err) {
+    await sink.abandon();
+    const removed = o.output === undefined ? '' : ` (${o.output} removed)`;
+    say(`export to ${where} stopped after ${count} events${removed}: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await snap.close();
+  }
+  const span = first === undefined ? 'nothing undelivered in that range' : `seq ${first}..${last}`;
+  say(`exported ${count} events, ${span}, to ${where}`);
+  if (damaged.length > 0)
+    say(`skipped ${damaged.length} record(s) that cannot be decoded: ${damaged.slice(0, 5).join(', ')}`);
+  return 0;
+}
+
+const wholeNumber = (name: string, min: number) => (text: string) => {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min)
+    throw new InvalidArgumentError(
+      `${name} takes a whole number of at least ${min}, got ${JSON.stringify(text)}`,
+    );
+  return n;
+};
+
+/** Checks that exactly one of --config and --data-dir was given (else a usage error). */
+function place(command: Command, o: OutboxPlace): void {
+  if ((o.config === undefined) === (o.dataDir === undefined))
+    command.error(
+      `readpoint outbox ${command.name()}: give --config FILE (the daemon's config) or --data-dir DIR, one of them`,
+    );
+  if (o.dataDir?.trim() === '') command.error(`readpoint outbox ${command.name()}: --data-dir is empty`);
+}
+
+const EXIT_NOTE = [
+  '',
+  'Exit codes: 0 done; 1 cannot (no outbox there, the daemon is running and holds it, an invalid',
+  'config, the output cannot be written); 64 wrong options.',
+  'The outbox is read from a snapshot: nothing in it is changed. Stop the daemon first.',
+].join('\n');
+
+/** Adds `outbox stats` and `outbox export` to the command line; `run` records the exit code. */
+export function addOutboxCommands(program: Command, run: (p: Promise<number>) => Promise<void>): void {
+  const outbox = program
+    .command('outbox')
+    .description("look into a stopped gateway's outbox: its figures, or its undelivered events as NDJSON")
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  readpoint outbox stats --config /etc/readpoint/readpoint.yaml',
+        '  readpoint outbox export --config /etc/readpoint/readpoint.yaml --output backlog.ndjson',
+      ].join('\n'),
+    );
+  outbox
+    .command('stats')
+    .description('print what waits in the outbox: depth, bytes, sequence numbers, ages, read points, drops')
+    .option('-c, --config <file>', "the daemon's configuration file (its dataDir holds the outbox)")
+    .option('-d, --data-dir <dir>', 'the data directory itself (the outbox is DIR/outbox)')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  systemctl stop readpoint',
+        '  readpoint outbox stats --config /etc/readpoint/readpoint.yaml',
+        '  readpoint outbox stats --data-dir /var/lib/readpoint --json | jq .depth',
+        EXIT_NOTE,
+      ].join('\n'),
+    )
+    .action((o: OutboxStatsOptions, command: Command) => {
+      place(command, o);
+      return run(outboxStatsCommand(o));
+    });
+  outbox
+    .command('export')
+    .description(
+      'write the undelivered events as NDJSON (one EPCIS event per line, exactly as it would have been published) in sequence order',
+    )
+    .option('-c, --config <file>', "the daemon's configuration file (its dataDir holds the outbox)")
+    .option('-d, --data-dir <dir>', 'the data directory itself (the outbox is DIR/outbox)')
+    .option('-o, --output <file>', 'a new file to write (default: stdout)')
+    .option('--from-seq <n>', 'start at this sequence number', wholeNumber('--from-seq', 0))
+    .option('--limit <n>', 'export at most n events', wholeNumber('--limit', 1))
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  readpoint outbox export --config /etc/readpoint/readpoint.yaml --output /media/usb/backlog.ndjson',
+        '  readpoint outbox export --data-dir /var/lib/readpoint --from-seq 5000 --limit 100 | jq .eventID',
+        '',
+        'A summary goes to stderr: exported 1234 events, seq 5..1238, to FILE.',
+        EXIT_NOTE,
+      ].join('\n'),
+    )
+    .action((o: OutboxExportOptions, command: Command) => {
+      place(command, o);
+      return run(outboxExportCommand(o));
+    });
+}
