@@ -63,6 +63,8 @@ export class ReaderSet {
       rate: carried?.rate ?? new ReadRate(),
       states: new RepeatLimiter(readerLog),
     };
+    // The rate's baseline: reads that come before the first periodic sample still count.
+    entry.rate.sample(Date.now(), driver.status().reads);
     driver.on('state', (st: ReaderStatus) => {
       if (st.state === 'disconnected') entry.errors++;
       onState(entry, st);

@@ -157,4 +157,12 @@ describe('ReadRate', () => {
     rate.sample(131_000, 55);
     expect(rate.perMinute()).toBeCloseTo(300, 5);
   });
+
+  it('counts a burst before the first periodic sample from the baseline taken at the start', () => {
+    const rate = new ReadRate();
+    rate.sample(0, 0); // the reader starts
+    rate.sample(1500, 350); // the first periodic sample comes after the burst
+    rate.sample(2500, 350);
+    expect(rate.perMinute()).toBeCloseTo(8400, 5);
+  });
 });

@@ -149,7 +149,7 @@ describe('live reload (SIGHUP)', () => {
       { id: 'scanner-a', connected: true, errors: 0, reconnects: 0 },
       { id: 'scanner-c', connected: true, errors: 0, reconnects: 0 },
     ]);
-    // Rates come from samples a second apart: the burst shows in the next health messages.
+    // Rates come from samples a second apart (from a baseline taken as the reader started).
     await expect.poll(() => lastHealth().readers[0]?.readsPerMin, { timeout: 10_000 }).toBeGreaterThan(0);
     // Each summary counts since the one before: together they account for every event, per reader.
     const perReader = () => {
