@@ -22,19 +22,20 @@ import { readerLogins } from './broker/reader-access.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
 import { healthSnapshot } from './health.js';
+import { Housekeeping } from './housekeeping.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
-import { MetricsServer } from './metrics/metrics-server.js';
+import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
-import { EventWriter, type ReadPointRuntime, readPointRuntimes } from './read-points.js';
+import { EventWriter, readPointRuntimes } from './read-points.js';
 import { ReaderSet } from './reader-set.js';
 import { Recorder } from './recorder.js';
+import { applyPlan, rulesOf } from './reload.js';
 import { describePlan, planReload } from './reload-plan.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
-import { SummaryBook } from './summary.js';
 import { redactUrl } from './uplink/redact.js';
-import { UplinkStage, upstreamOf } from './uplink-stage.js';
+import { swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
 
 interface Step {
   readonly name: string;
@@ -70,8 +71,7 @@ export class Gateway {
   private tickTimer: NodeJS.Timeout | undefined;
   private lastSample = 0;
   private publishedBefore = 0;
-  private pendingSummary: string | undefined;
-  private summaries = new SummaryBook(Date.now());
+  private housekeeping: Housekeeping;
   private reloads: Promise<unknown> = Promise.resolve();
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
@@ -85,13 +85,30 @@ export class Gateway {
   ) {
     this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
     this.configState = { generation: 1, loadedAt: new Date().toISOString(), reloads: 0, reloadFailures: 0 };
+    this.housekeeping = this.makeHousekeeping();
+  }
+
+  private makeHousekeeping(): Housekeeping {
+    return new Housekeeping(
+      {
+        topics: this.topics,
+        log: this.log,
+        parts: () => (this.running ? { ...this.running, uplink: this.running.stage.uplink } : undefined),
+        config: () => this.config,
+        health: () => this.health(),
+        published: () => this.published(),
+        write: (due, what) => this.write(due, what),
+        onHealth: (h) => this.onHealth?.(h),
+      },
+      this.startedAt,
+    );
   }
 
   /** Starts every stage; if one fails, what was started is stopped again and the error thrown. */
   async start(): Promise<void> {
     const { config, log } = this;
     this.startedAt = Date.now();
-    this.summaries = new SummaryBook(this.startedAt);
+    this.housekeeping = this.makeHousekeeping();
     try {
       const outbox = new LevelOutbox(
         join(config.dataDir, 'outbox'),
@@ -137,9 +154,9 @@ export class Gateway {
         onState: (reader, st: ReaderStatus) =>
           reader.states.log(st.state, 'info', { state: st.state, lastError: st.lastError }, 'reader state'),
       });
-      const jobs = new Jobs(config, this.jobActions(), log.child({ component: 'jobs' }));
+      const jobs = new Jobs(config, this.housekeeping, log.child({ component: 'jobs' }));
       this.running = { outbox, broker, smoother, events, readers, stage, jobs, metrics: undefined };
-      this.running.metrics = await this.startMetrics(config);
+      this.running.metrics = await serveMetrics(config, () => this.health(), this.log);
       this.steps.push({ name: 'metrics', stop: () => this.running?.metrics?.stop() });
       jobs.start();
       // Departures, presence reports and passages are due by time, not by a read.
@@ -214,57 +231,31 @@ export class Gateway {
       this.config = next;
       return this.noteReload(true, 'nothing changed');
     }
-    const problems: string[] = [];
-    // 1. Readers that go or change hand over the reads they have, under the old rules.
-    const restart = new Map(plan.readers.changed.map((r) => [r.id, r]));
-    const carried = new Map<string, Awaited<ReturnType<ReaderSet['remove']>>>();
-    for (const id of [...plan.readers.removed, ...restart.keys()]) {
-      try {
-        carried.set(id, await run.readers.remove(id, !restart.has(id)));
-      } catch (err) {
-        problems.push(`reader ${id} did not stop cleanly: ${(err as Error).message}`);
-      }
-    }
-    // 2. Read points: passes open at changed or removed ones end (written under the old point).
-    const points = readPointRuntimes(next, this.topics);
-    const ended = run.smoother.reconfigure(rulesOf(points), [
-      ...plan.readPoints.changed,
-      ...plan.readPoints.removed,
-    ]);
-    const endedWrite = this.write(ended, 'passes ended by the reload');
-    run.events.reconfigure(points);
-    // 3. The uplink reconnects to its new settings; events not acknowledged are sent again.
-    if (plan.uplink) {
-      try {
-        await this.swapUplink(run, next);
-      } catch (err) {
-        problems.push(`uplink: ${(err as Error).message}`);
-      }
-    }
-    // 4. Readers that come or changed start under the new rules.
-    for (const reader of [...plan.readers.added, ...plan.readers.changed]) {
-      try {
-        await run.readers.add(reader, carried.get(reader.id));
-      } catch (err) {
-        problems.push(`reader ${reader.id} did not start: ${(err as Error).message}`);
-      }
-    }
-    if (plan.metrics) {
-      try {
-        await run.metrics?.stop();
-        run.metrics = undefined;
-        run.metrics = await this.startMetrics(next);
-      } catch (err) {
-        problems.push(`metrics: ${(err as Error).message}`);
-      }
-    }
-    if (plan.jobs) {
-      run.jobs.stop();
-      run.jobs = new Jobs(next, this.jobActions(), this.log.child({ component: 'jobs' }));
-      run.jobs.start();
-    }
-    if (plan.logLevel) this.log.level = next.log.level;
-    await endedWrite;
+    const problems = await applyPlan(
+      {
+        readers: run.readers,
+        smoother: run.smoother,
+        events: run.events,
+        topics: this.topics,
+        write: (due, what) => this.write(due, what),
+        swapUplink: (c) => this.swapUplink(run, c),
+        swapMetrics: async (c) => {
+          await run.metrics?.stop();
+          run.metrics = undefined;
+          run.metrics = await serveMetrics(c, () => this.health(), this.log);
+        },
+        swapJobs: (c) => {
+          run.jobs.stop();
+          run.jobs = new Jobs(c, this.housekeeping, this.log.child({ component: 'jobs' }));
+          run.jobs.start();
+        },
+        setLogLevel: (level) => {
+          this.log.level = level;
+        },
+      },
+      plan,
+      next,
+    );
     this.config = next;
     this.configState.generation++;
     const did = describePlan(plan);
@@ -273,51 +264,19 @@ export class Gateway {
       : this.noteReload(false, `applied with problems: ${problems.join('; ')} (${did})`);
   }
 
-  /** The Prometheus endpoint, when enabled; it serves 503 until the first snapshot can be made. */
-  private async startMetrics(config: Config): Promise<MetricsServer | undefined> {
-    if (!config.metrics.enabled) return undefined;
-    const log = this.log.child({ component: 'metrics' });
-    const { host, port } = config.metrics;
-    if (!isLoopback(host))
-      log.warn(
-        { host },
-        `metrics are served on ${host}, beyond this machine: keep the port behind a firewall`,
-      );
-    const server = new MetricsServer({ host, port }, () => this.health(), log);
-    await server.start();
-    log.info(server.address(), 'metrics served at /metrics');
-    return server;
-  }
-
   private async swapUplink(run: Running, next: Config): Promise<void> {
+    const make = (c: Config) =>
+      new UplinkStage(c, upstreamOf(c, run.broker?.address()), run.outbox, this.topics, this.log);
     const old = run.stage;
-    await old.stop();
-    this.publishedBefore += old.dispatcher.stats().published;
-    run.outbox.rewind();
-    const stage = new UplinkStage(
-      next,
-      upstreamOf(next, run.broker?.address()),
+    const swapped = await swapStage(
+      old,
       run.outbox,
-      this.topics,
-      this.log,
+      () => make(next),
+      () => make(this.config),
     );
-    try {
-      await stage.start();
-      run.stage = stage;
-    } catch (err) {
-      // Back to the settings that worked: the events must keep flowing.
-      await stage.stop().catch(() => undefined);
-      const back = new UplinkStage(
-        this.config,
-        upstreamOf(this.config, run.broker?.address()),
-        run.outbox,
-        this.topics,
-        this.log,
-      );
-      await back.start();
-      run.stage = back;
-      throw err;
-    }
+    run.stage = swapped.running;
+    this.publishedBefore += old.dispatcher.stats().published;
+    if (swapped.error) throw swapped.error;
   }
 
   private noteReload(ok: boolean, message: string): ReloadOutcome {
@@ -335,56 +294,6 @@ export class Gateway {
     // The health topic says so at once, not at the next heartbeat.
     if (this.running) void this.running.jobs.run('health');
     return { ok, message };
-  }
-
-  private jobActions() {
-    return {
-      health: () => {
-        const run = this.running;
-        const snapshot = this.health();
-        if (!run || !snapshot) return;
-        run.stage.uplink.publishStatus(this.topics.health, JSON.stringify(snapshot));
-        this.log.info({ component: 'health', health: snapshot }, 'health');
-        this.onHealth?.(snapshot);
-        if (this.pendingSummary && run.stage.uplink.canPublish()) this.publishSummary(this.pendingSummary);
-      },
-      summary: () => {
-        const run = this.running;
-        if (!run) return;
-        const summary = this.summaries.take(
-          { gateway: this.config.gateway.id, site: this.config.gateway.site },
-          run.readers.summaryCounts(),
-          this.published(),
-          run.outbox.stats().depth,
-          Date.now(),
-        );
-        this.log.info({ component: 'summary', summary }, 'summary');
-        this.publishSummary(JSON.stringify(summary));
-      },
-      compaction: async () => {
-        const done = await this.running?.outbox.compact(this.config.jobs.compactAfterEvents);
-        if (done) this.log.info({ component: 'outbox', ...done }, 'outbox compacted');
-      },
-      pruning: () => {
-        const run = this.running;
-        if (!run) return;
-        const { ended, transitions } = run.smoother.sweep(performance.now());
-        void this.write(transitions, 'passes ended by the sweep');
-        this.log.info(
-          { component: 'smoothing', swept: ended, ...run.smoother.stats() },
-          'smoothing state swept',
-        );
-      },
-    };
-  }
-
-  /** Retained, so a consumer that connects later sees the last one; kept until it can be sent. */
-  private publishSummary(payload: string): void {
-    const uplink = this.running?.stage.uplink;
-    if (uplink?.canPublish()) {
-      uplink.publishStatus(this.topics.summary, payload, true);
-      this.pendingSummary = undefined;
-    } else this.pendingSummary = payload;
   }
 
   /** Writes the transitions due by now: departures, presence reports, passages. */
@@ -458,10 +367,4 @@ export class Gateway {
     this.running = undefined;
     return failed;
   }
-}
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
-
-function rulesOf(points: ReadonlyMap<string, ReadPointRuntime>) {
-  return new Map([...points].map(([id, p]) => [id, p.rules]));
 }

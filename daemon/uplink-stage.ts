@@ -98,3 +98,29 @@ export function upstreamOf(config: Config, embedded?: { host: string; port: numb
     ...(config.broker.password ? { password: config.broker.password } : {}),
   };
 }
+
+/**
+ * Replaces a running stage (a reload changed the uplink): stops it, rewinds the outbox so what was
+ * not acknowledged is sent again, and starts the new one. If the new one cannot start, a stage
+ * with the settings that worked takes its place (events must keep flowing) and `error` says why.
+ * Resolves with the stage now running.
+ */
+export async function swapStage(
+  old: UplinkStage,
+  outbox: LevelOutbox,
+  next: () => UplinkStage,
+  fallback: () => UplinkStage,
+): Promise<{ readonly running: UplinkStage; readonly error?: Error }> {
+  await old.stop();
+  outbox.rewind();
+  const stage = next();
+  try {
+    await stage.start();
+    return { running: stage };
+  } catch (err) {
+    await stage.stop().catch(() => undefined);
+    const back = fallback();
+    await back.start();
+    return { running: back, error: err as Error };
+  }
+}

@@ -15,8 +15,10 @@
  *   the daemon stops at once; it may be called before `start()` or twice.
  * - Nothing is read from the request beyond its method and path: scrapers cannot change anything.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Config } from '../../config/schema.js';
 import type { HealthPayload } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import { type ProcessMemory, renderMetrics } from './prometheus.js';
@@ -154,4 +156,26 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/**
+ * The daemon's endpoint from its config (`metrics`), started; undefined when disabled. A host
+ * beyond this machine is served but warned about. Scrapes get 503 until `snapshot` has one.
+ */
+export async function serveMetrics(
+  config: Config,
+  snapshot: () => HealthPayload | undefined,
+  parentLog: Logger,
+): Promise<MetricsServer | undefined> {
+  if (!config.metrics.enabled) return undefined;
+  const log = parentLog.child({ component: 'metrics' });
+  const { host, port } = config.metrics;
+  if (!isLoopback(host))
+    log.warn({ host }, `metrics are served on ${host}, beyond this machine: keep the port behind a firewall`);
+  const server = new MetricsServer({ host, port }, snapshot, log);
+  await server.start();
+  log.info(server.address(), 'metrics served at /metrics');
+  return server;
 }
