@@ -34,8 +34,25 @@ describe('readpoint --help', () => {
   it('lists every command of the contract', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['run', 'check', 'decode', 'ports', 'tail'])
+    for (const command of ['run', 'check', 'decode', 'ports', 'tail', 'outbox', 'simulate'])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
+  });
+
+  it('gives every command an example in its help', () => {
+    for (const command of [
+      ['run'],
+      ['check'],
+      ['decode'],
+      ['ports'],
+      ['tail'],
+      ['outbox', 'stats'],
+      ['outbox', 'export'],
+      ['simulate'],
+    ]) {
+      const r = cli([...command, '--help']);
+      expect(r.status, command.join(' ')).toBe(0);
+      expect(r.stdout, command.join(' ')).toMatch(/\nExamples?:\n(\s+.+\n)*?\s+(npx )?readpoint /);
+    }
   });
 
   it('answers an unknown command with a usage error', () => {
