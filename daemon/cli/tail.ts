@@ -82,8 +82,9 @@ export async function tailCommand(url: string, opts: TailOptions): Promise<numbe
       else say(`subscribed to ${filters.join(' and ')} on ${redactUrl(url)}`);
     });
   });
+  let ending = false;
   client.on('close', () => {
-    if (!connected) return;
+    if (!connected || ending) return; // our own end (--count, Ctrl-C) is not a lost connection
     connected = false;
     say(`lost the connection to ${redactUrl(url)}; reconnecting`);
   });
@@ -99,6 +100,7 @@ export async function tailCommand(url: string, opts: TailOptions): Promise<numbe
     const done = () => {
       if (ended) return;
       ended = true;
+      ending = true;
       let code = 0;
       if (dedup) {
         process.stdout.write(`${dedup.summaryLine()}\n`);

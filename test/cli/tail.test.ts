@@ -371,6 +371,8 @@ describe('readpoint tail for people', () => {
       for (const [topic, body] of script) await publisher.publishAsync(topic, body, { qos: 1 });
       expect(await tail.exited).toBe(0);
       expect(Buffer.concat(tail.stdout).toString('utf8')).toBe(`${ARRIVAL}\n${PASSAGE}\n${second}\n`);
+      // Its own end after --count is not reported as a lost connection.
+      expect(tail.stderr.filter((l) => l.includes('lost the connection'))).toEqual([]);
     } finally {
       await publisher.endAsync();
       if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
