@@ -32,6 +32,20 @@ export interface PipelineCounters {
   multiReads: number;
 }
 
+/** Counters that have counted nothing yet. */
+export function emptyCounters(): PipelineCounters {
+  return {
+    reads: 0,
+    events: 0,
+    suppressed: 0,
+    rejected: 0,
+    refused: 0,
+    belowFloor: 0,
+    noReads: 0,
+    multiReads: 0,
+  };
+}
+
 export interface PipelineDeps {
   readonly gatewayId: string;
   readonly reader: ReaderConfig;
@@ -63,16 +77,7 @@ export class Pipeline implements ReadSink {
 
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
-    this.counters = deps.counters ?? {
-      reads: 0,
-      events: 0,
-      suppressed: 0,
-      rejected: 0,
-      refused: 0,
-      belowFloor: 0,
-      noReads: 0,
-      multiReads: 0,
-    };
+    this.counters = deps.counters ?? emptyCounters();
     this.unmapped = {
       readPointId: reader.readPoint,
       ...(reader.rssiFloorDbm !== undefined ? { rssiFloorDbm: reader.rssiFloorDbm } : {}),

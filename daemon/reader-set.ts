@@ -16,7 +16,7 @@ import type { Driver, ReaderStatus } from '../drivers/driver.js';
 import { createDriver, type DriverContext } from '../drivers/registry.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
-import { Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
+import { emptyCounters, Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
 
 export interface RunningReader {
   readonly config: ReaderConfig;
@@ -175,19 +175,6 @@ export class ReadRate {
     if (!first || !last || last.at - first.at < 1000) return 0;
     return ((last.reads - first.reads) * 60_000) / (last.at - first.at);
   }
-}
-
-function emptyCounters(): PipelineCounters {
-  return {
-    reads: 0,
-    events: 0,
-    suppressed: 0,
-    rejected: 0,
-    refused: 0,
-    belowFloor: 0,
-    noReads: 0,
-    multiReads: 0,
-  };
 }
 
 function addInto(sum: PipelineCounters, c: PipelineCounters): void {

@@ -10,6 +10,9 @@ import type { OutboxEntry, OverflowPolicy } from './outbox.js';
 export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
 /** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
+/** The key of the outbox's state (high-water sequence, depth, bytes) and of its drop ledger. */
+export const STATE_KEY = 'm!state';
+export const DROPS_KEY = 'm!drops';
 export const entryKey = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
 export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
 /**

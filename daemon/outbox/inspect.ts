@@ -16,13 +16,9 @@ import { copyFile, link, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Level } from 'level';
-import { decodeEntry, entryKey, seqOf } from './batch-plan.js';
+import { DROPS_KEY, decodeEntry, entryKey, STATE_KEY, seqOf } from './batch-plan.js';
 import { DropLedger } from './drop-ledger.js';
 import type { DropRange } from './outbox.js';
-
-// As level-outbox.ts writes them.
-const STATE = 'm!state';
-const DROPS = 'm!drops';
 
 /** There is no outbox (no LevelDB store) at `dir`. */
 export class OutboxMissingError extends Error {
@@ -141,8 +137,8 @@ export class OutboxSnapshot {
 
   /** Scans the whole snapshot; rejects with `interrupted` once `signal` aborts. */
   async summary(signal?: AbortSignal): Promise<OutboxSummary> {
-    const state = parseState(await this.db.get(STATE));
-    const ledger = DropLedger.parse(await this.db.get(DROPS));
+    const state = parseState(await this.db.get(STATE_KEY));
+    const ledger = DropLedger.parse(await this.db.get(DROPS_KEY));
     const ranges = ledger.cut(Number.MAX_SAFE_INTEGER)?.ranges ?? [];
     const readPoints = new Map<string, number>();
     const damagedKeys: string[] = [];

@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import {
   type Deletion,
+  DROPS_KEY,
   decodeEntry,
   encodeEntry,
   entryKey,
@@ -20,6 +21,7 @@ import {
   type Plan,
   planBatch,
   type Quarantine,
+  STATE_KEY,
   seqOf,
 } from './batch-plan.js';
 import { Delivery } from './delivery.js';
@@ -33,9 +35,6 @@ import { OutboxStore } from './store.js';
 
 export type { OutboxOptions, OutboxSeams } from './options.js';
 export type LevelOutboxStats = OutboxStats & { quarantined: number; batches: number; syncs: number };
-
-const STATE = 'm!state';
-const DROPS = 'm!drops';
 
 export class LevelOutbox implements Outbox, DropLedgerSource {
   private readonly store: OutboxStore;
@@ -98,10 +97,10 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     await mkdir(this.dir, { recursive: true });
     const db = await this.store.open();
     this.reset();
-    const state = await db.get(STATE);
+    const state = await db.get(STATE_KEY);
     if (state !== undefined)
       ({ lastSeq: this.lastSeq, depth: this.depth, bytes: this.bytes } = JSON.parse(state));
-    this.ledger = DropLedger.parse(await db.get(DROPS));
+    this.ledger = DropLedger.parse(await db.get(DROPS_KEY));
     for await (const k of db.keys({ gte: 'e!', lt: 'e~', reverse: true, limit: 1 }))
       this.lastSeq = Math.max(this.lastSeq, seqOf(k));
     this.lastSeq = Math.max(this.lastSeq, this.ledger.highestSeq);
@@ -382,13 +381,13 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
         ...plan.ops,
         {
           type: 'put',
-          key: STATE,
+          key: STATE_KEY,
           value: JSON.stringify({ lastSeq: settled, depth: plan.depth, bytes: plan.bytes }),
         },
       ];
       const ledgerVersion = this.ledger.version;
       if (plan.drops.length > 0 || this.ledger.dirty)
-        ops.push({ type: 'put', key: DROPS, value: this.ledger.serialize(plan.drops) });
+        ops.push({ type: 'put', key: DROPS_KEY, value: this.ledger.serialize(plan.drops) });
       const sync = this.syncs.wanted(plan.admitted.length > 0);
       try {
         await this.store.write(db, ops, sync);
