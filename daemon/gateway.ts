@@ -249,9 +249,6 @@ export class Gateway {
           run.jobs = new Jobs(c, this.housekeeping, this.log.child({ component: 'jobs' }));
           run.jobs.start();
         },
-        setLogLevel: (level) => {
-          this.log.level = level;
-        },
       },
       plan,
       next,
@@ -259,9 +256,15 @@ export class Gateway {
     this.config = next;
     this.configState.generation++;
     const did = describePlan(plan);
-    return problems.length === 0
-      ? this.noteReload(true, did)
-      : this.noteReload(false, `applied with problems: ${problems.join('; ')} (${did})`);
+    // The reload's own line is written at the more verbose of the two levels, then the new one holds.
+    const level = next.log.level;
+    if (plan.logLevel && this.log.levels.values[level]! < this.log.levelVal) this.log.level = level;
+    const outcome =
+      problems.length === 0
+        ? this.noteReload(true, did)
+        : this.noteReload(false, `applied with problems: ${problems.join('; ')} (${did})`);
+    this.log.level = level;
+    return outcome;
   }
 
   private async swapUplink(run: Running, next: Config): Promise<void> {
@@ -292,7 +295,7 @@ export class Gateway {
         `configuration reload failed: ${message}`,
       );
     // The health topic says so at once, not at the next heartbeat.
-    if (this.running) void this.running.jobs.run('health');
+    setImmediate(() => void this.running?.jobs.run('health'));
     return { ok, message };
   }
 

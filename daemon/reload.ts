@@ -3,7 +3,8 @@
  * changes): readers that go or change stop first and hand over their reads under the old rules;
  * then the read points get their new rules (passes open at changed or removed ones end, written
  * under the old read point); then the uplink, and the readers that come or changed start under
- * the new rules; last the metrics endpoint, the jobs and the log level.
+ * the new rules; last the metrics endpoint and the jobs. (The log level is the caller's: it
+ * changes after the reload's own log line.)
  *
  * Contract: every step is tried even when one before it failed; the problems met are returned
  * (empty: everything applied). The outbox is not part of the target: a reload never touches it.
@@ -26,7 +27,6 @@ export interface ReloadTarget {
   swapUplink(next: Config): Promise<void>;
   swapMetrics(next: Config): Promise<void>;
   swapJobs(next: Config): void;
-  setLogLevel(level: string): void;
 }
 
 export async function applyPlan(target: ReloadTarget, plan: ReloadPlan, next: Config): Promise<string[]> {
@@ -63,7 +63,6 @@ export async function applyPlan(target: ReloadTarget, plan: ReloadPlan, next: Co
   }
   if (plan.metrics) await attempt('metrics', () => target.swapMetrics(next));
   if (plan.jobs) await attempt('jobs', () => target.swapJobs(next));
-  if (plan.logLevel) target.setLogLevel(next.log.level);
   await endedWrite;
   return problems;
 }

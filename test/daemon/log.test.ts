@@ -107,3 +107,22 @@ describe('rootLogger', () => {
     expect(redactUrlCredentials('no url here: user@example.com')).toBe('no url here: user@example.com');
   });
 });
+
+describe('rootLogger level', () => {
+  it('is followed by the child loggers made before a change (a live reload sets it on the root)', () => {
+    const out = capture();
+    const root = rootLogger('info', out.stream);
+    const reader = root.child({ component: 'reader', reader: 'scanner-1' }).child({ part: 'framing' });
+    reader.info('one');
+    root.level = 'warn';
+    reader.info('two');
+    reader.warn('three');
+    root.level = 'debug';
+    reader.debug('four');
+    expect(out.lines().map((l) => [l.level, l.msg, l.reader])).toEqual([
+      [30, 'one', 'scanner-1'],
+      [40, 'three', 'scanner-1'],
+      [20, 'four', 'scanner-1'],
+    ]);
+  });
+});

@@ -32,7 +32,7 @@ let summaries: Collector;
 const reader = (id: string, pty: Pty, readPoint: string) =>
   `  - { id: ${id}, driver: serial-line, path: ${pty.readerPath}, readPoint: ${readPoint}, retry: { minMs: 100, maxMs: 1000 } }\n`;
 
-function writeConfig(readers: string, gatewayId = 'gw-reload', url = mosquitto.url): void {
+function writeConfig(readers: string, gatewayId = 'gw-reload', url = mosquitto.url, extra = ''): void {
   writeFileSync(
     configFile,
     `gateway: { id: ${gatewayId}, site: site-test }
@@ -46,6 +46,7 @@ jobs: { summary: "*/2 * * * * *" }
 readPoints:
   - { id: line-1, bizStep: packing }
   - { id: line-2, bizStep: packing }
+${extra}
 readers:
 ${readers}`,
   );
@@ -216,6 +217,26 @@ describe('live reload (SIGHUP)', () => {
       ['readpoint/v1/site-test/gw-reload/events/line-1', 'scanner-a'],
       ['readpoint/v1/site-test/gw-reload/events/line-2', 'scanner-c'],
     ]);
+  });
+
+  it('changes the log level in place: the reload says so, then only warnings and errors are logged', async () => {
+    const readers = reader('scanner-a', ptys.a, 'line-1') + reader('scanner-c', ptys.c, 'line-2');
+    writeConfig(readers, 'gw-reload', mosquitto.url, 'log: { level: warn }');
+    const since = daemon.logs.length;
+    daemon.child.kill('SIGHUP');
+    const reloaded = await daemon.waitForLog((l) => l.msg.startsWith('configuration reload'), 20_000, since);
+    expect(reloaded.msg).toBe('configuration reloaded: log level changed');
+    const at = daemon.logs.indexOf(reloaded);
+    // Two heartbeats later (they still go to the health topic), nothing below warn was logged.
+    const beats = health.messages.length;
+    await health.waitFor(beats + 2, 10_000);
+    await send(ptys.a, 'A', 4000, 1);
+    writeConfig(readers, 'gw-reload', mosquitto.url, 'log: { level: info }');
+    daemon.child.kill('SIGHUP');
+    const back = await daemon.waitForLog((l) => l.msg.startsWith('configuration reload'), 20_000, at + 1);
+    expect(back.msg).toBe('configuration reloaded: log level changed');
+    expect(daemon.logs.slice(at + 1, daemon.logs.indexOf(back)).filter((l) => l.level < 40)).toEqual([]);
+    await daemon.waitForLog((l) => l.msg === 'health', 10_000, daemon.logs.indexOf(back));
   });
 
   it('reconnects to a changed uplink without losing an event, while the scanners keep sending', async () => {
