@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import type { UsbHidConfig } from '../../config/readers/usb-hid.js';
 import { Backoff } from '../../daemon/backoff.js';
+import { RepeatLimiter } from '../../daemon/log-limit.js';
 import type { Driver, RawRead, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
 import { ReaderBook } from '../reader-book.js';
@@ -29,6 +30,8 @@ export class UsbHidDriver extends EventEmitter implements Driver {
   private readonly backoff: Backoff;
   private readonly wanted: string;
   private readonly book: ReaderBook;
+  /** A scanner on a loose cable: its unplugs and reconnects are written once a minute, with a count. */
+  private readonly flaps: RepeatLimiter;
   private sink: ReadSink | undefined;
   private handover: Handover | undefined;
   private running = false;
@@ -66,6 +69,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     this.book = new ReaderBook(this, 'usb-hid');
     this.bus = ctx.usb ?? new WebUsbBus();
     this.backoff = new Backoff(config.retry);
+    this.flaps = new RepeatLimiter(ctx.log);
     const serial = config.serialNumber === undefined ? '' : ` serial ${config.serialNumber}`;
     this.wanted = `${hex4(config.vendorId)}:${hex4(config.productId)}${serial}`;
   }
@@ -91,6 +95,7 @@ export class UsbHidDriver extends EventEmitter implements Driver {
 
   private async shutdown(): Promise<void> {
     this.running = false;
+    this.flaps.close();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     await this.connecting; // an open in flight closes its device itself once it sees we stopped
@@ -172,10 +177,9 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     const failedAttempts = this.backoff.attempt;
     this.connectedAt = performance.now();
     const again = this.book.connected();
-    this.ctx.log.info(
-      { device: this.wanted, failedAttempts, reconnects: this.book.counts.reconnects },
-      again ? 'reader reconnected' : 'reader connected',
-    );
+    const fields = { device: this.wanted, failedAttempts, reconnects: this.book.counts.reconnects };
+    if (again) this.flaps.log('reconnected', 'info', fields, 'reader reconnected');
+    else this.ctx.log.info(fields, 'reader connected');
     this.reading = this.readLoop(device, assembler);
   }
 
@@ -224,7 +228,12 @@ export class UsbHidDriver extends EventEmitter implements Driver {
     if (!this.running) return;
     if (unplugged) {
       this.book.lastError = `${reason}; waiting for USB device ${this.wanted} to be plugged in`;
-      this.ctx.log.warn({ device: this.wanted, reason }, 'reader unplugged; waiting for it');
+      this.flaps.log(
+        'unplugged',
+        'warn',
+        { device: this.wanted, reason },
+        'reader unplugged; waiting for it',
+      );
       this.book.set('disconnected');
     } else {
       this.failed(reason, 'reader lost its device');

@@ -124,6 +124,32 @@ describe('usb-hid driver', () => {
     expect([first.isOpen, again.isOpen]).toEqual([false, true]);
   });
 
+  it('logs a scanner on a loose cable once, not at every unplug and replug', async () => {
+    const first = new FakeUsbDevice(VID, PID, 'S1');
+    const bus = new FakeUsbBus(first);
+    const { driver, lines } = driverOn(bus, { serialNumber: 'S1' });
+    await driver.start(new RecordingSink());
+    let device = first;
+    for (let flap = 1; flap <= 4; flap++) {
+      bus.unplug(device);
+      device = new FakeUsbDevice(VID, PID, 'S1');
+      bus.plug(device);
+      await expect.poll(() => driver.status().reconnects).toBe(flap);
+    }
+    const shown = () => lines.filter((l) => l.level >= 30).map((l) => [l.msg, l.repeated]);
+    expect(shown()).toEqual([
+      ['reader connected', undefined],
+      ['reader unplugged; waiting for it', undefined],
+      ['reader reconnected', undefined],
+    ]);
+    // The count of what was held back is written when the reader stops.
+    await driver.stop();
+    expect(shown().slice(3)).toEqual([
+      ['reader unplugged; waiting for it', 3],
+      ['reader reconnected', 3],
+    ]);
+  });
+
   it('reopens a scanner that fails while plugged in, after a backoff delay', async () => {
     const scanner = new FakeUsbDevice(VID, PID);
     const { driver, lines } = driverOn(new FakeUsbBus(scanner));
