@@ -44,10 +44,11 @@ const HELP = {
   readpoint_reader_reads_total: 'Reads received from the reader.',
   readpoint_reader_rejects_total: 'Frames from the reader that were not a valid read.',
   readpoint_reader_reconnects_total: 'Times the connection to the reader was made again.',
-  readpoint_reader_errors_total: 'Driver errors and lost connections of the reader.',
+  readpoint_reader_errors_total:
+    'Times the reader went disconnected: a failed open, a lost device or connection.',
   readpoint_reader_last_read_age_seconds: "Seconds since the reader's last read.",
   readpoint_reader_reads_per_minute: 'Reads per minute from the reader, recently.',
-  readpoint_events_published_total: 'Events accepted for publishing.',
+  readpoint_events_published_total: 'Events delivered: acknowledged by the upstream broker (PUBACK).',
   readpoint_reads_suppressed_total: 'Reads of a unit already seen in the same pass (no event).',
   readpoint_reads_rejected_total: 'Reads that could not be decoded.',
   readpoint_reads_below_floor_total: "RFID reads weaker than their antenna's RSSI floor, ignored.",

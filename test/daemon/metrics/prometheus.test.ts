@@ -106,7 +106,7 @@ readpoint_reader_rejects_total{gateway="dock-gw",site="wh-1",reader="door-3",dri
 # HELP readpoint_reader_reconnects_total Times the connection to the reader was made again.
 # TYPE readpoint_reader_reconnects_total counter
 readpoint_reader_reconnects_total{gateway="dock-gw",site="wh-1",reader="door-3",driver="serial-line"} 1
-# HELP readpoint_reader_errors_total Driver errors and lost connections of the reader.
+# HELP readpoint_reader_errors_total Times the reader went disconnected: a failed open, a lost device or connection.
 # TYPE readpoint_reader_errors_total counter
 readpoint_reader_errors_total{gateway="dock-gw",site="wh-1",reader="door-3",driver="serial-line"} 2
 # HELP readpoint_reader_last_read_age_seconds Seconds since the reader's last read.
@@ -115,7 +115,7 @@ readpoint_reader_last_read_age_seconds{gateway="dock-gw",site="wh-1",reader="doo
 # HELP readpoint_reader_reads_per_minute Reads per minute from the reader, recently.
 # TYPE readpoint_reader_reads_per_minute gauge
 readpoint_reader_reads_per_minute{gateway="dock-gw",site="wh-1",reader="door-3",driver="serial-line"} 40
-# HELP readpoint_events_published_total Events accepted for publishing.
+# HELP readpoint_events_published_total Events delivered: acknowledged by the upstream broker (PUBACK).
 # TYPE readpoint_events_published_total counter
 readpoint_events_published_total{gateway="dock-gw",site="wh-1"} 900
 # HELP readpoint_reads_suppressed_total Reads of a unit already seen in the same pass (no event).
