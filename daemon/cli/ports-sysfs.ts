@@ -15,22 +15,20 @@
  *
  * Anything missing or unreadable means "not there", never an error.
  */
-import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { SysRoots } from '../../drivers/usb-serial-path.js';
+import {
+  attr,
+  byIdLinks,
+  entries,
+  hexAttr,
+  type SysRoots,
+  type UsbIds,
+  usbAbove,
+  usbIds,
+} from '../../drivers/sysfs.js';
 
-export type { SysRoots };
-
-/** A USB device as sysfs names it. */
-export interface UsbIds {
-  /** Its sysfs name, e.g. `1-2` or `1-1.4`. */
-  readonly name: string;
-  readonly vendorId: number;
-  readonly productId: number;
-  readonly serialNumber?: string;
-  readonly manufacturer?: string;
-  readonly product?: string;
-}
+export type { SysRoots, UsbIds };
 
 export interface SysTty {
   /** The device node, e.g. `/dev/ttyUSB0`. */
@@ -51,52 +49,8 @@ export interface SysUsbDevice extends UsbIds {
   readonly keyboard: boolean;
 }
 
-/** The USB device is at most this many directories above a tty's `device`. */
-const MAX_CLIMB = 4;
 /** Serial-core's own devices between a tty and its hardware driver (Linux 6.5 and later). */
 const SERIAL_CORE = new Set(['port', 'ctrl']);
-
-const attr = (dir: string, name: string): Promise<string | undefined> =>
-  readFile(join(dir, name), 'utf8').then(
-    (s) => s.trim() || undefined,
-    () => undefined,
-  );
-
-const entries = (dir: string): Promise<string[]> => readdir(dir).catch(() => []);
-
-async function hexAttr(dir: string, name: string): Promise<number | undefined> {
-  const s = await attr(dir, name);
-  return s !== undefined && /^[0-9a-fA-F]{1,4}$/.test(s) ? Number.parseInt(s, 16) : undefined;
-}
-
-/** The ids of the USB device in `dir`, when it is one (it has `idVendor`). */
-async function usbIds(dir: string): Promise<UsbIds | undefined> {
-  const vendorId = await hexAttr(dir, 'idVendor');
-  const productId = await hexAttr(dir, 'idProduct');
-  if (vendorId === undefined || productId === undefined) return undefined;
-  const [serialNumber, manufacturer, product] = await Promise.all(
-    ['serial', 'manufacturer', 'product'].map((n) => attr(dir, n)),
-  );
-  return {
-    name: basename(dir),
-    vendorId,
-    productId,
-    ...(serialNumber ? { serialNumber } : {}),
-    ...(manufacturer ? { manufacturer } : {}),
-    ...(product ? { product } : {}),
-  };
-}
-
-/** tty name -> its `/dev/serial/by-id` link. */
-async function byIdLinks(devRoot: string): Promise<Map<string, string>> {
-  const dir = join(devRoot, 'serial', 'by-id');
-  const links = new Map<string, string>();
-  for (const name of (await entries(dir)).sort()) {
-    const target = await readlink(join(dir, name)).catch(() => undefined);
-    if (target !== undefined) links.set(basename(resolve(dir, target)), join(dir, name));
-  }
-  return links;
-}
 
 async function driverOf(device: string): Promise<string | undefined> {
   let dir = device;
@@ -104,15 +58,6 @@ async function driverOf(device: string): Promise<string | undefined> {
     const target = await realpath(join(dir, 'driver')).catch(() => undefined);
     const name = target ? basename(target) : undefined;
     if (name && !SERIAL_CORE.has(name)) return name;
-  }
-  return undefined;
-}
-
-async function usbAbove(device: string, sysTop: string): Promise<UsbIds | undefined> {
-  let dir = device;
-  for (let climb = 0; climb <= MAX_CLIMB && dir.startsWith(sysTop); climb++, dir = dirname(dir)) {
-    const ids = await usbIds(dir);
-    if (ids) return ids;
   }
   return undefined;
 }
