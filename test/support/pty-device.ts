@@ -55,6 +55,11 @@ export async function openPtyDevice(dir: string, name = 'module'): Promise<PtyDe
   const stop = async (signal: NodeJS.Signals) => {
     const proc = socat;
     socat = undefined;
+    // The links go first, as udev removes an unplugged adapter's by-id link: a driver retrying
+    // between socat's death and its exit event must find no path, not a /dev/pts number the
+    // kernel may already have given to another test's PTY (seen in CI: an R2000 driver
+    // "reconnected" to the module simulator of a test running beside it).
+    unlink();
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill(signal);

@@ -194,7 +194,8 @@ describe('R2000 driver on a socat PTY', () => {
     sim.addTag({ epc: A, seenBy: { 1: -60 } });
     await expect.poll(() => sink.reads.length).toBeGreaterThan(0);
     await pty.kill();
-    await expect.poll(() => driver.status().state).toBe('disconnected');
+    // Either the port's I/O error or, failing that, the 2 s round timeout says the module is gone.
+    await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('disconnected');
     expect(driver.status().lastError).toMatch(/^(device|module)/);
     await pty.restart();
     await sim.reopen();

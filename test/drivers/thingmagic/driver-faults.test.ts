@@ -45,7 +45,7 @@ describe('ThingMagic driver faults', () => {
     await sim.report([{ epc: A }]);
     await expect.poll(() => sink.reads.length).toBe(1);
     await b.pty.kill();
-    await expect.poll(() => driver.status().state).toBe('disconnected');
+    await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('disconnected');
     expect(driver.status().lastError).toMatch(/^(device|cannot open|module silent)/);
     await b.pty.restart();
     await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('connected');
