@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import type { SerialLineConfig } from '../config/schema.js';
+import { watchDevice } from './device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from './driver.js';
 import { Framer, parseDelimiter } from './framing.js';
 import { Handover } from './handover.js';
@@ -111,7 +112,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
       await closeQuietly(port);
       return;
     }
-    this.attach(port);
+    this.attach(port, path);
     const failedAttempts = this.reconnect.backoff.attempt;
     this.connectedAt = performance.now();
     const again = this.book.connected();
@@ -126,7 +127,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     else this.ctx.log.info(fields, 'reader connected');
   }
 
-  private attach(port: SerialPort): void {
+  private attach(port: SerialPort, path: string): void {
     const { config } = this;
     const framer = new Framer(
       {
@@ -141,12 +142,7 @@ export class SerialLineDriver extends EventEmitter implements Driver {
     port.on('data', (chunk: Buffer) => {
       if (this.running && this.port === port) framer.push(chunk);
     });
-    port.once('close', (err?: Error | null) =>
-      this.lost(port, err ? `device closed: ${err.message}` : 'device closed'),
-    );
-    port.on('error', (err: Error) => this.lost(port, `device error: ${err.message}`));
-    // A read of zero bytes ends the stream: the device is as gone as if it had closed.
-    port.once('end', () => this.lost(port, 'device ended the stream'));
+    watchDevice(port, path, (reason) => this.lost(port, reason));
   }
 
   private lost(port: SerialPort, reason: string): void {

@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import type { R2000Config } from '../../config/readers/r2000.js';
+import { watchDevice } from '../device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
 import { ReadQueue } from '../read-queue.js';
@@ -119,7 +120,7 @@ export class R2000Driver extends EventEmitter implements Driver {
       await closeQuietly(port);
       return;
     }
-    const link = this.attach(port);
+    const link = this.attach(port, path);
     let version: Reply;
     try {
       version = await this.request(link, Command.firmwareVersion);
@@ -201,7 +202,7 @@ export class R2000Driver extends EventEmitter implements Driver {
     });
   }
 
-  private attach(port: SerialPort): Link {
+  private attach(port: SerialPort, path: string): Link {
     const link: Link = {
       port,
       closed: false,
@@ -218,11 +219,7 @@ export class R2000Driver extends EventEmitter implements Driver {
       clearTimeout(link.gap);
       if (link.parser.pending() > 0) link.gap = setTimeout(() => link.parser.flush(), FRAME_GAP_MS);
     });
-    port.once('close', (err?: Error | null) =>
-      this.lost(link, err ? `device closed: ${err.message}` : 'device closed'),
-    );
-    port.on('error', (err: Error) => this.lost(link, `device error: ${err.message}`));
-    port.once('end', () => this.lost(link, 'device ended the stream'));
+    watchDevice(port, path, (reason) => this.lost(link, reason));
     return link;
   }
 

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import { THINGMAGIC_REGIONS, type ThingMagicConfig } from '../../config/readers/thingmagic.js';
+import { watchDevice } from '../device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
 import { ReadQueue } from '../read-queue.js';
@@ -165,9 +166,9 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     const { config } = this;
     const opened = await openReader(config, { baudRate: config.baudRate }, this.ctx, this.reconnect);
     if (!opened) return;
-    const { port } = opened;
+    const { port, path } = opened;
     if (!this.running) return closeQuietly(port);
-    this.attach(port);
+    this.attach(port, path);
     try {
       await this.startUp(port);
     } catch (err) {
@@ -233,7 +234,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     else awaiting.reject(err ?? new Error('no answer'));
   }
 
-  private attach(port: SerialPort): void {
+  private attach(port: SerialPort, path: string): void {
     const parser = new FrameParser('response', {
       frame: (frame) => this.onFrame(port, frame),
       reject: (code, bytes) => this.reject(code, FRAME_REJECTS[code], bytes),
@@ -243,12 +244,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     port.on('data', (chunk: Buffer) => {
       if (this.port === port) parser.push(chunk);
     });
-    port.once('close', (err?: Error | null) =>
-      this.lost(port, err ? `device closed: ${err.message}` : 'device closed'),
-    );
-    port.on('error', (err: Error) => this.lost(port, `device error: ${err.message}`));
-    // A read of zero bytes ends the stream: the device is as gone as if it had closed.
-    port.once('end', () => this.lost(port, 'device ended the stream'));
+    watchDevice(port, path, (reason) => this.lost(port, reason));
   }
 
   /** Forgets the port: its torn frame must not prefix the next port's first one. */
