@@ -117,6 +117,15 @@ export class Gateway {
       );
       await outbox.open();
       this.steps.push({ name: 'outbox', stop: () => outbox.close() });
+      this.housekeeping.restore(outbox);
+      // Just before the outbox closes, once the readers have stopped: the period's final counts.
+      // Not awaited: a failing store writes it only at its close, the next step.
+      this.steps.push({
+        name: 'summary note',
+        stop: () => {
+          void this.housekeeping.save();
+        },
+      });
 
       let broker: EmbeddedBroker | undefined;
       if (config.broker.enabled) {

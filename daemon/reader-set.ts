@@ -17,6 +17,7 @@ import { createDriver, type DriverContext } from '../drivers/registry.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
 import { emptyCounters, Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
+import type { ReaderCounts } from './summary.js';
 
 export interface RunningReader {
   readonly config: ReaderConfig;
@@ -39,8 +40,8 @@ export interface ReaderSetDeps extends Omit<PipelineDeps, 'reader' | 'log' | 'co
 export class ReaderSet {
   private readonly running = new Map<string, RunningReader>();
   private readonly retired: PipelineCounters = emptyCounters();
-  /** Readers removed since the last summary: it still reports what they read. */
-  private departed: RunningReader[] = [];
+  /** What the removed lives of each reader counted: the summary's counts never go backwards. */
+  private readonly retiredById = new Map<string, ReaderCounts>();
 
   constructor(private readonly deps: ReaderSetDeps) {}
 
@@ -94,7 +95,8 @@ export class ReaderSet {
       entry.states.close();
       if (retire) {
         addInto(this.retired, entry.pipeline.counters);
-        this.departed.push(entry);
+        const row = this.retiredById.get(id) ?? { id, reads: 0, events: 0, rejects: 0, errors: 0 };
+        this.retiredById.set(id, addCounts(row, entry));
       }
     }
     return entry;
@@ -130,24 +132,20 @@ export class ReaderSet {
   }
 
   /**
-   * The counts the summary reports: of every running reader and of those removed since the last
-   * call (afterwards they are forgotten).
+   * The counts the summary reports, per reader since start: each running reader plus its removed
+   * lives (a reader removed and added again adds up), and readers no longer running. They only
+   * grow, so the difference between two calls is what happened in between.
    */
-  summaryCounts(): { id: string; reads: number; events: number; rejects: number; errors: number }[] {
-    // A reader removed and added again since the last summary: its two lives add up.
-    const rows = new Map<
-      string,
-      { id: string; reads: number; events: number; rejects: number; errors: number }
-    >();
-    for (const r of [...this.departed, ...this.running.values()]) {
-      const row = rows.get(r.config.id) ?? { id: r.config.id, reads: 0, events: 0, rejects: 0, errors: 0 };
-      row.reads += r.pipeline.counters.reads;
-      row.events += r.pipeline.counters.events;
-      row.rejects += r.pipeline.counters.rejected;
-      row.errors += r.errors;
-      rows.set(r.config.id, row);
+  summaryCounts(): ReaderCounts[] {
+    const rows = new Map<string, ReaderCounts>();
+    for (const [id, row] of this.retiredById) rows.set(id, { ...row, running: false });
+    for (const r of this.running.values()) {
+      const id = r.config.id;
+      rows.set(id, {
+        ...addCounts(rows.get(id) ?? { id, reads: 0, events: 0, rejects: 0, errors: 0 }, r),
+        running: true,
+      });
     }
-    this.departed = [];
     return [...rows.values()];
   }
 
@@ -179,4 +177,16 @@ export class ReadRate {
 
 function addInto(sum: PipelineCounters, c: PipelineCounters): void {
   for (const k of Object.keys(sum) as (keyof PipelineCounters)[]) sum[k] += c[k];
+}
+
+/** `row` plus what one life of a reader counted. */
+function addCounts(row: ReaderCounts, r: RunningReader): ReaderCounts {
+  const c = r.pipeline.counters;
+  return {
+    id: row.id,
+    reads: row.reads + c.reads,
+    events: row.events + c.events,
+    rejects: row.rejects + c.rejected,
+    errors: row.errors + r.errors,
+  };
 }

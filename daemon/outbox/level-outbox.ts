@@ -2,7 +2,8 @@
  * The LevelDB outbox (the contract is in outbox.ts). Entries live under `e!<seq>` (batch-plan.ts);
  * `m!state` holds the high-water sequence number, the depth and the byte count, and `m!drops` the
  * drop ledger (drop-ledger.ts); both are written in the same atomic batch as every change, so a
- * crash at any moment leaves them consistent with the entries.
+ * crash at any moment leaves them consistent with the entries. Notes the daemon keeps across
+ * restarts ride along in the same batches (notes.ts).
  *
  * One writer loop does all writes: appends gathered while a write is in flight go out together
  * (group commit) with the deletes of acknowledged entries and of overflow drops. When and how it
@@ -28,6 +29,7 @@ import { Delivery } from './delivery.js';
 import { DropLedger } from './drop-ledger.js';
 import { SyncSchedule } from './durability.js';
 import { AppendHold, StallClock } from './hold.js';
+import { NOTE_PREFIX, OutboxNotes } from './notes.js';
 import type { OutboxOptions, OutboxSeams } from './options.js';
 import type { DropCut, DropLedgerSource, Outbox, OutboxEntry, OutboxStats } from './outbox.js';
 import { RateMeter, runwaySeconds } from './rates.js';
@@ -62,6 +64,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   private lastDropped: { seq: number; at: number } | undefined;
   private stall = new StallClock();
   private ledger = new DropLedger();
+  private notes = new OutboxNotes();
   private meter = new RateMeter();
   private syncs: SyncSchedule;
   private readonly now: () => number;
@@ -107,6 +110,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.durableSeq = this.settledSeq = this.lastSeq;
     for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 }))
       this.delivery = new Delivery({ seq: seqOf(k), at: decodeEntry(v)?.a });
+    this.notes.load(await db.iterator({ gte: NOTE_PREFIX, lt: `${NOTE_PREFIX}~` }).all());
     this.isOpen = true;
     this.log.info(
       {
@@ -131,6 +135,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.kick();
     while (this.writer) await this.writer;
     this.refuseHeld('outbox closed before the event could be stored', false);
+    this.notes.abandon();
     this.syncs.dispose();
     this.noteStall();
     await this.store.close();
@@ -150,6 +155,18 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     }
     this.kick();
     return false;
+  }
+
+  /** A note kept across restarts (notes.ts): the latest value, or the one read at open. */
+  note(name: string): string | undefined {
+    return this.notes.kept(name);
+  }
+
+  /** Keeps a note; it is written with the next batch, or at `close()` (notes.ts). */
+  keepNote(name: string, value: string): Promise<boolean> {
+    const written = this.notes.keep(name, value);
+    if (this.isOpen) this.kick();
+    return written;
   }
 
   nextSequence(): number {
@@ -333,7 +350,13 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   }
 
   private hasWork(): boolean {
-    if (this.deletes.length > 0 || this.quarantines.size > 0 || this.ledger.dirty || this.syncs.due)
+    if (
+      this.deletes.length > 0 ||
+      this.quarantines.size > 0 ||
+      this.ledger.dirty ||
+      this.syncs.due ||
+      this.notes.hasPending()
+    )
       return true;
     if (this.held.length === 0) return false;
     return !this.waitingForRoom || this.released || this.belowLowWater();
@@ -388,6 +411,8 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       const ledgerVersion = this.ledger.version;
       if (plan.drops.length > 0 || this.ledger.dirty)
         ops.push({ type: 'put', key: DROPS_KEY, value: this.ledger.serialize(plan.drops) });
+      const notes = this.notes.ops();
+      ops.push(...notes.ops);
       const sync = this.syncs.wanted(plan.admitted.length > 0);
       try {
         await this.store.write(db, ops, sync);
@@ -395,6 +420,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
         this.failed(plan, err);
         return;
       }
+      this.notes.written(notes.snapshot);
       this.commit(plan, sync, ledgerVersion);
     }
   }

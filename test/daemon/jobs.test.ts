@@ -143,6 +143,60 @@ describe('SummaryBook', () => {
     expect(second.totals).toEqual({ reads: 41, events: 18, rejects: 1, errors: 2 });
     expect(second.delivered).toBe(15);
   });
+
+  it('carries a period over a restart: the new process adds its counts to the carried ones', () => {
+    const who = { gateway: 'gw-1', site: 'site-1' };
+    const midnight = Date.parse('2026-11-29T00:00:00Z');
+    const before = new SummaryBook(midnight);
+    before.take(who, [{ id: 'a', reads: 5, events: 5, rejects: 0, errors: 0 }], 5, 0, midnight);
+    // Morning: a and b read, then the daemon restarts (a reader removed by a reload is kept).
+    const carry = before.carry(
+      [
+        { id: 'a', reads: 105, events: 45, rejects: 2, errors: 1, running: true },
+        { id: 'b', reads: 10, events: 5, rejects: 0, errors: 0, running: false },
+        { id: 'gone', reads: 0, events: 0, rejects: 0, errors: 0, running: false },
+      ],
+      50,
+    );
+    expect(carry).toEqual({
+      from: midnight,
+      readers: [
+        { id: 'a', reads: 100, events: 40, rejects: 2, errors: 1 },
+        { id: 'b', reads: 10, events: 5, rejects: 0, errors: 0 },
+      ],
+      delivered: 45,
+    });
+    const after = new SummaryBook(Date.parse('2026-11-29T08:00:00Z'), JSON.parse(JSON.stringify(carry)));
+    const summary = after.take(
+      who,
+      [
+        { id: 'a', reads: 30, events: 10, rejects: 0, errors: 0, running: true },
+        { id: 'c', reads: 0, events: 0, rejects: 0, errors: 0, running: true }, // running: listed
+      ],
+      12,
+      1,
+      Date.parse('2026-11-30T00:00:00Z'),
+    );
+    expect(summary).toMatchObject({
+      from: '2026-11-29T00:00:00.000Z',
+      to: '2026-11-30T00:00:00.000Z',
+      readers: [
+        { id: 'a', reads: 130, events: 50, rejects: 2, errors: 1 },
+        { id: 'c', reads: 0, events: 0, rejects: 0, errors: 0 },
+        { id: 'b', reads: 10, events: 5, rejects: 0, errors: 0 },
+      ],
+      totals: { reads: 140, events: 55, rejects: 2, errors: 1 },
+      delivered: 57,
+    });
+    // The next period starts clean.
+    expect(
+      after.carry([{ id: 'a', reads: 31, events: 10, rejects: 0, errors: 0, running: true }], 12),
+    ).toEqual({
+      from: Date.parse('2026-11-30T00:00:00Z'),
+      readers: [{ id: 'a', reads: 1, events: 0, rejects: 0, errors: 0 }],
+      delivered: 0,
+    });
+  });
 });
 
 describe('ReadRate', () => {
