@@ -236,7 +236,10 @@ export class Gateway {
         `not applied: ${plan.restartNeeded.join(', ')} changed, which needs a restart ` +
           '(systemctl restart readpoint); the running configuration is unchanged',
       );
-    if (plan.unchanged) {
+    // Read and checked before anything changes (a missing password file refuses the reload).
+    const logins = await run.broker?.prepareReaders(readerLogins(next.readers));
+    const loginsChanged = logins ? run.broker!.readerLoginChanges(logins) : [];
+    if (plan.unchanged && loginsChanged.length === 0) {
       this.config = next;
       return this.noteReload(true, 'nothing changed');
     }
@@ -258,13 +261,21 @@ export class Gateway {
           run.jobs = new Jobs(c, this.housekeeping, this.log.child({ component: 'jobs' }));
           run.jobs.start();
         },
+        ...(logins && loginsChanged.length > 0
+          ? { swapBrokerLogins: () => run.broker!.replaceReaders(logins) }
+          : {}),
       },
       plan,
       next,
     );
     this.config = next;
     this.configState.generation++;
-    const did = describePlan(plan);
+    const did = [
+      ...(plan.unchanged ? [] : [describePlan(plan)]),
+      ...(loginsChanged.length > 0
+        ? [`reader logins at the broker changed: ${loginsChanged.join(', ')}`]
+        : []),
+    ].join('; ');
     // The reload's own line is written at the more verbose of the two levels, then the new one holds.
     const level = next.log.level;
     if (plan.logLevel && this.log.levels.values[level]! < this.log.levelVal) this.log.level = level;

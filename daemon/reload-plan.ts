@@ -9,13 +9,14 @@
  *   ended first, as if their units had left, so their departures and passages are reported.
  * - An uplink change (broker URL, login, TLS, keepalive, in-flight window, retry) reconnects it.
  * - Jobs, the metrics endpoint and the log level are swapped in place.
+ * - The logins of network readers at the embedded broker are replaced (the gateway reads and
+ *   checks them first, password files included, so a reload also picks up a changed file).
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
- *   topics, the data directory, the outbox, the embedded broker, the smoothing memory bound, the
- *   logins of network readers at the embedded broker) makes the whole reload refused, naming each
- *   field: the running configuration stays as it is.
+ *   topics, the data directory, the outbox, the embedded broker's own settings, the smoothing
+ *   memory bound) makes the whole reload refused, naming each field: the running configuration
+ *   stays as it is.
  */
 import type { Config, ReaderConfig } from '../config/schema.js';
-import { readerLogins } from './broker/reader-access.js';
 import { topics } from './contract/topics.js';
 import { readPointRuntimes } from './read-points.js';
 
@@ -59,11 +60,6 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('broker', running.broker, next.broker);
   needs('uplink.topicPrefix', running.uplink.topicPrefix, next.uplink.topicPrefix);
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
-  needs(
-    'readers (the logins of network readers at the embedded broker)',
-    readerLogins(running.readers),
-    readerLogins(next.readers),
-  );
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
   const after = new Map(next.readers.map((r) => [r.id, r]));

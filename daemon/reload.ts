@@ -1,7 +1,7 @@
 /**
  * How a live reload is applied, in an order that loses no read (reload-plan.ts says what
  * changes): readers that go or change stop first and hand over their reads under the old rules;
- * then the read points get their new rules (passes open at changed or removed ones end, written
+ * then the network readers' logins at the embedded broker are swapped; then the read points get their new rules (passes open at changed or removed ones end, written
  * under the old read point); then the uplink, and the readers that come or changed start under
  * the new rules; last the metrics endpoint and the jobs. (The log level is the caller's: it
  * changes after the reload's own log line.)
@@ -27,6 +27,8 @@ export interface ReloadTarget {
   swapUplink(next: Config): Promise<void>;
   swapMetrics(next: Config): Promise<void>;
   swapJobs(next: Config): void;
+  /** Swaps the network readers' broker logins, read and checked before the reload began. */
+  swapBrokerLogins?(): void;
 }
 
 export async function applyPlan(target: ReloadTarget, plan: ReloadPlan, next: Config): Promise<string[]> {
@@ -47,6 +49,7 @@ export async function applyPlan(target: ReloadTarget, plan: ReloadPlan, next: Co
       carried.set(id, await readers.remove(id, !restarting.has(id)));
     });
   }
+  if (target.swapBrokerLogins) await attempt('broker reader logins', () => target.swapBrokerLogins?.());
   // 2. Read points: the passes open at changed or removed ones end, written under the old point.
   const points = readPointRuntimes(next, target.topics);
   const ended = target.smoother.reconfigure(rulesOf(points), [

@@ -7,6 +7,7 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import { Aedes, type AedesOptions, type AuthenticateError } from 'aedes';
 import type { Logger } from '../log.js';
 import {
+  type PreparedLogins,
   ReaderAccess,
   type ReaderAttachment,
   type ReaderIntake,
@@ -59,11 +60,11 @@ export class EmbeddedBroker implements ReaderPort {
             done(err, false);
           }
         : undefined;
-    // Reader hooks only when readers are configured: without them the broker is exactly as before.
-    const access =
-      readers.length > 0 ? await ReaderAccess.create(readers, username, floor, this.log) : undefined;
-    const aedes = await Aedes.createBroker(access ? access.hooks() : floor ? { authenticate: floor } : {});
-    access?.install(aedes);
+    // The reader hooks are installed even with no reader: a reload may add one. With none, they
+    // judge every client as the floor credentials (or nothing) would, and let every topic through.
+    const access = await ReaderAccess.create(readers, username, floor, this.log);
+    const aedes = await Aedes.createBroker(access.hooks());
+    access.install(aedes);
     aedes.on('client', (client) => this.log.debug({ clientId: client.id }, 'broker client connected'));
     aedes.on('clientDisconnect', (client) =>
       this.log.debug({ clientId: client.id }, 'broker client disconnected'),
@@ -127,6 +128,22 @@ export class EmbeddedBroker implements ReaderPort {
   /** Connected MQTT clients. */
   clients(): number {
     return this.aedes?.connectedClients ?? 0;
+  }
+
+  /** Reads and checks new reader logins (a reload's first step); changes nothing. */
+  prepareReaders(logins: readonly ReaderLogin[]): Promise<PreparedLogins> {
+    return ReaderAccess.prepare(logins, this.options.username);
+  }
+
+  /** The readers whose login `prepared` would add, remove or change. */
+  readerLoginChanges(prepared: PreparedLogins): string[] {
+    return this.access?.changes(prepared) ?? [];
+  }
+
+  /** Swaps in prepared logins; sessions under changed ones are closed (reader-access.ts). */
+  replaceReaders(prepared: PreparedLogins): string[] {
+    if (!this.access) throw new Error('the embedded broker is not running');
+    return this.access.replace(prepared);
   }
 
   /** A reader's driver takes its messages and connection state from here (see reader-access.ts). */

@@ -12,6 +12,9 @@
  *   through `ReaderPort`; the broker acknowledges it once the driver has handed its reads over.
  *   Without a driver attached (the gateway still starting), the message is refused and the reader
  *   sends it again after it reconnects.
+ * - A live reload replaces the logins (`prepare` reads and checks them, `replace` swaps them):
+ *   the sessions of a reader whose login was removed or changed (username, password, topic) are
+ *   closed, and it logs in again under the new one; every other session is left alone.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -78,10 +81,15 @@ export function readerLogins(readers: readonly { readonly driver: string }[]): R
   }));
 }
 
+/** Logins read and checked, ready for `replace()`. */
+export interface PreparedLogins {
+  readonly accounts: readonly ReaderAccount[];
+}
+
 export class ReaderAccess implements ReaderPort {
-  private readonly byUsername = new Map<string, ReaderAccount>();
-  private readonly byTopic = new Map<string, ReaderAccount>();
-  private readonly byId = new Map<string, ReaderAccount>();
+  private byUsername = new Map<string, ReaderAccount>();
+  private byTopic = new Map<string, ReaderAccount>();
+  private byId = new Map<string, ReaderAccount>();
   private readonly accountOf = new WeakMap<Client, ReaderAccount>();
   private readonly sessions = new Map<string, Set<Client>>();
   private readonly intakes = new Map<string, ReaderIntake>();
@@ -92,12 +100,14 @@ export class ReaderAccess implements ReaderPort {
     private readonly others: Authenticate | undefined,
     private readonly log: Logger,
   ) {
-    for (const a of accounts) {
-      this.byUsername.set(a.username, a);
-      this.byTopic.set(a.topic, a);
-      this.byId.set(a.id, a);
-      this.sessions.set(a.id, new Set());
-    }
+    this.index(accounts);
+  }
+
+  private index(accounts: readonly ReaderAccount[]): void {
+    this.byUsername = new Map(accounts.map((a) => [a.username, a]));
+    this.byTopic = new Map(accounts.map((a) => [a.topic, a]));
+    this.byId = new Map(accounts.map((a) => [a.id, a]));
+    for (const a of accounts) if (!this.sessions.has(a.id)) this.sessions.set(a.id, new Set());
   }
 
   /** Reads password files and checks the logins; throws one error naming every problem. */
@@ -107,6 +117,15 @@ export class ReaderAccess implements ReaderPort {
     others: Authenticate | undefined,
     log: Logger,
   ): Promise<ReaderAccess> {
+    const { accounts } = await ReaderAccess.prepare(logins, floorUsername);
+    return new ReaderAccess(accounts, others, log);
+  }
+
+  /** Reads password files and checks the logins, changing nothing; throws naming every problem. */
+  static async prepare(
+    logins: readonly ReaderLogin[],
+    floorUsername: string | undefined,
+  ): Promise<PreparedLogins> {
     const problems: string[] = [];
     const accounts: ReaderAccount[] = [];
     const taken = { id: new Set<string>(), username: new Set<string>(), topic: new Set<string>() };
@@ -126,7 +145,41 @@ export class ReaderAccess implements ReaderPort {
       if (password) accounts.push({ id: login.id, username: login.username, password, topic: login.topic });
     }
     if (problems.length > 0) throw new Error(`broker reader logins: ${problems.join('; ')}`);
-    return new ReaderAccess(accounts, others, log);
+    return { accounts };
+  }
+
+  /** The ids whose login `prepared` adds, removes or changes. */
+  changes(prepared: PreparedLogins): string[] {
+    const next = new Map(prepared.accounts.map((a) => [a.id, a]));
+    const ids = new Set([...this.byId.keys(), ...next.keys()]);
+    return [...ids].filter((id) => {
+      const a = this.byId.get(id);
+      const b = next.get(id);
+      return !a || !b || a.username !== b.username || a.topic !== b.topic || !a.password.equals(b.password);
+    });
+  }
+
+  /**
+   * Swaps in the prepared logins: sessions under a login that is gone or changed are closed (the
+   * reader's driver, if still attached, hears that its reader disconnected). Returns the ids
+   * whose login changed.
+   */
+  replace(prepared: PreparedLogins): string[] {
+    const changed = this.changes(prepared);
+    this.index(prepared.accounts);
+    for (const id of changed) {
+      const clients = [...(this.sessions.get(id) ?? [])];
+      if (this.byId.has(id)) this.sessions.set(id, new Set());
+      else this.sessions.delete(id);
+      for (const client of clients) {
+        this.accountOf.delete(client);
+        client.close();
+      }
+      const last = clients.at(-1);
+      if (last) this.intakes.get(id)?.connection(false, last.id);
+    }
+    if (changed.length > 0) this.log.info({ readers: changed }, 'broker reader logins replaced');
+    return changed;
   }
 
   /** The aedes hooks, and the session tracking on its events. */

@@ -85,15 +85,16 @@ describe('planReload', () => {
     expect(prefix.uplink).toBe(false);
   });
 
-  it('needs a restart when a network reader login at the embedded broker changes', () => {
+  it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {
     const withGate = (password: string) =>
       config({
         readers: `${base.readers}
   - { id: gate, driver: impinj-r700, readPoint: dock-1, username: gate, password: ${password} }`,
       });
-    expect(planReload(withGate('one-secret'), withGate('two-secret')).restartNeeded).toEqual([
-      'readers (the logins of network readers at the embedded broker)',
-    ]);
+    const plan = planReload(withGate('one-secret'), withGate('two-secret'));
+    expect(plan.restartNeeded).toEqual([]);
+    expect(plan.readers.changed.map((r) => r.id)).toEqual(['gate']);
+    expect(planReload(config(), withGate('one-secret')).readers.added.map((r) => r.id)).toEqual(['gate']);
   });
 
   it('rejects a cron expression that is not one, at its line', () => {

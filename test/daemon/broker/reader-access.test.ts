@@ -176,6 +176,57 @@ describe('reader access on the embedded broker', () => {
     expect(a.payloads).toEqual([]);
   });
 
+  it('replaces the logins live: a new reader gets in, a changed or removed one is put out, the rest stay', async () => {
+    const { url, broker, B } = await withReaders();
+    const a = recordingIntake();
+    const states: boolean[] = [];
+    broker.attachReader('door-a', { ...a.intake, connection: (up) => states.push(up) });
+    const readerA = await client(url, { username: 'r700-a', password: 'a-secret' });
+    const readerB = await client(url, { username: 'fx-b', password: B_PASSWORD });
+    const floor = await client(url, {});
+    const aGone = closed(readerA);
+    const bGone = closed(readerB);
+    const C: ReaderLogin = {
+      id: 'door-c',
+      username: 'r700-c',
+      password: 'c-secret',
+      topic: 'site/dock/door-c',
+    };
+
+    // A's password changes, B goes, C comes.
+    const prepared = await broker.prepareReaders([{ ...A, password: 'a-new-secret' }, C]);
+    expect(broker.readerLoginChanges(prepared).sort()).toEqual(['door-a', 'door-b', 'door-c']);
+    expect(readerA.connected && readerB.connected).toBe(true); // preparing changes nothing
+    expect(broker.replaceReaders(prepared).sort()).toEqual(['door-a', 'door-b', 'door-c']);
+    await aGone;
+    await bGone;
+    expect(states).toEqual([true, false]); // A's driver heard its reader go
+    expect(floor.connected).toBe(true);
+
+    expect(await outcome(url, { username: 'r700-a', password: 'a-secret' })).toBe('refused 4');
+    expect(await outcome(url, { username: 'r700-a', password: 'a-new-secret' })).toBe('accepted');
+    expect(await outcome(url, { username: 'r700-c', password: 'c-secret' })).toBe('accepted');
+    // B is an ordinary client now, and its old topic is free.
+    const formerB = await client(url, { username: 'fx-b', password: 'anything' });
+    await formerB.publishAsync(B.topic, 'no longer a reader', { qos: 1 });
+    expect(() => broker.attachReader('door-b', recordingIntake().intake)).toThrow(
+      'reader door-b has no login on the embedded broker',
+    );
+    // A again under its new password, delivering to the driver still attached.
+    const againA = await client(url, { username: 'r700-a', password: 'a-new-secret' });
+    await againA.publishAsync(A.topic, 'tags after the reload', { qos: 1 });
+    expect(a.payloads).toEqual(['tags after the reload']);
+    // Its sessions: before the reload, the accepted probe above, and this one.
+    expect(states).toEqual([true, false, true, false, true]);
+    // The same logins again change nothing, and a bad one is refused before anything changes.
+    expect(
+      broker.readerLoginChanges(await broker.prepareReaders([{ ...A, password: 'a-new-secret' }, C])),
+    ).toEqual([]);
+    await expect(broker.prepareReaders([{ ...C, passwordFile: '/nonexistent/c.password' }])).rejects.toThrow(
+      /^broker reader logins: reader door-c: /,
+    );
+  });
+
   it('fails start() naming every bad login, before listening', async () => {
     const logins: ReaderLogin[] = [
       { id: 'one', username: 'u1', password: 'p', passwordFile: '/etc/x', topic: 't/one' },
