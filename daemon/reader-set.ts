@@ -89,6 +89,8 @@ export class ReaderSet {
     const entry = this.running.get(id);
     if (!entry) return undefined;
     this.running.delete(id);
+    // State lines held back by the limiter are written now, so the journal's last one is the stop.
+    entry.states.close();
     try {
       await entry.driver.stop();
     } finally {

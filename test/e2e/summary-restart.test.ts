@@ -2,7 +2,7 @@
  * The daily summary survives a restart (issue 6): the daemon as a child process with a scanner on
  * a socat PTY and a real Mosquitto. Reads before a SIGTERM and reads after the restart land in the
  * same period: the summaries the second run publishes start where the first run started, and
- * together count every read, event and reject of both runs exactly once.
+ * together count every read, event, reject and lost device of both runs exactly once.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +82,22 @@ describe('summary across a restart', () => {
     await pty.write(badLabel);
     for (let i = 0; i < 7; i++) await pty.write(label(`S${i}`));
     await events.waitFor(7, 20_000);
+    // The scanner's cable is pulled and put back: an error in the summary.
+    await pty.kill();
+    await first.waitForLog((l) => l.msg === 'reader state' && l.state === 'disconnected', 10_000);
+    await pty.restart();
+    await first.waitForLog((l) => l.msg === 'reader reconnected', 10_000);
     expect(await first.kill('SIGTERM')).toBe(0);
+    // The state lines end with the stop: a reconnect held back by the once-a-minute limit is
+    // written before it, not after.
+    const states = first.logs.filter((l) => l.msg === 'reader state').map((l) => [l.state, l.repeated]);
+    expect(states).toEqual([
+      ['connecting', undefined],
+      ['connected', undefined],
+      ['disconnected', undefined],
+      ['connected', 1],
+      ['stopped', undefined],
+    ]);
     const firstStopped = Date.now();
     expect(summaries.messages).toHaveLength(0);
 
@@ -100,7 +115,7 @@ describe('summary across a restart', () => {
 
     const published = () =>
       summaries.messages.map((m) => JSON.parse(m.payload.toString('utf8')) as SummaryPayload);
-    const sum = (k: 'reads' | 'events' | 'rejects') =>
+    const sum = (k: 'reads' | 'events' | 'rejects' | 'errors') =>
       published().reduce((n, s) => n + (s.readers.find((r) => r.id === 'scanner-1')?.[k] ?? 0), 0);
     await expect.poll(() => sum('events'), { timeout: 20_000 }).toBe(10);
     const all = published();
@@ -108,10 +123,16 @@ describe('summary across a restart', () => {
     expect(all[0]!.from).toBe(new Date(from).toISOString());
     // Each period starts where the one before ended.
     for (let i = 1; i < all.length; i++) expect(all[i]!.from).toBe(all[i - 1]!.to);
-    expect({ reads: sum('reads'), events: sum('events'), rejects: sum('rejects') }).toEqual({
+    expect({
+      reads: sum('reads'),
+      events: sum('events'),
+      rejects: sum('rejects'),
+      errors: sum('errors'),
+    }).toEqual({
       reads: 11,
       events: 10,
       rejects: 1,
+      errors: 1,
     });
     expect(all.reduce((n, s) => n + s.delivered, 0)).toBe(10);
   });
