@@ -7,7 +7,8 @@ import { addOutboxCommands } from './outbox.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
 import { addSimulateCommand } from './simulate-options.js';
-import { type TailCliOptions, type TailOptions, tailCommand, tailOptions } from './tail.js';
+import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
+import { tailTarget } from './tail-config.js';
 
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
@@ -90,7 +91,11 @@ const tailList = (value: string, previous: string[] = []) => [...previous, value
 program
   .command('tail')
   .description('watch a gateway: one readable line per event (--json: each payload as it came)')
-  .requiredOption('-u, --url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883')
+  .option('-u, --url <url>', 'broker URL, e.g. mqtt://127.0.0.1:1883')
+  .option(
+    '-c, --config <file>',
+    'watch the gateway this config file configures: its broker (uplink.url and its login and TLS files, or the embedded broker), topic prefix, site and gateway id',
+  )
   .option('--site <id>', 'only this site (default: every site)')
   .option('--gateway <id>', 'only this gateway (default: every gateway)')
   .option('--read-point <ids>', 'only these read points (repeat it or give a comma list)', tailList)
@@ -119,6 +124,8 @@ program
     [
       '',
       'Examples:',
+      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml',
+      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml --reader scanner-1 --rejects',
       '  npx readpoint tail --url mqtt://127.0.0.1:1883',
       '  npx readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
       '  npx readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
@@ -126,10 +133,12 @@ program
       '  npx readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
-  .action((o: TailCliOptions, command: Command) => {
-    const options = tailOptions(o);
-    if (typeof options === 'string') command.error(`readpoint tail: ${options}`);
-    return set(tailCommand(o.url, options as TailOptions));
+  .action(async (o: TailCliOptions, command: Command) => {
+    const target = await tailTarget(o);
+    if (typeof target === 'string') return command.error(`readpoint tail: ${target}`);
+    const options = tailOptions(target.options);
+    if (typeof options === 'string') return command.error(`readpoint tail: ${options}`);
+    return set(tailCommand(target.options.url, options, target.connect));
   });
 
 addOutboxCommands(program, set);

@@ -5,7 +5,9 @@
 
 /** The tail command's options as commander parses them. */
 export interface TailCliOptions {
-  url: string;
+  /** The broker; or `config`, whose gateway is watched (tail-config.ts fills the url in). */
+  url?: string;
+  config?: string;
   /** A raw topic filter; overrides the narrowing options below. */
   topic?: string;
   prefix?: string;
@@ -115,7 +117,7 @@ export function tailOptions(o: TailCliOptions): TailOptions | string {
   const site = o.site ?? '+';
   const gateway = o.gateway ?? '+';
   const problem =
-    checkUrl(o.url) ??
+    checkUrl(o.url ?? '') ??
     prefix
       .split('/')
       .map((p) => checkSegment(p, '--prefix part', false))

@@ -3,7 +3,7 @@
  * tail-options.ts, lines are made in tail-lines.ts (for people, or raw JSON) and tail-dedup.ts
  * (consuming as an upstream system must); this file is the MQTT client and the terminal.
  */
-import mqtt from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 import { redactUrl } from '../uplink/redact.js';
 import { DedupLines } from './tail-dedup.js';
 import { TailLines } from './tail-lines.js';
@@ -51,8 +51,12 @@ export function connectionProblem(url: string, err: Error & { code?: unknown }):
  * one line per verdict and a summary at the end: 1 if gaps that no overflow notice explains are
  * still open then. Connection trouble goes to stderr, once per kind, while it keeps retrying.
  */
-export async function tailCommand(url: string, opts: TailOptions): Promise<number> {
-  const client = mqtt.connect(url, { reconnectPeriod: 1000, connectTimeout: 5000 });
+export async function tailCommand(
+  url: string,
+  opts: TailOptions,
+  connect: IClientOptions = {},
+): Promise<number> {
+  const client = mqtt.connect(url, { ...connect, reconnectPeriod: 1000, connectTimeout: 5000 });
   const filters = [
     ...opts.filters,
     ...(opts.dedup ? [opts.dedup.overflowFilter] : []),

@@ -5,6 +5,9 @@
  * they explain.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -422,5 +425,93 @@ describe('readpoint tail for people', () => {
       if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
       await late?.stop();
     }
+  });
+});
+
+describe('readpoint tail --config', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rp-tail-config-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const configFile = (name: string, body: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `gateway: { id: ${GW}, site: ${SITE} }
+dataDir: ${join(dir, 'data')}
+${body}
+readPoints:
+  - { id: dock-1 }
+readers:
+  - { id: scanner-1, driver: serial-line, path: /dev/ttyUSB0, readPoint: dock-1 }
+`,
+    );
+    return file;
+  };
+
+  it("watches the gateway the file configures: its uplink's broker, topic prefix, site and gateway", async () => {
+    const file = configFile('central.yaml', `uplink: { url: "${broker.url}", topicPrefix: acme/v2 }`);
+    const tail = startTail(['--config', file, '--json']);
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'rp-tail-config', reconnectPeriod: 0 });
+    try {
+      await tail.waitForStderr(
+        new RegExp(`^readpoint tail: subscribed to acme/v2/${SITE}/${GW}/events/\\+ on ${broker.url}`),
+      );
+      await publisher.publishAsync(`readpoint/v1/${SITE}/${GW}/events/dock-1`, '{"n":"default prefix"}', {
+        qos: 1,
+      });
+      await publisher.publishAsync(`acme/v2/${SITE}/gw-2/events/dock-1`, '{"n":"another gateway"}', {
+        qos: 1,
+      });
+      await publisher.publishAsync(`acme/v2/${SITE}/${GW}/events/dock-1`, '{"n":"this gateway"}', { qos: 1 });
+      await tail.waitForLines(1);
+      tail.child.kill('SIGINT');
+      expect(await tail.exited).toBe(0);
+      expect(tail.lines).toEqual(['{"n":"this gateway"}']);
+    } finally {
+      await publisher.endAsync();
+      if (tail.child.exitCode === null) tail.child.kill('SIGKILL');
+    }
+  });
+
+  it('takes the embedded broker and its login when there is no uplink.url, and options win over the file', async () => {
+    const { tailTarget } = await import('../../daemon/cli/tail-config.js');
+    const file = configFile(
+      'floor.yaml',
+      'broker: { enabled: true, host: 0.0.0.0, port: 1884, username: floor, password: dock-secret }',
+    );
+    expect(await tailTarget({ config: file })).toEqual({
+      options: {
+        config: file,
+        url: 'mqtt://127.0.0.1:1884',
+        prefix: 'readpoint/v1',
+        site: SITE,
+        gateway: GW,
+      },
+      connect: { username: 'floor', password: 'dock-secret' },
+    });
+    expect(await tailTarget({ config: file, url: 'mqtt://10.0.0.5:1883', site: '+' })).toEqual({
+      options: { config: file, url: 'mqtt://10.0.0.5:1883', prefix: 'readpoint/v1', site: '+', gateway: GW },
+      connect: {},
+    });
+    const central = configFile(
+      'tls.yaml',
+      `uplink: { url: "mqtts://central:8883", username: gw, password: s3cret, ca: ${join(dir, 'missing-ca.pem')} }`,
+    );
+    expect(await tailTarget({ config: central })).toMatch(
+      /^cannot read a TLS file named in .*tls\.yaml: ENOENT.*missing-ca\.pem/,
+    );
+    expect(await tailTarget({})).toBe(
+      'say which broker to watch: --url mqtt://HOST:PORT, or --config FILE for the gateway that file configures',
+    );
+    const r = spawnSync(process.execPath, [cliPath, 'tail', '--config', join(dir, 'absent.yaml')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toMatch(/absent\.yaml/);
+    expect(r.stderr).toMatch(/give --url/);
   });
 });
