@@ -2,10 +2,11 @@
  * How a serial driver learns that its device is gone.
  *
  * serialport reports most losses as a `close`, `error` or `end` event, but not all of them:
- * - a tty hung up while the binding's read is in flight reads 0 bytes from then on, and the
- *   binding reads again at once without looking at the poller that would have said so (seen
- *   on a PTY whose other end vanished, about 1 in 300 times under load; a USB-serial adapter
- *   that is unplugged hangs up its tty the same way);
+ * - it missed the hang-up of a PTY whose other end vanished about 1 in 300 times under load
+ *   (measured outside the tests). The likely cause: a hung-up tty reads 0 bytes, and the
+ *   binding's read loop takes a 0-byte read as "read again", not as the end, so only its poller
+ *   can tell, and only when the hang-up comes while it is the one waiting. An unplugged
+ *   USB-serial adapter hangs up its tty the same way;
  * - a port paused for back-pressure reads nothing, so it notices nothing.
  * So a probe looks once a second: the device's path gone (an unplugged adapter's node and its
  * by-id link go, a PTY's /dev/pts node goes with its other end), or the tty answering a
