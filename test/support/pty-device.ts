@@ -65,7 +65,6 @@ export async function openPtyDevice(dir: string, name = 'module'): Promise<PtyDe
       proc.kill(signal);
       await exited;
     }
-    unlink();
   };
   await start();
   return {
