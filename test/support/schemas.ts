@@ -1,6 +1,6 @@
 /**
- * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (from the shared
- * folder beside the repository, as CI lays it out) and the project's own contract schemas
+ * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (a copy kept in
+ * test/fixtures/gs1, see its README) and the project's own contract schemas
  * (events, overflow notices, health), each giving the list of errors ([] when valid).
  */
 import { readFileSync } from 'node:fs';
@@ -13,8 +13,7 @@ const Ajv = AjvModule.default ?? AjvModule;
 const addFormats = addFormatsModule.default ?? addFormatsModule;
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const gs1SchemaPath =
-  process.env.EPCIS_SCHEMA ?? join(repoRoot, '..', 'shared', 'epcis', 'EPCIS-JSON-Schema.json');
+export const gs1SchemaPath = join(repoRoot, 'test', 'fixtures', 'gs1', 'EPCIS-JSON-Schema.json');
 
 function compile(path: string, strict = false) {
   const ajv = new Ajv({ allErrors: true, strict });
@@ -26,6 +25,12 @@ function compile(path: string, strict = false) {
 
 /** Errors of `event` against GS1's EPCIS 2.0 schema ([] when valid). */
 export const gs1Errors = compile(gs1SchemaPath);
+/** Errors of each line of an NDJSON text (a trailing newline allowed) against GS1's EPCIS 2.0 schema. */
+export const ndjsonGs1Errors = (ndjson: string): string[][] =>
+  ndjson
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => gs1Errors(JSON.parse(line)));
 /** Errors of `event` against daemon/contract/event.schema.json ([] when valid). */
 export const ownErrors = compile(join(repoRoot, 'daemon', 'contract', 'event.schema.json'));
 /** Errors against daemon/contract/overflow.schema.json (checked strictly: the schema is ours). */

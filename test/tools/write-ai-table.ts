@@ -1,6 +1,6 @@
 /**
  * Writes daemon/identity/ai-dictionary.generated.ts from GS1's Barcode Syntax Dictionary
- * (`npm run ai-table [DICTIONARY]`, by default ../shared/specs/gs1-syntax-dictionary.txt).
+ * (`npm run ai-table [DICTIONARY]`, by default test/fixtures/gs1/gs1-syntax-dictionary.txt).
  * test/daemon/identity/ai-table.test.ts fails when the committed table differs from what this
  * writes, so the table cannot drift from the dictionary it was made from.
  */
@@ -97,7 +97,7 @@ if (isMain) {
   // dist/test/tools/write-ai-table.js -> the repository root
   const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const GENERATED = join(repoRoot, 'daemon', 'identity', 'ai-dictionary.generated.ts');
-  const DEFAULT_DICTIONARY = join(repoRoot, '..', 'shared', 'specs', 'gs1-syntax-dictionary.txt');
+  const DEFAULT_DICTIONARY = join(repoRoot, 'test', 'fixtures', 'gs1', 'gs1-syntax-dictionary.txt');
   const source = process.argv[2] ?? DEFAULT_DICTIONARY;
   writeFileSync(GENERATED, renderTable(readFileSync(source, 'utf8')));
   process.stdout.write(`wrote ${GENERATED} from ${source}\n`);

@@ -30,8 +30,8 @@ const message = (data: string) => {
 };
 
 describe('the AI table', () => {
-  it('is generated from the GS1 Barcode Syntax Dictionary in shared/specs, and is up to date', () => {
-    const dictionary = join(repoRoot, '..', 'shared', 'specs', 'gs1-syntax-dictionary.txt');
+  it('is generated from the GS1 Barcode Syntax Dictionary kept in test/fixtures/gs1, and is up to date', () => {
+    const dictionary = join(repoRoot, 'test', 'fixtures', 'gs1', 'gs1-syntax-dictionary.txt');
     expect(existsSync(dictionary)).toBe(true);
     const committed = readFileSync(
       join(repoRoot, 'daemon', 'identity', 'ai-dictionary.generated.ts'),
