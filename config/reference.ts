@@ -1,6 +1,6 @@
 /**
- * Renders the configuration reference (the README's table) from the one schema, so the
- * documentation cannot drift from what the loader accepts. A test compares it with the README.
+ * Renders the configuration reference (the table in docs/configuration.md) from the one schema, so
+ * the documentation cannot drift from what the loader accepts. A test compares it with that page.
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Config } from './schema.js';

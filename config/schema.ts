@@ -297,7 +297,7 @@ export const Config = Strict(
               'After an outage, the share of the in-flight window kept for events read since the reconnect ' +
               'while the backlog drains, so live reads are not queued behind it. Each lane keeps sequence ' +
               'order; a live event may arrive before older backlog events of the same read point. 0: strict ' +
-              'sequence order for everything. See "Replay after an outage" in the README.',
+              'sequence order for everything. See "Replay after an outage" in docs/durability.md.',
           }),
           retry: T.Optional(Retry),
           healthIntervalS: T.Number({
@@ -340,7 +340,7 @@ export const Config = Strict(
               'batch: every group commit is fsynced before its events count as accepted (an accepted event ' +
               'survives a power cut). interval: commits go to the page cache and are fsynced at most every ' +
               'syncIntervalMs (a process crash loses nothing; a power cut loses at most the last ' +
-              'syncIntervalMs of accepted events). See "Durability and overflow" in the README.',
+              'syncIntervalMs of accepted events). See "Sync policy" in docs/durability.md.',
           }),
           syncIntervalMs: T.Integer({
             minimum: 5,

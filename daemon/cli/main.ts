@@ -22,7 +22,7 @@ const set = async (p: Promise<number>): Promise<void> => {
 
 program
   .command('run')
-  .description('run the daemon (exit 0 on SIGTERM/SIGINT; see README for exit codes)')
+  .description('run the daemon (exit 0 on SIGTERM/SIGINT; exit codes in docs/commands.md)')
   .requiredOption('-c, --config <file>', 'configuration file (YAML)')
   .addHelpText('after', '\nExample:\n  readpoint run --config /etc/readpoint/readpoint.yaml')
   .action((o: { config: string }) => set(runCommand(o.config)));

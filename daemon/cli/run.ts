@@ -5,7 +5,7 @@ import { rootLogger } from '../log.js';
 import { DataDirInUseError } from '../outbox/store.js';
 import { serviceManager } from '../service/notify.js';
 
-/** Exit codes of `readpoint run` (documented in the README). */
+/** Exit codes of `readpoint run` (documented in docs/commands.md). */
 export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The wire contract: every topic readpoint publishes, and the shape of each payload.
  * Upstream systems rely on these; change them only with a version bump of the prefix
- * (readpoint/v1 -> readpoint/v2) and a migration note in the README.
+ * (readpoint/v1 -> readpoint/v2) and a migration note in CHANGELOG.md; additions within a version
+ * are optional fields, recorded there too. docs/topics-and-payloads.md describes every payload.
  *
  * Topic segments that come from configuration are validated by the config schema; segments
  * that could come from elsewhere go through `segment()`, which refuses anything that could
@@ -101,7 +102,7 @@ export interface ReaderHealth {
   readonly reconnects: number;
   readonly lastReadAgeS?: number;
   readonly lastError?: string;
-  // Added in issue 6 (additive, still v1):
+  // Added within v1 (optional for consumers of older gateways):
   /** state === 'connected'. */
   readonly connected?: boolean;
   /** Reads per minute over the last minute. */
@@ -110,7 +111,7 @@ export interface ReaderHealth {
   readonly errors?: number;
 }
 
-/** The running configuration and its live reloads (issue 6, additive). */
+/** The running configuration and its live reloads. */
 export interface ConfigHealth {
   /** 1 at start, +1 for each reload that was applied. */
   readonly generation: number;
@@ -154,12 +155,12 @@ export interface HealthPayload {
     readonly published: number;
     readonly suppressedReads: number;
     readonly rejected: number;
-    // Added in issue 5 (additive, still v1):
+    // Added within v1 (optional for consumers of older gateways):
     readonly belowFloorReads?: number;
     readonly noReads?: number;
     readonly multiReads?: number;
   };
-  /** Issue 5 (additive): open passes, fixtures among them, passes ended early to stay bounded. */
+  /** Open passes, fixtures among them, passes ended early to stay bounded (added within v1). */
   readonly smoothing?: { readonly tracked: number; readonly fixtures: number; readonly evicted: number };
   readonly outbox: {
     readonly depth: number;
@@ -169,7 +170,7 @@ export interface HealthPayload {
     readonly firstDroppedSeq?: number;
     readonly lastDroppedSeq?: number;
     readonly lastSeq: number;
-    // Added in issue 4 (additive, still v1):
+    // Added within v1:
     /** Undelivered events (the same as depth). */
     readonly backlog: number;
     /** `outbox.overflow`: drop-oldest, drop-newest or stop-reading. */
@@ -194,7 +195,7 @@ export interface HealthPayload {
     readonly totalDropped: number;
     /** Stored records that could not be decoded since start, moved aside under `q!` and logged. */
     readonly quarantined: number;
-    /** A backlog is being replayed beside live events (see the README, "Replay after an outage"). */
+    /** A backlog is being replayed beside live events (docs/durability.md, "Replay after an outage"). */
     readonly replaying: boolean;
   };
   readonly uplink: {

@@ -97,7 +97,7 @@ export interface UnitIdentity {
 }
 
 /**
- * Stable reject codes (the README lists them with their meaning). Element strings and Digital
+ * Stable reject codes (docs/identities.md lists them with their meaning). Element strings and Digital
  * Link URIs name the offending AI in the message; EPCs name the scheme and the field.
  */
 export const REJECT_CODES = [

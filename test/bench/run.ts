@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every figure beside the ceiling measured in the same run on this machine.
- * Prints a Markdown table for the README.
+ * Prints a Markdown table for docs/benchmarks.md.
  *
  * Sizes: BENCH_EVENTS (gateway run, default 50,000), BENCH_RATE and BENCH_LATENCY_S (latency
  * phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default

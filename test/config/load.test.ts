@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
-import { renderJsonSchema, renderReadme } from '../../config/write-json-schema.js';
+import { REFERENCE_PAGE, renderJsonSchema, renderReferencePage } from '../../config/write-json-schema.js';
 import { repoRoot } from '../support/schemas.js';
 
 const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
@@ -182,8 +182,8 @@ describe('generated artefacts', () => {
     expect(readFileSync(join(repoRoot, 'config', 'readpoint.schema.json'), 'utf8')).toBe(renderJsonSchema());
   });
 
-  it('the README configuration reference is current (run `npm run schema` if this fails)', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    expect(readme).toBe(renderReadme(readme));
+  it('the configuration reference in docs/configuration.md is current (run `npm run schema` if this fails)', () => {
+    const page = readFileSync(join(repoRoot, REFERENCE_PAGE), 'utf8');
+    expect(page).toBe(renderReferencePage(page));
   });
 });

@@ -196,10 +196,10 @@ describe('the EPCIS event', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/topics-and-payloads.md', () => {
   it('shows an example event that is valid against both schemas', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const block = /```json\n(\{\n[\s\S]*?\n\})\n```/.exec(readme);
+    const page = readFileSync(join(repoRoot, 'docs', 'topics-and-payloads.md'), 'utf8');
+    const block = /```json\n(\{\n[\s\S]*?\n\})\n```/.exec(page);
     expect(block).not.toBeNull();
     const event = JSON.parse(block![1]!);
     expect(event.type).toBe('ObjectEvent');

@@ -351,10 +351,11 @@ describe('properties', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/identities.md', () => {
   it('documents every reject code', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('**Reject codes**'));
+    const page = readFileSync(join(repoRoot, 'docs', 'identities.md'), 'utf8');
+    const table = page.slice(page.indexOf('## Reject codes'));
+    expect(table.startsWith('## Reject codes')).toBe(true);
     for (const c of REJECT_CODES) expect(table, c).toContain(`\`${c}\``);
   });
 });
