@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { noticeErrors, repoRoot, summaryErrors } from '../support/schemas.js';
+
+/** The JSON examples of docs/topics-and-payloads.md that are whole documents, by the section they are in. */
+function examples(): Map<string, unknown[]> {
+  const page = readFileSync(join(repoRoot, 'docs', 'topics-and-payloads.md'), 'utf8');
+  const bySection = new Map<string, unknown[]>();
+  for (const part of page.split(/^## /m).slice(1)) {
+    const title = part.slice(0, part.indexOf('\n'));
+    const docs = [...part.matchAll(/```json\n(\{\n[\s\S]*?\n\})\n```/g)].map((m) => JSON.parse(m[1]!));
+    bySection.set(title, docs);
+  }
+  return bySection;
+}
+
+describe('the payload examples in docs/topics-and-payloads.md', () => {
+  it('show an overflow notice that is valid against its schema', () => {
+    const notices = examples().get('Overflow notices') ?? [];
+    expect(notices).toHaveLength(1);
+    expect(noticeErrors(notices[0])).toEqual([]);
+  });
+
+  it('show a summary that is valid against its schema and adds up', () => {
+    const summaries = (examples().get('Summary') ?? []) as {
+      readers: { reads: number; events: number }[];
+      totals: { reads: number; events: number };
+    }[];
+    expect(summaries).toHaveLength(1);
+    const summary = summaries[0]!;
+    expect(summaryErrors(summary)).toEqual([]);
+    expect(summary.readers.reduce((n, r) => n + r.reads, 0)).toBe(summary.totals.reads);
+    expect(summary.readers.reduce((n, r) => n + r.events, 0)).toBe(summary.totals.events);
+  });
+});
