@@ -12,8 +12,7 @@ import { tailTarget } from './tail-config.js';
 
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
-  .exitOverride()
-  .showHelpAfterError();
+  .exitOverride();
 
 let exitCode: number = EXIT.ok;
 const set = async (p: Promise<number>): Promise<void> => {
@@ -143,6 +142,14 @@ program
 
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
+
+/** A usage error is one line and a hint, on every command: the whole help would bury the line. */
+function hintAfterErrors(command: Command, path: string): void {
+  const what = command.commands.length > 0 ? 'commands' : 'options';
+  command.showHelpAfterError(`(run '${path} --help' for the ${what})`);
+  for (const sub of command.commands) hintAfterErrors(sub, `${path} ${sub.name()}`);
+}
+hintAfterErrors(program, 'readpoint');
 
 try {
   await program.parseAsync(process.argv);

@@ -72,15 +72,20 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
  */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
-  const bytes = Buffer.from(
+  const bytes = typedBytes(line);
+  // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
+  if (full.data === 'aim' && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
+  return decodeRead({ kind: 'barcode', data: bytes }, full);
+}
+
+/** The bytes a typed line stands for (one char per byte): `\xNN` is that byte, `\\` a backslash. */
+export function typedBytes(line: string): Buffer {
+  return Buffer.from(
     line.replace(/\\x([0-9A-Fa-f]{2})|\\\\/g, (_m, hex?: string) =>
       hex ? String.fromCharCode(Number.parseInt(hex, 16)) : '\\',
     ),
     'latin1',
   );
-  // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
-  if (full.data === 'aim' && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
-  return decodeRead({ kind: 'barcode', data: bytes }, full);
 }
 
 function epcResult(result: DecodeResult, format: DecodeFormat): DecodeResult {
