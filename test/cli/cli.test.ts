@@ -163,6 +163,10 @@ describe('readpoint decode', () => {
     const r = cli(['decode', '3074257BF7194E4000001A85']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).uri).toBe('urn:epc:id:sgtin:0614141.812345.6789');
+    // SGTIN-198 (TDS Annex E) as its 198 bits in 50 hex digits, without --reader-format epc.
+    const long = cli(['decode', '3674257BF6B7A659B2C2BF1000000000000000000000000000']);
+    expect(long.status).toBe(0);
+    expect(JSON.parse(long.stdout).uri).toBe('urn:epc:id:sgtin:0614141.712345.32a%2Fb');
   });
 
   it('rejects a wrong check digit with a reason and exit 1', () => {
