@@ -3,7 +3,6 @@ import { createInterface } from 'node:readline';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import { decodeText, typedBytes } from '../identity/decode.js';
 import type { DecodeResult, ReaderFormat } from '../identity/identity.js';
-import { EXIT } from './run.js';
 
 export interface DecodeOptions {
   /** The data format to decode as (overrides the reader's). */
@@ -18,14 +17,16 @@ export interface DecodeOptions {
  * as Latin-1, so a raw GS in a captured file stays one byte). A decoded line prints the identity;
  * a rejected one prints `{"input", "error": {"code", "message"}}`. Exit 0 when every input
  * decoded, 1 when any did not (with a one-line reason on stderr for a single argument, and a
- * summary by reject code for stdin), 64 (EX_USAGE, as every command) when the options are wrong.
+ * summary by reject code for stdin); wrong options are a usage error (`usageError`: exit 64, as
+ * for every command).
  */
-export async function decodeCommand(input: string | undefined, options: DecodeOptions): Promise<number> {
+export async function decodeCommand(
+  input: string | undefined,
+  options: DecodeOptions,
+  usageError: (message: string) => never,
+): Promise<number> {
   const format = await formatFor(options);
-  if (typeof format === 'string') {
-    process.stderr.write(`${format}\n`);
-    return EXIT.usage;
-  }
+  if (typeof format === 'string') return usageError(format);
   const print = (line: string, result: DecodeResult) =>
     process.stdout.write(
       `${JSON.stringify(result.ok ? result.identity : { input: typedForm(typedBytes(line)), error: result.reject })}\n`,

@@ -65,7 +65,9 @@ program
       '  readpoint decode --config /etc/readpoint/readpoint.yaml --reader conveyor-1 < scans.txt',
     ].join('\n'),
   )
-  .action((input: string | undefined, o: DecodeOptions) => set(decodeCommand(input, o)));
+  .action((input: string | undefined, o: DecodeOptions, command: Command) =>
+    set(decodeCommand(input, o, (message) => command.error(message))),
+  );
 
 program
   .command('ports')

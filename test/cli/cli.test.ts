@@ -226,7 +226,10 @@ describe('readpoint decode', () => {
     expect(unknown.stderr).toMatch(new RegExp(`has no reader "nope" \\(its readers: ${reader}`));
     const alone = cli(['decode', '--reader', reader, 'x']);
     expect(alone.status).toBe(64);
-    expect(alone.stderr).toMatch(/--reader and --config go together/);
+    expect(alone.stderr).toBe(
+      'readpoint decode: --reader and --config go together (decode as that reader of that config would)\n' +
+        "(run 'readpoint decode --help' for the options)\n",
+    );
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'gateway:\n  id: g\n');
     const invalid = cli(['decode', '--config', broken, '--reader', reader, 'x']);
