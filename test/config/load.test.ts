@@ -193,6 +193,15 @@ readers:
     ]);
   });
 
+  it('points at the line of every YAML syntax error', () => {
+    expect(problems('gateway:\n  id: a\n  id: b\n')).toEqual([
+      'f.yaml:3:3 (root): YAML: Map keys must be unique',
+    ]);
+    expect(problems('gateway:\n  id: g\n  site: "s\n')).toEqual([
+      'f.yaml:4:1 (root): YAML: Missing closing "quote',
+    ]);
+  });
+
   it('points at the line of a tab used as indentation', () => {
     const text = 'gateway:\n  id: gw-1\n\tsite: s-1\n';
     expect(problems(text)).toEqual([
