@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
+import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, Reader } from './schema.js';
@@ -83,14 +84,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     problems.push({ file, line, col, path, message });
   };
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    problems.push({
-      file,
-      line: pos.line,
-      col: pos.col,
-      path: '',
-      message: `YAML: ${e.message.split('\n')[0]}`,
-    });
+    // Without prettyErrors the parser leaves linePos unset: the offset is what it always gives.
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    const hint = e.code === 'TAB_AS_INDENT' ? ' (indent with spaces)' : '';
+    problems.push({ file, line, col, path: '', message: `YAML: ${e.message.split('\n')[0]}${hint}` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -183,14 +180,8 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
         `read point "${r.readPoint}" is not defined in readPoints (defined: ${points.join(', ')})`,
       );
     r.format.plainSerial.forEach((p, j) => {
-      try {
-        new RegExp(p.pattern, 'u');
-      } catch (err) {
-        problem(
-          ['readers', i, 'format', 'plainSerial', j, 'pattern'],
-          `not a valid regular expression: ${(err as Error).message}`,
-        );
-      }
+      const wrong = plainSerialProblem(p);
+      if (wrong) problem(['readers', i, 'format', 'plainSerial', j, wrong.key], wrong.message);
     });
   });
   checkAntennas(config, problem);

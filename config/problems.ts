@@ -12,8 +12,6 @@ export interface Described {
   message: string;
 }
 
-const SEGMENT_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
-
 function parse(pointer: string): Segment[] {
   if (pointer === '') return [];
   return pointer
@@ -96,12 +94,13 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         break;
       }
       case 'pattern': {
-        const pattern = (e.params as { pattern: string }).pattern;
-        const message =
-          pattern === SEGMENT_PATTERN
-            ? `${show(e.data)} is not a valid id: use 1-64 letters, digits, ".", "_" or "-" (it becomes an MQTT topic segment)`
-            : `${show(e.data)} does not match the expected form ${pattern}`;
-        out.push({ path, nodePath: path, message });
+        // The schema says each form in words (patternErrorMessage): a technician reads no regex.
+        const form = (e.parentSchema as { patternErrorMessage?: string } | undefined)?.patternErrorMessage;
+        out.push({
+          path,
+          nodePath: path,
+          message: `${show(e.data)} is ${form ?? 'not in the form this key takes'}`,
+        });
         break;
       }
       case 'type':

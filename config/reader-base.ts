@@ -5,11 +5,39 @@
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 
+/**
+ * Every `pattern` in the schema comes with `patternErrorMessage`: the form in words, which the
+ * loader's messages and editors (YAML language server) show instead of the regular expression.
+ */
+export const Pattern = (pattern: string, patternErrorMessage: string) => ({ pattern, patternErrorMessage });
+
 /** A topic segment or id: letters, digits, `.`, `_`, `-`; nothing that can reshape an MQTT topic. */
-export const Segment = (description: string) => T.String({ pattern: '^[A-Za-z0-9._-]{1,64}$', description });
+export const Segment = (description: string) =>
+  T.String({
+    ...Pattern(
+      '^[A-Za-z0-9._-]{1,64}$',
+      'not a valid id: use 1-64 letters, digits, ".", "_" or "-" (it becomes an MQTT topic segment)',
+    ),
+    description,
+  });
+
+export const URI_FORM =
+  'write scheme:rest without spaces, e.g. urn:example:dock-1 or https://example.com/dock-1';
 
 export const Uri = (description: string) =>
-  T.String({ pattern: '^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', description });
+  T.String({ ...Pattern('^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', `not a URI: ${URI_FORM}`), description });
+
+/** An MQTT topic without wildcards: up to 8 levels of id characters. */
+export const Topic = (description: string, fallback?: string) =>
+  T.String({
+    ...(fallback === undefined ? {} : { default: fallback }),
+    ...Pattern(
+      '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
+      'not a topic: use 1-8 levels of 1-64 letters, digits, ".", "_" or "-" joined by "/" ' +
+        '(no wildcards, no leading or trailing "/")',
+    ),
+    description,
+  });
 
 /** An object with no unknown keys (typos are a technician's most common mistake). */
 export const Strict = <P extends Record<string, TSchema>>(
@@ -151,7 +179,7 @@ export const ReaderBase = {
     T.String({
       minLength: 1,
       maxLength: 8,
-      pattern: '^[^\\x1d\\r\\n]+$',
+      ...Pattern('^[^\\x1d\\r\\n]+$', 'not a separator: use 1-8 characters other than GS, CR and LF'),
       description:
         'Triggered scanners in multi-read mode: the text between the codes of one trigger (e.g. ";"). Each ' +
         'code is a read of its own, and the trigger is reported on the rejects topic as a multi-read.',

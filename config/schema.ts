@@ -8,12 +8,14 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import {
   type Filled,
   type FormatConfig,
+  Pattern,
   ReaderBase,
   Retry,
   type RetryConfig,
   Segment,
   SerialDevice,
   Strict,
+  Topic,
   Uri,
   type WithReaderDefaults,
 } from './reader-base.js';
@@ -61,7 +63,10 @@ export const SerialLineReader = Strict(
       description:
         'End of a read: CR, LF, CRLF, ETX, "silence" (a read ends when the line goes quiet for silenceMs), ' +
         'or any bytes as hex, e.g. "hex:03".',
-      pattern: '^(CR|LF|CRLF|ETX|silence|hex:([0-9A-Fa-f]{2}){1,8})$',
+      ...Pattern(
+        '^(CR|LF|CRLF|ETX|silence|hex:([0-9A-Fa-f]{2}){1,8})$',
+        'not a delimiter: use CR, LF, CRLF, ETX, silence, or hex: followed by 1-8 bytes as hex digits (e.g. hex:03)',
+      ),
     }),
     silenceMs: T.Integer({
       minimum: 5,
@@ -138,7 +143,14 @@ const Cron = (description: string, schedule?: string) =>
   T.String({ minLength: 9, maxLength: 120, ...(schedule ? { default: schedule } : {}), description });
 
 const Bizterm = (description: string) =>
-  T.String({ pattern: '^([a-z_]+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+)$', description });
+  T.String({
+    ...Pattern(
+      '^([a-z_]+|[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+)$',
+      'not a CBV term or URI: use a CBV word in lowercase letters and "_" (e.g. receiving, in_progress) ' +
+        'or your own URI (scheme:rest, no spaces)',
+    ),
+    description,
+  });
 
 export const ReadPoint = Strict(
   {
@@ -250,7 +262,10 @@ export const Config = Strict(
         {
           url: T.Optional(
             T.String({
-              pattern: '^(mqtt|mqtts|tcp|ssl)://',
+              ...Pattern(
+                '^(mqtt|mqtts|tcp|ssl)://',
+                'not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
+              ),
               description: 'Central broker; absent = the embedded broker.',
             }),
           ),
@@ -272,11 +287,7 @@ export const Config = Strict(
             default: true,
             description: 'Verify the broker certificate (leave on).',
           }),
-          topicPrefix: T.String({
-            default: 'readpoint/v1',
-            pattern: '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
-            description: 'Topics are <topicPrefix>/<site>/<gateway>/...',
-          }),
+          topicPrefix: Topic('Topics are <topicPrefix>/<site>/<gateway>/...', 'readpoint/v1'),
           keepaliveS: T.Integer({
             minimum: 1,
             maximum: 3600,

@@ -7,7 +7,7 @@
  * only to its own topic (daemon/broker/reader-access.ts).
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { ReaderBase, Strict, type WithReaderDefaults } from '../reader-base.js';
+import { ReaderBase, Strict, Topic, type WithReaderDefaults } from '../reader-base.js';
 
 /** Where a reader publishes when `topic` is absent: `readpoint/v1/readers/<id>/tags`. */
 export const DEFAULT_READER_TOPIC = (id: string) => `readpoint/v1/readers/${id}/tags`;
@@ -34,12 +34,10 @@ const mqttReaderProperties = {
     }),
   ),
   topic: T.Optional(
-    T.String({
-      pattern: '^[A-Za-z0-9._-]{1,64}(/[A-Za-z0-9._-]{1,64}){0,7}$',
-      description:
-        'The one topic this reader may publish its tag reads to (no wildcards); defaults to ' +
+    Topic(
+      'The one topic this reader may publish its tag reads to (no wildcards); defaults to ' +
         'readpoint/v1/readers/<id>/tags.',
-    }),
+    ),
   ),
   maxMessageBytes: T.Integer({
     minimum: 1024,

@@ -1,6 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { createInterface } from 'node:readline';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
-import { decodeText } from '../identity/decode.js';
+import { decodeText, typedBytes } from '../identity/decode.js';
 import type { DecodeResult, ReaderFormat } from '../identity/identity.js';
 
 export interface DecodeOptions {
@@ -16,17 +17,19 @@ export interface DecodeOptions {
  * as Latin-1, so a raw GS in a captured file stays one byte). A decoded line prints the identity;
  * a rejected one prints `{"input", "error": {"code", "message"}}`. Exit 0 when every input
  * decoded, 1 when any did not (with a one-line reason on stderr for a single argument, and a
- * summary by reject code for stdin), 2 when the options are wrong.
+ * summary by reject code for stdin); wrong options are a usage error (`usageError`: exit 64, as
+ * for every command).
  */
-export async function decodeCommand(input: string | undefined, options: DecodeOptions): Promise<number> {
+export async function decodeCommand(
+  input: string | undefined,
+  options: DecodeOptions,
+  usageError: (message: string) => never,
+): Promise<number> {
   const format = await formatFor(options);
-  if (typeof format === 'string') {
-    process.stderr.write(`${format}\n`);
-    return 2;
-  }
+  if (typeof format === 'string') return usageError(format);
   const print = (line: string, result: DecodeResult) =>
     process.stdout.write(
-      `${JSON.stringify(result.ok ? result.identity : { input: printable(line), error: result.reject })}\n`,
+      `${JSON.stringify(result.ok ? result.identity : { input: typedForm(typedBytes(line)), error: result.reject })}\n`,
     );
   if (input !== undefined) {
     // The shell hands the argument over as UTF-8: decode its bytes, not its characters.
@@ -52,11 +55,18 @@ export async function decodeCommand(input: string | undefined, options: DecodeOp
   return failed > 0 ? 1 : 0;
 }
 
-/** The input as the technician would type it again: control bytes as \xNN. */
-const printable = (line: string) =>
-  line.replace(/[\x00-\x1f\x7f]|\\/g, (c) =>
-    c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+/**
+ * The bytes of a line as the technician would type them again (decodeText's escapes): UTF-8 text
+ * as it is, control bytes as `\xNN`, a backslash as `\\`, and every byte from 0x80 as `\xNN`
+ * when the line is not UTF-8.
+ */
+export function typedForm(bytes: Buffer): string {
+  const utf8 = isUtf8(bytes);
+  return (utf8 ? bytes.toString('utf8') : bytes.toString('latin1')).replace(
+    utf8 ? /[\x00-\x1f\x7f\\]/g : /[\x00-\x1f\x7f-\xff\\]/g,
+    (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
   );
+}
 
 async function formatFor(options: DecodeOptions): Promise<Partial<ReaderFormat> | string> {
   const override = options.readerFormat ? { data: options.readerFormat } : {};

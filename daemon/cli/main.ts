@@ -12,8 +12,7 @@ import { tailTarget } from './tail-config.js';
 
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
-  .exitOverride()
-  .showHelpAfterError();
+  .exitOverride();
 
 let exitCode: number = EXIT.ok;
 const set = async (p: Promise<number>): Promise<void> => {
@@ -66,7 +65,9 @@ program
       '  readpoint decode --config /etc/readpoint/readpoint.yaml --reader conveyor-1 < scans.txt',
     ].join('\n'),
   )
-  .action((input: string | undefined, o: DecodeOptions) => set(decodeCommand(input, o)));
+  .action((input: string | undefined, o: DecodeOptions, command: Command) =>
+    set(decodeCommand(input, o, (message) => command.error(message))),
+  );
 
 program
   .command('ports')
@@ -143,6 +144,14 @@ program
 
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
+
+/** A usage error is one line and a hint, on every command: the whole help would bury the line. */
+function hintAfterErrors(command: Command, path: string): void {
+  const what = command.commands.length > 0 ? 'commands' : 'options';
+  command.showHelpAfterError(`(run '${path} --help' for the ${what})`);
+  for (const sub of command.commands) hintAfterErrors(sub, `${path} ${sub.name()}`);
+}
+hintAfterErrors(program, 'readpoint');
 
 try {
   await program.parseAsync(process.argv);

@@ -13,6 +13,7 @@ import { hasValidCheckDigit } from './check-digit.js';
 import { isHttpUri, parseDigitalLink } from './digital-link.js';
 import { parseElementString } from './element-string.js';
 import { decodeEpc } from './epc.js';
+import { EPC_BITS } from './epc-tables.js';
 import { unitFromAis } from './gs1-unit.js';
 import { type DecodeInput, type DecodeResult, type ReaderFormat, rejected } from './identity.js';
 import { matchPlainSerial } from './plain-serial.js';
@@ -68,19 +69,40 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
 
 /**
  * Decodes a line as typed: `\x1d` (any `\xNN`) and `\\` escapes. With the `aim` format (the
- * default), bare EPC hex (whole 16-bit words, at least 96 bits) is read as a tag's EPC.
+ * default), bare EPC hex is read as a tag's EPC: whole 16-bit words of at least 96 bits (as
+ * readers report it), or the bits of the scheme its header names rounded up to whole hex digits
+ * or bytes (SGTIN-198: 50 digits). A line of decimal digits only may also be a numeric serial:
+ * when it is no valid EPC, the reader's patterns get it.
  */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
-  const bytes = Buffer.from(
+  const bytes = typedBytes(line);
+  if (full.data !== 'aim' || !looksLikeEpcHex(line))
+    return decodeRead({ kind: 'barcode', data: bytes }, full);
+  // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
+  const tag = decodeEpcHex(line, full);
+  if (tag.ok || !/^[0-9]+$/.test(line)) return tag;
+  const text = decodeRead({ kind: 'barcode', data: bytes }, full);
+  return text.ok ? text : tag;
+}
+
+function looksLikeEpcHex(line: string): boolean {
+  if (line.length < 24 || !/^[0-9A-Fa-f]+$/.test(line)) return false;
+  if (line.length % 4 === 0) return true;
+  const bits = EPC_BITS.get(Number.parseInt(line.slice(0, 2), 16));
+  return (
+    bits !== undefined && (line.length === Math.ceil(bits / 4) || line.length === Math.ceil(bits / 8) * 2)
+  );
+}
+
+/** The bytes a typed line stands for (one char per byte): `\xNN` is that byte, `\\` a backslash. */
+export function typedBytes(line: string): Buffer {
+  return Buffer.from(
     line.replace(/\\x([0-9A-Fa-f]{2})|\\\\/g, (_m, hex?: string) =>
       hex ? String.fromCharCode(Number.parseInt(hex, 16)) : '\\',
     ),
     'latin1',
   );
-  // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
-  if (full.data === 'aim' && /^([0-9A-Fa-f]{4}){6,}$/.test(line)) return decodeEpcHex(line, full);
-  return decodeRead({ kind: 'barcode', data: bytes }, full);
 }
 
 function epcResult(result: DecodeResult, format: DecodeFormat): DecodeResult {
@@ -96,9 +118,19 @@ function epcResult(result: DecodeResult, format: DecodeFormat): DecodeResult {
 
 function decodeEpcHex(text: string, format: DecodeFormat): DecodeResult {
   const hex = text.trim();
-  if (!/^([0-9A-Fa-f]{2})+$/.test(hex))
+  if (!/^[0-9A-Fa-f]+$/.test(hex))
     return rejected('epc-hex', `not EPC hex: ${JSON.stringify(hex.slice(0, 64))}`);
-  return epcResult(decodeEpc(Buffer.from(hex, 'hex')), format);
+  if (hex.length % 2 === 0) return epcResult(decodeEpc(Buffer.from(hex, 'hex')), format);
+  // An odd digit count is a scheme's bits rounded up to hex digits: the last nibble's spare bits
+  // are padding, but only when the digits hold every bit of the scheme.
+  const bits = EPC_BITS.get(Number.parseInt(hex.slice(0, 2), 16));
+  if (bits === undefined || hex.length * 4 < bits) {
+    return rejected(
+      'epc-hex',
+      `${hex.length} hex digits are neither whole bytes nor ${bits ? `the ${bits} bits of the EPC's scheme` : "an EPC scheme's bits"}: ${JSON.stringify(hex.slice(0, 64))}`,
+    );
+  }
+  return epcResult(decodeEpc(Buffer.from(`${hex}0`, 'hex')), format);
 }
 
 /** Control bytes other than GS, and DEL, are rejected with their position. */

@@ -46,14 +46,18 @@ function indexOfCode(defs: readonly AiDefinition[], code: number): number {
   return -1;
 }
 
-/** The key's qualifier sequence that covers most of the qualifiers present (the first on a tie). */
+/**
+ * The key's qualifier sequence whose last qualifier (the serial: 21 or 235 of a GTIN) is present,
+ * else the one that covers most of the qualifiers present (the first on a tie): the URI must name
+ * the unit, even when that leaves out a lot the other sequence would have held.
+ */
 function bestSequence(primary: AiDefinition, defs: readonly AiDefinition[]): readonly number[] {
   const sequences = primary.dlKeyCodes;
   if (!sequences || sequences.length === 0) return NONE;
   let best = sequences[0]!;
   let bestCount = -1;
   for (const sequence of sequences) {
-    let count = 0;
+    let count = indexOfCode(defs, sequence[sequence.length - 1]!) >= 0 ? defs.length : 0;
     for (const q of sequence) if (indexOfCode(defs, q) >= 0) count++;
     if (count > bestCount) {
       best = sequence;
@@ -114,7 +118,8 @@ function planFor(defs: readonly AiDefinition[], primary: AiDefinition): LinkPlan
   }
   const query = defs
     .map((def, i) => ({ def, i }))
-    .filter(({ def }) => def !== primary && def.dlAttribute && !sequence.includes(def.code))
+    // A qualifier of the key is never a query parameter, even one of the sequence not taken.
+    .filter(({ def }) => def !== primary && def.dlAttribute && !isQualifier(primary, def))
     .sort((a, b) => a.def.rank - b.def.rank)
     .map(({ i }) => i);
   const plan = { key, path, query };

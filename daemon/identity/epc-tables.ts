@@ -49,6 +49,20 @@ export const HEADER_GRAI170 = 0x37;
 export const HEADER_GIAI202 = 0x38;
 export const HEADER_SGLN195 = 0x39;
 
+/** The bits of each scheme readpoint decodes, by header byte. */
+export const EPC_BITS: ReadonlyMap<number, number> = new Map([
+  [HEADER_SGTIN96, 96],
+  [HEADER_SSCC96, 96],
+  [HEADER_SGLN96, 96],
+  [HEADER_GRAI96, 96],
+  [HEADER_GIAI96, 96],
+  [HEADER_GID96, 96],
+  [HEADER_SGTIN198, 198],
+  [HEADER_GRAI170, 170],
+  [HEADER_GIAI202, 202],
+  [HEADER_SGLN195, 195],
+]);
+
 /** Other headers the TDS assigns (TDS 2.x Table 14-1): decoded no further than their name. */
 export const OTHER_EPC_SCHEMES: ReadonlyMap<number, string> = new Map([
   [0x2c, 'GDTI-96'],

@@ -2,7 +2,7 @@
  * Which GS1 key in a set of (AI, value) pairs names one physical unit, and the normalized identity
  * built from it. The same for element strings and Digital Link URIs, so both give one shape.
  *
- * Keys, first match wins: GTIN + serial (01)(21); SSCC (00); ITIP + serial (8006)(21); GRAI with
+ * Keys, first match wins: GTIN + serial (01)(21); GTIN + third-party serial (01)(235); SSCC (00); ITIP + serial (8006)(21); GRAI with
  * its serial part (8003); GIAI (8004); GDTI with serial (253); GSRN (8018) and GSRN provider
  * (8017); GCN with serial (255); CPID + serial (8010)(8011); GLN with optional extension (414)(254).
  * A class-level key alone (a GTIN, a GRAI without serial) is `not-serialized`: never an identity.
@@ -27,6 +27,7 @@ interface Found {
 /** The codes of the AIs that name units (and lot and expiry): compared as numbers, not strings. */
 const GTIN = aiCode('01');
 const SERIAL = aiCode('21');
+const TPX = aiCode('235');
 const LOT = aiCode('10');
 const EXPIRY = aiCode('17');
 const SSCC = aiCode('00');
@@ -62,6 +63,19 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       uri: unitLink('01', gtin, '21', serial, true),
       fields: { gtin, serial },
     };
+  }
+  if (gtin !== undefined) {
+    // A third-party serial qualifies a GTIN instead of (21): EPC TDS has no scheme for it, so
+    // its canonical Digital Link URI names the unit.
+    const tpx = aiValue(elements, defs, TPX);
+    if (tpx !== undefined) {
+      return {
+        scheme: 'tpx',
+        primary: GTIN,
+        uri: unitLink('01', gtin, '235', tpx, true),
+        fields: { gtin, serial: tpx },
+      };
+    }
   }
   const sscc = aiValue(elements, defs, SSCC);
   if (sscc !== undefined)

@@ -24,11 +24,13 @@ export type IdentitySource = 'gs1-element-string' | 'gs1-digital-link' | 'epc' |
 /**
  * What kind of key names the unit: the EPC scheme of its pure-identity URI (`sgtin` = GTIN +
  * serial, `sscc`, `sgln` = GLN + extension, `grai`, `giai`, `gdti`, `gsrn`, `gsrnp`, `sgcn`,
- * `cpi`, `itip`, `gid`), `plain` for a plain-serial pattern, `raw` for a tag whose EPC is not a
- * GS1 EPC.
+ * `cpi`, `itip`, `gid`), `tpx` for a GTIN + third-party serial (AI 235, which has no EPC
+ * scheme: its Digital Link URI names it), `plain` for a plain-serial pattern, `raw` for a tag
+ * whose EPC is not a GS1 EPC.
  */
 export type IdentityScheme =
   | 'sgtin'
+  | 'tpx'
   | 'sscc'
   | 'sgln'
   | 'grai'
@@ -66,7 +68,7 @@ export interface UnitIdentity {
   readonly aim?: string;
   /** GTIN-14 (sgtin; also the trade item of an itip as its first 14 digits). */
   readonly gtin?: string;
-  /** Serial number or serial component of the key (sgtin 21, grai/gdti/sgcn/cpi serial part). */
+  /** Serial number or serial component of the key (sgtin 21, tpx 235, grai/gdti/sgcn/cpi serial part). */
   readonly serial?: string;
   readonly sscc?: string;
   /** GLN (sgln: 414) and its extension (254). */

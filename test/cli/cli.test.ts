@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, startDaemon } from '../support/daemon.js';
 import { gs1Errors, ownErrors, repoRoot } from '../support/schemas.js';
 
-const cli = (args: string[], input?: string) =>
+const cli = (args: string[], input?: string | Buffer) =>
   spawnSync(process.execPath, [cliPath, ...args], {
     encoding: 'utf8',
     ...(input !== undefined ? { input } : {}),
@@ -59,6 +59,37 @@ describe('readpoint --help', () => {
     const r = cli(['frobnicate']);
     expect(r.status).toBe(64);
     expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('answers a usage error with one line saying what was wrong and a hint, not the whole help', () => {
+    for (const [args, said, hint] of [
+      [['frobnicate'], "error: unknown command 'frobnicate'", "run 'readpoint --help' for the commands"],
+      [
+        ['decode', '--bogus'],
+        "error: unknown option '--bogus'",
+        "run 'readpoint decode --help' for the options",
+      ],
+      [
+        ['decode', '--reader-format', 'barcode', 'x'],
+        "error: option '-f, --reader-format <format>' argument 'barcode' is invalid. Allowed choices are aim, gs1, digital-link, epc, text.",
+        "run 'readpoint decode --help' for the options",
+      ],
+      [
+        ['check'],
+        "error: required option '-c, --config <file>' not specified",
+        "run 'readpoint check --help' for the options",
+      ],
+      [
+        ['outbox', 'stats', '--bogus'],
+        "error: unknown option '--bogus'",
+        "run 'readpoint outbox stats --help' for the options",
+      ],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.status, args.join(' ')).toBe(64);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toBe(`${said}\n(${hint})\n`);
+    }
   });
 });
 
@@ -132,6 +163,10 @@ describe('readpoint decode', () => {
     const r = cli(['decode', '3074257BF7194E4000001A85']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).uri).toBe('urn:epc:id:sgtin:0614141.812345.6789');
+    // SGTIN-198 (TDS Annex E) as its 198 bits in 50 hex digits, without --reader-format epc.
+    const long = cli(['decode', '3674257BF6B7A659B2C2BF1000000000000000000000000000']);
+    expect(long.status).toBe(0);
+    expect(JSON.parse(long.stdout).uri).toBe('urn:epc:id:sgtin:0614141.712345.32a%2Fb');
   });
 
   it('rejects a wrong check digit with a reason and exit 1', () => {
@@ -187,11 +222,42 @@ describe('readpoint decode', () => {
     ).toEqual(['ok', 'epc-not-gs1']);
     expect(asReader.status).toBe(1);
     const unknown = cli(['decode', '--config', file, '--reader', 'nope', 'x']);
-    expect(unknown.status).toBe(2);
+    expect(unknown.status).toBe(64);
     expect(unknown.stderr).toMatch(new RegExp(`has no reader "nope" \\(its readers: ${reader}`));
     const alone = cli(['decode', '--reader', reader, 'x']);
-    expect(alone.status).toBe(2);
-    expect(alone.stderr).toMatch(/--reader and --config go together/);
+    expect(alone.status).toBe(64);
+    expect(alone.stderr).toBe(
+      'readpoint decode: --reader and --config go together (decode as that reader of that config would)\n' +
+        "(run 'readpoint decode --help' for the options)\n",
+    );
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'gateway:\n  id: g\n');
+    const invalid = cli(['decode', '--config', broken, '--reader', reader, 'x']);
+    expect(invalid.status).toBe(64);
+    expect(invalid.stderr).toMatch(/broken\.yaml:\d+:\d+ /);
+  });
+
+  it('echoes a rejected input in the escaped form it was typed in, which decodes to the same bytes', () => {
+    const typed = 'ab\\x1dc\\\\d\\x7f';
+    const r = cli(['decode', typed]);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).input).toBe(typed);
+    const accented = cli(['decode', 'Lieferschein-Nr. Größe\\x1d']);
+    expect(JSON.parse(accented.stdout).input).toBe('Lieferschein-Nr. Größe\\x1d');
+    const lines = cli(
+      ['decode'],
+      Buffer.concat([
+        Buffer.from('x\x1dy\\z\n', 'latin1'),
+        Buffer.from('ÿ\n', 'utf8'),
+        Buffer.of(0xff, 0x0a),
+      ]),
+    );
+    expect(
+      lines.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).input),
+    ).toEqual(['x\\x1dy\\\\z', 'ÿ', '\\xff']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
+import { ConfigError, configJsonSchema, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
 import { REFERENCE_PAGE, renderJsonSchema, renderReferencePage } from '../../config/write-json-schema.js';
 import { repoRoot } from '../support/schemas.js';
 
@@ -166,8 +166,91 @@ readers:
   it('refuses a regular expression that does not compile', () => {
     const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(["\n          uri: urn:x:{serial}\n`;
     expect(problems(text)[0]).toMatch(
-      /^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: not a valid regular expression/,
+      /^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: "SN-\(\[" is not a valid regular expression: /,
     );
+  });
+
+  it('says what is wrong with a regular expression that does not compile, in its own words', () => {
+    const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(?<serial>[0-9]+"\n          uri: urn:x:{serial}\n`;
+    expect(problems(text)).toEqual([
+      'f.yaml:13:20 readers[0].format.plainSerial[0].pattern: "SN-(?<serial>[0-9]+" is not a valid regular expression: unterminated group',
+    ]);
+  });
+
+  it('refuses a URI template that names a group the pattern does not have, and lists the groups it has', () => {
+    const text = `${minimal}    format:
+      plainSerial:
+        - pattern: "SN-(?<sn>[0-9]+)-(?<plant>[A-Z]{2})"
+          uri: urn:x:{plant}:{serial}
+        - pattern: "LOT[0-9]+"
+          uri: "urn:x:{serial}"
+        - pattern: "(?<serial>[0-9]+)"
+          uri: urn:x:{serial}
+`;
+    expect(problems(text)).toEqual([
+      'f.yaml:14:16 readers[0].format.plainSerial[0].uri: the template names {serial}, but the pattern has no group "serial" (its groups: sn, plant); name a group (?<serial>...) or use one of those',
+      'f.yaml:16:16 readers[0].format.plainSerial[1].uri: the template names {serial}, but the pattern has no named groups; name the part the URI needs, e.g. (?<serial>...)',
+    ]);
+  });
+
+  it('points at the line of every YAML syntax error', () => {
+    expect(problems('gateway:\n  id: a\n  id: b\n')).toEqual([
+      'f.yaml:3:3 (root): YAML: Map keys must be unique',
+    ]);
+    expect(problems('gateway:\n  id: g\n  site: "s\n')).toEqual([
+      'f.yaml:4:1 (root): YAML: Missing closing "quote',
+    ]);
+  });
+
+  it('points at the line of a tab used as indentation', () => {
+    const text = 'gateway:\n  id: gw-1\n\tsite: s-1\n';
+    expect(problems(text)).toEqual([
+      'f.yaml:3:1 (root): YAML: Tabs are not allowed as indentation (indent with spaces)',
+    ]);
+  });
+
+  it('says in words what form a value must take, never as a regular expression', () => {
+    const text = `gateway: { id: gw-1, site: s-1 }
+readPoints:
+  - { id: rp-1, uri: "rp 1", bizLocation: "no-scheme", bizStep: "Receiving Dock", disposition: "in progress" }
+readers:
+  - id: r-1
+    driver: serial-line
+    readPoint: rp-1
+    path: /dev/ttyUSB0
+    delimiter: TAB
+    multiReadSeparator: "\\r"
+  - { id: fx, driver: zebra-fx, readPoint: rp-1, username: door, password: a, topic: "readers/#" }
+uplink:
+  url: http://broker:1883
+  topicPrefix: /readpoint/v1
+`;
+    const found = problems(text);
+    expect(found).toEqual([
+      'f.yaml:3:22 readPoints[0].uri: "rp 1" is not a URI: write scheme:rest without spaces, e.g. urn:example:dock-1 or https://example.com/dock-1',
+      'f.yaml:3:43 readPoints[0].bizLocation: "no-scheme" is not a URI: write scheme:rest without spaces, e.g. urn:example:dock-1 or https://example.com/dock-1',
+      'f.yaml:3:65 readPoints[0].bizStep: "Receiving Dock" is not a CBV term or URI: use a CBV word in lowercase letters and "_" (e.g. receiving, in_progress) or your own URI (scheme:rest, no spaces)',
+      'f.yaml:3:96 readPoints[0].disposition: "in progress" is not a CBV term or URI: use a CBV word in lowercase letters and "_" (e.g. receiving, in_progress) or your own URI (scheme:rest, no spaces)',
+      'f.yaml:9:16 readers[0].delimiter: "TAB" is not a delimiter: use CR, LF, CRLF, ETX, silence, or hex: followed by 1-8 bytes as hex digits (e.g. hex:03)',
+      'f.yaml:10:25 readers[0].multiReadSeparator: "\\r" is not a separator: use 1-8 characters other than GS, CR and LF',
+      'f.yaml:11:86 readers[1].topic: "readers/#" is not a topic: use 1-8 levels of 1-64 letters, digits, ".", "_" or "-" joined by "/" (no wildcards, no leading or trailing "/")',
+      'f.yaml:13:8 uplink.url: "http://broker:1883" is not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
+      'f.yaml:14:16 uplink.topicPrefix: "/readpoint/v1" is not a topic: use 1-8 levels of 1-64 letters, digits, ".", "_" or "-" joined by "/" (no wildcards, no leading or trailing "/")',
+    ]);
+    expect(found.join('\n')).not.toMatch(/\^|\$|\[A-Z/);
+  });
+
+  it('gives every pattern in the schema a description in words, used for its message', () => {
+    const missing: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node && typeof node === 'object') {
+        const o = node as Record<string, unknown>;
+        if (typeof o.pattern === 'string' && typeof o.patternErrorMessage !== 'string') missing.push(path);
+        for (const [k, v] of Object.entries(o)) walk(v, `${path}.${k}`);
+      }
+    };
+    walk(configJsonSchema(), '');
+    expect(missing).toEqual([]);
   });
 
   it('says when the file cannot be read', async () => {

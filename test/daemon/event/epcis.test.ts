@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildEvent, eventId, type Sighting, timeZoneOffset } from '../../../daemon/event/epcis.js';
+import { decodeText } from '../../../daemon/identity/decode.js';
 import type { UnitIdentity } from '../../../daemon/identity/identity.js';
 import { gs1Errors, ndjsonGs1Errors, ownErrors, repoRoot } from '../../support/schemas.js';
 
@@ -184,6 +185,21 @@ describe('the EPCIS event', () => {
       epcisBody: { eventList: events },
     };
     expect(gs1Errors(document)).toEqual([]);
+  });
+
+  it('names a GTIN + third-party serial (TPX) unit by its Digital Link URI, valid in both schemas', () => {
+    for (const read of [
+      ']d20109506000134352235TPX/1%2\x1d10LOT7',
+      ']Q1https://id.gs1.org/01/09506000134352/235/TPX%2F1%252?17=271231',
+    ]) {
+      const decoded = decodeText(read);
+      if (!decoded.ok) throw new Error(`${read}: ${decoded.reject.message}`);
+      const event = JSON.parse(JSON.stringify(buildEvent(sighting(decoded.identity), where, 5)));
+      expect(event.epcList).toEqual(['https://id.gs1.org/01/09506000134352/235/TPX%2F1%252']);
+      expect(event['rp:unit']).toMatchObject({ scheme: 'tpx', gtin: '09506000134352', serial: 'TPX/1%2' });
+      expect(gs1Errors(event)).toEqual([]);
+      expect(ownErrors(event)).toEqual([]);
+    }
   });
 
   it('the GS1 schema check finds a broken event (it is not a check that always passes)', () => {

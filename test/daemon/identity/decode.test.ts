@@ -188,6 +188,53 @@ describe('EPC reads (the schemes themselves: epc.test.ts)', () => {
     });
   });
 
+  it('decodeText reads bare EPC hex of every decoded scheme, as whole hex digits, bytes or words', () => {
+    // TDS Annex E vectors (epc.test.ts), cut to the scheme's bits rounded up to hex digits.
+    const vectors = [
+      ['SGTIN-198', '3674257BF6B7A659B2C2BF100000000000000000000000000000', 198, '32a/b'],
+      ['SGLN-195', '3974257BF46072CD9615F8800000000000000000000000000000', 195, undefined],
+      ['GRAI-170', '3774257BF40C0E59B2C2BF1000000000000000000000', 170, '32a/b'],
+      ['GIAI-202', '3874257BF59B2C2BF10000000000000000000000000000000000', 202, undefined],
+    ] as const;
+    for (const [scheme, words, bits, serial] of vectors) {
+      for (const digits of [Math.ceil(bits / 4), Math.ceil(bits / 8) * 2, words.length]) {
+        const id = identity(decodeText(words.slice(0, digits)));
+        expect(id.epc?.scheme, `${scheme} in ${digits} hex digits`).toBe(scheme.toLowerCase());
+        if (serial) expect(id.serial).toBe(serial);
+      }
+      expect(identity(decodeText(words.slice(0, Math.ceil(bits / 4)), { data: 'epc' })).epc?.scheme).toBe(
+        scheme.toLowerCase(),
+      );
+    }
+    expect(identity(decodeText('3674257BF6B7A659B2C2BF1000000000000000000000000000')).uri).toBe(
+      'urn:epc:id:sgtin:0614141.712345.32a%2Fb',
+    );
+  });
+
+  it('decodeText never guesses a scheme from a length that cannot hold it', () => {
+    // 49 digits hold SGLN-195 but not SGTIN-198 (196 bits): text, not a tag; as epc, truncated.
+    const short = '3674257BF6B7A659B2C2BF100000000000000000000000000';
+    expect(code(decodeText(short))).toBe('no-aim-id');
+    expect(code(decodeText(short, { data: 'epc' }))).toBe('epc-hex');
+    // An odd number of digits of a 96-bit scheme is not EPC hex either.
+    expect(code(decodeText('3074257BF7194E4000001A8', { data: 'epc' }))).toBe('epc-hex');
+    // Neither is a length no scheme rounds to.
+    expect(code(decodeText('3674257BF6B7A659B2C2BF10000000000000000000000000000'))).toBe('no-aim-id');
+  });
+
+  it('decodeText gives a numeric serial that is no valid EPC to the reader patterns', () => {
+    const numeric: DecodeFormat = {
+      data: 'aim',
+      plainSerial: [{ pattern: '(?<serial>[0-9]{24}|36[0-9]{48})', uri: 'urn:example:sn:{serial}' }],
+    };
+    for (const digits of ['123456789012345678901234', `36${'1'.repeat(48)}`]) {
+      expect(identity(decodeText(digits, numeric)).uri).toBe(`urn:example:sn:${digits}`);
+      expect(code(decodeText(digits))).not.toBe('ok');
+    }
+    // A valid EPC stays an EPC, patterns or not.
+    expect(identity(decodeText('3074257BF7194E4000001A85', numeric)).scheme).toBe('sgtin');
+  });
+
   it('decodeText reads bare EPC hex and \\x escapes', () => {
     expect(identity(decodeText('3074257bf7194e4000001a85')).serial).toBe('6789');
     expect(identity(decodeText(']d2010950600013435221A\\x1d10B')).lot).toBe('B');
