@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** readpoint's command line: the daemon and the technician's tools. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './check.js';
 import { type DecodeOptions, decodeCommand } from './decode.js';
@@ -10,8 +11,14 @@ import { addSimulateCommand } from './simulate-options.js';
 import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
 import { tailTarget } from './tail-config.js';
 
+/** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
+  .version(version, '-V, --version', 'print the version')
   .exitOverride()
   .showHelpAfterError();
 
