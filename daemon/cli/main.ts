@@ -8,6 +8,7 @@ import { addOutboxCommands } from './outbox.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
 import { addSimulateCommand } from './simulate-options.js';
+import type { StatusCliOptions } from './status.js';
 import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
 import { tailTarget } from './tail-config.js';
 
@@ -146,6 +147,37 @@ program
     const options = tailOptions(target.options);
     if (typeof options === 'string') return command.error(`readpoint tail: ${options}`);
     return set(tailCommand(target.options.url, options, target.connect));
+  });
+
+program
+  .command('status')
+  .description(
+    "the gateway's state at once, from what its broker retains: online or offline, readers, uplink, outbox and its runway, last reload (exit 0 healthy, 1 unhealthy, 3 offline, 4 no health retained, 5 broker not reached)",
+  )
+  .requiredOption(
+    '-c, --config <file>',
+    'the gateway this config file configures: its broker (uplink.url and its login and TLS files, or the embedded broker), topic prefix, site and gateway id',
+  )
+  .option('-u, --url <url>', 'ask this broker instead of the one the config names')
+  .option('--json', 'print the last health report as retained, one JSON document')
+  .option('--timeout <seconds>', 'give up after this long when the broker does not answer (default 5)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  readpoint status --config /etc/readpoint/readpoint.yaml',
+      "  readpoint status --config /etc/readpoint/readpoint.yaml --json | jq '.readers[] | {id, state, readsPerMin}'",
+    ].join('\n'),
+  )
+  .action(async (o: StatusCliOptions, command: Command) => {
+    // Loaded only for this command: it should answer fast.
+    const { statusCommand, statusTimeoutMs } = await import('./status.js');
+    const timeoutMs = statusTimeoutMs(o.timeout);
+    if (typeof timeoutMs === 'string') return command.error(`readpoint status: ${timeoutMs}`);
+    const code = await statusCommand(o, timeoutMs);
+    if (typeof code === 'string') return command.error(`readpoint status: ${code}`);
+    exitCode = code;
   });
 
 addOutboxCommands(program, set);

@@ -25,7 +25,7 @@ export interface Topics {
   events(readPoint: string): string;
   /** Retained `online` / `offline` (also the MQTT last will). */
   readonly status: string;
-  /** Periodic `HealthPayload`, QoS 0. */
+  /** Periodic `HealthPayload`, QoS 0, retained: a late subscriber gets the latest at once. */
   readonly health: string;
   /** `RejectPayload` per read that could not be decoded, QoS 0. */
   readonly rejects: string;
@@ -143,7 +143,7 @@ export interface ReaderSummary {
   readonly errors: number;
 }
 
-/** Published on `.../health` every `uplink.healthIntervalS`. */
+/** Published (retained) on `.../health` every `uplink.healthIntervalS`. */
 export interface HealthPayload {
   readonly gateway: string;
   readonly site: string;
