@@ -167,6 +167,13 @@ function configText(
   return `${loaded}; last reload ${ago}: ${c.lastReload.ok ? 'applied' : 'FAILED'}: ${clean(c.lastReload.message)}`;
 }
 
+/** `3 rejects (check-digit 2, overlong 1)`: the most frequent code first. */
+function rejectsText(r: ReaderHealth): string {
+  const codes = Object.entries(r.rejectsByCode ?? {}).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  const total = plural(r.rejects, 'reject');
+  return codes.length === 0 ? total : `${total} (${codes.map(([c, n]) => `${clean(c)} ${n}`).join(', ')})`;
+}
+
 /** One aligned line per reader; the last read's age is counted from now, not from the report. */
 function readerLines(readers: readonly ReaderHealth[], reportAgeS: number): string[] {
   const cells = readers.map((r) => [
@@ -175,13 +182,13 @@ function readerLines(readers: readonly ReaderHealth[], reportAgeS: number): stri
     clean(r.state),
     plural(r.reads, 'read'),
     r.readsPerMin !== undefined ? `${r.readsPerMin}/min` : '-/min',
-    plural(r.rejects, 'reject'),
+    rejectsText(r),
     r.lastReadAgeS !== undefined ? `last read ${duration(r.lastReadAgeS + reportAgeS)} ago` : 'no read yet',
     ...(r.lastError ? [`error: ${clean(r.lastError)}`] : []),
   ]);
   const widths: number[] = [];
   for (const row of cells) for (const [i, c] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  const right = new Set([3, 4, 5]);
+  const right = new Set([3, 4]);
   return cells.map((row) =>
     `    ${row.map((c, i) => (i === row.length - 1 ? c : right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd(),
   );

@@ -108,6 +108,8 @@ export interface ReaderHealth {
   readonly readsPerMin?: number;
   /** Times the reader went disconnected (a failed open, a lost device or connection). */
   readonly errors?: number;
+  /** Additive within v1: rejected reads since start by reject code (the `code` of `RejectPayload`); {} when none. */
+  readonly rejectsByCode?: Readonly<Record<string, number>>;
 }
 
 /** The running configuration and its live reloads (issue 6, additive). */

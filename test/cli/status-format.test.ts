@@ -21,6 +21,7 @@ const health = (over: Partial<HealthPayload> = {}): HealthPayload => ({
       reconnects: 0,
       readsPerMin: 42.5,
       errors: 0,
+      rejectsByCode: { overlong: 1, 'check-digit': 2 },
       lastReadAgeS: 2,
     },
     {
@@ -155,8 +156,8 @@ describe('formatStatus', () => {
         '   Events: 900 published, 3 reads rejected',
         '   Config: generation 2, loaded 2026-12-06 08:00:00.000; last reload 5 min ago: applied: readers: dock-rfid added',
         '  Readers:',
-        '    conveyor-scanner  serial-line  connected  1234 reads  42.5/min  3 rejects  last read 12 s ago',
-        '    dock-rfid         thingmagic   connected     7 reads     0/min  0 rejects  no read yet',
+        '    conveyor-scanner  serial-line  connected  1234 reads  42.5/min  3 rejects (check-digit 2, overlong 1)  last read 12 s ago',
+        `    dock-rfid         thingmagic   connected     7 reads     0/min  ${'0 rejects'.padEnd(37)}  no read yet`,
         '',
       ].join('\n'),
     );

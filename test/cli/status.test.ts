@@ -79,9 +79,10 @@ describe('readpoint status --config', () => {
   it("answers with the running gateway's readers, uplink and outbox once a read went through", async () => {
     daemon = startDaemon(config);
     await daemon.waitForLog((l) => l.msg === 'reader state' && l.state === 'connected');
+    await pty.write(']d2010950600013435321SN1\r'); // a wrong GTIN check digit: rejected
     await pty.write(']d2010950600013435221SN0042\x1d10LOT7\r');
-    const seen = await healthOnBroker((h) => h.readers[0]?.reads === 1 && h.outbox.depth === 0);
-    expect(seen.events.published).toBe(1);
+    const seen = await healthOnBroker((h) => h.events.published === 1 && h.outbox.depth === 0);
+    expect([seen.readers[0]!.reads, seen.events.rejected]).toEqual([2, 1]);
 
     const r = await status(['--config', config]);
     expect(r.err).toBe('');
@@ -95,18 +96,20 @@ describe('readpoint status --config', () => {
     expect(lines.find((l) => l.startsWith('   Outbox: '))).toMatch(
       /^ {3}Outbox: 0 events undelivered, 0 dropped, /,
     );
-    expect(lines).toContain('   Events: 1 published, 0 reads rejected');
+    expect(lines).toContain('   Events: 1 published, 1 reads rejected');
     const reader = lines.filter((l) => l.includes('scanner-1'));
     expect(reader).toHaveLength(1);
     expect(reader[0]).toMatch(
-      /^ {4}scanner-1 {2}serial-line {2}connected {2}1 read {2}\d+(\.\d)?\/min {2}0 rejects {2}last read \d+ s ago$/,
+      /^ {4}scanner-1 {2}serial-line {2}connected {2}2 reads {2}\d+(\.\d)?\/min {2}\d rejects? \(check-digit 1\) {2}last read \d+ s ago$/,
     );
 
     const json = await status(['--config', config, '--json']);
     expect(json.code).toBe(0);
     const health = JSON.parse(json.out) as HealthPayload;
     expect(healthErrors(health)).toEqual([]);
-    expect(health.readers.map((h) => [h.id, h.connected, h.reads])).toEqual([['scanner-1', true, 1]]);
+    expect(health.readers.map((h) => [h.id, h.connected, h.reads, h.rejectsByCode])).toEqual([
+      ['scanner-1', true, 2, { 'check-digit': 1 }],
+    ]);
     expect([health.outbox.depth, health.uplink.state, health.events.published]).toEqual([0, 'connected', 1]);
   });
 
@@ -123,7 +126,7 @@ describe('readpoint status --config', () => {
 
     const json = await status(['--config', config, '--json']);
     expect(json.code).toBe(3);
-    expect((JSON.parse(json.out) as HealthPayload).readers[0]!.reads).toBe(1);
+    expect((JSON.parse(json.out) as HealthPayload).readers[0]!.reads).toBe(2);
   });
 
   it('gives up on a broker that is not there, saying so (exit 5)', async () => {
