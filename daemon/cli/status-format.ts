@@ -129,7 +129,7 @@ export function formatStatus(input: StatusInput, verdict: StatusVerdict, timeZon
   if (verdict.state === 'offline')
     lines.push(
       '',
-      `The gateway is offline: what is shown is its last health, ${age === undefined ? 'of unknown age' : `${duration(age)} old`}.`,
+      `The gateway is offline (stopped, or it cannot reach this broker): what is shown is its last health, ${age === undefined ? 'of unknown age' : `${duration(age)} old`}.`,
     );
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,6 @@
 /** `readpoint status`'s verdict and block for people, from fixed health reports (pure). */
 import { describe, expect, it } from 'vitest';
+import { parseHealth, statusTimeoutMs } from '../../daemon/cli/status.js';
 import { duration, formatStatus, STATUS_EXIT, statusVerdict } from '../../daemon/cli/status-format.js';
 import type { HealthPayload } from '../../daemon/contract/topics.js';
 
@@ -188,7 +189,9 @@ describe('formatStatus', () => {
     const lines = formatStatus(off, statusVerdict(off), 'UTC').split('\n');
     expect(lines[0]).toBe('○ readpoint gw-1 at dc-1: offline');
     expect(lines).toContain('   Health: 2026-12-06 10:00:00.000 (1 h ago), up 2 h 5 min');
-    expect(lines.at(-2)).toBe('The gateway is offline: what is shown is its last health, 1 h old.');
+    expect(lines.at(-2)).toBe(
+      'The gateway is offline (stopped, or it cannot reach this broker): what is shown is its last health, 1 h old.',
+    );
   });
 
   it('says what the broker holds when there is no health', () => {
@@ -213,5 +216,22 @@ describe('duration', () => {
       '1 d 3 h',
       '1 d 1 h',
     ]);
+  });
+});
+
+describe('parseHealth and statusTimeoutMs', () => {
+  it('takes a health report, and says what else a retained message is', () => {
+    expect(parseHealth(JSON.stringify(health()))).toEqual(health());
+    expect(parseHealth('online')).toBe('the retained health is not JSON');
+    expect(parseHealth('{"readers": 3}')).toBe('the retained health is not a readpoint health report');
+    expect(parseHealth('null')).toBe('the retained health is not a readpoint health report');
+  });
+
+  it('reads --timeout as seconds, 5 by default, and refuses anything else', () => {
+    expect([undefined, '2', '0.5', '600'].map(statusTimeoutMs)).toEqual([5000, 2000, 500, 600_000]);
+    for (const bad of ['0', '601', '-1', 'soon', '1e3', ''])
+      expect(statusTimeoutMs(bad)).toBe(
+        `--timeout ${JSON.stringify(bad)}: give seconds, more than 0 and at most 600`,
+      );
   });
 });

@@ -74,6 +74,12 @@ describe('readpoint status --config', () => {
       '? readpoint gw-test at site-test: nothing retained',
       '   Status: none retained',
     ]);
+    const json = await status(['--config', config, '--json']);
+    expect([json.code, json.out, json.err]).toEqual([
+      4,
+      '',
+      `readpoint status: no health retained on ${HEALTH}\n`,
+    ]);
   });
 
   it("answers with the running gateway's readers, uplink and outbox once a read went through", async () => {
@@ -122,7 +128,9 @@ describe('readpoint status --config', () => {
     expect(lines[0]).toBe('○ readpoint gw-test at site-test: offline');
     expect(lines).toContain('   Status: offline');
     expect(lines.filter((l) => l.includes('scanner-1'))).toHaveLength(1);
-    expect(r.out).toMatch(/\nThe gateway is offline: what is shown is its last health, \d+ s old\.\n$/);
+    expect(r.out).toMatch(
+      /\nThe gateway is offline \(stopped, or it cannot reach this broker\): what is shown is its last health, \d+ s old\.\n$/,
+    );
 
     const json = await status(['--config', config, '--json']);
     expect(json.code).toBe(3);
