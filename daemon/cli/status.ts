@@ -34,9 +34,17 @@ export function statusTimeoutMs(value: string | undefined): number | string {
 }
 
 /**
- * Subscribes to the status and health topics and resolves with what the broker retains. Both
- * retained messages come right after the SUBACK; an UNSUBACK for a filter never subscribed comes
- * after them, so its arrival means that whatever is missing is not retained.
+ * How long to wait, after the broker has answered everything before, for a retained message that
+ * has not come: Mosquitto sends retained messages before it answers the next packet, but aedes
+ * (the embedded broker) streams them on its own, possibly after that answer.
+ */
+const STRAGGLER_MS = 1000;
+
+/**
+ * Subscribes to the status and health topics and resolves with what the broker retains, as soon
+ * as both came. Retained messages follow the SUBACK; the UNSUBACK of a filter never subscribed
+ * (asked for after the SUBACK) marks when the broker has answered what came before, and from
+ * then on a missing message gets STRAGGLER_MS more. Never longer than `timeoutMs` in all.
  */
 export function queryRetained(
   url: string,
@@ -55,11 +63,14 @@ export function queryRetained(
   let health: string | undefined;
   let stage: 'connecting' | 'subscribing' | 'settling' = 'connecting';
   let done = false;
+  const startedAt = Date.now();
+  let straggler: NodeJS.Timeout | undefined;
   return new Promise<Retained>((resolve) => {
     const finish = (answer: Retained) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(straggler);
       client.removeAllListeners('message');
       client.end(true);
       resolve(answer);
@@ -101,7 +112,10 @@ export function queryRetained(
           });
         stage = 'settling';
         if (status !== undefined && health !== undefined) return finish(retained());
-        client.unsubscribe(`${wanted.health}/none`, () => finish(retained()));
+        client.unsubscribe(`${wanted.health}/none`, () => {
+          const left = timeoutMs - (Date.now() - startedAt);
+          straggler = setTimeout(() => finish(retained()), Math.max(0, Math.min(STRAGGLER_MS, left)));
+        });
       });
     });
   });

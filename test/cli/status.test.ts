@@ -4,7 +4,7 @@
  * it stopped; plus the broker that is not there and bad options.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('readpoint status --config', () => {
-  it('says the broker holds nothing for a gateway that never ran, at once (exit 4)', async () => {
+  it('says the broker holds nothing for a gateway that never ran (exit 4)', async () => {
     const r = await status(['--config', config]);
     expect(r.err).toBe('');
     expect(r.code).toBe(4);
@@ -135,6 +135,28 @@ describe('readpoint status --config', () => {
     const json = await status(['--config', config, '--json']);
     expect(json.code).toBe(3);
     expect((JSON.parse(json.out) as HealthPayload).readers[0]!.reads).toBe(2);
+  });
+
+  it("finds a gateway's state on its embedded broker, whose retained messages may come late", async () => {
+    const own = join(dir, 'embedded');
+    mkdirSync(own);
+    const port = await freePort();
+    const file = writeE2eConfig({ dir: own, readers: serialReaderYaml(pty.readerPath) });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  port: 0\n', `  port: ${port}\n`));
+    const gateway = startDaemon(file);
+    try {
+      await gateway.waitForLog((l) => l.msg === 'health');
+      for (let run = 0; run < 3; run++) {
+        const r = await status(['--config', file]);
+        expect(r.err).toBe('');
+        expect([r.code, r.out.split('\n')[0]]).toEqual([
+          0,
+          '● readpoint gw-test at site-test: online, healthy',
+        ]);
+      }
+    } finally {
+      expect(await gateway.kill('SIGTERM')).toBe(0);
+    }
   });
 
   it('gives up on a broker that is not there, saying so (exit 5)', async () => {
