@@ -132,13 +132,13 @@ program
     [
       '',
       'Examples:',
-      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml',
-      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml --reader scanner-1 --rejects',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
-      '  npx readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
+      '  readpoint tail --config /etc/readpoint/readpoint.yaml',
+      '  readpoint tail --config /etc/readpoint/readpoint.yaml --reader scanner-1 --rejects',
+      '  readpoint tail --url mqtt://127.0.0.1:1883',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
+      '  readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
   .action(async (o: TailCliOptions, command: Command) => {
