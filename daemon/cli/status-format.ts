@@ -122,7 +122,7 @@ export function formatStatus(input: StatusInput, verdict: StatusVerdict, timeZon
       (l, i) => `${(i === 0 ? 'Outbox' : '').padStart(9)}${i === 0 ? ':' : ' '} ${l}`,
     ),
   );
-  row('Events', `${health.events.published} published, ${health.events.rejected} reads rejected`);
+  row('Events', `${health.events.published} published, ${plural(health.events.rejected, 'read')} rejected`);
   if (health.config) row('Config', configText(health.config, input.now, at));
   lines.push(`${'Readers'.padStart(9)}:${health.readers.length === 0 ? ' none' : ''}`);
   lines.push(...readerLines(health.readers, age ?? 0));

@@ -102,7 +102,7 @@ describe('readpoint status --config', () => {
     expect(lines.find((l) => l.startsWith('   Outbox: '))).toMatch(
       /^ {3}Outbox: 0 events undelivered, 0 dropped, /,
     );
-    expect(lines).toContain('   Events: 1 published, 1 reads rejected');
+    expect(lines).toContain('   Events: 1 published, 1 read rejected');
     const reader = lines.filter((l) => l.includes('scanner-1'));
     expect(reader).toHaveLength(1);
     expect(reader[0]).toMatch(
