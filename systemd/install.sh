@@ -16,8 +16,8 @@ Usage: systemd/install.sh [--root DIR] [--prefix DIR] [--node PATH] [--offline] 
   --prefix DIR     where the code goes (npm's global layout: bin/, lib/node_modules/readpoint);
                    default /opt/readpoint
   --node PATH      the node binary the unit runs; default: node on PATH (Node.js 20 or newer)
-  --offline        take the dependencies from npm's cache only (filled by npm ci or an earlier
-                   install); default: npm's cache first, the npm registry for what it lacks
+  --offline        take the dependencies from npm's cache only (an earlier install of readpoint
+                   by this user filled it); default: npm's cache first, the registry for the rest
 EOF
 }
 

@@ -177,12 +177,13 @@ describe('systemd/install.sh and uninstall.sh', () => {
     expect(ok.out).toContain('valid (5 reader(s), 5 read point(s))');
   });
 
-  it('can run again from the checkout (packing its build): it keeps a changed config and secrets, and updates the rest', () => {
+  it('can run again from the checkout (packing its build), offline: it keeps a changed config and secrets, and updates the rest', () => {
     const config = at('etc/readpoint/readpoint.yaml');
     writeFileSync(config, `${read(config)}# changed by the technician\n`);
     writeFileSync(at('etc/readpoint/readpoint.env'), 'UPLINK_PASSWORD=s3cret\n');
     writeFileSync(at(`${PKG}/dist/stale-from-an-old-version.js`), '');
-    const again = install(root, '--prefix', PREFIX);
+    // --offline: the first install filled npm's cache with all it needs.
+    const again = install(root, '--prefix', PREFIX, '--offline');
     expect(again.err).not.toContain('install.sh:');
     expect(again.code).toBe(0);
     expect(again.out).toContain('/etc/readpoint/readpoint.yaml kept (it exists)');
