@@ -58,8 +58,12 @@ dest=${root%/}$prefix
 pkg=$prefix/lib/node_modules/readpoint
 installed=${root%/}$pkg
 [ "$(realpath -m "$dest")" != "$src" ] || fail "--prefix is this checkout itself: install somewhere else (default /opt/readpoint)"
-# npm replaces what it installed there: the prefix must be new, empty, or an earlier install.
-if [ -d "$dest" ] && [ -n "$(ls -A "$dest")" ] && ! grep -q '"name": "readpoint"' "$installed/package.json" 2>/dev/null; then
+# npm replaces what it installed there: the prefix must be new, empty, or an earlier install
+# (of this layout, or of the earlier one that had the package's files right in the prefix).
+is_readpoint() { grep -q '"name": "readpoint"' "$1/package.json" 2>/dev/null; }
+earlier_layout=no
+is_readpoint "$dest" && earlier_layout=yes
+if [ -d "$dest" ] && [ -n "$(ls -A "$dest")" ] && ! is_readpoint "$installed" && [ $earlier_layout = no ]; then
   fail "--prefix $prefix holds other files and no readpoint install: choose a new or empty directory (default /opt/readpoint)"
 fi
 
@@ -101,6 +105,10 @@ mkdir -p "$dest"
   fail "npm install of $tarball into $prefix failed (see above): check that the npm registry is reachable, or leave out --offline"
 version=$("$node" -p 'require(process.argv[1]).version' "$installed/package.json")
 did "readpoint $version in $pkg, with its production dependencies (npm install -g --prefix $prefix)"
+if [ $earlier_layout = yes ]; then
+  (cd "$dest" && rm -rf dist config daemon systemd node_modules package.json package-lock.json README.md)
+  did "the earlier install's files in $prefix (dist, node_modules, ...) removed"
+fi
 
 # 2. The system files.
 install -D -m 0644 /dev/null "$root/etc/systemd/system/readpoint.service"

@@ -12,6 +12,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -182,6 +183,10 @@ describe('systemd/install.sh and uninstall.sh', () => {
     writeFileSync(config, `${read(config)}# changed by the technician\n`);
     writeFileSync(at('etc/readpoint/readpoint.env'), 'UPLINK_PASSWORD=s3cret\n');
     writeFileSync(at(`${PKG}/dist/stale-from-an-old-version.js`), '');
+    // An install of the earlier layout: the package's files right in the prefix.
+    mkdirSync(at(`${PREFIX}/dist/daemon`), { recursive: true });
+    writeFileSync(at(`${PREFIX}/package.json`), '{\n  "name": "readpoint",\n  "version": "0.0.9"\n}\n');
+    mkdirSync(at(`${PREFIX}/node_modules/mqtt`), { recursive: true });
     // --offline: the first install filled npm's cache with all it needs.
     const again = install(root, '--prefix', PREFIX, '--offline');
     expect(again.err).not.toContain('install.sh:');
@@ -190,6 +195,10 @@ describe('systemd/install.sh and uninstall.sh', () => {
     expect(read(config)).toContain('# changed by the technician');
     expect(read(at('etc/readpoint/readpoint.env'))).toBe('UPLINK_PASSWORD=s3cret\n');
     expect(existsSync(at(`${PKG}/dist/stale-from-an-old-version.js`))).toBe(false);
+    expect(again.out).toContain(`the earlier install's files in ${PREFIX} (dist, node_modules, ...) removed`);
+    for (const gone of ['dist', 'package.json', 'node_modules'])
+      expect(existsSync(at(`${PREFIX}/${gone}`)), gone).toBe(false);
+    expect(readdirSync(at(PREFIX)).sort()).toEqual(['bin', 'lib']);
     expect(existsSync(at(`${PKG}/node_modules/mqtt/package.json`))).toBe(true);
     expect(read(at('etc/passwd')).match(/^readpoint:/gm)).toHaveLength(1);
     expect(read(at('etc/group')).match(/^dialout:x:20:readpoint$/gm)).toHaveLength(1);
