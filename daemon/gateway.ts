@@ -365,7 +365,13 @@ export class Gateway {
       smoothing: () => run.smoother.stats(),
       readerExtras: (id) => {
         const r = run.readers.get(id);
-        return r ? { readsPerMin: r.rate.perMinute(), errors: r.errors } : undefined;
+        return r
+          ? {
+              readsPerMin: r.rate.perMinute(),
+              errors: r.errors,
+              rejectsByCode: Object.fromEntries(r.pipeline.rejectCodes),
+            }
+          : undefined;
       },
       config: () => ({ ...this.configState }),
     });

@@ -24,10 +24,14 @@ export interface HealthSources {
   /** Events delivered since start. */
   readonly dispatcher: { stats(): { readonly published: number } };
   readonly smoothing?: () => SmootherStats;
-  /** Per reader: reads per minute and times it went disconnected. */
-  readonly readerExtras?: (
-    id: string,
-  ) => { readonly readsPerMin: number; readonly errors: number } | undefined;
+  /** Per reader: reads per minute, times it went disconnected, and its rejects by code. */
+  readonly readerExtras?: (id: string) =>
+    | {
+        readonly readsPerMin: number;
+        readonly errors: number;
+        readonly rejectsByCode?: Readonly<Record<string, number>>;
+      }
+    | undefined;
   readonly config?: () => ConfigHealth;
 }
 
@@ -59,6 +63,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       rejects: st.rejects,
       reconnects: st.reconnects,
       ...(extras ? { readsPerMin: round(extras.readsPerMin), errors: extras.errors } : {}),
+      ...(extras?.rejectsByCode ? { rejectsByCode: extras.rejectsByCode } : {}),
       ...(st.lastReadAt !== undefined ? { lastReadAgeS: round((now - st.lastReadAt) / 1000) } : {}),
       ...(st.lastError ? { lastError: st.lastError } : {}),
     };

@@ -102,7 +102,8 @@ export class Housekeeping implements JobActions {
     const parts = this.view.parts();
     const snapshot = this.view.health();
     if (!parts || !snapshot) return;
-    parts.uplink.publishStatus(this.view.topics.health, JSON.stringify(snapshot));
+    // Retained: `readpoint status` and a consumer that subscribes later get the latest at once.
+    parts.uplink.publishStatus(this.view.topics.health, JSON.stringify(snapshot), true);
     this.view.log.info({ component: 'health', health: snapshot }, 'health');
     this.view.onHealth?.(snapshot);
     if (this.pendingSummary !== undefined) this.publishSummary(parts.uplink, this.pendingSummary);

@@ -56,6 +56,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   /** Counters to continue from (a reader restarted by a live reload keeps its counts). */
   readonly counters?: PipelineCounters;
+  /** Rejects by code to continue from (the same). */
+  readonly rejectCodes?: Map<string, number>;
 }
 
 /** Raw bytes kept in a reject report at most. */
@@ -70,6 +72,8 @@ interface Port {
 
 export class Pipeline implements ReadSink {
   readonly counters: PipelineCounters;
+  /** Rejected reads by reject code (`check-digit`, `overlong`, ...). */
+  readonly rejectCodes: Map<string, number>;
   private readonly ports = new Map<number, Port>();
   private readonly unmapped: Port;
   private readonly noRead: ReadonlySet<string>;
@@ -78,6 +82,7 @@ export class Pipeline implements ReadSink {
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
     this.counters = deps.counters ?? emptyCounters();
+    this.rejectCodes = deps.rejectCodes ?? new Map();
     this.unmapped = {
       readPointId: reader.readPoint,
       ...(reader.rssiFloorDbm !== undefined ? { rssiFloorDbm: reader.rssiFloorDbm } : {}),
@@ -164,6 +169,7 @@ export class Pipeline implements ReadSink {
     if (noRead) this.deps.log.info(fields, 'no read');
     else {
       this.counters.rejected++;
+      this.rejectCodes.set(code, (this.rejectCodes.get(code) ?? 0) + 1);
       this.deps.log.warn(fields, 'read rejected');
     }
     this.deps.publishReject({

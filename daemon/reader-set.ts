@@ -53,7 +53,7 @@ export class ReaderSet {
       ...shared,
       reader: config,
       log: readerLog,
-      ...(carried ? { counters: carried.pipeline.counters } : {}),
+      ...(carried ? { counters: carried.pipeline.counters, rejectCodes: carried.pipeline.rejectCodes } : {}),
     });
     const driver = createDriver(config, { log: readerLog, ...(broker ? { broker } : {}) });
     const entry: RunningReader = {

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Installs a built readpoint checkout as a systemd service. Run it as root from the checkout
-# (after `npm ci && npm run build`); see systemd/README.md. Running it again updates the code
-# and the system files and keeps the technician's config and the outbox.
+# Installs readpoint as a systemd service from its npm package (the tarball `npm pack` makes):
+# `npm install -g --prefix` of that tarball, then the unit, udev rules and system files from the
+# installed package. Run it as root; see systemd/README.md. Running it again with a newer tarball
+# updates the code and the system files and keeps the technician's config and the outbox.
 set -euo pipefail
 umask 022
 
 usage() {
   cat <<'EOF'
-Usage: systemd/install.sh [--root DIR] [--prefix DIR] [--node PATH] [--copy-modules | --no-npm]
+Usage: systemd/install.sh [--root DIR] [--prefix DIR] [--node PATH] [--offline] [TARBALL]
 
+  TARBALL          readpoint-<version>.tgz to install; default: `npm pack` of the checkout this
+                   script is in, as built (run npm ci && npm run build there first)
   --root DIR       install into DIR as if it were / (an image being built, a test); default /
-  --prefix DIR     where the code goes; default /opt/readpoint
+  --prefix DIR     where the code goes (npm's global layout: bin/, lib/node_modules/readpoint);
+                   default /opt/readpoint
   --node PATH      the node binary the unit runs; default: node on PATH (Node.js 20 or newer)
-  --copy-modules   copy this checkout's node_modules and drop the dev packages (no network);
-                   default: npm ci --omit=dev in the prefix (needs the npm registry)
-  --no-npm         leave the prefix's node_modules as it is
+  --offline        take the dependencies from npm's cache only (an earlier install of readpoint
+                   by this user filled it); default: npm's cache first, the registry for the rest
 EOF
 }
 
@@ -26,17 +29,18 @@ fail() {
 root=/
 prefix=/opt/readpoint
 node=
-modules=npm
+tarball=
+cache=--prefer-offline
 given="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) [ $# -ge 2 ] || fail "--root needs a directory"; root=$2; shift 2 ;;
     --prefix) [ $# -ge 2 ] || fail "--prefix needs a directory"; prefix=$2; shift 2 ;;
     --node) [ $# -ge 2 ] || fail "--node needs a path"; node=$2; shift 2 ;;
-    --copy-modules) modules=copy; shift ;;
-    --no-npm) modules=keep; shift ;;
+    --offline) cache=--offline; shift ;;
     -h | --help) usage; exit 0 ;;
-    *) usage >&2; fail "unknown option: $1" ;;
+    -*) usage >&2; fail "unknown option: $1" ;;
+    *) [ -z "$tarball" ] || fail "one tarball at a time (got $tarball and $1)"; tarball=$1; shift ;;
   esac
 done
 
@@ -51,13 +55,24 @@ plain_path --prefix "$prefix"
 prefix=${prefix%/}
 [ -n "$prefix" ] || fail "--prefix must not be /"
 dest=${root%/}$prefix
+pkg=$prefix/lib/node_modules/readpoint
+installed=${root%/}$pkg
 [ "$(realpath -m "$dest")" != "$src" ] || fail "--prefix is this checkout itself: install somewhere else (default /opt/readpoint)"
-# Parts of the prefix are replaced on every run: it must be new, empty, or an earlier install.
-if [ -d "$dest" ] && [ -n "$(ls -A "$dest")" ] && ! grep -q '"name": "readpoint"' "$dest/package.json" 2>/dev/null; then
+# npm replaces what it installed there: the prefix must be new, empty, or an earlier install
+# (of this layout, or of the earlier one that had the package's files right in the prefix).
+is_readpoint() { grep -q '"name": "readpoint"' "$1/package.json" 2>/dev/null; }
+earlier_layout=no
+is_readpoint "$dest" && earlier_layout=yes
+if [ -d "$dest" ] && [ -n "$(ls -A "$dest")" ] && ! is_readpoint "$installed" && [ $earlier_layout = no ]; then
   fail "--prefix $prefix holds other files and no readpoint install: choose a new or empty directory (default /opt/readpoint)"
 fi
 
-[ -f "$src/dist/daemon/cli/main.js" ] || fail "no build in $src/dist: run npm ci && npm run build first"
+if [ -n "$tarball" ]; then
+  [ -f "$tarball" ] || fail "no such tarball: $tarball"
+  tarball=$(realpath "$tarball")
+else
+  [ -f "$src/dist/daemon/cli/main.js" ] || fail "no tarball given and no build in $src/dist: run npm ci && npm run build first, or pass readpoint-<version>.tgz"
+fi
 if [ -z "$node" ]; then
   node=$(command -v node) || fail "node not found on PATH: install Node.js 20 or newer, or pass --node /path/to/node"
 fi
@@ -71,65 +86,44 @@ if hidden "$(realpath -m "$node")"; then
   fail "node ($node) lives under /home, /root or /run/user, which the unit hides (ProtectHome=yes): install Node.js system-wide (Debian: apt-get install nodejs) or pass --node"
 fi
 hidden "$prefix" && fail "--prefix $prefix is under /home, /root or /run/user, which the unit hides (ProtectHome=yes): use /opt/readpoint"
-case $modules in
-  npm) command -v npm >/dev/null || fail "npm not found: install it (Debian: apt-get install npm), or use --copy-modules or --no-npm" ;;
-  copy)
-    [ -d "$src/node_modules" ] || fail "no $src/node_modules to copy: run npm ci first"
-    command -v npm >/dev/null || fail "npm not found (it drops the dev packages): install it or use --no-npm" ;;
-esac
+command -v npm >/dev/null || fail "npm not found: install it (Debian: apt-get install npm)"
 
 did() { echo "  $*"; }
-echo "Installing readpoint from $src into ${root%/}/ (prefix $prefix)"
 
-# 1. The code: what `npm pack` would ship, without the test tooling.
-mkdir -p "$dest" "$dest/config" "$dest/daemon/contract"
-rm -rf "$dest/dist" "$dest/systemd"
-cp -a "$src/dist" "$dest/dist"
-rm -rf "$dest/dist/test"
-cp -a "$src/systemd" "$dest/systemd"
-cp "$src"/config/*.yaml "$src/config/readpoint.schema.json" "$dest/config/"
-cp "$src"/daemon/contract/*.json "$dest/daemon/contract/"
-cp "$src/package-lock.json" "$src/README.md" "$dest/"
-# No lifecycle scripts in the installed manifest: `prepare` would build with dev tools.
-"$node" -e '
-  const fs = require("fs");
-  const [from, to] = process.argv.slice(1);
-  const pkg = JSON.parse(fs.readFileSync(from, "utf8"));
-  delete pkg.scripts;
-  fs.writeFileSync(to, JSON.stringify(pkg, null, 2) + "\n");
-' "$src/package.json" "$dest/package.json"
-did "code in $prefix (dist, config examples, JSON schemas, systemd files)"
-
-case $modules in
-  npm)
-    (cd "$dest" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) ||
-      fail "npm ci in $dest failed (see above): check that the npm registry is reachable, or use --copy-modules"
-    did "production node_modules from the npm registry (npm ci --omit=dev)" ;;
-  copy)
-    rm -rf "$dest/node_modules"
-    cp -a "$src/node_modules" "$dest/node_modules"
-    (cd "$dest" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund --loglevel=error) ||
-      fail "npm prune in $dest failed (see above)"
-    did "production node_modules copied from this checkout" ;;
-  keep)
-    [ -d "$dest/node_modules" ] || echo "install.sh: note: $dest/node_modules is missing; the daemon will not start until it is installed (npm ci --omit=dev in $prefix)" >&2
-    did "node_modules left as it is (--no-npm)" ;;
-esac
+# 1. The code: the npm package, installed the way npm installs any tool.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -z "$tarball" ]; then
+  # As built: packing must not rebuild the checkout as root under its owner's feet.
+  (cd "$src" && npm pack --ignore-scripts --pack-destination "$work" --loglevel=error >/dev/null) ||
+    fail "npm pack in $src failed (see above)"
+  tarball=$(ls "$work"/readpoint-*.tgz)
+fi
+echo "Installing $(basename "$tarball") into ${root%/}/ (prefix $prefix)"
+mkdir -p "$dest"
+(cd "$work" && npm install -g --prefix "$dest" "$cache" --no-audit --no-fund --loglevel=error "$tarball") ||
+  fail "npm install of $tarball into $prefix failed (see above): check that the npm registry is reachable, or leave out --offline"
+version=$("$node" -p 'require(process.argv[1]).version' "$installed/package.json")
+did "readpoint $version in $pkg, with its production dependencies (npm install -g --prefix $prefix)"
+if [ $earlier_layout = yes ]; then
+  (cd "$dest" && rm -rf dist config daemon systemd node_modules package.json package-lock.json README.md)
+  did "the earlier install's files in $prefix (dist, node_modules, ...) removed"
+fi
 
 # 2. The system files.
 install -D -m 0644 /dev/null "$root/etc/systemd/system/readpoint.service"
-sed -e "s#/usr/bin/node#$node#g" -e "s#/opt/readpoint#$prefix#g" "$src/systemd/readpoint.service" \
+sed -e "s#/usr/bin/node#$node#g" -e "s#/opt/readpoint#$prefix#g" "$installed/systemd/readpoint.service" \
   >"$root/etc/systemd/system/readpoint.service"
 did "/etc/systemd/system/readpoint.service (node $node)"
-install -D -m 0644 "$src/systemd/61-readpoint.rules" "$root/etc/udev/rules.d/61-readpoint.rules"
+install -D -m 0644 "$installed/systemd/61-readpoint.rules" "$root/etc/udev/rules.d/61-readpoint.rules"
 did "/etc/udev/rules.d/61-readpoint.rules"
-install -D -m 0644 "$src/systemd/readpoint.sysusers" "$root/etc/sysusers.d/readpoint.conf"
-install -D -m 0644 "$src/systemd/readpoint.tmpfiles" "$root/etc/tmpfiles.d/readpoint.conf"
-install -D -m 0644 "$src/systemd/readpoint.modules" "$root/etc/modules-load.d/readpoint.conf"
+install -D -m 0644 "$installed/systemd/readpoint.sysusers" "$root/etc/sysusers.d/readpoint.conf"
+install -D -m 0644 "$installed/systemd/readpoint.tmpfiles" "$root/etc/tmpfiles.d/readpoint.conf"
+install -D -m 0644 "$installed/systemd/readpoint.modules" "$root/etc/modules-load.d/readpoint.conf"
 did "/etc/sysusers.d, /etc/tmpfiles.d and /etc/modules-load.d/readpoint.conf"
 mkdir -p "$root/usr/local/bin"
-ln -sfn "$prefix/dist/daemon/cli/main.js" "$root/usr/local/bin/readpoint"
-did "/usr/local/bin/readpoint -> $prefix/dist/daemon/cli/main.js"
+ln -sfn "$prefix/bin/readpoint" "$root/usr/local/bin/readpoint"
+did "/usr/local/bin/readpoint -> $prefix/bin/readpoint"
 
 # 3. The user, the config and the directories. Never overwrite a technician's files.
 systemd-sysusers --root="$root" "$root/etc/sysusers.d/readpoint.conf"
@@ -138,11 +132,11 @@ mkdir -p "$root/etc/readpoint"
 if [ -e "$root/etc/readpoint/readpoint.yaml" ]; then
   did "/etc/readpoint/readpoint.yaml kept (it exists)"
 else
-  cp "$src/config/example.yaml" "$root/etc/readpoint/readpoint.yaml"
+  cp "$installed/config/example.yaml" "$root/etc/readpoint/readpoint.yaml"
   did "/etc/readpoint/readpoint.yaml from config/example.yaml: edit it"
 fi
 if [ ! -e "$root/etc/readpoint/readpoint.env" ]; then
-  cp "$src/systemd/readpoint.env.example" "$root/etc/readpoint/readpoint.env"
+  cp "$installed/systemd/readpoint.env.example" "$root/etc/readpoint/readpoint.env"
   did "/etc/readpoint/readpoint.env for secrets (empty)"
 fi
 systemd-tmpfiles --root="$root" --create "$root/etc/tmpfiles.d/readpoint.conf"

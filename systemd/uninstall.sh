@@ -41,7 +41,9 @@ r=${root%/}
 link="$r/usr/local/bin/readpoint"
 if [ -z "$prefix" ]; then
   target=$(readlink "$link" 2>/dev/null || true)
-  prefix=${target%/dist/daemon/cli/main.js}
+  prefix=${target%/bin/readpoint}
+  # The earlier layout linked the package's main.js right in the prefix.
+  [ "$prefix" != "$target" ] || prefix=${target%/dist/daemon/cli/main.js}
   [ -n "$target" ] && [ "$prefix" != "$target" ] || prefix=/opt/readpoint
 fi
 [[ $prefix =~ ^/[A-Za-z0-9._/+-]*[^/]$ && ! $prefix =~ (^|/)\.\.(/|$) ]] || fail "--prefix must be an absolute path other than / (got '$prefix')"
@@ -67,8 +69,8 @@ if [ -L "$link" ]; then
 fi
 # Only a directory that install.sh filled: never a wrong --prefix.
 if [ -d "$r$prefix" ]; then
-  grep -q '"name": "readpoint"' "$r$prefix/package.json" 2>/dev/null ||
-    fail "$prefix does not look like a readpoint install (no readpoint package.json): not removing it"
+  grep -qs '"name": "readpoint"' "$r$prefix/lib/node_modules/readpoint/package.json" "$r$prefix/package.json" ||
+    fail "$prefix does not look like a readpoint install (no lib/node_modules/readpoint/package.json): not removing it"
   rm -rf "$r$prefix"
   did "$prefix"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** readpoint's command line: the daemon and the technician's tools. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './check.js';
 import { type DecodeOptions, decodeCommand } from './decode.js';
@@ -7,11 +8,18 @@ import { addOutboxCommands } from './outbox.js';
 import { portsCommand } from './ports.js';
 import { EXIT, runCommand } from './run.js';
 import { addSimulateCommand } from './simulate-options.js';
+import type { StatusCliOptions } from './status.js';
 import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
 import { tailTarget } from './tail-config.js';
 
+/** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
+  .version(version, '-V, --version', 'print the version')
   .exitOverride();
 
 let exitCode: number = EXIT.ok;
@@ -125,13 +133,13 @@ program
     [
       '',
       'Examples:',
-      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml',
-      '  npx readpoint tail --config /etc/readpoint/readpoint.yaml --reader scanner-1 --rejects',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
-      '  npx readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
-      '  npx readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
+      '  readpoint tail --config /etc/readpoint/readpoint.yaml',
+      '  readpoint tail --config /etc/readpoint/readpoint.yaml --reader scanner-1 --rejects',
+      '  readpoint tail --url mqtt://127.0.0.1:1883',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --read-point dock-1,dock-2 --rejects',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
+      '  readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
+      '  readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
   .action(async (o: TailCliOptions, command: Command) => {
@@ -140,6 +148,37 @@ program
     const options = tailOptions(target.options);
     if (typeof options === 'string') return command.error(`readpoint tail: ${options}`);
     return set(tailCommand(target.options.url, options, target.connect));
+  });
+
+program
+  .command('status')
+  .description(
+    "the gateway's state at once, from what its broker retains: online or offline, readers, uplink, outbox and its runway, last reload (exit 0 healthy, 1 unhealthy, 3 offline, 4 no health retained, 5 broker not reached)",
+  )
+  .requiredOption(
+    '-c, --config <file>',
+    'the gateway this config file configures: its broker (uplink.url and its login and TLS files, or the embedded broker), topic prefix, site and gateway id',
+  )
+  .option('-u, --url <url>', 'ask this broker instead of the one the config names')
+  .option('--json', 'print the last health report as retained, one JSON document')
+  .option('--timeout <seconds>', 'give up after this long when the broker does not answer (default 5)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  readpoint status --config /etc/readpoint/readpoint.yaml',
+      "  readpoint status --config /etc/readpoint/readpoint.yaml --json | jq '.readers[] | {id, state, readsPerMin}'",
+    ].join('\n'),
+  )
+  .action(async (o: StatusCliOptions, command: Command) => {
+    // Loaded only for this command: it should answer fast.
+    const { statusCommand, statusTimeoutMs } = await import('./status.js');
+    const timeoutMs = statusTimeoutMs(o.timeout);
+    if (typeof timeoutMs === 'string') return command.error(`readpoint status: ${timeoutMs}`);
+    const code = await statusCommand(o, timeoutMs);
+    if (typeof code === 'string') return command.error(`readpoint status: ${code}`);
+    exitCode = code;
   });
 
 addOutboxCommands(program, set);

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions } from 'mqtt';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { upstreamOf } from '../uplink-stage.js';
 import type { TailCliOptions } from './tail-options.js';
 
@@ -17,6 +18,61 @@ export interface TailTarget {
   readonly connect: IClientOptions;
 }
 
+/** The broker a config's gateway publishes to, with the login and TLS settings to reach it. */
+export interface GatewayBroker {
+  readonly url: string;
+  readonly connect: IClientOptions;
+}
+
+/**
+ * The config `file` for a command that talks to its gateway, or every problem (FILE:LINE:COL
+ * path: message) and what to do: fix it, or `otherwise`.
+ */
+export async function loadGatewayConfig(file: string, otherwise?: string): Promise<Config | string> {
+  try {
+    return await loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) return `cannot read ${file}: ${(err as Error).message}`;
+    return [
+      ...err.problems.map(formatProblem),
+      `fix ${file} (readpoint check --config ${file})${otherwise ? `, or ${otherwise}` : ''}`,
+    ].join('\n');
+  }
+}
+
+/**
+ * Where the gateway `config` (read from `file`) publishes: uplink.url with its login and TLS
+ * files, or the embedded broker and its login; or one message (with `otherwise`, what else to
+ * do when the config names no broker).
+ */
+export async function gatewayBroker(
+  config: Config,
+  file: string,
+  otherwise?: string,
+): Promise<GatewayBroker | string> {
+  const { broker, uplink } = config;
+  let upstream: ReturnType<typeof upstreamOf>;
+  try {
+    upstream = upstreamOf(config, broker.enabled ? { host: broker.host, port: broker.port } : undefined);
+  } catch (err) {
+    return `${file}: ${(err as Error).message}${otherwise ? `; ${otherwise}` : ''}`;
+  }
+  const connect: IClientOptions = {};
+  if (upstream.username !== undefined) connect.username = upstream.username;
+  if (upstream.password !== undefined) connect.password = upstream.password;
+  if (uplink.url !== undefined) {
+    try {
+      if (uplink.ca) connect.ca = await readFile(uplink.ca);
+      if (uplink.cert) connect.cert = await readFile(uplink.cert);
+      if (uplink.key) connect.key = await readFile(uplink.key);
+    } catch (err) {
+      return `cannot read a TLS file named in ${file}: ${(err as Error).message} (run as the user the daemon runs as, or as root)`;
+    }
+    connect.rejectUnauthorized = uplink.rejectUnauthorized;
+  }
+  return { url: upstream.url, connect };
+}
+
 /** Where to watch, or one message saying what is wrong and what to do. */
 export async function tailTarget(o: TailCliOptions): Promise<TailTarget | string> {
   if (o.config === undefined) {
@@ -24,39 +80,14 @@ export async function tailTarget(o: TailCliOptions): Promise<TailTarget | string
       return 'say which broker to watch: --url mqtt://HOST:PORT, or --config FILE for the gateway that file configures';
     return { options: { ...o, url: o.url }, connect: {} };
   }
-  let config: Awaited<ReturnType<typeof loadConfig>>;
-  try {
-    config = await loadConfig(o.config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) return `cannot read ${o.config}: ${(err as Error).message}`;
-    return [
-      ...err.problems.map(formatProblem),
-      `fix ${o.config} (readpoint check --config ${o.config}), or give --url`,
-    ].join('\n');
-  }
+  const config = await loadGatewayConfig(o.config, 'give --url');
+  if (typeof config === 'string') return config;
   let url = o.url;
-  const connect: IClientOptions = {};
+  let connect: IClientOptions = {};
   if (url === undefined) {
-    const { broker, uplink } = config;
-    let upstream: ReturnType<typeof upstreamOf>;
-    try {
-      upstream = upstreamOf(config, broker.enabled ? { host: broker.host, port: broker.port } : undefined);
-    } catch (err) {
-      return `${o.config}: ${(err as Error).message}; give --url`;
-    }
-    url = upstream.url;
-    if (upstream.username !== undefined) connect.username = upstream.username;
-    if (upstream.password !== undefined) connect.password = upstream.password;
-    if (uplink.url !== undefined) {
-      try {
-        if (uplink.ca) connect.ca = await readFile(uplink.ca);
-        if (uplink.cert) connect.cert = await readFile(uplink.cert);
-        if (uplink.key) connect.key = await readFile(uplink.key);
-      } catch (err) {
-        return `cannot read a TLS file named in ${o.config}: ${(err as Error).message} (run as the user the daemon runs as, or as root)`;
-      }
-      connect.rejectUnauthorized = uplink.rejectUnauthorized;
-    }
+    const found = await gatewayBroker(config, o.config, 'give --url');
+    if (typeof found === 'string') return found;
+    ({ url, connect } = found);
   }
   // A raw --topic is the whole filter: the config narrows nothing then.
   if (o.topic !== undefined) return { options: { ...o, url }, connect };

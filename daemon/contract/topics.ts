@@ -26,7 +26,7 @@ export interface Topics {
   events(readPoint: string): string;
   /** Retained `online` / `offline` (also the MQTT last will). */
   readonly status: string;
-  /** Periodic `HealthPayload`, QoS 0. */
+  /** Periodic `HealthPayload`, QoS 0, retained: a late subscriber gets the latest at once. */
   readonly health: string;
   /** `RejectPayload` per read that could not be decoded, QoS 0. */
   readonly rejects: string;
@@ -109,6 +109,8 @@ export interface ReaderHealth {
   readonly readsPerMin?: number;
   /** Times the reader went disconnected (a failed open, a lost device or connection). */
   readonly errors?: number;
+  /** Additive within v1: rejected reads since start by reject code (the `code` of `RejectPayload`); {} when none. */
+  readonly rejectsByCode?: Readonly<Record<string, number>>;
 }
 
 /** The running configuration and its live reloads. */
@@ -144,7 +146,7 @@ export interface ReaderSummary {
   readonly errors: number;
 }
 
-/** Published on `.../health` every `uplink.healthIntervalS`. */
+/** Published (retained) on `.../health` every `uplink.healthIntervalS`. */
 export interface HealthPayload {
   readonly gateway: string;
   readonly site: string;

@@ -34,7 +34,7 @@ describe('readpoint --help', () => {
   it('lists every command of the contract', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['run', 'check', 'decode', 'ports', 'tail', 'outbox', 'simulate'])
+    for (const command of ['run', 'check', 'decode', 'ports', 'tail', 'status', 'outbox', 'simulate'])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
   });
 
@@ -45,6 +45,7 @@ describe('readpoint --help', () => {
       ['decode'],
       ['ports'],
       ['tail'],
+      ['status'],
       ['outbox', 'stats'],
       ['outbox', 'export'],
       ['simulate'],

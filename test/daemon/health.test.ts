@@ -5,6 +5,7 @@ import { healthSnapshot } from '../../daemon/health.js';
 import { silentLogger } from '../../daemon/log.js';
 import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
 import type { Outbox } from '../../daemon/outbox/outbox.js';
+import type { Driver, ReaderStatus } from '../../drivers/driver.js';
 import { FakeUplink } from '../support/fake-uplink.js';
 import { MemoryOutbox } from '../support/memory-outbox.js';
 import { healthErrors } from '../support/schemas.js';
@@ -30,6 +31,54 @@ function snapshot(outbox: Outbox, now: number) {
 }
 
 describe('health', () => {
+  it('lists each reader with its rate, disconnects and rejects by code, valid against the schema', () => {
+    const now = 2_000_000;
+    const uplink = new FakeUplink(10);
+    const status: ReaderStatus = {
+      id: 'scanner-1',
+      driver: 'serial-line',
+      state: 'connected',
+      reads: 9,
+      rejects: 3,
+      reconnects: 1,
+      lastReadAt: now - 1500,
+      discardedOnStop: 0,
+    };
+    const h = healthSnapshot(
+      {
+        gatewayId: 'gw',
+        site: 'site',
+        startedAt: now - 60_000,
+        drivers: () => [{ status: () => status } as unknown as Driver],
+        pipelines: () => [],
+        outbox: new MemoryOutbox(),
+        uplink,
+        dispatcher: { stats: () => ({ published: 6 }) },
+        readerExtras: (id) =>
+          id === 'scanner-1'
+            ? { readsPerMin: 4.25, errors: 1, rejectsByCode: { 'check-digit': 2, overlong: 1 } }
+            : undefined,
+      },
+      now,
+    );
+    expect(healthErrors(h)).toEqual([]);
+    expect(h.readers).toEqual([
+      {
+        id: 'scanner-1',
+        driver: 'serial-line',
+        state: 'connected',
+        connected: true,
+        reads: 9,
+        rejects: 3,
+        reconnects: 1,
+        readsPerMin: 4.3,
+        errors: 1,
+        rejectsByCode: { 'check-digit': 2, overlong: 1 },
+        lastReadAgeS: 1.5,
+      },
+    ]);
+  });
+
   it('reports drops, the policy, the backlog, rates, the runway and a failing store', async () => {
     let now = 1_000_000;
     const store = recordingStore();

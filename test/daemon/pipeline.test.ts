@@ -93,6 +93,7 @@ describe('Pipeline', () => {
     });
     expect(s.gun.counters).toMatchObject({ reads: 1, multiReads: 1, events: 2, suppressed: 1, rejected: 1 });
     expect(s.rejects.map((r) => r.code)).toEqual(['multi-read', 'unknown-ai']);
+    expect(Object.fromEntries(s.gun.rejectCodes)).toEqual({ 'unknown-ai': 1 }); // a multi-read is no reject
     expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['A1', 'A2']);
   });
 
@@ -141,6 +142,7 @@ describe('Pipeline', () => {
     });
     await s.gun.read({ readerId: 'gun', kind: 'barcode', data: Buffer.from('NRX'), at: at + 9, mono: 9 });
     expect(s.gun.counters).toMatchObject({ reads: 3, noReads: 1, rejected: 1, events: 1 });
+    expect(Object.fromEntries(s.gun.rejectCodes)).toEqual({ 'no-aim-id': 1 });
     expect(s.rejects).toEqual([
       { code: 'no-read', readPoint: 'packing' },
       { code: 'no-aim-id', readPoint: 'packing' },

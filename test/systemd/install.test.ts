@@ -1,7 +1,9 @@
 /**
  * systemd/install.sh and uninstall.sh into a scratch root (as root, as the scripts require):
- * real systemd-sysusers and systemd-tmpfiles on that root, the installed unit checked by
- * systemd-analyze, the installed code run on the installed config. Needs the build (npm run build).
+ * the npm package installed with npm install -g --prefix (dependencies from npm's cache that
+ * `npm ci` filled), real systemd-sysusers and systemd-tmpfiles on that root, the installed unit
+ * checked by systemd-analyze, the installed code run on the installed config. Needs the build
+ * (npm run build): the tarball is packed from it as it is.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -10,6 +12,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
@@ -22,9 +25,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/schemas.js';
 
 const PREFIX = '/srv/gateway';
+/** Where npm puts the package under the prefix. */
+const PKG = `${PREFIX}/lib/node_modules/readpoint`;
+const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, timeout: 60_000 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, timeout: 120_000 });
   if (r.error) throw r.error;
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -49,16 +56,28 @@ function scratchRoot(): string {
 
 describe('systemd/install.sh and uninstall.sh', () => {
   let root: string;
+  let packed: string;
   let first: ReturnType<typeof run>;
   const at = (path: string) => join(root, path);
 
   beforeAll(() => {
     root = scratchRoot();
-    first = install(root, '--prefix', PREFIX, '--copy-modules');
-  }, 60_000);
+    packed = mkdtempSync(join(tmpdir(), 'rp-packed-'));
+    const pack = run('npm', [
+      'pack',
+      '--ignore-scripts',
+      '--pack-destination',
+      packed,
+      '--loglevel=error',
+      repoRoot,
+    ]);
+    expect(pack.code, pack.err).toBe(0);
+    first = install(root, '--prefix', PREFIX, join(packed, pack.out.trim()));
+  }, 180_000);
 
   afterAll(() => {
     rmSync(root, { recursive: true, force: true });
+    rmSync(packed, { recursive: true, force: true });
   });
 
   it('installs the code, the unit with its paths, the udev rules and the system files', () => {
@@ -67,17 +86,22 @@ describe('systemd/install.sh and uninstall.sh', () => {
     expect(first.out).toContain('Next:');
     expect(first.out).toContain('systemctl enable --now readpoint');
 
-    expect(existsSync(at(`${PREFIX}/dist/daemon/cli/main.js`))).toBe(true);
-    expect(existsSync(at(`${PREFIX}/dist/test`))).toBe(false);
-    expect(existsSync(at(`${PREFIX}/config/readpoint.schema.json`))).toBe(true);
-    expect(existsSync(at(`${PREFIX}/daemon/contract/event.schema.json`))).toBe(true);
-    expect(existsSync(at(`${PREFIX}/systemd/uninstall.sh`))).toBe(true);
-    expect(existsSync(at(`${PREFIX}/node_modules/mqtt/package.json`))).toBe(true);
-    expect(existsSync(at(`${PREFIX}/node_modules/vitest`))).toBe(false);
-    expect(JSON.parse(read(at(`${PREFIX}/package.json`))).scripts).toBeUndefined();
+    expect(first.out).toContain(`readpoint ${version} in ${PKG}`);
+    expect(existsSync(at(`${PKG}/dist/daemon/cli/main.js`))).toBe(true);
+    expect(existsSync(at(`${PKG}/dist/test`))).toBe(false);
+    expect(existsSync(at(`${PKG}/test`))).toBe(false);
+    expect(existsSync(at(`${PKG}/config/readpoint.schema.json`))).toBe(true);
+    expect(existsSync(at(`${PKG}/daemon/contract/event.schema.json`))).toBe(true);
+    expect(existsSync(at(`${PKG}/systemd/uninstall.sh`))).toBe(true);
+    expect(existsSync(at(`${PKG}/node_modules/mqtt/package.json`))).toBe(true);
+    expect(existsSync(at(`${PKG}/node_modules/vitest`))).toBe(false);
+    expect(JSON.parse(read(at(`${PKG}/package.json`))).version).toBe(version);
+    expect(readlinkSync(at(`${PREFIX}/bin/readpoint`))).toBe(
+      '../lib/node_modules/readpoint/dist/daemon/cli/main.js',
+    );
 
     const unit = read(at('etc/systemd/system/readpoint.service')).split('\n');
-    const cli = `${PREFIX}/dist/daemon/cli/main.js`;
+    const cli = `${PKG}/dist/daemon/cli/main.js`;
     const node = run('sh', ['-c', 'command -v node']).out.trim();
     expect(unit).toContain(`ExecStart=${node} ${cli} run --config /etc/readpoint/readpoint.yaml`);
     expect(unit).toContain(`ExecStartPre=${node} ${cli} check --config /etc/readpoint/readpoint.yaml`);
@@ -88,7 +112,7 @@ describe('systemd/install.sh and uninstall.sh', () => {
       read(join(repoRoot, 'systemd', '61-readpoint.rules')),
     );
     expect(read(at('etc/modules-load.d/readpoint.conf'))).toMatch(/^usbserial\ncdc_acm\n$/m);
-    expect(readlinkSync(at('usr/local/bin/readpoint'))).toBe(cli);
+    expect(readlinkSync(at('usr/local/bin/readpoint'))).toBe(`${PREFIX}/bin/readpoint`);
   });
 
   it('creates the readpoint user in the dialout group, keeping dialout as it was', () => {
@@ -137,7 +161,7 @@ describe('systemd/install.sh and uninstall.sh', () => {
   });
 
   it('runs the installed code on the installed config once its secret is set', () => {
-    const cli = at(`${PREFIX}/dist/daemon/cli/main.js`);
+    const cli = at(`${PREFIX}/bin/readpoint`);
     const config = at('etc/readpoint/readpoint.yaml');
     const env = { ...process.env, UPLINK_PASSWORD: undefined };
     const missing = run(process.execPath, [cli, 'check', '--config', config], env);
@@ -154,22 +178,31 @@ describe('systemd/install.sh and uninstall.sh', () => {
     expect(ok.out).toContain('valid (5 reader(s), 5 read point(s))');
   });
 
-  it('can run again: it keeps a changed config and secrets, and updates the rest', () => {
+  it('can run again from the checkout (packing its build), offline: it keeps a changed config and secrets, and updates the rest', () => {
     const config = at('etc/readpoint/readpoint.yaml');
     writeFileSync(config, `${read(config)}# changed by the technician\n`);
     writeFileSync(at('etc/readpoint/readpoint.env'), 'UPLINK_PASSWORD=s3cret\n');
-    writeFileSync(at(`${PREFIX}/dist/stale-from-an-old-version.js`), '');
-    const again = install(root, '--prefix', PREFIX, '--no-npm');
+    writeFileSync(at(`${PKG}/dist/stale-from-an-old-version.js`), '');
+    // An install of the earlier layout: the package's files right in the prefix.
+    mkdirSync(at(`${PREFIX}/dist/daemon`), { recursive: true });
+    writeFileSync(at(`${PREFIX}/package.json`), '{\n  "name": "readpoint",\n  "version": "0.0.9"\n}\n');
+    mkdirSync(at(`${PREFIX}/node_modules/mqtt`), { recursive: true });
+    // --offline: the first install filled npm's cache with all it needs.
+    const again = install(root, '--prefix', PREFIX, '--offline');
     expect(again.err).not.toContain('install.sh:');
     expect(again.code).toBe(0);
     expect(again.out).toContain('/etc/readpoint/readpoint.yaml kept (it exists)');
     expect(read(config)).toContain('# changed by the technician');
     expect(read(at('etc/readpoint/readpoint.env'))).toBe('UPLINK_PASSWORD=s3cret\n');
-    expect(existsSync(at(`${PREFIX}/dist/stale-from-an-old-version.js`))).toBe(false);
-    expect(existsSync(at(`${PREFIX}/node_modules/mqtt/package.json`))).toBe(true);
+    expect(existsSync(at(`${PKG}/dist/stale-from-an-old-version.js`))).toBe(false);
+    expect(again.out).toContain(`the earlier install's files in ${PREFIX} (dist, node_modules, ...) removed`);
+    for (const gone of ['dist', 'package.json', 'node_modules'])
+      expect(existsSync(at(`${PREFIX}/${gone}`)), gone).toBe(false);
+    expect(readdirSync(at(PREFIX)).sort()).toEqual(['bin', 'lib']);
+    expect(existsSync(at(`${PKG}/node_modules/mqtt/package.json`))).toBe(true);
     expect(read(at('etc/passwd')).match(/^readpoint:/gm)).toHaveLength(1);
     expect(read(at('etc/group')).match(/^dialout:x:20:readpoint$/gm)).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('uninstalls everything but the config and the outbox, then --purge removes those too', () => {
     writeFileSync(at('var/lib/readpoint/000001.log'), 'an undelivered event');
@@ -218,20 +251,24 @@ describe('install.sh refuses with a reason and what to do', () => {
     const root = scratchRoot();
     try {
       cpSync(join(repoRoot, 'systemd'), join(checkout, 'systemd'), { recursive: true });
-      const noBuild = run('bash', [join(checkout, 'systemd', 'install.sh'), '--root', root, '--no-npm']);
+      const noBuild = run('bash', [join(checkout, 'systemd', 'install.sh'), '--root', root]);
       expect(noBuild.code).toBe(1);
       expect(noBuild.err).toContain('run npm ci && npm run build first');
 
       // (in the scratch checkout: were the guard missing, only that copy would be overwritten)
-      const self = run('bash', [join(checkout, 'systemd', 'install.sh'), '--prefix', checkout, '--no-npm']);
+      const self = run('bash', [join(checkout, 'systemd', 'install.sh'), '--prefix', checkout]);
       expect(self.code).toBe(1);
       expect(self.err).toContain('--prefix is this checkout itself');
 
       mkdirSync(join(root, 'etc', 'systemd'));
-      const foreign = install(root, '--prefix', '/etc', '--no-npm');
+      const foreign = install(root, '--prefix', '/etc');
       expect(foreign.code).toBe(1);
       expect(foreign.err).toContain('--prefix /etc holds other files and no readpoint install');
       expect(existsSync(join(root, 'etc', 'systemd'))).toBe(true);
+
+      const missing = install(root, join(checkout, 'readpoint-9.9.9.tgz'));
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain(`install.sh: no such tarball: ${join(checkout, 'readpoint-9.9.9.tgz')}`);
 
       const spaced = install(root, '--prefix', '/opt/read point');
       expect(spaced.code).toBe(1);

@@ -47,7 +47,7 @@ describe('systemd/readpoint.service', () => {
       'StateDirectory=readpoint',
       'ConfigurationDirectory=readpoint',
       'EnvironmentFile=-/etc/readpoint/readpoint.env',
-      'ExecStartPre=/usr/bin/node /opt/readpoint/dist/daemon/cli/main.js check --config /etc/readpoint/readpoint.yaml',
+      'ExecStartPre=/usr/bin/node /opt/readpoint/lib/node_modules/readpoint/dist/daemon/cli/main.js check --config /etc/readpoint/readpoint.yaml',
     ]) {
       expect(lines).toContain(line);
     }
