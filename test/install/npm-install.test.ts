@@ -68,7 +68,7 @@ afterAll(() => {
 });
 
 describe('npm pack', () => {
-  it('ships the built product, its config examples and contract schemas, and nothing of the tests', () => {
+  it('ships the built product, its config examples, contract schemas and docs, and nothing of the tests', () => {
     const paths = packed.files.map((f) => f.path);
     for (const needed of [
       'package.json',
@@ -78,13 +78,17 @@ describe('npm pack', () => {
       'daemon/contract/health.schema.json',
       'systemd/install.sh',
       'systemd/readpoint.service',
+      'README.md',
+      'CHANGELOG.md',
+      'docs/commands.md',
+      'docs/configuration.md',
     ])
       expect(paths).toContain(needed);
     const outside = paths.filter(
       (p) =>
-        !/^(dist\/(daemon|drivers|config)\/|config\/[^/]+\.(yaml|json)$|daemon\/contract\/[^/]+\.json$|systemd\/)/.test(
+        !/^(dist\/(daemon|drivers|config)\/|config\/[^/]+\.(yaml|json)$|daemon\/contract\/[^/]+\.json$|systemd\/|docs\/[^/]+\.md$)/.test(
           p,
-        ) && !['package.json', 'README.md'].includes(p),
+        ) && !['package.json', 'README.md', 'CHANGELOG.md'].includes(p),
     );
     expect(outside).toEqual([]);
     expect(paths.filter((p) => p.endsWith('.ts') || p.includes('write-json-schema'))).toEqual([]);
