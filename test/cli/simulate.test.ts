@@ -311,6 +311,53 @@ describe('readpoint simulate --pty, through the daemon', () => {
     expect(existsSync(link)).toBe(false);
   });
 
+  it('keeps sending after the reader closes the line and opens it again, nothing held over the gap', async () => {
+    const link = join(dir, 'ttyV1');
+    const sim = startCli(['simulate', '--pty', link, '--rate', '5', '--garbage-share', '0', '--seed', '3']);
+    await sim.line(/waiting for a reader to open/);
+    /** Opens the reader's end and collects its CR-terminated reads with the time each arrived. */
+    const openReader = async () => {
+      const port = new SerialPort({ path: link, baudRate: 9600, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+      const reads: { frame: string; at: number }[] = [];
+      let pending = '';
+      port.on('data', (chunk: Buffer) => {
+        const parts = (pending + chunk.toString('latin1')).split('\r');
+        pending = parts.pop()!;
+        for (const frame of parts) reads.push({ frame, at: Date.now() });
+      });
+      const close = () => new Promise<void>((r) => (port.isOpen ? port.close(() => r()) : r()));
+      cleanup.push(close);
+      return { reads, close };
+    };
+    const first = await openReader();
+    await expect.poll(() => first.reads.length, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(3);
+    await first.close();
+    await sim.line(/the reader closed .*ttyV1/);
+    const reopenedAt = Date.now();
+    const second = await openReader();
+    await expect.poll(() => second.reads.length, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(5);
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    const printed = printedReads(sim.out);
+    // Every read the simulator printed reached a reader, once, in order: none was written into the gap.
+    await expect
+      .poll(() => first.reads.length + second.reads.length, { timeout: 20_000, interval: 10 })
+      .toBe(printed.length);
+    expect([...first.reads, ...second.reads].map((r) => r.frame)).toEqual(
+      printed.map((r) => bytesOf(r.escaped).toString('latin1')),
+    );
+    expect(printed.map((r) => r.read)).toEqual(printed.map((_, i) => i + 1));
+    // The reads after the reopen were made after it: none is a stale read from the gap.
+    const sentAfterGap = sim.out.slice(first.reads.length).map((l) => Date.parse(l.slice(0, 24)));
+    expect(sentAfterGap).toHaveLength(second.reads.length);
+    for (const t of sentAfterGap) expect(t).toBeGreaterThanOrEqual(reopenedAt);
+    expect(sim.err.at(-1)).toMatch(
+      new RegExp(`^readpoint simulate: sent ${printed.length} reads \\(0 garbage\\)`),
+    );
+    expect(existsSync(link)).toBe(false);
+  });
+
   it('says what to do when socat is missing', async () => {
     const sim = startCli(['simulate', '--pty', join(dir, 'no-socat')], {
       ...process.env,
