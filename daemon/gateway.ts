@@ -365,7 +365,9 @@ export class Gateway {
       smoothing: () => run.smoother.stats(),
       readerExtras: (id) => {
         const r = run.readers.get(id);
-        return r ? { readsPerMin: r.rate.perMinute(), errors: r.errors } : undefined;
+        return r
+          ? { readsPerMin: r.rate.perMinute(), errors: r.errors, rejects: r.pipeline.counters.rejected }
+          : undefined;
       },
       config: () => ({ ...this.configState }),
     });

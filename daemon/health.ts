@@ -24,10 +24,13 @@ export interface HealthSources {
   /** Events delivered since start. */
   readonly dispatcher: { stats(): { readonly published: number } };
   readonly smoothing?: () => SmootherStats;
-  /** Per reader: reads per minute and times it went disconnected. */
+  /**
+   * Per reader: reads per minute, times it went disconnected, and its rejects as its pipeline
+   * counts them (decode rejects and the driver's own, as on the rejects topic and in the summary).
+   */
   readonly readerExtras?: (
     id: string,
-  ) => { readonly readsPerMin: number; readonly errors: number } | undefined;
+  ) => { readonly readsPerMin: number; readonly errors: number; readonly rejects: number } | undefined;
   readonly config?: () => ConfigHealth;
 }
 
@@ -56,7 +59,8 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       state: st.state,
       connected: st.state === 'connected',
       reads: st.reads,
-      rejects: st.rejects,
+      // The driver counts only the frames it rejects itself; the pipeline counts every reject.
+      rejects: extras?.rejects ?? st.rejects,
       reconnects: st.reconnects,
       ...(extras ? { readsPerMin: round(extras.readsPerMin), errors: extras.errors } : {}),
       ...(st.lastReadAt !== undefined ? { lastReadAgeS: round((now - st.lastReadAt) / 1000) } : {}),
