@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** readpoint's command line: the daemon and the technician's tools. */
+// First, before the rest loads: the daemon's stop signals are caught from the start.
+import './stop-signals.js';
 import { Command, CommanderError, Option } from 'commander';
 import { checkCommand } from './check.js';
 import { type DecodeOptions, decodeCommand } from './decode.js';

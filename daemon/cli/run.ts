@@ -1,9 +1,10 @@
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Gateway, type ReloadOutcome } from '../gateway.js';
-import { rootLogger } from '../log.js';
+import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
+import { type Logger, rootLogger } from '../log.js';
 import { DataDirInUseError } from '../outbox/store.js';
 import { serviceManager } from '../service/notify.js';
+import { onRepeatedStopSignal, stopAsked, stopSignal } from './stop-signals.js';
 
 /** Exit codes of `readpoint run` (documented in the README). */
 export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
@@ -26,6 +27,8 @@ async function reloadFrom(configFile: string, gateway: Gateway): Promise<ReloadO
 }
 
 export async function runCommand(configFile: string): Promise<number> {
+  // Usually caught since main.ts loaded; from here at the latest.
+  const signalled = stopSignal();
   let config: Config;
   try {
     config = await loadConfig(configFile);
@@ -40,6 +43,25 @@ export async function runCommand(configFile: string): Promise<number> {
     throw err;
   }
   const log = rootLogger(config.log.level);
+  const code = await runDaemon(config, configFile, log, signalled);
+  // The last lines are written before the process exits (pino writes asynchronously).
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  return code;
+}
+
+async function runDaemon(
+  config: Config,
+  configFile: string,
+  log: Logger,
+  signalled: Promise<string>,
+): Promise<number> {
+  const early = stopAsked();
+  if (early !== undefined) {
+    // Nothing has started yet: the code and the configuration were only read.
+    log.info({ signal: early }, 'asked to stop during start-up');
+    log.info('stopped cleanly');
+    return EXIT.ok;
+  }
   const gateway = new Gateway(config, log);
   const service = serviceManager(process.env, log.child({ component: 'systemd' }));
   // Pings from the start: replaying a large outbox at start must not look like a hang.
@@ -83,28 +105,38 @@ export async function runCommand(configFile: string): Promise<number> {
     );
   };
   process.on('SIGHUP', reload);
-  const signalled = new Promise<string>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
-  });
+  onRepeatedStopSignal((signal) => log.info({ signal }, 'stopping already'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, `fatal: ${err.message}`);
     process.exit(EXIT.fatal);
   });
 
-  const startup = gateway.start().then(
+  // A signal during start-up ends it between two steps: what had started stops, in reverse order.
+  const interrupt = new AbortController();
+  void signalled.then((signal) => {
+    if (started) return;
+    log.info({ signal }, 'asked to stop during start-up');
+    interrupt.abort();
+  });
+  const startError = await gateway.start(interrupt.signal).then(
     () => {
       started = true;
     },
     (err: Error) => err,
   );
-  // A signal during start-up waits for start to settle, then stops cleanly.
-  const first = await Promise.race([startup.then(() => 'started' as const), signalled]);
-  const startError = await startup;
+  if (startError instanceof StartInterrupted) {
+    service.stopping('stopping (asked during start-up)');
+    stopWatchdog();
+    await service.settled();
+    log.info('stopped cleanly');
+    return EXIT.ok;
+  }
   if (startError) {
     log.fatal({ err: startError }, `fatal: ${startError.message}`);
     return startError instanceof DataDirInUseError ? EXIT.dataDirInUse : EXIT.fatal;
   }
-  if (first !== 'started') return stop(first);
+  // A signal that came as the last step finished: a normal stop.
+  if (interrupt.signal.aborted) return stop(await signalled);
   // Ready only now: the outbox is open, the broker listens and the uplink is started.
   service.ready(`running: ${config.readers.length} reader(s)`);
   if (reloadAsked) reload();
