@@ -23,11 +23,13 @@ export class SimulatePtyError extends Error {
   override readonly name = 'SimulatePtyError';
 }
 
-/** One time a reader has LINK open. */
-export interface PtySession {
-  /** The end the simulator writes to, for this session only. */
+/** One PTY pair behind LINK: the time until its reader (the first to open LINK) closes it. */
+export interface PtyLine {
+  /** The end the simulator writes to, for this pair only. */
   readonly devicePath: string;
-  /** Resolves once the reader has closed LINK: bytes written from then on reach nobody. */
+  /** Resolves true once a reader has opened LINK (bytes pass from then on), false if the pair ended first. */
+  readonly readerOpened: Promise<boolean>;
+  /** Resolves once the reader has closed LINK (or the pair ended): bytes written from then on reach nobody. */
   readonly readerClosed: Promise<void>;
 }
 
@@ -35,11 +37,10 @@ export interface SimulatorPty {
   /** The end the reader opens. */
   readonly link: string;
   /**
-   * Waits until a reader opens LINK; undefined when `signal` aborted first or the line is gone.
-   * Call it again after a session's reader closed LINK. `waiting` is called once LINK is there
-   * for a reader to open.
+   * The pair now behind LINK, once it is there for a reader to open; after that pair's reader
+   * closed LINK, the next one. Undefined when `signal` aborted first or the line is gone.
    */
-  nextSession(signal: AbortSignal, waiting: () => void): Promise<PtySession | undefined>;
+  nextLine(signal: AbortSignal): Promise<PtyLine | undefined>;
   /** Resolves when a socat ended by itself, not because the reader closed LINK: the line is gone. */
   readonly ended: Promise<void>;
   /** Ends socat and removes both links and the temp directory; safe to call twice. */
@@ -134,20 +135,15 @@ export async function openSimulatorPty(linkPath: string): Promise<SimulatorPty> 
     throw err;
   }
   let used: Pair | undefined;
-  const nextSession = async (signal: AbortSignal, waiting: () => void): Promise<PtySession | undefined> => {
+  const nextLine = async (signal: AbortSignal): Promise<PtyLine | undefined> => {
     let pair = current;
     if (pair === used) pair = await Promise.race([next, abortion(signal)]);
     if (!pair || signal.aborted) return undefined;
     used = pair;
-    waiting();
-    const opened = await Promise.race([
-      pair.opened.then(() => true),
-      pair.exited.then(() => false),
-      abortion(signal).then(() => false),
-    ]);
-    return opened ? { devicePath, readerClosed: pair.readerClosed } : undefined;
+    const readerOpened = Promise.race([pair.opened.then(() => true), pair.exited.then(() => false)]);
+    return { devicePath, readerOpened, readerClosed: pair.readerClosed };
   };
-  return { link, nextSession, ended, close };
+  return { link, nextLine, ended, close };
 }
 
 /** Starts socat; resolves once both links exist and socat waits for the reader. */

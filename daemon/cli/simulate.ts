@@ -105,28 +105,41 @@ export async function simulateCommand(o: SimulateOptions): Promise<number> {
 /** The line cannot be used; the message says why and what to do. */
 class LineError extends Error {}
 
+/** One time a reader has the line: `ready()` resolves true once it has (false if `end` came first). */
+interface Session {
+  readonly path: string;
+  ready(): Promise<boolean>;
+  /** Aborts when the simulation stops or the reader closed the line. */
+  readonly end: AbortSignal;
+}
+
 /**
- * The sessions of the line: one for a device; with a PTY, one per time a reader has LINK open,
- * each ending when the reader closes it. `play` gets a signal that aborts at the session's end.
+ * The sessions of the line: one for a device; with a PTY, one per time a reader has LINK open.
+ * `play` opens its end at once (a reader may write to it as soon as it opens LINK), waits for
+ * `ready()`, and plays until `end`; true when it made --count.
  */
 async function eachSession(
   o: SimulateOptions,
   pty: SimulatorPty | undefined,
   signal: AbortSignal,
-  play: (path: string, sessionEnd: AbortSignal) => Promise<boolean>,
+  play: (session: Session) => Promise<boolean>,
 ): Promise<boolean> {
-  if (!pty) return play(o.device!, signal);
+  if (!pty) return play({ path: o.device!, ready: async () => true, end: signal });
   for (let sessions = 0; ; sessions++) {
-    const session = await pty.nextSession(signal, () => {
-      // Nothing is made while nobody reads the line, as a scanner with its cable pulled.
-      if (sessions > 0) say(`the reader closed ${pty.link}: nothing is sent until a reader opens it again`);
-      say(`waiting for a reader to open ${pty.link}`);
-    });
-    if (!session) return false;
-    say(`a reader opened ${pty.link}: sending`);
+    const line = await pty.nextLine(signal);
+    if (!line) return false;
+    // Nothing is made while nobody reads the line, as a scanner with its cable pulled.
+    if (sessions > 0) say(`the reader closed ${pty.link}: nothing is sent until a reader opens it again`);
+    say(`waiting for a reader to open ${pty.link}`);
     const left = new AbortController();
-    session.readerClosed.then(() => left.abort());
-    if (await play(session.devicePath, AbortSignal.any([signal, left.signal]))) return true;
+    line.readerClosed.then(() => left.abort());
+    const end = AbortSignal.any([signal, left.signal]);
+    const ready = async () => {
+      const opened = await Promise.race([line.readerOpened, abortion(end).then(() => false)]);
+      if (opened) say(`a reader opened ${pty.link}: sending`);
+      return opened;
+    };
+    if (await play({ path: line.devicePath, ready, end })) return true;
     if (signal.aborted) return false;
   }
 }
@@ -140,7 +153,7 @@ async function runScanner(
 ): Promise<boolean> {
   const traffic = new ScannerTraffic(o);
   const end = Buffer.from(DELIMITERS[o.delimiter], 'latin1');
-  return eachSession(o, pty, signal, async (path, sessionEnd) => {
+  return eachSession(o, pty, signal, async ({ path, ready, end: sessionEnd }) => {
     const port = await openLine(path, o.baudRate, o.device ?? o.pty!);
     let lost: string | undefined;
     port.on('close', () => {
@@ -150,6 +163,7 @@ async function runScanner(
       lost ??= err.message;
     });
     try {
+      if (!(await ready())) return false;
       const left = o.count === undefined ? undefined : o.count - tally.sent;
       const done = await paced(o.rate, left, sessionEnd, async () => {
         // On a PTY, socat ending says why our end failed: the reader closed LINK (the read
@@ -188,7 +202,7 @@ async function runModule(
   const field = new TagField({ units: o.units, dwellMs: o.dwellMs, random }, (m) => {
     if (!o.quiet) print(tagLine(m));
   });
-  return eachSession(o, pty, signal, async (path, sessionEnd) => {
+  return eachSession(o, pty, signal, async ({ path, ready, end: sessionEnd }) => {
     let module: TagModule;
     try {
       module = await startTagModule(protocol, path, o.baudRate);
@@ -197,6 +211,7 @@ async function runModule(
     }
     field.attach(module);
     try {
+      if (!(await ready())) return false;
       if (!module.reading()) {
         say(`waiting for the reader to start reading (a ${protocol} reader on the other end of the line)`);
         while (!module.reading() && !sessionEnd.aborted)

@@ -394,6 +394,39 @@ describe('readpoint simulate for RFID modules', () => {
     expect(sim.err.at(-1)).toMatch(/^readpoint simulate: sent 3 tag arrivals \(0 garbage\) of 3 units/);
   });
 
+  it('plays a ThingMagic module behind --pty, and again after the reader reopened the line', async () => {
+    const link = join(dir, 'rfid0');
+    const sim = startCli([
+      ...['simulate', '--protocol', 'thingmagic', '--pty', link],
+      ...['--rate', '5', '--dwell-ms', '400', '--garbage-share', '0'],
+    ]);
+    await sim.line(/waiting for a reader to open/);
+    const epcsOf = (sink: RecordingSink) =>
+      new Set(sink.reads.map((r) => r.data.toString('hex').toUpperCase()));
+    const first = new ThingMagicDriver(thingMagicConfig(link), { log: silentLogger() });
+    const before = new RecordingSink();
+    await first.start(before);
+    cleanup.push(() => first.stop());
+    await expect.poll(() => epcsOf(before).size, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(2);
+    await first.stop();
+    await sim.line(/the reader closed .*rfid0/);
+    const reopenedAt = Date.now();
+    const second = new ThingMagicDriver(thingMagicConfig(link), { log: silentLogger() });
+    const after = new RecordingSink();
+    await second.start(after);
+    cleanup.push(() => second.stop());
+    await expect.poll(() => epcsOf(after).size, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(2);
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    // After the reopen the reader sees tags that came into the field after it: none from the gap.
+    const arrivedSince = new Set(
+      sim.out
+        .filter((l) => l.includes(' arrives ') && Date.parse(l.slice(0, 24)) >= reopenedAt)
+        .map((l) => / (30[0-9A-F]{22}) /.exec(l)![1]),
+    );
+    for (const epc of epcsOf(after)) expect(arrivedSince).toContain(epc);
+  });
+
   it('plays an R2000 module the same way', async () => {
     const pty = await openPtyDevice(dir, 'r2k');
     cleanup.push(() => pty.close());
