@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthPayload } from '../../daemon/contract/topics.js';
 import { decodeRead, decodeText } from '../../daemon/identity/decode.js';
 import { silentLogger } from '../../daemon/log.js';
 import { R2000Driver } from '../../drivers/r2000/driver.js';
@@ -356,6 +357,53 @@ describe('readpoint simulate --pty, through the daemon', () => {
       new RegExp(`^readpoint simulate: sent ${printed.length} reads \\(0 garbage\\)`),
     );
     expect(existsSync(link)).toBe(false);
+  });
+
+  it('feeds a restarted daemon: its reads are the ones made after it opened the line', async () => {
+    const link = join(dir, 'ttyV2');
+    const sim = startCli([
+      ...['simulate', '--pty', link, '--rate', '20', '--seed', '5', '--repeats', '1', '--units', '5000'],
+      ...['--garbage-share', '0', '--epc-share', '0', '--link-share', '0'],
+    ]);
+    await sim.line(/waiting for a reader to open/);
+    const base = 'readpoint/v1/site-test/gw-test';
+    const events = await collect(broker.url, `${base}/events/+`);
+    cleanup.push(() => events.close());
+    const config = writeE2eConfig({
+      dir: mkdtempSync(join(dir, 'gw-')),
+      uplinkUrl: broker.url,
+      readers: serialReaderYaml(link),
+    });
+    const first = startDaemon(config);
+    try {
+      await events.waitFor(3, 20_000);
+    } finally {
+      expect(await first.kill('SIGTERM')).toBe(0);
+    }
+    await sim.line(/the reader closed .*ttyV2/);
+    const restartedAt = Date.now();
+    const seen = events.messages.length;
+    const second = startDaemon(config);
+    try {
+      // Each read is a unit of its own (one read per unit): each makes an event.
+      await events.waitFor(seen + 5, 20_000);
+      const health = await second.waitForLog(
+        (l) => l.msg === 'health' && (l.health as HealthPayload).readers[0]!.reads >= 5,
+      );
+      expect((health.health as HealthPayload).readers[0]).toMatchObject({ id: 'scanner-1', rejects: 0 });
+    } finally {
+      expect(await second.kill('SIGTERM')).toBe(0);
+    }
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    const serials = events.messages.map((m) => JSON.parse(String(m.payload))['rp:unit'].serial as string);
+    expect(new Set(serials).size).toBe(serials.length);
+    // Each event after the restart is of a read the simulator made after it: none was held over
+    // the gap and delivered late.
+    const sentAt = new Map(
+      sim.out.map((l) => [serialOf(Number(/ unit (\d+) /.exec(l)![1])), Date.parse(l.slice(0, 24))]),
+    );
+    for (const serial of serials.slice(seen)) expect(sentAt.get(serial)).toBeGreaterThanOrEqual(restartedAt);
   });
 
   it('says what to do when socat is missing', async () => {
