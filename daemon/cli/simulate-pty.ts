@@ -187,10 +187,12 @@ async function startPair(link: string, devicePath: string): Promise<Pair> {
       closedBy();
     }
   });
+  // socat ends by itself with 0 only at an EOF: with the transfer on and our end open, the
+  // reader's (the EOF line above only says so sooner).
   const exited = new Promise<boolean>((r) =>
     socat.once('exit', (code) => {
       closedBy();
-      r(readerLeft && code === 0);
+      r((readerLeft || transferring) && code === 0);
     }),
   );
   await new Promise<void>((ready, fail) => {
