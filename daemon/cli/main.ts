@@ -1,16 +1,34 @@
 #!/usr/bin/env node
 /** readpoint's command line: the daemon and the technician's tools. */
-// First, before the rest loads: the daemon's stop signals are caught from the start.
+// First: the daemon's stop signals are caught before the rest of the code loads.
 import './stop-signals.js';
-import { Command, CommanderError, Option } from 'commander';
-import { checkCommand } from './check.js';
-import { type DecodeOptions, decodeCommand } from './decode.js';
-import { addOutboxCommands } from './outbox.js';
-import { portsCommand } from './ports.js';
-import { EXIT, runCommand } from './run.js';
-import { addSimulateCommand } from './simulate-options.js';
-import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
-import { tailTarget } from './tail-config.js';
+import type { Command as CommandType } from 'commander';
+import type { DecodeOptions } from './decode.js';
+import type { TailCliOptions } from './tail.js';
+
+// Imported only now: every static import is read and linked before any module runs, a good
+// part of a second on a busy box, during which a stop signal would end the daemon unheard.
+const [
+  { Command, CommanderError, Option },
+  { checkCommand },
+  { decodeCommand },
+  { addOutboxCommands },
+  { portsCommand },
+  { EXIT, runCommand },
+  { addSimulateCommand },
+  { tailCommand, tailOptions },
+  { tailTarget },
+] = await Promise.all([
+  import('commander'),
+  import('./check.js'),
+  import('./decode.js'),
+  import('./outbox.js'),
+  import('./ports.js'),
+  import('./run.js'),
+  import('./simulate-options.js'),
+  import('./tail.js'),
+  import('./tail-config.js'),
+]);
 
 const program = new Command('readpoint')
   .description('Edge gateway for serialized inventory: readers -> EPCIS events -> outbox -> MQTT')
@@ -135,7 +153,7 @@ program
       '  npx readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
-  .action(async (o: TailCliOptions, command: Command) => {
+  .action(async (o: TailCliOptions, command: CommandType) => {
     const target = await tailTarget(o);
     if (typeof target === 'string') return command.error(`readpoint tail: ${target}`);
     const options = tailOptions(target.options);
