@@ -1,3 +1,5 @@
+import { type EventEmitter, once } from 'node:events';
+import { symbols } from 'pino';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
@@ -44,9 +46,20 @@ export async function runCommand(configFile: string): Promise<number> {
   }
   const log = rootLogger(config.log.level);
   const code = await runDaemon(config, configFile, log, signalled);
-  // The last lines are written before the process exits (pino writes asynchronously).
-  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  await logWritten(log);
   return code;
+}
+
+/**
+ * Resolves once the log's destination has no write under way. pino writes asynchronously; at
+ * exit it writes what it holds synchronously, which would land before (or instead of) a line whose
+ * write is still under way: the last lines would come out of order.
+ */
+async function logWritten(log: Logger): Promise<void> {
+  const stream = (log as unknown as Record<symbol, unknown>)[symbols.streamSym] as
+    | (EventEmitter & { readonly _writing?: boolean })
+    | undefined;
+  if (stream?._writing) await once(stream, 'drain').catch(() => undefined);
 }
 
 async function runDaemon(
