@@ -146,6 +146,47 @@ export async function openSimulatorPty(linkPath: string): Promise<SimulatorPty> 
   return { link, nextLine, ended, close };
 }
 
+/** One time a reader has the line: `ready()` resolves true once it has (false if `end` came first). */
+export interface Session {
+  readonly path: string;
+  ready(): Promise<boolean>;
+  /** Aborts when the simulation stops or the reader closed the line. */
+  readonly end: AbortSignal;
+}
+
+/**
+ * The sessions of the line: one for a device (`devicePath`); with a PTY, one per time a reader
+ * has LINK open. `play` opens its end at once (a reader may write to it as soon as it opens
+ * LINK), waits for `ready()`, and plays until `end`; it resolves true when it made --count, and
+ * so does this. `say` tells the technician what the line does.
+ */
+export async function eachSession(
+  pty: SimulatorPty | undefined,
+  devicePath: string,
+  signal: AbortSignal,
+  say: (line: string) => void,
+  play: (session: Session) => Promise<boolean>,
+): Promise<boolean> {
+  if (!pty) return play({ path: devicePath, ready: async () => true, end: signal });
+  for (let sessions = 0; ; sessions++) {
+    const line = await pty.nextLine(signal);
+    if (!line) return false;
+    // Nothing is made while nobody reads the line, as a scanner with its cable pulled.
+    if (sessions > 0) say(`the reader closed ${pty.link}: nothing is sent until a reader opens it again`);
+    say(`waiting for a reader to open ${pty.link}`);
+    const left = new AbortController();
+    line.readerClosed.then(() => left.abort());
+    const end = AbortSignal.any([signal, left.signal]);
+    const ready = async () => {
+      const opened = await Promise.race([line.readerOpened, abortion(end).then(() => false)]);
+      if (opened) say(`a reader opened ${pty.link}: sending`);
+      return opened;
+    };
+    if (await play({ path: line.devicePath, ready, end })) return true;
+    if (signal.aborted) return false;
+  }
+}
+
 /** Starts socat; resolves once both links exist and socat waits for the reader. */
 async function startPair(link: string, devicePath: string): Promise<Pair> {
   const socat = spawn(

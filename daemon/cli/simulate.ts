@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { prng } from '../../drivers/simulated-units.js';
-import { openSimulatorPty, SimulatePtyError, type SimulatorPty } from './simulate-pty.js';
+import { eachSession, openSimulatorPty, SimulatePtyError, type SimulatorPty } from './simulate-pty.js';
 import { DELIMITERS, type DelimiterName, escapeRead, type Scan, ScannerTraffic } from './simulate-scanner.js';
 import {
   type ModuleProtocol,
@@ -105,45 +105,6 @@ export async function simulateCommand(o: SimulateOptions): Promise<number> {
 /** The line cannot be used; the message says why and what to do. */
 class LineError extends Error {}
 
-/** One time a reader has the line: `ready()` resolves true once it has (false if `end` came first). */
-interface Session {
-  readonly path: string;
-  ready(): Promise<boolean>;
-  /** Aborts when the simulation stops or the reader closed the line. */
-  readonly end: AbortSignal;
-}
-
-/**
- * The sessions of the line: one for a device; with a PTY, one per time a reader has LINK open.
- * `play` opens its end at once (a reader may write to it as soon as it opens LINK), waits for
- * `ready()`, and plays until `end`; true when it made --count.
- */
-async function eachSession(
-  o: SimulateOptions,
-  pty: SimulatorPty | undefined,
-  signal: AbortSignal,
-  play: (session: Session) => Promise<boolean>,
-): Promise<boolean> {
-  if (!pty) return play({ path: o.device!, ready: async () => true, end: signal });
-  for (let sessions = 0; ; sessions++) {
-    const line = await pty.nextLine(signal);
-    if (!line) return false;
-    // Nothing is made while nobody reads the line, as a scanner with its cable pulled.
-    if (sessions > 0) say(`the reader closed ${pty.link}: nothing is sent until a reader opens it again`);
-    say(`waiting for a reader to open ${pty.link}`);
-    const left = new AbortController();
-    line.readerClosed.then(() => left.abort());
-    const end = AbortSignal.any([signal, left.signal]);
-    const ready = async () => {
-      const opened = await Promise.race([line.readerOpened, abortion(end).then(() => false)]);
-      if (opened) say(`a reader opened ${pty.link}: sending`);
-      return opened;
-    };
-    if (await play({ path: line.devicePath, ready, end })) return true;
-    if (signal.aborted) return false;
-  }
-}
-
 /** Plays a barcode scanner; true when --count reads were sent. */
 async function runScanner(
   o: SimulateOptions,
@@ -153,7 +114,7 @@ async function runScanner(
 ): Promise<boolean> {
   const traffic = new ScannerTraffic(o);
   const end = Buffer.from(DELIMITERS[o.delimiter], 'latin1');
-  return eachSession(o, pty, signal, async ({ path, ready, end: sessionEnd }) => {
+  return eachSession(pty, o.device!, signal, say, async ({ path, ready, end: sessionEnd }) => {
     const port = await openLine(path, o.baudRate, o.device ?? o.pty!);
     let lost: string | undefined;
     port.on('close', () => {
@@ -202,7 +163,7 @@ async function runModule(
   const field = new TagField({ units: o.units, dwellMs: o.dwellMs, random }, (m) => {
     if (!o.quiet) print(tagLine(m));
   });
-  return eachSession(o, pty, signal, async ({ path, ready, end: sessionEnd }) => {
+  return eachSession(pty, o.device!, signal, say, async ({ path, ready, end: sessionEnd }) => {
     let module: TagModule;
     try {
       module = await startTagModule(protocol, path, o.baudRate);
