@@ -122,6 +122,18 @@ export class Gateway {
     const goOn = () => {
       if (interrupt?.aborted) throw new StartInterrupted();
     };
+    // A step that waits on the network (the uplink's first connection attempt) is not waited
+    // out: its own stop step, already in place, ends it.
+    const unlessInterrupted = <T>(step: Promise<T>): Promise<T> =>
+      interrupt
+        ? Promise.race([
+            step,
+            new Promise<never>((_, reject) => {
+              if (interrupt.aborted) reject(new StartInterrupted());
+              interrupt.addEventListener('abort', () => reject(new StartInterrupted()), { once: true });
+            }),
+          ])
+        : step;
     this.startedAt = Date.now();
     this.housekeeping = this.makeHousekeeping();
     try {
@@ -157,7 +169,7 @@ export class Gateway {
       const upstream = upstreamOf(config, broker?.address());
       const stage = new UplinkStage(config, upstream, outbox, this.topics, log);
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
-      await stage.start();
+      await unlessInterrupted(stage.start());
       goOn();
 
       const recorder = new Recorder(
