@@ -40,6 +40,14 @@ export interface DispatcherOptions {
   readonly takeMax?: number;
 }
 
+/** A backlog being replayed: its last sequence number, since when, its events delivered and in flight. */
+interface Replay {
+  readonly end: number;
+  readonly since: number;
+  delivered: number;
+  inflight: number;
+}
+
 /** Entries taken from the outbox and not yet published, with the take refilling them. */
 class Lane {
   ready: OutboxEntry[] = [];
@@ -77,6 +85,8 @@ export class Dispatcher {
   private filling: Promise<void> | undefined;
   /** While a backlog replays: its last sequence number (from the outbox's split). */
   private replayEnd: number | undefined;
+  /** The replay under way, for the line that says it has drained: until its last PUBACK. */
+  private replay: Replay | undefined;
   /** Bumped on rewind: a take that was under way then hands out nothing stale. */
   private generation = 0;
   private published = 0;
@@ -161,6 +171,8 @@ export class Dispatcher {
         this.main.clear();
         this.live.clear();
         this.replayEnd = undefined;
+        // A connection lost during the replay ends it; the next connect draws a new line.
+        this.replay = undefined;
         this.outbox.rewind();
         this.rewinds++;
         this.needSplit = true;
@@ -172,6 +184,7 @@ export class Dispatcher {
           this.liveSlots > 0 && this.replayEnd === undefined ? this.outbox.splitBacklog() : undefined;
         if (end !== undefined) {
           this.replayEnd = end;
+          this.replay = { end, since: performance.now(), delivered: 0, inflight: 0 };
           this.replays++;
           this.log.info(
             { backlogEnd: end, depth: this.outbox.stats().depth, liveSlots: this.liveSlots },
@@ -187,6 +200,9 @@ export class Dispatcher {
         !this.filling
       )
         this.replayEnd = undefined;
+      // Drained: every backlog event is sent and acknowledged.
+      if (this.replay && this.replayEnd === undefined && this.replay.inflight === 0)
+        this.drained(this.replay);
       const replaying = this.replayEnd !== undefined;
       this.refill();
       if (this.main.waiting === 0 && this.live.waiting === 0) {
@@ -262,23 +278,43 @@ export class Dispatcher {
     );
   }
 
+  private drained(replay: Replay): void {
+    this.replay = undefined;
+    this.log.info(
+      {
+        backlogEnd: replay.end,
+        replayed: replay.delivered,
+        seconds: Math.round((performance.now() - replay.since) / 100) / 10,
+        depth: this.outbox.stats().depth,
+      },
+      'backlog drained',
+    );
+  }
+
   private publishFrom(lane: Lane, max: number, live: boolean): number {
     let sent = 0;
     while (sent < max && lane.waiting > 0) {
       const entry = lane.next();
       lane.inflight++;
       sent++;
+      const backlog = this.replay && entry.seq <= this.replay.end ? this.replay : undefined;
+      if (backlog) backlog.inflight++;
       this.uplink.publish(entry.topic, entry.payload).then(
         () => {
           lane.inflight--;
           this.published++;
           if (live) this.livePublished++;
+          if (backlog) {
+            backlog.inflight--;
+            backlog.delivered++;
+          }
           this.outbox.ack(entry.seq);
           this.nudge();
         },
         () => {
           // Lost with the connection (or closed at stop): rewound and sent again after reconnect.
           lane.inflight--;
+          if (backlog) backlog.inflight--;
           this.needRewind = true;
           this.nudge();
         },

@@ -65,6 +65,14 @@ interface Running {
   metrics: MetricsServer | undefined;
 }
 
+/** A stop signal came during start-up; what had started was stopped again. */
+export class StartInterrupted extends Error {
+  override readonly name = 'StartInterrupted';
+  constructor() {
+    super('asked to stop during start-up');
+  }
+}
+
 export class Gateway {
   private readonly steps: Step[] = [];
   private running: Running | undefined;
@@ -104,9 +112,28 @@ export class Gateway {
     );
   }
 
-  /** Starts every stage; if one fails, what was started is stopped again and the error thrown. */
-  async start(): Promise<void> {
+  /**
+   * Starts every stage; if one fails, what was started is stopped again and the error thrown.
+   * When `interrupt` aborts (a stop signal during start-up), start ends after the step under way:
+   * what was started is stopped, in reverse order, and StartInterrupted thrown.
+   */
+  async start(interrupt?: AbortSignal): Promise<void> {
     const { config, log } = this;
+    const goOn = () => {
+      if (interrupt?.aborted) throw new StartInterrupted();
+    };
+    // A step that waits on the network (the uplink's first connection attempt) is not waited
+    // out: its own stop step, already in place, ends it.
+    const unlessInterrupted = <T>(step: Promise<T>): Promise<T> =>
+      interrupt
+        ? Promise.race([
+            step,
+            new Promise<never>((_, reject) => {
+              if (interrupt.aborted) reject(new StartInterrupted());
+              interrupt.addEventListener('abort', () => reject(new StartInterrupted()), { once: true });
+            }),
+          ])
+        : step;
     this.startedAt = Date.now();
     this.housekeeping = this.makeHousekeeping();
     try {
@@ -117,6 +144,7 @@ export class Gateway {
       );
       await outbox.open();
       this.steps.push({ name: 'outbox', stop: () => outbox.close() });
+      goOn();
       this.housekeeping.restore(outbox);
       // Just before the outbox closes, once the readers have stopped: the period's final counts.
       // Not awaited: a failing store writes it only at its close, the next step.
@@ -136,11 +164,13 @@ export class Gateway {
         await broker.start();
         const started = broker;
         this.steps.push({ name: 'broker', stop: () => started.stop() });
+        goOn();
       }
       const upstream = upstreamOf(config, broker?.address());
       const stage = new UplinkStage(config, upstream, outbox, this.topics, log);
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
-      await stage.start();
+      await unlessInterrupted(stage.start());
+      goOn();
 
       const recorder = new Recorder(
         outbox,
@@ -167,6 +197,7 @@ export class Gateway {
       this.running = { outbox, broker, smoother, events, readers, stage, jobs, metrics: undefined };
       this.running.metrics = await serveMetrics(config, () => this.health(), this.log);
       this.steps.push({ name: 'metrics', stop: () => this.running?.metrics?.stop() });
+      goOn();
       jobs.start();
       // Departures, presence reports and passages are due by time, not by a read.
       this.tickTimer = setInterval(() => this.tick(), SMOOTHING_TICK_MS);
@@ -178,7 +209,6 @@ export class Gateway {
         },
       });
 
-      for (const reader of config.readers) await readers.add(reader);
       this.steps.push({
         name: 'readers',
         stop: async () => {
@@ -195,6 +225,11 @@ export class Gateway {
           if (outbox.release()) await recorder.stop(1000);
         },
       });
+      // The steps above stop the readers added so far, should start end here.
+      for (const reader of config.readers) {
+        await readers.add(reader);
+        goOn();
+      }
       log.info(
         {
           readers: config.readers.length,
@@ -369,6 +404,7 @@ export class Gateway {
           ? {
               readsPerMin: r.rate.perMinute(),
               errors: r.errors,
+              rejects: r.pipeline.counters.rejected,
               rejectsByCode: Object.fromEntries(r.pipeline.rejectCodes),
             }
           : undefined;

@@ -24,11 +24,16 @@ export interface HealthSources {
   /** Events delivered since start. */
   readonly dispatcher: { stats(): { readonly published: number } };
   readonly smoothing?: () => SmootherStats;
-  /** Per reader: reads per minute, times it went disconnected, and its rejects by code. */
+  /**
+   * Per reader: reads per minute, times it went disconnected, and its rejects as its pipeline
+   * counts them (decode rejects and the driver's own, as on the rejects topic and in the summary),
+   * in all and by code.
+   */
   readonly readerExtras?: (id: string) =>
     | {
         readonly readsPerMin: number;
         readonly errors: number;
+        readonly rejects: number;
         readonly rejectsByCode?: Readonly<Record<string, number>>;
       }
     | undefined;
@@ -60,7 +65,8 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       state: st.state,
       connected: st.state === 'connected',
       reads: st.reads,
-      rejects: st.rejects,
+      // The driver counts only the frames it rejects itself; the pipeline counts every reject.
+      rejects: extras?.rejects ?? st.rejects,
       reconnects: st.reconnects,
       ...(extras ? { readsPerMin: round(extras.readsPerMin), errors: extras.errors } : {}),
       ...(extras?.rejectsByCode ? { rejectsByCode: extras.rejectsByCode } : {}),

@@ -67,6 +67,8 @@ export class UplinkStage {
 
   async start(): Promise<void> {
     await this.uplink.start();
+    // Stopped while its first connection was tried (a stop signal during start-up).
+    if (this.uplink.status().state === 'stopped') return;
     this.started = true;
     this.dispatcher.start();
     this.notices.start();

@@ -1,16 +1,36 @@
 #!/usr/bin/env node
 /** readpoint's command line: the daemon and the technician's tools. */
+// First: the daemon's stop signals are caught before the rest of the code loads.
+import './stop-signals.js';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { checkCommand } from './check.js';
-import { type DecodeOptions, decodeCommand } from './decode.js';
-import { addOutboxCommands } from './outbox.js';
-import { portsCommand } from './ports.js';
-import { EXIT, runCommand } from './run.js';
-import { addSimulateCommand } from './simulate-options.js';
+import type { Command as CommandType } from 'commander';
+import type { DecodeOptions } from './decode.js';
 import type { StatusCliOptions } from './status.js';
-import { type TailCliOptions, tailCommand, tailOptions } from './tail.js';
-import { tailTarget } from './tail-config.js';
+import type { TailCliOptions } from './tail.js';
+
+// Imported only now: every static import is read and linked before any module runs, a good
+// part of a second on a busy box, during which a stop signal would end the daemon unheard.
+const [
+  { Command, CommanderError, Option },
+  { checkCommand },
+  { decodeCommand },
+  { addOutboxCommands },
+  { portsCommand },
+  { EXIT, runCommand },
+  { addSimulateCommand },
+  { tailCommand, tailOptions },
+  { tailTarget },
+] = await Promise.all([
+  import('commander'),
+  import('./check.js'),
+  import('./decode.js'),
+  import('./outbox.js'),
+  import('./ports.js'),
+  import('./run.js'),
+  import('./simulate-options.js'),
+  import('./tail.js'),
+  import('./tail-config.js'),
+]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -73,7 +93,7 @@ program
       '  readpoint decode --config /etc/readpoint/readpoint.yaml --reader conveyor-1 < scans.txt',
     ].join('\n'),
   )
-  .action((input: string | undefined, o: DecodeOptions, command: Command) =>
+  .action((input: string | undefined, o: DecodeOptions, command: CommandType) =>
     set(decodeCommand(input, o, (message) => command.error(message))),
   );
 
@@ -142,7 +162,7 @@ program
       '  readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
     ].join('\n'),
   )
-  .action(async (o: TailCliOptions, command: Command) => {
+  .action(async (o: TailCliOptions, command: CommandType) => {
     const target = await tailTarget(o);
     if (typeof target === 'string') return command.error(`readpoint tail: ${target}`);
     const options = tailOptions(target.options);
@@ -171,7 +191,7 @@ program
       "  readpoint status --config /etc/readpoint/readpoint.yaml --json | jq '.readers[] | {id, state, readsPerMin}'",
     ].join('\n'),
   )
-  .action(async (o: StatusCliOptions, command: Command) => {
+  .action(async (o: StatusCliOptions, command: CommandType) => {
     // Loaded only for this command: it should answer fast.
     const { statusCommand, statusTimeoutMs } = await import('./status.js');
     const timeoutMs = statusTimeoutMs(o.timeout);
@@ -185,7 +205,7 @@ addOutboxCommands(program, set);
 addSimulateCommand(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */
-function hintAfterErrors(command: Command, path: string): void {
+function hintAfterErrors(command: CommandType, path: string): void {
   const what = command.commands.length > 0 ? 'commands' : 'options';
   command.showHelpAfterError(`(run '${path} --help' for the ${what})`);
   for (const sub of command.commands) hintAfterErrors(sub, `${path} ${sub.name()}`);

@@ -1,9 +1,12 @@
+import { type EventEmitter, once } from 'node:events';
+import { symbols } from 'pino';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Gateway, type ReloadOutcome } from '../gateway.js';
-import { rootLogger } from '../log.js';
+import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
+import { type Logger, rootLogger } from '../log.js';
 import { DataDirInUseError } from '../outbox/store.js';
 import { serviceManager } from '../service/notify.js';
+import { onRepeatedStopSignal, stopAsked, stopSignal } from './stop-signals.js';
 
 /** Exit codes of `readpoint run` (documented in docs/commands.md). */
 export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
@@ -26,6 +29,8 @@ async function reloadFrom(configFile: string, gateway: Gateway): Promise<ReloadO
 }
 
 export async function runCommand(configFile: string): Promise<number> {
+  // Usually caught since main.ts loaded; from here at the latest.
+  const signalled = stopSignal();
   let config: Config;
   try {
     config = await loadConfig(configFile);
@@ -40,6 +45,36 @@ export async function runCommand(configFile: string): Promise<number> {
     throw err;
   }
   const log = rootLogger(config.log.level);
+  const code = await runDaemon(config, configFile, log, signalled);
+  await logWritten(log);
+  return code;
+}
+
+/**
+ * Resolves once the log's destination has no write under way. pino writes asynchronously; at
+ * exit it writes what it holds synchronously, which would land before (or instead of) a line whose
+ * write is still under way: the last lines would come out of order.
+ */
+async function logWritten(log: Logger): Promise<void> {
+  const stream = (log as unknown as Record<symbol, unknown>)[symbols.streamSym] as
+    | (EventEmitter & { readonly _writing?: boolean })
+    | undefined;
+  if (stream?._writing) await once(stream, 'drain').catch(() => undefined);
+}
+
+async function runDaemon(
+  config: Config,
+  configFile: string,
+  log: Logger,
+  signalled: Promise<string>,
+): Promise<number> {
+  const early = stopAsked();
+  if (early !== undefined) {
+    // Nothing has started yet: the code and the configuration were only read.
+    log.info({ signal: early }, 'asked to stop during start-up');
+    log.info('stopped cleanly');
+    return EXIT.ok;
+  }
   const gateway = new Gateway(config, log);
   const service = serviceManager(process.env, log.child({ component: 'systemd' }));
   // Pings from the start: replaying a large outbox at start must not look like a hang.
@@ -83,28 +118,38 @@ export async function runCommand(configFile: string): Promise<number> {
     );
   };
   process.on('SIGHUP', reload);
-  const signalled = new Promise<string>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve(sig));
-  });
+  onRepeatedStopSignal((signal) => log.info({ signal }, 'stopping already'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, `fatal: ${err.message}`);
     process.exit(EXIT.fatal);
   });
 
-  const startup = gateway.start().then(
+  // A signal during start-up ends it between two steps: what had started stops, in reverse order.
+  const interrupt = new AbortController();
+  void signalled.then((signal) => {
+    if (started) return;
+    log.info({ signal }, 'asked to stop during start-up');
+    interrupt.abort();
+  });
+  const startError = await gateway.start(interrupt.signal).then(
     () => {
       started = true;
     },
     (err: Error) => err,
   );
-  // A signal during start-up waits for start to settle, then stops cleanly.
-  const first = await Promise.race([startup.then(() => 'started' as const), signalled]);
-  const startError = await startup;
+  if (startError instanceof StartInterrupted) {
+    service.stopping('stopping (asked during start-up)');
+    stopWatchdog();
+    await service.settled();
+    log.info('stopped cleanly');
+    return EXIT.ok;
+  }
   if (startError) {
     log.fatal({ err: startError }, `fatal: ${startError.message}`);
     return startError instanceof DataDirInUseError ? EXIT.dataDirInUse : EXIT.fatal;
   }
-  if (first !== 'started') return stop(first);
+  // A signal that came as the last step finished: a normal stop.
+  if (interrupt.signal.aborted) return stop(await signalled);
   // Ready only now: the outbox is open, the broker listens and the uplink is started.
   service.ready(`running: ${config.readers.length} reader(s)`);
   if (reloadAsked) reload();

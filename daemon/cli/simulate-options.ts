@@ -108,6 +108,8 @@ export function addSimulateCommand(program: Command, run: (p: Promise<number>) =
         'read as `readpoint decode` takes it. EPC hex labels decode only on a reader with format.data: epc;',
         'with the default format (aim) they are rejected as no-aim-id: give --epc-share 0 for labels only.',
         'With --pty, sending starts once a reader opens LINK, and after --count the PTY stays until Ctrl-C.',
+        'While no reader has LINK open (the daemon restarts, a reload restarts the reader) nothing is sent',
+        'or counted, as with a scanner whose cable is pulled; it goes on when a reader opens LINK again.',
         'thingmagic and r2000 answer the real driver and move tags (SGTIN-96) through antenna 1.',
         '',
         'Exit codes: 0 stopped (after --count, or Ctrl-C); 1 cannot (no such device, socat missing, the',

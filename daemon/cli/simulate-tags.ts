@@ -73,12 +73,17 @@ export class TagField {
   private readonly inField = new Map<string, NodeJS.Timeout>();
   private passes = 0;
   private emptied: (() => void)[] = [];
+  private module: TagModule | undefined;
 
   constructor(
-    private readonly module: TagModule,
     private readonly options: { units: number; dwellMs: number; random: () => number },
     private readonly report: (move: TagMove) => void,
   ) {}
+
+  /** The module that reports the tags from now on (a new one after the reader reopened the line). */
+  attach(module: TagModule): void {
+    this.module = module;
+  }
 
   arrive(): TagMove {
     const n = this.passes % this.options.units;
@@ -86,10 +91,10 @@ export class TagField {
     const rssi = -40 - Math.round(this.options.random() * 30);
     const move: TagMove = { pass: ++this.passes, unit: n, epc, move: 'arrives', rssi };
     clearTimeout(this.inField.get(epc));
-    this.module.enter(epc, rssi);
+    this.module?.enter(epc, rssi);
     const timer = setTimeout(() => {
       this.inField.delete(epc);
-      this.module.leave(epc);
+      this.module?.leave(epc);
       this.report({ ...move, move: 'leaves' });
       if (this.inField.size === 0) for (const done of this.emptied.splice(0)) done();
     }, this.options.dwellMs);
@@ -108,7 +113,7 @@ export class TagField {
   clear(): void {
     for (const [epc, timer] of this.inField) {
       clearTimeout(timer);
-      this.module.leave(epc);
+      this.module?.leave(epc);
     }
     this.inField.clear();
     for (const done of this.emptied.splice(0)) done();

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPort } from 'serialport';
 import { prng } from '../../drivers/simulated-units.js';
-import { openSimulatorPty, SimulatePtyError, type SimulatorPty } from './simulate-pty.js';
+import { eachSession, openSimulatorPty, SimulatePtyError, type SimulatorPty } from './simulate-pty.js';
 import { DELIMITERS, type DelimiterName, escapeRead, type Scan, ScannerTraffic } from './simulate-scanner.js';
 import {
   type ModuleProtocol,
@@ -75,15 +75,9 @@ export async function simulateCommand(o: SimulateOptions): Promise<number> {
         stop.abort();
       });
     }
-    const path = pty?.devicePath ?? o.device!;
-    const done =
-      o.protocol === 'line'
-        ? await runScanner(o, path, pty, stop.signal, tally)
-        : await runModule(o, o.protocol, path, stop.signal, tally);
-    if (pty && done && !stop.signal.aborted) {
-      say(`done: the PTY stays until Ctrl-C, so the reader does not see its device vanish`);
-      await new Promise((r) => stop.signal.addEventListener('abort', r, { once: true }));
-    }
+    await (o.protocol === 'line'
+      ? runScanner(o, pty, stop.signal, tally)
+      : runModule(o, o.protocol, pty, stop.signal, tally));
     if (lineGone) {
       say('the PTY pair is gone (socat ended): stopped');
       return 1;
@@ -114,77 +108,100 @@ class LineError extends Error {}
 /** Plays a barcode scanner; true when --count reads were sent. */
 async function runScanner(
   o: SimulateOptions,
-  path: string,
   pty: SimulatorPty | undefined,
   signal: AbortSignal,
   tally: Tally,
 ): Promise<boolean> {
-  const port = await openLine(path, o.baudRate, o.device ?? o.pty!);
-  let lost: string | undefined;
-  port.on('close', () => {
-    lost ??= `${o.device ?? o.pty} went away`;
-  });
-  port.on('error', (err: Error) => {
-    lost ??= err.message;
-  });
-  try {
-    if (pty) {
-      say(`waiting for a reader to open ${pty.link}`);
-      await Promise.race([pty.readerOpened, abortion(signal)]);
-      if (signal.aborted) return false;
-      say(`a reader opened ${pty.link}: sending`);
-    }
-    const traffic = new ScannerTraffic(o);
-    const end = Buffer.from(DELIMITERS[o.delimiter], 'latin1');
-    return await paced(o.rate, o.count, signal, async () => {
-      if (lost) throw new LineError(`${lost}: stopped`);
-      const scan = traffic.next();
-      await write(port, Buffer.concat([scan.data, end]));
-      note(tally, scan.unit, scan.kind === 'garbage');
-      if (!o.quiet) print(scanLine(scan));
+  const traffic = new ScannerTraffic(o);
+  const end = Buffer.from(DELIMITERS[o.delimiter], 'latin1');
+  return eachSession(pty, o.device!, signal, say, async ({ path, ready, end: sessionEnd }) => {
+    const port = await openLine(path, o.baudRate, o.device ?? o.pty!);
+    let lost: string | undefined;
+    port.on('close', () => {
+      lost ??= `${o.device ?? o.pty} went away`;
     });
-  } finally {
-    if (port.isOpen) await new Promise((r) => port.close(r));
-  }
+    port.on('error', (err: Error) => {
+      lost ??= err.message;
+    });
+    try {
+      if (!(await ready())) return false;
+      const left = o.count === undefined ? undefined : o.count - tally.sent;
+      const done = await paced(o.rate, left, sessionEnd, async () => {
+        // On a PTY, socat ending says why our end failed: the reader closed LINK (the read
+        // reached nobody and is not counted), or the line is gone.
+        if (lost) {
+          if (pty) return abortion(sessionEnd);
+          throw new LineError(`${lost}: stopped`);
+        }
+        const scan = traffic.next();
+        try {
+          await write(port, Buffer.concat([scan.data, end]));
+        } catch (err) {
+          if (pty) return abortion(sessionEnd);
+          throw err;
+        }
+        note(tally, scan.unit, scan.kind === 'garbage');
+        if (!o.quiet) print(scanLine(scan));
+      });
+      if (done && pty) await holdLine(signal);
+      return done;
+    } finally {
+      if (port.isOpen) await new Promise((r) => port.close(r));
+    }
+  });
 }
 
 /** Plays an RFID module that tags pass by; true when --count tags have come and gone. */
 async function runModule(
   o: SimulateOptions,
   protocol: ModuleProtocol,
-  path: string,
+  pty: SimulatorPty | undefined,
   signal: AbortSignal,
   tally: Tally,
 ): Promise<boolean> {
-  let module: TagModule;
-  try {
-    module = await startTagModule(protocol, path, o.baudRate);
-  } catch (err) {
-    throw new LineError(lineTrouble(o.device ?? o.pty!, err as Error));
-  }
   const random = prng(o.seed);
-  const field = new TagField(module, { units: o.units, dwellMs: o.dwellMs, random }, (m) => {
+  const field = new TagField({ units: o.units, dwellMs: o.dwellMs, random }, (m) => {
     if (!o.quiet) print(tagLine(m));
   });
-  try {
-    if (!module.reading()) {
-      say(`waiting for the reader to start reading (a ${protocol} reader on the other end of the line)`);
-      while (!module.reading() && !signal.aborted) await sleep(50, undefined, { signal }).catch(() => {});
-      if (signal.aborted) return false;
+  return eachSession(pty, o.device!, signal, say, async ({ path, ready, end: sessionEnd }) => {
+    let module: TagModule;
+    try {
+      module = await startTagModule(protocol, path, o.baudRate);
+    } catch (err) {
+      throw new LineError(lineTrouble(o.device ?? o.pty!, err as Error));
     }
-    say('the reader is reading: tags arrive');
-    const done = await paced(o.rate, o.count, signal, async () => {
-      const move = field.arrive();
-      const garbage = random() < o.garbageShare;
-      if (garbage) await module.noise();
-      note(tally, move.unit, garbage);
-    });
-    if (done) await Promise.race([field.empty(), abortion(signal)]);
-    return done;
-  } finally {
-    field.clear();
-    await module.close();
-  }
+    field.attach(module);
+    try {
+      if (!(await ready())) return false;
+      if (!module.reading()) {
+        say(`waiting for the reader to start reading (a ${protocol} reader on the other end of the line)`);
+        while (!module.reading() && !sessionEnd.aborted)
+          await sleep(50, undefined, { signal: sessionEnd }).catch(() => {});
+        if (sessionEnd.aborted) return false;
+      }
+      say('the reader is reading: tags arrive');
+      const left = o.count === undefined ? undefined : o.count - tally.sent;
+      const done = await paced(o.rate, left, sessionEnd, async () => {
+        const move = field.arrive();
+        const garbage = random() < o.garbageShare;
+        if (garbage) await module.noise();
+        note(tally, move.unit, garbage);
+      });
+      if (done) await Promise.race([field.empty(), abortion(sessionEnd)]);
+      if (done && pty) await holdLine(signal);
+      return done;
+    } finally {
+      field.clear();
+      await module.close();
+    }
+  });
+}
+
+/** After --count the PTY stays, with this end open, until Ctrl-C. */
+async function holdLine(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  say(`done: the PTY stays until Ctrl-C, so the reader does not see its device vanish`);
+  await abortion(signal);
 }
 
 function note(tally: Tally, unit: number, garbage: boolean): void {
@@ -217,7 +234,10 @@ async function paced(
 }
 
 const abortion = (signal: AbortSignal) =>
-  new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+  new Promise<void>((r) => {
+    if (signal.aborted) r();
+    else signal.addEventListener('abort', () => r(), { once: true });
+  });
 
 async function openLine(path: string, baudRate: number, given: string): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate, autoOpen: false });

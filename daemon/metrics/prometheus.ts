@@ -42,7 +42,8 @@ const HELP = {
   readpoint_reader_connected: '1 when the reader is connected, else 0.',
   readpoint_reader_state: 'The reader state: 1 for the current state, 0 for the others.',
   readpoint_reader_reads_total: 'Reads received from the reader.',
-  readpoint_reader_rejects_total: 'Frames from the reader that were not a valid read.',
+  readpoint_reader_rejects_total:
+    'Reads from the reader that were rejected: not framed or not decoded (as on the rejects topic).',
   readpoint_reader_reconnects_total: 'Times the connection to the reader was made again.',
   readpoint_reader_errors_total:
     'Times the reader went disconnected: a failed open, a lost device or connection.',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SerialPort } from 'serialport';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthPayload } from '../../daemon/contract/topics.js';
 import { decodeRead, decodeText } from '../../daemon/identity/decode.js';
 import { silentLogger } from '../../daemon/log.js';
 import { R2000Driver } from '../../drivers/r2000/driver.js';
@@ -311,6 +312,100 @@ describe('readpoint simulate --pty, through the daemon', () => {
     expect(existsSync(link)).toBe(false);
   });
 
+  it('keeps sending after the reader closes the line and opens it again, nothing held over the gap', async () => {
+    const link = join(dir, 'ttyV1');
+    const sim = startCli(['simulate', '--pty', link, '--rate', '5', '--garbage-share', '0', '--seed', '3']);
+    await sim.line(/waiting for a reader to open/);
+    /** Opens the reader's end and collects its CR-terminated reads with the time each arrived. */
+    const openReader = async () => {
+      const port = new SerialPort({ path: link, baudRate: 9600, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+      const reads: { frame: string; at: number }[] = [];
+      let pending = '';
+      port.on('data', (chunk: Buffer) => {
+        const parts = (pending + chunk.toString('latin1')).split('\r');
+        pending = parts.pop()!;
+        for (const frame of parts) reads.push({ frame, at: Date.now() });
+      });
+      const close = () => new Promise<void>((r) => (port.isOpen ? port.close(() => r()) : r()));
+      cleanup.push(close);
+      return { reads, close };
+    };
+    const first = await openReader();
+    await expect.poll(() => first.reads.length, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(3);
+    await first.close();
+    await sim.line(/the reader closed .*ttyV1/);
+    const reopenedAt = Date.now();
+    const second = await openReader();
+    await expect.poll(() => second.reads.length, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(5);
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    const printed = printedReads(sim.out);
+    // Every read the simulator printed reached a reader, once, in order: none was written into the gap.
+    await expect
+      .poll(() => first.reads.length + second.reads.length, { timeout: 20_000, interval: 10 })
+      .toBe(printed.length);
+    expect([...first.reads, ...second.reads].map((r) => r.frame)).toEqual(
+      printed.map((r) => bytesOf(r.escaped).toString('latin1')),
+    );
+    expect(printed.map((r) => r.read)).toEqual(printed.map((_, i) => i + 1));
+    // The reads after the reopen were made after it: none is a stale read from the gap.
+    const sentAfterGap = sim.out.slice(first.reads.length).map((l) => Date.parse(l.slice(0, 24)));
+    expect(sentAfterGap).toHaveLength(second.reads.length);
+    for (const t of sentAfterGap) expect(t).toBeGreaterThanOrEqual(reopenedAt);
+    expect(sim.err.at(-1)).toMatch(
+      new RegExp(`^readpoint simulate: sent ${printed.length} reads \\(0 garbage\\)`),
+    );
+    expect(existsSync(link)).toBe(false);
+  });
+
+  it('feeds a restarted daemon: its reads are the ones made after it opened the line', async () => {
+    const link = join(dir, 'ttyV2');
+    const sim = startCli([
+      ...['simulate', '--pty', link, '--rate', '20', '--seed', '5', '--repeats', '1', '--units', '5000'],
+      ...['--garbage-share', '0', '--epc-share', '0', '--link-share', '0'],
+    ]);
+    await sim.line(/waiting for a reader to open/);
+    const base = 'readpoint/v1/site-test/gw-test';
+    const events = await collect(broker.url, `${base}/events/+`);
+    cleanup.push(() => events.close());
+    const config = writeE2eConfig({
+      dir: mkdtempSync(join(dir, 'gw-')),
+      uplinkUrl: broker.url,
+      readers: serialReaderYaml(link),
+    });
+    const first = startDaemon(config);
+    try {
+      await events.waitFor(3, 20_000);
+    } finally {
+      expect(await first.kill('SIGTERM')).toBe(0);
+    }
+    await sim.line(/the reader closed .*ttyV2/);
+    const restartedAt = Date.now();
+    const seen = events.messages.length;
+    const second = startDaemon(config);
+    try {
+      // Each read is a unit of its own (one read per unit): each makes an event.
+      await events.waitFor(seen + 5, 20_000);
+      const health = await second.waitForLog(
+        (l) => l.msg === 'health' && (l.health as HealthPayload).readers[0]!.reads >= 5,
+      );
+      expect((health.health as HealthPayload).readers[0]).toMatchObject({ id: 'scanner-1', rejects: 0 });
+    } finally {
+      expect(await second.kill('SIGTERM')).toBe(0);
+    }
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    const serials = events.messages.map((m) => JSON.parse(String(m.payload))['rp:unit'].serial as string);
+    expect(new Set(serials).size).toBe(serials.length);
+    // Each event after the restart is of a read the simulator made after it: none was held over
+    // the gap and delivered late.
+    const sentAt = new Map(
+      sim.out.map((l) => [serialOf(Number(/ unit (\d+) /.exec(l)![1])), Date.parse(l.slice(0, 24))]),
+    );
+    for (const serial of serials.slice(seen)) expect(sentAt.get(serial)).toBeGreaterThanOrEqual(restartedAt);
+  });
+
   it('says what to do when socat is missing', async () => {
     const sim = startCli(['simulate', '--pty', join(dir, 'no-socat')], {
       ...process.env,
@@ -345,6 +440,39 @@ describe('readpoint simulate for RFID modules', () => {
     expect(new Set(sink.reads.map((r) => r.data.toString('hex').toUpperCase()))).toEqual(new Set(epcs));
     expect(new Set(sink.reads.map((r) => r.antenna))).toEqual(new Set([1]));
     expect(sim.err.at(-1)).toMatch(/^readpoint simulate: sent 3 tag arrivals \(0 garbage\) of 3 units/);
+  });
+
+  it('plays a ThingMagic module behind --pty, and again after the reader reopened the line', async () => {
+    const link = join(dir, 'rfid0');
+    const sim = startCli([
+      ...['simulate', '--protocol', 'thingmagic', '--pty', link],
+      ...['--rate', '5', '--dwell-ms', '400', '--garbage-share', '0'],
+    ]);
+    await sim.line(/waiting for a reader to open/);
+    const epcsOf = (sink: RecordingSink) =>
+      new Set(sink.reads.map((r) => r.data.toString('hex').toUpperCase()));
+    const first = new ThingMagicDriver(thingMagicConfig(link), { log: silentLogger() });
+    const before = new RecordingSink();
+    await first.start(before);
+    cleanup.push(() => first.stop());
+    await expect.poll(() => epcsOf(before).size, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(2);
+    await first.stop();
+    await sim.line(/the reader closed .*rfid0/);
+    const reopenedAt = Date.now();
+    const second = new ThingMagicDriver(thingMagicConfig(link), { log: silentLogger() });
+    const after = new RecordingSink();
+    await second.start(after);
+    cleanup.push(() => second.stop());
+    await expect.poll(() => epcsOf(after).size, { timeout: 20_000, interval: 10 }).toBeGreaterThanOrEqual(2);
+    sim.child.kill('SIGINT');
+    expect(await sim.exited).toBe(0);
+    // After the reopen the reader sees tags that came into the field after it: none from the gap.
+    const arrivedSince = new Set(
+      sim.out
+        .filter((l) => l.includes(' arrives ') && Date.parse(l.slice(0, 24)) >= reopenedAt)
+        .map((l) => / (30[0-9A-F]{22}) /.exec(l)![1]),
+    );
+    for (const epc of epcsOf(after)) expect(arrivedSince).toContain(epc);
   });
 
   it('plays an R2000 module the same way', async () => {

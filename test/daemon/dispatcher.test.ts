@@ -1,6 +1,7 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../daemon/dispatcher.js';
-import { silentLogger } from '../../daemon/log.js';
+import { rootLogger, silentLogger } from '../../daemon/log.js';
 import { FakeUplink } from '../support/fake-uplink.js';
 import { MemoryOutbox } from '../support/memory-outbox.js';
 
@@ -9,6 +10,18 @@ async function fill(outbox: MemoryOutbox, n: number) {
     const seq = outbox.nextSequence();
     await outbox.append({ seq, topic: 't', payload: String(seq), acceptedAt: Date.now() });
   }
+}
+
+/** A logger whose lines (parsed) are kept. */
+function loggedLines() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { log: rootLogger('info', stream), lines };
 }
 
 describe('Dispatcher', () => {
@@ -116,7 +129,8 @@ describe('Dispatcher', () => {
       const outbox = new MemoryOutbox();
       const uplink = new FakeUplink(10);
       await fill(outbox, 40);
-      const d = new Dispatcher(outbox, uplink, silentLogger(), { window: 10, liveShare: 0.3 });
+      const { log, lines } = loggedLines();
+      const d = new Dispatcher(outbox, uplink, log, { window: 10, liveShare: 0.3 });
       d.start();
       await expect.poll(() => uplink.pending.length).toBe(10);
       await fill(outbox, 6); // 41..46
@@ -144,6 +158,15 @@ describe('Dispatcher', () => {
       expect(after).toEqual([...after].sort((a, b) => a - b));
       expect(after.at(-1)).toBe(50);
       for (const s of inFlight) expect(order.filter((x) => x === s)).toHaveLength(2);
+      // The cut replay says nothing more; the second says once that its backlog (up to 50, all
+      // sent after the reconnect) has drained.
+      const starts = lines.filter((l) => l.msg === 'replaying the backlog beside live events');
+      expect(starts.map((l) => l.backlogEnd)).toEqual([40, 50]);
+      const drained = lines.filter((l) => l.msg === 'backlog drained');
+      expect(drained).toEqual([
+        expect.objectContaining({ backlogEnd: 50, replayed: after.length, depth: 0 }),
+      ]);
+      expect(lines.indexOf(drained[0]!)).toBeGreaterThan(lines.indexOf(starts[1]!));
     });
   });
 });

@@ -39,7 +39,7 @@ describe('health', () => {
       driver: 'serial-line',
       state: 'connected',
       reads: 9,
-      rejects: 3,
+      rejects: 1, // the driver counts only the frames it rejects itself (overlong)
       reconnects: 1,
       lastReadAt: now - 1500,
       discardedOnStop: 0,
@@ -56,7 +56,7 @@ describe('health', () => {
         dispatcher: { stats: () => ({ published: 6 }) },
         readerExtras: (id) =>
           id === 'scanner-1'
-            ? { readsPerMin: 4.25, errors: 1, rejectsByCode: { 'check-digit': 2, overlong: 1 } }
+            ? { readsPerMin: 4.25, errors: 1, rejects: 3, rejectsByCode: { 'check-digit': 2, overlong: 1 } }
             : undefined,
       },
       now,

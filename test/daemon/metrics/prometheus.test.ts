@@ -100,7 +100,7 @@ readpoint_reader_state{gateway="dock-gw",site="wh-1",reader="door-3",driver="ser
 # HELP readpoint_reader_reads_total Reads received from the reader.
 # TYPE readpoint_reader_reads_total counter
 readpoint_reader_reads_total{gateway="dock-gw",site="wh-1",reader="door-3",driver="serial-line"} 1200
-# HELP readpoint_reader_rejects_total Frames from the reader that were not a valid read.
+# HELP readpoint_reader_rejects_total Reads from the reader that were rejected: not framed or not decoded (as on the rejects topic).
 # TYPE readpoint_reader_rejects_total counter
 readpoint_reader_rejects_total{gateway="dock-gw",site="wh-1",reader="door-3",driver="serial-line"} 3
 # HELP readpoint_reader_reconnects_total Times the connection to the reader was made again.
@@ -440,7 +440,7 @@ describe('renderMetrics', () => {
         outbox,
         uplink,
         dispatcher: { stats: () => ({ published: 9 }) },
-        readerExtras: (id) => (id === 'conveyor-1' ? { readsPerMin: 12, errors: 3 } : undefined),
+        readerExtras: (id) => (id === 'conveyor-1' ? { readsPerMin: 12, errors: 3, rejects: 5 } : undefined),
         config: () => ({
           generation: 2,
           loadedAt: '2025-03-01T10:00:00.000Z',
@@ -456,6 +456,8 @@ describe('renderMetrics', () => {
     expect(value(text, 'readpoint_reader_state', { ...r, state: 'disconnected' })).toBe(1);
     expect(value(text, 'readpoint_reader_reads_per_minute', r)).toBe(12);
     expect(value(text, 'readpoint_reader_errors_total', r)).toBe(3);
+    // The pipeline's count of the reader's rejects, not the driver's own (framing only).
+    expect(value(text, 'readpoint_reader_rejects_total', r)).toBe(5);
     const g = { gateway: 'gw', site: 'site' };
     expect(value(text, 'readpoint_events_published_total', g)).toBe(9);
     expect(value(text, 'readpoint_process_uptime_seconds', g)).toBe(60);

@@ -58,6 +58,8 @@ async function outage(liveShare: number) {
   gate.open();
   const ledger = new Ledger(events);
   await ledger.waitForAll(total, scale(60_000, 300_000));
+  // The last PUBACKs of the backlog may reach the daemon after the consumer has every event.
+  if (liveShare > 0) await daemon.waitForLog((l) => l.msg === 'backlog drained', 20_000);
   expect(await daemon.kill('SIGTERM')).toBe(0);
   expect(ledger.duplicates).toBe(0);
   expect(ledger.unexpected(total)).toEqual([]);
@@ -80,11 +82,18 @@ describe('replay after an outage', () => {
     expect(ascending(live)).toBe(true);
     // The first live event did not wait for the backlog's last one.
     expect(order.indexOf(end + 1)).toBeLessThan(order.indexOf(end));
+    // One line says the backlog has drained: every backlog event delivered, and how long it took.
+    const drained = logs.filter((l) => l.msg === 'backlog drained');
+    expect(drained).toHaveLength(1);
+    expect(drained[0]).toMatchObject({ level: 30, component: 'dispatcher', backlogEnd: end, replayed: end });
+    expect(drained[0]!.seconds).toBeGreaterThan(0);
+    expect(logs.indexOf(drained[0]!)).toBeGreaterThan(logs.indexOf(replay!));
   }, 120_000);
 
   it('liveShare 0: strict sequence order for everything', async () => {
     const { order, logs, total } = await outage(0);
     expect(logs.filter((l) => l.msg === 'replaying the backlog beside live events')).toEqual([]);
+    expect(logs.filter((l) => l.msg === 'backlog drained')).toEqual([]);
     expect(order).toEqual(Array.from({ length: total }, (_, i) => i + 1));
   }, 120_000);
 });
