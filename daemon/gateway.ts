@@ -167,7 +167,7 @@ export class Gateway {
         goOn();
       }
       const upstream = upstreamOf(config, broker?.address());
-      const stage = new UplinkStage(config, upstream, outbox, this.topics, log);
+      const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
       await unlessInterrupted(stage.start());
       goOn();
@@ -238,6 +238,8 @@ export class Gateway {
         },
         'readpoint running',
       );
+      // A first report now, not a heartbeat later: `readpoint status` has the state at once.
+      this.reportHealthSoon();
     } catch (err) {
       await this.stop();
       throw err;
@@ -324,7 +326,9 @@ export class Gateway {
 
   private async swapUplink(run: Running, next: Config): Promise<void> {
     const make = (c: Config) =>
-      new UplinkStage(c, upstreamOf(c, run.broker?.address()), run.outbox, this.topics, this.log);
+      this.reportsOnConnect(
+        new UplinkStage(c, upstreamOf(c, run.broker?.address()), run.outbox, this.topics, this.log),
+      );
     const old = run.stage;
     const swapped = await swapStage(
       old,
@@ -350,8 +354,23 @@ export class Gateway {
         `configuration reload failed: ${message}`,
       );
     // The health topic says so at once, not at the next heartbeat.
-    setImmediate(() => void this.running?.jobs.run('health'));
+    this.reportHealthSoon();
     return { ok, message };
+  }
+
+  /** Runs the health job on the next turn (a no-op until the gateway runs). */
+  private reportHealthSoon(): void {
+    setImmediate(() => void this.running?.jobs.run('health'));
+  }
+
+  /**
+   * The stage's uplink reports health on every (re)connect: the retained report a broker holds
+   * is then fresh after an outage, and a gateway that starts before its broker reports once it
+   * is reachable instead of a heartbeat later.
+   */
+  private reportsOnConnect(stage: UplinkStage): UplinkStage {
+    stage.uplink.on('up', () => this.reportHealthSoon());
+    return stage;
   }
 
   /** Writes the transitions due by now: departures, presence reports, passages. */
