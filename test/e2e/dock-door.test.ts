@@ -199,9 +199,11 @@ describe('a dock door, a staging lane, a gate reader and a scanner on one gatewa
 
     // The gateway says what it saw and what it could not: the stray read below the floor, and
     // the USB scanner that is not plugged in (the daemon runs on without it).
+    // A report after the passes ended (the one at start saw no read yet).
     const health = await daemon!.waitForLog(
       (l) => l.msg === 'health' && (l.health as { smoothing?: { tracked: number } }).smoothing?.tracked === 0,
       20_000,
+      daemon!.logs.length,
     );
     const h = health.health as {
       events: { belowFloorReads: number };
