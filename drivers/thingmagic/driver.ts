@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import { THINGMAGIC_REGIONS, type ThingMagicConfig } from '../../config/readers/thingmagic.js';
+import { DeviceTimeout } from '../device-timeout.js';
 import { watchDevice } from '../device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
@@ -64,7 +65,7 @@ interface Awaiting {
   readonly step: StartupStep;
   readonly resolve: (frame: Frame) => void;
   readonly reject: (err: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: DeviceTimeout;
 }
 
 export class ThingMagicDriver extends EventEmitter implements Driver {
@@ -81,7 +82,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   /** The module acknowledged start reading on the current port: its 0x22 frames are reads. */
   private streaming = false;
   private awaiting: Awaiting | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  private watchdog: DeviceTimeout | undefined;
   /** The status error last logged, so a module repeating it every cycle is logged once. */
   private moduleStatus: number = Status.ok;
 
@@ -215,9 +216,10 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
       const fail = (message: string) => {
         if (this.awaiting === awaiting) this.settle(undefined, new Error(message));
       };
-      const timer = setTimeout(() => fail(`no answer to ${step.name} within ${ms} ms`), ms);
+      const timer = new DeviceTimeout(ms, () => fail(`no answer to ${step.name} within ${ms} ms`));
       const awaiting: Awaiting = { step, resolve, reject, timer };
       this.awaiting = awaiting;
+      timer.start();
       port.write(step.bytes, (err) => {
         if (err) fail(`cannot send ${step.name}: ${err.message}`);
       });
@@ -229,7 +231,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     const awaiting = this.awaiting;
     if (!awaiting) return;
     this.awaiting = undefined;
-    clearTimeout(awaiting.timer);
+    awaiting.timer.clear();
     if (answer) awaiting.resolve(answer);
     else awaiting.reject(err ?? new Error('no answer'));
   }
@@ -279,7 +281,8 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
     this.streaming = true;
     this.streamingSince = performance.now();
     this.moduleStatus = Status.ok;
-    this.watchdog = setTimeout(() => this.silent(port), this.config.silenceTimeoutMs);
+    this.watchdog = new DeviceTimeout(this.config.silenceTimeoutMs, () => this.silent(port));
+    this.watchdog.start();
     const failedAttempts = this.reconnect.backoff.attempt;
     const again = this.book.connected();
     const fields = {
@@ -293,7 +296,7 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   }
 
   private onStreamFrame(frame: Frame): void {
-    this.watchdog?.refresh();
+    this.watchdog?.start();
     if (frame.opcode !== Opcode.readTagMultiple) return; // a late answer: no read in it
     if (frame.status === Status.noTagsFound) {
       this.statusNormal(); // a keep-alive: no tag this cycle
@@ -347,12 +350,12 @@ export class ThingMagicDriver extends EventEmitter implements Driver {
   /** No tag and no keep-alive for silenceTimeoutMs: lost, unless it is our own back-pressure. */
   private silent(port: SerialPort): void {
     if (this.port !== port || !this.streaming) return;
-    if (port.isPaused()) return void this.watchdog?.refresh();
+    if (port.isPaused()) return void this.watchdog?.start();
     this.lost(port, `module silent for ${this.config.silenceTimeoutMs} ms (no tag, no keep-alive)`);
   }
 
   private disarmWatchdog(): void {
-    clearTimeout(this.watchdog);
+    this.watchdog?.clear();
     this.watchdog = undefined;
   }
 

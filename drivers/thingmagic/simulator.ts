@@ -303,7 +303,8 @@ class Simulator implements ThingMagicSimulator {
       rssi: seen.rssi,
       antenna: { tx: seen.antenna, rx: seen.antenna },
       frequencyKhz: 915250,
-      timestampMs: Math.round(since),
+      // Whole milliseconds down: rounded up, a record of the last half millisecond would be stamped at its departure.
+      timestampMs: Math.floor(since),
       protocol: GEN2,
     });
     return encodeResponse(Opcode.readTagMultiple, Status.ok, record);

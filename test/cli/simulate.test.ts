@@ -427,7 +427,10 @@ describe('readpoint simulate for RFID modules', () => {
       ...['--count', '3', '--rate', '5', '--dwell-ms', '600', '--garbage-share', '0'],
     ]);
     await sim.line(/waiting for the reader to start reading/);
-    const driver = new ThingMagicDriver(thingMagicConfig(pty.readerPath), { log: silentLogger() });
+    // The module is another process: the driver gets the product's timeouts, not the fault tests'
+    // 300/400 ms, which a loaded machine can exceed; a needless reconnect misses passing tags.
+    const config = thingMagicConfig(pty.readerPath, { commandTimeoutMs: 1000, silenceTimeoutMs: 5000 });
+    const driver = new ThingMagicDriver(config, { log: silentLogger() });
     const sink = new RecordingSink();
     await driver.start(sink);
     cleanup.push(() => driver.stop());
@@ -437,7 +440,10 @@ describe('readpoint simulate for RFID modules', () => {
       sim.out.filter((l) => l.includes(' arrives ')).map((l) => / (30[0-9A-F]{22}) /.exec(l)?.[1]),
     ).toEqual(epcs);
     expect(sim.out.filter((l) => l.includes(' leaves '))).toHaveLength(3);
-    expect(new Set(sink.reads.map((r) => r.data.toString('hex').toUpperCase()))).toEqual(new Set(epcs));
+    // Its exit and its last bytes on the line are separate events: wait for the reads.
+    await expect
+      .poll(() => new Set(sink.reads.map((r) => r.data.toString('hex').toUpperCase())))
+      .toEqual(new Set(epcs));
     expect(new Set(sink.reads.map((r) => r.antenna))).toEqual(new Set([1]));
     expect(sim.err.at(-1)).toMatch(/^readpoint simulate: sent 3 tag arrivals \(0 garbage\) of 3 units/);
   });

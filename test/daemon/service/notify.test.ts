@@ -32,8 +32,22 @@ function capturedLogger() {
   return { log: pino({ level: 'debug' }, stream), lines };
 }
 
-/** An observation window for something that must NOT happen (never used to wait for an event). */
-const quietFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once `periods` periods of `everyMs` have passed on this process's own timers. A
+ * watchdog interval of the same period started earlier fires before each of them (the timers of
+ * one event loop fire in order of due time, however loaded the machine), so a ping that should
+ * not exist has been handed over by then, and a message sent afterwards arrives after it.
+ */
+function periodsPassed(periods: number, everyMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let fired = 0;
+    const timer = setInterval(() => {
+      if (++fired < periods) return;
+      clearInterval(timer);
+      resolve();
+    }, everyMs);
+  });
+}
 
 let dir: string;
 let socket: NotifySocket | undefined;
@@ -118,9 +132,15 @@ describe('serviceManager under systemd (a real notify socket)', () => {
     expect((at[4]! - at[0]!) / 4).toBeLessThan(190);
     expect(socket.messages().every((m) => m === 'WATCHDOG=1')).toBe(true);
 
+    // Every ping sent before the stop arrives before this marker: the count below is complete.
+    sm.status('stopped');
+    await socket.until((s) => s.messages().includes('STATUS=stopped'), 'the marker after the stop');
     const count = pings().length;
-    await quietFor(350); // 3.5 intervals with the watchdog stopped
+    await periodsPassed(3, 100);
+    sm.status('later');
+    await socket.until((s) => s.messages().includes('STATUS=later'), 'the marker three periods on');
     expect(pings().length).toBe(count);
+    expect(socket.messages().slice(-2)).toEqual(['STATUS=stopped', 'STATUS=later']);
   });
 
   it('sends no pings when WATCHDOG_PID names another process', async () => {
@@ -132,7 +152,7 @@ describe('serviceManager under systemd (a real notify socket)', () => {
       WATCHDOG_PID: String(process.ppid),
     });
     const stop = sm.startWatchdog();
-    await quietFor(200); // 20 intervals of 10 ms
+    await periodsPassed(20, 10);
     sm.status('marker');
     await sm.settled();
     await socket.until((s) => s.arrivals.length >= 2, 'the marker and its barrier');
@@ -151,17 +171,25 @@ describe('serviceManager under systemd (a real notify socket)', () => {
     sm.status('slow');
     await until(() => recorded(record).length === 1, 'the status to be in flight');
     const stop = sm.startWatchdog();
-    await quietFor(300); // 15 pings (every 20 ms) fall due while the status is in flight
+    await periodsPassed(15, 20); // at least 15 pings (every 20 ms) fall due while the status is in flight
     expect(recorded(record)).toEqual(['STATUS=slow']);
+    // Stopped in the same turn as the release, no ping can fall due after it: queued pings would
+    // all go out now, one after the other; skipped ones leave nothing.
     writeFileSync(release, '');
-    await until(() => recorded(record).includes('WATCHDOG=1'), 'a ping after the status went out');
     stop();
     await sm.settled();
-    // Queued pings would all go out now, one after the other (about 15); skipped ones leave a few.
-    const pings = recorded(record).filter((l) => l === 'WATCHDOG=1').length;
-    expect(pings).toBeGreaterThanOrEqual(1);
-    expect(pings).toBeLessThanOrEqual(3);
+    expect(recorded(record)).toEqual(['STATUS=slow']);
+    // Nothing in flight any more, the pings go out again.
+    const again = sm.startWatchdog();
+    await until(() => recorded(record).includes('WATCHDOG=1'), 'a ping after the status went out');
+    again();
+    await sm.settled();
     expect(recorded(record)[0]).toBe('STATUS=slow');
+    expect(
+      recorded(record)
+        .slice(1)
+        .every((l) => l === 'WATCHDOG=1'),
+    ).toBe(true);
   });
 
   it('does not throw when the socket is gone, and warns once per kind of message', async () => {
@@ -207,11 +235,12 @@ describe('serviceManager outside systemd', () => {
     sm.stopping('bye');
     const stop = sm.startWatchdog();
     await sm.settled();
-    await quietFor(100); // 10 watchdog intervals
+    await periodsPassed(10, 10);
     stop();
     expect(recorded(record)).toEqual([]);
 
-    // The same calls with a socket do reach the stand-in: the check above can fail.
+    // The same calls with a socket do reach the stand-in: the check above can fail. A ping the
+    // manager above sent in those 10 periods would have been spawned before this message.
     const live = serviceManager({ ...env, NOTIFY_SOCKET: join(dir, 'unused') }, undefined, {
       notifyCommand: command,
     });

@@ -79,6 +79,24 @@ describe('ThingMagic driver faults', () => {
     expect(states).toEqual(['connecting', 'connected', 'disconnected', 'connected']);
   });
 
+  it('takes a stall of its own process past silenceTimeoutMs for what it is, not a silent module', async () => {
+    // Budgets no loaded machine exceeds unless the process itself stalls: only the stall is tested.
+    const extra = { commandTimeoutMs: 2000, silenceTimeoutMs: 1000 };
+    const { sim, driver, sink, states } = await started({ tags: [{ epc: A }] }, extra);
+    await expect.poll(() => sink.reads.length).toBeGreaterThan(0);
+    const keepAlivesBefore = sim.keepAlives();
+    // The event loop held up for 2.5 silence timeouts, as on a loaded machine or in a long GC
+    // pause: the timers that fell due run before the module's bytes that came meanwhile are read.
+    const end = performance.now() + 2500;
+    while (performance.now() < end) {}
+    const reads = sink.reads.length;
+    await expect.poll(() => sink.reads.length).toBeGreaterThan(reads + 2);
+    expect(states).toEqual(['connecting', 'connected']);
+    expect(driver.status()).toMatchObject({ state: 'connected', reconnects: 0 });
+    expect(driver.status().lastError).toBeUndefined();
+    expect(sim.keepAlives()).toBe(keepAlivesBefore); // the tag stayed in the field throughout
+  });
+
   it('a start-up command the module refuses is a failed connect; it retries with backoff until accepted', async () => {
     const b = await bench();
     cleanup.push(() => b.close());
