@@ -20,7 +20,8 @@ const HEALTH = 'readpoint/v1/site-test/gw-test/health';
 let dir: string;
 let pty: Pty;
 let broker: Mosquitto | undefined;
-let daemon: DaemonProcess | undefined;
+/** Every daemon started here, stopped at the end whatever failed. */
+const daemons: DaemonProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-health-connect-'));
@@ -28,7 +29,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await daemon?.kill('SIGKILL');
+  for (const d of daemons) await d.kill('SIGKILL');
   await pty?.close();
   await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -66,7 +67,8 @@ describe('health on start and on connect', () => {
       healthIntervalS: 3600,
       readers: serialReaderYaml(pty.readerPath),
     });
-    daemon = startDaemon(config);
+    const daemon = startDaemon(config);
+    daemons.push(daemon);
     await daemon.waitForLog((l) => l.msg === 'readpoint running');
     await daemon.waitForLog((l) => l.msg === 'reader state' && l.state === 'connected');
     broker = await startMosquitto({ port });
@@ -77,7 +79,6 @@ describe('health on start and on connect', () => {
     const r = await status(config);
     expect([r.code, r.out.split('\n')[0]]).toEqual([0, '● readpoint gw-test at site-test: online, healthy']);
     expect(await daemon.kill('SIGTERM')).toBe(0);
-    daemon = undefined;
   });
 
   it('reports at once when it starts with its broker up', async () => {
@@ -90,11 +91,11 @@ describe('health on start and on connect', () => {
       healthIntervalS: 3600,
       readers: serialReaderYaml(pty.readerPath),
     });
-    daemon = startDaemon(config);
+    const daemon = startDaemon(config);
+    daemons.push(daemon);
     const health = await firstHealth(broker.url);
     expect([health.gateway, health.uplink.state]).toEqual(['gw-test', 'connected']);
     expect(health.uptimeS).toBeLessThan(3600);
     expect(await daemon.kill('SIGTERM')).toBe(0);
-    daemon = undefined;
   });
 });
