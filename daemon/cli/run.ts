@@ -153,11 +153,7 @@ async function runDaemon(
   // Ready only now: the outbox is open, the broker listens and the uplink is started.
   service.ready(`running: ${config.readers.length} reader(s)`);
   if (reloadAsked) reload();
-  if (started && config.broker.enabled && !config.uplink.url) {
-    const { host, port } = config.broker;
-    log.info(
-      `watch the events: npx readpoint tail --url mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-    );
-  }
+  if (started && config.broker.enabled && !config.uplink.url)
+    log.info(`watch the events: readpoint tail --config ${configFile}`);
   return stop(await signalled);
 }
