@@ -421,6 +421,7 @@ export class Gateway {
         const r = run.readers.get(id);
         return r
           ? {
+              reads: r.pipeline.counters.reads,
               readsPerMin: r.rate.perMinute(),
               errors: r.errors,
               rejects: r.pipeline.counters.rejected,

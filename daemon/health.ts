@@ -25,12 +25,13 @@ export interface HealthSources {
   readonly dispatcher: { stats(): { readonly published: number } };
   readonly smoothing?: () => SmootherStats;
   /**
-   * Per reader: reads per minute, times it went disconnected, and its rejects as its pipeline
-   * counts them (decode rejects and the driver's own, as on the rejects topic and in the summary),
-   * in all and by code.
+   * Per reader: its reads and rejects as its pipeline counts them (rejects: decode rejects and the
+   * driver's own, as on the rejects topic and in the summary; in all and by code), which carry on
+   * when a reload restarts the reader's driver; reads per minute; times it went disconnected.
    */
   readonly readerExtras?: (id: string) =>
     | {
+        readonly reads?: number;
         readonly readsPerMin: number;
         readonly errors: number;
         readonly rejects: number;
@@ -64,7 +65,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       driver: st.driver,
       state: st.state,
       connected: st.state === 'connected',
-      reads: st.reads,
+      reads: extras?.reads ?? st.reads,
       // The driver counts only the frames it rejects itself; the pipeline counts every reject.
       rejects: extras?.rejects ?? st.rejects,
       reconnects: st.reconnects,

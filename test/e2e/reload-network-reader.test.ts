@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthPayload } from '../../daemon/contract/topics.js';
 import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
 import { type DaemonProcess, startDaemon } from '../support/daemon.js';
 import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
@@ -127,6 +128,14 @@ describe('live reload of a network reader', () => {
     await events.waitFor(2, 20_000);
     expect(serials()).toEqual([`urn:epc:id:sgtin:0614141.812345.1`, `urn:epc:id:sgtin:0614141.812345.2`]);
     await second.endAsync();
+
+    // Health counts the reader's reads across the restart of its driver: one before, one after.
+    // (A reload reports health at once; this one changes nothing.)
+    const since = daemon.logs.length;
+    await reload('configuration reloaded: nothing changed');
+    const report = await daemon.waitForLog((l) => l.msg === 'health', 20_000, since);
+    const gate = (report.health as HealthPayload).readers.find((r) => r.id === 'gate-r700');
+    expect([gate?.reads, gate?.rejects]).toEqual([2, 0]);
 
     // The scanner kept its one session all along.
     expect(daemon.logs.filter((l) => l.msg === 'reader connected' && l.reader === 'scanner-1')).toHaveLength(
