@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { createInterface } from 'node:readline';
-import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import { decodeText, typedBytes } from '../identity/decode.js';
 import type { DecodeResult, ReaderFormat } from '../identity/identity.js';
 
@@ -74,6 +73,8 @@ async function formatFor(options: DecodeOptions): Promise<Partial<ReaderFormat> 
   if (options.reader === undefined || options.config === undefined) {
     return 'readpoint decode: --reader and --config go together (decode as that reader of that config would)';
   }
+  // The config loader (the schema and its validator) loads only when a config is given.
+  const { ConfigError, formatProblem, loadConfig } = await import('../../config/load.js');
   try {
     const config = await loadConfig(options.config);
     const reader = config.readers.find((r) => r.id === options.reader);

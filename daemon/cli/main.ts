@@ -8,29 +8,16 @@ import type { DecodeOptions } from './decode.js';
 import type { StatusCliOptions } from './status.js';
 import type { TailCliOptions } from './tail.js';
 
-// Imported only now: every static import is read and linked before any module runs, a good
-// part of a second on a busy box, during which a stop signal would end the daemon unheard.
-const [
-  { Command, CommanderError, Option },
-  { checkCommand },
-  { decodeCommand },
-  { addOutboxCommands },
-  { portsCommand },
-  { EXIT, runCommand },
-  { addSimulateCommand },
-  { tailCommand, tailOptions },
-  { tailTarget },
-] = await Promise.all([
-  import('commander'),
-  import('./check.js'),
-  import('./decode.js'),
-  import('./outbox.js'),
-  import('./ports.js'),
-  import('./run.js'),
-  import('./simulate-options.js'),
-  import('./tail.js'),
-  import('./tail-config.js'),
-]);
+// Imported only now: every static import is read and linked before any module runs, during
+// which a stop signal would end the daemon unheard. Only what defines the commands loads here;
+// each command loads its own code when it runs, so the light ones answer fast.
+const [{ Command, CommanderError, Option }, { EXIT }, { addOutboxCommands }, { addSimulateCommand }] =
+  await Promise.all([
+    import('commander'),
+    import('./exit-codes.js'),
+    import('./outbox-options.js'),
+    import('./simulate-options.js'),
+  ]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -52,14 +39,20 @@ program
   .description('run the daemon (exit 0 on SIGTERM/SIGINT; exit codes in docs/commands.md)')
   .requiredOption('-c, --config <file>', 'configuration file (YAML)')
   .addHelpText('after', '\nExample:\n  readpoint run --config /etc/readpoint/readpoint.yaml')
-  .action((o: { config: string }) => set(runCommand(o.config)));
+  .action(async (o: { config: string }) => {
+    const { runCommand } = await import('./run.js');
+    return set(runCommand(o.config));
+  });
 
 program
   .command('check')
   .description('validate a configuration; prints FILE:LINE:COL path: message per problem')
   .requiredOption('-c, --config <file>', 'configuration file (YAML)')
   .addHelpText('after', '\nExample:\n  readpoint check --config /etc/readpoint/readpoint.yaml')
-  .action((o: { config: string }) => set(checkCommand(o.config)));
+  .action(async (o: { config: string }) => {
+    const { checkCommand } = await import('./check.js');
+    return set(checkCommand(o.config));
+  });
 
 program
   .command('decode')
@@ -93,9 +86,10 @@ program
       '  readpoint decode --config /etc/readpoint/readpoint.yaml --reader conveyor-1 < scans.txt',
     ].join('\n'),
   )
-  .action((input: string | undefined, o: DecodeOptions, command: CommandType) =>
-    set(decodeCommand(input, o, (message) => command.error(message))),
-  );
+  .action(async (input: string | undefined, o: DecodeOptions, command: CommandType) => {
+    const { decodeCommand } = await import('./decode.js');
+    return set(decodeCommand(input, o, (message) => command.error(message)));
+  });
 
 program
   .command('ports')
@@ -112,7 +106,10 @@ program
       "  readpoint ports --json | jq '.serial[] | {path, byId, vidPid}'",
     ].join('\n'),
   )
-  .action((o: { json?: boolean }) => set(portsCommand(o.json === true)));
+  .action(async (o: { json?: boolean }) => {
+    const { portsCommand } = await import('./ports.js');
+    return set(portsCommand(o.json === true));
+  });
 
 /** Collects a repeated option (`--read-point a --read-point b,c`); tailOptions splits the commas. */
 const tailList = (value: string, previous: string[] = []) => [...previous, value];
@@ -163,6 +160,10 @@ program
     ].join('\n'),
   )
   .action(async (o: TailCliOptions, command: CommandType) => {
+    const [{ tailCommand, tailOptions }, { tailTarget }] = await Promise.all([
+      import('./tail.js'),
+      import('./tail-config.js'),
+    ]);
     const target = await tailTarget(o);
     if (typeof target === 'string') return command.error(`readpoint tail: ${target}`);
     const options = tailOptions(target.options);
@@ -192,7 +193,6 @@ program
     ].join('\n'),
   )
   .action(async (o: StatusCliOptions, command: CommandType) => {
-    // Loaded only for this command: it should answer fast.
     const { statusCommand, statusTimeoutMs } = await import('./status.js');
     const timeoutMs = statusTimeoutMs(o.timeout);
     if (typeof timeoutMs === 'string') return command.error(`readpoint status: ${timeoutMs}`);

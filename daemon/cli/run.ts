@@ -6,10 +6,8 @@ import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
 import { type Logger, rootLogger } from '../log.js';
 import { DataDirInUseError } from '../outbox/store.js';
 import { serviceManager } from '../service/notify.js';
+import { EXIT } from './exit-codes.js';
 import { onRepeatedStopSignal, stopAsked, stopSignal } from './stop-signals.js';
-
-/** Exit codes of `readpoint run` (documented in docs/commands.md). */
-export const EXIT = { ok: 0, badConfig: 1, fatal: 2, unclean: 3, dataDirInUse: 4, usage: 64 } as const;
 
 /**
  * SIGHUP: reads and validates the config file again, then applies it (Gateway.reload). An

@@ -1,6 +1,6 @@
 /** The command line of `readpoint simulate`: its options, checked, and its help. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type SimulateOptions, simulateCommand } from './simulate.js';
+import type { SimulateOptions } from './simulate.js';
 
 const number =
   (name: string, min: number, max: number, whole = false) =>
@@ -116,12 +116,13 @@ export function addSimulateCommand(program: Command, run: (p: Promise<number>) =
         'line went away); 64 wrong options.',
       ].join('\n'),
     )
-    .action((o: SimulateCliOptions, command: Command) => {
+    .action(async (o: SimulateCliOptions, command: Command) => {
       if ((o.device === undefined) === (o.pty === undefined))
         command.error(
           'readpoint simulate: give --device PATH (an existing line) or --pty LINK (a new one), one of them',
         );
       const protocol = o.protocol ?? 'line';
+      const { simulateCommand } = await import('./simulate.js');
       return run(
         simulateCommand({
           ...(o.device !== undefined ? { device: o.device } : {}),
