@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
-import { baseOptions, drain, put, recordingLogger, recordingStore, tempDirs } from './helpers.js';
+import { baseOptions, drain, gate, put, recordingLogger, recordingStore, tempDirs } from './helpers.js';
 
 const dir = tempDirs();
 const fast = { retry: { minMs: 5, maxMs: 20 } };
@@ -16,7 +16,17 @@ describe('outbox write errors', () => {
     const d = dir();
     const store = recordingStore();
     const { log, lines } = recordingLogger();
-    const o = new LevelOutbox(d, baseOptions, log, { ...fast, writeBatch: store.writeBatch });
+    // The first write after the four failures waits for the test: the failing state lasts only
+    // milliseconds, so without this a check of it could come after the outbox had recovered.
+    const recovery = gate();
+    const failed = () => store.calls.filter((c) => c.failed).length;
+    const o = new LevelOutbox(d, baseOptions, log, {
+      ...fast,
+      writeBatch: async (db, ops, options) => {
+        if (store.state.failing === 0 && failed() === 4) await recovery.promise;
+        return store.writeBatch(db, ops, options);
+      },
+    });
     await o.open();
     await put(o, 3);
     store.state.failing = 4;
@@ -29,7 +39,10 @@ describe('outbox write errors', () => {
       });
     });
     await expect.poll(() => o.stats().writeError).toBe('ENOSPC: no space left on device');
+    await expect.poll(failed).toBe(4);
     expect(o.stats()).toMatchObject({ readingStopped: true, held: 5, depth: 3 });
+    expect(settled).toEqual([]);
+    recovery.open();
     expect(await Promise.all(pending)).toEqual([true, true, true, true, true]);
     expect(settled).toEqual([4, 5, 6, 7, 8]);
     const s = o.stats();
