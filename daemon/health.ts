@@ -31,7 +31,7 @@ export interface HealthSources {
    */
   readonly readerExtras?: (id: string) =>
     | {
-        readonly reads?: number;
+        readonly reads: number;
         readonly readsPerMin: number;
         readonly errors: number;
         readonly rejects: number;

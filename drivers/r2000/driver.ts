@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
 import type { R2000Config } from '../../config/readers/r2000.js';
+import { DeviceTimeout } from '../device-timeout.js';
 import { watchDevice } from '../device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from '../driver.js';
 import { Handover } from '../handover.js';
@@ -184,17 +185,18 @@ export class R2000Driver extends EventEmitter implements Driver {
     return new Promise<Reply>((resolve, reject) => {
       if (link.closed) return reject(new LinkClosed('closed'));
       const ms = this.config.roundTimeoutMs;
-      const timer = setTimeout(
-        () => settle(new Error(`no reply to command 0x${command.toString(16)} within ${ms} ms`)),
-        ms,
+      // A reply late only because this process was held up is read before the timeout counts.
+      const timer = new DeviceTimeout(ms, () =>
+        settle(new Error(`no reply to command 0x${command.toString(16)} within ${ms} ms`)),
       );
       const settle = (reply: Reply | Error) => {
-        clearTimeout(timer);
+        timer.clear();
         if (link.pending?.settle === settle) link.pending = undefined;
         if (reply instanceof Error) reject(reply);
         else resolve(reply);
       };
       link.pending = { command, settle };
+      timer.start();
       const frame = encodeFrame({ address: this.config.address, command, data: Buffer.from(data) });
       link.port.write(frame, (err) => {
         if (err) settle(err);

@@ -56,7 +56,13 @@ describe('health', () => {
         dispatcher: { stats: () => ({ published: 6 }) },
         readerExtras: (id) =>
           id === 'scanner-1'
-            ? { readsPerMin: 4.25, errors: 1, rejects: 3, rejectsByCode: { 'check-digit': 2, overlong: 1 } }
+            ? {
+                reads: 9,
+                readsPerMin: 4.25,
+                errors: 1,
+                rejects: 3,
+                rejectsByCode: { 'check-digit': 2, overlong: 1 },
+              }
             : undefined,
       },
       now,

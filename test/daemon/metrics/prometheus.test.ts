@@ -440,7 +440,8 @@ describe('renderMetrics', () => {
         outbox,
         uplink,
         dispatcher: { stats: () => ({ published: 9 }) },
-        readerExtras: (id) => (id === 'conveyor-1' ? { readsPerMin: 12, errors: 3, rejects: 5 } : undefined),
+        readerExtras: (id) =>
+          id === 'conveyor-1' ? { reads: 4, readsPerMin: 12, errors: 3, rejects: 5 } : undefined,
         config: () => ({
           generation: 2,
           loadedAt: '2025-03-01T10:00:00.000Z',
