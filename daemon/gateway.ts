@@ -36,6 +36,7 @@ import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 import { redactUrl } from './uplink/redact.js';
 import { swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
+import { Warnings } from './warnings.js';
 
 interface Step {
   readonly name: string;
@@ -84,6 +85,8 @@ export class Gateway {
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
   readonly topics: Topics;
+  /** Settings in force that weaken security; every health report carries them. */
+  readonly warnings = new Warnings();
   /** Called with every heartbeat's snapshot (the service manager's status line). */
   onHealth: ((health: HealthPayload) => void) | undefined;
 
@@ -430,6 +433,8 @@ export class Gateway {
           : undefined;
       },
       config: () => ({ ...this.configState }),
+      warnings: () => this.warnings.list(),
+      broker: () => run.broker?.health(),
     });
   }
 

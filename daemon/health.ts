@@ -6,7 +6,7 @@
  * readers are held back, and the store's write error while it cannot be written.
  */
 import type { Driver } from '../drivers/driver.js';
-import type { ConfigHealth, HealthPayload } from './contract/topics.js';
+import type { BrokerHealth, ConfigHealth, HealthPayload } from './contract/topics.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { PipelineCounters } from './pipeline.js';
 import type { SmootherStats } from './smoothing/smoother.js';
@@ -39,6 +39,10 @@ export interface HealthSources {
       }
     | undefined;
   readonly config?: () => ConfigHealth;
+  /** Standing security warnings of the running configuration (see `Warnings`). */
+  readonly warnings?: () => readonly string[];
+  /** The embedded broker, when it runs. */
+  readonly broker?: () => BrokerHealth | undefined;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -57,6 +61,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     multiReads += p.counters.multiReads;
   }
   const smoothing = s.smoothing?.();
+  const broker = s.broker?.();
   const readers = [...s.drivers()].map((d) => {
     const st = d.status();
     const extras = s.readerExtras?.(st.id);
@@ -124,6 +129,8 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       ...(up.rttMs !== undefined ? { rttMs: round(up.rttMs) } : {}),
     },
     ...(s.config ? { config: s.config() } : {}),
+    ...(s.warnings ? { warnings: [...s.warnings()] } : {}),
+    ...(broker ? { broker } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions, type AuthenticateError } from 'aedes';
+import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import {
   type PreparedLogins,
@@ -38,6 +39,8 @@ export class EmbeddedBroker implements ReaderPort {
   private access: ReaderAccess | undefined;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private failedLogins = 0;
+  private readonly refused = new Map<string, number>();
 
   constructor(
     private readonly options: BrokerOptions,
@@ -54,6 +57,7 @@ export class EmbeddedBroker implements ReaderPort {
               done(null, true);
               return;
             }
+            this.countFailedLogin();
             this.log.warn({ clientId: client.id }, 'broker refused a client: bad username or password');
             const err = new Error('bad username or password') as AuthenticateError;
             err.returnCode = BAD_USERNAME_OR_PASSWORD;
@@ -123,6 +127,30 @@ export class EmbeddedBroker implements ReaderPort {
     const bound = this.server?.address() as AddressInfo | null | undefined;
     if (!bound) throw new Error('broker is not listening');
     return { host: this.options.host, port: bound.port };
+  }
+
+  /** Counts a refused connection, packet, subscription or publish under its reason (health's `refused`). */
+  countRefusal(reason: string): void {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts a refused login (health's `failedLogins`). */
+  countFailedLogin(): void {
+    this.failedLogins++;
+  }
+
+  /** The broker in a health report; undefined when it is not listening. */
+  health(): BrokerHealth | undefined {
+    if (!this.server?.listening) return undefined;
+    const { host, port } = this.address();
+    return {
+      host,
+      port,
+      anonymous: this.options.username === undefined,
+      clients: this.clients(),
+      failedLogins: this.failedLogins,
+      refused: Object.fromEntries([...this.refused].sort(([a], [b]) => a.localeCompare(b))),
+    };
   }
 
   /** Connected MQTT clients. */

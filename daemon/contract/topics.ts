@@ -207,4 +207,25 @@ export interface HealthPayload {
     readonly rttMs?: number;
   };
   readonly config?: ConfigHealth;
+  /**
+   * Additive within v1: standing warnings of the running configuration that weaken its security
+   * (an anonymous broker beyond loopback, an uplink certificate not verified); [] when none.
+   */
+  readonly warnings?: readonly string[];
+  /** Additive within v1: the embedded broker, when it runs. */
+  readonly broker?: BrokerHealth;
+}
+
+/** The embedded broker in a health report. */
+export interface BrokerHealth {
+  readonly host: string;
+  readonly port: number;
+  /** Whether clients without a login are let in. */
+  readonly anonymous: boolean;
+  /** Connected MQTT clients. */
+  readonly clients: number;
+  /** Logins refused since start: bad credentials, a client id owned by another login, a throttled address. */
+  readonly failedLogins: number;
+  /** Connections, packets, subscriptions and publishes refused since start, by reason. */
+  readonly refused: Readonly<Record<string, number>>;
 }
