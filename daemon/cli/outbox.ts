@@ -5,8 +5,10 @@
  * is running, an invalid config, the output cannot be written); 64 for wrong options.
  */
 import { open, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
+import { PRIVATE_FILE, PRIVATE_UMASK } from '../outbox/data-dir.js';
+import { refuseUnsafeDataDir } from '../outbox/data-dir-guard.js';
 import { OutboxInUseError, OutboxMissingError, OutboxSnapshot } from '../outbox/inspect.js';
 import { summaryJson, summaryLines } from './outbox-format.js';
 
@@ -47,9 +49,13 @@ async function outboxDir(o: OutboxPlace): Promise<string | undefined> {
 
 /** Opens a snapshot of the outbox, or says why it cannot and returns undefined. */
 async function snapshot(o: OutboxPlace): Promise<OutboxSnapshot | undefined> {
+  // The snapshot's copies and an export are as private as the outbox.
+  process.umask(PRIVATE_UMASK);
   const dir = await outboxDir(o);
   if (!dir) return undefined;
   try {
+    // As root: the daemon's user may own the data directory, but no one else may change it.
+    await refuseUnsafeDataDir(dirname(dir), { foreignOwnerAllowed: true });
     return await OutboxSnapshot.open(dir);
   } catch (err) {
     if (err instanceof OutboxInUseError) {
@@ -119,7 +125,7 @@ interface LineSink {
 }
 
 async function fileSink(path: string): Promise<LineSink> {
-  const file = await open(path, 'wx');
+  const file = await open(path, 'wx', PRIVATE_FILE);
   return {
     write: async (text) => void (await file.write(text)),
     finish: async () => {

@@ -4,7 +4,14 @@ import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
 import { type Logger, rootLogger } from '../log.js';
-import { DataDirInUseError } from '../outbox/store.js';
+import {
+  DataDirDeniedError,
+  DataDirInUseError,
+  DataDirReadOnlyError,
+  DataDirUnsafeError,
+  PRIVATE_UMASK,
+} from '../outbox/data-dir.js';
+import { refuseUnsafeDataDir } from '../outbox/data-dir-guard.js';
 import { serviceManager } from '../service/notify.js';
 import { EXIT } from './exit-codes.js';
 import { onRepeatedStopSignal, stopAsked, stopSignal } from './stop-signals.js';
@@ -26,9 +33,21 @@ async function reloadFrom(configFile: string, gateway: Gateway): Promise<ReloadO
   return gateway.reload(next);
 }
 
+/** The exit code of a failed start: the data directory's own failures are not retried by systemd. */
+function startFailureCode(err: Error): number {
+  if (err instanceof DataDirInUseError) return EXIT.dataDirInUse;
+  if (err instanceof DataDirDeniedError) return EXIT.dataDirDenied;
+  if (err instanceof DataDirReadOnlyError) return EXIT.dataDirReadOnly;
+  if (err instanceof DataDirUnsafeError) return EXIT.dataDirUnsafe;
+  return EXIT.fatal;
+}
+
 export async function runCommand(configFile: string): Promise<number> {
   // Usually caught since main.ts loaded; from here at the latest.
   const signalled = stopSignal();
+  // Whatever the caller's umask, the outbox's files (LevelDB creates them as it goes) are the
+  // daemon user's alone.
+  process.umask(PRIVATE_UMASK);
   let config: Config;
   try {
     config = await loadConfig(configFile);
@@ -72,6 +91,14 @@ async function runDaemon(
     log.info({ signal: early }, 'asked to stop during start-up');
     log.info('stopped cleanly');
     return EXIT.ok;
+  }
+  const unsafe = await refuseUnsafeDataDir(config.dataDir).then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  if (unsafe) {
+    log.fatal({ err: unsafe }, `fatal: ${unsafe.message}`);
+    return startFailureCode(unsafe);
   }
   const gateway = new Gateway(config, log);
   const service = serviceManager(process.env, log.child({ component: 'systemd' }));
@@ -144,7 +171,7 @@ async function runDaemon(
   }
   if (startError) {
     log.fatal({ err: startError }, `fatal: ${startError.message}`);
-    return startError instanceof DataDirInUseError ? EXIT.dataDirInUse : EXIT.fatal;
+    return startFailureCode(startError);
   }
   // A signal that came as the last step finished: a normal stop.
   if (interrupt.signal.aborted) return stop(await signalled);

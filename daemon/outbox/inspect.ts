@@ -230,11 +230,15 @@ function parseState(text: string | undefined): { lastSeq: number } {
 
 /**
  * The snapshot's directory: beside the outbox, so tables can be hard-linked (same file system);
- * in the temp directory when the data directory cannot be written (a disk mounted read-only).
+ * in the temp directory when the data directory cannot be written (a disk mounted read-only), and
+ * when root looks into another user's data directory (that user could swap root's snapshot
+ * directory for a link, and root would write its copies wherever the link leads).
  */
 async function snapshotDir(dir: string): Promise<string> {
   const prefix = `.${basename(dir)}-snapshot-`;
-  return mkdtemp(join(dirname(dir), prefix)).catch(() => mkdtemp(join(tmpdir(), `readpoint${prefix}`)));
+  const inTemp = () => mkdtemp(join(tmpdir(), `readpoint${prefix}`));
+  if (process.getuid?.() === 0 && (await stat(dirname(dir))).uid !== 0) return inTemp();
+  return mkdtemp(join(dirname(dir), prefix)).catch(inTemp);
 }
 
 /** Throws OutboxInUseError when /proc/locks lists a lock on the store's LOCK file. */

@@ -9,7 +9,6 @@
  * (group commit) with the deletes of acknowledged entries and of overflow drops. When and how it
  * fsyncs, and how it rides out a failing disk, is in durability.ts.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import {
   type Deletion,
@@ -25,6 +24,7 @@ import {
   STATE_KEY,
   seqOf,
 } from './batch-plan.js';
+import { keepPrivate } from './data-dir.js';
 import { Delivery } from './delivery.js';
 import { DropLedger } from './drop-ledger.js';
 import { SyncSchedule } from './durability.js';
@@ -97,7 +97,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   }
 
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await keepPrivate(this.dir);
     const db = await this.store.open();
     this.reset();
     const state = await db.get(STATE_KEY);

@@ -13,6 +13,7 @@ import { Level } from 'level';
 import type { RetryDelays } from '../backoff.js';
 import type { Logger } from '../log.js';
 import type { Op } from './batch-plan.js';
+import { dataDirFailure } from './data-dir.js';
 import { WriteTrouble } from './durability.js';
 
 export type WriteBatch = (db: Level<string, string>, ops: Op[], options: { sync: boolean }) => Promise<void>;
@@ -46,18 +47,6 @@ async function writeChained(db: Handle, ops: Op[], options: { sync: boolean }): 
     else batch.del(op.key);
   }
   await batch.write(options);
-}
-
-/**
- * Another process holds the outbox's LevelDB lock (a second readpoint on the same data directory,
- * or any program with it open). Retrying will not help until that process lets go, so the daemon
- * exits with its own code (EXIT.dataDirInUse) and systemd does not restart it in a loop.
- */
-export class DataDirInUseError extends Error {
-  constructor(readonly dir: string) {
-    super(`the data directory ${dir} is in use by another readpoint (its LevelDB lock is held)`);
-    this.name = 'DataDirInUseError';
-  }
 }
 
 export class OutboxStore {
@@ -174,8 +163,10 @@ export class OutboxStore {
     try {
       await db.open();
     } catch (err) {
+      // A held lock, a denied permission, a read-only disk: each its own error (data-dir.ts).
+      const known = dataDirFailure(this.dir, err);
+      if (known) throw known;
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      if (/lock/i.test(cause)) throw new DataDirInUseError(this.dir);
       throw new Error(`cannot open the outbox in ${this.dir}: ${cause}`);
     }
     return db;

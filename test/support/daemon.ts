@@ -31,9 +31,18 @@ export interface DaemonProcess {
   kill(signal: NodeJS.Signals): Promise<number | string>;
 }
 
-export function startDaemon(configFile: string, env: NodeJS.ProcessEnv = {}): DaemonProcess {
+/**
+ * `launcher` runs the daemon through another program that execs it, e.g. `['setpriv',
+ * '--reuid=65534', ...]` (as another user) or `['sh', '-c', 'umask 000 && exec "$@"', 'sh']`.
+ */
+export function startDaemon(
+  configFile: string,
+  env: NodeJS.ProcessEnv = {},
+  launcher: readonly string[] = [],
+): DaemonProcess {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [cliPath, 'run', '--config', configFile], {
+  const command = [...launcher, process.execPath, cliPath, 'run', '--config', configFile];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
