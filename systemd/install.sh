@@ -110,6 +110,12 @@ if [ $earlier_layout = yes ]; then
   did "the earlier install's files in $prefix (dist, node_modules, ...) removed"
 fi
 
+# Root runs this code (readpoint on PATH, the unit's ExecStartPre): whoever made the prefix or
+# owned the files the package came from must not be able to change it afterwards.
+chown -R -h root:root "$dest"
+chmod -R go-w "$dest"
+did "$prefix owned by root, writable by root only"
+
 # 2. The system files.
 install -D -m 0644 /dev/null "$root/etc/systemd/system/readpoint.service"
 sed -e "s#/usr/bin/node#$node#g" -e "s#/opt/readpoint#$prefix#g" "$installed/systemd/readpoint.service" \

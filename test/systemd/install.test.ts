@@ -7,6 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -72,6 +74,10 @@ describe('systemd/install.sh and uninstall.sh', () => {
       repoRoot,
     ]);
     expect(pack.code, pack.err).toBe(0);
+    // A prefix a technician made as themselves, open to their group: the install takes it over.
+    mkdirSync(at(PREFIX), { recursive: true });
+    chownSync(at(PREFIX), 4242, 4242);
+    chmodSync(at(PREFIX), 0o775);
     first = install(root, '--prefix', PREFIX, join(packed, pack.out.trim()));
   }, 180_000);
 
@@ -113,6 +119,37 @@ describe('systemd/install.sh and uninstall.sh', () => {
     );
     expect(read(at('etc/modules-load.d/readpoint.conf'))).toMatch(/^usbserial\ncdc_acm\n$/m);
     expect(readlinkSync(at('usr/local/bin/readpoint'))).toBe(`${PREFIX}/bin/readpoint`);
+  });
+
+  it('leaves every installed file owned by root and writable by root only', () => {
+    const entries: string[] = [];
+    const walk = (path: string) => {
+      entries.push(path);
+      const st = lstatSync(path);
+      if (st.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+    };
+    walk(at(PREFIX));
+    expect(entries.length).toBeGreaterThan(1000); // the package and its production dependencies
+    const foreign = entries.filter((p) => lstatSync(p).uid !== 0 || lstatSync(p).gid !== 0);
+    expect(foreign.map((p) => `${p} ${lstatSync(p).uid}:${lstatSync(p).gid}`)).toEqual([]);
+    const writable = entries.filter(
+      (p) => !lstatSync(p).isSymbolicLink() && (lstatSync(p).mode & 0o022) !== 0,
+    );
+    expect(writable.map((p) => `${p} ${mode(p)}`)).toEqual([]);
+    expect(mode(at(PREFIX))).toBe('755');
+    for (const file of [
+      'etc/systemd/system/readpoint.service',
+      'etc/udev/rules.d/61-readpoint.rules',
+      'etc/sysusers.d/readpoint.conf',
+      'etc/tmpfiles.d/readpoint.conf',
+      'etc/modules-load.d/readpoint.conf',
+      'usr/local/bin/readpoint',
+      'etc/readpoint/readpoint.yaml',
+      'etc/readpoint/readpoint.env',
+    ]) {
+      const st = lstatSync(at(file));
+      expect([file, st.uid, st.isSymbolicLink() ? 0 : st.mode & 0o022]).toEqual([file, 0, 0]);
+    }
   });
 
   it('creates the readpoint user in the dialout group, keeping dialout as it was', () => {
