@@ -247,6 +247,17 @@ describe('as root, a data directory others could tamper with is refused', () => 
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
+  it('a directory on the way to it writable by its group: exit 78, naming that directory', async () => {
+    const dir = caseDir('group-writable-parent');
+    const parent = join(dir, 'shared');
+    mkdirSync(parent);
+    chmodSync(parent, 0o775);
+    const { code, fatal } = await refusal(daemon(config(dir, { dataDir: join(parent, 'data') })));
+    expect(code).toBe(78);
+    expect(fatal[0]).toContain(`${parent} is writable by group or others (mode 775)`);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it('the data directory itself a symbolic link: exit 78', async () => {
     const dir = caseDir('linked');
     mkdirSync(join(dir, 'elsewhere'), { mode: 0o700 });
