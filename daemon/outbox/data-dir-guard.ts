@@ -33,13 +33,12 @@ export async function refuseUnsafeDataDir(dataDir: string, options: GuardOptions
   const refuse = (reason: string): never => {
     throw new DataDirUnsafeError(dir, reason);
   };
-  const own = lstatOrNone(dir);
-  const st = await own;
+  const st = await lstatOrNone(dir);
   if (st?.isSymbolicLink())
     refuse(`${dir} is a symbolic link: set dataDir to the directory it leads to, or make it a directory`);
   await checkWay(dirname(dir), refuse);
   if (!st) return;
-  await checkDir(dir, st, true, options, refuse);
+  checkDir(dir, st, false, options, refuse);
   await checkInside(dir, options, refuse);
 }
 
@@ -53,32 +52,46 @@ async function checkWay(dir: string, refuse: (reason: string) => never): Promise
     for (let i = 0; i <= parts.length; i++) {
       const path = sep + parts.slice(0, i).join(sep);
       const st = await lstatOrNone(path);
-      if (!st) return; // created by the daemon, as root's
+      if (!st) break; // created by the daemon, as root's
       if (st.isSymbolicLink()) {
         if (st.uid !== 0)
-          refuse(`${path}, on the way to it, is a symbolic link owned by uid ${st.uid}, not root`);
+          refuse(
+            `${path}, on the way to the data directory, is a symbolic link owned by uid ${st.uid}, not root`,
+          );
         continue;
       }
-      await checkDir(path, st, false, {}, refuse);
+      checkDir(path, st, true, {}, refuse);
     }
   }
 }
 
-async function checkDir(
+function checkDir(
   path: string,
   st: Stats,
-  isDataDir: boolean,
+  onTheWay: boolean,
   options: GuardOptions,
   refuse: (reason: string) => never,
-): Promise<void> {
-  const fix = isDataDir
-    ? `chown root: ${path} && chmod ${PRIVATE_DIR.toString(8)} ${path}, or run readpoint as its own user (systemd: User=readpoint)`
-    : `chown root: ${path} && chmod go-w ${path}, or put the data directory elsewhere`;
+): void {
+  const mode = (st.mode & 0o7777).toString(8);
+  if (onTheWay) {
+    const what = `${path}, on the way to the data directory,`;
+    if (st.uid !== 0)
+      refuse(
+        `${what} is owned by uid ${st.uid}, not root: put the data directory elsewhere (as /var/lib/readpoint), or run readpoint as its own user (systemd: User=readpoint)`,
+      );
+    // Sticky (/tmp): others may add entries, but not move or replace root's.
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+      refuse(
+        `${what} is writable by group or others (mode ${mode}): chmod go-w ${path}, or put the data directory elsewhere`,
+      );
+    return;
+  }
   if (st.uid !== 0 && !options.foreignOwnerAllowed)
-    refuse(`${path} is owned by uid ${st.uid}, not root: ${fix}`);
-  const sticky = (st.mode & 0o1000) !== 0 && st.uid === 0 && !isDataDir;
-  if ((st.mode & 0o022) !== 0 && !sticky)
-    refuse(`${path} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)}): ${fix}`);
+    refuse(
+      `${path} is owned by uid ${st.uid}, not root: run readpoint as that user (systemd: User=readpoint), or give it to root (chown -R root: ${path})`,
+    );
+  if ((st.mode & 0o022) !== 0)
+    refuse(`${path} is writable by group or others (mode ${mode}): chmod ${PRIVATE_DIR.toString(8)} ${path}`);
 }
 
 /** Every entry in the data directory, at any depth, in name order (so the message is stable). */
@@ -95,7 +108,7 @@ async function checkInside(
     if (entry.isSymbolicLink()) refuse(`${path} is a symbolic link: remove it (the outbox holds none)`);
     if (!entry.isDirectory()) continue;
     const st = await lstat(path);
-    await checkDir(path, st, true, options, refuse);
+    checkDir(path, st, false, options, refuse);
     await checkInside(path, options, refuse);
   }
 }

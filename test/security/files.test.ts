@@ -254,7 +254,9 @@ describe('as root, a data directory others could tamper with is refused', () => 
     chmodSync(parent, 0o775);
     const { code, fatal } = await refusal(daemon(config(dir, { dataDir: join(parent, 'data') })));
     expect(code).toBe(78);
-    expect(fatal[0]).toContain(`${parent} is writable by group or others (mode 775)`);
+    expect(fatal[0]).toContain(
+      `${parent}, on the way to the data directory, is writable by group or others (mode 775)`,
+    );
     expect(readdirSync(parent)).toEqual([]);
   });
 
