@@ -4,17 +4,19 @@
  * per interval, with `repeated` counts), the rejects topic carries a bounded number of messages
  * (a burst, then a steady rate), and yet every reject is accounted for exactly: the published
  * rejects plus their `skipped` counts add up to the lines sent, as does health. A good scanner on
- * another line keeps producing events throughout.
+ * another line keeps producing events throughout. A network reader whose messages are full of bad
+ * tag events is held to the same: every reject counted, few lines, few messages.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPayload, RejectPayload } from '../../daemon/contract/topics.js';
 import type { EpcisObjectEvent } from '../../daemon/event/epcis.js';
 import { startDaemon } from '../support/daemon.js';
 import { writeE2eConfig } from '../support/e2e-config.js';
-import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
 
@@ -182,5 +184,73 @@ describe('a noisy serial line', () => {
     expect(logged).toBe(lines);
     expect(daemon.logs.length).toBeLessThan(200);
     await Promise.all([rejects.close(), events.close(), health.close()]);
+  });
+});
+
+describe('a network reader that sends messages full of bad tag events', () => {
+  it('has every reject counted, while its log lines and reject messages stay bounded', async () => {
+    const base = 'readpoint/v1/site-test/gw-net';
+    const port = await freePort();
+    const config = join(dir, 'network.yaml');
+    writeFileSync(
+      config,
+      `gateway: { id: gw-net, site: site-test }
+dataDir: ${join(dir, 'data-net')}
+broker: { enabled: true, host: 127.0.0.1, port: ${port} }
+uplink: { url: ${broker.url}, healthIntervalS: 1, retry: { minMs: 100, maxMs: 1000 } }
+readPoints:
+  - { id: gate, bizStep: arriving }
+readers:
+  - { id: gate-r700, driver: impinj-r700, readPoint: gate, username: gate-r700, password: gate-secret }
+`,
+    );
+    const rejects = await collect(broker.url, `${base}/rejects`);
+    const health = await collect(broker.url, `${base}/health`);
+    const startedAt = performance.now();
+    const daemon = startDaemon(config);
+    const messages = 20;
+    const perMessage = 200;
+    let exited: number | string | undefined;
+    try {
+      await daemon.waitForLog((l) => l.msg === 'broker listening');
+      const reader = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+        username: 'gate-r700',
+        password: 'gate-secret',
+        reconnectPeriod: 0,
+      });
+      const bad = { eventType: 'tagInventory', tagInventoryEvent: { epcHex: 'not hex', antennaPort: 1 } };
+      for (let m = 0; m < messages; m++) {
+        const lines = Array.from({ length: perMessage }, () => JSON.stringify(bad)).join('\n');
+        await reader.publishAsync('readpoint/v1/readers/gate-r700/tags', lines, { qos: 1 });
+      }
+      await reader.endAsync();
+
+      const total = messages * perMessage;
+      const gate = () =>
+        rejects.messages
+          .map((m) => JSON.parse(String(m.payload)) as RejectPayload)
+          .filter((r) => r.reader === 'gate-r700');
+      await expect.poll(() => accounted(gate()).total, { timeout: 15_000, interval: 50 }).toBe(total);
+      expect(accounted(gate()).byCode).toEqual({ 'bad-epc': total });
+      const elapsedS = (performance.now() - startedAt) / 1000;
+      expect(gate().length).toBeLessThanOrEqual(BURST + Math.ceil(PER_SECOND * elapsedS) + 1);
+      await expect
+        .poll(
+          () => {
+            const last = health.messages.at(-1);
+            const h = last ? (JSON.parse(String(last.payload)) as HealthPayload) : undefined;
+            return h?.readers.find((r) => r.id === 'gate-r700')?.rejectsByCode;
+          },
+          { timeout: 10_000, interval: 50 },
+        )
+        .toEqual({ 'bad-epc': total });
+    } finally {
+      exited = await daemon.kill('SIGTERM');
+    }
+    expect(exited).toBe(0);
+    const rejectLines = daemon.logs.filter((l) => l.reader === 'gate-r700' && /reject/.test(l.msg));
+    expect(rejectLines.map((l) => l.msg)).toEqual(['read rejected', 'read rejected']);
+    expect(rejectLines[1]?.repeated).toBe(messages * perMessage - 1);
+    await Promise.all([rejects.close(), health.close()]);
   });
 });
