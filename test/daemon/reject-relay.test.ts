@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { RejectPayload } from '../../daemon/contract/topics.js';
 import { RejectRelay } from '../../daemon/reject-relay.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { rejectErrors } from '../support/schemas.js';
 
 function reject(n: number, code = 'non-printable'): RejectPayload {
   return {
@@ -70,6 +71,7 @@ describe('RejectRelay', () => {
     expect(relay.pending).toBe(0);
     expect(accounted()).toEqual({ total: 10, byCode: { 'non-printable': 5, overlong: 5 } });
     expect(clock.pending).toBe(0); // nothing held, no timer left
+    expect(sent.flatMap((s) => rejectErrors(s.message))).toEqual([]);
   });
 
   it('keeps a steady flood to the burst plus the rate, and its messages add up to every reject', () => {

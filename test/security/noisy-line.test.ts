@@ -19,6 +19,7 @@ import { writeE2eConfig } from '../support/e2e-config.js';
 import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
+import { rejectErrors } from '../support/schemas.js';
 
 /** The defaults of `rejects.burst` and `rejects.perSecond`. */
 const BURST = 20;
@@ -151,6 +152,7 @@ describe('a noisy serial line', () => {
       // ...and the rejects topic carried no more than the burst plus the steady rate.
       expect(published.length).toBeLessThanOrEqual(BURST + Math.ceil(PER_SECOND * elapsedS) + 1);
       expect(published.some((r) => (r.skipped?.total ?? 0) > 0)).toBe(true);
+      expect(published.flatMap(rejectErrors)).toEqual([]);
 
       // Health counts every reject too.
       await expect
@@ -234,6 +236,7 @@ readers:
       expect(accounted(gate()).byCode).toEqual({ 'bad-epc': total });
       const elapsedS = (performance.now() - startedAt) / 1000;
       expect(gate().length).toBeLessThanOrEqual(BURST + Math.ceil(PER_SECOND * elapsedS) + 1);
+      expect(gate().flatMap(rejectErrors)).toEqual([]);
       await expect
         .poll(
           () => {
