@@ -456,8 +456,8 @@ export const Config = Strict(
             maximum: 1000,
             default: 5,
             description:
-              'Rejects of one reader published per second beyond the burst; the others are counted in the ' +
-              "next one's `skipped`.",
+              'Rejects of one reader published per second beyond the burst (more than 0); the others are ' +
+              "counted in the next one's `skipped`.",
           }),
           logIntervalS: T.Integer({
             minimum: 1,
