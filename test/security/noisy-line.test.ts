@@ -26,6 +26,8 @@ const BURST = 20;
 const PER_SECOND = 5;
 /** Garbage lines sent at least; the flood goes on until the good reads are through. */
 const MIN_LINES = 20_000;
+/** Garbage lines after which good reads that are still not events count as starved. */
+const MAX_LINES = 200_000;
 const GOOD_READS = 10;
 const MAX_READ_LENGTH = 128;
 
@@ -140,6 +142,8 @@ describe('a noisy serial line', () => {
         }
         await noisy.write(Buffer.concat(chunk));
         if (goodSent < GOOD_READS) await good.write(`]d2010950600013435221GOOD${++goodSent}\r`);
+        if (lines >= MAX_LINES)
+          throw new Error(`the good scanner starved: ${events.messages.length} of ${GOOD_READS} events`);
       }
       expect(lines).toBeGreaterThanOrEqual(MIN_LINES);
       expect(sent.overlong).toBeGreaterThan(0);
