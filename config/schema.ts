@@ -441,6 +441,38 @@ export const Config = Strict(
         {},
       ),
     ),
+    rejects: T.Optional(
+      Strict(
+        {
+          burst: T.Integer({
+            minimum: 1,
+            maximum: 10000,
+            default: 20,
+            description:
+              'Rejects of one reader published at once on the rejects topic before the rate applies.',
+          }),
+          perSecond: T.Number({
+            exclusiveMinimum: 0,
+            maximum: 1000,
+            default: 5,
+            description:
+              'Rejects of one reader published per second beyond the burst (more than 0); the others are ' +
+              "counted in the next one's `skipped`.",
+          }),
+          logIntervalS: T.Integer({
+            minimum: 1,
+            maximum: 86400,
+            default: 60,
+            description:
+              'At most one `read rejected` log line per reader and reject code per this many seconds; ' +
+              'the others are counted in its `repeated`.',
+          }),
+        },
+        'How a noisy reader (garbage on the line, a scanner at the wrong baud rate) is reported: its ' +
+          'rejects are all counted (health, summary) but logged and published at a bounded rate.',
+        {},
+      ),
+    ),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },
@@ -464,7 +496,7 @@ type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
 /** The loaded configuration: validated, defaults filled, frozen. */
 export type Config = Readonly<
   Omit<
-    Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing' | 'jobs' | 'metrics'>,
+    Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing' | 'jobs' | 'metrics' | 'rejects'>,
     'readers' | 'uplink'
   > & {
     readers: ReaderConfig[];

@@ -189,8 +189,13 @@ export class Gateway {
         gatewayId: config.gateway.id,
         smoother,
         events,
-        publishReject: (reject) =>
-          this.running?.stage.uplink.publishStatus(this.topics.rejects, JSON.stringify(reject)),
+        publishReject: (reject) => {
+          const uplink = this.running?.stage.uplink;
+          if (uplink?.status().state !== 'connected') return false;
+          uplink.publishStatus(this.topics.rejects, JSON.stringify(reject));
+          return true;
+        },
+        rejects: config.rejects,
         log,
         ...(broker ? { broker } : {}),
         onState: (reader, st: ReaderStatus) =>

@@ -11,6 +11,7 @@ import type { RawRead, RawReject, ReadSink } from '../drivers/driver.js';
 import type { RejectPayload } from './contract/topics.js';
 import { decodeRead } from './identity/decode.js';
 import type { Logger } from './log.js';
+import { RepeatLimiter } from './log-limit.js';
 import type { EventWriter } from './read-points.js';
 import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
@@ -51,9 +52,15 @@ export interface PipelineDeps {
   readonly reader: ReaderConfig;
   readonly smoother: Smoother;
   readonly events: EventWriter;
-  /** Reports a reject on the rejects topic (best effort). */
+  /** Reports a reject on the rejects topic (best effort; the caller bounds the rate). */
   readonly publishReject: (reject: RejectPayload) => void;
   readonly log: Logger;
+  /**
+   * Where reject and no-read lines go, keyed by code, so a noisy line writes one line per code
+   * per interval with a `repeated` count; its owner closes it when the reader stops. Default: a
+   * limiter of its own on `log`.
+   */
+  readonly rejectLog?: RepeatLimiter;
   /** Counters to continue from (a reader restarted by a live reload keeps its counts). */
   readonly counters?: PipelineCounters;
   /** Rejects by code to continue from (the same). */
@@ -78,9 +85,11 @@ export class Pipeline implements ReadSink {
   private readonly unmapped: Port;
   private readonly noRead: ReadonlySet<string>;
   private readonly multiReadSeparator: Buffer | undefined;
+  private readonly rejectLog: RepeatLimiter;
 
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
+    this.rejectLog = deps.rejectLog ?? new RepeatLimiter(deps.log);
     this.counters = deps.counters ?? emptyCounters();
     this.rejectCodes = deps.rejectCodes ?? new Map();
     this.unmapped = {
@@ -166,11 +175,11 @@ export class Pipeline implements ReadSink {
       rawHex: shown.subarray(0, 64).toString('hex'),
       rawLength: data.length,
     };
-    if (noRead) this.deps.log.info(fields, 'no read');
+    if (noRead) this.rejectLog.log(code, 'info', fields, 'no read');
     else {
       this.counters.rejected++;
       this.rejectCodes.set(code, (this.rejectCodes.get(code) ?? 0) + 1);
-      this.deps.log.warn(fields, 'read rejected');
+      this.rejectLog.log(code, 'warn', fields, 'read rejected');
     }
     this.deps.publishReject({
       gateway: this.deps.gatewayId,

@@ -8,6 +8,9 @@
  * - `remove()` stops the driver: it hands over the reads it has (its `stop()` contract) before the
  *   reader is forgotten. The counters of a removed reader stay in `totals()`.
  * - `errors` counts the times a reader went `disconnected` (a failed open or a lost device).
+ * - Each reader's rejects are logged through its own repeat limiter (one line per code per
+ *   `logIntervalS`) and published through its own `RejectRelay` (reject-relay.ts); both report
+ *   what they hold back when the reader is removed, after its driver has stopped.
  * - `readsPerMin` is measured over the last minute from samples `sample()` takes (about once a
  *   second, from the gateway's tick).
  */
@@ -17,6 +20,7 @@ import { createDriver, type DriverContext } from '../drivers/registry.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
 import { emptyCounters, Pipeline, type PipelineCounters, type PipelineDeps } from './pipeline.js';
+import { type PublishReject, RejectRelay } from './reject-relay.js';
 import type { ReaderCounts } from './summary.js';
 
 export interface RunningReader {
@@ -27,11 +31,26 @@ export interface RunningReader {
   readonly rate: ReadRate;
   /** The reader's state lines: a flapping reader logs each state once a minute, with a count. */
   readonly states: RepeatLimiter;
+  /** The reader's reject lines, one per code per interval, with a count. */
+  readonly rejectLog: RepeatLimiter;
+  /** The reader's rejects on their way to the rejects topic, at a bounded rate. */
+  readonly rejectRelay: RejectRelay;
+}
+
+/** How a reader's rejects are logged and published (the config's `rejects`). */
+export interface RejectLimits {
+  readonly burst: number;
+  readonly perSecond: number;
+  readonly logIntervalS: number;
 }
 
 /** What every reader's pipeline and driver share. */
-export interface ReaderSetDeps extends Omit<PipelineDeps, 'reader' | 'log' | 'counters'> {
+export interface ReaderSetDeps
+  extends Omit<PipelineDeps, 'reader' | 'log' | 'counters' | 'publishReject' | 'rejectLog'> {
   readonly log: Logger;
+  /** Publishes a reject on the rejects topic; false when the uplink could not take it. */
+  readonly publishReject: PublishReject;
+  readonly rejects: RejectLimits;
   readonly broker?: DriverContext['broker'];
   /** Called on every state change of a reader (for the log, through its `states` limiter). */
   readonly onState: (reader: RunningReader, status: ReaderStatus) => void;
@@ -47,12 +66,16 @@ export class ReaderSet {
 
   async add(config: ReaderConfig, carried?: RunningReader): Promise<void> {
     if (this.running.has(config.id)) throw new Error(`reader ${config.id} is already running`);
-    const { log, broker, onState, ...shared } = this.deps;
+    const { log, broker, onState, publishReject, rejects, ...shared } = this.deps;
     const readerLog = log.child({ component: 'reader', reader: config.id });
+    const rejectLog = new RepeatLimiter(readerLog, { intervalMs: rejects.logIntervalS * 1000, maxKeys: 64 });
+    const rejectRelay = new RejectRelay(publishReject, rejects);
     const pipeline = new Pipeline({
       ...shared,
       reader: config,
       log: readerLog,
+      rejectLog,
+      publishReject: (reject) => rejectRelay.offer(reject),
       ...(carried ? { counters: carried.pipeline.counters, rejectCodes: carried.pipeline.rejectCodes } : {}),
     });
     const driver = createDriver(config, { log: readerLog, ...(broker ? { broker } : {}) });
@@ -63,6 +86,8 @@ export class ReaderSet {
       errors: carried?.errors ?? 0,
       rate: carried?.rate ?? new ReadRate(),
       states: new RepeatLimiter(readerLog),
+      rejectLog,
+      rejectRelay,
     };
     // The rate's baseline: reads that come before the first periodic sample still count.
     entry.rate.sample(Date.now(), driver.status().reads);
@@ -77,6 +102,7 @@ export class ReaderSet {
       this.running.delete(config.id);
       entry.states.close();
       await driver.stop().catch(() => undefined);
+      closeRejects(entry);
       throw err;
     }
   }
@@ -95,6 +121,7 @@ export class ReaderSet {
       await entry.driver.stop();
     } finally {
       entry.states.close();
+      closeRejects(entry);
       if (retire) {
         addInto(this.retired, entry.pipeline.counters);
         const row = this.retiredById.get(id) ?? { id, reads: 0, events: 0, rejects: 0, errors: 0 };
@@ -175,6 +202,12 @@ export class ReadRate {
     if (!first || !last || last.at - first.at < 1000) return 0;
     return ((last.reads - first.reads) * 60_000) / (last.at - first.at);
   }
+}
+
+/** Writes and publishes what the reader's reject limits held back (after its driver stopped). */
+function closeRejects(r: RunningReader): void {
+  r.rejectLog.close();
+  r.rejectRelay.close();
 }
 
 function addInto(sum: PipelineCounters, c: PipelineCounters): void {

@@ -13,8 +13,8 @@
  *   checks them first, password files included, so a reload also picks up a changed file).
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's own settings, the smoothing
- *   memory bound) makes the whole reload refused, naming each field: the running configuration
- *   stays as it is.
+ *   memory bound, how rejects are logged and published) makes the whole reload refused, naming
+ *   each field: the running configuration stays as it is.
  */
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
@@ -60,6 +60,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('broker', running.broker, next.broker);
   needs('uplink.topicPrefix', running.uplink.topicPrefix, next.uplink.topicPrefix);
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
+  needs('rejects', running.rejects, next.rejects);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
   const after = new Map(next.readers.map((r) => [r.id, r]));

@@ -120,7 +120,10 @@ export function abbreviateHex(hex: string, bytes = 16): string {
   return hex.length > bytes * 2 ? `${hex.slice(0, bytes * 2)}…` : hex;
 }
 
-/** The cells of one reject's line: `REJECT code`, reader, raw bytes (abbreviated), reason. */
+/**
+ * The cells of one reject's line: `REJECT code`, reader, raw bytes (abbreviated), reason, and the
+ * rejects of the reader it stands for beyond itself (`skipped`), if any.
+ */
 export function rejectCells(reject: Json, time: (iso: unknown) => string): string[] {
   const length = str(reject.rawLength);
   return [
@@ -131,7 +134,20 @@ export function rejectCells(reject: Json, time: (iso: unknown) => string): strin
     `reader ${str(reject.reader) ?? '?'}`,
     `raw ${abbreviateHex(str(reject.rawHex) ?? '')}${length !== undefined ? ` (${length} bytes)` : ''}`,
     str(reject.message) ?? '',
+    ...skippedCells(reject.skipped),
   ];
+}
+
+/** What a reject stands for beyond itself: the rejects of its reader held back before it. */
+function skippedCells(skipped: unknown): string[] {
+  if (typeof skipped !== 'object' || skipped === null) return [];
+  const { total, byCode } = skipped as Json;
+  if (typeof total !== 'number' || total <= 0) return [];
+  const codes =
+    typeof byCode === 'object' && byCode !== null
+      ? Object.entries(byCode as Json).map(([code, n]) => `${clean(code)} ${str(n) ?? '?'}`)
+      : [];
+  return [`+${total} more rejects not shown${codes.length > 0 ? `: ${codes.join(', ')}` : ''}`];
 }
 
 /** `1h02m`, `3m07s`, `42s`. */

@@ -28,7 +28,10 @@ export interface Topics {
   readonly status: string;
   /** Periodic `HealthPayload`, QoS 0, retained: a late subscriber gets the latest at once. */
   readonly health: string;
-  /** `RejectPayload` per read that could not be decoded, QoS 0. */
+  /**
+   * `RejectPayload` per read that could not be framed or decoded, QoS 0; per reader at most
+   * `rejects.burst` at once and `rejects.perSecond` beyond, the others counted in `skipped`.
+   */
   readonly rejects: string;
   /** `OverflowNotice` per batch of events the outbox's overflow policy dropped, QoS 1, not retained. */
   readonly overflow: string;
@@ -54,7 +57,12 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
 
 export type StatusPayload = 'online' | 'offline';
 
-/** Published on `.../rejects` for each read that could not be framed or decoded. */
+/**
+ * Published on `.../rejects` for a read that could not be framed or decoded. A noisy reader's
+ * rejects are published at a bounded rate (`rejects.burst`, `rejects.perSecond`); the ones held
+ * back are counted in the next published reject of the same reader, so each message stands for
+ * `1 + (skipped?.total ?? 0)` rejects and a reader's messages add up to its rejects.
+ */
 export interface RejectPayload {
   readonly gateway: string;
   readonly reader: string;
@@ -66,6 +74,17 @@ export interface RejectPayload {
   /** The raw bytes as hex (at most the first 4096 bytes). */
   readonly rawHex: string;
   readonly rawLength: number;
+  /**
+   * Additive within v1: rejects of this reader not published since its previous published reject
+   * (this one not counted), in all and by code; absent when none were held back.
+   */
+  readonly skipped?: RejectSkipped;
+}
+
+/** The rejects of a reader that a published reject stands for beyond itself. */
+export interface RejectSkipped {
+  readonly total: number;
+  readonly byCode: Readonly<Record<string, number>>;
 }
 
 /**

@@ -50,9 +50,6 @@ export interface ParsedMessage {
   readonly ignored: number;
 }
 
-/** Rejects of one message passed on at most; the rest are counted and logged. */
-const REJECTS_PER_MESSAGE = 16;
-
 const parsers = { 'impinj-r700': parseImpinjMessage, 'zebra-fx': parseZebraMessage } as const;
 
 export class MqttReaderDriver extends EventEmitter implements Driver {
@@ -178,16 +175,12 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
     }
   }
 
+  /** Every reject is passed on, so each is counted; the pipeline bounds what is logged and published. */
   private rejectAll(rejects: readonly PayloadReject[], at: number): void {
     this.book.counts.rejects += rejects.length;
-    for (const r of rejects.slice(0, REJECTS_PER_MESSAGE)) {
+    for (const r of rejects) {
       this.sink?.reject({ readerId: this.id, code: r.code, message: r.message, data: r.data, at });
     }
-    if (rejects.length > REJECTS_PER_MESSAGE)
-      this.ctx.log.warn(
-        { rejects: rejects.length, passedOn: REJECTS_PER_MESSAGE },
-        'a message with many rejects; only the first were passed on',
-      );
   }
 }
 

@@ -34,6 +34,15 @@ describe('readable lines', () => {
     );
   });
 
+  it('says how many rejects of the reader a reject stands for beyond itself (its skipped counts)', () => {
+    const lines = new TailLines({ timeZone: 'UTC' });
+    const noisy = { ...REJECT, skipped: { total: 41, byCode: { 'non-printable': 40, 'over\u001blong': 1 } } };
+    expect(lines.message('r', json(noisy))).toMatch(
+      /has a wrong check digit {2}\+41 more rejects not shown: non-printable 40, over\\x1blong 1$/,
+    );
+    expect(lines.message('r', json(REJECT))).toMatch(/has a wrong check digit$/);
+  });
+
   it('prints a reject with its code, reader, abbreviated raw bytes and reason, and a health summary', () => {
     const lines = new TailLines({ timeZone: 'Europe/Berlin' });
     expect(lines.message('readpoint/v1/site-1/gw-1/rejects', json(REJECT))).toBe(

@@ -83,6 +83,8 @@ describe('planReload', () => {
     );
     expect(prefix.restartNeeded).toEqual(['uplink.topicPrefix']);
     expect(prefix.uplink).toBe(false);
+    const rejects = planReload(config(), config({ extra: 'rejects: { perSecond: 1 }' }));
+    expect(rejects.restartNeeded).toEqual(['rejects']);
   });
 
   it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {

@@ -1,7 +1,7 @@
 /**
  * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (a copy kept in
  * test/fixtures/gs1, see its README) and the project's own contract schemas
- * (events, overflow notices, health), each giving the list of errors ([] when valid).
+ * (events, overflow notices, health, summaries, rejects), each giving the list of errors ([] when valid).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,3 +39,5 @@ export const noticeErrors = compile(join(repoRoot, 'daemon', 'contract', 'overfl
 export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health.schema.json'), true);
 /** Errors against daemon/contract/summary.schema.json (checked strictly: the schema is ours). */
 export const summaryErrors = compile(join(repoRoot, 'daemon', 'contract', 'summary.schema.json'), true);
+/** Errors against daemon/contract/reject.schema.json (checked strictly: the schema is ours). */
+export const rejectErrors = compile(join(repoRoot, 'daemon', 'contract', 'reject.schema.json'), true);
