@@ -5,8 +5,8 @@
  * SIGHUP (its log line and the health report a real subscriber receives), `status`, and the log's
  * own serialisers. Not one byte of the canary may come out.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPayload } from '../../daemon/contract/topics.js';
 import { rootLogger } from '../../daemon/log.js';
 import { cliPath, startDaemon } from '../support/daemon.js';
+import { startMosquitto } from '../support/mosquitto.js';
 
 /** The canary's pieces: a leak of either half counts (a URL cut at a space or a slash). */
 const PIECES = ['Wren', 'Qz9', '20240917'];
@@ -42,14 +43,14 @@ function config(name: string, parts: Parts = {}): string {
     `gateway: { id: gw, site: s }
 dataDir: ${join(dir, `${name}-data`)}
 log: { level: info }
-broker: ${parts.broker ?? '{ enabled: true, host: 127.0.0.1, port: 0, username: floor, password: floor-pw-1 }'}
+broker: ${parts.broker ?? '{ enabled: true, host: 127.0.0.1, port: 0, username: floor, password: Wren-floor-Qz9 }'}
 uplink: ${parts.uplink ?? '{ healthIntervalS: 1 }'}
 readPoints:
   - { id: line-1, bizStep: packing }
   - { id: gate, bizStep: arriving }
 readers:
   - { id: sim-1, driver: simulator, readPoint: line-1, readsPerSecond: 1 }
-  - { id: gate-r700, driver: impinj-r700, readPoint: gate, username: gate-r700, password: ${parts.gate ?? 'gate-pw-1'} }
+  - { id: gate-r700, driver: impinj-r700, readPoint: gate, username: gate-r700, password: ${parts.gate ?? 'Wren-gate-Qz9'} }
 `,
   );
   return file;
@@ -105,6 +106,18 @@ describe('a config with a secret in the wrong shape', () => {
   });
 });
 
+describe('a start that fails', () => {
+  it('logs its fatal line without any of the secrets the config holds', () => {
+    const file = config('fatal', {
+      uplink: `{ url: "mqtts://gw:Wren-url-Qz9@central.invalid:8883", password: Wren-up-Qz9, ca: ${join(dir, 'missing-ca.pem')} }`,
+    });
+    const r = cli(['run', '--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain(`"msg":"fatal: uplink.ca: cannot read ${join(dir, 'missing-ca.pem')}: ENOENT`);
+    expect(leaks(r.stdout + r.stderr)).toEqual([]);
+  });
+});
+
 describe('the log', () => {
   const written = () => {
     const chunks: string[] = [];
@@ -146,7 +159,7 @@ describe('a running gateway', () => {
       const port = listening.port as number;
       const subscriber = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
         username: 'floor',
-        password: 'floor-pw-1',
+        password: 'Wren-floor-Qz9',
         reconnectPeriod: 0,
       });
       const reports: string[] = [];
@@ -182,7 +195,7 @@ describe('a running gateway', () => {
       const broken = cli(['status', '--config', file]);
       expect(broken.stdout + broken.stderr).toContain('readers[1].password');
       const good = config('reload-good', {
-        broker: `{ enabled: true, host: 127.0.0.1, port: ${port}, username: floor, password: floor-pw-1 }`,
+        broker: `{ enabled: true, host: 127.0.0.1, port: ${port}, username: floor, password: Wren-floor-Qz9 }`,
       });
       const status = cli(['status', '--config', good, '--json']);
       expect(status.stdout).toContain('"reloadFailures":1');
@@ -200,5 +213,29 @@ describe('a running gateway', () => {
     } finally {
       await daemon.kill('SIGKILL');
     }
+  });
+});
+
+describe('a password that a URL must percent-encode', () => {
+  it('logs in to a real broker and never appears in any output', async () => {
+    const passwords = join(dir, 'passwords');
+    execFileSync('mosquitto_passwd', ['-b', '-c', passwords, 'gw', 'Wren/Qz9@x'], { stdio: 'pipe' });
+    const b = await startMosquitto({ passwordFile: passwords });
+    const file = config('encoded', {
+      broker: '{ enabled: false }',
+      uplink: `{ url: "mqtt://gw:Wren%2FQz9%40x@127.0.0.1:${b.port}", healthIntervalS: 1 }`,
+    });
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n {2}- \{ id: gate-r700.*\n/, '\n'));
+    const daemon = startDaemon(file);
+    try {
+      const up = await daemon.waitForLog((l) => l.msg === 'uplink connected');
+      expect(up.url).toBe(`mqtt://127.0.0.1:${b.port}`);
+      await daemon.waitForLog((l) => l.msg === 'health');
+    } finally {
+      await daemon.kill('SIGKILL');
+      await b.stop();
+    }
+    const everything = [...daemon.logs.map((l) => JSON.stringify(l)), ...daemon.stderr].join('\n');
+    expect(leaks(everything)).toEqual([]);
   });
 });
