@@ -196,6 +196,65 @@ describe('a plain-text login', () => {
   });
 });
 
+describe('check', () => {
+  it('names each weakening of a valid config as a warning, and exits 0', () => {
+    const open = join(dir, 'check-open.key');
+    copyFileSync(ca.clientKey, open);
+    chmodSync(open, 0o640);
+    const tlsFile = config(
+      'check-tls',
+      `url: "mqtts://localhost:8883", rejectUnauthorized: false, cert: ${ca.clientCert}, key: ${open}`,
+    );
+    const tls = execCli(['check', '--config', tlsFile]);
+    expect(tls.status).toBe(0);
+    expect(tls.stdout.split('\n').filter((l) => l.includes(': warning: '))).toEqual([
+      `${tlsFile}: warning: uplink.rejectUnauthorized is false: the central broker's certificate is not verified, ` +
+        'so anyone on the way can pose as it and read the login and the events',
+      `${tlsFile}: warning: uplink.key ${open} is open to group or others (mode 0640): its private key lets ` +
+        'anyone who reads it pose as this gateway; chmod 600 it',
+    ]);
+    const plainFile = config('check-plain', 'url: "mqtt://gateway:right-pw-42@central.invalid:1883"');
+    const plain = execCli(['check', '--config', plainFile]);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toContain(
+      `${plainFile}: warning: uplink.url is mqtt:// to central.invalid with a login`,
+    );
+    expect(plain.stdout).not.toContain('right-pw-42');
+  });
+});
+
+describe('a reload', () => {
+  it('that stops verifying the broker raises the warning; the reload back clears it', async () => {
+    const b = await broker({ tls: { ca: ca.ca, cert: ca.serverCert, key: ca.serverKey } });
+    const health = await subscribe(b.url, 'reloaded', { ca: readFileSync(ca.ca) });
+    const sound = `url: "${b.url}", ca: ${ca.ca}`;
+    const file = config('reloaded', sound);
+    const d = daemon(file);
+    await d.waitForLog((l) => l.msg === 'uplink connected');
+    expect((await report(health, (h) => h.uplink.state === 'connected')).warnings).toEqual([]);
+
+    const reload = async (uplink: string) => {
+      config('reloaded', uplink);
+      const since = d.logs.length;
+      d.child.kill('SIGHUP');
+      const line = await d.waitForLog((l) => l.msg.startsWith('configuration reload'), 15_000, since);
+      expect(line.msg).toBe('configuration reloaded: uplink reconnected');
+      return since;
+    };
+    const since = await reload(`url: "${b.url}", rejectUnauthorized: false`);
+    await d.waitForLog((l) => l.warning === 'uplink.rejectUnauthorized' && l.connects === 1, 15_000, since);
+    const weakened = await report(health, (h) => h.config?.reloads === 1 && h.uplink.state === 'connected');
+    expect(weakened.warnings).toEqual([
+      "uplink.rejectUnauthorized is false: the central broker's certificate is not verified, so anyone on the " +
+        'way can pose as it and read the login and the events',
+    ]);
+
+    await reload(sound);
+    const restored = await report(health, (h) => h.config?.reloads === 2);
+    expect(restored.warnings).toEqual([]);
+  });
+});
+
 function execCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   try {
     const stdout = execFileSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', stdio: 'pipe' });
