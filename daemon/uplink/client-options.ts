@@ -70,6 +70,15 @@ export function brokerAddress(url: string): BrokerAddress {
   };
 }
 
+/** The password a broker URL carries, decoded, if it can be read at all. */
+export function passwordIn(url: string): string | undefined {
+  try {
+    return brokerAddress(url).password;
+  } catch {
+    return undefined;
+  }
+}
+
 export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientOptions {
   return {
     clientId: settings.clientId,

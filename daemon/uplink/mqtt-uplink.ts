@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { brokerAddress, clientOptions, readTlsFiles, type TlsFiles } from './client-options.js';
+import { brokerAddress, clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import {
@@ -255,15 +255,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     } else if (typeof code === 'string' && !text.includes(code)) {
       text += ` (${code})`;
     }
-    return redactSecrets(text, [this.options.password, this.urlPassword()]);
-  }
-
-  private urlPassword(): string | undefined {
-    try {
-      return brokerAddress(this.options.url).password;
-    } catch {
-      return undefined;
-    }
+    return redactSecrets(text, [this.options.password, passwordIn(this.options.url)]);
   }
 
   /** Publishes the retained `offline`; true once the broker acknowledged it (bounded). */
