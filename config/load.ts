@@ -12,6 +12,8 @@ import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, Reader } from './schema.js';
+import { hideSecrets, secretsIn, withoutUserinfo } from './secrets.js';
+import { checkUplink } from './uplink-checks.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 
@@ -79,15 +81,23 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const problems: ConfigProblem[] = [];
+  // Known once the document is read: no message may carry one (config/secrets.ts).
+  let secrets: readonly string[] = [];
   const at = (offset: number | undefined, path: string, message: string) => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
-    problems.push({ file, line, col, path, message });
+    problems.push({ file, line, col, path, message: hideSecrets(message, secrets) });
   };
   for (const e of doc.errors) {
     // Without prettyErrors the parser leaves linePos unset: the offset is what it always gives.
     const { line, col } = lineCounter.linePos(e.pos[0]);
     const hint = e.code === 'TAB_AS_INDENT' ? ' (indent with spaces)' : '';
-    problems.push({ file, line, col, path: '', message: `YAML: ${e.message.split('\n')[0]}${hint}` });
+    problems.push({
+      file,
+      line,
+      col,
+      path: '',
+      message: withoutUserinfo(`YAML: ${e.message.split('\n')[0]}${hint}`),
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -96,6 +106,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   );
 
   const data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  secrets = secretsIn(data);
   if (typeof data !== 'object' || Array.isArray(data)) {
     at(0, '', 'the configuration must be a mapping of keys (gateway:, readers:, ...)');
     throw new ConfigError(problems);
@@ -189,6 +200,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
+  checkUplink(up, problem);
   if (up.retry.minMs > up.retry.maxMs)
     problem(['uplink', 'retry', 'minMs'], `must not exceed maxMs (${up.retry.maxMs})`);
   for (const job of ['health', 'summary', 'compaction', 'pruning'] as const) {

@@ -1,5 +1,6 @@
 /** Turns Ajv's errors into problems a technician understands, one per mistake. */
 import type { ErrorObject } from 'ajv';
+import { isSecretPath, withoutUserinfo } from './secrets.js';
 
 type Segment = string | number;
 
@@ -48,7 +49,19 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+const show = (v: unknown) => withoutUserinfo(typeof v === 'string' ? JSON.stringify(v) : String(v));
+
+/** What a value under a secret key is, without the value: the technician still learns what is wrong. */
+function kindOf(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  return `a ${typeof v}`;
+}
+
+/** The value as a message shows it; under a secret key, only its kind. */
+const shown = (path: readonly Segment[], v: unknown) =>
+  isSecretPath(path) ? `${kindOf(v)} (not shown: a secret)` : show(v);
 
 export function describeError(errors: ErrorObject[], prefix: Segment[]): Described[] {
   const out: Described[] = [];
@@ -88,7 +101,7 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
           (b) => b.const,
         );
         const message = branches.every((b) => b !== undefined)
-          ? `must be one of ${branches.map(show).join(', ')}, got ${show(e.data)}`
+          ? `must be one of ${branches.map(show).join(', ')}, got ${shown(path, e.data)}`
           : `does not match any allowed form`;
         out.push({ path, nodePath: path, message });
         break;
@@ -99,7 +112,7 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         out.push({
           path,
           nodePath: path,
-          message: `${show(e.data)} is ${form ?? 'not in the form this key takes'}`,
+          message: `${shown(path, e.data)} is ${form ?? 'not in the form this key takes'}`,
         });
         break;
       }
@@ -107,14 +120,14 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         out.push({
           path,
           nodePath: path,
-          message: `must be ${(e.params as { type: string }).type}, got ${show(e.data)}`,
+          message: `must be ${(e.params as { type: string }).type}, got ${shown(path, e.data)}`,
         });
         break;
       default:
         out.push({
           path,
           nodePath: path,
-          message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${show(e.data)}` : ''}`,
+          message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${shown(path, e.data)}` : ''}`,
         });
     }
   }

@@ -266,7 +266,10 @@ export const Config = Strict(
                 '^(mqtt|mqtts|tcp|ssl)://',
                 'not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
               ),
-              description: 'Central broker; absent = the embedded broker.',
+              description:
+                'Central broker; absent = the embedded broker. Use mqtts:// (or ssl://) beyond this box: a login ' +
+                'over mqtt:// to a host other than loopback is a standing warning in health. A login in the URL ' +
+                'must be percent-encoded (/ as %2F, @ as %40); uplink.username / uplink.password need not be.',
             }),
           ),
           clientId: T.Optional(
@@ -277,15 +280,31 @@ export const Config = Strict(
             T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' }),
           ),
           ca: T.Optional(
-            T.String({ minLength: 1, description: 'PEM file of the CA that signs the broker certificate.' }),
+            T.String({
+              minLength: 1,
+              description:
+                'PEM file of the CA that signs the broker certificate; needs an mqtts:// (or ssl://) url.',
+            }),
           ),
           cert: T.Optional(
-            T.String({ minLength: 1, description: 'PEM client certificate file (mutual TLS).' }),
+            T.String({
+              minLength: 1,
+              description: 'PEM client certificate file (mutual TLS); needs an mqtts:// url.',
+            }),
           ),
-          key: T.Optional(T.String({ minLength: 1, description: 'PEM client key file (mutual TLS).' })),
+          key: T.Optional(
+            T.String({
+              minLength: 1,
+              description:
+                'PEM client key file (mutual TLS). Keep it mode 0600: open to group or others, it is a standing ' +
+                'warning in health.',
+            }),
+          ),
           rejectUnauthorized: T.Boolean({
             default: true,
-            description: 'Verify the broker certificate (leave on).',
+            description:
+              'Verify the broker certificate (leave on). false is logged at every connection and is a standing ' +
+              'warning in health.',
           }),
           topicPrefix: Topic('Topics are <topicPrefix>/<site>/<gateway>/...', 'readpoint/v1'),
           keepaliveS: T.Integer({

@@ -16,6 +16,7 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { hideSecrets, secretsIn } from '../config/secrets.js';
 import type { ReaderStatus } from '../drivers/driver.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
@@ -35,6 +36,7 @@ import { describePlan, planReload } from './reload-plan.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 import { redactUrl } from './uplink/redact.js';
+import { applyUplinkWarnings } from './uplink/uplink-warnings.js';
 import { swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
 import { Warnings } from './warnings.js';
 
@@ -172,6 +174,7 @@ export class Gateway {
       const upstream = upstreamOf(config, broker?.address());
       const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
+      await applyUplinkWarnings(config, this.warnings, log);
       await unlessInterrupted(stage.start());
       goOn();
 
@@ -345,11 +348,14 @@ export class Gateway {
       () => make(this.config),
     );
     run.stage = swapped.running;
+    await applyUplinkWarnings(swapped.error ? this.config : next, this.warnings, this.log);
     this.publishedBefore += old.dispatcher.stats().published;
     if (swapped.error) throw swapped.error;
   }
 
-  private noteReload(ok: boolean, message: string): ReloadOutcome {
+  private noteReload(ok: boolean, said: string): ReloadOutcome {
+    // The health topic carries it upstream at every heartbeat: never a secret of the running config.
+    const message = hideSecrets(said, secretsIn(this.config));
     const s = this.configState;
     s.lastReload = { at: new Date().toISOString(), ok, message };
     if (ok) s.reloads++;

@@ -5,6 +5,7 @@
  * credentials in URLs (`mqtt://user:password@host`) are cut from URL fields, messages and errors.
  */
 import { type DestinationStream, type Logger, type LoggerOptions, pino, stdSerializers } from 'pino';
+import { withoutUserinfo } from '../config/secrets.js';
 
 export type { Logger };
 
@@ -33,7 +34,7 @@ export const REDACT_PATHS: readonly string[] = [
 
 /** `scheme://user:password@host` -> `scheme://[redacted]@host`, for every URL in `text`. */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi, `$1${CENSOR}@`);
+  return withoutUserinfo(text, CENSOR);
 }
 
 function censor(value: unknown, path: string[]): unknown {
@@ -42,11 +43,15 @@ function censor(value: unknown, path: string[]): unknown {
   return CENSOR;
 }
 
-/** An error as pino serialises it, with URL credentials cut from its message and stack. */
+/**
+ * An error as pino serialises it, with URL credentials cut from every text it carries. `input`
+ * (what `new URL()` could not parse) goes whole: a URL too malformed to find its user info in.
+ */
 function errSerializer(err: Error): object {
   const out = stdSerializers.err(err) as unknown as Record<string, unknown>;
-  for (const field of ['message', 'stack'])
-    if (typeof out[field] === 'string') out[field] = redactUrlCredentials(out[field] as string);
+  if ('input' in out) out.input = CENSOR;
+  for (const [field, value] of Object.entries(out))
+    if (typeof value === 'string') out[field] = redactUrlCredentials(value);
   return out;
 }
 

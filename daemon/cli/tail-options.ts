@@ -2,6 +2,7 @@
  * `readpoint tail`'s command line, checked: which topics to subscribe to, which messages to keep,
  * and how to print them. Pure: every mistake comes back as one sentence that says what to do.
  */
+import { withoutUserinfo } from '../../config/secrets.js';
 
 /** The tail command's options as commander parses them. */
 export interface TailCliOptions {
@@ -73,7 +74,7 @@ function checkUrl(url: string): string | undefined {
     scheme = undefined;
   }
   if (scheme && URL_SCHEMES.includes(scheme)) return undefined;
-  return `--url ${JSON.stringify(url)} is not a broker URL: write it as mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883 (mqtts:// for TLS)`;
+  return `--url ${JSON.stringify(withoutUserinfo(url))} is not a broker URL: write it as mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883 (mqtts:// for TLS)`;
 }
 
 /** `--read-point a,b --read-point c` (commander collects the repeats) -> `['a', 'b', 'c']`. */

@@ -36,6 +36,49 @@ export async function readTlsFiles(paths: { ca?: string; cert?: string; key?: st
   return out;
 }
 
+/** Where a broker URL points, as mqtt.js connection options. */
+export interface BrokerAddress {
+  readonly protocol: 'mqtt' | 'mqtts' | 'tcp' | 'ssl';
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * Reads a broker URL once, here, so mqtt.js is never handed a URL string: its legacy parser
+ * makes Node print a URL it finds odd (a password holding `/`) on stderr, login and all. The
+ * user info is percent-decoded; the error never repeats the URL.
+ */
+export function brokerAddress(url: string): BrokerAddress {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error('uplink.url is not a URL that can be read (readpoint check says more)');
+  }
+  const protocol = parsed.protocol.replace(/:$/, '');
+  if (protocol !== 'mqtt' && protocol !== 'mqtts' && protocol !== 'tcp' && protocol !== 'ssl')
+    throw new Error(`uplink.url: ${protocol}:// is not a broker URL (mqtt://, mqtts://, tcp://, ssl://)`);
+  const tls = protocol === 'mqtts' || protocol === 'ssl';
+  return {
+    protocol,
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port === '' ? (tls ? 8883 : 1883) : Number(parsed.port),
+    ...(parsed.username !== '' ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password !== '' ? { password: decodeURIComponent(parsed.password) } : {}),
+  };
+}
+
+/** The password a broker URL carries, decoded, if it can be read at all. */
+export function passwordIn(url: string): string | undefined {
+  try {
+    return brokerAddress(url).password;
+  } catch {
+    return undefined;
+  }
+}
+
 export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientOptions {
   return {
     clientId: settings.clientId,

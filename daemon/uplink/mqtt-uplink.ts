@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { clientOptions, readTlsFiles, type TlsFiles } from './client-options.js';
+import { brokerAddress, clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import {
@@ -174,9 +174,9 @@ export class MqttUplink extends EventEmitter implements Uplink {
     if (this.state === 'stopped') return;
     this.setState('connecting');
     const { options } = this;
-    const client = connect(
-      options.url,
-      clientOptions(
+    const client = connect({
+      ...brokerAddress(options.url),
+      ...clientOptions(
         {
           clientId: options.clientId,
           ...(options.username !== undefined ? { username: options.username } : {}),
@@ -188,7 +188,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
         },
         this.tls,
       ),
-    );
+    });
     this.client = client;
     // Small PUBLISHes and a window of acknowledgements: Nagle plus delayed ACKs would cost ~40 ms
     // stalls and a tenfold drop in rate on some runs (measured against Mosquitto).
@@ -206,6 +206,12 @@ export class MqttUplink extends EventEmitter implements Uplink {
     this.watchdog = watchLink(client, this.options.keepaliveS, (err) => this.onLost(client, err));
     this.setState('connected');
     this.log.info({ url: redactUrl(this.options.url), connects: this.connects }, 'uplink connected');
+    // Every connection, not only the first: each is one a third party could have answered.
+    if (!this.options.rejectUnauthorized && /^(mqtts|ssl):/i.test(this.options.url))
+      this.log.warn(
+        { url: redactUrl(this.options.url), connects: this.connects, warning: 'uplink.rejectUnauthorized' },
+        "uplink connected without verifying the broker's certificate (uplink.rejectUnauthorized: false)",
+      );
     client.publish(this.options.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: err.message }, 'online status not acknowledged');
     });
@@ -249,7 +255,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     } else if (typeof code === 'string' && !text.includes(code)) {
       text += ` (${code})`;
     }
-    return redactSecrets(text, [this.options.password]);
+    return redactSecrets(text, [this.options.password, passwordIn(this.options.url)]);
   }
 
   /** Publishes the retained `offline`; true once the broker acknowledged it (bounded). */
