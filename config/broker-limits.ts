@@ -2,7 +2,9 @@
  * What one client, or all of them together, may take from the embedded broker. The defaults fit
  * a small box at a dock: a handful of network readers (batched tag reports well under 1 MiB),
  * a few local consumers and the gateway's own session; worst case, every connection holding a
- * half-sent packet, is maxConnections x maxPacketBytes (100 x 2 MiB = 200 MiB).
+ * half-sent packet, is maxConnections x maxPacketBytes (100 x 2 MiB = 200 MiB). The publish rate
+ * leaves room for a reader that reports every single tag read of a busy dock door, while no one
+ * client can take the whole broker (aedes handles a few tens of thousands of messages a second).
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -64,7 +66,7 @@ export const BrokerLimits = Strict(
     publishRate: T.Integer({
       minimum: 1,
       maximum: 1000000,
-      default: 1000,
+      default: 5000,
       description:
         'Messages per second one client may publish, on average. A faster client is slowed down (its ' +
         'publishes wait); one that keeps sending far ahead (more than publishBurst waiting) is ' +
@@ -73,7 +75,7 @@ export const BrokerLimits = Strict(
     publishBurst: T.Integer({
       minimum: 1,
       maximum: 1000000,
-      default: 5000,
+      default: 10000,
       description:
         'Messages one client may publish at once above publishRate (a reader reporting a pallet that ' +
         'just came into view).',

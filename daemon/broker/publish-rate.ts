@@ -58,8 +58,11 @@ export class PublishRate<C extends object> {
     private readonly now?: Clock,
   ) {}
 
-  /** Calls `go` now or once the client's turn comes, or `tooFast` (once per refused publish). */
-  pace(client: C, go: () => void, tooFast: () => void): void {
+  /**
+   * Calls `go` now or once the client's turn comes (then `slowed` first), or `tooFast` (once per
+   * refused publish).
+   */
+  pace(client: C, go: () => void, tooFast: () => void, slowed: () => void = () => {}): void {
     let bucket = this.buckets.get(client);
     if (!bucket) {
       bucket = new PublishBucket(this.limits, this.now);
@@ -69,6 +72,9 @@ export class PublishRate<C extends object> {
     if (wait === 'too-fast') tooFast();
     else if (wait === 0) go();
     // Waits only grow within a client's run of publishes, so the timers fire in the order sent.
-    else setTimeout(go, Math.ceil(wait));
+    else {
+      slowed();
+      setTimeout(go, Math.ceil(wait));
+    }
   }
 }

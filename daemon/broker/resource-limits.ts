@@ -49,14 +49,26 @@ export class ResourceLimits {
       authorizePublish: (client, packet, done) => {
         const go = () => (inner ? inner(client, packet, done) : done(null));
         if (!client) return go(); // the broker's own messages
-        this.rate.pace(client, go, () => {
-          this.refuse(
-            'publish-rate',
-            { clientId: client.id, publishRate: this.limits.publishRate },
-            'a client publishes far faster than broker.limits.publishRate; disconnected',
-          );
-          done(new Error(`publishing faster than ${this.limits.publishRate} messages a second`));
-        });
+        this.rate.pace(
+          client,
+          go,
+          () => {
+            this.refuse(
+              'publish-rate',
+              { clientId: client.id, publishRate: this.limits.publishRate },
+              'a client publishes far faster than broker.limits.publishRate; disconnected',
+            );
+            done(new Error(`publishing faster than ${this.limits.publishRate} messages a second`));
+          },
+          // Not a refusal (nothing is lost), but an operator should know a reader is held back.
+          () =>
+            this.lines.log(
+              'publish-slowed',
+              'warn',
+              { clientId: client.id, publishRate: this.limits.publishRate },
+              'a client publishes faster than broker.limits.publishRate; its publishes are slowed down',
+            ),
+        );
       },
     };
   }

@@ -117,8 +117,8 @@ describe('broker.limits in the config', () => {
       connectTimeoutS: 10,
       maxRetained: 1000,
       maxRetainedBytes: 8388608,
-      publishRate: 1000,
-      publishBurst: 5000,
+      publishRate: 5000,
+      publishBurst: 10000,
     });
   });
 
