@@ -50,11 +50,6 @@ export class ConnectionCap {
     this.settled(socket);
   }
 
-  /** Sockets not yet logged in. */
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   private settled(socket: Socket): void {
     const address = this.pending.get(socket);
     if (address === undefined) return;

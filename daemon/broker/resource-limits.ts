@@ -120,11 +120,6 @@ export class ResourceLimits {
     );
   }
 
-  /** Retained messages kept now. */
-  retainedKept(): { count: number; bytes: number } {
-    return { count: this.retained.count, bytes: this.retained.bytes };
-  }
-
   close(): void {
     this.lines.close();
   }

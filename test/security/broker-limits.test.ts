@@ -108,7 +108,7 @@ describe('the embedded broker bounds connections', () => {
       maxConnections: 6,
       maxPendingConnections: 3,
       maxPendingPerAddress: 3,
-      connectTimeoutS: 1,
+      connectTimeoutS: 2,
     });
     const seen = await subscriber(url, 'floor/#');
     const reader = await client(url, 'dock-reader');
