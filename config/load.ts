@@ -9,6 +9,7 @@ import AjvModule, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
+import { checkBrokerLimits } from './check-broker-limits.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, Reader } from './schema.js';
@@ -197,6 +198,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
   });
   checkAntennas(config, problem);
   checkNetworkReaders(config, problem);
+  checkBrokerLimits(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');

@@ -5,6 +5,7 @@
  * Never keep a hand-written type beside it.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
+import { BrokerLimits } from './broker-limits.js';
 import {
   type Filled,
   type FormatConfig,
@@ -19,7 +20,6 @@ import {
   Uri,
   type WithReaderDefaults,
 } from './reader-base.js';
-
 import {
   type ImpinjR700Config,
   ImpinjR700Reader,
@@ -252,6 +252,7 @@ export const Config = Strict(
           password: T.Optional(
             T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' }),
           ),
+          limits: T.Optional(BrokerLimits),
         },
         'The embedded MQTT broker (aedes); the upstream when uplink.url is absent.',
         {},
@@ -511,14 +512,16 @@ export type ReaderConfig =
   | ZebraFxConfig;
 export type ReadPointConfig = Static<typeof ReadPoint>;
 type UplinkConfig = Filled<NonNullable<RawConfig['uplink']>, 'retry'>;
+type BrokerConfig = Filled<NonNullable<RawConfig['broker']>, 'limits'>;
 
 /** The loaded configuration: validated, defaults filled, frozen. */
 export type Config = Readonly<
   Omit<
     Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing' | 'jobs' | 'metrics' | 'rejects'>,
-    'readers' | 'uplink'
+    'readers' | 'uplink' | 'broker'
   > & {
     readers: ReaderConfig[];
     uplink: UplinkConfig;
+    broker: BrokerConfig;
   }
 >;

@@ -12,6 +12,9 @@ import { ReaderBase, Strict, Topic, type WithReaderDefaults } from '../reader-ba
 /** Where a reader publishes when `topic` is absent: `readpoint/v1/readers/<id>/tags`. */
 export const DEFAULT_READER_TOPIC = (id: string) => `readpoint/v1/readers/${id}/tags`;
 
+/** Events (tag reads and others) one message may carry when maxEventsPerMessage is not set. */
+export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 10000;
+
 const mqttReaderProperties = {
   ...ReaderBase,
   username: T.String({
@@ -44,6 +47,14 @@ const mqttReaderProperties = {
     maximum: 16777216,
     default: 1048576,
     description: 'Largest message taken; a larger one is rejected whole (batched reports stay well below).',
+  }),
+  maxEventsPerMessage: T.Integer({
+    minimum: 1,
+    maximum: 100000,
+    default: DEFAULT_MAX_EVENTS_PER_MESSAGE,
+    description:
+      'Most events (tag reads and others) one message may carry; a message with more is rejected whole ' +
+      '(code too-many-events) before it is parsed, so no message can hold the gateway up for long.',
   }),
   eventTime: T.Union([T.Literal('gateway'), T.Literal('reader')], {
     default: 'gateway',

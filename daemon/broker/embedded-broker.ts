@@ -5,6 +5,7 @@
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions, type AuthenticateError } from 'aedes';
+import { type BrokerLimitsConfig, brokerLimits } from '../../config/broker-limits.js';
 import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import {
@@ -16,6 +17,7 @@ import {
   type ReaderPort,
   sameSecret,
 } from './reader-access.js';
+import { ResourceLimits } from './resource-limits.js';
 
 export interface BrokerOptions {
   host: string;
@@ -29,6 +31,8 @@ export interface BrokerOptions {
    * with its own credentials and may publish only to its own topic. None: the broker is as before.
    */
   readers?: readonly ReaderLogin[];
+  /** Packet size, connections, retained messages, publish rate (resource-limits.ts); absent: the defaults. */
+  limits?: Partial<BrokerLimitsConfig>;
 }
 
 /** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
@@ -38,6 +42,7 @@ export class EmbeddedBroker implements ReaderPort {
   private aedes: Aedes | undefined;
   private access: ReaderAccess | undefined;
   private server: Server | undefined;
+  private limits: ResourceLimits | undefined;
   private readonly sockets = new Set<Socket>();
   private failedLogins = 0;
   private readonly refused = new Map<string, number>();
@@ -67,7 +72,12 @@ export class EmbeddedBroker implements ReaderPort {
     // The reader hooks are installed even with no reader: a reload may add one. With none, they
     // judge every client as the floor credentials (or nothing) would, and let every topic through.
     const access = await ReaderAccess.create(readers, username, floor, this.log);
-    const aedes = await Aedes.createBroker(access.hooks());
+    const limits = new ResourceLimits(
+      brokerLimits(this.options.limits),
+      (r) => this.countRefusal(r),
+      this.log,
+    );
+    const aedes = await Aedes.createBroker(limits.options(access.hooks()));
     access.install(aedes);
     aedes.on('client', (client) => this.log.debug({ clientId: client.id }, 'broker client connected'));
     aedes.on('clientDisconnect', (client) =>
@@ -83,8 +93,11 @@ export class EmbeddedBroker implements ReaderPort {
     const server = createServer((socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
+      if (!limits.admit(socket)) return;
       aedes.handle(socket);
+      limits.guard(socket);
     });
+    limits.install(aedes, server);
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -103,6 +116,7 @@ export class EmbeddedBroker implements ReaderPort {
     this.aedes = aedes;
     this.access = access;
     this.server = server;
+    this.limits = limits;
     const { host, port } = this.address();
     this.log.info({ host, port, auth: username !== undefined, readers: readers.length }, 'broker listening');
   }
@@ -113,6 +127,8 @@ export class EmbeddedBroker implements ReaderPort {
     this.server = undefined;
     this.aedes = undefined;
     this.access = undefined;
+    this.limits?.close();
+    this.limits = undefined;
     if (!server || !aedes) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -37,7 +37,7 @@ export interface TagReport {
 
 /** A message, or one event in it, that is not a tag read. */
 export interface PayloadReject {
-  /** `not-json`, `unknown-shape`, `no-epc`, `bad-epc`, `not-epc`, `overlong`. */
+  /** `not-json`, `unknown-shape`, `no-epc`, `bad-epc`, `not-epc`, `overlong`, `too-many-events`. */
   readonly code: string;
   readonly message: string;
   readonly data: Buffer;
@@ -154,7 +154,7 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
     const parsed: ParsedMessage =
       payload.length > this.config.maxMessageBytes
         ? { reads: [], rejects: [overlong(payload, this.config.maxMessageBytes)], ignored: 0 }
-        : parsers[this.config.driver](payload);
+        : parsers[this.config.driver](payload, this.config.maxEventsPerMessage);
     this.rejectAll(parsed.rejects, at);
     if (parsed.ignored > 0)
       this.ctx.log.debug({ ignored: parsed.ignored }, 'reader events that are not reads');

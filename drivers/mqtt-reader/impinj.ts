@@ -11,6 +11,7 @@
  * Other event types (inventoryStatus, antennaConnected, ...) are not reads and are ignored.
  */
 
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader.js';
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
 import {
   hexBytes,
@@ -22,8 +23,11 @@ import {
   parseEvents,
 } from './json-fields.js';
 
-export function parseImpinjMessage(payload: Buffer): ParsedMessage {
-  return parseEvents(payload, jsonValues, tagEvent);
+export function parseImpinjMessage(
+  payload: Buffer,
+  maxEvents: number = DEFAULT_MAX_EVENTS_PER_MESSAGE,
+): ParsedMessage {
+  return parseEvents(payload, jsonValues, tagEvent, maxEvents);
 }
 
 function tagEvent(value: unknown): TagReport | PayloadReject | 'ignored' {

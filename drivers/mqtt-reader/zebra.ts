@@ -12,6 +12,7 @@
  * set to report TIDs gives rejects that say so).
  */
 
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader.js';
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
 import {
   hexBytes,
@@ -23,8 +24,11 @@ import {
   parseEvents,
 } from './json-fields.js';
 
-export function parseZebraMessage(payload: Buffer): ParsedMessage {
-  return parseEvents(payload, jsonValues, tagEvent);
+export function parseZebraMessage(
+  payload: Buffer,
+  maxEvents: number = DEFAULT_MAX_EVENTS_PER_MESSAGE,
+): ParsedMessage {
+  return parseEvents(payload, jsonValues, tagEvent, maxEvents);
 }
 
 function tagEvent(value: unknown): TagReport | PayloadReject {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { brokerLimits } from '../../config/broker-limits.js';
 import { ConfigError, configJsonSchema, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
 import { REFERENCE_PAGE, renderJsonSchema, renderReferencePage } from '../../config/write-json-schema.js';
 import { repoRoot } from '../support/schemas.js';
@@ -45,7 +46,7 @@ describe('loading a config', () => {
       sync: 'batch',
       syncIntervalMs: 100,
     });
-    expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883 });
+    expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883, limits: brokerLimits() });
     expect(c.readers[0]).toMatchObject({
       baudRate: 9600,
       dataBits: 8,

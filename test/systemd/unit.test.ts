@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { brokerLimits } from '../../config/broker-limits.js';
 import { repoRoot } from '../support/schemas.js';
 
 const unitText = () => readFileSync(join(repoRoot, 'systemd', 'readpoint.service'), 'utf8');
@@ -75,6 +76,23 @@ describe('systemd/readpoint.service', () => {
     for (const key of ['MemoryDenyWriteExecute=', 'PrivateUsers=', 'PrivateDevices=']) {
       expect(lines.filter((l) => l.startsWith(key))).toEqual([]);
     }
+  });
+
+  it("bounds descriptors, memory and tasks to fit the embedded broker's default limits", () => {
+    const value = (key: string) => {
+      const found = unitText()
+        .split('\n')
+        .filter((l) => l.startsWith(`${key}=`));
+      expect(found, key).toHaveLength(1);
+      return found[0]!.slice(key.length + 1);
+    };
+    expect([value('LimitNOFILE'), value('MemoryMax'), value('TasksMax')]).toEqual(['4096', '768M', '64']);
+    const limits = brokerLimits();
+    // Every broker connection, LevelDB's 1000 table files and the rest of the process, with room.
+    expect(Number(value('LimitNOFILE'))).toBeGreaterThan(2 * (limits.maxConnections + 1000 + 100));
+    // Node and the outbox (~200 MB), every connection holding a half-sent packet, the retained store.
+    const worst = 200 * 2 ** 20 + limits.maxConnections * limits.maxPacketBytes + limits.maxRetainedBytes;
+    expect(768 * 2 ** 20).toBeGreaterThan(1.5 * worst);
   });
 
   it('is rated 2.0 or lower by systemd-analyze security', () => {

@@ -54,6 +54,7 @@ export function readerConfig(
     username: 'reader-dock-1',
     password: 'r700-secret',
     maxMessageBytes: 1048576,
+    maxEventsPerMessage: 10000,
     eventTime: 'gateway',
     format: { data: 'aim', stripLeadingGs: false, nonGs1Epc: 'reject', plainSerial: [] },
     retry: { minMs: 50, maxMs: 200 },
