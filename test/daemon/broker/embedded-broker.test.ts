@@ -16,13 +16,14 @@ import {
   uplinkOptions,
 } from '../uplink/helpers.js';
 
+const topicBase = 'readpoint/v1/site-t/gw-t';
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
 async function started(options: { username?: string; password?: string; port?: number } = {}) {
-  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, ...options }, silentLogger());
+  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase, ...options }, silentLogger());
   await broker.start();
   cleanup.push(() => broker.stop());
   return { broker, url: `mqtt://127.0.0.1:${broker.address().port}` };
@@ -42,7 +43,7 @@ function tryConnect(url: string, auth: { username?: string; password?: string })
 
 describe('EmbeddedBroker', () => {
   it('listens on an ephemeral port, counts clients and frees the port on stop', async () => {
-    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0 }, silentLogger());
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase }, silentLogger());
     await broker.start();
     const { port } = broker.address();
     expect(port).toBeGreaterThan(0);
@@ -61,7 +62,7 @@ describe('EmbeddedBroker', () => {
     await closed;
     expect(broker.clients()).toBe(0);
     // The port is free again: a new broker can take it at once.
-    const again = new EmbeddedBroker({ host: '127.0.0.1', port }, silentLogger());
+    const again = new EmbeddedBroker({ host: '127.0.0.1', port, topicBase }, silentLogger());
     await again.start();
     expect(again.address().port).toBe(port);
     await again.stop();
@@ -69,7 +70,10 @@ describe('EmbeddedBroker', () => {
 
   it('fails start() clearly when the port is taken', async () => {
     const { broker } = await started();
-    const clash = new EmbeddedBroker({ host: '127.0.0.1', port: broker.address().port }, silentLogger());
+    const clash = new EmbeddedBroker(
+      { host: '127.0.0.1', port: broker.address().port, topicBase },
+      silentLogger(),
+    );
     await expect(clash.start()).rejects.toThrow(/broker cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
   });
 
@@ -78,27 +82,35 @@ describe('EmbeddedBroker', () => {
     expect(await tryConnect(url, {})).toEqual({ ok: true });
   });
 
-  it('with credentials refuses a wrong password, a missing one and an unknown user', async () => {
+  it('with credentials refuses a wrong password, a missing one, an unknown user and anonymous', async () => {
     const { url, broker } = await started({ username: 'floor', password: 'dock-secret' });
     expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toEqual({ ok: true });
     for (const auth of [
       { username: 'floor', password: 'dock-secreT' },
       { username: 'floor' },
       { username: 'other', password: 'dock-secret' },
-      {},
     ]) {
       const result = await tryConnect(url, auth);
       expect(result).toEqual({ ok: false, code: 4, message: 'Connection refused: Bad username or password' });
     }
+    expect(await tryConnect(url, {})).toEqual({
+      ok: false,
+      code: 5,
+      message: 'Connection refused: Not authorized',
+    });
+    expect(broker.health()?.failedLogins).toBe(4);
     await until(() => broker.clients() === 0, 'refused clients gone');
   });
 
-  it('carries the uplink: ordered QoS 1 delivery and the retained status', async () => {
-    const { url } = await started({ username: 'gw', password: 'pw-1' });
-    const auth = { username: 'gw', password: 'pw-1' };
+  it("carries the uplink under the gateway's own login: ordered QoS 1 delivery and the retained status", async () => {
+    const { url, broker } = await started({ username: 'floor', password: 'pw-1' });
+    const auth = { username: 'floor', password: 'pw-1' };
     const events = await collect(url, eventTopic, auth);
     cleanup.push(() => events.close());
-    const uplink = new MqttUplink(uplinkOptions(url, { ...auth, inflight: 50 }), silentLogger());
+    const uplink = new MqttUplink(
+      uplinkOptions(url, { ...broker.gatewayLogin(), inflight: 50 }),
+      silentLogger(),
+    );
     cleanup.push(() => uplink.stop());
     await uplink.start();
     expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
