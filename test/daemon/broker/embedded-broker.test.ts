@@ -2,7 +2,7 @@
 import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
+import { type BrokerOptions, EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
 import { silentLogger } from '../../../daemon/log.js';
 import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import { freePort } from '../../support/mosquitto.js';
@@ -22,7 +22,7 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function started(options: { username?: string; password?: string; port?: number } = {}) {
+async function started(options: Partial<BrokerOptions> = {}) {
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase, ...options }, silentLogger());
   await broker.start();
   cleanup.push(() => broker.stop());
@@ -144,5 +144,32 @@ describe('EmbeddedBroker', () => {
     const port = await freePort();
     const { broker } = await started({ port });
     expect(broker.address()).toEqual({ host: '127.0.0.1', port });
+  });
+});
+
+describe('EmbeddedBroker consumer logins', () => {
+  it('replaces consumers and anonymous access live: new ones get in, removed ones are put out', async () => {
+    const { url, broker } = await started({ consumers: [{ username: 'erp', password: 'erp-1' }] });
+    const erp = mqtt.connect(url, { username: 'erp', password: 'erp-1', reconnectPeriod: 0 });
+    await new Promise((resolve) => erp.once('connect', resolve));
+    const erpGone = new Promise<void>((resolve) => erp.once('close', () => resolve()));
+    expect(await tryConnect(url, {})).toMatchObject({ ok: false, code: 5 });
+
+    const next = { username: 'floor', password: 'f-1', allowAnonymous: true };
+    const prepared = await broker.prepareLogins([], next);
+    expect(broker.loginChanges(prepared)).toEqual({ readers: [], consumers: ['erp', 'floor', 'anonymous'] });
+    expect(erp.connected).toBe(true); // preparing changes nothing
+    broker.replaceLogins(prepared);
+    await erpGone;
+    expect(await tryConnect(url, { username: 'erp', password: 'erp-1' })).toMatchObject({
+      ok: false,
+      code: 4,
+    });
+    expect(await tryConnect(url, { username: 'floor', password: 'f-1' })).toEqual({ ok: true });
+    expect(await tryConnect(url, {})).toEqual({ ok: true });
+    expect(broker.health()?.anonymous).toBe(true);
+    await expect(
+      broker.prepareLogins([], { consumers: [{ username: 'x', passwordFile: '/nonexistent/x' }] }),
+    ).rejects.toThrow('broker consumer logins: consumer x: cannot read passwordFile /nonexistent/x: ENOENT');
   });
 });
