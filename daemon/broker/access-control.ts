@@ -19,7 +19,6 @@ import { RepeatLimiter } from '../log-limit.js';
 import { ClientIds } from './client-ids.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { ReaderAccess } from './reader-access.js';
-import { sameSecret } from './reader-access.js';
 import {
   ANONYMOUS,
   consumer,
@@ -29,6 +28,7 @@ import {
   type PreparedConsumers,
   reader,
 } from './roles.js';
+import { sameSecret } from './secrets.js';
 
 /** MQTT 3.1.1 CONNACK return codes. */
 const IDENTIFIER_REJECTED = 2;
@@ -87,6 +87,7 @@ export class AccessControl {
   /** Writes what the repeat limiter still holds (the broker stops). */
   close(): void {
     this.limited.close();
+    this.options.readers.close();
   }
 
   /** The current consumer logins (a reload compares against them). */
@@ -165,7 +166,10 @@ export class AccessControl {
       authorizePublish: (client, packet, done) => {
         if (!client) return done(null); // the broker's own messages ($SYS)
         const login = this.loginOf.get(client);
-        if (login?.role === 'reader') return this.options.readers.publish(client, packet, done);
+        if (login?.role === 'reader') {
+          if (this.options.readers.strays(client, packet.topic)) this.counters.refusal('publish');
+          return this.options.readers.publish(client, packet, done);
+        }
         if (login?.role === 'gateway' && isGatewayTopic(packet.topic, this.options.topicBase))
           return done(null);
         this.counters.refusal('publish');

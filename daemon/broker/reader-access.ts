@@ -15,12 +15,12 @@
  *   the sessions of a reader whose login was removed or changed (username, password, topic) are
  *   closed, and it logs in again under the new one; every other session is left alone.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Aedes, Client } from 'aedes';
 import { DEFAULT_READER_TOPIC, isMqttReader } from '../../config/readers/mqtt-reader.js';
 import { segment } from '../contract/topics.js';
 import type { Logger } from '../log.js';
+import { RepeatLimiter } from '../log-limit.js';
+import { sameSecret, secret } from './secrets.js';
 
 /** A reader's login as configured (the password may still be in a file). */
 export interface ReaderLogin {
@@ -87,11 +87,14 @@ export class ReaderAccess implements ReaderPort {
   private readonly accountOf = new WeakMap<Client, ReaderAccount>();
   private readonly sessions = new Map<string, Set<Client>>();
   private readonly intakes = new Map<string, ReaderIntake>();
+  /** A reader that reconnects and misbehaves all night writes a line a minute, not one per try. */
+  private readonly limited: RepeatLimiter;
 
   private constructor(
     accounts: readonly ReaderAccount[],
     private readonly log: Logger,
   ) {
+    this.limited = new RepeatLimiter(log);
     this.index(accounts);
   }
 
@@ -181,6 +184,17 @@ export class ReaderAccess implements ReaderPort {
     return password !== undefined && sameSecret(password, account.password);
   }
 
+  /** Whether the client is a reader publishing somewhere other than its own topic. */
+  strays(client: Client, topic: string): boolean {
+    const account = this.accountOf.get(client);
+    return account !== undefined && account.topic !== topic;
+  }
+
+  /** Writes what the repeat limiter still holds (the broker stops). */
+  close(): void {
+    this.limited.close();
+  }
+
   /** The client logged in as the account (tracked from its session's start). */
   bind(client: Client, account: ReaderAccount): void {
     this.accountOf.set(client, account);
@@ -206,7 +220,9 @@ export class ReaderAccess implements ReaderPort {
     }
     const intake = this.intakes.get(account.id);
     if (!intake) {
-      this.log.warn(
+      this.limited.log(
+        `early ${account.id}`,
+        'warn',
         { clientId: client.id, reader: account.id },
         'reader published before its driver started; refused, it will resend after reconnecting',
       );
@@ -246,7 +262,12 @@ export class ReaderAccess implements ReaderPort {
 
   private refuse(client: Client, topic: string, account: ReaderAccount, owner?: ReaderAccount): Error {
     const why = owner ? `the topic of reader ${owner.id}` : 'a topic other than its own';
-    this.log.warn({ clientId: client.id, topic }, `broker refused a publish: reader ${account.id} to ${why}`);
+    this.limited.log(
+      `refused ${account.id}`,
+      'warn',
+      { clientId: client.id, topic },
+      `broker refused a publish: reader ${account.id} to ${why}`,
+    );
     return new Error(`reader ${account.id} may not publish to ${topic}`);
   }
 }
@@ -262,36 +283,4 @@ export function matches(filter: string, topic: string): boolean {
     if (f[i] !== '+' && f[i] !== t[i]) return false;
   }
   return f.length === t.length;
-}
-
-/** A login's password: from the config, or the file's content without one trailing line break. */
-export async function secret(login: {
-  readonly password?: string;
-  readonly passwordFile?: string;
-}): Promise<Buffer> {
-  if ((login.password === undefined) === (login.passwordFile === undefined))
-    throw new Error('set exactly one of password and passwordFile');
-  if (login.password !== undefined) return Buffer.from(login.password, 'utf8');
-  const file = login.passwordFile!;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read passwordFile ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (password === '') throw new Error(`passwordFile ${file} is empty`);
-  return Buffer.from(password, 'utf8');
-}
-
-/** Constant-time comparison, so the time to refuse does not reveal how much of a secret matched. */
-export function sameSecret(
-  given: string | Buffer | undefined,
-  expected: string | Buffer | undefined,
-): boolean {
-  if (expected === undefined) return given === undefined;
-  const a = typeof given === 'string' ? Buffer.from(given, 'utf8') : (given ?? Buffer.alloc(0));
-  const b = typeof expected === 'string' ? Buffer.from(expected, 'utf8') : expected;
-  // Compare equal lengths always; a length mismatch still costs one full comparison.
-  return timingSafeEqual(a.length === b.length ? a : b, b) && a.length === b.length && given !== undefined;
 }

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LoginKey } from './client-ids.js';
-import { secret } from './reader-access.js';
+import { secret } from './secrets.js';
 
 export type Role = 'gateway' | 'reader' | 'consumer';
 

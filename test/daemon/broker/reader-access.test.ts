@@ -140,7 +140,7 @@ describe('reader access on the embedded broker', () => {
     expect(everything.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
       [`${TOPIC_BASE}/status`, 'online'],
     ]);
-    expect(broker.health()?.refused).toEqual({ publish: 5 });
+    expect(broker.health()?.refused).toEqual({ publish: 7 });
     expect(a.payloads).toEqual(['tags of door a']);
     expect(b.payloads).toEqual([]);
   });
