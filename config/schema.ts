@@ -289,8 +289,9 @@ export const Config = Strict(
           allowAnonymous: T.Boolean({
             default: false,
             description:
-              'Let clients without a login in (read-only) although the broker listens beyond loopback ' +
-              'and has no login; logged as a warning at every start and shown in health.',
+              'Let clients without a login in, as read-only consumers, even beside consumer logins or ' +
+              'beyond loopback (where a broker with no login is otherwise refused); beyond loopback it is ' +
+              'logged as a warning at every start and shown in health.',
           }),
         },
         "The embedded MQTT broker (aedes): the upstream when uplink.url is absent, and the floor's " +
