@@ -9,6 +9,7 @@ import AjvModule, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
+import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
@@ -199,6 +200,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
   checkAntennas(config, problem);
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);
+  checkBroker(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');
@@ -258,10 +260,10 @@ function checkNetworkReaders(config: Config, problem: (path: Segment[], message:
   const topics = new Map<string, number>();
   config.readers.forEach((r, i) => {
     if (!isMqttReader(r)) return;
-    if (!config.broker.enabled)
+    if (config.broker.enabled === false)
       problem(
         ['readers', i, 'driver'],
-        `${r.driver} readers publish into the embedded broker: set broker.enabled`,
+        `${r.driver} readers publish into the embedded broker: set broker.enabled to auto or true`,
       );
     if ((r.password === undefined) === (r.passwordFile === undefined))
       problem(['readers', i, 'username'], 'set exactly one of password and passwordFile');

@@ -235,7 +235,12 @@ export const Config = Strict(
     broker: T.Optional(
       Strict(
         {
-          enabled: T.Boolean({ default: true, description: 'Run the embedded broker.' }),
+          enabled: T.Union([T.Literal('auto'), T.Literal(true), T.Literal(false)], {
+            default: 'auto',
+            description:
+              'Run the embedded broker: auto runs it only when something needs it (a network reader, ' +
+              'or no uplink.url); true always; false never.',
+          }),
           host: T.String({
             default: '127.0.0.1',
             description: 'Listen address; 0.0.0.0 to serve the floor network.',
@@ -247,14 +252,52 @@ export const Config = Strict(
             description: 'TCP port; 0 picks a free one.',
           }),
           username: T.Optional(
-            T.String({ minLength: 1, description: 'When set, clients must log in with it.' }),
+            T.String({
+              minLength: 1,
+              description:
+                "A consumer login (reads the gateway's topics); when set, anonymous clients are refused.",
+            }),
           ),
           password: T.Optional(
             T.String({ minLength: 1, description: 'Use ${ENV_VAR} to keep it out of the file.' }),
           ),
           limits: T.Optional(BrokerLimits),
+          consumers: T.Optional(
+            T.Array(
+              Strict(
+                {
+                  username: T.String({ minLength: 1, maxLength: 128, description: 'Its MQTT username.' }),
+                  password: T.Optional(
+                    T.String({
+                      minLength: 1,
+                      description: 'Use ${ENV_VAR} to keep it out of the file. Set this or passwordFile.',
+                    }),
+                  ),
+                  passwordFile: T.Optional(
+                    T.String({
+                      minLength: 1,
+                      description:
+                        'A file holding its password (one trailing line break is ignored), read at start ' +
+                        'and at each reload. Set this or password.',
+                    }),
+                  ),
+                },
+                "A consumer login: it reads the gateway's own topics and publishes nothing.",
+              ),
+              { description: 'More consumer logins beside username/password (local dashboards, a WMS).' },
+            ),
+          ),
+          allowAnonymous: T.Boolean({
+            default: false,
+            description:
+              'Let clients without a login in, as read-only consumers, even beside consumer logins or ' +
+              'beyond loopback (where a broker with no login is otherwise refused); beyond loopback it is ' +
+              'logged as a warning at every start and shown in health.',
+          }),
         },
-        'The embedded MQTT broker (aedes); the upstream when uplink.url is absent.',
+        "The embedded MQTT broker (aedes): the upstream when uplink.url is absent, and the floor's " +
+          'broker for network readers and local consumers. Only the gateway publishes its topics; ' +
+          "username/password is a consumer login (reads the gateway's topics, writes nothing).",
         {},
       ),
     ),

@@ -15,9 +15,11 @@
  * embedded broker; readers it does not change keep reading throughout.
  */
 import { join } from 'node:path';
+import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config } from '../config/schema.js';
 import { hideSecrets, secretsIn } from '../config/secrets.js';
 import type { ReaderStatus } from '../drivers/driver.js';
+import { anonymousWarning, brokerOptions } from './broker/broker-options.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
@@ -161,17 +163,15 @@ export class Gateway {
       });
 
       let broker: EmbeddedBroker | undefined;
-      if (config.broker.enabled) {
-        broker = new EmbeddedBroker(
-          { ...config.broker, readers: readerLogins(config.readers) },
-          log.child({ component: 'broker' }),
-        );
+      if (embeddedBrokerRuns(config)) {
+        broker = new EmbeddedBroker(brokerOptions(config), log.child({ component: 'broker' }));
         await broker.start();
         const started = broker;
         this.steps.push({ name: 'broker', stop: () => started.stop() });
+        this.warnAnonymous(config);
         goOn();
       }
-      const upstream = upstreamOf(config, broker?.address());
+      const upstream = upstreamOf(config, broker && { ...broker.address(), ...broker.gatewayLogin() });
       const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
       await applyUplinkWarnings(config, this.warnings, log);
@@ -285,8 +285,9 @@ export class Gateway {
           '(systemctl restart readpoint); the running configuration is unchanged',
       );
     // Read and checked before anything changes (a missing password file refuses the reload).
-    const logins = await run.broker?.prepareReaders(readerLogins(next.readers));
-    const loginsChanged = logins ? run.broker!.readerLoginChanges(logins) : [];
+    const logins = await run.broker?.prepareLogins(readerLogins(next.readers), next.broker);
+    const changes = logins ? run.broker!.loginChanges(logins) : { readers: [], consumers: [] };
+    const loginsChanged = [...changes.readers, ...changes.consumers];
     if (plan.unchanged && loginsChanged.length === 0) {
       this.config = next;
       return this.noteReload(true, 'nothing changed');
@@ -310,7 +311,12 @@ export class Gateway {
           run.jobs.start();
         },
         ...(logins && loginsChanged.length > 0
-          ? { swapBrokerLogins: () => run.broker!.replaceReaders(logins) }
+          ? {
+              swapBrokerLogins: () => {
+                run.broker!.replaceLogins(logins);
+                this.warnAnonymous(next);
+              },
+            }
           : {}),
       },
       plan,
@@ -320,8 +326,11 @@ export class Gateway {
     this.configState.generation++;
     const did = [
       ...(plan.unchanged ? [] : [describePlan(plan)]),
-      ...(loginsChanged.length > 0
-        ? [`reader logins at the broker changed: ${loginsChanged.join(', ')}`]
+      ...(changes.readers.length > 0
+        ? [`reader logins at the broker changed: ${changes.readers.join(', ')}`]
+        : []),
+      ...(changes.consumers.length > 0
+        ? [`consumer logins at the broker changed: ${changes.consumers.join(', ')}`]
         : []),
     ].join('; ');
     // The reload's own line is written at the more verbose of the two levels, then the new one holds.
@@ -338,7 +347,13 @@ export class Gateway {
   private async swapUplink(run: Running, next: Config): Promise<void> {
     const make = (c: Config) =>
       this.reportsOnConnect(
-        new UplinkStage(c, upstreamOf(c, run.broker?.address()), run.outbox, this.topics, this.log),
+        new UplinkStage(
+          c,
+          upstreamOf(c, run.broker && { ...run.broker.address(), ...run.broker.gatewayLogin() }),
+          run.outbox,
+          this.topics,
+          this.log,
+        ),
       );
     const old = run.stage;
     const swapped = await swapStage(
@@ -351,6 +366,13 @@ export class Gateway {
     await applyUplinkWarnings(swapped.error ? this.config : next, this.warnings, this.log);
     this.publishedBefore += old.dispatcher.stats().published;
     if (swapped.error) throw swapped.error;
+  }
+
+  /** An embedded broker that lets anonymous clients in from the network: logged at each start, in every health report. */
+  private warnAnonymous(config: Config): void {
+    const warning = anonymousWarning(config);
+    this.warnings.set('broker.anonymous', warning);
+    if (warning) this.log.warn({ component: 'broker' }, warning);
   }
 
   private noteReload(ok: boolean, said: string): ReloadOutcome {

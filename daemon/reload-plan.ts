@@ -9,13 +9,15 @@
  *   ended first, as if their units had left, so their departures and passages are reported.
  * - An uplink change (broker URL, login, TLS, keepalive, in-flight window, retry) reconnects it.
  * - Jobs, the metrics endpoint and the log level are swapped in place.
- * - The logins of network readers at the embedded broker are replaced (the gateway reads and
- *   checks them first, password files included, so a reload also picks up a changed file).
+ * - The logins at the embedded broker (network readers, consumers, the floor login, anonymous
+ *   access) are replaced (the gateway reads and checks them first, password files included, so a
+ *   reload also picks up a changed file); sessions under a changed or removed login are closed.
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
- *   topics, the data directory, the outbox, the embedded broker's own settings, the smoothing
- *   memory bound, how rejects are logged and published) makes the whole reload refused, naming
- *   each field: the running configuration stays as it is.
+ *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
+ *   runs, the smoothing memory bound, how rejects are logged and published) makes the whole reload
+ *   refused, naming each field: the running configuration stays as it is.
  */
+import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
 import { readPointRuntimes } from './read-points.js';
@@ -43,6 +45,12 @@ export interface ReloadPlan {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** The embedded broker's own settings; its logins (readers, consumers, anonymous access) change live. */
+const listener = (b: Config['broker']) => {
+  const { username: _u, password: _p, consumers: _c, allowAnonymous: _a, ...rest } = b;
+  return rest;
+};
+
 /** The uplink's settings that need a reconnect (the health interval is a job, the prefix a restart). */
 const connection = (c: Config) => {
   const { healthIntervalS: _h, topicPrefix: _p, ...rest } = c.uplink;
@@ -57,7 +65,9 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('gateway', running.gateway, next.gateway);
   needs('dataDir', running.dataDir, next.dataDir);
   needs('outbox', running.outbox, next.outbox);
-  needs('broker', running.broker, next.broker);
+  needs('broker', listener(running.broker), listener(next.broker));
+  needs('whether the embedded broker runs', embeddedBrokerRuns(running), embeddedBrokerRuns(next));
+  needs('broker.limits', running.broker.limits, next.broker.limits);
   needs('uplink.topicPrefix', running.uplink.topicPrefix, next.uplink.topicPrefix);
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
   needs('rejects', running.rejects, next.rejects);

@@ -83,8 +83,14 @@ export class UplinkStage {
   }
 }
 
-/** The upstream of a config: uplink.url, or the embedded broker's address and login. */
-export function upstreamOf(config: Config, embedded?: { host: string; port: number }): Upstream {
+/**
+ * The upstream of a config: uplink.url, or the embedded broker's address and a login (the one
+ * given, e.g. the gateway's own; else the floor login).
+ */
+export function upstreamOf(
+  config: Config,
+  embedded?: { host: string; port: number; username?: string; password?: string },
+): Upstream {
   if (config.uplink.url) {
     return {
       url: config.uplink.url,
@@ -94,10 +100,11 @@ export function upstreamOf(config: Config, embedded?: { host: string; port: numb
   }
   if (!embedded) throw new Error('no upstream: set uplink.url or enable the embedded broker');
   const host = embedded.host === '0.0.0.0' ? '127.0.0.1' : embedded.host;
+  const login = embedded.username !== undefined ? embedded : config.broker;
   return {
     url: `mqtt://${host}:${embedded.port}`,
-    ...(config.broker.username ? { username: config.broker.username } : {}),
-    ...(config.broker.password ? { password: config.broker.password } : {}),
+    ...(login.username ? { username: login.username } : {}),
+    ...(login.password ? { password: login.password } : {}),
   };
 }
 

@@ -4,10 +4,11 @@
  * In-memory only: durability lives in the outbox, not here.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { Aedes, type AedesOptions, type AuthenticateError } from 'aedes';
+import { Aedes } from 'aedes';
 import { type BrokerLimitsConfig, brokerLimits } from '../../config/broker-limits.js';
 import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
+import { AccessControl } from './access-control.js';
 import {
   type PreparedLogins,
   ReaderAccess,
@@ -15,37 +16,61 @@ import {
   type ReaderIntake,
   type ReaderLogin,
   type ReaderPort,
-  sameSecret,
 } from './reader-access.js';
 import { ResourceLimits } from './resource-limits.js';
+import {
+  type ConsumerLogin,
+  consumerChanges,
+  consumerLogins,
+  gatewayCredentials,
+  type PreparedConsumers,
+  prepareConsumers,
+} from './roles.js';
 
 export interface BrokerOptions {
   host: string;
   /** 0 picks a free port; address() tells which. */
   port: number;
-  /** When both are set, every client must present them. */
+  /** The floor login: a consumer (reads the gateway's topics, writes nothing). */
   username?: string;
   password?: string;
+  /** More consumer logins. */
+  consumers?: readonly ConsumerLogin[];
+  /** Let clients without a login in (as consumers) even when consumer logins exist. */
+  allowAnonymous?: boolean;
   /**
    * Network readers that publish into this broker (readerLogins() of the config): each logs in
-   * with its own credentials and may publish only to its own topic. None: the broker is as before.
+   * with its own credentials and may publish only to its own topic.
    */
   readers?: readonly ReaderLogin[];
   /** Packet size, connections, retained messages, publish rate (resource-limits.ts); absent: the defaults. */
   limits?: Partial<BrokerLimitsConfig>;
+  /** `<prefix>/<site>/<gateway>`: only the gateway's own login publishes below it; consumers read only below it. */
+  topicBase: string;
+  /** The uplink's client id, reserved for the gateway's own login. */
+  gatewayClientId?: string;
 }
 
-/** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
-const BAD_USERNAME_OR_PASSWORD = 4;
+/** Reader and consumer logins read and checked, ready for `replaceLogins()`. */
+export interface PreparedBrokerLogins {
+  readonly readers: PreparedLogins;
+  readonly consumers: PreparedConsumers;
+}
+
+/** Whether anonymous clients get in: allowed explicitly, or no consumer login at all. */
+const anonymousOf = (o: Pick<BrokerOptions, 'username' | 'consumers' | 'allowAnonymous'>) =>
+  o.allowAnonymous === true || consumerLogins(o).length === 0;
 
 export class EmbeddedBroker implements ReaderPort {
   private aedes: Aedes | undefined;
   private access: ReaderAccess | undefined;
+  private control: AccessControl | undefined;
   private server: Server | undefined;
   private limits: ResourceLimits | undefined;
   private readonly sockets = new Set<Socket>();
   private failedLogins = 0;
   private readonly refused = new Map<string, number>();
+  private gateway: { readonly username: string; readonly password: string } | undefined;
 
   constructor(
     private readonly options: BrokerOptions,
@@ -54,31 +79,32 @@ export class EmbeddedBroker implements ReaderPort {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('broker already started');
-    const { username, password, readers = [] } = this.options;
-    const floor: AedesOptions['authenticate'] =
-      username !== undefined || password !== undefined
-        ? (client, user, pass, done) => {
-            if (sameSecret(user, username) && sameSecret(pass?.toString('utf8'), password)) {
-              done(null, true);
-              return;
-            }
-            this.countFailedLogin();
-            this.log.warn({ clientId: client.id }, 'broker refused a client: bad username or password');
-            const err = new Error('bad username or password') as AuthenticateError;
-            err.returnCode = BAD_USERNAME_OR_PASSWORD;
-            done(err, false);
-          }
-        : undefined;
-    // The reader hooks are installed even with no reader: a reload may add one. With none, they
-    // judge every client as the floor credentials (or nothing) would, and let every topic through.
-    const access = await ReaderAccess.create(readers, username, floor, this.log);
+    const { readers = [] } = this.options;
+    const logins = await this.prepare(readers, this.options);
+    const access = ReaderAccess.from(logins.readers, this.log);
+    const gateway = gatewayCredentials();
+    const control = new AccessControl(
+      {
+        readers: access,
+        consumers: logins.consumers,
+        gateway,
+        topicBase: this.options.topicBase,
+        ...(this.options.gatewayClientId !== undefined
+          ? { gatewayClientId: this.options.gatewayClientId }
+          : {}),
+      },
+      { failedLogin: () => this.countFailedLogin(), refusal: (reason) => this.countRefusal(reason) },
+      this.log,
+    );
     const limits = new ResourceLimits(
       brokerLimits(this.options.limits),
       (r) => this.countRefusal(r),
       this.log,
     );
-    const aedes = await Aedes.createBroker(limits.options(access.hooks()));
-    access.install(aedes);
+    const aedes = await Aedes.createBroker(
+      limits.options(control.hooks(), (client) => control.isGateway(client)),
+    );
+    control.install(aedes);
     aedes.on('client', (client) => this.log.debug({ clientId: client.id }, 'broker client connected'));
     aedes.on('clientDisconnect', (client) =>
       this.log.debug({ clientId: client.id }, 'broker client disconnected'),
@@ -108,6 +134,7 @@ export class EmbeddedBroker implements ReaderPort {
       });
     } catch (err) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      control.close();
       throw new Error(
         `broker cannot listen on ${this.options.host}:${this.options.port}: ${(err as Error).message}`,
       );
@@ -115,26 +142,40 @@ export class EmbeddedBroker implements ReaderPort {
     server.on('error', (err) => this.log.error({ err: err.message }, 'broker server error'));
     this.aedes = aedes;
     this.access = access;
+    this.control = control;
+    this.gateway = gateway;
     this.server = server;
     this.limits = limits;
     const { host, port } = this.address();
-    this.log.info({ host, port, auth: username !== undefined, readers: readers.length }, 'broker listening');
+    this.log.info(
+      {
+        host,
+        port,
+        consumers: logins.consumers.passwords.size,
+        anonymous: control.anonymous,
+        readers: readers.length,
+      },
+      'broker listening',
+    );
   }
 
   /** Closes every client and the listener; resolves once the port is free. */
   async stop(): Promise<void> {
-    const { server, aedes } = this;
+    const { server, aedes, control } = this;
     this.server = undefined;
     this.aedes = undefined;
     this.access = undefined;
     this.limits?.close();
     this.limits = undefined;
+    this.control = undefined;
+    this.gateway = undefined;
     if (!server || !aedes) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     // Sockets that never finished CONNECT are not aedes clients; they would hold the server open.
     for (const socket of this.sockets) socket.destroy();
     await closed;
+    control?.close();
     this.log.info('broker stopped');
   }
 
@@ -162,7 +203,7 @@ export class EmbeddedBroker implements ReaderPort {
     return {
       host,
       port,
-      anonymous: this.options.username === undefined,
+      anonymous: this.control?.anonymous ?? false,
       clients: this.clients(),
       failedLogins: this.failedLogins,
       refused: Object.fromEntries([...this.refused].sort(([a], [b]) => a.localeCompare(b))),
@@ -174,20 +215,55 @@ export class EmbeddedBroker implements ReaderPort {
     return this.aedes?.connectedClients ?? 0;
   }
 
-  /** Reads and checks new reader logins (a reload's first step); changes nothing. */
-  prepareReaders(logins: readonly ReaderLogin[]): Promise<PreparedLogins> {
-    return ReaderAccess.prepare(logins, this.options.username);
+  /**
+   * The gateway's own login for this run, for its uplink session: made at start, in memory only.
+   * Only this login may publish under the gateway's topics.
+   */
+  gatewayLogin(): { readonly username: string; readonly password: string } {
+    if (!this.gateway) throw new Error('the embedded broker is not running');
+    return this.gateway;
   }
 
-  /** The readers whose login `prepared` would add, remove or change. */
-  readerLoginChanges(prepared: PreparedLogins): string[] {
-    return this.access?.changes(prepared) ?? [];
+  /** Reads and checks new reader and consumer logins (a reload's first step); changes nothing. */
+  prepareLogins(
+    readers: readonly ReaderLogin[],
+    consumers: Pick<BrokerOptions, 'username' | 'password' | 'consumers' | 'allowAnonymous'>,
+  ): Promise<PreparedBrokerLogins> {
+    return this.prepare(readers, consumers);
   }
 
-  /** Swaps in prepared logins; sessions under changed ones are closed (reader-access.ts). */
-  replaceReaders(prepared: PreparedLogins): string[] {
-    if (!this.access) throw new Error('the embedded broker is not running');
-    return this.access.replace(prepared);
+  /** What `prepared` would change: the readers whose login changes, and the consumers (`anonymous` for anonymous access). */
+  loginChanges(prepared: PreparedBrokerLogins): { readers: string[]; consumers: string[] } {
+    const { access, control } = this;
+    if (!access || !control) return { readers: [], consumers: [] };
+    return {
+      readers: access.changes(prepared.readers),
+      consumers: consumerChanges(control.currentConsumers(), prepared.consumers),
+    };
+  }
+
+  /** Swaps in prepared logins; sessions under changed ones are closed. Returns the readers whose login changed. */
+  replaceLogins(prepared: PreparedBrokerLogins): string[] {
+    const { access, control } = this;
+    if (!access || !control) throw new Error('the embedded broker is not running');
+    const consumers = consumerChanges(control.currentConsumers(), prepared.consumers);
+    if (consumers.length > 0) {
+      control.replaceConsumers(prepared.consumers, consumers);
+      this.log.info({ consumers }, 'broker consumer logins replaced');
+    }
+    const readers = access.replace(prepared.readers);
+    for (const id of readers) control.releaseReader(id);
+    return readers;
+  }
+
+  private async prepare(
+    readers: readonly ReaderLogin[],
+    o: Pick<BrokerOptions, 'username' | 'password' | 'consumers' | 'allowAnonymous'>,
+  ): Promise<PreparedBrokerLogins> {
+    const logins = consumerLogins(o);
+    // A username used by both a reader and a consumer is reported on the reader.
+    const readerLogins = await ReaderAccess.prepare(readers, new Set(logins.map((c) => c.username)));
+    return { readers: readerLogins, consumers: await prepareConsumers(logins, anonymousOf(o), new Set()) };
   }
 
   /** A reader's driver takes its messages and connection state from here (see reader-access.ts). */

@@ -1,13 +1,12 @@
 /**
- * Network readers on the embedded broker: who they are and what they may do.
+ * Network readers on the embedded broker: who they are and what they may do (the other roles
+ * are in roles.ts, the hooks that judge every client in access-control.ts).
  *
  * - Authentication: a client presenting a reader's username must present that reader's password
- *   (compared in constant time); any other client is judged as before (the floor credentials, or
- *   anyone when none are set).
- * - Authorisation: a reader may publish only to its own topic; nobody else may publish to a
- *   reader's topic; a reader may not subscribe to a filter that matches another reader's topic
- *   (its SUBACK says 0x80). A refused publish closes the client's connection (MQTT 3.1.1 has no
- *   other answer), so nothing of it is acknowledged.
+ *   (compared in constant time).
+ * - Authorisation: a reader may publish only to its own topic and subscribe to nothing (its SUBACK
+ *   says 0x80). A refused publish closes the client's connection (MQTT 3.1.1 has no other
+ *   answer), so nothing of it is acknowledged.
  * - Intake: a message a reader publishes to its own topic goes to that reader's driver, attached
  *   through `ReaderPort`; the broker acknowledges it once the driver has handed its reads over.
  *   Without a driver attached (the gateway still starting), the message is refused and the reader
@@ -16,12 +15,12 @@
  *   the sessions of a reader whose login was removed or changed (username, password, topic) are
  *   closed, and it logs in again under the new one; every other session is left alone.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Aedes, AedesOptions, AuthenticateError, Client } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import { DEFAULT_READER_TOPIC, isMqttReader } from '../../config/readers/mqtt-reader.js';
 import { segment } from '../contract/topics.js';
 import type { Logger } from '../log.js';
+import { RepeatLimiter } from '../log-limit.js';
+import { sameSecret, secret } from './secrets.js';
 
 /** A reader's login as configured (the password may still be in a file). */
 export interface ReaderLogin {
@@ -51,17 +50,12 @@ export interface ReaderPort {
   attachReader(readerId: string, intake: ReaderIntake): ReaderAttachment;
 }
 
-interface ReaderAccount {
+export interface ReaderAccount {
   readonly id: string;
   readonly username: string;
   readonly password: Buffer;
   readonly topic: string;
 }
-
-type Authenticate = NonNullable<AedesOptions['authenticate']>;
-
-/** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
-const BAD_USERNAME_OR_PASSWORD = 4;
 
 /** The topic a reader publishes to; every level is checked, so nothing can widen it. */
 export function readerTopic(reader: { readonly id: string; readonly topic?: string }): string {
@@ -93,13 +87,14 @@ export class ReaderAccess implements ReaderPort {
   private readonly accountOf = new WeakMap<Client, ReaderAccount>();
   private readonly sessions = new Map<string, Set<Client>>();
   private readonly intakes = new Map<string, ReaderIntake>();
+  /** A reader that reconnects and misbehaves all night writes a line a minute, not one per try. */
+  private readonly limited: RepeatLimiter;
 
   private constructor(
     accounts: readonly ReaderAccount[],
-    /** How clients that are not readers are judged (absent: everyone is let in). */
-    private readonly others: Authenticate | undefined,
     private readonly log: Logger,
   ) {
+    this.limited = new RepeatLimiter(log);
     this.index(accounts);
   }
 
@@ -110,34 +105,25 @@ export class ReaderAccess implements ReaderPort {
     for (const a of accounts) if (!this.sessions.has(a.id)) this.sessions.set(a.id, new Set());
   }
 
-  /** Reads password files and checks the logins; throws one error naming every problem. */
-  static async create(
-    logins: readonly ReaderLogin[],
-    floorUsername: string | undefined,
-    others: Authenticate | undefined,
-    log: Logger,
-  ): Promise<ReaderAccess> {
-    const { accounts } = await ReaderAccess.prepare(logins, floorUsername);
-    return new ReaderAccess(accounts, others, log);
+  /** The access of logins read and checked by `prepare`. */
+  static from(prepared: PreparedLogins, log: Logger): ReaderAccess {
+    return new ReaderAccess(prepared.accounts, log);
   }
 
   /** Reads password files and checks the logins, changing nothing; throws naming every problem. */
-  static async prepare(
-    logins: readonly ReaderLogin[],
-    floorUsername: string | undefined,
-  ): Promise<PreparedLogins> {
+  static async prepare(logins: readonly ReaderLogin[], taken: ReadonlySet<string>): Promise<PreparedLogins> {
     const problems: string[] = [];
     const accounts: ReaderAccount[] = [];
-    const taken = { id: new Set<string>(), username: new Set<string>(), topic: new Set<string>() };
+    const used = { id: new Set<string>(), username: new Set<string>(), topic: new Set<string>() };
     for (const login of logins) {
       const what = `reader ${login.id}`;
-      if (taken.id.has(login.id)) problems.push(`${what}: a second reader with this id`);
-      if (taken.username.has(login.username) || login.username === floorUsername)
+      if (used.id.has(login.id)) problems.push(`${what}: a second reader with this id`);
+      if (used.username.has(login.username) || taken.has(login.username))
         problems.push(`${what}: username ${login.username} is already used by another client`);
-      if (taken.topic.has(login.topic)) problems.push(`${what}: topic ${login.topic} is another reader's`);
-      taken.id.add(login.id);
-      taken.username.add(login.username);
-      taken.topic.add(login.topic);
+      if (used.topic.has(login.topic)) problems.push(`${what}: topic ${login.topic} is another reader's`);
+      used.id.add(login.id);
+      used.username.add(login.username);
+      used.topic.add(login.topic);
       const password = await secret(login).catch((err: Error) => {
         problems.push(`${what}: ${err.message}`);
         return undefined;
@@ -188,58 +174,66 @@ export class ReaderAccess implements ReaderPort {
     aedes.on('clientDisconnect', (client) => this.session(client, false));
   }
 
-  hooks(): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
-    return {
-      authenticate: (client, username, password, done) => {
-        const account = username === undefined ? undefined : this.byUsername.get(username);
-        if (!account) {
-          if (this.others) this.others(client, username, password, done);
-          else done(null, true);
-          return;
-        }
-        if (password !== undefined && sameSecret(password, account.password)) {
-          this.accountOf.set(client, account);
-          done(null, true);
-          return;
-        }
-        this.log.warn({ clientId: client.id, reader: account.id }, 'broker refused a reader: bad password');
-        const err = new Error('bad username or password') as AuthenticateError;
-        err.returnCode = BAD_USERNAME_OR_PASSWORD;
-        done(err, false);
-      },
-      authorizePublish: (client, packet, done) => {
-        if (!client) return done(null); // the broker's own messages
-        if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topic is reserved')); // aedes' rule
-        const account = this.accountOf.get(client);
-        const owner = this.byTopic.get(packet.topic);
-        if (!account && !owner) return done(null);
-        if (account !== owner) return done(this.refuse(client, packet.topic, account, owner));
-        const intake = this.intakes.get(account!.id);
-        if (!intake) {
-          this.log.warn(
-            { clientId: client.id, reader: account!.id },
-            'reader published before its driver started; refused, it will resend after reconnecting',
-          );
-          return done(new Error(`no driver takes reader ${account!.id}'s messages yet`));
-        }
-        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        intake.message(payload).then(
-          () => done(null),
-          (err: Error) => done(err),
-        );
-      },
-      authorizeSubscribe: (client, sub, done) => {
-        const account = this.accountOf.get(client);
-        const other =
-          account && [...this.byTopic.values()].find((a) => a !== account && matches(sub.topic, a.topic));
-        if (!other) return done(null, sub);
-        this.log.warn(
-          { clientId: client.id, reader: account.id, filter: sub.topic },
-          "reader may not subscribe to another reader's topic",
-        );
-        done(null, null);
-      },
-    };
+  /** The reader account of a username, if it is one. */
+  account(username: string): ReaderAccount | undefined {
+    return this.byUsername.get(username);
+  }
+
+  /** Whether `password` is the account's (constant time). */
+  verify(account: ReaderAccount, password: Buffer | undefined): boolean {
+    return password !== undefined && sameSecret(password, account.password);
+  }
+
+  /** Whether the client is a reader publishing somewhere other than its own topic. */
+  strays(client: Client, topic: string): boolean {
+    const account = this.accountOf.get(client);
+    return account !== undefined && account.topic !== topic;
+  }
+
+  /** Writes what the repeat limiter still holds (the broker stops). */
+  close(): void {
+    this.limited.close();
+  }
+
+  /** The client logged in as the account (tracked from its session's start). */
+  bind(client: Client, account: ReaderAccount): void {
+    this.accountOf.set(client, account);
+  }
+
+  /**
+   * A reader's publish: to its own topic, handed to its driver and acknowledged once the reads are
+   * over; anywhere else refused (the reader's connection is closed).
+   */
+  publish(
+    client: Client,
+    packet: { readonly topic: string; readonly payload: string | Buffer },
+    done: (err?: Error | null) => void,
+  ): void {
+    const account = this.accountOf.get(client);
+    if (!account) {
+      done(new Error('not a reader session'));
+      return;
+    }
+    if (packet.topic !== account.topic) {
+      done(this.refuse(client, packet.topic, account, this.byTopic.get(packet.topic)));
+      return;
+    }
+    const intake = this.intakes.get(account.id);
+    if (!intake) {
+      this.limited.log(
+        `early ${account.id}`,
+        'warn',
+        { clientId: client.id, reader: account.id },
+        'reader published before its driver started; refused, it will resend after reconnecting',
+      );
+      done(new Error(`no driver takes reader ${account.id}'s messages yet`));
+      return;
+    }
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    intake.message(payload).then(
+      () => done(null),
+      (err: Error) => done(err),
+    );
   }
 
   attachReader(readerId: string, intake: ReaderIntake): ReaderAttachment {
@@ -266,11 +260,15 @@ export class ReaderAccess implements ReaderPort {
       this.intakes.get(account.id)?.connection(sessions.size > 0, client.id);
   }
 
-  private refuse(client: Client, topic: string, account?: ReaderAccount, owner?: ReaderAccount): Error {
-    const who = account ? `reader ${account.id}` : 'a client that is not a reader';
+  private refuse(client: Client, topic: string, account: ReaderAccount, owner?: ReaderAccount): Error {
     const why = owner ? `the topic of reader ${owner.id}` : 'a topic other than its own';
-    this.log.warn({ clientId: client.id, topic }, `broker refused a publish: ${who} to ${why}`);
-    return new Error(`${who} may not publish to ${topic}`);
+    this.limited.log(
+      `refused ${account.id}`,
+      'warn',
+      { clientId: client.id, topic },
+      `broker refused a publish: reader ${account.id} to ${why}`,
+    );
+    return new Error(`reader ${account.id} may not publish to ${topic}`);
   }
 }
 
@@ -285,33 +283,4 @@ export function matches(filter: string, topic: string): boolean {
     if (f[i] !== '+' && f[i] !== t[i]) return false;
   }
   return f.length === t.length;
-}
-
-/** A reader's password: from the config, or the file's content without one trailing line break. */
-async function secret(login: ReaderLogin): Promise<Buffer> {
-  if ((login.password === undefined) === (login.passwordFile === undefined))
-    throw new Error('set exactly one of password and passwordFile');
-  if (login.password !== undefined) return Buffer.from(login.password, 'utf8');
-  const file = login.passwordFile!;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read passwordFile ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  const password = text.replace(/\r?\n$/, '');
-  if (password === '') throw new Error(`passwordFile ${file} is empty`);
-  return Buffer.from(password, 'utf8');
-}
-
-/** Constant-time comparison, so the time to refuse does not reveal how much of a secret matched. */
-export function sameSecret(
-  given: string | Buffer | undefined,
-  expected: string | Buffer | undefined,
-): boolean {
-  if (expected === undefined) return given === undefined;
-  const a = typeof given === 'string' ? Buffer.from(given, 'utf8') : (given ?? Buffer.alloc(0));
-  const b = typeof expected === 'string' ? Buffer.from(expected, 'utf8') : expected;
-  // Compare equal lengths always; a length mismatch still costs one full comparison.
-  return timingSafeEqual(a.length === b.length ? a : b, b) && a.length === b.length && given !== undefined;
 }

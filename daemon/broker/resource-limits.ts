@@ -40,15 +40,21 @@ export class ResourceLimits {
     this.lines = new RepeatLimiter(log);
   }
 
-  /** The aedes options: the connect timeout, and the publish rate in front of `authorizePublish`. */
-  options<O extends Pick<AedesOptions, 'authorizePublish'>>(hooks: O): O & AedesOptions {
+  /**
+   * The aedes options: the connect timeout, and the publish rate in front of `authorizePublish`
+   * for every client but those `unpaced` names (the gateway's own session).
+   */
+  options<O extends Pick<AedesOptions, 'authorizePublish'>>(
+    hooks: O,
+    unpaced: (client: Client) => boolean = () => false,
+  ): O & AedesOptions {
     const inner = hooks.authorizePublish;
     return {
       ...hooks,
       connectTimeout: this.limits.connectTimeoutS * 1000,
       authorizePublish: (client, packet, done) => {
         const go = () => (inner ? inner(client, packet, done) : done(null));
-        if (!client) return go(); // the broker's own messages
+        if (!client || unpaced(client)) return go(); // the broker's own messages, the gateway's
         this.rate.pace(
           client,
           go,

@@ -1,5 +1,6 @@
 import { type EventEmitter, once } from 'node:events';
 import { symbols } from 'pino';
+import { embeddedBrokerRuns } from '../../config/broker.js';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
@@ -178,7 +179,7 @@ async function runDaemon(
   // Ready only now: the outbox is open, the broker listens and the uplink is started.
   service.ready(`running: ${config.readers.length} reader(s)`);
   if (reloadAsked) reload();
-  if (started && config.broker.enabled && !config.uplink.url)
+  if (started && embeddedBrokerRuns(config) && !config.uplink.url)
     log.info(`watch the events: readpoint tail --config ${configFile}`);
   return stop(await signalled);
 }

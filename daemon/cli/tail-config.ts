@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IClientOptions } from 'mqtt';
+import { embeddedBrokerRuns } from '../../config/broker.js';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { upstreamOf } from '../uplink-stage.js';
@@ -53,7 +54,10 @@ export async function gatewayBroker(
   const { broker, uplink } = config;
   let upstream: ReturnType<typeof upstreamOf>;
   try {
-    upstream = upstreamOf(config, broker.enabled ? { host: broker.host, port: broker.port } : undefined);
+    upstream = upstreamOf(
+      config,
+      embeddedBrokerRuns(config) ? { host: broker.host, port: broker.port } : undefined,
+    );
   } catch (err) {
     return `${file}: ${(err as Error).message}${otherwise ? `; ${otherwise}` : ''}`;
   }

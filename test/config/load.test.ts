@@ -46,7 +46,13 @@ describe('loading a config', () => {
       sync: 'batch',
       syncIntervalMs: 100,
     });
-    expect(c.broker).toEqual({ enabled: true, host: '127.0.0.1', port: 1883, limits: brokerLimits() });
+    expect(c.broker).toEqual({
+      enabled: 'auto',
+      host: '127.0.0.1',
+      port: 1883,
+      allowAnonymous: false,
+      limits: brokerLimits(),
+    });
     expect(c.readers[0]).toMatchObject({
       baudRate: 9600,
       dataBits: 8,
@@ -144,12 +150,13 @@ readers:
   - { id: fx2, driver: zebra-fx, readPoint: dock-1, username: floor, password: b, passwordFile: /x }
 `;
     expect(problems(text)).toEqual([
-      'f.yaml:5:25 readers[0].driver: impinj-r700 readers publish into the embedded broker: set broker.enabled',
-      'f.yaml:6:23 readers[1].driver: zebra-fx readers publish into the embedded broker: set broker.enabled',
+      'f.yaml:2:37 broker.username: set both username and password',
+      'f.yaml:5:25 readers[0].driver: impinj-r700 readers publish into the embedded broker: set broker.enabled to auto or true',
+      'f.yaml:6:23 readers[1].driver: zebra-fx readers publish into the embedded broker: set broker.enabled to auto or true',
       'f.yaml:6:62 readers[1].username: set exactly one of password and passwordFile',
       'f.yaml:6:62 readers[1].username: username also used by readers[0]',
       'f.yaml:6:75 readers[1].topic: topic also used by readers[0]',
-      'f.yaml:7:24 readers[2].driver: zebra-fx readers publish into the embedded broker: set broker.enabled',
+      'f.yaml:7:24 readers[2].driver: zebra-fx readers publish into the embedded broker: set broker.enabled to auto or true',
       'f.yaml:7:63 readers[2].username: set exactly one of password and passwordFile',
       "f.yaml:7:63 readers[2].username: a reader needs a username of its own, not the broker's",
     ]);

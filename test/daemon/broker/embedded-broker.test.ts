@@ -2,7 +2,7 @@
 import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
+import { type BrokerOptions, EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
 import { silentLogger } from '../../../daemon/log.js';
 import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import { freePort } from '../../support/mosquitto.js';
@@ -16,13 +16,14 @@ import {
   uplinkOptions,
 } from '../uplink/helpers.js';
 
+const topicBase = 'readpoint/v1/site-t/gw-t';
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function started(options: { username?: string; password?: string; port?: number } = {}) {
-  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, ...options }, silentLogger());
+async function started(options: Partial<BrokerOptions> = {}) {
+  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase, ...options }, silentLogger());
   await broker.start();
   cleanup.push(() => broker.stop());
   return { broker, url: `mqtt://127.0.0.1:${broker.address().port}` };
@@ -42,7 +43,7 @@ function tryConnect(url: string, auth: { username?: string; password?: string })
 
 describe('EmbeddedBroker', () => {
   it('listens on an ephemeral port, counts clients and frees the port on stop', async () => {
-    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0 }, silentLogger());
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase }, silentLogger());
     await broker.start();
     const { port } = broker.address();
     expect(port).toBeGreaterThan(0);
@@ -61,7 +62,7 @@ describe('EmbeddedBroker', () => {
     await closed;
     expect(broker.clients()).toBe(0);
     // The port is free again: a new broker can take it at once.
-    const again = new EmbeddedBroker({ host: '127.0.0.1', port }, silentLogger());
+    const again = new EmbeddedBroker({ host: '127.0.0.1', port, topicBase }, silentLogger());
     await again.start();
     expect(again.address().port).toBe(port);
     await again.stop();
@@ -69,7 +70,10 @@ describe('EmbeddedBroker', () => {
 
   it('fails start() clearly when the port is taken', async () => {
     const { broker } = await started();
-    const clash = new EmbeddedBroker({ host: '127.0.0.1', port: broker.address().port }, silentLogger());
+    const clash = new EmbeddedBroker(
+      { host: '127.0.0.1', port: broker.address().port, topicBase },
+      silentLogger(),
+    );
     await expect(clash.start()).rejects.toThrow(/broker cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
   });
 
@@ -78,27 +82,35 @@ describe('EmbeddedBroker', () => {
     expect(await tryConnect(url, {})).toEqual({ ok: true });
   });
 
-  it('with credentials refuses a wrong password, a missing one and an unknown user', async () => {
+  it('with credentials refuses a wrong password, a missing one, an unknown user and anonymous', async () => {
     const { url, broker } = await started({ username: 'floor', password: 'dock-secret' });
     expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toEqual({ ok: true });
     for (const auth of [
       { username: 'floor', password: 'dock-secreT' },
       { username: 'floor' },
       { username: 'other', password: 'dock-secret' },
-      {},
     ]) {
       const result = await tryConnect(url, auth);
       expect(result).toEqual({ ok: false, code: 4, message: 'Connection refused: Bad username or password' });
     }
+    expect(await tryConnect(url, {})).toEqual({
+      ok: false,
+      code: 5,
+      message: 'Connection refused: Not authorized',
+    });
+    expect(broker.health()?.failedLogins).toBe(4);
     await until(() => broker.clients() === 0, 'refused clients gone');
   });
 
-  it('carries the uplink: ordered QoS 1 delivery and the retained status', async () => {
-    const { url } = await started({ username: 'gw', password: 'pw-1' });
-    const auth = { username: 'gw', password: 'pw-1' };
+  it("carries the uplink under the gateway's own login: ordered QoS 1 delivery and the retained status", async () => {
+    const { url, broker } = await started({ username: 'floor', password: 'pw-1' });
+    const auth = { username: 'floor', password: 'pw-1' };
     const events = await collect(url, eventTopic, auth);
     cleanup.push(() => events.close());
-    const uplink = new MqttUplink(uplinkOptions(url, { ...auth, inflight: 50 }), silentLogger());
+    const uplink = new MqttUplink(
+      uplinkOptions(url, { ...broker.gatewayLogin(), inflight: 50 }),
+      silentLogger(),
+    );
     cleanup.push(() => uplink.stop());
     await uplink.start();
     expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
@@ -132,5 +144,32 @@ describe('EmbeddedBroker', () => {
     const port = await freePort();
     const { broker } = await started({ port });
     expect(broker.address()).toEqual({ host: '127.0.0.1', port });
+  });
+});
+
+describe('EmbeddedBroker consumer logins', () => {
+  it('replaces consumers and anonymous access live: new ones get in, removed ones are put out', async () => {
+    const { url, broker } = await started({ consumers: [{ username: 'erp', password: 'erp-1' }] });
+    const erp = mqtt.connect(url, { username: 'erp', password: 'erp-1', reconnectPeriod: 0 });
+    await new Promise((resolve) => erp.once('connect', resolve));
+    const erpGone = new Promise<void>((resolve) => erp.once('close', () => resolve()));
+    expect(await tryConnect(url, {})).toMatchObject({ ok: false, code: 5 });
+
+    const next = { username: 'floor', password: 'f-1', allowAnonymous: true };
+    const prepared = await broker.prepareLogins([], next);
+    expect(broker.loginChanges(prepared)).toEqual({ readers: [], consumers: ['erp', 'floor', 'anonymous'] });
+    expect(erp.connected).toBe(true); // preparing changes nothing
+    broker.replaceLogins(prepared);
+    await erpGone;
+    expect(await tryConnect(url, { username: 'erp', password: 'erp-1' })).toMatchObject({
+      ok: false,
+      code: 4,
+    });
+    expect(await tryConnect(url, { username: 'floor', password: 'f-1' })).toEqual({ ok: true });
+    expect(await tryConnect(url, {})).toEqual({ ok: true });
+    expect(broker.health()?.anonymous).toBe(true);
+    await expect(
+      broker.prepareLogins([], { consumers: [{ username: 'x', passwordFile: '/nonexistent/x' }] }),
+    ).rejects.toThrow('broker consumer logins: consumer x: cannot read passwordFile /nonexistent/x: ENOENT');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Reader logins on the embedded broker, over TCP with real mqtt.js clients: each reader's own
- * password, its own topic only, no peeking at other readers, and everyone else as before.
+ * password, its own topic only, nothing to read; consumers (anonymous here) read only the
+ * gateway's topics, never a reader's raw messages.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import {
   endClient,
   readerConfig,
   startBroker,
+  TOPIC_BASE,
 } from '../../drivers/mqtt-reader/helpers.js';
 import { collect } from '../../support/mqtt-collector.js';
 
@@ -84,7 +86,7 @@ function recordingIntake() {
 }
 
 describe('reader access on the embedded broker', () => {
-  it("checks each reader's own password (inline or from a file); other clients as before", async () => {
+  it("checks each reader's own password (inline or from a file); anonymous consumers in, unknown users out", async () => {
     const { url } = await withReaders();
     expect(await outcome(url, { username: 'r700-a', password: 'a-secret' })).toBe('accepted');
     expect(await outcome(url, { username: 'fx-b', password: B_PASSWORD })).toBe('accepted');
@@ -92,21 +94,21 @@ describe('reader access on the embedded broker', () => {
     expect(await outcome(url, { username: 'r700-a', password: B_PASSWORD })).toBe('refused 4');
     expect(await outcome(url, { username: 'r700-a' })).toBe('refused 4');
     expect(await outcome(url, { username: 'fx-b', password: `${B_PASSWORD}\n` })).toBe('refused 4');
-    // No floor credentials: anyone else gets in, as without readers.
+    // No consumer login: anonymous clients get in (as consumers); a username nobody has does not.
     expect(await outcome(url, {})).toBe('accepted');
-    expect(await outcome(url, { username: 'dashboard', password: 'whatever' })).toBe('accepted');
+    expect(await outcome(url, { username: 'dashboard', password: 'whatever' })).toBe('refused 4');
   });
 
   it('keeps the floor credentials for everyone who is not a reader', async () => {
     const { url } = await withReaders({ username: 'floor', password: 'dock-secret' });
     expect(await outcome(url, { username: 'floor', password: 'dock-secret' })).toBe('accepted');
     expect(await outcome(url, { username: 'r700-a', password: 'a-secret' })).toBe('accepted');
-    expect(await outcome(url, {})).toBe('refused 4');
+    expect(await outcome(url, {})).toBe('refused 5');
     expect(await outcome(url, { username: 'r700-a', password: 'dock-secret' })).toBe('refused 4');
     expect(await outcome(url, { username: 'floor', password: 'a-secret' })).toBe('refused 4');
   });
 
-  it('lets a reader publish only to its own topic, and nobody else publish there', async () => {
+  it('lets a reader publish only to its own topic, nobody else publish there, and no consumer see it', async () => {
     const { url, broker, B } = await withReaders();
     const a = recordingIntake();
     const b = recordingIntake();
@@ -124,23 +126,26 @@ describe('reader access on the embedded broker', () => {
     await refusedPublish({ username: 'r700-a', password: 'a-secret' }, B.topic);
     await refusedPublish({ username: 'r700-a', password: 'a-secret' }, 'floor/news');
     await refusedPublish({}, A.topic);
-    await refusedPublish({ username: 'dashboard' }, B.topic);
-    await refusedPublish({}, '$SYS/fake/clients'); // aedes' own rule stays
+    await refusedPublish({}, B.topic);
+    await refusedPublish({}, 'floor/news');
+    await refusedPublish({}, `${TOPIC_BASE}/status`);
+    await refusedPublish({}, '$SYS/fake/clients');
 
-    const floor = await client(url, {});
-    await floor.publishAsync('floor/news', 'shift change', { qos: 1 });
     const readerA = await client(url, { username: 'r700-a', password: 'a-secret' });
     await readerA.publishAsync(A.topic, 'tags of door a', { qos: 1 });
-    await everything.waitFor(2, 5000);
-    expect(everything.messages.map((m) => [m.topic, m.payload.toString()]).sort()).toEqual([
-      ['floor/news', 'shift change'],
-      [A.topic, 'tags of door a'],
+    // The gateway's own login publishes its topics; a consumer's `#` gets those only.
+    const gateway = await client(url, broker.gatewayLogin());
+    await gateway.publishAsync(`${TOPIC_BASE}/status`, 'online', { qos: 1 });
+    await everything.waitFor(1, 5000);
+    expect(everything.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
+      [`${TOPIC_BASE}/status`, 'online'],
     ]);
+    expect(broker.health()?.refused).toEqual({ publish: 7 });
     expect(a.payloads).toEqual(['tags of door a']);
     expect(b.payloads).toEqual([]);
   });
 
-  it("refuses a reader's subscriptions that match another reader's topic", async () => {
+  it('refuses every subscription of a reader', async () => {
     const { url, B } = await withReaders();
     const readerA = await client(url, { username: 'r700-a', password: 'a-secret' });
     const filters = [
@@ -152,8 +157,7 @@ describe('reader access on the embedded broker', () => {
       'floor/+',
       'site/dock',
     ];
-    // readpoint/v1/readers/+/tags matches no topic but A's own here (B publishes under site/...).
-    expect(await grantedCodes(readerA, filters)).toEqual([128, 128, 128, 1, 1, 1, 1]);
+    expect(await grantedCodes(readerA, filters)).toEqual([128, 128, 128, 128, 128, 128, 128]);
     const floor = await client(url, {});
     expect(await grantedCodes(floor, ['#', B.topic])).toEqual([1, 1]);
   });
@@ -177,7 +181,7 @@ describe('reader access on the embedded broker', () => {
   });
 
   it('replaces the logins live: a new reader gets in, a changed or removed one is put out, the rest stay', async () => {
-    const { url, broker, B } = await withReaders();
+    const { url, broker } = await withReaders();
     const a = recordingIntake();
     const states: boolean[] = [];
     broker.attachReader('door-a', { ...a.intake, connection: (up) => states.push(up) });
@@ -194,10 +198,10 @@ describe('reader access on the embedded broker', () => {
     };
 
     // A's password changes, B goes, C comes.
-    const prepared = await broker.prepareReaders([{ ...A, password: 'a-new-secret' }, C]);
-    expect(broker.readerLoginChanges(prepared).sort()).toEqual(['door-a', 'door-b', 'door-c']);
+    const prepared = await broker.prepareLogins([{ ...A, password: 'a-new-secret' }, C], {});
+    expect(broker.loginChanges(prepared)).toEqual({ readers: ['door-a', 'door-b', 'door-c'], consumers: [] });
     expect(readerA.connected && readerB.connected).toBe(true); // preparing changes nothing
-    expect(broker.replaceReaders(prepared).sort()).toEqual(['door-a', 'door-b', 'door-c']);
+    expect(broker.replaceLogins(prepared).sort()).toEqual(['door-a', 'door-b', 'door-c']);
     await aGone;
     await bGone;
     expect(states).toEqual([true, false]); // A's driver heard its reader go
@@ -206,9 +210,8 @@ describe('reader access on the embedded broker', () => {
     expect(await outcome(url, { username: 'r700-a', password: 'a-secret' })).toBe('refused 4');
     expect(await outcome(url, { username: 'r700-a', password: 'a-new-secret' })).toBe('accepted');
     expect(await outcome(url, { username: 'r700-c', password: 'c-secret' })).toBe('accepted');
-    // B is an ordinary client now, and its old topic is free.
-    const formerB = await client(url, { username: 'fx-b', password: 'anything' });
-    await formerB.publishAsync(B.topic, 'no longer a reader', { qos: 1 });
+    // B's login is gone.
+    expect(await outcome(url, { username: 'fx-b', password: B_PASSWORD })).toBe('refused 4');
     expect(() => broker.attachReader('door-b', recordingIntake().intake)).toThrow(
       'reader door-b has no login on the embedded broker',
     );
@@ -220,11 +223,11 @@ describe('reader access on the embedded broker', () => {
     expect(states).toEqual([true, false, true, false, true]);
     // The same logins again change nothing, and a bad one is refused before anything changes.
     expect(
-      broker.readerLoginChanges(await broker.prepareReaders([{ ...A, password: 'a-new-secret' }, C])),
-    ).toEqual([]);
-    await expect(broker.prepareReaders([{ ...C, passwordFile: '/nonexistent/c.password' }])).rejects.toThrow(
-      /^broker reader logins: reader door-c: /,
-    );
+      broker.loginChanges(await broker.prepareLogins([{ ...A, password: 'a-new-secret' }, C], {})),
+    ).toEqual({ readers: [], consumers: [] });
+    await expect(
+      broker.prepareLogins([{ ...C, passwordFile: '/nonexistent/c.password' }], {}),
+    ).rejects.toThrow(/^broker reader logins: reader door-c: /);
   });
 
   it('fails start() naming every bad login, before listening', async () => {

@@ -1,7 +1,7 @@
 /** A real embedded broker with reader logins, and real mqtt.js clients playing the readers. */
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { MqttReaderConfig } from '../../../config/readers/mqtt-reader.js';
-import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
+import { type BrokerOptions, EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
 import type { ReaderLogin } from '../../../daemon/broker/reader-access.js';
 import { silentLogger } from '../../../daemon/log.js';
 
@@ -11,11 +11,17 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
+/** The gateway's topics in these tests (as the uplink helpers use them). */
+export const TOPIC_BASE = 'readpoint/v1/site-t/gw-t';
+
 export async function startBroker(
   readers: ReaderLogin[],
-  floor: { username?: string; password?: string } = {},
+  floor: Partial<BrokerOptions> = {},
 ): Promise<TestBroker> {
-  const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, ...floor, readers }, silentLogger());
+  const broker = new EmbeddedBroker(
+    { host: '127.0.0.1', port: 0, topicBase: TOPIC_BASE, ...floor, readers },
+    silentLogger(),
+  );
   await broker.start();
   return { broker, url: `mqtt://127.0.0.1:${broker.address().port}`, stop: () => broker.stop() };
 }
