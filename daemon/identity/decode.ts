@@ -55,7 +55,20 @@ const knownAim = (bytes: Buffer): readonly [string, Carrier] | undefined =>
 
 const GS = 0x1d;
 
+/**
+ * The longest read decoded, in bytes: the most any reader is set to take (`maxReadLength`). A
+ * longer one is refused before any parsing, so no pattern ever runs over megabytes.
+ */
+export const MAX_READ_BYTES = 65536;
+
+/** The longest typed line: a read of MAX_READ_BYTES written out as `\xNN` escapes. */
+export const MAX_TYPED_LENGTH = 4 * MAX_READ_BYTES;
+
+const overlong = (length: number, max: number, what: string) =>
+  rejected('overlong', `the ${what} is ${length} bytes, longer than the ${max} a read may be`);
+
 export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FORMAT): DecodeResult {
+  if (input.data.length > MAX_READ_BYTES) return overlong(input.data.length, MAX_READ_BYTES, 'read');
   if (input.kind === 'epc') return epcResult(decodeEpc(input.data, input.pc), format);
   if (input.data.length === 0) return rejected('empty', 'the read is empty');
   if (format.data === 'epc')
@@ -76,7 +89,9 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
  */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
+  if (line.length > MAX_TYPED_LENGTH) return overlong(line.length, MAX_TYPED_LENGTH, 'line');
   const bytes = typedBytes(line);
+  if (bytes.length > MAX_READ_BYTES) return overlong(bytes.length, MAX_READ_BYTES, 'read');
   if (full.data !== 'aim' || !looksLikeEpcHex(line))
     return decodeRead({ kind: 'barcode', data: bytes }, full);
   // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
