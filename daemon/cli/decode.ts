@@ -72,14 +72,19 @@ async function write(value: unknown): Promise<void> {
 
 /**
  * The bytes of a line as the technician would type them again (decodeText's escapes): UTF-8 text
- * as it is, control bytes as `\xNN`, a backslash as `\\`, and every byte from 0x80 as `\xNN`
- * when the line is not UTF-8.
+ * as it is, a backslash as `\\`, control bytes and the bytes of characters that display as other
+ * text (C1 controls, bidi overrides: unsafe-text.ts) as `\xNN`, and every byte from 0x80 as
+ * `\xNN` when the line is not UTF-8.
  */
 export function typedForm(bytes: Buffer): string {
   const utf8 = isUtf8(bytes);
+  const hex = (c: string) =>
+    [...Buffer.from(c, utf8 ? 'utf8' : 'latin1')]
+      .map((b) => `\\x${b.toString(16).padStart(2, '0')}`)
+      .join('');
   return (utf8 ? bytes.toString('utf8') : bytes.toString('latin1')).replace(
-    utf8 ? /[\x00-\x1f\x7f\\]/g : /[\x00-\x1f\x7f-\xff\\]/g,
-    (c) => (c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
+    utf8 ? /[\x00-\x1f\x7f-\x9f\\\p{Cf}\u2028\u2029]/gu : /[\x00-\x1f\x7f-\xff\\]/g,
+    (c) => (c === '\\' ? '\\\\' : hex(c)),
   );
 }
 

@@ -3,13 +3,20 @@
  * fuzzer, a log turned into input), megabyte reads handed to the identity decoder, and text that
  * displays as something else (C1 controls, bidi overrides).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundedLines, type InputLine } from '../../daemon/cli/decode-lines.js';
 import { decodeRead, decodeText, MAX_READ_BYTES, MAX_TYPED_LENGTH } from '../../daemon/identity/decode.js';
-import { cliPath } from '../support/daemon.js';
+import { cliPath, type DaemonProcess, startDaemon } from '../support/daemon.js';
+import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { type Collector, collect } from '../support/mqtt-collector.js';
+import { openPty, type Pty } from '../support/pty.js';
 
 const GOOD_EPC = '3074257BF7194E4000001A85';
 const GOOD_URI = 'urn:epc:id:sgtin:0614141.812345.6789';
@@ -160,5 +167,215 @@ describe('boundedLines', () => {
       { kind: 'line', number: 3, text: '\xff' },
     ]);
     expect(await lines(['1234567890', '1'], 10)).toEqual([{ kind: 'overlong', number: 1, length: 11 }]);
+  });
+});
+
+/** Characters that display as other text, and what each is called in a reject. */
+const RLO = '\u202e';
+const C1_CSI = '\u009b';
+const UNSAFE_SHOWN = /[\u0080-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u001b]/u;
+const ANY_SERIAL = [{ pattern: '(?<serial>.+)', uri: 'urn:example:serial:{serial}' }];
+const utf8Read = (text: string) => ({ kind: 'barcode' as const, data: Buffer.from(text, 'utf8') });
+
+describe('text that displays as other text', () => {
+  it('is no plain serial: a read with a bidi override or a C1 control is rejected as non-printable', () => {
+    const cases: [string, string][] = [
+      [
+        `]C0SN${RLO}4321`,
+        `character U+202E (right-to-left override) at position 5: it would display as other text`,
+      ],
+      [`]C0SN${C1_CSI}4321`, `character U+009B (C1 control) at position 5: it would display as other text`],
+      [
+        'SN\u2066A\u2069',
+        `character U+2066 (left-to-right isolate) at position 2: it would display as other text`,
+      ],
+      ['SN\u200b1', `character U+200B (zero width space) at position 2: it would display as other text`],
+    ];
+    for (const [text, message] of cases) {
+      for (const data of ['aim', 'text'] as const) {
+        const r = decodeRead(utf8Read(text), { data, plainSerial: ANY_SERIAL });
+        expect(r, `${JSON.stringify(text)} as ${data}`).toEqual({
+          ok: false,
+          reject: { code: 'non-printable', message },
+        });
+      }
+    }
+    // The same serial without it is a unit.
+    const ok = decodeRead(utf8Read(']C0SN4321'), { data: 'aim', plainSerial: ANY_SERIAL });
+    expect(ok.ok && ok.identity.serial).toBe('SN4321');
+  });
+
+  it('is named, never quoted, in the reject of a read that is no serial at all', () => {
+    for (const text of [`]C0SN${RLO}4321`, `SN${RLO}4321`, `]d2010950600013435221AB${C1_CSI}1`]) {
+      const r = decodeRead(utf8Read(text), { data: 'aim', plainSerial: [] });
+      expect(r.ok ? 'ok' : r.reject.code, JSON.stringify(text)).toBe('non-printable');
+      expect(r.ok ? '' : r.reject.message).not.toMatch(UNSAFE_SHOWN);
+    }
+    // Not UTF-8: the byte 0x9b is a C1 control in Latin-1, as the element string would show it.
+    const latin1 = decodeRead({
+      kind: 'barcode',
+      data: Buffer.from(']d2010950600013435221AB\x9b1', 'latin1'),
+    });
+    expect(latin1).toEqual({
+      ok: false,
+      reject: {
+        code: 'non-printable',
+        message: 'character U+009B (C1 control) at position 23: it would display as other text',
+      },
+    });
+  });
+
+  it('is escaped in a reject that quotes a decoded value (a %-encoded Digital Link serial)', () => {
+    const r = decodeRead({
+      kind: 'barcode',
+      data: Buffer.from(']Q1https://id.gs1.org/01/09506000134352/21/AB%E2%80%AE', 'latin1'),
+    });
+    expect(r.ok ? 'ok' : r.reject.code).toBe('bad-character');
+    expect(r.ok ? '' : r.reject.message).not.toMatch(UNSAFE_SHOWN);
+    expect(r.ok ? '' : r.reject.message).toContain('\\u202e');
+  });
+
+  describe('readpoint decode', () => {
+    let dir: string;
+    let config: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'rp-decode-edges-'));
+      config = join(dir, 'readpoint.yaml');
+      writeFileSync(
+        config,
+        `gateway: { id: gw-1, site: site-1 }
+dataDir: ${join(dir, 'data')}
+broker: { enabled: false }
+uplink: { url: mqtt://127.0.0.1:1 }
+readPoints: [{ id: line-1, bizStep: packing }]
+readers:
+  - id: scanner-1
+    driver: serial-line
+    path: /dev/null
+    readPoint: line-1
+    format:
+      plainSerial: [{ pattern: "(?<serial>.+)", uri: "urn:example:serial:{serial}" }]
+`,
+      );
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('rejects such a serial from stdin and from the argument, printing it as typable bytes only', async () => {
+      const r = await decode(
+        [Buffer.from(`]C0SN${RLO}4321\n]C0SN${C1_CSI}4321\n]C0SN4321\n`, 'utf8')],
+        ['--config', config, '--reader', 'scanner-1'],
+      );
+      expect(r.lines.map((l) => l.input ?? l.serial)).toEqual([
+        ']C0SN\\xe2\\x80\\xae4321',
+        ']C0SN\\xc2\\x9b4321',
+        'SN4321',
+      ]);
+      expect(r.lines.map((l) => (l.error as { code?: string } | undefined)?.code)).toEqual([
+        'non-printable',
+        'non-printable',
+        undefined,
+      ]);
+      expect(r.code).toBe(1);
+      const arg = spawnSync(
+        process.execPath,
+        [cliPath, 'decode', '--config', config, '--reader', 'scanner-1', `]C0SN${RLO}4321`],
+        { encoding: 'utf8' },
+      );
+      expect(arg.stdout).not.toMatch(UNSAFE_SHOWN);
+      expect(arg.stderr).toBe(
+        'invalid: non-printable: character U+202E (right-to-left override) at position 5: it would display as other text\n',
+      );
+      expect(arg.status).toBe(1);
+    });
+  });
+
+  describe('in the daemon and in tail', () => {
+    let dir: string;
+    let mosquitto: Mosquitto;
+    let pty: Pty;
+    let daemon: DaemonProcess;
+    let seen: Collector;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'rp-text-edges-'));
+      mosquitto = await startMosquitto();
+      pty = await openPty(dir, 'scanner-1');
+      const config = join(dir, 'readpoint.yaml');
+      writeFileSync(
+        config,
+        `gateway: { id: gw-1, site: site-1 }
+dataDir: ${join(dir, 'data')}
+broker: { enabled: false }
+uplink:
+  url: ${mosquitto.url}
+  retry: { minMs: 100, maxMs: 1000 }
+readPoints: [{ id: line-1, bizStep: packing }]
+readers:
+  - id: scanner-1
+    driver: serial-line
+    path: ${pty.readerPath}
+    readPoint: line-1
+    format:
+      plainSerial: [{ pattern: "(?<serial>.+)", uri: "urn:example:serial:{serial}" }]
+`,
+      );
+      seen = await collect(mosquitto.url, 'readpoint/v1/site-1/gw-1/+/#');
+      daemon = startDaemon(config);
+      await daemon.waitForLog(
+        (l) => l.msg === 'reader state' && l.reader === 'scanner-1' && l.state === 'connected',
+      );
+    });
+    afterAll(async () => {
+      await daemon?.kill('SIGKILL');
+      await seen?.close();
+      await pty?.close();
+      await mosquitto?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('publishes no event for a serial with a bidi override or a C1 control: a non-printable reject, escaped', async () => {
+      await pty.write(Buffer.from(`]C0SN${RLO}4321\r]C0SN${C1_CSI}4321\r]C0SN4321\r`, 'utf8'));
+      const events = () => seen.messages.filter((m) => m.topic.includes('/events/'));
+      const rejects = () => seen.messages.filter((m) => m.topic.endsWith('/rejects'));
+      while (events().length < 1 || rejects().length < 2)
+        await seen.waitFor(seen.messages.length + 1, 20_000);
+      expect(events().map((m) => JSON.parse(m.payload.toString('utf8')).epcList)).toEqual([
+        ['urn:example:serial:SN4321'],
+      ]);
+      const payloads = rejects().map((m) => m.payload.toString('utf8'));
+      expect(payloads.map((p) => JSON.parse(p).code)).toEqual(['non-printable', 'non-printable']);
+      expect(payloads.map((p) => JSON.parse(p).message)).toEqual([
+        'character U+202E (right-to-left override) at position 5: it would display as other text',
+        'character U+009B (C1 control) at position 5: it would display as other text',
+      ]);
+      for (const p of payloads) expect(JSON.parse(p).message).not.toMatch(UNSAFE_SHOWN);
+      const logged = daemon.logs.filter((l) => l.msg === 'read rejected');
+      expect(logged.map((l) => l.code)).toEqual(['non-printable', 'non-printable']);
+      for (const l of logged) expect(JSON.stringify(l.reason)).not.toMatch(UNSAFE_SHOWN);
+    });
+
+    it('tail escapes what a forged payload holds, in its lines and in --json', async () => {
+      const forged = {
+        type: 'ObjectEvent',
+        eventTime: '2026-01-01T00:00:00.000Z',
+        epcList: [`urn:example:serial:SN${RLO}4321`],
+        'rp:readPoint': `line-1${C1_CSI}2J`,
+        'rp:reader': `scanner-1\u001b[2J`,
+        'rp:transition': 'arrival',
+      };
+      const client = await mqtt.connectAsync(mosquitto.url);
+      await client.publishAsync('forged/events/line-1', JSON.stringify(forged), { qos: 1, retain: true });
+      await client.endAsync();
+      for (const extra of [[], ['--json']]) {
+        const r = spawnSync(
+          process.execPath,
+          [cliPath, 'tail', '--url', mosquitto.url, '-t', 'forged/#', '-n', '1', ...extra],
+          { encoding: 'utf8', timeout: 20_000 },
+        );
+        expect(r.status, extra.join(' ')).toBe(0);
+        expect(r.stdout, extra.join(' ')).toContain('SN');
+        expect(r.stdout, extra.join(' ')).not.toMatch(UNSAFE_SHOWN);
+        if (extra.length > 0) expect(JSON.parse(r.stdout)).toEqual(forged);
+      }
+    });
   });
 });
