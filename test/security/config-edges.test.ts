@@ -67,6 +67,16 @@ function runToExit(file: string): Promise<{ code: number | null; stderr: string;
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr, stdout })));
 }
 
+/** Nine levels of nine aliases: 9^9 values once expanded, from 340 bytes. */
+const LAUGHS = [
+  'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+  ...'bcdefghi'.split('').map((k, i) => {
+    const prev = 'abcdefghi'[i]!;
+    return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]`;
+  }),
+  '',
+].join('\n');
+
 describe('a network reader topic in the gateway topic space', () => {
   const overlapping: [string, string, string][] = [
     // reader topic, the gateway topic it collides with, what it is
@@ -131,15 +141,18 @@ describe('a network reader topic in the gateway topic space', () => {
 
   describe('a live reload', () => {
     let daemon: DaemonProcess | undefined;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      daemon = startDaemon(writeConfig('reload.yaml', gatewayYaml(port, 'floor/readers/dock')));
+      await daemon.waitForLog((l) => l.msg === 'readpoint running');
+    });
     afterAll(async () => {
       await daemon?.kill('SIGKILL');
     });
 
     it('refuses a reload that moves a reader into the gateway topic space and keeps running', async () => {
-      const port = await freePort();
-      const file = writeConfig('reload.yaml', gatewayYaml(port, 'floor/readers/dock'));
-      daemon = startDaemon(file);
-      await daemon.waitForLog((l) => l.msg === 'readpoint running');
+      if (!daemon) throw new Error('no daemon');
       writeConfig('reload.yaml', gatewayYaml(port, 'readpoint/v1/site-1/gw-1/status'));
       const since = daemon.logs.length;
       daemon.child.kill('SIGHUP');
@@ -148,6 +161,26 @@ describe('a network reader topic in the gateway topic space', () => {
       expect(line.msg).toContain('dock-r700');
       expect(line.msg).toContain('readpoint/v1/site-1/gw-1/status');
       expect(daemon.child.exitCode).toBe(null);
+    });
+
+    it('refuses a reload of a billion-laughs file or one over the size limit, with a position, and keeps running', async () => {
+      const reloadOf = async (write: () => void) => {
+        write();
+        const since = daemon!.logs.length;
+        daemon!.child.kill('SIGHUP');
+        return (await daemon!.waitForLog((l) => l.msg.startsWith('configuration reload'), 20_000, since)).msg;
+      };
+      const file = join(dir, 'reload.yaml');
+      expect(await reloadOf(() => writeFileSync(file, LAUGHS))).toMatch(
+        /^configuration reload failed: .*reload\.yaml is invalid.*: .*reload\.yaml:\d+:\d+ \S+: YAML: aliases expand to more than 100000 values/,
+      );
+      expect(
+        await reloadOf(() => {
+          writeFileSync(file, '# padding\n');
+          truncateSync(file, MAX_CONFIG_BYTES + 1);
+        }),
+      ).toContain(`reload.yaml:1:1 (root): cannot read the file: it is ${MAX_CONFIG_BYTES + 1} bytes`);
+      expect(daemon!.child.exitCode).toBe(null);
     });
   });
 });
@@ -204,17 +237,8 @@ describe('a config file over the size limit', () => {
 });
 
 describe('a billion-laughs config', () => {
-  const laughs = [
-    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
-    ...'bcdefghi'.split('').map((k, i) => {
-      const prev = 'abcdefghi'[i]!;
-      return `${k}: &${k} [${Array(9).fill(`*${prev}`).join(',')}]`;
-    }),
-    '',
-  ].join('\n');
-
   it('is refused by check with exit 1 and the position of the alias that expands too far', () => {
-    const file = writeConfig('laughs.yaml', laughs);
+    const file = writeConfig('laughs.yaml', LAUGHS);
     const r = cli(['check', '--config', file]);
     expect(r.stdout).toMatch(
       /^.*laughs\.yaml:(\d+):(\d+) [a-z]+(\[\d+\])?: YAML: aliases expand to more than 100000 values/m,
@@ -225,13 +249,13 @@ describe('a billion-laughs config', () => {
   });
 
   it('is refused by run with exit 1, not exit 2', async () => {
-    const r = await runToExit(writeConfig('laughs-run.yaml', laughs));
+    const r = await runToExit(writeConfig('laughs-run.yaml', LAUGHS));
     expect(r.stderr).toMatch(/laughs-run\.yaml:\d+:\d+ .*aliases expand to more than 100000 values/);
     expect(r.code).toBe(1);
   });
 
   it('is a clear error for tail --config and status --config (usage error, never a crash)', () => {
-    const file = writeConfig('laughs-tail.yaml', laughs);
+    const file = writeConfig('laughs-tail.yaml', LAUGHS);
     for (const command of ['tail', 'status']) {
       const r = cli([command, '--config', file]);
       expect(r.stderr, command).toMatch(
