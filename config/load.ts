@@ -4,17 +4,18 @@
  * collected and reported at once, each mapped back to the line and column of the YAML.
  */
 
-import { readFile } from 'node:fs/promises';
 import AjvModule, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
+import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, Reader } from './schema.js';
 import { hideSecrets, secretsIn, withoutUserinfo } from './secrets.js';
+import { gatewayTopicOverlap } from './topic-overlap.js';
 import { checkUplink } from './uplink-checks.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
@@ -39,6 +40,8 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 type Segment = string | number;
+
+const ALIASES_TOO_MANY = `aliases expand to more than ${MAX_CONFIG_VALUES} values (anchors used within anchors?)`;
 
 const plain = <T>(schema: T): T => JSON.parse(JSON.stringify(schema));
 /** The schema without the reader union: readers are checked one by one against their driver's schema. */
@@ -70,7 +73,7 @@ export function configJsonSchema(): object {
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readConfigText(file);
   } catch (err) {
     throw new ConfigError([
       { file, line: 1, col: 1, path: '', message: `cannot read the file: ${(err as Error).message}` },
@@ -101,13 +104,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       message: withoutUserinfo(`YAML: ${e.message.split('\n')[0]}${hint}`),
     });
   }
+  const alias = overExpandingAlias(doc);
+  if (alias) at(alias.range?.[0], pathOf(doc.contents, alias), `YAML: ${ALIASES_TOO_MANY}`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   substituteEnv(doc.contents as Node | null, env, (node, message) =>
     at(node.range?.[0], pathOf(doc.contents, node), message),
   );
 
-  const data = (doc.toJS() ?? {}) as Record<string, unknown>;
+  // overExpandingAlias bounded the expansion, with a position; yaml's own count is another measure.
+  const data = (doc.toJS({ maxAliasCount: -1 }) ?? {}) as Record<string, unknown>;
   secrets = secretsIn(data);
   if (typeof data !== 'object' || Array.isArray(data)) {
     at(0, '', 'the configuration must be a mapping of keys (gateway:, readers:, ...)');
@@ -273,6 +279,8 @@ function checkNetworkReaders(config: Config, problem: (path: Segment[], message:
     if (user !== undefined) problem(['readers', i, 'username'], `username also used by readers[${user}]`);
     else users.set(r.username, i);
     const topic = r.topic ?? DEFAULT_READER_TOPIC(r.id);
+    const overlap = gatewayTopicOverlap(r.id, topic, config);
+    if (overlap) problem(['readers', i, 'topic'], overlap);
     const other = topics.get(topic);
     if (other !== undefined) problem(['readers', i, 'topic'], `topic also used by readers[${other}]`);
     else topics.set(topic, i);

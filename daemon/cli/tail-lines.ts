@@ -55,7 +55,7 @@ export class TailLines {
     const kind = kindOf(body);
     if (!this.keep(kind, body as Json)) return undefined;
     const line = this.options.json
-      ? text.replace(/\r?\n/g, ' ')
+      ? text.replace(/\r?\n|\r/g, ' ')
       : this.human(kind, body as Json, topic, text);
     return this.options.topic ? `${clean(topic)} ${line}` : line;
   }

@@ -4,6 +4,7 @@
  * (consuming as an upstream system must); this file is the MQTT client and the terminal.
  */
 import mqtt, { type IClientOptions } from 'mqtt';
+import { escapeUnsafe } from '../identity/unsafe-text.js';
 import { redactUrl } from '../uplink/redact.js';
 import { DedupLines } from './tail-dedup.js';
 import { TailLines } from './tail-lines.js';
@@ -115,12 +116,13 @@ export async function tailCommand(
     client.on('message', (topic, payload) => {
       if (ended) return;
       if (dedup) {
-        for (const line of dedup.message(topic, payload, (l) => process.stderr.write(`${l}\n`)))
-          process.stdout.write(`${line}\n`);
+        for (const line of dedup.message(topic, payload, (l) => process.stderr.write(`${escapeUnsafe(l)}\n`)))
+          process.stdout.write(`${escapeUnsafe(line)}\n`);
       } else {
         const line = lines.message(topic, payload);
         if (line === undefined) return;
-        process.stdout.write(`${line}\n`);
+        // Whoever can publish can send what a terminal obeys or displays as other text.
+        process.stdout.write(`${escapeUnsafe(line)}\n`);
       }
       printed++;
       if (opts.count !== undefined && printed >= opts.count) done();

@@ -17,6 +17,7 @@ import { EPC_BITS } from './epc-tables.js';
 import { unitFromAis } from './gs1-unit.js';
 import { type DecodeInput, type DecodeResult, type ReaderFormat, rejected } from './identity.js';
 import { matchPlainSerial } from './plain-serial.js';
+import { characterName, escapeUnsafe, hasUnsafe, unsafeInRead } from './unsafe-text.js';
 import { thisYear } from './year.js';
 
 /** A reader format; options left out take their defaults. */
@@ -55,16 +56,37 @@ const knownAim = (bytes: Buffer): readonly [string, Carrier] | undefined =>
 
 const GS = 0x1d;
 
+/**
+ * The longest read decoded, in bytes: the most any reader is set to take (`maxReadLength`). A
+ * longer one is refused before any parsing, so no pattern ever runs over megabytes.
+ */
+export const MAX_READ_BYTES = 65536;
+
+/** The longest typed line: a read of MAX_READ_BYTES written out as `\xNN` escapes. */
+export const MAX_TYPED_LENGTH = 4 * MAX_READ_BYTES;
+
+const overlong = (length: number, max: number, what: string) =>
+  rejected('overlong', `the ${what} is ${length} bytes, longer than the ${max} a read may be`);
+
 export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FORMAT): DecodeResult {
+  const result = decodeAny(input, format);
+  // A reject's message may quote the read (a value, a preview): what it quotes is shown escaped.
+  if (result.ok || !hasUnsafe(result.reject.message)) return result;
+  return rejected(result.reject.code, escapeUnsafe(result.reject.message));
+}
+
+function decodeAny(input: DecodeInput, format: DecodeFormat): DecodeResult {
+  if (input.data.length > MAX_READ_BYTES) return overlong(input.data.length, MAX_READ_BYTES, 'read');
   if (input.kind === 'epc') return epcResult(decodeEpc(input.data, input.pc), format);
   if (input.data.length === 0) return rejected('empty', 'the read is empty');
   if (format.data === 'epc')
     return badByte(input.data) ?? decodeEpcHex(input.data.toString('latin1'), format);
-  // A control byte is the reason for any reject of a read that holds one. GS1 data, GTINs and
-  // URIs never decode with one (no character set holds them), so only a reject and plain text
-  // (whose patterns may match anything) look for them: a read that decodes is scanned once.
+  // A control byte, or a character that displays as other text, is the reason for any reject of
+  // a read that holds one. GS1 data, GTINs and URIs never decode with one (no character set holds
+  // them), so only a reject and plain text (whose patterns may match anything) look for them: a
+  // read that decodes is scanned once.
   const result = decodeBarcode(input.data, format);
-  return result.ok ? result : (badByte(input.data) ?? result);
+  return result.ok ? result : (badByte(input.data) ?? unsafeCharacter(input.data) ?? result);
 }
 
 /**
@@ -76,7 +98,9 @@ export function decodeRead(input: DecodeInput, format: DecodeFormat = DEFAULT_FO
  */
 export function decodeText(line: string, format: Partial<ReaderFormat> = {}): DecodeResult {
   const full: DecodeFormat = { ...DEFAULT_FORMAT, ...format };
+  if (line.length > MAX_TYPED_LENGTH) return overlong(line.length, MAX_TYPED_LENGTH, 'line');
   const bytes = typedBytes(line);
+  if (bytes.length > MAX_READ_BYTES) return overlong(bytes.length, MAX_READ_BYTES, 'read');
   if (full.data !== 'aim' || !looksLikeEpcHex(line))
     return decodeRead({ kind: 'barcode', data: bytes }, full);
   // A tag's EPC as a technician copies it: read as a tag read unless the format says otherwise.
@@ -144,6 +168,22 @@ function badByte(data: Buffer): DecodeResult | undefined {
   return undefined;
 }
 
+/**
+ * A character that displays as other text (unsafe-text.ts): in the read's UTF-8 text, or, in a
+ * read that is not UTF-8, a byte that is one in Latin-1 (a C1 control). Position in bytes.
+ */
+function unsafeCharacter(data: Buffer, offset = 0): DecodeResult | undefined {
+  const utf8 = isUtf8(data);
+  const text = data.toString(utf8 ? 'utf8' : 'latin1');
+  const found = unsafeInRead(text);
+  if (!found) return undefined;
+  const position = offset + (utf8 ? Buffer.byteLength(text.slice(0, found.index)) : found.index);
+  return rejected(
+    'non-printable',
+    `character ${characterName(found.codePoint)} at position ${position}: it would display as other text`,
+  );
+}
+
 const hasAim = (bytes: Buffer) => {
   if (bytes.length < 3 || bytes[0] !== 0x5d) return false; // ]
   const c1 = bytes[1]!;
@@ -203,6 +243,8 @@ function plainText(read: Buffer, data: string, format: DecodeFormat, aim: string
   if (bad) return bad;
   const bytes = Buffer.from(data, 'latin1');
   if (!isUtf8(bytes)) return rejected('not-text', 'the read is neither GS1 data nor UTF-8 text');
+  const unsafe = unsafeCharacter(bytes, read.length - bytes.length);
+  if (unsafe) return unsafe;
   const text = bytes.toString('utf8');
   const matched = matchPlainSerial(text, format.plainSerial, aim);
   if (matched) return matched;

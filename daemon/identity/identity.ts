@@ -105,6 +105,7 @@ export interface UnitIdentity {
 export const REJECT_CODES = [
   // the whole read
   'empty',
+  'overlong',
   'non-printable',
   'not-text',
   'no-aim-id',
