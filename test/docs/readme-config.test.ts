@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { embeddedBrokerRuns } from '../../config/broker.js';
 import { parseConfig } from '../../config/load.js';
 import { repoRoot } from '../support/schemas.js';
 
@@ -23,7 +24,8 @@ describe("the README's first configuration", () => {
     expect(config.readPoints.map((p) => p.id)).toEqual(['conveyor-1']);
     expect(config.uplink.url).toBe('mqtts://mqtt.example.com:8883');
     expect(config.uplink.password).toBe('s3cret');
-    expect(config.broker.enabled).toBe(false);
+    // No network reader and a central broker: the embedded broker opens no port.
+    expect(embeddedBrokerRuns(config)).toBe(false);
   });
 
   it('takes its password from the environment, as it says', () => {
