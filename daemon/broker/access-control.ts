@@ -126,7 +126,12 @@ export class AccessControl {
           err.returnCode = code;
           done(err, false);
         };
-        const blocked = this.throttle.blockedFor(address);
+        // The gateway's own session is never locked out: its secret is random and never leaves the
+        // process, so there is nothing to guess, and a block on loopback would cut the uplink off.
+        const gateway =
+          username === this.options.gateway.username &&
+          sameSecret(password, Buffer.from(this.options.gateway.password));
+        const blocked = gateway ? 0 : this.throttle.blockedFor(address);
         if (blocked > 0)
           return refuse(NOT_AUTHORIZED, 'too many failed logins from this address', {
             retryInS: Math.ceil(blocked / 1000),
@@ -153,7 +158,8 @@ export class AccessControl {
         );
         if (holder !== undefined)
           return refuse(IDENTIFIER_REJECTED, 'client id belongs to another login', { login: login.key });
-        this.throttle.succeeded(address);
+        // Only a login the address itself proved clears its record; the exempt gateway session does not.
+        if (!gateway) this.throttle.succeeded(address);
         this.loginOf.set(client, login);
         const account =
           login.reader !== undefined && username !== undefined

@@ -102,6 +102,19 @@ describe('EmbeddedBroker', () => {
     await until(() => broker.clients() === 0, 'refused clients gone');
   });
 
+  it("never locks the gateway's own session out: a blocked address still lets the uplink's login in", async () => {
+    // The uplink reconnects from loopback, where a local client may have guessed passwords.
+    const { url, broker } = await started({ username: 'floor', password: 'dock-secret' });
+    for (let i = 0; i < 5; i++)
+      expect(await tryConnect(url, { username: 'floor', password: `guess-${i}` })).toMatchObject({ code: 4 });
+    expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toMatchObject({ code: 5 });
+    expect(await tryConnect(url, broker.gatewayLogin())).toEqual({ ok: true });
+    expect(await tryConnect(url, { username: broker.gatewayLogin().username, password: 'guess' })).toMatchObject({
+      code: 5,
+    });
+    expect(broker.health()?.failedLogins).toBe(7);
+  });
+
   it("carries the uplink under the gateway's own login: ordered QoS 1 delivery and the retained status", async () => {
     const { url, broker } = await started({ username: 'floor', password: 'pw-1' });
     const auth = { username: 'floor', password: 'pw-1' };
