@@ -57,7 +57,10 @@ export class ResourceLimits {
         if (!client || unpaced(client)) return go(); // the broker's own messages, the gateway's
         this.rate.pace(
           client,
-          go,
+          // A publish that waited for its turn is dropped once its client is gone (refused as too
+          // fast, or disconnected): it was never acknowledged, and aedes handles nothing else of
+          // a closed client; a reader sends it again after reconnecting.
+          () => (client.closed ? done(new Error('the client is gone')) : go()),
           () => {
             this.refuse(
               'publish-rate',
