@@ -296,6 +296,19 @@ describe('the embedded broker bounds a client’s publish rate', () => {
     expect(Object.keys(refused(broker))).toEqual(['publish-rate']);
   });
 
+  it('still hands on the last will of a reader whose connection dies', async () => {
+    const { broker, url } = await brokerWith({ publishRate: 20, publishBurst: 10 });
+    const intake = intakeOf(broker);
+    const reader = await client(url, {
+      ...READER_AUTH,
+      will: { topic: READER.topic, payload: Buffer.from('reader gone'), qos: 1, retain: false },
+    });
+    expect(await publishOutcome(reader, READER.topic, 'tags')).toBe('acknowledged');
+    reader.stream.destroy(); // no DISCONNECT: the broker publishes the will
+    await expect.poll(() => intake, { timeout: 10_000 }).toEqual(['tags', 'reader gone']);
+    expect(refused(broker)).toEqual({});
+  });
+
   it('slows a reader that keeps its window (QoS 1) above the rate, and loses nothing', async () => {
     const { broker, url } = await brokerWith({ publishRate: 50, publishBurst: 10 });
     const intake = intakeOf(broker);
