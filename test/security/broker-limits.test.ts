@@ -264,6 +264,26 @@ describe('the embedded broker bounds retained messages', () => {
     ]);
     expect(refused(broker)).toEqual({ publish: 1 });
   });
+
+  it("keeps no reader's retained message, so readers cannot take the gateway's retained budget", async () => {
+    const { broker, url } = await brokerWith({ maxRetainedBytes: 10_000 });
+    const intake = intakeOf(broker);
+    const reader = await client(url, READER_AUTH);
+    // To its own topic a reader may publish, retained or not: its driver takes it; nobody may
+    // read a reader's topic, so keeping it would only take what the gateway's status needs.
+    expect(await publishOutcome(reader, READER.topic, big(9000, 0x52), true)).toBe('acknowledged');
+    expect(intake.map((p) => p.length)).toEqual([9000]);
+    const gateway = await client(url, broker.gatewayLogin());
+    expect(await publishOutcome(gateway, `${TOPIC_BASE}/health`, big(2000, 0x48), true)).toBe('acknowledged');
+    expect(refused(broker)).toEqual({});
+    const later = await subscriber(url);
+    expect(await publishOutcome(gateway, `${TOPIC_BASE}/end`, 'end')).toBe('acknowledged');
+    await later.waitFor(2, 10_000);
+    expect(byTopic(later.messages.map((m) => [m.topic, m.retain, m.payload.length]))).toEqual([
+      [`${TOPIC_BASE}/end`, false, 3],
+      [`${TOPIC_BASE}/health`, true, 2000],
+    ]);
+  });
 });
 
 describe('the embedded broker bounds a client’s publish rate', () => {
