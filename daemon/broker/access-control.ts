@@ -174,6 +174,9 @@ export class AccessControl {
         const login = this.loginOf.get(client);
         if (login?.role === 'reader') {
           if (this.options.readers.strays(client, packet.topic)) this.counters.refusal('publish');
+          // A reader's message is for its driver; nobody may read a reader's topic, so a retained
+          // one is not kept: it would only take the retained budget the gateway's status needs.
+          packet.retain = false;
           return this.options.readers.publish(client, packet, done);
         }
         if (login?.role === 'gateway' && isGatewayTopic(packet.topic, this.options.topicBase))

@@ -55,9 +55,14 @@ export class ResourceLimits {
       authorizePublish: (client, packet, done) => {
         const go = () => (inner ? inner(client, packet, done) : done(null));
         if (!client || unpaced(client)) return go(); // the broker's own messages, the gateway's
+        // A publish that waited for its turn is dropped once its client is gone (refused as too
+        // fast, or disconnected): it was never acknowledged, aedes handles nothing else of a closed
+        // client, and a reader sends it again after reconnecting. Only the client's last will
+        // comes after it closed, and goes on.
+        const will = client.closed;
         this.rate.pace(
           client,
-          go,
+          () => (client.closed && !will ? done(new Error('the client is gone')) : go()),
           () => {
             this.refuse(
               'publish-rate',
