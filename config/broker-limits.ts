@@ -43,6 +43,16 @@ export const BrokerLimits = Strict(
       default: 4,
       description: 'Connections from one address that have not yet logged in at most.',
     }),
+    maxConsumers: T.Integer({
+      minimum: 1,
+      maximum: 60000,
+      default: 32,
+      description:
+        'Consumer sessions (consumer logins and anonymous clients) at most; one more is refused ' +
+        '(CONNACK 3, server unavailable), so consumers cannot take the connections readers and the ' +
+        "gateway's own session need. With maxPendingConnections, one per network reader and one for " +
+        'the gateway it must fit in maxConnections.',
+    }),
     connectTimeoutS: T.Integer({
       minimum: 1,
       maximum: 300,

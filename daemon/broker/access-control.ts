@@ -32,6 +32,7 @@ import { sameSecret } from './secrets.js';
 
 /** MQTT 3.1.1 CONNACK return codes. */
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -49,6 +50,8 @@ export interface AccessOptions {
   /** `<prefix>/<site>/<gateway>`. */
   readonly topicBase: string;
   readonly throttle?: LoginThrottle;
+  /** Consumer sessions at most (broker.limits.maxConsumers); absent: no bound of their own. */
+  readonly maxConsumers?: number;
 }
 
 type Hooks = Required<
@@ -158,6 +161,19 @@ export class AccessControl {
         );
         if (holder !== undefined)
           return refuse(IDENTIFIER_REJECTED, 'client id belongs to another login', { login: login.key });
+        if (login.role === 'consumer' && this.consumerSessions() >= (this.options.maxConsumers ?? Infinity)) {
+          // Not a failed login: the broker keeps the rest of its connections for readers and the uplink.
+          this.counters.refusal('consumers');
+          this.limited.log(
+            'consumers',
+            'warn',
+            { clientId: client.id, address, maxConsumers: this.options.maxConsumers },
+            'broker refused a consumer: broker.limits.maxConsumers reached',
+          );
+          const err = new Error('too many consumers') as AuthenticateError;
+          err.returnCode = SERVER_UNAVAILABLE;
+          return done(err, false);
+        }
         // Only a login the address itself proved clears its record; the exempt gateway session does not.
         if (!gateway) this.throttle.succeeded(address);
         this.loginOf.set(client, login);
@@ -215,6 +231,14 @@ export class AccessControl {
   /** Whether the client is the gateway's own session (its uplink), which no rate limit may slow. */
   isGateway(client: Client): boolean {
     return this.loginOf.get(client)?.role === 'gateway';
+  }
+
+  /** Consumer sessions now (at most maxConnections, so counting them is cheap). */
+  private consumerSessions(): number {
+    let n = 0;
+    for (const client of Object.values(this.clients()))
+      if (this.loginOf.get(client)?.role === 'consumer') n++;
+    return n;
   }
 
   /** aedes' live sessions by client id (not in its type declarations). */

@@ -83,9 +83,11 @@ export class EmbeddedBroker implements ReaderPort {
     const logins = await this.prepare(readers, this.options);
     const access = ReaderAccess.from(logins.readers, this.log);
     const gateway = gatewayCredentials();
+    const limitsConfig = brokerLimits(this.options.limits);
     const control = new AccessControl(
       {
         readers: access,
+        maxConsumers: limitsConfig.maxConsumers,
         consumers: logins.consumers,
         gateway,
         topicBase: this.options.topicBase,
@@ -96,11 +98,7 @@ export class EmbeddedBroker implements ReaderPort {
       { failedLogin: () => this.countFailedLogin(), refusal: (reason) => this.countRefusal(reason) },
       this.log,
     );
-    const limits = new ResourceLimits(
-      brokerLimits(this.options.limits),
-      (r) => this.countRefusal(r),
-      this.log,
-    );
+    const limits = new ResourceLimits(limitsConfig, (r) => this.countRefusal(r), this.log);
     const aedes = await Aedes.createBroker(
       limits.options(control.hooks(), (client) => control.isGateway(client)),
     );

@@ -15,7 +15,7 @@
  * Every refusal is counted under its reason in health's `broker.refused`.
  */
 import { type Socket, connect as tcpConnect } from 'node:net';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerLimitsConfig } from '../../config/broker-limits.js';
 import type { BrokerOptions, EmbeddedBroker } from '../../daemon/broker/embedded-broker.js';
@@ -202,6 +202,43 @@ describe('the embedded broker bounds connections', () => {
     ]);
     expect(intake).toEqual(['read while flooded', 'still reading']);
     expect(refused(broker)).toEqual({ 'pending-connections': 7, connections: 1 });
+  });
+});
+
+describe('the embedded broker keeps room for its readers and the gateway', () => {
+  it('refuses a consumer beyond maxConsumers, so logged-in consumers cannot take the slots readers and the uplink need', async () => {
+    const { broker, url } = await brokerWith(
+      { maxConnections: 8, maxPendingConnections: 2, maxConsumers: 3 },
+      FLOOR,
+    );
+    const intake = intakeOf(broker);
+    const seen = await subscriber(url, FLOOR);
+    for (let i = 0; i < 2; i++) await client(url, { ...FLOOR, clientId: `consumer-${i}` });
+    const outcome = await new Promise<unknown>((resolve) => {
+      const c = mqtt.connect(url, {
+        ...FLOOR,
+        clientId: 'consumer-3',
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
+      c.once('connect', () => resolve('connected'));
+      c.once('error', (err) => resolve((err as { code?: unknown }).code));
+      cleanup.push(() => endClient(c));
+    });
+    expect(outcome).toBe(3); // CONNACK 3: server unavailable
+    expect(refused(broker)).toEqual({ consumers: 1 });
+    expect(broker.health()?.failedLogins).toBe(0);
+    // The reader and the gateway's own session still get in, and work.
+    const reader = await client(url, READER_AUTH);
+    expect(await publishOutcome(reader, READER.topic, 'read')).toBe('acknowledged');
+    const gateway = await client(url, broker.gatewayLogin());
+    expect(await publishOutcome(gateway, `${TOPIC_BASE}/status`, 'online')).toBe('acknowledged');
+    await seen.waitFor(1, 10_000);
+    expect(seen.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
+      [`${TOPIC_BASE}/status`, 'online'],
+    ]);
+    expect(intake).toEqual(['read']);
+    expect(broker.clients()).toBe(5);
   });
 });
 

@@ -114,6 +114,7 @@ describe('broker.limits in the config', () => {
       maxConnections: 100,
       maxPendingConnections: 16,
       maxPendingPerAddress: 4,
+      maxConsumers: 32,
       connectTimeoutS: 10,
       maxRetained: 1000,
       maxRetainedBytes: 8388608,
@@ -126,8 +127,16 @@ describe('broker.limits in the config', () => {
     expect(
       problems(config('{ maxConnections: 10, maxPendingConnections: 20, maxPendingPerAddress: 30 }')),
     ).toEqual([
+      'f.yaml:2:37 broker.limits.maxConnections: must be at least 54: maxConsumers (32) + ' +
+        'maxPendingConnections (20) + one per network reader (1) + one for the gateway',
       'f.yaml:2:64 broker.limits.maxPendingConnections: must not exceed maxConnections (10)',
       'f.yaml:2:90 broker.limits.maxPendingPerAddress: must not exceed maxPendingConnections (20)',
+    ]);
+    // 8 consumers + 4 pending + 1 network reader + the gateway = 14 connections kept apart.
+    expect(problems(config('{ maxConnections: 14, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([]);
+    expect(problems(config('{ maxConnections: 13, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([
+      'f.yaml:2:37 broker.limits.maxConnections: must be at least 14: maxConsumers (8) + ' +
+        'maxPendingConnections (4) + one per network reader (1) + one for the gateway',
     ]);
     // Topic readpoint/v1/readers/door-1/tags is 32 bytes: 65536 - 1024 - 32 = 64480.
     expect(problems(config('{ maxPacketBytes: 65536 }', 64480))).toEqual([]);
