@@ -7,8 +7,8 @@
  * YAML parser's worst case (nesting thousands of levels deep) still ends in about 2 s and 230 MB
  * with a positioned error; at 1 MiB it took 7 s and 620 MB, and a 50 MB file minutes and gigabytes.
  */
-import { open } from 'node:fs/promises';
 import { type Document, isAlias, isCollection, isPair, type Node } from 'yaml';
+import { readBounded, TooLarge } from './bounded-read.js';
 
 export const MAX_CONFIG_BYTES = 256 * 1024;
 
@@ -20,26 +20,16 @@ export const MAX_CONFIG_VALUES = 100_000;
 
 /** The file's text, read only when it is within MAX_CONFIG_BYTES (also a pipe or device: never more). */
 export async function readConfigText(file: string): Promise<string> {
-  const handle = await open(file, 'r');
   try {
-    const { size } = await handle.stat();
-    if (size > MAX_CONFIG_BYTES) throw new Error(tooLarge(`${size} bytes`));
-    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    if (length > MAX_CONFIG_BYTES) throw new Error(tooLarge(`more than ${MAX_CONFIG_BYTES} bytes`));
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await handle.close();
+    return (await readBounded(file, MAX_CONFIG_BYTES)).toString('utf8');
+  } catch (err) {
+    if (err instanceof TooLarge)
+      throw new Error(
+        `it is ${err.size}, larger than a configuration may be (${MAX_CONFIG_BYTES} bytes, 256 KiB)`,
+      );
+    throw err;
   }
 }
-
-const tooLarge = (size: string) =>
-  `it is ${size}, larger than a configuration may be (${MAX_CONFIG_BYTES} bytes, 256 KiB)`;
 
 /**
  * The first alias at which the document, expanded, holds more than MAX_CONFIG_VALUES values, or

@@ -1,6 +1,9 @@
 /** Passwords of the broker's logins: read from the config or a file, compared in constant time. */
 import { timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../../config/bounded-read.js';
+
+/** A password file holds one password: anything longer is not one. */
+export const MAX_PASSWORD_FILE_BYTES = 4096;
 
 /** A login's password: from the config, or the file's content without one trailing line break. */
 export async function secret(login: {
@@ -13,9 +16,10 @@ export async function secret(login: {
   const file = login.passwordFile!;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readBounded(file, MAX_PASSWORD_FILE_BYTES)).toString('utf8');
   } catch (err) {
-    throw new Error(`cannot read passwordFile ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`cannot read passwordFile ${file}: ${why}`);
   }
   const password = text.replace(/\r?\n$/, '');
   if (password === '') throw new Error(`passwordFile ${file} is empty`);

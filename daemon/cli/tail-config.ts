@@ -4,11 +4,12 @@
  * files, or the embedded broker), its topic prefix, site and gateway id. An option given on the
  * command line wins over the config.
  */
-import { readFile } from 'node:fs/promises';
+
 import type { IClientOptions } from 'mqtt';
 import { embeddedBrokerRuns } from '../../config/broker.js';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { readTlsFiles } from '../uplink/client-options.js';
 import { upstreamOf } from '../uplink-stage.js';
 import type { TailCliOptions } from './tail-options.js';
 
@@ -66,9 +67,7 @@ export async function gatewayBroker(
   if (upstream.password !== undefined) connect.password = upstream.password;
   if (uplink.url !== undefined) {
     try {
-      if (uplink.ca) connect.ca = await readFile(uplink.ca);
-      if (uplink.cert) connect.cert = await readFile(uplink.cert);
-      if (uplink.key) connect.key = await readFile(uplink.key);
+      Object.assign(connect, await readTlsFiles(uplink));
     } catch (err) {
       return `cannot read a TLS file named in ${file}: ${(err as Error).message} (run as the user the daemon runs as, or as root)`;
     }

@@ -2,8 +2,12 @@
  * Turns the uplink's options into mqtt.js client options. The TLS files are read once, at start,
  * so an unreadable certificate is a clear start-up error rather than a retry loop.
  */
-import { readFile } from 'node:fs/promises';
+
 import type { IClientOptions } from 'mqtt';
+import { readBounded } from '../../config/bounded-read.js';
+
+/** A PEM file: a CA bundle of every public root is about 200 KB. */
+export const MAX_TLS_FILE_BYTES = 1024 * 1024;
 
 export interface TlsFiles {
   readonly ca?: Buffer;
@@ -28,7 +32,7 @@ export async function readTlsFiles(paths: { ca?: string; cert?: string; key?: st
     const path = paths[name];
     if (!path) continue;
     try {
-      out[name] = await readFile(path);
+      out[name] = await readBounded(path, MAX_TLS_FILE_BYTES);
     } catch (err) {
       throw new Error(`uplink.${name}: cannot read ${path}: ${(err as Error).message}`);
     }

@@ -501,7 +501,7 @@ readers:
       `uplink: { url: "mqtts://central:8883", username: gw, password: s3cret, ca: ${join(dir, 'missing-ca.pem')} }`,
     );
     expect(await tailTarget({ config: central })).toMatch(
-      /^cannot read a TLS file named in .*tls\.yaml: ENOENT.*missing-ca\.pem/,
+      /^cannot read a TLS file named in .*tls\.yaml: uplink\.ca: cannot read .*missing-ca\.pem: ENOENT/,
     );
     expect(await tailTarget({})).toBe(
       'say which broker to watch: --url mqtt://HOST:PORT, or --config FILE for the gateway that file configures',

@@ -109,7 +109,9 @@ describe('EmbeddedBroker', () => {
       expect(await tryConnect(url, { username: 'floor', password: `guess-${i}` })).toMatchObject({ code: 4 });
     expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toMatchObject({ code: 5 });
     expect(await tryConnect(url, broker.gatewayLogin())).toEqual({ ok: true });
-    expect(await tryConnect(url, { username: broker.gatewayLogin().username, password: 'guess' })).toMatchObject({
+    expect(
+      await tryConnect(url, { username: broker.gatewayLogin().username, password: 'guess' }),
+    ).toMatchObject({
       code: 5,
     });
     expect(broker.health()?.failedLogins).toBe(7);
