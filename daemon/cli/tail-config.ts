@@ -9,6 +9,7 @@ import type { IClientOptions } from 'mqtt';
 import { embeddedBrokerRuns } from '../../config/broker.js';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { secret } from '../broker/secrets.js';
 import { readTlsFiles } from '../uplink/client-options.js';
 import { upstreamOf } from '../uplink-stage.js';
 import type { TailCliOptions } from './tail-options.js';
@@ -54,11 +55,11 @@ export async function gatewayBroker(
 ): Promise<GatewayBroker | string> {
   const { broker, uplink } = config;
   let upstream: ReturnType<typeof upstreamOf>;
+  const embedded = embeddedBrokerRuns(config)
+    ? { host: broker.host, port: broker.port, ...(await consumerLogin(broker)) }
+    : undefined;
   try {
-    upstream = upstreamOf(
-      config,
-      embeddedBrokerRuns(config) ? { host: broker.host, port: broker.port } : undefined,
-    );
+    upstream = upstreamOf(config, embedded);
   } catch (err) {
     return `${file}: ${(err as Error).message}${otherwise ? `; ${otherwise}` : ''}`;
   }
@@ -104,4 +105,19 @@ export async function tailTarget(o: TailCliOptions): Promise<TailTarget | string
     },
     connect,
   };
+}
+
+/**
+ * Without a floor login, the first consumer login whose password this user can read: a
+ * technician's `tail` and `status` read what consumers read. None: anonymous, as before.
+ */
+async function consumerLogin(
+  broker: Config['broker'],
+): Promise<{ username: string; password: string } | Record<string, never>> {
+  if (broker.username !== undefined) return {};
+  for (const consumer of broker.consumers ?? []) {
+    const password = await secret(consumer).catch(() => undefined);
+    if (password) return { username: consumer.username, password: password.toString('utf8') };
+  }
+  return {};
 }

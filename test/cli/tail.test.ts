@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -495,6 +495,17 @@ readers:
     expect(await tailTarget({ config: file, url: 'mqtt://10.0.0.5:1883', site: '+' })).toEqual({
       options: { config: file, url: 'mqtt://10.0.0.5:1883', prefix: 'readpoint/v1', site: '+', gateway: GW },
       connect: {},
+    });
+    // With consumer logins only, the first one this user can read logs in.
+    const secretFile = join(dirname(file), 'wms.password');
+    writeFileSync(secretFile, 'wms-secret\n');
+    const consumers = configFile(
+      'consumers.yaml',
+      `broker: { host: 0.0.0.0, port: 1884, consumers: [{ username: gone, passwordFile: /nonexistent/x }, ` +
+        `{ username: wms, passwordFile: ${secretFile} }] }`,
+    );
+    expect((await tailTarget({ config: consumers })) as { connect: unknown }).toMatchObject({
+      connect: { username: 'wms', password: 'wms-secret' },
     });
     const central = configFile(
       'tls.yaml',
