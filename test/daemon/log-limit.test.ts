@@ -5,40 +5,8 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type LimiterClock, RepeatLimiter } from '../../daemon/log-limit.js';
-
-/** A clock whose time moves only by advance(), firing due timers in time order. */
-class FakeClock implements LimiterClock {
-  time = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-
-  now(): number {
-    return this.time;
-  }
-  setTimer(fn: () => void, ms: number): unknown {
-    const id = ++this.ids;
-    this.timers.push({ at: this.time + ms, fn, id });
-    return id;
-  }
-  clearTimer(timer: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== timer);
-  }
-  get pending(): number {
-    return this.timers.length;
-  }
-  advance(ms: number): void {
-    const until = this.time + ms;
-    for (;;) {
-      const next = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t !== next);
-      this.time = next.at;
-      next.fn();
-    }
-    this.time = until;
-  }
-}
+import { RepeatLimiter } from '../../daemon/log-limit.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 type Line = Record<string, unknown>;
 
