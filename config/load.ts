@@ -8,6 +8,7 @@ import AjvModule, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
+import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
@@ -36,7 +37,8 @@ export class ConfigError extends Error {
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col} ${p.path || '(root)'}: ${p.message}`;
+  // A key or value from the file may hold characters that make the line read as other text.
+  return escapeUnsafe(`${p.file}:${p.line}:${p.col} ${p.path || '(root)'}: ${p.message}`);
 }
 
 type Segment = string | number;

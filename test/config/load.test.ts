@@ -102,6 +102,13 @@ uplink:
     ]);
   });
 
+  it('prints a key or value that would display as other text escaped, never as it is', () => {
+    // A right-to-left override in an unknown key would make the line read as something else.
+    const lines = problems(`${minimal}\nlog: { "lev\u202Eel": debug }\n`);
+    expect(lines.join('\n')).not.toMatch(/\u202e/);
+    expect(lines.some((l) => l.includes('lev\\u202eel'))).toBe(true);
+  });
+
   it('reports YAML syntax errors with their position', () => {
     const [first] = problems('gateway:\n  id: [a, b\n');
     expect(first).toMatch(/^f\.yaml:\d+:\d+ \(root\): YAML: /);
