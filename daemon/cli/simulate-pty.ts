@@ -102,7 +102,7 @@ export async function openSimulatorPty(linkPath: string): Promise<SimulatorPty> 
   };
   // The next pair is made as soon as the last one ended with its reader: the reader may reopen
   // LINK within milliseconds (a reload).
-  let next: Promise<Pair | undefined>;
+  let next: Promise<Pair | undefined> | undefined;
   const follow = (pair: Pair) => {
     current = pair;
     next = pair.exited.then(async (readerLeft) => {
@@ -113,6 +113,11 @@ export async function openSimulatorPty(linkPath: string): Promise<SimulatorPty> 
       }
       try {
         const again = await startPair(link, devicePath);
+        // The simulation stopped while this pair was being made (the reader left just before).
+        if (closing) {
+          await stopSocat(again.socat);
+          return undefined;
+        }
         follow(again);
         return again;
       } catch {
@@ -125,6 +130,8 @@ export async function openSimulatorPty(linkPath: string): Promise<SimulatorPty> 
     closing = true;
     process.removeListener('exit', killOnExit);
     if (current) await stopSocat(current.socat);
+    // A pair being made as the reader left (a daemon stopping) comes up after this: it stops itself.
+    await next?.catch(() => undefined);
     removeLinks();
     await rm(dir, { recursive: true, force: true });
   };
