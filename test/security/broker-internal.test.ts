@@ -1,9 +1,9 @@
 /**
  * The gateway's own session with its embedded broker is internal: the real daemon (dist) with the
  * embedded broker as its upstream, a scanner on a socat PTY, and an attacker on loopback.
- * - An attacker holding every pending-connection slot with idle sockets cannot keep the uplink
- *   out: a reload that reconnects the uplink, and the event read after it reaches a consumer
- *   while every one of those sockets is still open.
+ * - An attacker holding every pending-connection slot with idle sockets, beside consumers holding
+ *   the rest of maxConnections, cannot keep the uplink out: a reload reconnects the uplink, and
+ *   the event read after it reaches a consumer while every one of those sockets is still open.
  * - The uplink is no TCP client of the broker: health's `broker.clients` counts the floor's
  *   clients only.
  */
@@ -41,7 +41,7 @@ broker:
   username: ${FLOOR.username}
   password: ${FLOOR.password}
   limits:
-    maxConnections: 6
+    maxConnections: 4
     maxConsumers: 2
     maxPendingConnections: 2
     maxPendingPerAddress: 2
@@ -108,7 +108,10 @@ describe("the gateway's own broker session is internal", () => {
   it('reconnects and delivers while an attacker holds every pending slot on loopback', async () => {
     const { port, floor } = await running();
     const d = daemon!;
-    // The attacker fills both pending slots; a third socket is closed at once, so they are held.
+    // Two consumers and two idle sockets fill maxConnections (4); a fifth socket is closed at once,
+    // so every slot is held.
+    const second = await collect(`mqtt://127.0.0.1:${port}`, `${BASE}/status`, FLOOR);
+    cleanup.push(() => second.close());
     const held = [idleSocket(port), idleSocket(port)];
     const probe = idleSocket(port);
     await probe.closed;
