@@ -220,7 +220,7 @@ export class EmbeddedBroker implements ReaderPort {
     };
   }
 
-  /** Connected MQTT clients on the network: the gateway's own session is not one of them. */
+  /** MQTT clients logged in over the network: the gateway's own in-process session is not one of them. */
   clients(): number {
     return Math.max(0, (this.aedes?.connectedClients ?? 0) - this.internalClients.size);
   }
