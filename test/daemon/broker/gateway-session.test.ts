@@ -64,7 +64,7 @@ async function publishAll(uplink: MqttUplink, from: number, total: number): Prom
 }
 
 describe("the gateway's in-process session with the embedded broker", () => {
-  it('delivers in order under its own login, and is not counted as a network client', async () => {
+  it('delivers in order under its own login, is not counted as a network client, and stops cleanly', async () => {
     const { broker, url, uplink, streams } = await gatewayOverStream();
     const events = await collect(url, eventTopic, FLOOR);
     cleanup.push(() => events.close());
@@ -89,6 +89,13 @@ describe("the gateway's in-process session with the embedded broker", () => {
     cleanup.push(() => status.close());
     await status.waitFor(1, 5000);
     expect(status.messages.map((m) => [m.payload.toString(), m.retain])).toEqual([['online', true]]);
+
+    // A clean stop says `offline` (acknowledged) and ends the session: nothing left open.
+    await uplink.stop();
+    await status.waitFor(2, 5000);
+    expect(status.messages[1]!.payload.toString()).toBe('offline');
+    await until(() => streams[0]!.destroyed, 'the in-process stream closed');
+    expect(broker.clients()).toBe(2);
   });
 
   it('reconnects through a fresh stream when the session is closed, and events flow again', async () => {
