@@ -1,10 +1,11 @@
 /**
  * What one client, or all of them together, may take from the embedded broker. The defaults fit
- * a small box at a dock: a handful of network readers (batched tag reports well under 1 MiB),
- * a few local consumers and the gateway's own session; worst case, every connection holding a
- * half-sent packet, is maxConnections x maxPacketBytes (100 x 2 MiB = 200 MiB). The publish rate
- * leaves room for a reader that reports every single tag read of a busy dock door, while no one
- * client can take the whole broker (aedes handles a few tens of thousands of messages a second).
+ * a small box at a dock: a handful of network readers (batched tag reports well under 1 MiB) and
+ * a few local consumers (the gateway's own session runs in process, over no connection); worst
+ * case, every connection holding a half-sent packet, is maxConnections x maxPacketBytes
+ * (100 x 2 MiB = 200 MiB). The publish rate leaves room for a reader that reports every single
+ * tag read of a busy dock door, while no one client can take the whole broker (aedes handles a
+ * few tens of thousands of messages a second).
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -49,9 +50,9 @@ export const BrokerLimits = Strict(
       default: 32,
       description:
         'Consumer sessions (consumer logins and anonymous clients) at most; one more is refused ' +
-        '(CONNACK 3, server unavailable), so consumers cannot take the connections readers and the ' +
-        "gateway's own session need. With maxPendingConnections, one per network reader and one for " +
-        'the gateway it must fit in maxConnections.',
+        '(CONNACK 3, server unavailable), so consumers cannot take the connections readers need. ' +
+        'With maxPendingConnections and one per network reader it must fit in maxConnections (the ' +
+        "gateway's own session runs in process and takes no connection).",
     }),
     connectTimeoutS: T.Integer({
       minimum: 1,

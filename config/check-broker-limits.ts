@@ -24,15 +24,15 @@ export function checkBrokerLimits(
       ['broker', 'limits', 'maxPendingPerAddress'],
       `must not exceed maxPendingConnections (${limits.maxPendingConnections})`,
     );
-  // Room for every network reader's session and the gateway's own, whatever consumers and
-  // sockets that have not logged in yet hold.
+  // Room for every network reader's session, whatever consumers and sockets that have not logged
+  // in yet hold. The gateway's own session runs in process and takes no connection.
   const readers = config.readers.filter(isMqttReader).length;
-  const needed = limits.maxConsumers + limits.maxPendingConnections + readers + 1;
+  const needed = limits.maxConsumers + limits.maxPendingConnections + readers;
   if (needed > limits.maxConnections)
     problem(
       ['broker', 'limits', 'maxConnections'],
       `must be at least ${needed}: maxConsumers (${limits.maxConsumers}) + maxPendingConnections ` +
-        `(${limits.maxPendingConnections}) + one per network reader (${readers}) + one for the gateway`,
+        `(${limits.maxPendingConnections}) + one per network reader (${readers})`,
     );
   config.readers.forEach((r, i) => {
     if (!isMqttReader(r)) return;

@@ -39,7 +39,7 @@ import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 import { redactUrl } from './uplink/redact.js';
 import { applyUplinkWarnings } from './uplink/uplink-warnings.js';
-import { swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
+import { gatewaySession, swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
 import { Warnings } from './warnings.js';
 
 interface Step {
@@ -171,7 +171,7 @@ export class Gateway {
         this.warnAnonymous(config);
         goOn();
       }
-      const upstream = upstreamOf(config, broker && { ...broker.address(), ...broker.gatewayLogin() });
+      const upstream = upstreamOf(config, broker && gatewaySession(broker));
       const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
       await applyUplinkWarnings(config, this.warnings, log);
@@ -349,7 +349,7 @@ export class Gateway {
       this.reportsOnConnect(
         new UplinkStage(
           c,
-          upstreamOf(c, run.broker && { ...run.broker.address(), ...run.broker.gatewayLogin() }),
+          upstreamOf(c, run.broker && gatewaySession(run.broker)),
           run.outbox,
           this.topics,
           this.log,

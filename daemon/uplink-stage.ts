@@ -8,16 +8,21 @@
  * only after `outbox.rewind()`, so those events are sent again.
  */
 import type { Config } from '../config/schema.js';
+import type { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Topics } from './contract/topics.js';
 import { Dispatcher } from './dispatcher.js';
 import type { Logger } from './log.js';
 import type { LevelOutbox } from './outbox/level-outbox.js';
 import { OverflowNotifier } from './outbox/overflow-notices.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
+import type { StreamOpener } from './uplink/upstream-client.js';
 
 /** Where the uplink connects: the configured broker, or the embedded one. */
 export interface Upstream {
+  /** The broker's URL (with `stream`, named in logs and status only). */
   readonly url: string;
+  /** The embedded broker's in-process connection, opened afresh for each attempt. */
+  readonly stream?: StreamOpener;
   readonly username?: string;
   readonly password?: string;
 }
@@ -33,6 +38,7 @@ export class UplinkStage {
     this.uplink = new MqttUplink(
       {
         url: upstream.url,
+        ...(upstream.stream ? { stream: upstream.stream } : {}),
         clientId: up.clientId ?? `readpoint-${config.gateway.site}-${config.gateway.id}`,
         ...(upstream.username ? { username: upstream.username } : {}),
         ...(upstream.password ? { password: upstream.password } : {}),
@@ -84,12 +90,13 @@ export class UplinkStage {
 }
 
 /**
- * The upstream of a config: uplink.url, or the embedded broker's address and a login (the one
- * given, e.g. the gateway's own; else the floor login).
+ * The upstream of a config: uplink.url, or the embedded broker and a login (the one given, e.g.
+ * the gateway's own; else the floor login). With the broker's in-process `stream` (the gateway's
+ * own session) its URL is `embedded://host:port`, for logs only; without, its TCP address.
  */
 export function upstreamOf(
   config: Config,
-  embedded?: { host: string; port: number; username?: string; password?: string },
+  embedded?: { host: string; port: number; username?: string; password?: string; stream?: StreamOpener },
 ): Upstream {
   if (config.uplink.url) {
     return {
@@ -102,10 +109,16 @@ export function upstreamOf(
   const host = embedded.host === '0.0.0.0' ? '127.0.0.1' : embedded.host;
   const login = embedded.username !== undefined ? embedded : config.broker;
   return {
-    url: `mqtt://${host}:${embedded.port}`,
+    url: `${embedded.stream ? 'embedded' : 'mqtt'}://${host}:${embedded.port}`,
+    ...(embedded.stream ? { stream: embedded.stream } : {}),
     ...(login.username ? { username: login.username } : {}),
     ...(login.password ? { password: login.password } : {}),
   };
+}
+
+/** The embedded broker as the gateway's own upstream: its own login, in process, the address for logs. */
+export function gatewaySession(broker: Pick<EmbeddedBroker, 'address' | 'gatewayLogin' | 'gatewayStream'>) {
+  return { ...broker.address(), ...broker.gatewayLogin(), stream: () => broker.gatewayStream() };
 }
 
 /**

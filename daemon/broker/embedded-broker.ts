@@ -1,14 +1,17 @@
 /**
  * The embedded MQTT broker (aedes) that serves the floor: local consumers, network readers that
- * publish over MQTT, and the uplink's default upstream when no central broker is configured.
+ * publish over MQTT, and the uplink's default upstream when no central broker is configured (the
+ * gateway's own session then runs in process, over `gatewayStream()`, not over the network).
  * In-memory only: durability lives in the outbox, not here.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import type { Duplex } from 'node:stream';
+import { Aedes, type Client } from 'aedes';
 import { type BrokerLimitsConfig, brokerLimits } from '../../config/broker-limits.js';
 import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import { AccessControl } from './access-control.js';
+import { duplexPair } from './duplex-pair.js';
 import {
   type PreparedLogins,
   ReaderAccess,
@@ -68,6 +71,9 @@ export class EmbeddedBroker implements ReaderPort {
   private server: Server | undefined;
   private limits: ResourceLimits | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The broker's ends of the gateway's in-process sessions, and those of them logged in. */
+  private readonly internal = new Set<Duplex>();
+  private readonly internalClients = new Set<Client>();
   private failedLogins = 0;
   private readonly refused = new Map<string, number>();
   private gateway: { readonly username: string; readonly password: string } | undefined;
@@ -103,10 +109,14 @@ export class EmbeddedBroker implements ReaderPort {
       limits.options(control.hooks(), (client) => control.isGateway(client)),
     );
     control.install(aedes);
-    aedes.on('client', (client) => this.log.debug({ clientId: client.id }, 'broker client connected'));
-    aedes.on('clientDisconnect', (client) =>
-      this.log.debug({ clientId: client.id }, 'broker client disconnected'),
-    );
+    aedes.on('client', (client) => {
+      if (this.internal.has(client.conn as Duplex)) this.internalClients.add(client);
+      this.log.debug({ clientId: client.id }, 'broker client connected');
+    });
+    aedes.on('clientDisconnect', (client) => {
+      this.internalClients.delete(client);
+      this.log.debug({ clientId: client.id }, 'broker client disconnected');
+    });
     aedes.on('clientError', (client, err) =>
       this.log.debug({ clientId: client.id, err: err.message }, 'broker client error'),
     );
@@ -172,6 +182,8 @@ export class EmbeddedBroker implements ReaderPort {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     // Sockets that never finished CONNECT are not aedes clients; they would hold the server open.
     for (const socket of this.sockets) socket.destroy();
+    for (const stream of this.internal) stream.destroy();
+    this.internalClients.clear();
     await closed;
     control?.close();
     this.log.info('broker stopped');
@@ -208,9 +220,27 @@ export class EmbeddedBroker implements ReaderPort {
     };
   }
 
-  /** Connected MQTT clients. */
+  /** MQTT clients logged in over the network: the gateway's own in-process session is not one of them. */
   clients(): number {
-    return this.aedes?.connectedClients ?? 0;
+    return Math.max(0, (this.aedes?.connectedClients ?? 0) - this.internalClients.size);
+  }
+
+  /**
+   * A fresh in-process connection for the gateway's own session (one per connection attempt):
+   * the broker serves one end, the caller's MQTT client speaks over the other, which it logs in
+   * on with `gatewayLogin()`. It never touches the listener, so sockets on the network (idle ones
+   * holding the pending slots, a full `maxConnections`) cannot keep the gateway from its broker.
+   * The packet guard is left out: every byte on it comes from this process. Closed when the
+   * session ends and when the broker stops.
+   */
+  gatewayStream(): Duplex {
+    const aedes = this.aedes;
+    if (!aedes) throw new Error('the embedded broker is not running');
+    const [gatewayEnd, brokerEnd] = duplexPair();
+    this.internal.add(brokerEnd);
+    brokerEnd.once('close', () => this.internal.delete(brokerEnd));
+    aedes.handle(brokerEnd);
+    return gatewayEnd;
   }
 
   /**

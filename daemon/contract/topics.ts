@@ -241,7 +241,7 @@ export interface BrokerHealth {
   readonly port: number;
   /** Whether clients without a login are let in. */
   readonly anonymous: boolean;
-  /** Connected MQTT clients. */
+  /** MQTT clients logged in over the network (readers and consumers); the gateway's own session runs in process and is not one of them. */
   readonly clients: number;
   /** Logins refused since start: bad credentials, a client id owned by another login, a throttled address. */
   readonly failedLogins: number;

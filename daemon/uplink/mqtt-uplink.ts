@@ -14,10 +14,10 @@
  * past 1.5 x from the stall) stays armed behind it.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { brokerAddress, clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
+import { clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import {
@@ -27,9 +27,13 @@ import {
   type UplinkState,
   type UplinkStatus,
 } from './uplink.js';
+import { type StreamOpener, upstreamClient } from './upstream-client.js';
 
 export interface UplinkOptions {
+  /** The broker's URL; with `stream`, only named in logs and status. */
   url: string;
+  /** An in-process connection per attempt (the embedded broker's) instead of a socket to `url`. */
+  stream?: StreamOpener;
   clientId: string;
   username?: string;
   password?: string;
@@ -174,9 +178,10 @@ export class MqttUplink extends EventEmitter implements Uplink {
     if (this.state === 'stopped') return;
     this.setState('connecting');
     const { options } = this;
-    const client = connect({
-      ...brokerAddress(options.url),
-      ...clientOptions(
+    const client = upstreamClient(
+      options.url,
+      options.stream,
+      clientOptions(
         {
           clientId: options.clientId,
           ...(options.username !== undefined ? { username: options.username } : {}),
@@ -188,10 +193,11 @@ export class MqttUplink extends EventEmitter implements Uplink {
         },
         this.tls,
       ),
-    });
+    );
     this.client = client;
     // Small PUBLISHes and a window of acknowledgements: Nagle plus delayed ACKs would cost ~40 ms
-    // stalls and a tenfold drop in rate on some runs (measured against Mosquitto).
+    // stalls and a tenfold drop in rate on some runs (measured against Mosquitto). An in-process
+    // stream has no such setting.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     client.on('connect', () => this.onConnect(client));
     // Every error mqtt.js emits ends the connection (stream, TLS, CONNACK refusal, keepalive).

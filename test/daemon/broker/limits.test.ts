@@ -127,16 +127,17 @@ describe('broker.limits in the config', () => {
     expect(
       problems(config('{ maxConnections: 10, maxPendingConnections: 20, maxPendingPerAddress: 30 }')),
     ).toEqual([
-      'f.yaml:2:37 broker.limits.maxConnections: must be at least 54: maxConsumers (32) + ' +
-        'maxPendingConnections (20) + one per network reader (1) + one for the gateway',
+      'f.yaml:2:37 broker.limits.maxConnections: must be at least 53: maxConsumers (32) + ' +
+        'maxPendingConnections (20) + one per network reader (1)',
       'f.yaml:2:64 broker.limits.maxPendingConnections: must not exceed maxConnections (10)',
       'f.yaml:2:90 broker.limits.maxPendingPerAddress: must not exceed maxPendingConnections (20)',
     ]);
-    // 8 consumers + 4 pending + 1 network reader + the gateway = 14 connections kept apart.
-    expect(problems(config('{ maxConnections: 14, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([]);
-    expect(problems(config('{ maxConnections: 13, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([
-      'f.yaml:2:37 broker.limits.maxConnections: must be at least 14: maxConsumers (8) + ' +
-        'maxPendingConnections (4) + one per network reader (1) + one for the gateway',
+    // 8 consumers + 4 pending + 1 network reader = 13 connections kept apart (the gateway's own
+    // session takes none: it runs in process).
+    expect(problems(config('{ maxConnections: 13, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([]);
+    expect(problems(config('{ maxConnections: 12, maxPendingConnections: 4, maxConsumers: 8 }'))).toEqual([
+      'f.yaml:2:37 broker.limits.maxConnections: must be at least 13: maxConsumers (8) + ' +
+        'maxPendingConnections (4) + one per network reader (1)',
     ]);
     // Topic readpoint/v1/readers/door-1/tags is 32 bytes: 65536 - 1024 - 32 = 64480.
     expect(problems(config('{ maxPacketBytes: 65536 }', 64480))).toEqual([]);
