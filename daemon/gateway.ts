@@ -244,7 +244,8 @@ export class Gateway {
       log.info(
         {
           readers: config.readers.length,
-          upstream: redactUrl(upstream.url),
+          // Where a consumer finds the events: the embedded broker's address, not the in-process link.
+          upstream: redactUrl(upstream.url.replace(/^embedded:/, 'mqtt:')),
           topics: this.topics.allEvents,
         },
         'readpoint running',
