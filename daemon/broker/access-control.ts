@@ -50,6 +50,8 @@ export interface AccessOptions {
   /** `<prefix>/<site>/<gateway>`. */
   readonly topicBase: string;
   readonly throttle?: LoginThrottle;
+  /** Whether a client came in process (the gateway's own session), not over the network. */
+  readonly internal?: (client: Client) => boolean;
   /** Consumer sessions at most (broker.limits.maxConsumers); absent: no bound of their own. */
   readonly maxConsumers?: number;
 }
@@ -129,9 +131,15 @@ export class AccessControl {
           err.returnCode = code;
           done(err, false);
         };
-        // The gateway's own session is never locked out: its secret is random and never leaves the
-        // process, so there is nothing to guess, and a block on loopback would cut the uplink off.
+        // The gateway's own login is taken only in process: over the network it is refused, like a
+        // bad password, whatever the secret. In process it is never throttled (nothing to guess).
+        const internal = this.options.internal?.(client) ?? false;
+        if (username === this.options.gateway.username && !internal) {
+          this.throttle.failed(address);
+          return refuse(NOT_AUTHORIZED, "the gateway's own login over the network", { username });
+        }
         const gateway =
+          internal &&
           username === this.options.gateway.username &&
           sameSecret(password, Buffer.from(this.options.gateway.password));
         const blocked = gateway ? 0 : this.throttle.blockedFor(address);

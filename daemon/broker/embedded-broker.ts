@@ -94,6 +94,7 @@ export class EmbeddedBroker implements ReaderPort {
       {
         readers: access,
         maxConsumers: limitsConfig.maxConsumers,
+        internal: (client) => this.internal.has(client.conn as Duplex),
         consumers: logins.consumers,
         gateway,
         topicBase: this.options.topicBase,

@@ -21,6 +21,7 @@ import type { BrokerLimitsConfig } from '../../config/broker-limits.js';
 import type { BrokerOptions, EmbeddedBroker } from '../../daemon/broker/embedded-broker.js';
 import type { ReaderLogin } from '../../daemon/broker/reader-access.js';
 import { closed, connectReader, endClient, startBroker, TOPIC_BASE } from '../drivers/mqtt-reader/helpers.js';
+import { gatewayClient } from '../support/gateway-client.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -57,6 +58,13 @@ function intakeOf(broker: EmbeddedBroker): string[] {
   });
   cleanup.push(async () => attachment.detach());
   return payloads;
+}
+
+/** The gateway's own session, in process. */
+async function gatewaySession(broker: EmbeddedBroker, options: IClientOptions = {}): Promise<MqttClient> {
+  const c = await gatewayClient(broker, options);
+  cleanup.push(() => endClient(c));
+  return c;
 }
 
 async function client(url: string, options: IClientOptions = {}): Promise<MqttClient> {
@@ -129,7 +137,7 @@ describe('the embedded broker bounds packet size', () => {
 
     // Within the limit, a legitimate publisher goes through: the gateway to its consumers, a
     // reader to its driver.
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/small`, big(60_000, 0x42))).toBe('acknowledged');
     const honestReader = await client(url, READER_AUTH);
     expect(await publishOutcome(honestReader, READER.topic, big(60_000, 0x43))).toBe('acknowledged');
@@ -194,7 +202,7 @@ describe('the embedded broker bounds connections', () => {
     expect(await publishOutcome(reader, READER.topic, 'still reading')).toBe('acknowledged');
     await endClient(more[0]!);
     await expect.poll(() => broker.clients(), { timeout: 10_000 }).toBe(5);
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/status`, 'online')).toBe('acknowledged');
     await seen.waitFor(1, 10_000);
     expect(seen.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
@@ -231,14 +239,15 @@ describe('the embedded broker keeps room for its readers and the gateway', () =>
     // The reader and the gateway's own session still get in, and work.
     const reader = await client(url, READER_AUTH);
     expect(await publishOutcome(reader, READER.topic, 'read')).toBe('acknowledged');
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/status`, 'online')).toBe('acknowledged');
     await seen.waitFor(1, 10_000);
     expect(seen.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
       [`${TOPIC_BASE}/status`, 'online'],
     ]);
     expect(intake).toEqual(['read']);
-    expect(broker.clients()).toBe(5);
+    // Three consumers and the reader; the gateway's in-process session is not a network client.
+    expect(broker.clients()).toBe(4);
   });
 });
 
@@ -246,14 +255,14 @@ describe('the embedded broker bounds retained messages', () => {
   it('keeps at most maxRetained; the rest are delivered live but not kept', async () => {
     const { broker, url } = await brokerWith({ maxRetained: 10 });
     const live = await subscriber(url);
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     for (let i = 0; i < 30; i++)
       expect(await publishOutcome(gateway, `${TOPIC_BASE}/r${i}`, `value ${i}`, true)).toBe('acknowledged');
     await live.waitFor(30, 10_000);
     expect(live.messages.map((m) => m.topic)).toEqual(
       Array.from({ length: 30 }, (_, i) => `${TOPIC_BASE}/r${i}`),
     );
-    expect(refused(broker)).toEqual({ retained: 20 });
+    await expect.poll(() => refused(broker), { timeout: 10_000 }).toEqual({ retained: 20 });
     const later = await subscriber(url);
     // The retained messages are streamed after the SUBACK, live ones may overtake them.
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/end`, 'end')).toBe('acknowledged');
@@ -265,14 +274,15 @@ describe('the embedded broker bounds retained messages', () => {
 
   it('keeps at most maxRetainedBytes, and clears a topic whose new value is not kept', async () => {
     const { broker, url } = await brokerWith({ maxRetainedBytes: 10_000 });
-    const c = await client(url, broker.gatewayLogin());
+    const c = await gatewaySession(broker);
     const at = (t: string) => `${TOPIC_BASE}/${t}`;
     expect(await publishOutcome(c, at('a'), big(4000, 0x61), true)).toBe('acknowledged');
     expect(await publishOutcome(c, at('b'), big(4000, 0x62), true)).toBe('acknowledged');
     expect(await publishOutcome(c, at('c'), big(4000, 0x63), true)).toBe('acknowledged');
     // `a` grows past the budget: its old value must not linger either.
     expect(await publishOutcome(c, at('a'), big(6000, 0x41), true)).toBe('acknowledged');
-    expect(refused(broker)).toEqual({ retained: 2 });
+    // The store is written beside the acknowledgement, not before it.
+    await expect.poll(() => refused(broker), { timeout: 10_000 }).toEqual({ retained: 2 });
     const later = await subscriber(url);
     expect(await publishOutcome(c, at('end'), 'end')).toBe('acknowledged');
     await later.waitFor(2, 10_000);
@@ -290,7 +300,7 @@ describe('the embedded broker bounds retained messages', () => {
     expect(await publishOutcome(reader, `${TOPIC_BASE}/status`, 'offline', true)).toBe('closed');
     expect(refused(broker)).toEqual({ publish: 1 });
     // The one retained slot is still free for the gateway.
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/health`, 'ok', true)).toBe('acknowledged');
     const later = await subscriber(url);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/end`, 'end')).toBe('acknowledged');
@@ -310,7 +320,7 @@ describe('the embedded broker bounds retained messages', () => {
     // read a reader's topic, so keeping it would only take what the gateway's status needs.
     expect(await publishOutcome(reader, READER.topic, big(9000, 0x52), true)).toBe('acknowledged');
     expect(intake.map((p) => p.length)).toEqual([9000]);
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewaySession(broker);
     expect(await publishOutcome(gateway, `${TOPIC_BASE}/health`, big(2000, 0x48), true)).toBe('acknowledged');
     expect(refused(broker)).toEqual({});
     const later = await subscriber(url);
@@ -382,7 +392,7 @@ describe('the embedded broker bounds a client’s publish rate', () => {
   it("never paces the gateway's own session", async () => {
     const { broker, url } = await brokerWith({ publishRate: 20, publishBurst: 10 });
     const seen = await subscriber(url);
-    const gateway = await client(url, { ...broker.gatewayLogin(), clientId: 'readpoint-site-t-gw-t' });
+    const gateway = await gatewaySession(broker, { clientId: 'readpoint-site-t-gw-t' });
     // Far more than a burst plus a second's rate, all in flight at once (a backlog replayed).
     const sent = Array.from({ length: 100 }, (_, i) => `e${i}`);
     const acks = Promise.all(sent.map((p) => gateway.publishAsync(`${TOPIC_BASE}/events`, p, { qos: 1 })));

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type BrokerOptions, EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
 import { silentLogger } from '../../../daemon/log.js';
 import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
+import { gatewayClient } from '../../support/gateway-client.js';
 import { freePort } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
 import {
@@ -102,18 +103,20 @@ describe('EmbeddedBroker', () => {
     await until(() => broker.clients() === 0, 'refused clients gone');
   });
 
-  it("never locks the gateway's own session out: a blocked address still lets the uplink's login in", async () => {
-    // The uplink reconnects from loopback, where a local client may have guessed passwords.
+  it("takes the gateway's own login only in process: over the network it is a failed login", async () => {
     const { url, broker } = await started({ username: 'floor', password: 'dock-secret' });
-    for (let i = 0; i < 5; i++)
+    // The right secret, presented over TCP: refused, and counted.
+    expect(await tryConnect(url, broker.gatewayLogin())).toMatchObject({ ok: false, code: 5 });
+    expect(broker.health()?.failedLogins).toBe(1);
+    // It counts towards the address's block; four guesses more block loopback. The in-process
+    // session still gets in.
+    for (let i = 0; i < 4; i++)
       expect(await tryConnect(url, { username: 'floor', password: `guess-${i}` })).toMatchObject({ code: 4 });
     expect(await tryConnect(url, { username: 'floor', password: 'dock-secret' })).toMatchObject({ code: 5 });
-    expect(await tryConnect(url, broker.gatewayLogin())).toEqual({ ok: true });
-    expect(
-      await tryConnect(url, { username: broker.gatewayLogin().username, password: 'guess' }),
-    ).toMatchObject({
-      code: 5,
-    });
+    const gateway = await gatewayClient(broker);
+    cleanup.push(() => gateway.endAsync());
+    expect(gateway.connected).toBe(true);
+    await expect(gatewayClient(broker, { password: 'guess' })).rejects.toThrow(/Bad username or password/);
     expect(broker.health()?.failedLogins).toBe(7);
   });
 
@@ -123,7 +126,7 @@ describe('EmbeddedBroker', () => {
     const events = await collect(url, eventTopic, auth);
     cleanup.push(() => events.close());
     const uplink = new MqttUplink(
-      uplinkOptions(url, { ...broker.gatewayLogin(), inflight: 50 }),
+      uplinkOptions(url, { ...broker.gatewayLogin(), inflight: 50, stream: () => broker.gatewayStream() }),
       silentLogger(),
     );
     cleanup.push(() => uplink.stop());

@@ -23,6 +23,7 @@ import {
   startBroker,
   TOPIC_BASE,
 } from '../../drivers/mqtt-reader/helpers.js';
+import { gatewayClient } from '../../support/gateway-client.js';
 import { collect } from '../../support/mqtt-collector.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -134,7 +135,8 @@ describe('reader access on the embedded broker', () => {
     const readerA = await client(url, { username: 'r700-a', password: 'a-secret' });
     await readerA.publishAsync(A.topic, 'tags of door a', { qos: 1 });
     // The gateway's own login publishes its topics; a consumer's `#` gets those only.
-    const gateway = await client(url, broker.gatewayLogin());
+    const gateway = await gatewayClient(broker);
+    cleanup.push(() => gateway.endAsync());
     await gateway.publishAsync(`${TOPIC_BASE}/status`, 'online', { qos: 1 });
     await everything.waitFor(1, 5000);
     expect(everything.messages.map((m) => [m.topic, m.payload.toString()])).toEqual([
