@@ -8,7 +8,7 @@
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts), BENCH_OUTBOX (outbox phase, each pair, default
- * 50,000), BENCH_RFID_TAGS (RFID phase, default 500).
+ * 100,000), BENCH_RFID_TAGS (RFID phase, default 500).
  */
 import { cpus } from 'node:os';
 import { startMosquitto } from '../support/mosquitto.js';
@@ -27,7 +27,7 @@ const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const LATENCY_S = Number(process.env.BENCH_LATENCY_S ?? 10);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
-const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 50000);
+const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
 const WINDOW = 100;
