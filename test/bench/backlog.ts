@@ -2,23 +2,31 @@
  * A backlog after an outage: `n` reads go through the pipeline (decode, smoothing, real EPCIS
  * events of about 700 bytes, group commits with the default fsync per batch) into the outbox
  * while there is no uplink, as during a broker outage; then the uplink connects and the
- * dispatcher drains the outbox to the broker. Reports the fill and drain rates, the disk bytes
+ * dispatcher drains the outbox to the broker in `pairs` parts, each beside raw mqtt.js sending
+ * as many of the same events in a process of its own, alternately (the uplink disconnects
+ * between parts, as after a lost connection). Reports the fill rate, each part's drain rate and
+ * CPU time per event beside the raw run's, the disk bytes
  * per event (du of the LevelDB directory after the fill) and the RSS of this process, sampled
  * every 100 ms through both phases, and its peak as the kernel counted it (VmHWM).
  *
  * Run it in a process of its own (test/bench/phase.ts): the RSS is then this work's alone.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../daemon/log.js';
 import { Handover } from '../../drivers/handover.js';
+import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { diskUsage } from './disk.js';
+import { alternate, type Pair } from './pairs.js';
 import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+import { runPhase } from './spawn-phase.js';
 
 export interface BacklogResult {
   readonly events: number;
   readonly fillPerSecond: number;
-  readonly drainPerSecond: number;
+  /** The drain's parts, each beside raw mqtt.js with as many of the same events. */
+  readonly drain: Pair[];
   /** Allocated bytes of the outbox directory after the fill (as du counts), per event. */
   readonly diskBytesPerEvent: number;
   /** Serialized event bytes, mean. */
@@ -45,28 +53,25 @@ function rssAnon(): number {
 /** Reads pending in the pipeline at most during the fill: eight readers' Handover windows. */
 const FILL_WINDOW = 512;
 
-/** Allocated bytes under `dir`; a file LevelDB's compaction removes meanwhile counts as gone. */
-function du(dir: string): number {
-  let blocks = 0;
-  for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }))
-    blocks += statSync(join(dir, f), { throwIfNoEntry: false })?.blocks ?? 0;
-  return blocks * 512;
-}
-
 function vmHwmMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-export async function benchBacklog(o: { url: string; inflight: number; n: number }): Promise<BacklogResult> {
+export async function benchBacklog(o: {
+  url: string;
+  inflight: number;
+  n: number;
+  pairs?: number;
+}): Promise<BacklogResult> {
+  const parts = Math.max(1, Math.min(o.pairs ?? 1, o.n));
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-backlog-'));
   const seen = new Uint8Array(o.n + 1);
   let distinct = 0;
   let payloadBytes = 0;
-  let drained: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    drained = resolve;
-  });
+  // The part under way ends when `distinct` reaches `until`.
+  let until = Number.POSITIVE_INFINITY;
+  let partDone: () => void = () => {};
   const path = await openPath({
     url: o.url,
     dataDir: join(dir, 'data'),
@@ -78,7 +83,7 @@ export async function benchBacklog(o: { url: string; inflight: number; n: number
       if (seen[seq] === 1) return;
       seen[seq] = 1;
       payloadBytes += Buffer.byteLength(payload);
-      if (++distinct === o.n) drained();
+      if (++distinct >= until) partDone();
     },
   });
   const rss = { fill: 0, drain: 0 };
@@ -90,7 +95,7 @@ export async function benchBacklog(o: { url: string; inflight: number; n: number
   }, 100);
   try {
     const handover = new Handover(path.pipeline, silentLogger(), FILL_WINDOW);
-    let t = performance.now();
+    const t = performance.now();
     for (let i = 0; i < o.n; i++) await handover.push(conveyorRead(i));
     await handover.drain();
     const fillSeconds = (performance.now() - t) / 1000;
@@ -98,17 +103,39 @@ export async function benchBacklog(o: { url: string; inflight: number; n: number
     if (c.events !== o.n) throw new Error(`backlog bench: ${c.events} events stored of ${o.n} reads`);
     const depth = path.outbox.stats().depth;
     if (depth !== o.n) throw new Error(`backlog bench: outbox depth ${depth} after ${o.n} events`);
-    const diskBytes = du(path.outboxDir);
+    const diskBytes = diskUsage(path.outboxDir).allocated;
 
     phase = 'drain';
-    t = performance.now();
-    await path.connect();
-    await within(done, 1_800_000, () => `backlog bench: ${distinct} of ${o.n} acknowledged within 30 min`);
-    const drainSeconds = (performance.now() - t) / 1000;
+    const ours = async (part: number): Promise<Measured> => {
+      const from = distinct;
+      until = Math.round(((part + 1) * o.n) / parts);
+      const done = new Promise<void>((resolve) => {
+        partDone = resolve;
+      });
+      if (distinct >= until) partDone();
+      const start = cpuMark();
+      await path.connect();
+      await within(
+        done,
+        1_800_000,
+        () => `backlog bench: ${distinct} of ${until} acknowledged within 30 min`,
+      );
+      const measured = measuredSince(start, distinct - from);
+      if (part < parts - 1) await path.disconnect();
+      return measured;
+    };
+    const events = (part: number) =>
+      Math.round(((part + 1) * o.n) / parts) - Math.round((part * o.n) / parts);
+    const ceiling = (part: number) =>
+      runPhase<Measured>('raw-mqtt', { url: o.url, n: events(part), window: o.inflight, events: 1000 });
+    // A pair is a part of the drain (in order) and its ceiling.
+    const drain = await alternate(parts, ours, ceiling);
+    if (distinct !== o.n)
+      throw new Error(`backlog bench: ${distinct} distinct events acknowledged of ${o.n}`);
     return {
       events: o.n,
       fillPerSecond: o.n / fillSeconds,
-      drainPerSecond: o.n / drainSeconds,
+      drain,
       diskBytesPerEvent: diskBytes / o.n,
       payloadBytes: payloadBytes / o.n,
       fillRssMb: rss.fill / 1048576,

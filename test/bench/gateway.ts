@@ -1,7 +1,8 @@
 /**
  * Events/s from driver input to PUBACK: the whole gateway in this process (simulator reader at
  * full rate -> identity -> smoothing -> recorder -> LevelDB outbox -> dispatcher -> mqtt.js) to
- * a real broker, timed from the first read to the PUBACK of the last event.
+ * a real broker, timed from the first read to the PUBACK of the last event, with the CPU time it
+ * took. Run in a process of its own (phase.ts), so the CPU and RSS are this work's alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +10,15 @@ import { join } from 'node:path';
 import { parseConfig } from '../../config/load.js';
 import { Gateway } from '../../daemon/gateway.js';
 import { silentLogger } from '../../daemon/log.js';
+import { cpuMark, type Measured, measuredSince } from './cpu.js';
 
-export async function benchGateway(
-  url: string,
-  n: number,
-  inflight: number,
-): Promise<{ perSecond: number; rssMb: number }> {
+export interface GatewayResult extends Measured {
+  /** Peak RSS of the process during the run, MB. */
+  readonly rssMb: number;
+}
+
+export async function benchGateway(o: { url: string; n: number; inflight: number }): Promise<GatewayResult> {
+  const { url, n, inflight } = o;
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-'));
   const config = parseConfig(
     `gateway: { id: bench, site: bench }
@@ -28,7 +32,7 @@ readers:
     'bench.yaml',
   );
   const gateway = new Gateway(config, silentLogger());
-  const started = performance.now();
+  const started = cpuMark();
   await gateway.start();
   let rss = 0;
   try {
@@ -38,8 +42,7 @@ readers:
       if (h && h.events.published >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const seconds = (performance.now() - started) / 1000;
-    return { perSecond: n / seconds, rssMb: rss / 1048576 };
+    return { ...measuredSince(started, n), rssMb: rss / 1048576 };
   } finally {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

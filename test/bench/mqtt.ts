@@ -1,17 +1,29 @@
 /**
  * The ceiling for the gateway's event rate: raw mqtt.js QoS 1 publishes of ~700-byte payloads
  * (the size of one EPCIS ObjectEvent) with at most `window` awaiting PUBACK, timed from the first
- * publish to the last PUBACK. No outbox, no encoding: just the client, the socket and the broker.
+ * publish to the last PUBACK, with the CPU time it took. No outbox, no encoding: just the client, the socket and the broker.
  * With `payloads`, publish i sends payloads[i % length] (real events) instead of a padded one.
  */
 import mqtt from 'mqtt';
+import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { conveyorEvents } from './path.js';
+
+/** The ceiling in a process of its own (phase.ts): `events` real events cycled, else padded ones. */
+export function rawMqttPhase(o: {
+  url: string;
+  n: number;
+  window: number;
+  events?: number;
+}): Promise<Measured> {
+  return benchRawMqtt(o.url, o.n, o.window, o.events ? conveyorEvents(o.events) : undefined);
+}
 
 export async function benchRawMqtt(
   url: string,
   n: number,
   window: number,
   payloads?: readonly string[],
-): Promise<{ perSecond: number }> {
+): Promise<Measured> {
   const client = mqtt.connect(url, {
     clientId: `rp-bench-raw-${process.pid}`,
     reconnectPeriod: 0,
@@ -28,7 +40,7 @@ export async function benchRawMqtt(
     ? (i: number) => payloads[i % payloads.length]!
     : (i: number) => `{"rp:sequence":${i},"pad":"${'x'.repeat(660)}"}`;
   try {
-    const started = performance.now();
+    const started = cpuMark();
     await new Promise<void>((resolve, reject) => {
       let sent = 0;
       let acked = 0;
@@ -47,8 +59,7 @@ export async function benchRawMqtt(
       };
       send();
     });
-    const seconds = (performance.now() - started) / 1000;
-    return { perSecond: n / seconds };
+    return measuredSince(started, n);
   } finally {
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }

@@ -1,6 +1,7 @@
 /**
- * The outbox against its ceiling in the same run: raw `level` chained batch puts of the same payload
- * and a raw iterate-and-delete drain, then the same events through LevelOutbox (append + take/ack).
+ * The outbox against its ceiling: raw `level` chained batch puts of the same payload and a raw
+ * iterate-and-delete drain, and the same events through LevelOutbox (append + take/ack), each
+ * with the CPU time it took (in this process: LevelDB's threads count in the process figure).
  * Both sides sync alike: with `batch` every group commit (and every raw batch put) is fsynced;
  * with `interval` neither fsyncs per write (the outbox syncs every 100 ms in the background).
  */
@@ -11,24 +12,19 @@ import { Level } from 'level';
 import { silentLogger } from '../../daemon/log.js';
 import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
 import type { SyncPolicy } from '../../daemon/outbox/outbox.js';
+import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { diskUsage } from './disk.js';
 
 const PAYLOAD = JSON.stringify({ filler: 'x'.repeat(680) });
 const BATCH = 512;
 
-async function dirSize(dir: string): Promise<number> {
-  const { readdir, stat } = await import('node:fs/promises');
-  let total = 0;
-  for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
-  return total;
-}
-
-export async function benchOutbox(n: number, sync: SyncPolicy) {
-  const rawDir = mkdtempSync(join(tmpdir(), 'rp-bench-raw-'));
-  const obDir = mkdtempSync(join(tmpdir(), 'rp-bench-ob-'));
+/** The ceiling: raw level batch puts of `n` events, then an iterate-and-delete drain. */
+export async function benchRawLevel(n: number, sync: SyncPolicy): Promise<Measured> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-raw-'));
   try {
-    const db = new Level<string, string>(rawDir);
+    const db = new Level<string, string>(dir);
     await db.open();
-    let t = performance.now();
+    const t = cpuMark();
     // The fastest way level offers: chained batches (the array form copies every operation).
     for (let i = 0; i < n; i += BATCH) {
       const batch = db.batch();
@@ -51,16 +47,28 @@ export async function benchOutbox(n: number, sync: SyncPolicy) {
       for (const key of keys) batch.del(key);
       await batch.write();
     }
-    const raw = n / ((performance.now() - t) / 1000);
+    const measured = measuredSince(t, n);
     await db.close();
+    return measured;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
+/** `n` events appended to a LevelOutbox and drained (take + ack); bytes per event after the appends. */
+export async function benchLevelOutbox(
+  n: number,
+  sync: SyncPolicy,
+): Promise<Measured & { bytesPerEvent: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-ob-'));
+  try {
     const outbox = new LevelOutbox(
-      obDir,
+      dir,
       { maxEvents: n + 1, maxBytes: 1 << 30, overflow: 'drop-oldest', batchMax: BATCH, sync },
       silentLogger(),
     );
     await outbox.open();
-    t = performance.now();
+    const t = cpuMark();
     for (let i = 0; i < n; i += BATCH) {
       await Promise.all(
         Array.from({ length: Math.min(BATCH, n - i) }, () => {
@@ -74,15 +82,13 @@ export async function benchOutbox(n: number, sync: SyncPolicy) {
         }),
       );
     }
-    const bytesPerEvent = (await dirSize(obDir)) / n;
+    const bytesPerEvent = diskUsage(dir).bytes / n;
     for (let batch = await outbox.take(BATCH); batch.length > 0; batch = await outbox.take(BATCH)) {
       for (const e of batch) outbox.ack(e.seq);
     }
     await outbox.close();
-    const ours = n / ((performance.now() - t) / 1000);
-    return { rawPutDrainPerSecond: raw, outboxAppendDrainPerSecond: ours, bytesPerEvent, ratio: ours / raw };
+    return { ...measuredSince(t, n), bytesPerEvent };
   } finally {
-    rmSync(rawDir, { recursive: true, force: true });
-    rmSync(obDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -61,6 +61,11 @@ export interface BenchPath {
   readonly outboxDir: string;
   /** Starts the uplink and the dispatcher: until then the outbox only fills. */
   connect(): Promise<void>;
+  /**
+   * Stops the dispatcher (after the PUBACKs of what is in flight) and the uplink, and rewinds the
+   * outbox as after a lost connection: what was read ahead is sent after the next connect().
+   */
+  disconnect(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +128,13 @@ readers:
         liveShare: config.uplink.liveShare,
       });
       dispatcher.start();
+    },
+    async disconnect() {
+      await dispatcher?.stop();
+      await uplink?.stop();
+      dispatcher = undefined;
+      uplink = undefined;
+      outbox.rewind();
     },
     async stop() {
       await dispatcher?.stop();

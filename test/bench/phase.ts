@@ -1,35 +1,17 @@
 /**
- * One bench phase in a process of its own, so that its memory figures are its own work's:
- * `node dist/test/bench/phase.js latency|backlog|identity|rfid|unit-memory '<options as JSON>'` prints the result as one
- * JSON line on stdout. run.ts starts it (runPhase below).
+ * One bench phase in a process of its own, so that its memory and CPU figures are its own work's:
+ * `node dist/test/bench/phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|unit-memory '<options as JSON>'`
+ * prints the result as one JSON line on stdout (or `{"error": "..."}` and exits 1). run.ts starts
+ * it (spawn-phase.ts).
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-
-/** Runs `phase` in a child Node process and resolves with its result. */
-export function runPhase<T>(
-  phase: 'latency' | 'backlog' | 'identity' | 'rfid' | 'unit-memory',
-  options: object,
-): Promise<T> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), phase, JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      const last = out.trim().split('\n').at(-1);
-      if (code === 0 && last) resolve(JSON.parse(last) as T);
-      else reject(new Error(`bench phase ${phase} exited with ${code ?? signal}`));
-    });
-  });
-}
 
 async function run(phase: string | undefined, options: Record<string, number>): Promise<unknown> {
   switch (phase) {
+    case 'gateway':
+      return (await import('./gateway.js')).benchGateway(options as never);
+    case 'raw-mqtt':
+      return (await import('./mqtt.js')).rawMqttPhase(options as never);
     case 'latency':
       return (await import('./latency.js')).benchLatency(options as never);
     case 'backlog':
@@ -48,9 +30,18 @@ async function run(phase: string | undefined, options: Record<string, number>): 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [phase, json] = process.argv.slice(2);
   const options = JSON.parse(json ?? '{}');
-  const result = await run(phase, options);
+  let result: unknown;
+  try {
+    result = await run(phase, options);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    process.stdout.write(`${JSON.stringify({ error: (err as Error).message ?? String(err) })}\n`);
+    process.exit(1);
+  }
   if (!result) {
-    process.stderr.write(`usage: phase.js latency|backlog|identity|rfid|unit-memory '<options as JSON>'\n`);
+    process.stderr.write(
+      `usage: phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|unit-memory '<options as JSON>'\n`,
+    );
     process.exit(64);
   }
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,79 @@
+import { type Dirent, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { statCpuTicks } from './cpu.js';
+import { diskUsage } from './disk.js';
+import { alternate, median, summarize } from './pairs.js';
+
+describe('median and pairs', () => {
+  it('takes the middle value, or the mean of the two middle ones', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('gives the median of the pairs ratios, not the ratio of the medians', () => {
+    const side = (perSecond: number, cpuUs: number) => ({ perSecond, cpuUs, mainUs: cpuUs / 2 });
+    const s = summarize([
+      { ours: side(10, 100), ceiling: side(40, 20) }, // 0.25, cpu 0.2
+      { ours: side(30, 50), ceiling: side(50, 20) }, // 0.6, cpu 0.4
+      { ours: side(20, 80), ceiling: side(20, 40) }, // 1.0, cpu 0.5
+    ]);
+    expect(s.pairs).toBe(3);
+    expect(s.ours).toEqual({ perSecond: 20, cpuUs: 80, mainUs: 40 });
+    expect(s.ceiling).toEqual({ perSecond: 40, cpuUs: 20, mainUs: 10 });
+    expect(s.rate).toEqual({ median: 0.6, min: 0.25, max: 1 });
+    expect(s.cpu).toEqual({ median: 0.4, min: 0.2, max: 0.5 });
+  });
+
+  it('alternates which side runs first', async () => {
+    const order: string[] = [];
+    const side = (name: string) => async (i: number) => {
+      order.push(`${name}${i}`);
+      return { perSecond: 1, cpuUs: 1, mainUs: 1 };
+    };
+    const pairs = await alternate(3, side('ours'), side('ceiling'));
+    expect(order).toEqual(['ceiling0', 'ours0', 'ours1', 'ceiling1', 'ceiling2', 'ours2']);
+    expect(pairs).toHaveLength(3);
+  });
+});
+
+describe('statCpuTicks', () => {
+  it('adds utime and stime after a command name holding spaces and parentheses', () => {
+    const stat = '4242 (node (x) y) S 1 4242 4242 0 -1 4194560 9519 0 0 0 1234 56 0 0 20 0 11 0 99 0 0';
+    expect(statCpuTicks(stat)).toBe(1290);
+  });
+
+  it('reads the main thread of this process', () => {
+    const ticks = statCpuTicks(readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8'));
+    expect(Number.isInteger(ticks) && ticks >= 0).toBe(true);
+  });
+
+  it('refuses a line that is not a stat line', () => {
+    expect(() => statCpuTicks('nonsense')).toThrow(/not a \/proc stat line/);
+  });
+});
+
+describe('diskUsage', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts files that vanish between the listing and their stat as gone', () => {
+    dir = mkdtempSync(join(tmpdir(), 'rp-bench-du-'));
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'a.ldb'), Buffer.alloc(1000));
+    writeFileSync(join(dir, 'sub', 'b.log'), Buffer.alloc(300));
+    writeFileSync(join(dir, 'c.ldb'), Buffer.alloc(50));
+    // A compaction removes c.ldb and the directory "gone" after they were listed.
+    const ghost = (name: string, directory: boolean) =>
+      ({ name, isDirectory: () => directory }) as unknown as Dirent;
+    const usage = diskUsage(dir, (d, entries) => {
+      if (d !== dir) return entries;
+      rmSync(join(dir, 'c.ldb'));
+      return [...entries, ghost('gone', true), ghost('vanished.ldb', false)];
+    });
+    expect(usage.bytes).toBe(1300);
+    expect(usage.allocated).toBeGreaterThanOrEqual(1300);
+  });
+});

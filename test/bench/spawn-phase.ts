@@ -1,0 +1,35 @@
+/**
+ * Starts a bench phase in a process of its own (test/bench/phase.ts), so that its memory and CPU
+ * figures are its own work's, and resolves with its result (or rejects with its error).
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export type PhaseName = 'gateway' | 'raw-mqtt' | 'latency' | 'backlog' | 'identity' | 'rfid' | 'unit-memory';
+
+export function runPhase<T>(phase: PhaseName, options: object): Promise<T> {
+  const script = fileURLToPath(new URL('./phase.js', import.meta.url));
+  const child = spawn(process.execPath, [script, phase, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      const last = out.trim().split('\n').at(-1);
+      let result: unknown;
+      try {
+        result = last ? JSON.parse(last) : undefined;
+      } catch {
+        result = undefined;
+      }
+      const error = (result as { error?: unknown } | undefined)?.error;
+      if (code === 0 && result !== undefined && error === undefined) resolve(result as T);
+      else
+        reject(new Error(typeof error === 'string' ? error : `phase ${phase} exited with ${code ?? signal}`));
+    });
+  });
+}
