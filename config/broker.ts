@@ -3,7 +3,7 @@
  * reachable beyond loopback with no login would let anyone on the floor read the gateway's
  * topics, so it needs a login or an explicit `broker.allowAnonymous`.
  */
-import { isIP } from 'node:net';
+import { isLoopback } from './loopback.js';
 import { isMqttReader } from './readers/mqtt-reader.js';
 import type { Config } from './schema.js';
 
@@ -14,14 +14,6 @@ export function embeddedBrokerRuns(config: Pick<Config, 'broker' | 'readers' | '
   const { enabled } = config.broker;
   if (enabled !== 'auto') return enabled;
   return config.uplink.url === undefined || config.readers.some(isMqttReader);
-}
-
-/** Whether a listen address is reachable from this host only (127.0.0.0/8, ::1, localhost). */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  const v6 = host.toLowerCase();
-  return v6 === '::1' || /^::ffff:127\./.test(v6);
 }
 
 /** Whether the broker has any login for consumers (the floor login or `broker.consumers`). */

@@ -1,5 +1,6 @@
 /** The embedded broker's settings from the gateway's config, and the warning an anonymous broker on the network gets. */
-import { anonymousAllowed, isLoopback } from '../../config/broker.js';
+import { anonymousAllowed } from '../../config/broker.js';
+import { isLoopback } from '../../config/loopback.js';
 import type { Config } from '../../config/schema.js';
 import type { BrokerOptions } from './embedded-broker.js';
 import { readerLogins } from './reader-access.js';

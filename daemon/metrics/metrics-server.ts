@@ -18,6 +18,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLoopback } from '../../config/loopback.js';
 import type { Config } from '../../config/schema.js';
 import type { HealthPayload } from '../contract/topics.js';
 import type { Logger } from '../log.js';
@@ -157,8 +158,6 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /**
  * The daemon's endpoint from its config (`metrics`), started; undefined when disabled. A host

@@ -4,7 +4,7 @@
  * report (daemon/warnings.ts), so nobody weakens the link silently.
  */
 import { stat } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { isLoopback } from '../../config/loopback.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Warnings } from '../warnings.js';
@@ -15,13 +15,6 @@ export const UPLINK_WARNING_KEYS = ['uplink.rejectUnauthorized', 'uplink.plainte
 type Key = (typeof UPLINK_WARNING_KEYS)[number];
 
 const isTls = (a: BrokerAddress) => a.protocol === 'mqtts' || a.protocol === 'ssl';
-
-/** Loopback stays on the box: no network to read a plain-text login on. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
 
 /** The warning text under each key, or undefined where the setting is sound. */
 export async function uplinkWarnings(config: Config): Promise<Record<Key, string | undefined>> {

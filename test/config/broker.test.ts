@@ -1,7 +1,8 @@
 /** The embedded broker's settings in a config: when it runs, and what `check` refuses. */
 import { describe, expect, it } from 'vitest';
-import { embeddedBrokerRuns, isLoopback } from '../../config/broker.js';
+import { embeddedBrokerRuns } from '../../config/broker.js';
 import { type ConfigError, parseConfig } from '../../config/load.js';
+import { isLoopback } from '../../config/loopback.js';
 
 const base = `gateway: { id: gw-1, site: s-1 }
 readPoints: [{ id: dock-1 }]
