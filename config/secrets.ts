@@ -5,6 +5,8 @@
  * logs and the health topic all go through here.
  */
 
+import { redactSecrets } from '../daemon/uplink/redact.js';
+
 type Segment = string | number;
 
 /** Key names whose value is a secret. `passwordFile` names a file: that path may be shown. */
@@ -79,7 +81,5 @@ export function secretsIn(data: unknown): string[] {
 
 /** `text` with URL user info cut and every one of `secrets` replaced by `***`. */
 export function hideSecrets(text: string, secrets: readonly string[]): string {
-  let out = withoutUserinfo(text);
-  for (const secret of secrets) out = out.split(secret).join('***');
-  return out;
+  return redactSecrets(withoutUserinfo(text), secrets);
 }
