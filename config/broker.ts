@@ -17,13 +17,20 @@ export function embeddedBrokerRuns(config: Pick<Config, 'broker' | 'readers' | '
 }
 
 /** Whether the broker has any login for consumers (the floor login or `broker.consumers`). */
-export function hasConsumerLogin(broker: Config['broker']): boolean {
+export function hasConsumerLogin(broker: {
+  readonly username?: string;
+  readonly consumers?: readonly unknown[];
+}): boolean {
   return broker.username !== undefined || (broker.consumers?.length ?? 0) > 0;
 }
 
 /** Whether clients without a login are let in: explicitly allowed, or no consumer login at all. */
-export function anonymousAllowed(broker: Config['broker']): boolean {
-  return broker.allowAnonymous || !hasConsumerLogin(broker);
+export function anonymousAllowed(broker: {
+  readonly username?: string;
+  readonly consumers?: readonly unknown[];
+  readonly allowAnonymous?: boolean;
+}): boolean {
+  return broker.allowAnonymous === true || !hasConsumerLogin(broker);
 }
 
 /** The broker's own settings: logins whole, names unique, no anonymous listener beyond loopback unless allowed. */

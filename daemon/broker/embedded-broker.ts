@@ -7,6 +7,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
+import { anonymousAllowed } from '../../config/broker.js';
 import { type BrokerLimitsConfig, brokerLimits } from '../../config/broker-limits.js';
 import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
@@ -59,10 +60,6 @@ export interface PreparedBrokerLogins {
   readonly readers: PreparedLogins;
   readonly consumers: PreparedConsumers;
 }
-
-/** Whether anonymous clients get in: allowed explicitly, or no consumer login at all. */
-const anonymousOf = (o: Pick<BrokerOptions, 'username' | 'consumers' | 'allowAnonymous'>) =>
-  o.allowAnonymous === true || consumerLogins(o).length === 0;
 
 export class EmbeddedBroker implements ReaderPort {
   private aedes: Aedes | undefined;
@@ -292,7 +289,10 @@ export class EmbeddedBroker implements ReaderPort {
     const logins = consumerLogins(o);
     // A username used by both a reader and a consumer is reported on the reader.
     const readerLogins = await ReaderAccess.prepare(readers, new Set(logins.map((c) => c.username)));
-    return { readers: readerLogins, consumers: await prepareConsumers(logins, anonymousOf(o), new Set()) };
+    return {
+      readers: readerLogins,
+      consumers: await prepareConsumers(logins, anonymousAllowed(o), new Set()),
+    };
   }
 
   /** A reader's driver takes its messages and connection state from here (see reader-access.ts). */
