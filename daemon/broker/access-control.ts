@@ -138,11 +138,8 @@ export class AccessControl {
           this.throttle.failed(address);
           return refuse(NOT_AUTHORIZED, "the gateway's own login over the network", { username });
         }
-        const gateway =
-          internal &&
-          username === this.options.gateway.username &&
-          sameSecret(password, Buffer.from(this.options.gateway.password));
-        const blocked = gateway ? 0 : this.throttle.blockedFor(address);
+        // Only the gateway's own process opens an in-process session: no address to block.
+        const blocked = internal ? 0 : this.throttle.blockedFor(address);
         if (blocked > 0)
           return refuse(NOT_AUTHORIZED, 'too many failed logins from this address', {
             retryInS: Math.ceil(blocked / 1000),
@@ -182,8 +179,8 @@ export class AccessControl {
           err.returnCode = SERVER_UNAVAILABLE;
           return done(err, false);
         }
-        // Only a login the address itself proved clears its record; the exempt gateway session does not.
-        if (!gateway) this.throttle.succeeded(address);
+        // Only a login over the network clears its address's record.
+        if (!internal) this.throttle.succeeded(address);
         this.loginOf.set(client, login);
         const account =
           login.reader !== undefined && username !== undefined
