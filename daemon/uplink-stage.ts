@@ -17,6 +17,11 @@ import { OverflowNotifier } from './outbox/overflow-notices.js';
 import { MqttUplink } from './uplink/mqtt-uplink.js';
 import type { StreamOpener } from './uplink/upstream-client.js';
 
+/** The uplink's MQTT client id: `uplink.clientId`, or one made of the site and the gateway id. */
+export function uplinkClientId(config: Config): string {
+  return config.uplink.clientId ?? `readpoint-${config.gateway.site}-${config.gateway.id}`;
+}
+
 /** Where the uplink connects: the configured broker, or the embedded one. */
 export interface Upstream {
   /** The broker's URL (with `stream`, named in logs and status only). */
@@ -39,7 +44,7 @@ export class UplinkStage {
       {
         url: upstream.url,
         ...(upstream.stream ? { stream: upstream.stream } : {}),
-        clientId: up.clientId ?? `readpoint-${config.gateway.site}-${config.gateway.id}`,
+        clientId: uplinkClientId(config),
         ...(upstream.username ? { username: upstream.username } : {}),
         ...(upstream.password ? { password: upstream.password } : {}),
         ...(up.ca ? { ca: up.ca } : {}),

@@ -2,6 +2,7 @@
 import { anonymousAllowed } from '../../config/broker.js';
 import { isLoopback } from '../../config/loopback.js';
 import type { Config } from '../../config/schema.js';
+import { uplinkClientId } from '../uplink-stage.js';
 import type { BrokerOptions } from './embedded-broker.js';
 import { readerLogins } from './reader-access.js';
 
@@ -11,7 +12,7 @@ export function brokerOptions(config: Config): BrokerOptions {
     ...broker,
     readers: readerLogins(config.readers),
     topicBase: `${uplink.topicPrefix}/${gateway.site}/${gateway.id}`,
-    gatewayClientId: uplink.clientId ?? `readpoint-${gateway.site}-${gateway.id}`,
+    gatewayClientId: uplinkClientId(config),
   };
 }
 
