@@ -5,7 +5,8 @@
  */
 import type { Config, ReadPointConfig } from '../config/schema.js';
 import type { Topics } from './contract/topics.js';
-import { buildEvent, type ReadPointContext, type Sighting } from './event/epcis.js';
+import type { ReadPointContext, Sighting } from './event/epcis.js';
+import { EventBytes } from './event/event-bytes.js';
 import type { Recorder } from './recorder.js';
 import type { ReadPointRules } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
@@ -13,6 +14,8 @@ import type { Transition } from './smoothing/transition.js';
 export interface ReadPointRuntime {
   readonly config: ReadPointConfig;
   readonly where: ReadPointContext;
+  /** Writes this read point's events as JSON (what buildEvent would give, without the object). */
+  readonly eventBytes: EventBytes;
   readonly topic: string;
   readonly rules: ReadPointRules;
 }
@@ -34,21 +37,24 @@ export function readPointRuntimes(config: Config, topics: Topics): Map<string, R
       ...(rp.fixtureAfterS !== undefined ? { fixtureAfterMs: rp.fixtureAfterS * 1000 } : {}),
       twoZone: rp.direction !== undefined,
     };
-    out.set(rp.id, { config: rp, where, topic: topics.events(rp.id), rules });
+    out.set(rp.id, {
+      config: rp,
+      where,
+      eventBytes: new EventBytes(where),
+      topic: topics.events(rp.id),
+      rules,
+    });
   }
   return out;
 }
 
-/** What one transition's event says, taken when the transition happens (the pass moves on). */
+/**
+ * What one transition's event says, taken when the transition happens (the pass moves on). One
+ * object of one shape: absent fields are undefined, which the event leaves out.
+ */
 function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
   const p = t.pass;
-  const direction = point.config.direction;
-  const bizStep =
-    t.direction === 'inbound'
-      ? direction?.inbound
-      : t.direction === 'outbound'
-        ? direction?.outbound
-        : undefined;
+  const direction = t.direction;
   return {
     identity: t.identity ?? p.identity(),
     readerId: p.readerId,
@@ -56,12 +62,18 @@ function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
     firstSeen: p.firstAt,
     lastSeen: p.lastAt,
     readCount: p.readCount,
-    ...(p.antenna !== undefined ? { antenna: p.antenna } : {}),
-    ...(p.rssi !== undefined ? { rssi: p.rssi } : {}),
+    antenna: p.antenna,
+    rssi: p.rssi,
     transition: t.kind,
     time: t.time,
-    ...(t.direction !== undefined ? { direction: t.direction, confidence: t.confidence ?? 0 } : {}),
-    ...(bizStep !== undefined ? { bizStep } : {}),
+    direction,
+    confidence: direction === undefined ? undefined : (t.confidence ?? 0),
+    bizStep:
+      direction === 'inbound'
+        ? point.config.direction?.inbound
+        : direction === 'outbound'
+          ? point.config.direction?.outbound
+          : undefined,
   };
 }
 
@@ -93,7 +105,7 @@ export class EventWriter {
       const sighting = sightingOf(t, point);
       return this.recorder.record({
         topic: point.topic,
-        build: (seq) => JSON.stringify(buildEvent(sighting, point.where, seq)),
+        build: (seq) => point.eventBytes.event(sighting, seq),
       });
     });
     let stored = 0;

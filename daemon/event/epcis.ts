@@ -3,10 +3,11 @@
  * readpoint's own fields under the `rp:` namespace. Its shape is the wire contract, described
  * for consumers by daemon/contract/event.schema.json and checked in tests against GS1's schema.
  */
-import { createHash } from 'node:crypto';
 import type { UnitIdentity } from '../identity/identity.js';
 import type { Direction } from '../smoothing/pass.js';
 import type { TransitionKind } from '../smoothing/transition.js';
+import { EventIdNamer } from './event-id.js';
+import { offsetText } from './event-time.js';
 
 export const EPCIS_CONTEXT = 'https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld';
 /** The namespace of readpoint's own event fields; versioned with the topic prefix. */
@@ -109,28 +110,13 @@ export function eventId(
   unitUri: string,
   firstSeen: number | string,
 ): string {
-  const hash = createHash('sha1')
-    .update(NAMESPACE)
-    .update(`${gatewayId}\n${readPointUri}\n${unitUri}\n${firstSeen}`)
-    .digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const h = hash.subarray(0, 16).toString('hex');
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  return new EventIdNamer(gatewayId, readPointUri).of(unitUri, firstSeen);
 }
-
-/** readpoint's UUID namespace (a fixed random UUID, as bytes). */
-const NAMESPACE = Buffer.from('6f1b8a2e9c3d4e7fa1b25c6d7e8f9012', 'hex');
 
 /** `+hh:mm` / `-hh:mm` of the local time zone at `at` (EPCIS forbids `Z` here). */
 export function timeZoneOffset(at: number): string {
-  const minutes = -new Date(at).getTimezoneOffset();
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  return `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+  return offsetText(-new Date(at).getTimezoneOffset());
 }
-
-const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 function unitFields(identity: UnitIdentity): UnitFields {
   const fields: Record<string, unknown> = { source: identity.source, scheme: identity.scheme };

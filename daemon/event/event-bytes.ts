@@ -1,0 +1,122 @@
+/**
+ * The event's bytes, written directly: `JSON.stringify(buildEvent(sighting, where, sequence))`
+ * character for character, without the event object. What a read point configures is escaped
+ * once into constant fragments in the key order of `buildEvent`; each event only adds its own
+ * values. buildEvent stays the readable definition of the event (and the schema checks use it);
+ * test/daemon/event/event-bytes.test.ts holds the two to the same bytes.
+ */
+import type { UnitIdentity } from '../identity/identity.js';
+import { EPCIS_CONTEXT, type ReadPointContext, RP_NAMESPACE, type Sighting } from './epcis.js';
+import { EventIdNamer } from './event-id.js';
+import { isoTime, localOffsets, type ZoneOffsets } from './event-time.js';
+
+const json = JSON.stringify;
+/**
+ * A string as JSON writes it. Most need no escape: quoted as they are, which is cheaper than
+ * JSON.stringify; any quote, backslash, control character or surrogate goes to JSON.stringify.
+ */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return json(s);
+  }
+  return `"${s}"`;
+}
+/** A number as JSON writes it (`null` for NaN and the infinities). */
+const num = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
+
+/** The events of one read point. */
+export class EventBytes {
+  private readonly names: EventIdNamer;
+  private readonly head: string;
+  private readonly pointBizStep: string | undefined;
+  private readonly bizStep: string;
+  /** From `disposition` to just before the reader's id. */
+  private readonly place: string;
+  // The last reader and read point ids seen, escaped (they rarely change between events).
+  private readerId = '';
+  private readerText = ',"rp:reader":""';
+  private readPointId = '';
+  private readPointText = ',"rp:readPoint":""';
+
+  constructor(
+    where: ReadPointContext,
+    private readonly offsets: ZoneOffsets = localOffsets,
+  ) {
+    this.names = new EventIdNamer(where.gatewayId, where.readPointUri);
+    this.head = `{"@context":[${json(EPCIS_CONTEXT)},{"rp":${json(RP_NAMESPACE)}}],"type":"ObjectEvent","eventID":"`;
+    this.pointBizStep = where.bizStep;
+    this.bizStep = where.bizStep ? `,"bizStep":${json(where.bizStep)}` : '';
+    this.place =
+      (where.disposition ? `,"disposition":${json(where.disposition)}` : '') +
+      `,"readPoint":{"id":${json(where.readPointUri)}}` +
+      (where.bizLocation ? `,"bizLocation":{"id":${json(where.bizLocation)}}` : '') +
+      `,"rp:gateway":${json(where.gatewayId)}`;
+  }
+
+  /** The event of `sighting` with outbox sequence number `sequence`, as JSON text. */
+  event(sighting: Sighting, sequence: number): string {
+    const { identity, firstSeen, lastSeen } = sighting;
+    const transition = sighting.transition ?? 'arrival';
+    const time = sighting.time ?? firstSeen;
+    const id = this.names.of(
+      identity.uri,
+      transition === 'arrival' ? firstSeen : `${firstSeen}:${transition}:${time}`,
+    );
+    // Most events are of one moment (an arrival at its first read): format it once.
+    const eventTime = isoTime(time);
+    const first = firstSeen === time ? eventTime : isoTime(firstSeen);
+    const last = lastSeen === firstSeen ? first : lastSeen === time ? eventTime : isoTime(lastSeen);
+    let out = `${this.head}${id}","eventTime":"${eventTime}","eventTimeZoneOffset":"${this.offsets.at(time)}","action":"OBSERVE","epcList":[${quote(identity.uri)}]`;
+    const bizStep = sighting.bizStep ?? this.pointBizStep;
+    out += bizStep === this.pointBizStep ? this.bizStep : bizStep ? `,"bizStep":${quote(bizStep)}` : '';
+    out += `${this.place}${this.reader(sighting.readerId)}${this.readPoint(sighting.readPointId)},"rp:sequence":${num(sequence)},"rp:readCount":${num(sighting.readCount)},"rp:firstSeen":"${first}","rp:lastSeen":"${last}"`;
+    if (sighting.antenna !== undefined) out += `,"rp:antenna":${num(sighting.antenna)}`;
+    if (sighting.rssi !== undefined) out += `,"rp:rssi":${num(sighting.rssi)}`;
+    out += `,"rp:transition":${quote(transition)}`;
+    if (sighting.direction !== undefined) out += `,"rp:direction":${quote(sighting.direction)}`;
+    if (sighting.confidence !== undefined) out += `,"rp:directionConfidence":${num(sighting.confidence)}`;
+    return `${out},"rp:unit":${unitJson(identity)}}`;
+  }
+
+  private reader(id: string): string {
+    if (id !== this.readerId) {
+      this.readerText = `,"rp:reader":${json(id)}`;
+      this.readerId = id;
+    }
+    return this.readerText;
+  }
+
+  private readPoint(id: string): string {
+    if (id !== this.readPointId) {
+      this.readPointText = `,"rp:readPoint":${json(id)}`;
+      this.readPointId = id;
+    }
+    return this.readPointText;
+  }
+}
+
+/** `rp:unit`: the fields of `unitFields` (epcis.ts) in its order. */
+function unitJson(u: UnitIdentity): string {
+  let out = `{"source":${quote(u.source)},"scheme":${quote(u.scheme)}`;
+  if (u.aim !== undefined) out += `,"aim":${quote(u.aim)}`;
+  if (u.gtin !== undefined) out += `,"gtin":${quote(u.gtin)}`;
+  if (u.serial !== undefined) out += `,"serial":${quote(u.serial)}`;
+  if (u.sscc !== undefined) out += `,"sscc":${quote(u.sscc)}`;
+  if (u.gln !== undefined) out += `,"gln":${quote(u.gln)}`;
+  if (u.glnExtension !== undefined) out += `,"glnExtension":${quote(u.glnExtension)}`;
+  if (u.grai !== undefined) out += `,"grai":${quote(u.grai)}`;
+  if (u.giai !== undefined) out += `,"giai":${quote(u.giai)}`;
+  if (u.key !== undefined) out += `,"key":${quote(u.key)}`;
+  if (u.lot !== undefined) out += `,"lot":${quote(u.lot)}`;
+  if (u.expiry !== undefined) out += `,"expiry":${quote(u.expiry)}`;
+  if (u.digitalLink !== undefined) out += `,"digitalLink":${quote(u.digitalLink)}`;
+  if (u.ais && u.ais.length > 0) out += `,"ais":${json(u.ais)}`;
+  const epc = u.epc;
+  if (epc) {
+    out += `,"epcHex":${quote(epc.hex.toUpperCase())}`;
+    if (epc.tagUri !== undefined) out += `,"tagUri":${quote(epc.tagUri)}`;
+    if (epc.nonGs1) out += ',"nonGs1":true';
+  }
+  return `${out}}`;
+}
