@@ -11,24 +11,13 @@ import { EventBytes } from '../../../daemon/event/event-bytes.js';
 import { EventIdNamer } from '../../../daemon/event/event-id.js';
 import { isoTime, offsetText, ZoneOffsets } from '../../../daemon/event/event-time.js';
 import type { UnitIdentity } from '../../../daemon/identity/identity.js';
-
-/** A small seeded generator: the same cases on every run. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from './corpus.js';
 
 const MINUTE = 60_000;
 
 describe('isoTime', () => {
   it('is toISOString for any time, in any order, across second and day edges', () => {
-    const next = random(1);
+    const { next } = random(1);
     const checked: number[] = [];
     for (let i = 0; i < 20_000; i++) checked.push(Math.floor(next() * 253_402_300_800_000));
     // Runs of close times, as events come: every step crosses or stays in the cached second or day.
@@ -72,7 +61,7 @@ describe('the zone offset, kept per quarter hour', () => {
     const times: number[] = [];
     for (let ms = change - 40 * MINUTE; ms < change + 40 * MINUTE; ms += 997) times.push(ms);
     times.push(change - 1, change, change + 1, change + 3 * 86_400_000 - 1, change + 3 * 86_400_000);
-    const next = random(2);
+    const { next } = random(2);
     const shuffled = [...times].sort(() => next() - 0.5);
     for (const ms of [...times, ...shuffled, ...times.reverse()]) expect(offsets.at(ms)).toBe(expected(ms));
     expect(offsets.at(change - 1)).toBe('-02:30');
@@ -132,7 +121,7 @@ describe('under real time zones (TZ set in this test process)', () => {
           times.push(m - 1, m, m + 1, m + 29_999);
       }
       expect(found).toBe(changes);
-      const next = random(3);
+      const { next } = random(3);
       for (let i = 0; i < 5000; i++) times.push(Math.floor(next() * Date.UTC(2100, 0, 1)));
       for (const ms of times) expect(offsets.at(ms)).toBe(timeZoneOffset(ms));
     },
@@ -199,7 +188,7 @@ function firstEventId(
 
 describe('the event ID', () => {
   it('is the same UUID as before, for any text, long or short, and names of either kind', () => {
-    const next = random(4);
+    const { next } = random(4);
     const pieces = ['a', 'Z', '7', ':', '/', '\n', 'é', '€', '\ud83d\udce6', '\ud800', '\udfff', '\u0000'];
     const text = (max: number) => {
       let s = '';
