@@ -23,6 +23,31 @@ export interface PtyResult extends Measured {
   readonly rssMb: number;
 }
 
+/** How long a run may go without a line getting further before it is called stuck. */
+export const STUCK_MS = 30_000;
+
+/**
+ * Resolves once `done()` holds, checking every `everyMs`; rejects with `stuck()` once `progress()`
+ * has not moved for STUCK_MS.
+ */
+export async function until(
+  done: () => boolean,
+  progress: () => number,
+  stuck: () => string,
+  everyMs: number,
+): Promise<void> {
+  let last = progress();
+  let movedAt = performance.now();
+  while (!done()) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    const now = progress();
+    if (now !== last) {
+      last = now;
+      movedAt = performance.now();
+    } else if (performance.now() - movedAt > STUCK_MS) throw new Error(stuck());
+  }
+}
+
 /** A line of the writer's stdout, or its exit as an error. */
 function said(writer: ChildProcess, word: string): Promise<void> {
   return new Promise((resolve, reject) => {

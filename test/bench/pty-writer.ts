@@ -8,6 +8,7 @@
  * vanish with lines still in flight.
  */
 import { open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { unit } from '../../drivers/simulated-units.js';
 
 const CHUNK = 65536;
@@ -30,7 +31,7 @@ async function main(device: string, count: number): Promise<void> {
   process.stdout.write('written\n');
 }
 
-if (process.argv[1]?.endsWith('pty-writer.js')) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [device, count] = process.argv.slice(2);
   main(device!, Number(count)).catch((err) => {
     process.stderr.write(`${(err as Error).stack ?? err}\n`);

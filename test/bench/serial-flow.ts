@@ -13,7 +13,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import mqtt from 'mqtt';
 import { SerialPort } from 'serialport';
 import { cpuMark, measuredSince } from './cpu.js';
-import { type PtyResult, withScannerLines } from './pty-lines.js';
+import { type PtyResult, until, withScannerLines } from './pty-lines.js';
 
 interface Message {
   _msgid: string;
@@ -37,10 +37,10 @@ export async function benchSerialFlow(o: { url: string; lines: number }): Promis
     const fn = new Script('msg = (function (msg) { msg.payload = msg.payload.trim(); return msg; })(msg);');
     let rss = 0;
     try {
+      let seen = 0;
+      let acked = 0;
       const started = cpuMark();
       const done = new Promise<void>((resolve, reject) => {
-        let seen = 0;
-        let acked = 0;
         const mqttOut = (msg: Message) => {
           client.publish('readpoint/v1/bench/flow/lines', msg.payload, { qos: 1 }, (err) => {
             if (err) return reject(err);
@@ -61,7 +61,18 @@ export async function benchSerialFlow(o: { url: string; lines: number }): Promis
         });
       });
       go();
-      await done;
+      let finished = false;
+      await Promise.race([
+        done.finally(() => {
+          finished = true;
+        }),
+        until(
+          () => finished,
+          () => acked,
+          () => `the flow stuck at ${acked} PUBACKs of ${o.lines} (${seen} lines read)`,
+          100,
+        ),
+      ]);
       return { ...measuredSince(started, o.lines), lines: o.lines, rssMb: rss / 1048576 };
     } finally {
       await new Promise<void>((resolve) => port.close(() => resolve()));
