@@ -29,8 +29,8 @@ import type { LatencyResult } from './latency.js';
 import { benchLevelOutbox, benchRawLevel } from './outbox.js';
 import { alternate, summarize } from './pairs.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
-import type { PtyResult } from './pty-lines.js';
 import type { RfidResult, UnitMemoryResult } from './rfid.js';
+import type { PtyResult } from './scanner-pty.js';
 import { runPhase } from './spawn-phase.js';
 import { failed, fmt, header, pairRows, ratio, row, section } from './table.js';
 

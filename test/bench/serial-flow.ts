@@ -13,7 +13,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import mqtt from 'mqtt';
 import { SerialPort } from 'serialport';
 import { cpuMark, measuredSince } from './cpu.js';
-import { type PtyResult, until, withScannerLines } from './pty-lines.js';
+import { type PtyResult, until, withScannerLines } from './scanner-pty.js';
 
 interface Message {
   _msgid: string;
