@@ -39,25 +39,29 @@ readers:
     let rss = 0;
     try {
       await gateway.start();
-      const ready = () => {
-        const h = gateway.health();
-        return h?.uplink.state === 'connected' && h.readers[0]?.state === 'connected';
-      };
-      while (!ready()) await new Promise((r) => setTimeout(r, 10));
+      const health = () => gateway.health();
+      await until(
+        () => health()?.uplink.state === 'connected' && health()?.readers[0]?.state === 'connected',
+        () => 0,
+        () =>
+          `the gateway did not connect its reader and uplink: ${JSON.stringify({ uplink: health()?.uplink, readers: health()?.readers })}`,
+        10,
+      );
       const started = cpuMark();
       go();
-      for (;;) {
-        const h = gateway.health();
-        rss = Math.max(rss, process.memoryUsage.rss());
-        if (h && h.events.published >= o.lines) {
-          if (h.events.published !== o.lines || h.events.rejected !== 0)
-            throw new Error(
-              `${o.lines} lines gave ${JSON.stringify(h.events)}: lines and events do not pair`,
-            );
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const published = () => health()?.events.published ?? 0;
+      await until(
+        () => {
+          rss = Math.max(rss, process.memoryUsage.rss());
+          return published() >= o.lines;
+        },
+        published,
+        () => `PTY bench stuck at ${published()} of ${o.lines} events: ${JSON.stringify(health()?.events)}`,
+        20,
+      );
+      const events = health()?.events;
+      if (events?.published !== o.lines || events.rejected !== 0)
+        throw new Error(`${o.lines} lines gave ${JSON.stringify(events)}: lines and events do not pair`);
       return { ...measuredSince(started, o.lines), lines: o.lines, rssMb: rss / 1048576 };
     } finally {
       await gateway.stop();

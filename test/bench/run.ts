@@ -101,7 +101,7 @@ if (broker) {
           { rate: 1, cpu: 1 },
         );
         row(
-          'peak RSS during the PTY runs, MB, highest of the pairs: readpoint / the flow',
+          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow`,
           fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
           fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
         );
@@ -193,7 +193,8 @@ if (broker) {
         const file = readdirSync(PROFILE).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
         if (!file) throw new Error(`no new .cpuprofile in ${PROFILE}`);
         const path = join(PROFILE, file);
-        const window = `--events ${N} --from ${run.fromUs} --to ${run.toUs} --main-us ${run.mainUs}`;
+        const mainUs = Number.isFinite(run.mainUs) ? ` --main-us ${run.mainUs}` : '';
+        const window = `--events ${N} --from ${run.fromUs} --to ${run.toUs}${mainUs}`;
         row(
           `CPU profile of one more gateway run (${fmt(N)} events, outside the pairs; under the profiler: events/s, process CPU µs per event): ${path}, summarised below the table (\`node dist/test/bench/profile-summary.js ${path} ${window}\`)`,
           `${fmt(run.perSecond)}, ${run.cpuUs.toFixed(1)} (${run.mainUs.toFixed(1)})`,
