@@ -15,7 +15,15 @@ import { cpuMark, type Measured, measuredSince } from './cpu.js';
 export interface GatewayResult extends Measured {
   /** Peak RSS of the process during the run, MB. */
   readonly rssMb: number;
+  /**
+   * The measured run on the monotonic clock of process.hrtime, µs: the clock of a .cpuprofile's
+   * timestamps, so a profile of the run can be cut to it (profile-summary.ts).
+   */
+  readonly fromUs: number;
+  readonly toUs: number;
 }
+
+const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export async function benchGateway(o: { url: string; n: number; inflight: number }): Promise<GatewayResult> {
   const { url, n, inflight } = o;
@@ -32,6 +40,7 @@ readers:
     'bench.yaml',
   );
   const gateway = new Gateway(config, silentLogger());
+  const fromUs = hrUs();
   const started = cpuMark();
   await gateway.start();
   let rss = 0;
@@ -42,7 +51,7 @@ readers:
       if (h && h.events.published >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { ...measuredSince(started, n), rssMb: rss / 1048576 };
+    return { ...measuredSince(started, n), rssMb: rss / 1048576, fromUs, toUs: hrUs() };
   } finally {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { statCpuTicks } from './cpu.js';
 import { diskUsage } from './disk.js';
 import { alternate, median, summarize } from './pairs.js';
+import { percentile, percentiles } from './percentile.js';
+import { scannerLines } from './pty-writer.js';
+import { selected } from './table.js';
 
 describe('median and pairs', () => {
   it('takes the middle value, or the mean of the two middle ones', () => {
@@ -75,5 +78,36 @@ describe('diskUsage', () => {
     });
     expect(usage.bytes).toBe(1300);
     expect(usage.allocated).toBeGreaterThanOrEqual(1300);
+  });
+});
+
+describe('percentiles', () => {
+  it('takes the value at rank floor(q * n) of the sorted values', () => {
+    const values = Float64Array.from({ length: 1000 }, (_, i) => 1000 - i); // 1000 .. 1, unsorted
+    expect(percentiles(values)).toEqual({ count: 1000, p50: 501, p99: 991, max: 1000 });
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(percentile([1, 2, 3, 4], 0.5)).toBe(3);
+    expect(percentiles(new Float64Array(0)).p99).toBeNaN();
+  });
+});
+
+describe('BENCH_ONLY', () => {
+  it('runs every section without words, else those whose name starts with one, and always Mosquitto', () => {
+    expect(selected('backlog', [])).toBe(true);
+    expect(selected('PTY lines, sync: batch', ['pty', 'latency'])).toBe(true);
+    expect(selected('latency, sync: interval', ['pty', 'latency'])).toBe(true);
+    expect(selected('backlog', ['pty', 'latency'])).toBe(false);
+    expect(selected('driver input -> PUBACK', ['pty'])).toBe(false);
+    expect(selected('Mosquitto', ['pty'])).toBe(true);
+  });
+});
+
+describe('scannerLines', () => {
+  it('gives one AIM-prefixed DataMatrix line per unit, each ended by CR, distinct', () => {
+    const lines = scannerLines(50).toString('latin1').split('\r');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(50);
+    expect(lines.every((l) => l.startsWith(']d201') && !l.includes('\n'))).toBe(true);
+    expect(new Set(lines).size).toBe(50);
   });
 });

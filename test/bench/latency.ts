@@ -9,13 +9,21 @@
  * If the path cannot keep up, the Handover's window fills and the feeder waits: reads are then
  * handed over late and their wait before hand-over is not in the latency. So the achieved rate
  * and how far the feeder fell behind its schedule are reported too.
+ *
+ * Beside read -> PUBACK, read -> accept: from the hand-over to the moment the pipeline's read()
+ * resolves, which is when the read is safe (its event appended to the outbox, and under
+ * `sync: batch` fsynced with its group commit). With `fdatasyncs`, the disk's own fdatasync is
+ * measured first in the same directory (fdatasync.ts), before the path opens.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../daemon/log.js';
+import type { ReadSink } from '../../drivers/driver.js';
 import { Handover } from '../../drivers/handover.js';
+import { measureFdatasync } from './fdatasync.js';
 import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+import { type Percentiles, percentiles } from './percentile.js';
 
 export interface LatencyResult {
   readonly rate: number;
@@ -29,6 +37,10 @@ export interface LatencyResult {
   /** The most a read was handed over after its scheduled time, ms (timer ticks make ~1 ms normal). */
   readonly maxFeederLagMs: number;
   readonly rssMb: number;
+  /** Read -> accept (the pipeline's read() resolved: the read is safe), ms, same reads. */
+  readonly accept: Percentiles;
+  /** The disk's fdatasync after a 1 KB append, ms, in the outbox's directory (with `fdatasyncs`). */
+  readonly fdatasync?: Percentiles;
 }
 
 export async function benchLatency(o: {
@@ -38,12 +50,16 @@ export async function benchLatency(o: {
   seconds: number;
   warmupS: number;
   sync?: 'batch' | 'interval';
+  /** fdatasyncs to time on the same disk before the run (none without). */
+  fdatasyncs?: number;
 }): Promise<LatencyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-latency-'));
+  const fdatasync = o.fdatasyncs ? measureFdatasync(dir, o.fdatasyncs) : undefined;
   const warm = Math.round(o.rate * o.warmupS);
   const total = warm + Math.round(o.rate * o.seconds);
   const handedAt = new Float64Array(total);
   const ackedAt = new Float64Array(total);
+  const acceptedAt = new Float64Array(total);
   let acked = 0;
   let allAcked: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -67,7 +83,19 @@ export async function benchLatency(o: {
   }, 100);
   try {
     await path.connect();
-    const handover = new Handover(path.pipeline, silentLogger());
+    // Reads reach the pipeline in hand-over order, so the k-th call is read k.
+    let accepting = 0;
+    const pipeline = path.pipeline;
+    const sink: ReadSink = {
+      read: (read) => {
+        const k = accepting++;
+        return pipeline.read(read).then(() => {
+          acceptedAt[k] = performance.now();
+        });
+      },
+      reject: (reject) => pipeline.reject(reject),
+    };
+    const handover = new Handover(sink, silentLogger());
     const start = performance.now();
     let i = 0;
     while (i < total) {
@@ -87,9 +115,12 @@ export async function benchLatency(o: {
     if (c.events !== total || c.rejected !== 0 || c.suppressed !== 0)
       throw new Error(`latency bench: ${JSON.stringify(c)} for ${total} reads: reads and events do not pair`);
     const latencies = new Float64Array(total - warm);
-    for (let k = warm; k < total; k++) latencies[k - warm] = ackedAt[k]! - handedAt[k]!;
-    latencies.sort();
-    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+    const accepts = new Float64Array(total - warm);
+    for (let k = warm; k < total; k++) {
+      latencies[k - warm] = ackedAt[k]! - handedAt[k]!;
+      accepts[k - warm] = acceptedAt[k]! - handedAt[k]!;
+    }
+    const toPuback = percentiles(latencies);
     // From the measured window's scheduled start to its last hand-over: a feeder that falls
     // behind shows as a rate below the one offered.
     const span = (handedAt[total - 1]! - (start + (warm * 1000) / o.rate)) / 1000;
@@ -98,11 +129,13 @@ export async function benchLatency(o: {
       seconds: o.seconds,
       events: total - warm,
       achievedRate: (total - warm) / span,
-      p50Ms: at(0.5),
-      p99Ms: at(0.99),
-      maxMs: latencies[latencies.length - 1]!,
+      p50Ms: toPuback.p50,
+      p99Ms: toPuback.p99,
+      maxMs: toPuback.max,
       maxFeederLagMs: maxLag,
       rssMb: rss / 1048576,
+      accept: percentiles(accepts),
+      ...(fdatasync ? { fdatasync } : {}),
     };
   } finally {
     clearInterval(sampler);

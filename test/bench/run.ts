@@ -8,9 +8,18 @@
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts), BENCH_OUTBOX (outbox phase, each pair, default
- * 100,000), BENCH_RFID_TAGS (RFID phase, default 500).
+ * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
+ * a socat PTY, each side of each pair, default 20,000).
+ *
+ * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
+ * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile.
+ * BENCH_PROFILE=<dir> adds one more gateway run under `node --cpu-prof` (outside the pairs, whose
+ * figures it would slow), writes its .cpuprofile to <dir> and prints its summary (self time per
+ * package and per function, µs per event; profile-summary.ts) below the table.
  */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
 import type { Measured } from './cpu.js';
@@ -19,7 +28,9 @@ import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
 import { benchLevelOutbox, benchRawLevel } from './outbox.js';
 import { alternate, summarize } from './pairs.js';
+import { formatSummary, summarizeProfile } from './profile-summary.js';
 import type { RfidResult, UnitMemoryResult } from './rfid.js';
+import type { PtyResult } from './scanner-pty.js';
 import { runPhase } from './spawn-phase.js';
 import { failed, fmt, header, pairRows, ratio, row, section } from './table.js';
 
@@ -29,6 +40,10 @@ const LATENCY_S = Number(process.env.BENCH_LATENCY_S ?? 10);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
+const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
+const PROFILE = process.env.BENCH_PROFILE;
+/** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
+const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
@@ -41,11 +56,12 @@ const ms = (n: number) => n.toFixed(1);
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS}\n`,
+  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}\n`,
 );
 header();
 
 let broker: Awaited<ReturnType<typeof startMosquitto>> | undefined;
+let profileSummary: string | undefined;
 await section('Mosquitto', async () => {
   broker = await startMosquitto();
 });
@@ -70,6 +86,28 @@ if (broker) {
       );
     });
 
+    // A serial scanner line through a real PTY, beside a Node-RED-like flow on the same lines.
+    for (const sync of ['batch', 'interval'] as const) {
+      await section(`PTY lines, sync: ${sync}`, async () => {
+        const pairs = await alternate(
+          PAIRS,
+          () => runPhase<PtyResult>('pty-gateway', { url, lines: PTY_LINES, inflight: WINDOW, sync }),
+          () => runPhase<PtyResult>('serial-flow', { url, lines: PTY_LINES }),
+        );
+        pairRows(
+          `serial scanner lines through a socat PTY -> PUBACK, the whole daemon, \`outbox.sync: ${sync}\` (${fmt(PTY_LINES)} GS1 DataMatrix lines a run, one event each, written by a process of their own as fast as the PTY takes them; each side in a process of its own; figures per line)`,
+          "a flow serial in -> function -> mqtt out built from the libraries Node-RED's nodes use (serialport + parser-readline, mqtt.js QoS 1), not Node-RED itself: no decode, nothing on disk",
+          summarize(pairs),
+          { rate: 1, cpu: 1 },
+        );
+        row(
+          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow`,
+          fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+          fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
+        );
+      });
+    }
+
     for (const sync of ['batch', 'interval'] as const) {
       await section(`latency, sync: ${sync}`, async () => {
         const lat = await runPhase<LatencyResult>('latency', {
@@ -79,6 +117,7 @@ if (broker) {
           seconds: LATENCY_S,
           warmupS: 2,
           sync,
+          fdatasyncs: sync === 'batch' ? FDATASYNCS : 0,
         });
         row(
           `latency read -> PUBACK, ms, p50 / p99 / max, \`outbox.sync: ${sync}\` (${fmt(RATE)} events/s offered for ${LATENCY_S} s after 2 s warm-up; ${fmt(lat.events)} events, achieved ${fmt(lat.achievedRate)}/s, feeder at most ${fmt(lat.maxFeederLagMs)} ms behind; own process, RSS max ${fmt(lat.rssMb)} MB)`,
@@ -87,6 +126,20 @@ if (broker) {
           `p99 at ${ratio(lat.p99Ms / P99_TARGET_MS)} x target`,
           `p99 <= ${P99_TARGET_MS}: ${lat.p99Ms <= P99_TARGET_MS ? 'met' : 'missed'}`,
         );
+        const a = lat.accept;
+        row(
+          `latency read -> accept, ms, p50 / p99 / max, \`outbox.sync: ${sync}\` (the same reads, from the hand-over to the pipeline until its read() resolved: the event appended${sync === 'batch' ? ' and fsynced with its group commit' : ', fsynced later on the interval'})`,
+          `${ms(a.p50)} / ${ms(a.p99)} / ${ms(a.max)}`,
+          '',
+          `p99 at ${ratio(a.p99 / P99_TARGET_MS)} x target`,
+          `p99 <= ${P99_TARGET_MS}: ${a.p99 <= P99_TARGET_MS ? 'met' : 'missed'}`,
+        );
+        const f = lat.fdatasync;
+        if (f)
+          row(
+            `the disk's fdatasync, ms, p50 / p99 / max (${fmt(f.count)} appends of 1 KB to a file beside the outbox, each followed by fdatasync, before the run)`,
+            `${ms(f.p50)} / ${ms(f.p99)} / ${ms(f.max)}`,
+          );
       });
     }
 
@@ -128,6 +181,29 @@ if (broker) {
         fmt(bl.diskBytesPerEvent),
       );
     });
+
+    if (PROFILE)
+      await section('profile of a gateway run', async () => {
+        mkdirSync(PROFILE, { recursive: true });
+        const before = new Set(readdirSync(PROFILE));
+        const run = await runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW }, [
+          '--cpu-prof',
+          `--cpu-prof-dir=${PROFILE}`,
+        ]);
+        const file = readdirSync(PROFILE).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
+        if (!file) throw new Error(`no new .cpuprofile in ${PROFILE}`);
+        const path = join(PROFILE, file);
+        const mainUs = Number.isFinite(run.mainUs) ? ` --main-us ${run.mainUs}` : '';
+        const window = `--events ${N} --from ${run.fromUs} --to ${run.toUs}${mainUs}`;
+        row(
+          `CPU profile of one more gateway run (${fmt(N)} events, outside the pairs; under the profiler: events/s, process CPU µs per event): ${path}, summarised below the table (\`node dist/test/bench/profile-summary.js ${path} ${window}\`)`,
+          `${fmt(run.perSecond)}, ${run.cpuUs.toFixed(1)} (${run.mainUs.toFixed(1)})`,
+        );
+        const profile = JSON.parse(readFileSync(path, 'utf8'));
+        profileSummary = formatSummary(
+          summarizeProfile(profile, { events: N, fromUs: run.fromUs, toUs: run.toUs, mainUs: run.mainUs }),
+        );
+      });
   } finally {
     await broker.stop();
   }
@@ -188,5 +264,7 @@ await section('decodes', async () => {
   }
 });
 
+if (profileSummary)
+  console.log(`\nCPU profile of the gateway run, main thread, self time:\n\n${profileSummary}`);
 if (failed() > 0) console.error(`\n${failed()} bench section(s) failed: see their rows.`);
 process.exit(failed() > 0 ? 1 : 0);

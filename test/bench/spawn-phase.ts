@@ -5,11 +5,25 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type PhaseName = 'gateway' | 'raw-mqtt' | 'latency' | 'backlog' | 'identity' | 'rfid' | 'unit-memory';
+export type PhaseName =
+  | 'gateway'
+  | 'raw-mqtt'
+  | 'latency'
+  | 'backlog'
+  | 'identity'
+  | 'rfid'
+  | 'unit-memory'
+  | 'pty-gateway'
+  | 'serial-flow';
 
-export function runPhase<T>(phase: PhaseName, options: object): Promise<T> {
+/** `nodeFlags` go to node before the script (e.g. `--cpu-prof`). */
+export function runPhase<T>(
+  phase: PhaseName,
+  options: object,
+  nodeFlags: readonly string[] = [],
+): Promise<T> {
   const script = fileURLToPath(new URL('./phase.js', import.meta.url));
-  const child = spawn(process.execPath, [script, phase, JSON.stringify(options)], {
+  const child = spawn(process.execPath, [...nodeFlags, script, phase, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

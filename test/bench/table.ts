@@ -51,6 +51,22 @@ export function pairRows(
   );
 }
 
+/**
+ * Whether a section runs under BENCH_ONLY (`words`: its comma-separated words, lower case): with
+ * none, every section; else those whose name starts with one of them. Mosquitto always starts,
+ * for the sections that need it.
+ */
+export function selected(name: string, words: readonly string[]): boolean {
+  if (words.length === 0 || name === 'Mosquitto') return true;
+  const lower = name.toLowerCase();
+  return words.some((w) => lower.startsWith(w));
+}
+
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((w) => w.trim().toLowerCase())
+  .filter((w) => w !== '');
+
 let failures = 0;
 
 /** Sections that failed so far. */
@@ -58,8 +74,12 @@ export function failed(): number {
   return failures;
 }
 
-/** Runs one section of the bench; its failure is printed as its row and counted, not thrown. */
+/**
+ * Runs one section of the bench (unless BENCH_ONLY leaves it out); its failure is printed as its
+ * row and counted, not thrown.
+ */
 export async function section(name: string, work: () => Promise<void>): Promise<void> {
+  if (!selected(name, only)) return;
   try {
     await work();
   } catch (err) {
