@@ -1,7 +1,9 @@
-/** MqttUplink against a real Mosquitto, with a wire-reading proxy where the broker's view matters. */
+/**
+ * The uplink seam (MqttUplink, ThreadedUplink) against a real Mosquitto, with a wire-reading proxy
+ * where the broker's view matters.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
-import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import {
   UplinkClosedError,
   UplinkDisconnectedError,
@@ -9,7 +11,15 @@ import {
 } from '../../../daemon/uplink/uplink.js';
 import { freePort, type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
-import { eventPayload, eventTopic, sequenceOf, statusTopic, until, uplinkOptions } from './helpers.js';
+import {
+  eventPayload,
+  eventTopic,
+  sequenceOf,
+  statusTopic,
+  until,
+  uplinkKinds,
+  uplinkOptions,
+} from './helpers.js';
 import { wireProxy } from './wire-proxy.js';
 
 let broker: Mosquitto;
@@ -25,15 +35,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function started(url: string, overrides = {}) {
-  const uplink = new MqttUplink(uplinkOptions(url, overrides), silentLogger());
-  const states: UplinkStatus[] = [];
-  uplink.on('state', (s: UplinkStatus) => states.push(s));
-  cleanup.push(() => uplink.stop());
-  await uplink.start();
-  return { uplink, states };
-}
-
 /** Settles to the error a promise rejected with (or 'resolved'). */
 const outcome = (p: Promise<void>) =>
   p.then(
@@ -41,7 +42,16 @@ const outcome = (p: Promise<void>) =>
     (err: Error) => err,
   );
 
-describe('MqttUplink', () => {
+describe.each(uplinkKinds)('$name', ({ make }) => {
+  async function started(url: string, overrides = {}) {
+    const uplink = make(uplinkOptions(url, overrides), silentLogger());
+    const states: UplinkStatus[] = [];
+    uplink.on('state', (s: UplinkStatus) => states.push(s));
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    return { uplink, states };
+  }
+
   it('delivers 2,000 events in order and never has more than 100 outstanding on the wire', async () => {
     const proxy = await wireProxy(broker.port, eventTopic);
     cleanup.push(() => proxy.close());
@@ -210,10 +220,7 @@ describe('MqttUplink', () => {
   });
 
   it('start() throws naming an unreadable CA file', async () => {
-    const uplink = new MqttUplink(
-      uplinkOptions('mqtts://127.0.0.1:1', { ca: '/nonexistent/ca.pem' }),
-      silentLogger(),
-    );
+    const uplink = make(uplinkOptions('mqtts://127.0.0.1:1', { ca: '/nonexistent/ca.pem' }), silentLogger());
     await expect(uplink.start()).rejects.toThrow(/^uplink\.ca: cannot read \/nonexistent\/ca\.pem: ENOENT/);
   });
 });
