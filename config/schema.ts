@@ -373,6 +373,13 @@ export const Config = Strict(
               'order; a live event may arrive before older backlog events of the same read point. 0: strict ' +
               'sequence order for everything. See "Replay after an outage" in docs/durability.md.',
           }),
+          thread: T.Boolean({
+            default: false,
+            description:
+              'Run the MQTT client on a worker thread of its own, beside the main thread (the gateway then ' +
+              'uses two cores). Ignored with the embedded broker as upstream (its in-process connection ' +
+              'stays on the main thread). A thread that fails is restarted; its events are sent again.',
+          }),
           retry: T.Optional(Retry),
           healthIntervalS: T.Number({
             minimum: 1,
