@@ -37,8 +37,13 @@ interface Starting {
 
 const NOT_CONNECTED: UplinkStatus = { state: 'disconnected', url: '', connects: 0, inflight: 0 };
 
-/** The thread's entry, built beside this file. */
-export const UPLINK_THREAD_ENTRY = new URL('./uplink-thread.js', import.meta.url);
+/**
+ * The thread's entry, built beside this file. A thread runs plain JavaScript: run from the
+ * TypeScript sources (the tests), this file takes the build's (`npm run build`).
+ */
+export const UPLINK_THREAD_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('../../dist/daemon/uplink/uplink-thread.js', import.meta.url)
+  : new URL('./uplink-thread.js', import.meta.url);
 
 export class ThreadedUplink extends EventEmitter implements Uplink {
   private worker: Worker | undefined;
