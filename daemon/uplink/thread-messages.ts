@@ -13,8 +13,6 @@ export type ThreadUplinkOptions = Omit<UplinkOptions, 'stream'>;
 /** Handed to the thread as its workerData (secrets included: never logged). */
 export interface ThreadData {
   readonly options: ThreadUplinkOptions;
-  /** The daemon's log level, so the thread formats only the lines that will be written. */
-  readonly logLevel: string;
 }
 
 export type ToThread =

@@ -35,6 +35,13 @@ interface Starting {
   readonly reject: (err: Error) => void;
 }
 
+/**
+ * The thread's heap: it holds at most the in-flight window, so a small one will do. V8's default
+ * young generation alone would add tens of MB of RSS to the daemon. A thread that outgrows it
+ * ends like one that failed: restarted, its publishes sent again.
+ */
+const THREAD_HEAP = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+
 const NOT_CONNECTED: UplinkStatus = { state: 'disconnected', url: '', connects: 0, inflight: 0 };
 
 /**
@@ -154,8 +161,8 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
     this.restartTimer = undefined;
     if (this.state === 'stopped') return;
     this.failure = undefined;
-    const data: ThreadData = { options: this.options, logLevel: this.log.level };
-    const worker = new Worker(this.entry, { workerData: data });
+    const data: ThreadData = { options: this.options };
+    const worker = new Worker(this.entry, { workerData: data, resourceLimits: THREAD_HEAP });
     this.worker = worker;
     worker.on('message', (message: FromThread) => this.onMessage(worker, message));
     worker.on('error', (err) => {

@@ -13,8 +13,10 @@ if (!port) throw new Error('uplink-thread.js runs as a worker thread of the thre
 const send = (message: FromThread) => port.postMessage(message);
 const data = workerData as ThreadData;
 
+// Every line goes over (they are few); the daemon's logger keeps those of its level, which a
+// reload may change.
 const log = pino(
-  { level: data.logLevel, base: null, timestamp: false },
+  { level: 'trace', base: null, timestamp: false },
   { write: (line: string) => send({ t: 'log', line }) },
 );
 const uplink = new MqttUplink(data.options, log);

@@ -14,6 +14,7 @@ import { collect } from '../../support/mqtt-collector.js';
 import {
   eventPayload,
   eventTopic,
+  memoryLogger,
   sequenceOf,
   statusTopic,
   until,
@@ -217,6 +218,60 @@ describe.each(uplinkKinds)('$name', ({ make }) => {
     await new Promise((r) => setTimeout(r, 400));
     expect(states.length).toBe(seen);
     expect(states.at(-1)?.state).toBe('stopped');
+  });
+
+  it('writes its log lines with the logger it was given: connected, lost, stopped', async () => {
+    const proxy = await wireProxy(broker.port, eventTopic);
+    cleanup.push(() => proxy.close());
+    const { log, lines } = memoryLogger();
+    const uplink = make(
+      uplinkOptions(proxy.url, { retry: { minMs: 50, maxMs: 50 } }),
+      log.child({ component: 'uplink' }),
+    );
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    const up = new Promise<void>((resolve) => uplink.once('up', resolve));
+    proxy.cut();
+    await up;
+    await uplink.stop();
+    // (Debug lines depend on where the cut lands: whether the online status was acknowledged.)
+    const records = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => (r.level as number) >= 30);
+    const base = { pid: process.pid, component: 'uplink' };
+    expect(records).toEqual([
+      {
+        ...base,
+        level: 30,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        connects: 1,
+        msg: 'uplink connected',
+      },
+      {
+        ...base,
+        level: 40,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        lastError: expect.stringMatching(
+          /^(connection closed by the broker or the network|read ECONNRESET)$/,
+        ),
+        retryInMs: 50,
+        msg: 'uplink connection lost',
+      },
+      {
+        ...base,
+        level: 30,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        connects: 2,
+        msg: 'uplink connected',
+      },
+      { ...base, level: 30, time: expect.any(Number), hostname: expect.any(String), msg: 'uplink stopped' },
+    ]);
   });
 
   it('start() throws naming an unreadable CA file', async () => {
