@@ -376,9 +376,10 @@ export const Config = Strict(
           thread: T.Boolean({
             default: false,
             description:
-              'Run the MQTT client on a worker thread of its own, beside the main thread (the gateway then ' +
-              'uses two cores). Ignored with the embedded broker as upstream (its in-process connection ' +
-              'stays on the main thread). A thread that fails is restarted; its events are sent again.',
+              'Run the MQTT client on a worker thread of its own. The main thread then does less per event ' +
+              'and the process as a whole somewhat more (see docs/benchmarks.md): worth it only on a box with ' +
+              'a core to spare. Ignored with the embedded broker as upstream (its in-process connection stays ' +
+              'on the main thread). A thread that fails is restarted and its events are sent again.',
           }),
           retry: T.Optional(Retry),
           healthIntervalS: T.Number({
