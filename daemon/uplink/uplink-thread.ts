@@ -43,23 +43,18 @@ function settle(): void {
 function publish(seq: number, topic: string, payload: string | Uint8Array): void {
   const bytes =
     typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
-  uplink.publish(topic, bytes).then(
-    () => {
-      acks.push(seq);
-      settle();
-    },
-    (err: Error) => {
-      fails.push(seq, err.name, err.message);
-      settle();
-    },
-  );
+  uplink.send(topic, bytes, (err) => {
+    if (err) fails.push(seq, err.name, err.message);
+    else acks.push(seq);
+    settle();
+  });
 }
 
 uplink.on('state', (status) => send({ t: 'state', status }));
 uplink.on('up', () => send({ t: 'up' }));
-// The connection's pending publishes were rejected just before `down` (their handlers are queued
-// ahead of this one): they travel together, so the main thread too emits `down` with nothing in
-// flight, before the callers hear of their rejections.
+// The connection's pending publishes were rejected just before `down`: they travel together, so
+// the main thread too emits `down` with nothing in flight, before the callers hear of their
+// rejections.
 uplink.on('down', () => queueMicrotask(() => flush(true)));
 
 port.on('message', (message: ToThread) => {
