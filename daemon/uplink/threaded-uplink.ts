@@ -14,7 +14,8 @@ import { Worker } from 'node:worker_threads';
 import type { LogFn } from 'pino';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { redactUrl } from './redact.js';
+import { passwordIn } from './client-options.js';
+import { redactSecrets, redactUrl } from './redact.js';
 import type { FromThread, ThreadData, ThreadUplinkOptions, ToThread } from './thread-messages.js';
 import {
   type Uplink,
@@ -166,7 +167,8 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
     this.worker = worker;
     worker.on('message', (message: FromThread) => this.onMessage(worker, message));
     worker.on('error', (err) => {
-      this.failure = err.message;
+      // Whatever the thread threw, it may quote its options: no password reaches status or logs.
+      this.failure = redactSecrets(err.message, [this.options.password, passwordIn(this.options.url)]);
     });
     worker.on('exit', (code) => this.onExit(worker, code));
     worker.postMessage({ t: 'start' } satisfies ToThread);
