@@ -373,6 +373,14 @@ export const Config = Strict(
               'order; a live event may arrive before older backlog events of the same read point. 0: strict ' +
               'sequence order for everything. See "Replay after an outage" in docs/durability.md.',
           }),
+          thread: T.Boolean({
+            default: false,
+            description:
+              'Run the MQTT client on a worker thread of its own. The main thread then does less per event ' +
+              'and the process as a whole somewhat more (see docs/benchmarks.md): worth it only on a box with ' +
+              'a core to spare. Ignored with the embedded broker as upstream (its in-process connection stays ' +
+              'on the main thread). A thread that fails is restarted and its events are sent again.',
+          }),
           retry: T.Optional(Retry),
           healthIntervalS: T.Number({
             minimum: 1,

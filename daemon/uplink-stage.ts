@@ -14,7 +14,9 @@ import { Dispatcher } from './dispatcher.js';
 import type { Logger } from './log.js';
 import type { LevelOutbox } from './outbox/level-outbox.js';
 import { OverflowNotifier } from './outbox/overflow-notices.js';
-import { MqttUplink } from './uplink/mqtt-uplink.js';
+import { MqttUplink, type UplinkOptions } from './uplink/mqtt-uplink.js';
+import { ThreadedUplink } from './uplink/threaded-uplink.js';
+import type { Uplink } from './uplink/uplink.js';
 import type { StreamOpener } from './uplink/upstream-client.js';
 
 /** The uplink's MQTT client id: `uplink.clientId`, or one made of the site and the gateway id. */
@@ -33,32 +35,35 @@ export interface Upstream {
 }
 
 export class UplinkStage {
-  readonly uplink: MqttUplink;
+  readonly uplink: Uplink;
   readonly dispatcher: Dispatcher;
   private readonly notices: OverflowNotifier;
   private started = false;
 
   constructor(config: Config, upstream: Upstream, outbox: LevelOutbox, topics: Topics, log: Logger) {
     const up = config.uplink;
-    this.uplink = new MqttUplink(
-      {
-        url: upstream.url,
-        ...(upstream.stream ? { stream: upstream.stream } : {}),
-        clientId: uplinkClientId(config),
-        ...(upstream.username ? { username: upstream.username } : {}),
-        ...(upstream.password ? { password: upstream.password } : {}),
-        ...(up.ca ? { ca: up.ca } : {}),
-        ...(up.cert ? { cert: up.cert } : {}),
-        ...(up.key ? { key: up.key } : {}),
-        rejectUnauthorized: up.rejectUnauthorized,
-        keepaliveS: up.keepaliveS,
-        // One slot beyond the dispatcher's window, for the overflow notice in flight.
-        inflight: up.inflight + 1,
-        retry: up.retry,
-        statusTopic: topics.status,
-      },
-      log.child({ component: 'uplink' }),
-    );
+    const options: UplinkOptions = {
+      url: upstream.url,
+      ...(upstream.stream ? { stream: upstream.stream } : {}),
+      clientId: uplinkClientId(config),
+      ...(upstream.username ? { username: upstream.username } : {}),
+      ...(upstream.password ? { password: upstream.password } : {}),
+      ...(up.ca ? { ca: up.ca } : {}),
+      ...(up.cert ? { cert: up.cert } : {}),
+      ...(up.key ? { key: up.key } : {}),
+      rejectUnauthorized: up.rejectUnauthorized,
+      keepaliveS: up.keepaliveS,
+      // One slot beyond the dispatcher's window, for the overflow notice in flight.
+      inflight: up.inflight + 1,
+      retry: up.retry,
+      statusTopic: topics.status,
+    };
+    const uplinkLog = log.child({ component: 'uplink' });
+    // The embedded broker's in-process connection cannot cross to a thread.
+    this.uplink =
+      up.thread && !upstream.stream
+        ? new ThreadedUplink(options, uplinkLog)
+        : new MqttUplink(options, uplinkLog);
     this.dispatcher = new Dispatcher(outbox, this.uplink, log.child({ component: 'dispatcher' }), {
       window: up.inflight,
       liveShare: up.liveShare,

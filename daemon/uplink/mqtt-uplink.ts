@@ -52,8 +52,7 @@ export interface UplinkOptions {
 
 interface Pending {
   readonly sentAt: number;
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
+  readonly settled: (err?: Error) => void;
 }
 
 /** How long one connection attempt may take (TCP + TLS + CONNACK). */
@@ -122,31 +121,43 @@ export class MqttUplink extends EventEmitter implements Uplink {
   }
 
   publish(topic: string, payload: string | Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) =>
+      this.send(topic, payload, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  /**
+   * publish() with a callback instead of a promise (the threaded uplink's thread sends many):
+   * `settled` is called once, with the error publish() would reject with, at once where it
+   * would reject at once.
+   */
+  send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
     const client = this.client;
-    if (this.state === 'stopped') return Promise.reject(new UplinkClosedError('uplink stopped'));
-    if (this.state !== 'connected' || !client?.connected) {
-      return Promise.reject(new UplinkDisconnectedError(`uplink is ${this.state}`));
-    }
-    if (this.pending.size >= this.options.inflight) {
-      // Callers are meant to check canPublish(); refusing keeps packet ids and memory bounded.
-      return Promise.reject(new Error(`uplink in-flight window full (${this.options.inflight})`));
+    let refused: Error | undefined;
+    if (this.state === 'stopped') refused = new UplinkClosedError('uplink stopped');
+    else if (this.state !== 'connected' || !client?.connected)
+      refused = new UplinkDisconnectedError(`uplink is ${this.state}`);
+    // Callers are meant to check canPublish(); refusing keeps packet ids and memory bounded.
+    else if (this.pending.size >= this.options.inflight)
+      refused = new Error(`uplink in-flight window full (${this.options.inflight})`);
+    if (refused || !client) {
+      settled(refused ?? new UplinkDisconnectedError(`uplink is ${this.state}`));
+      return;
     }
     const id = ++this.nextId;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { sentAt: performance.now(), resolve, reject });
-      client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
-        const entry = this.pending.get(id);
-        if (!entry) return; // already rejected with the connection
-        this.pending.delete(id);
-        if (err) {
-          // mqtt.js fails a QoS 1 callback only as the link goes ('Connection closed', on a
-          // keepalive timeout even before it emits 'close'): the caller republishes after `up`.
-          entry.reject(new UplinkDisconnectedError(`connection lost: ${err.message}`));
-          return;
-        }
-        this.rttMs = performance.now() - entry.sentAt;
-        entry.resolve();
-      });
+    this.pending.set(id, { sentAt: performance.now(), settled });
+    client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+      const entry = this.pending.get(id);
+      if (!entry) return; // already rejected with the connection
+      this.pending.delete(id);
+      if (err) {
+        // mqtt.js fails a QoS 1 callback only as the link goes ('Connection closed', on a
+        // keepalive timeout even before it emits 'close'): the caller republishes after `up`.
+        entry.settled(new UplinkDisconnectedError(`connection lost: ${err.message}`));
+        return;
+      }
+      this.rttMs = performance.now() - entry.sentAt;
+      entry.settled();
     });
   }
 
@@ -303,7 +314,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private rejectAll(err: Error): void {
     const entries = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) entry.reject(err);
+    for (const entry of entries) entry.settled(err);
   }
 
   private settleFirstAttempt(): void {

@@ -10,10 +10,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
-import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
-import { eventPayload, eventTopic, sequenceOf, until, uplinkOptions } from './helpers.js';
+import { eventPayload, eventTopic, sequenceOf, until, uplinkKinds, uplinkOptions } from './helpers.js';
 import { wireProxy } from './wire-proxy.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -23,7 +22,7 @@ afterEach(async () => {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('MqttUplink across a broker crash', () => {
+describe.each(uplinkKinds)('$name across a broker crash', ({ make }) => {
   it('loses nothing when Mosquitto is SIGKILLed mid-stream and restarted on the same port', async () => {
     const total = 2000;
     const inflight = 100;
@@ -33,7 +32,7 @@ describe('MqttUplink across a broker crash', () => {
     cleanup.push(() => proxy.close());
     const events = await collect(broker.url, eventTopic);
     cleanup.push(() => events.close());
-    const uplink = new MqttUplink(
+    const uplink = make(
       uplinkOptions(proxy.url, { inflight, retry: { minMs: 50, maxMs: 300 } }),
       silentLogger(),
     );

@@ -1,8 +1,12 @@
 /** Shared pieces of the uplink tests: options, payloads, a log that can be read back, polling. */
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import type { Logger } from '../../../daemon/log.js';
-import type { UplinkOptions } from '../../../daemon/uplink/mqtt-uplink.js';
+import { MqttUplink, type UplinkOptions } from '../../../daemon/uplink/mqtt-uplink.js';
+import { ThreadedUplink } from '../../../daemon/uplink/threaded-uplink.js';
+import type { Uplink } from '../../../daemon/uplink/uplink.js';
 
 export const statusTopic = 'readpoint/v1/site-t/gw-t/status';
 export const eventTopic = 'readpoint/v1/site-t/gw-t/events/dock-1';
@@ -49,3 +53,25 @@ export async function until(condition: () => boolean, what: string, timeoutMs = 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * A file of the build (dist/), for what must run as plain JavaScript: a worker thread's entry.
+ * `npm test` builds first.
+ */
+export function built(path: string): URL {
+  const url = new URL(`../../../dist/${path}`, import.meta.url);
+  if (!existsSync(url)) throw new Error(`${url.pathname} is missing: run npm run build first`);
+  return pathToFileURL(url.pathname);
+}
+
+/** Every implementation of the uplink seam over a socket; the contract suites run against each. */
+export const uplinkKinds: readonly {
+  readonly name: string;
+  readonly make: (options: UplinkOptions, log: Logger) => Uplink;
+}[] = [
+  { name: 'MqttUplink', make: (options, log) => new MqttUplink(options, log) },
+  {
+    name: 'ThreadedUplink',
+    make: (options, log) => new ThreadedUplink(options, log, built('daemon/uplink/uplink-thread.js')),
+  },
+];

@@ -5,10 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LinkWatchdog } from '../../../daemon/uplink/link-watchdog.js';
-import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import type { UplinkStatus } from '../../../daemon/uplink/uplink.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
-import { eventPayload, eventTopic, until, uplinkOptions } from './helpers.js';
+import { eventPayload, eventTopic, until, uplinkKinds, uplinkOptions } from './helpers.js';
 import { wireProxy } from './wire-proxy.js';
 
 const KEEPALIVE_MS = 2000;
@@ -133,7 +132,7 @@ describe('LinkWatchdog', () => {
   });
 });
 
-describe('MqttUplink dead-link detection (real Mosquitto)', () => {
+describe.each(uplinkKinds)('$name dead-link detection (real Mosquitto)', ({ make }) => {
   let broker: Mosquitto;
   const cleanup: (() => Promise<unknown>)[] = [];
   beforeAll(async () => {
@@ -147,7 +146,7 @@ describe('MqttUplink dead-link detection (real Mosquitto)', () => {
   });
 
   async function started(url: string, keepaliveS: number) {
-    const uplink = new MqttUplink(uplinkOptions(url, { keepaliveS }), silentLogger());
+    const uplink = make(uplinkOptions(url, { keepaliveS }), silentLogger());
     const states: UplinkStatus[] = [];
     uplink.on('state', (s: UplinkStatus) => states.push(s));
     cleanup.push(() => uplink.stop());

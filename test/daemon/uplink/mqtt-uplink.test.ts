@@ -1,7 +1,9 @@
-/** MqttUplink against a real Mosquitto, with a wire-reading proxy where the broker's view matters. */
+/**
+ * The uplink seam (MqttUplink, ThreadedUplink) against a real Mosquitto, with a wire-reading proxy
+ * where the broker's view matters.
+ */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
-import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import {
   UplinkClosedError,
   UplinkDisconnectedError,
@@ -9,7 +11,16 @@ import {
 } from '../../../daemon/uplink/uplink.js';
 import { freePort, type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
-import { eventPayload, eventTopic, sequenceOf, statusTopic, until, uplinkOptions } from './helpers.js';
+import {
+  eventPayload,
+  eventTopic,
+  memoryLogger,
+  sequenceOf,
+  statusTopic,
+  until,
+  uplinkKinds,
+  uplinkOptions,
+} from './helpers.js';
 import { wireProxy } from './wire-proxy.js';
 
 let broker: Mosquitto;
@@ -25,15 +36,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function started(url: string, overrides = {}) {
-  const uplink = new MqttUplink(uplinkOptions(url, overrides), silentLogger());
-  const states: UplinkStatus[] = [];
-  uplink.on('state', (s: UplinkStatus) => states.push(s));
-  cleanup.push(() => uplink.stop());
-  await uplink.start();
-  return { uplink, states };
-}
-
 /** Settles to the error a promise rejected with (or 'resolved'). */
 const outcome = (p: Promise<void>) =>
   p.then(
@@ -41,7 +43,16 @@ const outcome = (p: Promise<void>) =>
     (err: Error) => err,
   );
 
-describe('MqttUplink', () => {
+describe.each(uplinkKinds)('$name', ({ make }) => {
+  async function started(url: string, overrides = {}) {
+    const uplink = make(uplinkOptions(url, overrides), silentLogger());
+    const states: UplinkStatus[] = [];
+    uplink.on('state', (s: UplinkStatus) => states.push(s));
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    return { uplink, states };
+  }
+
   it('delivers 2,000 events in order and never has more than 100 outstanding on the wire', async () => {
     const proxy = await wireProxy(broker.port, eventTopic);
     cleanup.push(() => proxy.close());
@@ -209,11 +220,60 @@ describe('MqttUplink', () => {
     expect(states.at(-1)?.state).toBe('stopped');
   });
 
-  it('start() throws naming an unreadable CA file', async () => {
-    const uplink = new MqttUplink(
-      uplinkOptions('mqtts://127.0.0.1:1', { ca: '/nonexistent/ca.pem' }),
-      silentLogger(),
+  it('writes its log lines with the logger it was given: connected, lost, stopped', async () => {
+    const proxy = await wireProxy(broker.port, eventTopic);
+    cleanup.push(() => proxy.close());
+    const { log, lines } = memoryLogger();
+    const uplink = make(
+      uplinkOptions(proxy.url, { retry: { minMs: 50, maxMs: 50 } }),
+      log.child({ component: 'uplink' }),
     );
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    const up = new Promise<void>((resolve) => uplink.once('up', resolve));
+    proxy.cut();
+    await up;
+    await uplink.stop();
+    // (Debug lines depend on where the cut lands: whether the online status was acknowledged.)
+    const records = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => (r.level as number) >= 30);
+    const base = { pid: process.pid, component: 'uplink' };
+    expect(records).toEqual([
+      {
+        ...base,
+        level: 30,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        connects: 1,
+        msg: 'uplink connected',
+      },
+      {
+        ...base,
+        level: 40,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        lastError: expect.any(String), // closed, or a reset: where the cut lands
+        retryInMs: 50,
+        msg: 'uplink connection lost',
+      },
+      {
+        ...base,
+        level: 30,
+        time: expect.any(Number),
+        hostname: expect.any(String),
+        url: proxy.url,
+        connects: 2,
+        msg: 'uplink connected',
+      },
+      { ...base, level: 30, time: expect.any(Number), hostname: expect.any(String), msg: 'uplink stopped' },
+    ]);
+  });
+
+  it('start() throws naming an unreadable CA file', async () => {
+    const uplink = make(uplinkOptions('mqtts://127.0.0.1:1', { ca: '/nonexistent/ca.pem' }), silentLogger());
     await expect(uplink.start()).rejects.toThrow(/^uplink\.ca: cannot read \/nonexistent\/ca\.pem: ENOENT/);
   });
 });

@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MqttUplink, type UplinkOptions } from '../../../daemon/uplink/mqtt-uplink.js';
+import type { UplinkOptions } from '../../../daemon/uplink/mqtt-uplink.js';
 import type { UplinkStatus } from '../../../daemon/uplink/uplink.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
-import { eventTopic, memoryLogger, until, uplinkOptions } from './helpers.js';
+import { eventTopic, memoryLogger, until, uplinkKinds, uplinkOptions } from './helpers.js';
 
 let dir: string;
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -73,96 +73,98 @@ async function broker(options: Parameters<typeof startMosquitto>[0]): Promise<Mo
   return b;
 }
 
-async function started(options: UplinkOptions) {
-  const { log, lines } = memoryLogger();
-  const uplink = new MqttUplink(options, log);
-  const attempts: number[] = [];
-  uplink.on('state', (s: UplinkStatus) => s.state === 'connecting' && attempts.push(performance.now()));
-  cleanup.push(() => uplink.stop());
-  await uplink.start();
-  return { uplink, lines, attempts };
-}
+describe.each(uplinkKinds)('$name', ({ make }) => {
+  async function started(options: UplinkOptions) {
+    const { log, lines } = memoryLogger();
+    const uplink = make(options, log);
+    const attempts: number[] = [];
+    uplink.on('state', (s: UplinkStatus) => s.state === 'connecting' && attempts.push(performance.now()));
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    return { uplink, lines, attempts };
+  }
 
-describe('MqttUplink over TLS', () => {
-  const tls = () => ({
-    ca: join(dir, 'ca.crt'),
-    cert: join(dir, 'server.crt'),
-    key: join(dir, 'server.key'),
-  });
-
-  it('refuses a broker whose certificate another CA signed, and keeps retrying', async () => {
-    const b = await broker({ tls: tls() });
-    const { uplink, attempts } = await started(uplinkOptions(b.url, { ca: join(dir, 'other-ca.crt') }));
-    expect(uplink.status().state).toBe('disconnected');
-    expect(uplink.status().lastError).toMatch(/certificate/);
-    await until(() => attempts.length >= 3, 'three attempts');
-    expect(uplink.status()).toMatchObject({ connects: 0 });
-    expect(['disconnected', 'connecting']).toContain(uplink.status().state);
-  });
-
-  it('connects and delivers with the right CA (by name and by IP address)', async () => {
-    const b = await broker({ tls: tls() });
-    const ca = readFileSync(join(dir, 'ca.crt'));
-    const events = await collect(b.url, eventTopic, { ca });
-    cleanup.push(() => events.close());
-    for (const url of [b.url, `mqtts://127.0.0.1:${b.port}`]) {
-      const { uplink } = await started(uplinkOptions(url, { ca: join(dir, 'ca.crt') }));
-      expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
-      await uplink.publish(eventTopic, `over ${url}`);
-    }
-    await events.waitFor(2, 5000);
-    expect(events.messages.map((m) => m.payload.toString())).toEqual([
-      `over ${b.url}`,
-      `over mqtts://127.0.0.1:${b.port}`,
-    ]);
-  });
-});
-
-describe('MqttUplink with credentials', () => {
-  it('reports not-authorized for a wrong password, backs off, and never logs the secret', async () => {
-    const b = await broker({ passwordFile: join(dir, 'passwords') });
-    const { uplink, lines, attempts } = await started(
-      uplinkOptions(b.url, {
-        username: 'gateway',
-        password: 'wrong-secret-17',
-        retry: { minMs: 50, maxMs: 400 },
-      }),
-    );
-    expect(uplink.status().state).toBe('disconnected');
-    expect(uplink.status().lastError).toMatch(/Not authorized.*not-authorized/);
-    await until(() => attempts.length >= 4, 'four attempts');
-    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(45);
-    expect(uplink.status().connects).toBe(0);
-    expect(lines.some((l) => l.includes('uplink cannot connect'))).toBe(true);
-    expect(lines.filter((l) => l.includes('wrong-secret-17'))).toEqual([]);
-  });
-
-  it('keeps credentials given in the URL out of status and logs', async () => {
-    const b = await broker({ passwordFile: join(dir, 'passwords') });
-    const url = `mqtt://gateway:right-secret-42@127.0.0.1:${b.port}`;
-    const { uplink, lines } = await started(uplinkOptions(url));
-    expect(uplink.status()).toMatchObject({
-      state: 'connected',
-      connects: 1,
-      url: `mqtt://127.0.0.1:${b.port}`,
+  describe('over TLS', () => {
+    const tls = () => ({
+      ca: join(dir, 'ca.crt'),
+      cert: join(dir, 'server.crt'),
+      key: join(dir, 'server.key'),
     });
-    await uplink.publish(eventTopic, 'authenticated');
-    await uplink.stop();
-    expect(lines.some((l) => l.includes('uplink connected'))).toBe(true);
-    expect(lines.filter((l) => l.includes('right-secret-42') || l.includes('gateway:'))).toEqual([]);
+
+    it('refuses a broker whose certificate another CA signed, and keeps retrying', async () => {
+      const b = await broker({ tls: tls() });
+      const { uplink, attempts } = await started(uplinkOptions(b.url, { ca: join(dir, 'other-ca.crt') }));
+      expect(uplink.status().state).toBe('disconnected');
+      expect(uplink.status().lastError).toMatch(/certificate/);
+      await until(() => attempts.length >= 3, 'three attempts');
+      expect(uplink.status()).toMatchObject({ connects: 0 });
+      expect(['disconnected', 'connecting']).toContain(uplink.status().state);
+    });
+
+    it('connects and delivers with the right CA (by name and by IP address)', async () => {
+      const b = await broker({ tls: tls() });
+      const ca = readFileSync(join(dir, 'ca.crt'));
+      const events = await collect(b.url, eventTopic, { ca });
+      cleanup.push(() => events.close());
+      for (const url of [b.url, `mqtts://127.0.0.1:${b.port}`]) {
+        const { uplink } = await started(uplinkOptions(url, { ca: join(dir, 'ca.crt') }));
+        expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
+        await uplink.publish(eventTopic, `over ${url}`);
+      }
+      await events.waitFor(2, 5000);
+      expect(events.messages.map((m) => m.payload.toString())).toEqual([
+        `over ${b.url}`,
+        `over mqtts://127.0.0.1:${b.port}`,
+      ]);
+    });
   });
 
-  it('connects with the right username and password', async () => {
-    const b = await broker({ passwordFile: join(dir, 'passwords') });
-    const events = await collect(b.url, eventTopic, { username: 'gateway', password: 'right-secret-42' });
-    cleanup.push(() => events.close());
-    const { uplink } = await started(
-      uplinkOptions(b.url, { username: 'gateway', password: 'right-secret-42' }),
-    );
-    expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
-    await uplink.publish(eventTopic, 'hello');
-    await events.waitFor(1, 5000);
-    expect(events.messages[0]?.payload.toString()).toBe('hello');
+  describe('with credentials', () => {
+    it('reports not-authorized for a wrong password, backs off, and never logs the secret', async () => {
+      const b = await broker({ passwordFile: join(dir, 'passwords') });
+      const { uplink, lines, attempts } = await started(
+        uplinkOptions(b.url, {
+          username: 'gateway',
+          password: 'wrong-secret-17',
+          retry: { minMs: 50, maxMs: 400 },
+        }),
+      );
+      expect(uplink.status().state).toBe('disconnected');
+      expect(uplink.status().lastError).toMatch(/Not authorized.*not-authorized/);
+      await until(() => attempts.length >= 4, 'four attempts');
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(45);
+      expect(uplink.status().connects).toBe(0);
+      expect(lines.some((l) => l.includes('uplink cannot connect'))).toBe(true);
+      expect(lines.filter((l) => l.includes('wrong-secret-17'))).toEqual([]);
+    });
+
+    it('keeps credentials given in the URL out of status and logs', async () => {
+      const b = await broker({ passwordFile: join(dir, 'passwords') });
+      const url = `mqtt://gateway:right-secret-42@127.0.0.1:${b.port}`;
+      const { uplink, lines } = await started(uplinkOptions(url));
+      expect(uplink.status()).toMatchObject({
+        state: 'connected',
+        connects: 1,
+        url: `mqtt://127.0.0.1:${b.port}`,
+      });
+      await uplink.publish(eventTopic, 'authenticated');
+      await uplink.stop();
+      expect(lines.some((l) => l.includes('uplink connected'))).toBe(true);
+      expect(lines.filter((l) => l.includes('right-secret-42') || l.includes('gateway:'))).toEqual([]);
+    });
+
+    it('connects with the right username and password', async () => {
+      const b = await broker({ passwordFile: join(dir, 'passwords') });
+      const events = await collect(b.url, eventTopic, { username: 'gateway', password: 'right-secret-42' });
+      cleanup.push(() => events.close());
+      const { uplink } = await started(
+        uplinkOptions(b.url, { username: 'gateway', password: 'right-secret-42' }),
+      );
+      expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
+      await uplink.publish(eventTopic, 'hello');
+      await events.waitFor(1, 5000);
+      expect(events.messages[0]?.payload.toString()).toBe('hello');
+    });
   });
 });
