@@ -99,5 +99,8 @@ export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientO
     // Status messages are best effort: never queued while offline.
     queueQoSZero: false,
     will: { topic: settings.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    // mqtt.js traces every packet through `debug` unless given a logger: about 1 us per event
+    // even with tracing off. The uplink logs what matters itself.
+    log: () => {},
   };
 }
