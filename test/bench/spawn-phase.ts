@@ -7,9 +7,14 @@ import { fileURLToPath } from 'node:url';
 
 export type PhaseName = 'gateway' | 'raw-mqtt' | 'latency' | 'backlog' | 'identity' | 'rfid' | 'unit-memory';
 
-export function runPhase<T>(phase: PhaseName, options: object): Promise<T> {
+/**
+ * `launcher` runs the phase through a program that execs it, e.g. into a memory cgroup
+ * (test/support/memory-cgroup.ts).
+ */
+export function runPhase<T>(phase: PhaseName, options: object, launcher: readonly string[] = []): Promise<T> {
   const script = fileURLToPath(new URL('./phase.js', import.meta.url));
-  const child = spawn(process.execPath, [script, phase, JSON.stringify(options)], {
+  const command = [...launcher, process.execPath, script, phase, JSON.stringify(options)];
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
