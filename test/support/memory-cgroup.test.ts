@@ -4,6 +4,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryCgroup, type MemoryCgroup } from './memory-cgroup.js';
 
@@ -29,6 +31,14 @@ function runInside(
 }
 
 describe('memory cgroup', () => {
+  it('fails, naming what is missing, where no memory controller is mounted', () => {
+    const nowhere = join(tmpdir(), `rp-no-cgroup-${process.pid}`);
+    expect(() => createMemoryCgroup(64 * MiB, 'none', nowhere)).toThrow(
+      `no cgroup v1 memory controller at ${nowhere}`,
+    );
+    expect(existsSync(nowhere)).toBe(false);
+  });
+
   it('counts the OOM kill of a process that allocates past the limit', async () => {
     cgroup = createMemoryCgroup(96 * MiB, 'oom');
     expect(cgroup.usage()).toMatchObject({ limitBytes: 96 * MiB, oomKills: 0 });

@@ -62,12 +62,12 @@ export function launcherInto(path: string): string[] {
 }
 
 /** This process's memory cgroup, as a directory under the controller's mount. */
-export function ownMemoryCgroup(): string {
+export function ownMemoryCgroup(controller = MEMORY_CONTROLLER): string {
   const line = readFileSync('/proc/self/cgroup', 'utf8')
     .split('\n')
     .find((l) => l.split(':')[1]?.split(',').includes('memory'));
   if (!line) throw new Error('/proc/self/cgroup names no memory cgroup: the memory controller is not in use');
-  return join(MEMORY_CONTROLLER, line.split(':').slice(2).join(':'));
+  return join(controller, line.split(':').slice(2).join(':'));
 }
 
 const num = (path: string) => Number(readFileSync(path, 'utf8').trim());
@@ -82,12 +82,17 @@ function keyed(path: string): Map<string, number> {
   return out;
 }
 
-export function createMemoryCgroup(limitBytes: number, label = 'test'): MemoryCgroup {
-  if (!existsSync(join(MEMORY_CONTROLLER, 'memory.limit_in_bytes')))
+/** `controller` is where the memory controller is mounted; only its test passes another. */
+export function createMemoryCgroup(
+  limitBytes: number,
+  label = 'test',
+  controller = MEMORY_CONTROLLER,
+): MemoryCgroup {
+  if (!existsSync(join(controller, 'memory.limit_in_bytes')))
     throw new Error(
-      `no cgroup v1 memory controller at ${MEMORY_CONTROLLER}: this runs the daemon under a memory limit and needs it (mounted, with root)`,
+      `no cgroup v1 memory controller at ${controller}: this runs the daemon under a memory limit and needs it (mounted, with root)`,
     );
-  const parent = ownMemoryCgroup();
+  const parent = ownMemoryCgroup(controller);
   const path = join(parent, `readpoint-${label}-${process.pid}-${randomBytes(3).toString('hex')}`);
   try {
     mkdirSync(path);
