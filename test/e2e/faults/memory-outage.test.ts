@@ -18,7 +18,14 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type DaemonProcess, startDaemon } from '../../support/daemon.js';
 import { writeE2eConfig } from '../../support/e2e-config.js';
-import { EVENTS_FILTER, outboxState, streamingReader, until, waitForHealth } from '../../support/faults.js';
+import {
+  EVENTS_FILTER,
+  healthOf,
+  outboxState,
+  streamingReader,
+  until,
+  waitForHealth,
+} from '../../support/faults.js';
 import { createMemoryCgroup, type MemoryCgroup } from '../../support/memory-cgroup.js';
 import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
 import { scale } from '../../support/soak.js';
@@ -28,6 +35,9 @@ const MiB = 1024 * 1024;
 const LIMIT = 256 * MiB;
 const EVENTS = scale(150_000, 1_000_000);
 const WINDOW = 100;
+
+/** Events the outbox dropped for want of room, from a health payload. */
+const dropped = (h: ReturnType<typeof healthOf>) => (h.outbox as { dropped?: number }).dropped ?? 0;
 
 /**
  * A QoS 1 subscriber that keeps only a count per sequence number: a million events of about a
@@ -123,6 +133,8 @@ describe(`outage in a ${LIMIT / MiB} MiB memory cgroup`, () => {
         uplinkUrl: gate.url,
         readers: streamingReader({ readsPerSecond: 100_000, limit: EVENTS }),
         inflight: WINDOW,
+        // Room for every event (about 1.1 kB each) without an overflow drop.
+        extra: `outbox:\n  maxEvents: ${Math.max(1_000_000, EVENTS)}\n  maxBytes: ${EVENTS * 2048}\n`,
       });
       const started = Date.now();
       daemon = startDaemon(config, {}, cg.launcher);
@@ -139,9 +151,10 @@ describe(`outage in a ${LIMIT / MiB} MiB memory cgroup`, () => {
 
         const full = await waitForHealth(
           running,
-          (h) => h.outbox.depth === EVENTS && h.outbox.lastSeq === EVENTS,
+          (h) => (h.outbox.depth === EVENTS && h.outbox.lastSeq === EVENTS) || dropped(h) > 0,
           scale(110_000, 600_000),
         );
+        expect(dropped(healthOf(full))).toBe(0);
         const filled = Date.now();
         expect(running.logs.filter((l) => l.msg === 'uplink connected')).toEqual([]);
         expect(cg.usage().oomKills).toBe(0);
