@@ -9,13 +9,16 @@
  * per event (du of the LevelDB directory after the fill) and the RSS of this process, sampled
  * every 100 ms through both phases, and its peak as the kernel counted it (VmHWM).
  *
- * Run it in a process of its own (test/bench/phase.ts): the RSS is then this work's alone.
+ * Run it in a process of its own (test/bench/phase.ts): the RSS is then this work's alone. The
+ * bench also runs it inside a memory cgroup, with the ceiling's process outside it
+ * (`ceilingCgroup`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../daemon/log.js';
 import { Handover } from '../../drivers/handover.js';
+import { launcherInto } from '../support/memory-cgroup.js';
 import { cpuMark, type Measured, measuredSince } from './cpu.js';
 import { diskUsage } from './disk.js';
 import { alternate, type Pair } from './pairs.js';
@@ -63,6 +66,11 @@ export async function benchBacklog(o: {
   inflight: number;
   n: number;
   pairs?: number;
+  /**
+   * The memory cgroup the raw mqtt.js ceiling runs in (a directory under the controller), when
+   * this process runs in one with a limit the ceiling must not share.
+   */
+  ceilingCgroup?: string;
 }): Promise<BacklogResult> {
   const parts = Math.max(1, Math.min(o.pairs ?? 1, o.n));
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-backlog-'));
@@ -127,7 +135,11 @@ export async function benchBacklog(o: {
     const events = (part: number) =>
       Math.round(((part + 1) * o.n) / parts) - Math.round((part * o.n) / parts);
     const ceiling = (part: number) =>
-      runPhase<Measured>('raw-mqtt', { url: o.url, n: events(part), window: o.inflight, events: 1000 });
+      runPhase<Measured>(
+        'raw-mqtt',
+        { url: o.url, n: events(part), window: o.inflight, events: 1000 },
+        o.ceilingCgroup ? launcherInto(o.ceilingCgroup) : [],
+      );
     // A pair is a part of the drain (in order) and its ceiling.
     const drain = await alternate(parts, ours, ceiling);
     if (distinct !== o.n)

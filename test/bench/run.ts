@@ -7,7 +7,7 @@
  * 5) and the table gives the medians, with CPU time per event (process and main thread).
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
- * 1,000,000, drained in BENCH_PAIRS parts), BENCH_OUTBOX (outbox phase, each pair, default
+ * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000).
  *
@@ -20,6 +20,7 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
 import type { Measured } from './cpu.js';
@@ -38,6 +39,9 @@ const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const LATENCY_S = Number(process.env.BENCH_LATENCY_S ?? 10);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
+/** The memory cgroup the backlog runs in a second time, as on a small gateway. */
+const CGROUP_MIB = 256;
+const MiB = 1024 * 1024;
 const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
@@ -179,6 +183,51 @@ if (broker) {
       row(
         `backlog disk bytes per event (du of the LevelDB dir after the fill; events of ${fmt(bl.payloadBytes)} bytes)`,
         fmt(bl.diskBytesPerEvent),
+      );
+    });
+
+    // The same backlog on a small box: its process in a memory cgroup from its first instruction,
+    // the ceiling's process outside it.
+    await section(`backlog in a ${CGROUP_MIB} MiB memory cgroup`, async () => {
+      const cgroup = createMemoryCgroup(CGROUP_MIB * MiB, 'bench-backlog');
+      let rssMax = 0;
+      const sampler = setInterval(() => {
+        rssMax = Math.max(rssMax, cgroup.usage().rssBytes);
+      }, 100);
+      let bl: BacklogResult;
+      try {
+        bl = await runPhase<BacklogResult>(
+          'backlog',
+          { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS, ceilingCgroup: ownMemoryCgroup() },
+          [],
+          cgroup.launcher,
+        );
+      } catch (err) {
+        const u = cgroup.usage();
+        throw new Error(`${(err as Error).message} (cgroup: oom_kill ${u.oomKills}, failcnt ${u.failcnt})`);
+      } finally {
+        clearInterval(sampler);
+      }
+      const u = cgroup.usage();
+      await cgroup.remove();
+      const inCgroup = `in a ${CGROUP_MIB} MiB memory cgroup`;
+      row(`backlog fill ${inCgroup}, events/s`, fmt(bl.fillPerSecond));
+      pairRows(
+        `backlog drain ${inCgroup} (${fmt(BACKLOG)} events, ${bl.drain.length} parts as above; the ceiling's process outside the cgroup)`,
+        'raw mqtt.js QoS 1, same window, same events, own process',
+        summarize(bl.drain),
+        { rate: DRAIN_TARGET },
+      );
+      row(
+        `backlog ${inCgroup}: cgroup peak MB (page cache included, which the kernel reclaims at the limit) / failcnt (times the limit was hit) / oom_kill`,
+        `${fmt(u.peakBytes / 1048576)} / ${fmt(u.failcnt)} / ${u.oomKills}`,
+        '',
+        '',
+        `no OOM kill: ${u.oomKills === 0 ? 'met' : 'missed'}`,
+      );
+      row(
+        `backlog ${inCgroup}: cgroup RSS max (sampled every 100 ms) / the process own memory (RssAnon) max during fill / during drain, MB`,
+        `${fmt(rssMax / 1048576)} / ${fmt(bl.fillAnonMb)} / ${fmt(bl.drainAnonMb)}`,
       );
     });
 

@@ -16,14 +16,19 @@ export type PhaseName =
   | 'pty-gateway'
   | 'serial-flow';
 
-/** `nodeFlags` go to node before the script (e.g. `--cpu-prof`). */
+/**
+ * `nodeFlags` go to node before the script (e.g. `--cpu-prof`); `launcher` runs the phase through
+ * a program that execs it, e.g. into a memory cgroup (test/support/memory-cgroup.ts).
+ */
 export function runPhase<T>(
   phase: PhaseName,
   options: object,
   nodeFlags: readonly string[] = [],
+  launcher: readonly string[] = [],
 ): Promise<T> {
   const script = fileURLToPath(new URL('./phase.js', import.meta.url));
-  const child = spawn(process.execPath, [...nodeFlags, script, phase, JSON.stringify(options)], {
+  const command = [...launcher, process.execPath, ...nodeFlags, script, phase, JSON.stringify(options)];
+  const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

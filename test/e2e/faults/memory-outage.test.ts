@@ -1,0 +1,204 @@
+/**
+ * A long outage on a small box: the real daemon runs in a 256 MiB memory cgroup (as under the
+ * systemd unit's `MemoryMax=` on a small gateway) while a simulated conveyor streams EVENTS
+ * distinct units at full rate and the way to Mosquitto is shut (a gate in the test refuses every
+ * connection). Once the outbox holds every event, the gate opens and the backlog drains to a
+ * consumer that subscribed to Mosquitto directly before the daemon started, so none of its
+ * messages can be lost to a race.
+ *
+ * It asserts that the kernel's OOM killer never struck in the cgroup, the daemon ran throughout
+ * and exited 0 on SIGTERM, and the consumer received every sequence number 1..EVENTS (duplicates
+ * counted). It prints the cgroup's peak, failcnt and the highest RSS sampled: figures, not
+ * assertions (speed and memory belong to the bench).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { type DaemonProcess, startDaemon } from '../../support/daemon.js';
+import { writeE2eConfig } from '../../support/e2e-config.js';
+import {
+  EVENTS_FILTER,
+  healthOf,
+  outboxState,
+  streamingReader,
+  until,
+  waitForHealth,
+} from '../../support/faults.js';
+import { createMemoryCgroup, type MemoryCgroup } from '../../support/memory-cgroup.js';
+import { type Mosquitto, startMosquitto } from '../../support/mosquitto.js';
+import { scale } from '../../support/soak.js';
+import { type BrokerGate, startBrokerGate } from './broker-gate.js';
+
+const MiB = 1024 * 1024;
+const LIMIT = 256 * MiB;
+const EVENTS = scale(150_000, 1_000_000);
+const WINDOW = 100;
+
+/** Events the outbox dropped for want of room, from a health payload. */
+const dropped = (h: ReturnType<typeof healthOf>) => (h.outbox as { dropped?: number }).dropped ?? 0;
+
+/**
+ * A QoS 1 subscriber that keeps only a count per sequence number: a million events of about a
+ * kilobyte each would not fit in this process as messages.
+ */
+class SequenceCounter {
+  /** 1 for each sequence number received at least once. */
+  readonly counts: Uint8Array;
+  distinct = 0;
+  received = 0;
+  outOfRange = 0;
+  private constructor(
+    readonly client: MqttClient,
+    last: number,
+  ) {
+    this.counts = new Uint8Array(last + 1);
+    client.on('message', (_topic, payload) => {
+      const seq = (JSON.parse(payload.toString('utf8')) as { 'rp:sequence': number })['rp:sequence'];
+      this.received++;
+      if (!Number.isInteger(seq) || seq < 1 || seq >= this.counts.length) this.outOfRange++;
+      else if (this.counts[seq] === 0) {
+        this.counts[seq] = 1;
+        this.distinct++;
+      }
+    });
+  }
+
+  static async subscribe(url: string, last: number): Promise<SequenceCounter> {
+    const client = mqtt.connect(url, { clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+    const counter = new SequenceCounter(client, last);
+    await new Promise<void>((resolve, reject) => {
+      client.once('error', reject);
+      client.once('connect', () =>
+        client.subscribe(EVENTS_FILTER, { qos: 1 }, (err, granted) =>
+          err || granted?.[0]?.qos !== 1
+            ? reject(err ?? new Error(`granted ${granted?.[0]?.qos}`))
+            : resolve(),
+        ),
+      );
+    });
+    return counter;
+  }
+
+  missing(): number[] {
+    const out: number[] = [];
+    for (let seq = 1; seq < this.counts.length; seq++) if (this.counts[seq] === 0) out.push(seq);
+    return out;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.client.end(false, {}, () => resolve()));
+  }
+}
+
+let dir: string;
+let broker: Mosquitto;
+let gate: BrokerGate;
+let cgroup: MemoryCgroup | undefined;
+let consumer: SequenceCounter | undefined;
+let daemon: DaemonProcess | undefined;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rp-memory-outage-'));
+  broker = await startMosquitto();
+  gate = await startBrokerGate(broker.port);
+});
+
+afterAll(async () => {
+  await daemon?.kill('SIGKILL');
+  await cgroup?.remove();
+  await consumer?.close();
+  await gate?.close();
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe(`outage in a ${LIMIT / MiB} MiB memory cgroup`, () => {
+  it(
+    `stores ${EVENTS} events while the broker is out of reach and delivers them all, with no OOM kill`,
+    async () => {
+      consumer = await SequenceCounter.subscribe(broker.url, EVENTS);
+      const counter = consumer;
+      cgroup = createMemoryCgroup(LIMIT, 'memory-outage');
+      const cg = cgroup;
+      onTestFailed(() => {
+        const u = cg.usage();
+        console.error(
+          `memory-outage: cgroup ${cg.path}: oom_kill ${u.oomKills}, peak ${u.peakBytes} bytes, failcnt ${u.failcnt}; ${counter.distinct} of ${EVENTS} events received`,
+        );
+      });
+      const config = writeE2eConfig({
+        dir,
+        uplinkUrl: gate.url,
+        readers: streamingReader({ readsPerSecond: 100_000, limit: EVENTS }),
+        inflight: WINDOW,
+        // Room for every event (about 1.1 kB each) without an overflow drop.
+        extra: `outbox:\n  maxEvents: ${Math.max(1_000_000, EVENTS)}\n  maxBytes: ${EVENTS * 2048}\n`,
+      });
+      const started = Date.now();
+      daemon = startDaemon(config, {}, cg.launcher);
+      const running = daemon;
+      let rssMax = 0;
+      const sampler = setInterval(() => {
+        rssMax = Math.max(rssMax, cg.usage().rssBytes);
+      }, 100);
+      try {
+        await running.waitForLog((l) => l.msg === 'outbox open', 20_000);
+        // The daemon runs under the limit: its pid is in the cgroup (the launcher exec'd it).
+        expect(cg.pids()).toContain(running.child.pid);
+        expect(cg.usage().limitBytes).toBe(LIMIT);
+
+        const full = await waitForHealth(
+          running,
+          (h) => (h.outbox.depth === EVENTS && h.outbox.lastSeq === EVENTS) || dropped(h) > 0,
+          scale(110_000, 600_000),
+        );
+        expect(dropped(healthOf(full))).toBe(0);
+        const filled = Date.now();
+        expect(running.logs.filter((l) => l.msg === 'uplink connected')).toEqual([]);
+        expect(cg.usage().oomKills).toBe(0);
+
+        const since = running.logs.indexOf(full);
+        gate.open();
+        await until(
+          () => counter.distinct === EVENTS,
+          scale(60_000, 300_000),
+          () =>
+            `${counter.distinct} of ${EVENTS} events received; first missing: ${counter.missing().slice(0, 20)}`,
+        );
+        const drained = Date.now();
+        await waitForHealth(running, (h) => h.outbox.depth === 0, 10_000, since);
+
+        // Never OOM-killed: still running, nothing counted by the kernel, a clean stop.
+        expect(running.child.exitCode).toBeNull();
+        expect(running.child.signalCode).toBeNull();
+        expect(cg.usage().oomKills).toBe(0);
+        expect(await running.kill('SIGTERM')).toBe(0);
+        const usage = cg.usage();
+        expect(usage.oomKills).toBe(0);
+        expect(running.stderr).toEqual([]);
+
+        const { lastSeq, depth } = await outboxState(join(dir, 'data'));
+        expect(lastSeq).toBe(EVENTS);
+        expect(depth).toBe(0);
+        expect(counter.missing()).toEqual([]);
+        expect(counter.outOfRange).toBe(0);
+        const connects = running.logs.filter((l) => l.msg === 'uplink connected').length;
+        expect(connects).toBeGreaterThanOrEqual(1);
+        const duplicates = counter.received - counter.distinct;
+        expect(duplicates).toBeLessThanOrEqual(connects * WINDOW);
+        console.log(
+          `memory-outage: ${EVENTS} events in a ${LIMIT / MiB} MiB cgroup: filled in ${((filled - started) / 1000).toFixed(1)} s, ` +
+            `drained in ${((drained - filled) / 1000).toFixed(1)} s; ${counter.distinct} distinct received, ` +
+            `${duplicates} duplicates, 0 lost; cgroup peak ${(usage.peakBytes / MiB).toFixed(0)} MiB ` +
+            `(page cache included), RSS at most ${(rssMax / MiB).toFixed(0)} MiB (sampled every 100 ms), ` +
+            `failcnt ${usage.failcnt}, oom_kill ${usage.oomKills}`,
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+    },
+    scale(180_000, 900_000),
+  );
+});
