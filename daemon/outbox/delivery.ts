@@ -15,6 +15,7 @@
  */
 import type { Level } from 'level';
 import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
+import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
 
 type Handle = Level<string, string>;
@@ -44,8 +45,14 @@ export class Delivery {
   private victimFrom = 0;
   private victimStopAt: number | undefined;
 
-  /** `first`: the lowest stored entry at open, if any. */
-  constructor(first?: { seq: number; at: number | undefined }) {
+  /**
+   * `first`: the lowest stored entry at open, if any. `tail`: the newest entries in memory
+   * (live-tail.ts); takes it can serve do not read the store.
+   */
+  constructor(
+    first?: { seq: number; at: number | undefined },
+    private readonly tail = new LiveTail(0, 0, 0),
+  ) {
     this.floor = first?.seq ?? 0;
     this.cursor = Math.max(0, this.floor - 1);
     this.nextUntakenAt = first?.at;
@@ -105,6 +112,7 @@ export class Delivery {
         this.liveCursor = Math.max(this.liveCursor, cursor);
         // The lanes merged while this take ran: the one cursor must not hand these out again.
         if (this.splitAt === undefined) this.cursor = Math.max(this.cursor, this.liveCursor);
+        this.tail.discardThrough(this.liveCursor);
         return out;
       }
       const upTo = Math.min(durableSeq, this.splitAt ?? durableSeq);
@@ -117,10 +125,61 @@ export class Delivery {
         this.cursor = this.liveCursor;
         this.splitAt = undefined;
       }
+      this.tail.discardThrough(this.cursor);
       return out;
     } finally {
       this.taking--;
     }
+  }
+
+  /**
+   * take() served from the tail in memory, or undefined when the lane's cursor is below the tail
+   * (the entries after it must be read from the store). Taken entries leave the tail.
+   */
+  takeKept(max: number, durableSeq: number, live = false): OutboxEntry[] | undefined {
+    if (live && this.splitAt === undefined) return [];
+    const after = live ? this.liveCursor : this.cursor;
+    if (after < this.tail.after) return undefined;
+    this.tail.discardThrough(after);
+    const upTo = live ? durableSeq : Math.min(durableSeq, this.splitAt ?? durableSeq);
+    const out: OutboxEntry[] = [];
+    let seen = 0;
+    let lastSeen = after;
+    let nextAt: number | undefined;
+    // Like a read of the store: at most max + 1 entries looked at, skipped ones included.
+    for (let e = this.tail.first(); e && e.seq <= upTo && seen <= max; e = this.tail.first()) {
+      seen++;
+      if (out.length === max) {
+        nextAt = e.acceptedAt;
+        break;
+      }
+      const size = this.tail.firstSize();
+      this.tail.shift();
+      lastSeen = e.seq;
+      // A victim of the batch being written: skipped like take() skips it (kept() brings it back).
+      if (this.dropping.has(e.seq)) continue;
+      out.push(e);
+      if (!this.inFlight.has(e.seq)) this.inFlight.set(e.seq, { size, at: e.acceptedAt });
+    }
+    // Every stored entry up to upTo was in the tail: when the look ended short, the lane is at upTo.
+    const cursor = out.length === max || seen > max ? lastSeen : upTo;
+    if (live) {
+      this.liveCursor = Math.max(this.liveCursor, cursor);
+      return out;
+    }
+    this.cursor = cursor;
+    this.nextUntakenAt = nextAt;
+    if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
+      this.cursor = this.liveCursor;
+      this.splitAt = undefined;
+      this.tail.discardThrough(this.cursor);
+    }
+    return out;
+  }
+
+  /** An entry the batch just written stored: kept in the tail until taken. */
+  keep(entry: OutboxEntry, size: number): void {
+    this.tail.add(entry, size);
   }
 
   private async takeFrom(
@@ -230,6 +289,7 @@ export class Delivery {
       this.dropping.delete(v);
       if (this.taking > 0) this.gone.add(v);
     }
+    this.tail.remove(victims);
     this.floor = Math.max(this.floor, victims.at(-1)! + 1);
     // The oldest untaken entries were dropped: the oldest left is where the search stopped.
     this.nextUntakenAt = this.victimStopAt;
