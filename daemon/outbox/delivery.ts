@@ -107,26 +107,30 @@ export class Delivery {
     if (this.taking === 0) this.gone.clear();
     this.taking++;
     try {
+      // What is above the tail's start is in memory: the read stops there, the next take is served.
+      const stored = this.tail.length > 0 ? Math.min(durableSeq, this.tail.after) : durableSeq;
       if (live) {
-        const { out, cursor } = await this.takeFrom(db, max, this.liveCursor, durableSeq, bad);
+        const { out, cursor } = await this.takeFrom(db, max, this.liveCursor, stored, bad);
         this.liveCursor = Math.max(this.liveCursor, cursor);
         // The lanes merged while this take ran: the one cursor must not hand these out again.
         if (this.splitAt === undefined) this.cursor = Math.max(this.cursor, this.liveCursor);
         this.tail.discardThrough(this.liveCursor);
-        return out;
+        return this.topUp(out, max, durableSeq, true);
       }
-      const upTo = Math.min(durableSeq, this.splitAt ?? durableSeq);
+      const upTo = Math.min(stored, this.splitAt ?? stored);
       this.nextUntakenAt = undefined;
       const { out, cursor, nextAt } = await this.takeFrom(db, max, this.cursor, upTo, bad);
       this.cursor = cursor;
-      this.nextUntakenAt = nextAt;
+      this.nextUntakenAt = nextAt ?? (cursor < durableSeq ? this.tail.first()?.acceptedAt : undefined);
       if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
         // The backlog is out: one lane again, after what the live lane handed out.
         this.cursor = this.liveCursor;
         this.splitAt = undefined;
+        this.tail.discardThrough(this.cursor);
+        return out;
       }
       this.tail.discardThrough(this.cursor);
-      return out;
+      return this.topUp(out, max, durableSeq, false);
     } finally {
       this.taking--;
     }
@@ -174,6 +178,14 @@ export class Delivery {
       this.splitAt = undefined;
       this.tail.discardThrough(this.cursor);
     }
+    return out;
+  }
+
+  /** A read of the store that stopped where the tail starts goes on in memory, up to `max`. */
+  private topUp(out: OutboxEntry[], max: number, durableSeq: number, live: boolean): OutboxEntry[] {
+    if (out.length >= max || this.tail.length === 0) return out;
+    const more = this.takeKept(max - out.length, durableSeq, live);
+    if (more) for (const e of more) out.push(e);
     return out;
   }
 
