@@ -49,10 +49,11 @@ class RecordBatch {
   }
 }
 
+/** An event queued; its number and payload are set when its first write is planned. */
 interface Waiting {
   readonly event: PendingEvent;
-  seq?: number;
-  payload?: string;
+  seq: number | undefined;
+  payload: string | undefined;
   readonly batch: RecordBatch;
 }
 
@@ -95,7 +96,10 @@ export class Recorder {
   recordAll(events: readonly PendingEvent[]): Promise<RecordCounts> {
     if (events.length === 0) return Promise.resolve({ stored: 0, refused: 0 });
     return new Promise((resolve, reject) =>
-      this.enqueue(events, new RecordBatch(events.length, resolve, reject)),
+      this.enqueue(
+        events,
+        new RecordBatch(events.length, (b) => resolve({ stored: b.stored, refused: b.refused }), reject),
+      ),
     );
   }
 
@@ -104,7 +108,7 @@ export class Recorder {
       batch.reject(new Error('recorder stopped'));
       return;
     }
-    for (const event of events) this.queue.push({ event, batch });
+    for (const event of events) this.queue.push({ event, seq: undefined, payload: undefined, batch });
     if (!this.writing && !this.retryTimer && !this.scheduled) {
       // Let events recorded in the same tick join the first batch.
       this.scheduled = true;
