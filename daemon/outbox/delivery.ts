@@ -12,6 +12,10 @@
  * that backlog only, and a second cursor (the live lane) hands out what is stored after the
  * line. When the main cursor reaches the line the lanes merge: it jumps to the live cursor.
  * `rewind()` ends a split (everything not acknowledged goes out again in sequence order).
+ *
+ * Each lane's take is served from the live tail (live-tail.ts) when its cursor is at or above the
+ * tail's start; otherwise the store is read up to the tail's start and the take goes on in memory.
+ * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
  */
 import type { Level } from 'level';
 import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';

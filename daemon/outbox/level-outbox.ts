@@ -7,7 +7,8 @@
  *
  * One writer loop does all writes: appends gathered while a write is in flight go out together
  * (group commit) with the deletes of acknowledged entries and of overflow drops. When and how it
- * fsyncs, and how it rides out a failing disk, is in durability.ts.
+ * fsyncs, and how it rides out a failing disk, is in durability.ts. What a group commit stored
+ * stays in memory until taken (live-tail.ts), so live entries go out without a read of the store.
  */
 import type { Logger } from '../log.js';
 import { AppendGroup } from './appends.js';
