@@ -48,38 +48,42 @@ describe('LevelOutbox live tail', () => {
     await again.close();
   });
 
-  it('past its bound keeps the newest only: the oldest are read from the store, then memory again', async () => {
+  it('past its bound keeps nothing until a take catches up: the store is read, then memory again', async () => {
     const { o } = await opened({ liveTailEvents: 4 });
-    const { entries, stored } = append(o, 10);
+    const within = append(o, 4);
+    await within.stored;
+    expect(fromMemory(await o.take(10), within.entries)).toEqual([true, true, true, true]);
+    const { entries, stored } = append(o, 10); // 5..14: past the bound
     await stored;
     const first = await o.take(3);
-    const second = await o.take(3);
-    const third = await o.take(10);
-    expect([seqs(first), seqs(second), seqs(third)]).toEqual([
-      [1, 2, 3],
-      [4, 5, 6],
-      [7, 8, 9, 10],
+    const rest = await o.take(10);
+    expect([seqs(first), seqs(rest)]).toEqual([
+      [5, 6, 7],
+      [8, 9, 10, 11, 12, 13, 14],
     ]);
-    expect(fromMemory([...first, ...second, ...third], entries)).toEqual([
-      ...Array(6).fill(false),
-      ...Array(4).fill(true),
-    ]);
-    expect([...first, ...second, ...third]).toEqual(entries);
-    const later = append(o, 2);
+    expect([...first, ...rest]).toEqual(entries);
+    expect(fromMemory([...first, ...rest], entries)).toEqual(Array(10).fill(false));
+    const later = append(o, 2); // taken up to the newest: kept again
     await later.stored;
     expect(fromMemory(await o.take(10), later.entries)).toEqual([true, true]);
-    expect(o.stats()).toMatchObject({ depth: 12, appended: 12 });
+    expect(o.stats()).toMatchObject({ depth: 16, appended: 16 });
     await o.close();
   });
 
   it('is bounded by bytes too', async () => {
     // Each entry here is 38 bytes (key and stored value): 100 bytes hold two.
     const { o } = await opened({ liveTailBytes: 100 });
-    const { entries, stored } = append(o, 5);
-    await stored;
-    const taken = await o.take(10); // the store up to where the tail starts, then the tail
-    expect(seqs(taken)).toEqual([1, 2, 3, 4, 5]);
-    expect(fromMemory(taken, entries)).toEqual([false, false, false, true, true]);
+    const two = append(o, 2);
+    await two.stored;
+    expect(fromMemory(await o.take(10), two.entries)).toEqual([true, true]);
+    const three = append(o, 3);
+    await three.stored;
+    const taken = await o.take(10);
+    expect(seqs(taken)).toEqual([3, 4, 5]);
+    expect(fromMemory(taken, three.entries)).toEqual([false, false, false]);
+    const one = append(o, 1);
+    await one.stored;
+    expect(fromMemory(await o.take(10), one.entries)).toEqual([true]);
     await o.close();
   });
 
