@@ -79,6 +79,7 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private entries: Promise<void> | undefined;
   private readonly sleepers = new Set<() => void>();
+  private tick: NodeJS.Timeout | undefined;
   private readonly main = new Lane();
   private readonly live = new Lane();
   /** One take at a time, for both lanes (the outbox's cursors then never race). */
@@ -122,6 +123,9 @@ export class Dispatcher {
 
   start(): void {
     this.running = true;
+    // Bounds every sleep of the loop to about a second (a lost wake-up costs a second, not a stall).
+    this.tick = setInterval(() => this.nudge(), 1000);
+    this.tick.unref();
     this.uplink.on('down', this.onDown);
     this.uplink.on('up', this.onUp);
     this.loop = this.run().catch((err) => this.log.fatal({ err }, 'dispatcher stopped unexpectedly'));
@@ -136,6 +140,7 @@ export class Dispatcher {
     this.nudge();
     await this.loop;
     await this.filling;
+    clearInterval(this.tick);
     const deadline = Date.now() + timeoutMs;
     while (this.inflight > 0 && Date.now() < deadline) await this.sleepUntilNudged(deadline - Date.now());
   }
@@ -161,7 +166,7 @@ export class Dispatcher {
       }
       if (this.needRewind) {
         if (this.inflight > 0) {
-          await this.pause(1000);
+          await this.pause();
           continue;
         }
         // A take under way would move the outbox's cursor after the rewind: let it finish first.
@@ -332,20 +337,29 @@ export class Dispatcher {
     await Promise.race([this.entries, this.sleepUntilNudged()]);
   }
 
-  /** The run loop's sleep: none once stopping (a nudge from stop() may have come before it). */
-  private pause(timeoutMs?: number): Promise<void> {
-    return this.running ? this.sleepUntilNudged(timeoutMs) : Promise.resolve();
+  /** The run loop's sleep, a second at most: none once stopping (a nudge from stop() may have come before it). */
+  private pause(): Promise<void> {
+    return this.running ? this.sleepUntilNudged() : Promise.resolve();
   }
 
   private nudge(): void {
-    const sleepers = [...this.sleepers];
+    if (this.sleepers.size === 0) return;
+    // A sleeper never adds one synchronously, so the whole set is woken and emptied.
+    for (const wake of this.sleepers) wake();
     this.sleepers.clear();
-    for (const wake of sleepers) wake();
   }
 
-  /** Sleeps until nudged or `timeoutMs`; every sleeper is woken by the next nudge, none is lost. */
-  private sleepUntilNudged(timeoutMs = 1000): Promise<void> {
+  /**
+   * Sleeps until nudged, every sleeper woken by the next nudge, none lost. Without `timeoutMs` the
+   * once-a-second tick is the bound: no timer per sleep (the loop sleeps once per PUBACK when the
+   * window is full).
+   */
+  private sleepUntilNudged(timeoutMs?: number): Promise<void> {
     return new Promise((resolve) => {
+      if (timeoutMs === undefined) {
+        this.sleepers.add(resolve);
+        return;
+      }
       const wake = () => {
         clearTimeout(timer);
         this.sleepers.delete(wake);

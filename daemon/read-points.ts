@@ -96,24 +96,18 @@ export class EventWriter {
   }
 
   /** Resolves once every event is durable in the outbox (or refused). */
-  async write(transitions: readonly Transition[]): Promise<Written> {
-    // Every record() is called now, in order, before any await: events keep the order of their
+  write(transitions: readonly Transition[]): Promise<Written> {
+    // Every event is recorded now, in order, before any await: events keep the order of their
     // transitions and share group commits.
     const pending = transitions.map((t) => {
       const point = this.points.get(t.readPointId);
       if (!point) throw new Error(`transition at unknown read point ${t.readPointId}`);
       const sighting = sightingOf(t, point);
-      return this.recorder.record({
+      return {
         topic: point.topic,
-        build: (seq) => point.eventBytes.event(sighting, seq),
-      });
+        build: (seq: number) => point.eventBytes.event(sighting, seq),
+      };
     });
-    let stored = 0;
-    let refused = 0;
-    for (const outcome of await Promise.all(pending)) {
-      if (outcome.stored) stored++;
-      else refused++;
-    }
-    return { stored, refused };
+    return this.recorder.recordAll(pending);
   }
 }

@@ -11,7 +11,7 @@
  * numbers, in order, before any later event: nothing is reordered and nothing is lost.
  */
 import type { Logger } from '../daemon/log.js';
-import type { Outbox } from './outbox/outbox.js';
+import { AppendRefused, type Outbox, type OutboxEntry } from './outbox/outbox.js';
 
 export interface PendingEvent {
   readonly topic: string;
@@ -22,12 +22,39 @@ export interface PendingEvent {
 /** What became of a recorded event. */
 export type RecordOutcome = { readonly seq: number; readonly stored: boolean };
 
+/** How many of the events recorded together were stored, and how many refused. */
+export interface RecordCounts {
+  readonly stored: number;
+  readonly refused: number;
+}
+
+/** Events recorded together: one promise, settled once every one of them is. */
+class RecordBatch {
+  stored = 0;
+  refused = 0;
+  /** The sequence number of the last event settled. */
+  seq = 0;
+
+  constructor(
+    private left: number,
+    private readonly done: (batch: RecordBatch) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+
+  settle(seq: number, stored: boolean): void {
+    this.seq = seq;
+    if (stored) this.stored++;
+    else this.refused++;
+    if (--this.left === 0) this.done(this);
+  }
+}
+
+/** An event queued; its number and payload are set when its first write is planned. */
 interface Waiting {
   readonly event: PendingEvent;
-  seq?: number;
-  payload?: string;
-  readonly resolve: (outcome: RecordOutcome) => void;
-  readonly reject: (error: Error) => void;
+  seq: number | undefined;
+  payload: string | undefined;
+  readonly batch: RecordBatch;
 }
 
 export interface RecorderOptions {
@@ -54,19 +81,45 @@ export class Recorder {
 
   /** Resolves once the event is durable in the outbox (or refused by its drop-newest policy). */
   record(event: PendingEvent): Promise<RecordOutcome> {
-    if (this.stopped) return Promise.reject(new Error('recorder stopped'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-      if (!this.writing && !this.retryTimer && !this.scheduled) {
-        // Let events recorded in the same tick join the first batch.
-        this.scheduled = true;
-        queueMicrotask(() => {
-          this.scheduled = false;
-          if (!this.writing && !this.retryTimer) this.writeNext();
-        });
-      }
-    });
+    return new Promise((resolve, reject) =>
+      this.enqueue(
+        [event],
+        new RecordBatch(1, (b) => resolve({ seq: b.seq, stored: b.stored === 1 }), reject),
+      ),
+    );
   }
+
+  /**
+   * Records events in the order given, as `record` each, with one promise: it resolves once every
+   * one is durable (or refused), with the counts.
+   */
+  recordAll(events: readonly PendingEvent[]): Promise<RecordCounts> {
+    if (events.length === 0) return Promise.resolve({ stored: 0, refused: 0 });
+    return new Promise((resolve, reject) =>
+      this.enqueue(
+        events,
+        new RecordBatch(events.length, (b) => resolve({ stored: b.stored, refused: b.refused }), reject),
+      ),
+    );
+  }
+
+  private enqueue(events: readonly PendingEvent[], batch: RecordBatch): void {
+    if (this.stopped) {
+      batch.reject(new Error('recorder stopped'));
+      return;
+    }
+    for (const event of events) this.queue.push({ event, seq: undefined, payload: undefined, batch });
+    if (!this.writing && !this.retryTimer && !this.scheduled) {
+      // Let events recorded in the same tick join the first batch.
+      this.scheduled = true;
+      queueMicrotask(this.writeScheduled);
+    }
+  }
+
+  private readonly writeScheduled = () => {
+    this.scheduled = false;
+    if (!this.writing && !this.retryTimer) this.writeNext();
+  };
 
   /** Events waiting to be written, and the last write error while writes are failing. */
   status(): { pending: number; failing: boolean; lastError?: string } {
@@ -93,7 +146,9 @@ export class Recorder {
     const left = this.queue.splice(0);
     if (left.length > 0)
       this.log.error({ events: left.length }, 'outbox unwritable at stop: events not stored');
-    for (const w of left) w.reject(new Error('recorder stopped before the event could be stored'));
+    const err = new Error('recorder stopped before the event could be stored');
+    // A batch is rejected once, by its first event left (a promise settles once).
+    for (const w of left) w.batch.reject(err);
   }
 
   private writeNext(): void {
@@ -103,52 +158,55 @@ export class Recorder {
       return;
     }
     this.writing = true;
-    const batch = this.queue.slice(0, this.options.batchMax);
-    for (const w of batch) {
+    const n = Math.min(this.queue.length, this.options.batchMax);
+    const entries = new Array<OutboxEntry>(n);
+    const acceptedAt = Date.now();
+    for (let i = 0; i < n; i++) {
+      const w = this.queue[i]!;
+      // A retried event keeps its number and payload; only the acceptance time is new.
       if (w.seq === undefined) {
         w.seq = this.outbox.nextSequence();
         w.payload = w.event.build(w.seq);
       }
+      entries[i] = { seq: w.seq, topic: w.event.topic, payload: w.payload!, acceptedAt };
     }
-    const appends = batch.map((w) =>
-      this.outbox.append({ seq: w.seq!, topic: w.event.topic, payload: w.payload!, acceptedAt: Date.now() }),
-    );
-    Promise.allSettled(appends).then((results) => {
-      this.writing = false;
-      // Everything up to the first failure is durable; the failure and the rest are retried in order.
-      let done = 0;
-      for (const r of results) {
-        if (r.status === 'rejected') break;
-        done++;
-      }
-      const written = this.queue.splice(0, done);
-      written.forEach((w, i) => {
-        w.resolve({ seq: w.seq!, stored: (results[i] as PromiseFulfilledResult<boolean>).value });
-      });
-      if (done < results.length) {
-        const failed = results[done] as PromiseRejectedResult;
-        this.failures++;
-        this.lastError = String(failed.reason?.message ?? failed.reason);
-        const delay = Math.min(30000, this.options.retryMs * 2 ** Math.min(this.failures - 1, 10));
-        if (this.failures === 1 || this.failures % 10 === 0) {
-          this.log.error(
-            { err: failed.reason, pending: this.queue.length, failures: this.failures, retryInMs: delay },
-            'outbox write failed; readers wait and the write is retried',
-          );
+    this.outbox.appendAll(entries).then(
+      (outcomes) => {
+        this.written(outcomes);
+        if (this.failures > 0) {
+          this.log.info({ failures: this.failures }, 'outbox writable again');
+          this.failures = 0;
+          this.lastError = undefined;
         }
-        if (this.stopped) return;
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.writeNext();
-        }, delay);
-        return;
-      }
-      if (this.failures > 0) {
-        this.log.info({ failures: this.failures }, 'outbox writable again');
-        this.failures = 0;
-        this.lastError = undefined;
-      }
+        this.writeNext();
+      },
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  /** The first `outcomes.length` queued events are settled. */
+  private written(outcomes: readonly boolean[]): void {
+    this.writing = false;
+    const done = this.queue.splice(0, outcomes.length);
+    for (let i = 0; i < done.length; i++) done[i]!.batch.settle(done[i]!.seq!, outcomes[i]!);
+  }
+
+  /** Everything up to the first refused entry is settled; it and the rest are retried in order. */
+  private failed(err: unknown): void {
+    this.written(err instanceof AppendRefused ? err.settled : []);
+    this.failures++;
+    this.lastError = String((err as Error)?.message ?? err);
+    const delay = Math.min(30000, this.options.retryMs * 2 ** Math.min(this.failures - 1, 10));
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.log.error(
+        { err, pending: this.queue.length, failures: this.failures, retryInMs: delay },
+        'outbox write failed; readers wait and the write is retried',
+      );
+    }
+    if (this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       this.writeNext();
-    });
+    }, delay);
   }
 }

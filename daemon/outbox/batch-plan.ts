@@ -5,6 +5,7 @@
  * outbox applies the plan only once LevelDB has written it, so a failed write can be retried
  * from the same state.
  */
+import type { AppendGroup } from './appends.js';
 import type { OutboxEntry, OverflowPolicy } from './outbox.js';
 
 export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
@@ -14,6 +15,7 @@ export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; ke
 export const STATE_KEY = 'm!state';
 export const DROPS_KEY = 'm!drops';
 export const entryKey = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
+export const ENTRY_KEY_LENGTH = 18;
 export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
 /**
  * The stored form of an entry: `1|<acceptedAt>|<payload length>|<topic>` on the first line, the
@@ -54,8 +56,9 @@ export interface Held {
   readonly size: number;
   /** Part of the write in progress (so not to be dropped from the hold meanwhile). */
   writing: boolean;
-  readonly resolve: (stored: boolean) => void;
-  readonly reject: (e: Error) => void;
+  /** The appendAll() call it came with, and its place there. */
+  readonly group: AppendGroup;
+  readonly index: number;
 }
 
 export interface Deletion {

@@ -12,9 +12,14 @@
  * that backlog only, and a second cursor (the live lane) hands out what is stored after the
  * line. When the main cursor reaches the line the lanes merge: it jumps to the live cursor.
  * `rewind()` ends a split (everything not acknowledged goes out again in sequence order).
+ *
+ * Each lane's take is served from the live tail (live-tail.ts) when its cursor is at or above the
+ * tail's start; otherwise the store is read up to the tail's start and the take goes on in memory.
+ * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
  */
 import type { Level } from 'level';
 import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
+import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
 
 type Handle = Level<string, string>;
@@ -44,8 +49,14 @@ export class Delivery {
   private victimFrom = 0;
   private victimStopAt: number | undefined;
 
-  /** `first`: the lowest stored entry at open, if any. */
-  constructor(first?: { seq: number; at: number | undefined }) {
+  /**
+   * `first`: the lowest stored entry at open, if any. `tail`: the newest entries in memory
+   * (live-tail.ts); takes it can serve do not read the store.
+   */
+  constructor(
+    first?: { seq: number; at: number | undefined },
+    private readonly tail = new LiveTail(0, 0, 0),
+  ) {
     this.floor = first?.seq ?? 0;
     this.cursor = Math.max(0, this.floor - 1);
     this.nextUntakenAt = first?.at;
@@ -100,27 +111,91 @@ export class Delivery {
     if (this.taking === 0) this.gone.clear();
     this.taking++;
     try {
+      // What is above the tail's start is in memory: the read stops there, the next take is served.
+      const stored = this.tail.length > 0 ? Math.min(durableSeq, this.tail.after) : durableSeq;
       if (live) {
-        const { out, cursor } = await this.takeFrom(db, max, this.liveCursor, durableSeq, bad);
+        const { out, cursor } = await this.takeFrom(db, max, this.liveCursor, stored, bad);
         this.liveCursor = Math.max(this.liveCursor, cursor);
         // The lanes merged while this take ran: the one cursor must not hand these out again.
         if (this.splitAt === undefined) this.cursor = Math.max(this.cursor, this.liveCursor);
-        return out;
+        this.tail.discardThrough(this.liveCursor);
+        return this.topUp(out, max, durableSeq, true);
       }
-      const upTo = Math.min(durableSeq, this.splitAt ?? durableSeq);
+      const upTo = Math.min(stored, this.splitAt ?? stored);
       this.nextUntakenAt = undefined;
       const { out, cursor, nextAt } = await this.takeFrom(db, max, this.cursor, upTo, bad);
       this.cursor = cursor;
-      this.nextUntakenAt = nextAt;
+      this.nextUntakenAt = nextAt ?? (cursor < durableSeq ? this.tail.first()?.acceptedAt : undefined);
       if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
         // The backlog is out: one lane again, after what the live lane handed out.
         this.cursor = this.liveCursor;
         this.splitAt = undefined;
+        this.tail.discardThrough(this.cursor);
+        return out;
       }
-      return out;
+      this.tail.discardThrough(this.cursor);
+      return this.topUp(out, max, durableSeq, false);
     } finally {
       this.taking--;
     }
+  }
+
+  /**
+   * take() served from the tail in memory, or undefined when the lane's cursor is below the tail
+   * (the entries after it must be read from the store). Taken entries leave the tail.
+   */
+  takeKept(max: number, durableSeq: number, live = false): OutboxEntry[] | undefined {
+    if (live && this.splitAt === undefined) return [];
+    const after = live ? this.liveCursor : this.cursor;
+    if (after < this.tail.after) return undefined;
+    this.tail.discardThrough(after);
+    const upTo = live ? durableSeq : Math.min(durableSeq, this.splitAt ?? durableSeq);
+    const out: OutboxEntry[] = [];
+    let seen = 0;
+    let lastSeen = after;
+    let nextAt: number | undefined;
+    // Like a read of the store: at most max + 1 entries looked at, skipped ones included.
+    for (let e = this.tail.first(); e && e.seq <= upTo && seen <= max; e = this.tail.first()) {
+      seen++;
+      if (out.length === max) {
+        nextAt = e.acceptedAt;
+        break;
+      }
+      const size = this.tail.firstSize();
+      this.tail.shift();
+      lastSeen = e.seq;
+      // A victim of the batch being written: skipped like take() skips it (kept() brings it back).
+      if (this.dropping.has(e.seq)) continue;
+      out.push(e);
+      if (!this.inFlight.has(e.seq)) this.inFlight.set(e.seq, { size, at: e.acceptedAt });
+    }
+    // Every stored entry up to upTo was in the tail: when the look ended short, the lane is at upTo.
+    const cursor = out.length === max || seen > max ? lastSeen : upTo;
+    if (live) {
+      this.liveCursor = Math.max(this.liveCursor, cursor);
+      return out;
+    }
+    this.cursor = cursor;
+    this.nextUntakenAt = nextAt;
+    if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
+      this.cursor = this.liveCursor;
+      this.splitAt = undefined;
+      this.tail.discardThrough(this.cursor);
+    }
+    return out;
+  }
+
+  /** A read of the store that stopped where the tail starts goes on in memory, up to `max`. */
+  private topUp(out: OutboxEntry[], max: number, durableSeq: number, live: boolean): OutboxEntry[] {
+    if (out.length >= max || this.tail.length === 0) return out;
+    const more = this.takeKept(max - out.length, durableSeq, live);
+    if (more) for (const e of more) out.push(e);
+    return out;
+  }
+
+  /** An entry the batch just written stored: kept in the tail until taken. */
+  keep(entry: OutboxEntry, size: number): void {
+    this.tail.add(entry, size);
   }
 
   private async takeFrom(
@@ -230,6 +305,7 @@ export class Delivery {
       this.dropping.delete(v);
       if (this.taking > 0) this.gone.add(v);
     }
+    this.tail.remove(victims);
     this.floor = Math.max(this.floor, victims.at(-1)! + 1);
     // The oldest untaken entries were dropped: the oldest left is where the search stopped.
     this.nextUntakenAt = this.victimStopAt;

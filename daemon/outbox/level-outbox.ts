@@ -7,15 +7,17 @@
  *
  * One writer loop does all writes: appends gathered while a write is in flight go out together
  * (group commit) with the deletes of acknowledged entries and of overflow drops. When and how it
- * fsyncs, and how it rides out a failing disk, is in durability.ts.
+ * fsyncs, and how it rides out a failing disk, is in durability.ts. What a group commit stored
+ * stays in memory until taken (live-tail.ts), so live entries go out without a read of the store.
  */
 import type { Logger } from '../log.js';
+import { AppendGroup } from './appends.js';
 import {
   type Deletion,
   DROPS_KEY,
   decodeEntry,
+  ENTRY_KEY_LENGTH,
   encodeEntry,
-  entryKey,
   type Held,
   type Op,
   type Plan,
@@ -29,6 +31,7 @@ import { Delivery } from './delivery.js';
 import { DropLedger } from './drop-ledger.js';
 import { SyncSchedule } from './durability.js';
 import { AppendHold, StallClock } from './hold.js';
+import { LiveTail } from './live-tail.js';
 import { NOTE_PREFIX, OutboxNotes } from './notes.js';
 import type { OutboxOptions, OutboxSeams } from './options.js';
 import type { DropCut, DropLedgerSource, Outbox, OutboxEntry, OutboxStats } from './outbox.js';
@@ -108,8 +111,10 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       this.lastSeq = Math.max(this.lastSeq, seqOf(k));
     this.lastSeq = Math.max(this.lastSeq, this.ledger.highestSeq);
     this.durableSeq = this.settledSeq = this.lastSeq;
+    let first: { seq: number; at: number | undefined } | undefined;
     for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 }))
-      this.delivery = new Delivery({ seq: seqOf(k), at: decodeEntry(v)?.a });
+      first = { seq: seqOf(k), at: decodeEntry(v)?.a };
+    this.delivery = new Delivery(first, this.newTail());
     this.notes.load(await db.iterator({ gte: NOTE_PREFIX, lt: `${NOTE_PREFIX}~` }).all());
     this.isOpen = true;
     this.log.info(
@@ -174,30 +179,22 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   }
 
   append(entry: OutboxEntry): Promise<boolean> {
-    if (!this.isOpen) return Promise.reject(new Error('outbox is not open'));
-    const failing = this.store.trouble.current;
-    if (this.released && failing !== undefined)
-      return Promise.reject(new Error(`outbox cannot write (${failing}): event not stored`));
-    const value = encodeEntry(entry);
-    return new Promise((resolve, reject) => {
-      const h: Held = {
-        entry,
-        value,
-        size: entryKey(entry.seq).length + value.length,
-        writing: false,
-        resolve,
-        reject,
-      };
-      if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
-        return;
-      this.held.push(h);
-      this.noteStall();
-      this.kick();
-    });
+    return new Promise((resolve, reject) =>
+      this.hold([entry], new AppendGroup(1, (o) => resolve(o[0]!), reject)),
+    );
+  }
+
+  appendAll(entries: readonly OutboxEntry[]): Promise<boolean[]> {
+    return new Promise((resolve, reject) =>
+      this.hold(entries, new AppendGroup(entries.length, resolve, reject)),
+    );
   }
 
   async take(max: number): Promise<OutboxEntry[]> {
     if (!this.delivery.hasUntaken(this.durableSeq)) return [];
+    // Once closed, nothing is handed out (as from a closed store).
+    const kept = this.isOpen ? this.delivery.takeKept(max, this.durableSeq) : undefined;
+    if (kept) return kept;
     return this.store.reading([], (db) =>
       this.delivery.take(db, max, this.durableSeq, (k, v) => this.quarantine(k, v)),
     );
@@ -205,6 +202,8 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
 
   async takeLive(max: number): Promise<OutboxEntry[]> {
     if (!this.delivery.hasLive(this.durableSeq)) return [];
+    const kept = this.isOpen ? this.delivery.takeKept(max, this.durableSeq, true) : undefined;
+    if (kept) return kept;
     return this.store.reading([], (db) =>
       this.delivery.take(db, max, this.durableSeq, (k, v) => this.quarantine(k, v), true),
     );
@@ -309,7 +308,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
 
   private reset(): void {
     this.lastSeq = this.durableSeq = this.settledSeq = this.depth = this.bytes = 0;
-    this.delivery = new Delivery();
+    this.delivery = new Delivery(undefined, this.newTail());
     this.held = new AppendHold(
       this.seams.holdEvents ?? this.options.batchMax * 8,
       this.seams.holdBytes ?? 16 * 1024 * 1024,
@@ -325,6 +324,12 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.meter = new RateMeter();
     this.syncs.dispose();
     this.syncs = this.syncSchedule();
+  }
+
+  /** The newest entries kept in memory from this point on (live-tail.ts). */
+  private newTail(): LiveTail {
+    const o = this.options;
+    return new LiveTail(o.liveTailEvents ?? 4096, o.liveTailBytes ?? 4 * 1024 * 1024, this.durableSeq);
   }
 
   private syncSchedule(): SyncSchedule {
@@ -449,11 +454,18 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
         );
       else this.log.info({ depth: this.depth }, 'outbox has room: reading resumed');
     }
+    for (let i = 0; i < plan.admitted.length; i++) {
+      const h = plan.admitted[i]!;
+      if (plan.outcomes[i]) this.delivery.keep(h.entry, h.size);
+    }
     this.counts.appended += plan.stored;
     this.counts.appendedBytes += plan.storedBytes;
     if (plan.stored > 0)
       this.delivery.stored(plan.admitted.find((_, i) => plan.outcomes[i])?.entry.acceptedAt, this.durableSeq);
-    for (const [i, h] of plan.admitted.entries()) h.resolve(plan.outcomes[i]!);
+    for (let i = 0; i < plan.admitted.length; i++) {
+      const h = plan.admitted[i]!;
+      h.group.settle(h.index, plan.outcomes[i]!);
+    }
     this.meter.sample(this.now(), this.counts);
     this.noteStall();
     if (plan.stored > 0) for (const w of this.waiters.splice(0)) w();
@@ -467,10 +479,35 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.noteStall();
   }
 
+  /** Holds appends for the next group commit (or refuses them all, closed or failing at a stop). */
+  private hold(entries: readonly OutboxEntry[], group: AppendGroup): void {
+    const failing = this.store.trouble.current;
+    const refusal = !this.isOpen
+      ? 'outbox is not open'
+      : this.released && failing !== undefined
+        ? `outbox cannot write (${failing}): event not stored`
+        : undefined;
+    if (refusal !== undefined) {
+      const err = new Error(refusal);
+      for (let i = 0; i < entries.length; i++) group.refuse(i, err);
+      return;
+    }
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
+      const value = encodeEntry(entry);
+      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+      if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
+        continue;
+      this.held.push(h);
+    }
+    this.noteStall();
+    this.kick();
+  }
+
   private dropHeld(h: Held): void {
     this.settledSeq = Math.max(this.settledSeq, h.entry.seq);
     this.recordDrop({ seq: h.entry.seq, at: h.entry.acceptedAt });
-    h.resolve(false);
+    h.group.settle(h.index, false);
   }
 
   private recordDrop(d: { seq: number; at: number }): void {
@@ -489,7 +526,8 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   private refuseHeld(reason: string, exceptWriting: boolean): void {
     const refused = this.held.takeAll(exceptWriting);
     if (refused.length > 0) this.log.error({ events: refused.length }, reason);
-    for (const h of refused) h.reject(new Error(reason));
+    const err = new Error(reason);
+    for (const h of refused) h.group.refuse(h.index, err);
     this.noteStall();
   }
 

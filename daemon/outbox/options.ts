@@ -12,6 +12,13 @@ export interface OutboxOptions {
   readonly sync?: SyncPolicy;
   /** With `sync: interval`: the longest time an accepted event stays unsynced. Default 100. */
   readonly syncIntervalMs?: number;
+  /**
+   * The newest durable entries kept in memory until taken, so live events are not read back
+   * from the store (live-tail.ts): at most this many, default 4096, and this many bytes, default
+   * 4 MiB. 0 reads every entry back.
+   */
+  readonly liveTailEvents?: number;
+  readonly liveTailBytes?: number;
 }
 
 /** Knobs and seams for tests; the daemon uses the defaults. */

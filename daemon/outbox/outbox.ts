@@ -14,6 +14,13 @@
  *   sequence numbers. It resolves `false` when the overflow policy refused or dropped the entry
  *   before it was stored, and rejects only when the outbox is closed (or closing with a store
  *   it cannot write).
+ * - `appendAll(entries)` appends entries as `append` does each, in the order given, with one
+ *   promise for all: it resolves with each entry's outcome (true stored, false refused or
+ *   dropped) once every one is settled. When some were rejected (the outbox closed or closing),
+ *   it rejects with an `AppendRefused` whose `settled` holds the outcomes of the entries before
+ *   the first rejected one; those were settled as `append` says, the rejected one and every later
+ *   one were not stored (rejected entries are always a suffix: an earlier entry is never held
+ *   behind a later one).
  * - A failing write (a full disk, an I/O error) does not reject: the pending appends are held in
  *   memory, in order, and the write is retried with backoff until it succeeds; `stats()` carries
  *   the `writeError` meanwhile. The hold is bounded; past it the overflow policy applies to the
@@ -100,6 +107,7 @@ export interface Outbox {
   close(): Promise<void>;
   nextSequence(): number;
   append(entry: OutboxEntry): Promise<boolean>;
+  appendAll(entries: readonly OutboxEntry[]): Promise<boolean[]>;
   take(max: number): Promise<OutboxEntry[]>;
   waitForEntries(signal?: AbortSignal): Promise<void>;
   ack(seq: number): void;
@@ -108,6 +116,17 @@ export interface Outbox {
   takeLive(max: number): Promise<OutboxEntry[]>;
   replaying(): boolean;
   stats(): OutboxStats;
+}
+
+/** `appendAll()` was rejected part way: the outcomes of the entries settled before the first rejected one. */
+export class AppendRefused extends Error {
+  constructor(
+    message: string,
+    readonly settled: readonly boolean[],
+  ) {
+    super(message);
+    this.name = 'AppendRefused';
+  }
 }
 
 /** Consecutive dropped sequence numbers `from..to`, with the acceptance times of both ends. */

@@ -1,5 +1,10 @@
 /** An in-memory Outbox for unit tests of the stages around it (not durable, not bounded). */
-import type { Outbox, OutboxEntry, OutboxStats } from '../../daemon/outbox/outbox.js';
+import {
+  AppendRefused,
+  type Outbox,
+  type OutboxEntry,
+  type OutboxStats,
+} from '../../daemon/outbox/outbox.js';
 
 export class MemoryOutbox implements Outbox {
   readonly entries = new Map<number, OutboxEntry>();
@@ -29,6 +34,18 @@ export class MemoryOutbox implements Outbox {
     this.appended++;
     for (const w of this.waiters.splice(0)) w();
     return true;
+  }
+  /** Each entry appended in turn; the first that fails refuses it and the rest. */
+  async appendAll(entries: readonly OutboxEntry[]): Promise<boolean[]> {
+    const settled: boolean[] = [];
+    for (const entry of entries) {
+      try {
+        settled.push(await this.append(entry));
+      } catch (err) {
+        throw new AppendRefused((err as Error).message, settled);
+      }
+    }
+    return settled;
   }
   async take(max: number): Promise<OutboxEntry[]> {
     const out = this.handOut(this.between(this.cursor, this.splitAt ?? Number.POSITIVE_INFINITY, max));

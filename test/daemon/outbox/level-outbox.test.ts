@@ -9,19 +9,28 @@ import { MemoryOutbox } from '../../support/memory-outbox.js';
 import { drain, gate, put, recordingStore } from './helpers.js';
 import { outboxContract, replayLanesContract } from './outbox.contract.js';
 
-outboxContract('LevelOutbox', (dir, opts) => new LevelOutbox(dir, opts, silentLogger()));
-replayLanesContract('LevelOutbox', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rp-lanes-'));
-  const o = new LevelOutbox(dir, { ...opts, sync: 'interval' }, silentLogger());
-  await o.open();
-  return {
-    o,
-    done: async () => {
-      await o.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+// With the live tail (the default), with every entry read back from the store, and with a
+// tail so small that takes keep falling back to the store.
+const tails = [
+  ['LevelOutbox', {}],
+  ['LevelOutbox without a live tail', { liveTailEvents: 0 }],
+  ['LevelOutbox with a 3-entry live tail', { liveTailEvents: 3 }],
+] as const;
+for (const [name, tail] of tails) {
+  outboxContract(name, (dir, opts) => new LevelOutbox(dir, { ...opts, ...tail }, silentLogger()));
+  replayLanesContract(name, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-lanes-'));
+    const o = new LevelOutbox(dir, { ...opts, ...tail, sync: 'interval' }, silentLogger());
+    await o.open();
+    return {
+      o,
+      done: async () => {
+        await o.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 replayLanesContract('MemoryOutbox (test fake)', async () => {
   const o = new MemoryOutbox();
   return { o, done: async () => {} };

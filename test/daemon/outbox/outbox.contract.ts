@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Outbox } from '../../../daemon/outbox/outbox.js';
+import { AppendRefused, type Outbox } from '../../../daemon/outbox/outbox.js';
 
 export interface ContractOptions {
   maxEvents: number;
@@ -77,6 +77,37 @@ export function outboxContract(name: string, build: (dir: string, opts: Contract
       );
       expect(await o.take(10)).toEqual([]);
       expect(o.stats()).toMatchObject({ depth: 5, appended: 5, lastSeq: 5, oldestAt: 1001 });
+    });
+
+    it('appendAll: one promise with each outcome in order, the entries taken as if appended one by one', async () => {
+      const { o } = await make({ maxEvents: 4, overflow: 'drop-newest' });
+      const batch = (n: number) =>
+        Array.from({ length: n }, () => {
+          const seq = o.nextSequence();
+          return { seq, topic: `t/${seq}`, payload: `event ${seq}`, acceptedAt: 1000 + seq };
+        });
+      expect(await o.appendAll([])).toEqual([]);
+      expect(await o.appendAll(batch(3))).toEqual([true, true, true]);
+      expect(await o.appendAll(batch(3))).toEqual([true, false, false]); // room for one more
+      expect((await o.take(10)).map((e) => [e.seq, e.topic, e.payload, e.acceptedAt])).toEqual(
+        [1, 2, 3, 4].map((seq) => [seq, `t/${seq}`, `event ${seq}`, 1000 + seq]),
+      );
+      expect(o.stats()).toMatchObject({ depth: 4, appended: 4, dropped: 2, firstDropped: { seq: 5 } });
+    });
+
+    it('appendAll on a closed outbox rejects with AppendRefused, nothing settled', async () => {
+      const { o, dir } = await make();
+      const seq = o.nextSequence();
+      await o.close();
+      open.splice(open.indexOf(o), 1);
+      dirs.push(dir);
+      const refused = await o.appendAll([{ seq, topic: 't', payload: 'p', acceptedAt: 1 }]).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(AppendRefused);
+      expect((refused as AppendRefused).settled).toEqual([]);
+      expect((refused as Error).message).toMatch(/not open/);
     });
 
     it('keeps the sequence increasing across a reopen, even when everything was acknowledged', async () => {
