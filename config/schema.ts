@@ -399,8 +399,10 @@ export const Config = Strict(
           maxEvents: T.Integer({ minimum: 10, default: 1000000, description: 'Events stored at most.' }),
           maxBytes: T.Integer({
             minimum: 10000,
-            default: 1073741824,
-            description: 'Bytes of stored events at most.',
+            default: 2147483648,
+            description:
+              'Bytes of stored events at most (events as sent, before compression: about 1.1 KB each, so the ' +
+              'default holds the default maxEvents with room to spare).',
           }),
           overflow: T.Union([T.Literal('drop-oldest'), T.Literal('drop-newest'), T.Literal('stop-reading')], {
             default: 'drop-oldest',

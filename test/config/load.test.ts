@@ -40,7 +40,7 @@ describe('loading a config', () => {
     });
     expect(c.outbox).toEqual({
       maxEvents: 1000000,
-      maxBytes: 1073741824,
+      maxBytes: 2147483648,
       overflow: 'drop-oldest',
       batchMax: 512,
       sync: 'batch',
