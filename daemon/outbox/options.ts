@@ -1,5 +1,6 @@
 /** The options of the LevelDB outbox, and the seams its tests use. */
 import type { RetryDelays } from '../backoff.js';
+import type { LevelTuning } from '../memory-budget.js';
 import type { OverflowPolicy, SyncPolicy } from './outbox.js';
 import type { WriteBatch } from './store.js';
 
@@ -12,6 +13,8 @@ export interface OutboxOptions {
   readonly sync?: SyncPolicy;
   /** With `sync: interval`: the longest time an accepted event stays unsynced. Default 100. */
   readonly syncIntervalMs?: number;
+  /** What LevelDB keeps in memory (memory-budget.ts); default: sized for the default budget. */
+  readonly level?: LevelTuning;
 }
 
 /** Knobs and seams for tests; the daemon uses the defaults. */
