@@ -29,7 +29,7 @@ import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
-import { applyHeapGrowth, levelTuningFor } from './memory-budget.js';
+import { HeapGrowth, levelTuningFor } from './memory-budget.js';
 import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import { EventWriter, readPointRuntimes } from './read-points.js';
@@ -147,7 +147,9 @@ export class Gateway {
     this.startedAt = Date.now();
     this.housekeeping = this.makeHousekeeping();
     try {
-      applyHeapGrowth(config.memory.budgetMb);
+      const heap = new HeapGrowth(config.memory.budgetMb);
+      heap.start();
+      this.steps.push({ name: 'heap growth', stop: () => heap.stop() });
       const outbox = new LevelOutbox(
         join(config.dataDir, 'outbox'),
         { ...config.outbox, level: levelTuningFor(config.memory.budgetMb) },

@@ -11,10 +11,10 @@
  * - LevelDB: a block cache and a write buffer of 1/32 each (up to two write buffers are held
  *   while one is written out);
  * - the rest is the heap and Node itself. The heap is bounded by how little it keeps (live state
- *   is small by design) and by how far V8 lets it grow past what the last full collection kept:
- *   `heapGrowthPercent`. V8 otherwise lets old space grow to several times its live size before
- *   collecting, which on a daemon that promotes short-lived garbage is most of its memory.
+ *   is small by design) and by how far V8 lets it grow past what the last full collection kept
+ *   (`HeapGrowth`): old space up to 40 % of the budget.
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { BYTES_PER_PASS } from './smoothing/pass-table.js';
 
@@ -46,19 +46,60 @@ export function levelTuningFor(budgetMb: number): LevelTuning {
   return { cacheSize: share, writeBufferSize: share, maxOpenFiles: 100 };
 }
 
+/** Of the budget, what old space may reach before a full collection; the rest is young space, code, native. */
+const OLD_SPACE_SHARE = 0.4;
+const MIN_GROWTH_PERCENT = 10;
+const MAX_GROWTH_PERCENT = 300;
+
 /**
- * How far (percent) the heap may grow past what the last full collection kept before the next
- * one. Measured on a 300,000-event backlog: 10 % held RssAnon to ~140 MB where V8's own choice
- * reached 450 MB, at a higher collection cost; small budgets get less room.
+ * How far (percent) the heap may grow past what a full collection kept (`liveBytes`) before the
+ * next one: up to the budget's old-space share, so a small live heap collects rarely and a large
+ * one often; never under 10 % (V8's collections would follow each other) nor over 300 %.
  */
-export function heapGrowthPercentFor(budgetMb: number): number {
-  return budgetMb >= 256 ? 50 : budgetMb >= 128 ? 20 : 10;
+export function heapGrowthPercent(budgetMb: number, liveBytes: number): number {
+  const room = (budgetMb * MIB * OLD_SPACE_SHARE) / Math.max(liveBytes, 1) - 1;
+  return Math.min(MAX_GROWTH_PERCENT, Math.max(MIN_GROWTH_PERCENT, Math.round(room * 100)));
 }
 
 /**
- * Sets V8's heap growing factor for this process. Unlike the heap's size limit, V8 reads this one
- * each time it sets the next collection's threshold, so it takes effect at run time.
+ * Keeps V8's heap growing factor fitted to the budget: after each full collection, from what it
+ * kept. V8 otherwise lets old space grow to several times its live size before collecting; on a
+ * daemon that promotes short-lived garbage that is most of its memory. Unlike the heap's size
+ * limit, V8 reads this factor each time it sets the next collection's threshold, so it can be
+ * set at run time. The factor is the process's: one daemon per process.
  */
-export function applyHeapGrowth(budgetMb: number): void {
-  v8.setFlagsFromString(`--heap-growing-percent=${heapGrowthPercentFor(budgetMb)}`);
+export class HeapGrowth {
+  private observer: PerformanceObserver | undefined;
+  private percent = 0;
+
+  constructor(private readonly budgetMb: number) {}
+
+  /** The factor now (percent); 0 before start(). */
+  get growthPercent(): number {
+    return this.percent;
+  }
+
+  start(): void {
+    this.fit();
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          this.fit();
+          return;
+        }
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  private fit(): void {
+    const percent = heapGrowthPercent(this.budgetMb, v8.getHeapStatistics().used_heap_size);
+    if (percent === this.percent) return;
+    this.percent = percent;
+    v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  }
 }
