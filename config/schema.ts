@@ -493,7 +493,9 @@ export const Config = Strict(
             default: 100000,
             description:
               'Events delivered (or dropped) since the last compaction that make the store worth compacting: ' +
-              'LevelDB frees the space of deleted events only when it compacts their files.',
+              'LevelDB frees the space of deleted events only when it compacts their files. While a backlog of ' +
+              'at least this many events drains, the store is also compacted every this many deliveries (in ' +
+              "LevelDB's thread, the drain goes on), and once more when it has drained.",
           }),
           pruning: Cron(
             'When to sweep the smoothing state for passes whose unit has not been read for longer than ' +
