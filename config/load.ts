@@ -9,12 +9,13 @@ import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
 import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
+import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
-import { type Config, Config as ConfigSchema, Reader } from './schema.js';
+import { type Config, Config as ConfigSchema, type RawConfig, Reader } from './schema.js';
 import { hideSecrets, secretsIn, withoutUserinfo } from './secrets.js';
 import { gatewayTopicOverlap } from './topic-overlap.js';
 import { checkUplink } from './uplink-checks.js';
@@ -171,7 +172,15 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     problems.sort((a, b) => a.line - b.line || a.col - b.col);
     throw new ConfigError(problems);
   }
+  fillFromBudget(data as unknown as RawConfig);
   return deepFreeze(data) as unknown as Config;
+}
+
+/** Settings whose default comes from the memory budget, filled where the file leaves them out. */
+function fillFromBudget(config: RawConfig): void {
+  // Both objects are there: their schemas default to {} and validation filled them in.
+  const smoothing = config.smoothing as { maxTracked?: number };
+  smoothing.maxTracked ??= trackedUnitsFor(config.memory?.budgetMb ?? DEFAULT_BUDGET_MB);
 }
 
 /** Drivers of readers on a serial port: found by path or by their USB-serial adapter's ids. */

@@ -447,14 +447,35 @@ export const Config = Strict(
             description:
               'Reads of a unit within this many seconds of its last read at a read point are one pass.',
           }),
-          maxTracked: T.Integer({
-            minimum: 100,
-            maximum: 10000000,
-            default: 100000,
-            description: 'Units remembered at most.',
-          }),
+          maxTracked: T.Optional(
+            T.Integer({
+              minimum: 100,
+              maximum: 10000000,
+              description:
+                'Units remembered at most (open passes over all read points). Default: from memory.budgetMb, ' +
+                'a fifth of it at about 250 bytes per unit (128 MiB: 107,374 units).',
+            }),
+          ),
         },
         'Many raw reads -> one event per unit per read point per pass.',
+        {},
+      ),
+    ),
+    memory: T.Optional(
+      Strict(
+        {
+          budgetMb: T.Integer({
+            minimum: 32,
+            maximum: 65536,
+            default: 128,
+            description:
+              "The daemon's own memory (RssAnon: heap and native allocations), MiB, that it sizes itself to: " +
+              'a fifth for the units smoothing tracks (unless smoothing.maxTracked is set), 1/32 each for ' +
+              "LevelDB's block cache and write buffer, and how far the heap grows between collections. The " +
+              "outbox files' pages the kernel caches are not counted. Leave room above it in the service's MemoryMax=.",
+          }),
+        },
+        'What the daemon keeps in memory.',
         {},
       ),
     ),
@@ -482,7 +503,9 @@ export const Config = Strict(
             default: 100000,
             description:
               'Events delivered (or dropped) since the last compaction that make the store worth compacting: ' +
-              'LevelDB frees the space of deleted events only when it compacts their files.',
+              'LevelDB frees the space of deleted events only when it compacts their files. While a backlog of ' +
+              'at least this many events drains, the store is also compacted every this many deliveries (in ' +
+              "LevelDB's thread, the drain goes on), and once more when it has drained.",
           }),
           pruning: Cron(
             'When to sweep the smoothing state for passes whose unit has not been read for longer than ' +
@@ -570,10 +593,12 @@ type BrokerConfig = Filled<NonNullable<RawConfig['broker']>, 'limits'>;
 /** The loaded configuration: validated, defaults filled, frozen. */
 export type Config = Readonly<
   Omit<
-    Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'smoothing' | 'jobs' | 'metrics' | 'rejects'>,
-    'readers' | 'uplink' | 'broker'
+    Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'memory' | 'jobs' | 'metrics' | 'rejects'>,
+    'readers' | 'uplink' | 'broker' | 'smoothing'
   > & {
     readers: ReaderConfig[];
+    /** maxTracked is filled from memory.budgetMb when the file does not set it (config/load.ts). */
+    smoothing: Filled<NonNullable<RawConfig['smoothing']>, 'maxTracked'>;
     uplink: UplinkConfig;
     broker: BrokerConfig;
   }

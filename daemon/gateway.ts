@@ -24,10 +24,12 @@ import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
+import { OutboxCompaction } from './drain-compaction.js';
 import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
+import { HeapGrowth, levelTuningFor } from './memory-budget.js';
 import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import { EventWriter, readPointRuntimes } from './read-points.js';
@@ -61,6 +63,7 @@ const RATE_SAMPLE_MS = 1000;
 /** The parts that exist once started. */
 interface Running {
   readonly outbox: LevelOutbox;
+  readonly compaction: OutboxCompaction;
   readonly broker: EmbeddedBroker | undefined;
   readonly smoother: Smoother;
   readonly events: EventWriter;
@@ -144,13 +147,19 @@ export class Gateway {
     this.startedAt = Date.now();
     this.housekeeping = this.makeHousekeeping();
     try {
+      const heap = new HeapGrowth(config.memory.budgetMb);
+      heap.start();
+      this.steps.push({ name: 'heap growth', stop: () => heap.stop() });
       const outbox = new LevelOutbox(
         join(config.dataDir, 'outbox'),
-        config.outbox,
+        { ...config.outbox, level: levelTuningFor(config.memory.budgetMb) },
         log.child({ component: 'outbox' }),
       );
       await outbox.open();
       this.steps.push({ name: 'outbox', stop: () => outbox.close() });
+      const compaction = new OutboxCompaction(outbox, () => this.config.jobs.compactAfterEvents, log);
+      compaction.start();
+      this.steps.push({ name: 'outbox compaction', stop: () => compaction.stop() });
       goOn();
       this.housekeeping.restore(outbox);
       // Just before the outbox closes, once the readers have stopped: the period's final counts.
@@ -205,7 +214,17 @@ export class Gateway {
           reader.states.log(st.state, 'info', { state: st.state, lastError: st.lastError }, 'reader state'),
       });
       const jobs = new Jobs(config, this.housekeeping, log.child({ component: 'jobs' }));
-      this.running = { outbox, broker, smoother, events, readers, stage, jobs, metrics: undefined };
+      this.running = {
+        outbox,
+        compaction,
+        broker,
+        smoother,
+        events,
+        readers,
+        stage,
+        jobs,
+        metrics: undefined,
+      };
       this.running.metrics = await serveMetrics(config, () => this.health(), this.log);
       this.steps.push({ name: 'metrics', stop: () => this.running?.metrics?.stop() });
       goOn();

@@ -96,7 +96,13 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     },
     ...(smoothing
       ? {
-          smoothing: { tracked: smoothing.tracked, fixtures: smoothing.fixtures, evicted: smoothing.evicted },
+          smoothing: {
+            tracked: smoothing.tracked,
+            fixtures: smoothing.fixtures,
+            evicted: smoothing.evicted,
+            maxTracked: smoothing.maxTracked,
+            bytes: smoothing.bytes,
+          },
         }
       : {}),
     outbox: {

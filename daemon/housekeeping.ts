@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config/schema.js';
 import type { HealthPayload, Topics } from './contract/topics.js';
+import type { OutboxCompaction } from './drain-compaction.js';
 import type { JobActions } from './jobs.js';
 import type { Logger } from './log.js';
 import type { LevelOutbox } from './outbox/level-outbox.js';
@@ -22,6 +23,7 @@ import type { Uplink } from './uplink/uplink.js';
 /** The running parts the jobs work on. */
 export interface HousekeepingParts {
   readonly outbox: LevelOutbox;
+  readonly compaction: OutboxCompaction;
   readonly readers: ReaderSet;
   readonly smoother: Smoother;
   readonly uplink: Uplink;
@@ -126,9 +128,9 @@ export class Housekeeping implements JobActions {
     void this.save();
   }
 
+  /** Compacts the outbox when due (drain-compaction.ts also does while a backlog drains). */
   async compaction(): Promise<void> {
-    const done = await this.view.parts()?.outbox.compact(this.view.config().jobs.compactAfterEvents);
-    if (done) this.view.log.info({ component: 'outbox', ...done }, 'outbox compacted');
+    await this.view.parts()?.compaction.scheduled();
   }
 
   pruning(): void {

@@ -70,6 +70,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('broker.limits', running.broker.limits, next.broker.limits);
   needs('uplink.topicPrefix', running.uplink.topicPrefix, next.uplink.topicPrefix);
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
+  needs('memory', running.memory, next.memory);
   needs('rejects', running.rejects, next.rejects);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));

@@ -181,8 +181,17 @@ export interface HealthPayload {
     readonly noReads?: number;
     readonly multiReads?: number;
   };
-  /** Open passes, fixtures among them, passes ended early to stay bounded (added within v1). */
-  readonly smoothing?: { readonly tracked: number; readonly fixtures: number; readonly evicted: number };
+  /**
+   * Open passes, fixtures among them, passes ended early to stay bounded (added within v1); the
+   * bound, and the heap bytes the open passes take, estimated (added later within v1).
+   */
+  readonly smoothing?: {
+    readonly tracked: number;
+    readonly fixtures: number;
+    readonly evicted: number;
+    readonly maxTracked?: number;
+    readonly bytes?: number;
+  };
   readonly outbox: {
     readonly depth: number;
     readonly bytes: number;

@@ -58,6 +58,8 @@ const HELP = {
   readpoint_smoothing_tracked_units: 'Units with an open pass at a read point.',
   readpoint_smoothing_fixtures: 'Open passes of units taken for fixtures.',
   readpoint_smoothing_evicted_total: 'Passes ended early to stay within smoothing.maxTracked.',
+  readpoint_smoothing_max_tracked_units: 'The bound on open passes (smoothing.maxTracked).',
+  readpoint_smoothing_bytes: 'Memory the open passes take, estimated, bytes.',
   readpoint_outbox_depth: 'Undelivered events in the outbox.',
   readpoint_outbox_bytes: 'Bytes of undelivered events in the outbox.',
   readpoint_outbox_oldest_undelivered_age_seconds: 'Age of the oldest undelivered event.',
@@ -122,6 +124,8 @@ export function renderMetrics(h: HealthPayload, extra: ScrapeExtras = {}): strin
   out.one('readpoint_smoothing_tracked_units', sm?.tracked);
   out.one('readpoint_smoothing_fixtures', sm?.fixtures);
   out.one('readpoint_smoothing_evicted_total', sm?.evicted);
+  out.one('readpoint_smoothing_max_tracked_units', sm?.maxTracked);
+  out.one('readpoint_smoothing_bytes', sm?.bytes);
 
   const ob = h.outbox;
   out.one('readpoint_outbox_depth', ob.depth);

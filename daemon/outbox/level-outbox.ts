@@ -94,6 +94,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
           if (this.delivery.hasUntaken(this.durableSeq)) for (const w of this.waiters.splice(0)) w();
         },
         held: () => ({ events: this.held.length, bytes: this.held.bytes }),
+        ...(options.level ? { level: options.level } : {}),
       },
       log,
     );

@@ -1,5 +1,6 @@
 /** The options of the LevelDB outbox, and the seams its tests use. */
 import type { RetryDelays } from '../backoff.js';
+import type { LevelTuning } from '../memory-budget.js';
 import type { OverflowPolicy, SyncPolicy } from './outbox.js';
 import type { WriteBatch } from './store.js';
 
@@ -19,6 +20,8 @@ export interface OutboxOptions {
    */
   readonly liveTailEvents?: number;
   readonly liveTailBytes?: number;
+  /** What LevelDB keeps in memory (memory-budget.ts); default: sized for the default budget. */
+  readonly level?: LevelTuning;
 }
 
 /** Knobs and seams for tests; the daemon uses the defaults. */

@@ -12,6 +12,7 @@ import { statfs } from 'node:fs/promises';
 import { Level } from 'level';
 import type { RetryDelays } from '../backoff.js';
 import type { Logger } from '../log.js';
+import { DEFAULT_BUDGET_MB, type LevelTuning, levelTuningFor } from '../memory-budget.js';
 import type { Op } from './batch-plan.js';
 import { dataDirFailure } from './data-dir.js';
 import { WriteTrouble } from './durability.js';
@@ -31,6 +32,8 @@ export interface StoreOptions {
   readonly reopened: () => void;
   /** Appends held in memory, and their bytes. */
   readonly held: () => { readonly events: number; readonly bytes: number };
+  /** What LevelDB keeps in memory (default: sized for the default memory budget). */
+  readonly level?: LevelTuning;
 }
 
 type Handle = Level<string, string>;
@@ -159,7 +162,11 @@ export class OutboxStore {
   }
 
   private async openLevel(): Promise<Handle> {
-    const db = new Level<string, string>(this.dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    const db = new Level<string, string>(this.dir, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'utf8',
+      ...(this.options.level ?? levelTuningFor(DEFAULT_BUDGET_MB)),
+    });
     try {
       await db.open();
     } catch (err) {

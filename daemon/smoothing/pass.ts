@@ -1,7 +1,7 @@
 /**
- * One pass of one unit at one read point: from its first read until it has not been read for the
- * read point's departure time. It folds every read into counts, the strongest read, and, at a
- * two-zone dock door, the order in which the unit was seen in the zones (its direction).
+ * What smoothing works on and hands on: a decoded read (`UnitRead`), and a pass as it stood when
+ * one of its transitions happened (`Pass`). The open passes themselves live in a compact table
+ * (pass-table.ts).
  */
 import type { ReadKind } from '../../drivers/driver.js';
 import { type DecodeFormat, decodeRead } from '../identity/decode.js';
@@ -40,100 +40,42 @@ export interface UnitRead {
   readonly mono: number;
 }
 
-export class Pass {
-  /** The unit's URI (the key it is tracked by). */
-  readonly uri: string;
-  readonly firstMono: number;
-  readonly firstAt: number;
-  lastMono: number;
-  lastAt: number;
-  readCount = 1;
-  readerId: string;
-  antenna: number | undefined;
-  /** The strongest RSSI seen, and its antenna is `antenna`. */
-  rssi: number | undefined;
-  /** Monotonic ms of the last event about this pass (its arrival or a presence report). */
-  reportedMono: number;
-  /** Seen without a break for the read point's static time: a fixture, no longer reported. */
-  fixture = false;
-  // Direction: the zone seen first, whether the other has been seen, and how many reads of the
-  // first zone came after the other zone's first read (reads out of the passage's order).
-  private firstZone: Zone | undefined;
-  private otherSeen = false;
-  private zoned = 0;
-  private outOfOrder = 0;
-  // The first read's bytes (latin1), kind, PC word and format: the identity, decoded again.
-  private readonly data: string;
-  private readonly kind: ReadKind;
-  private readonly pc: number | undefined;
-  private readonly format: DecodeFormat;
+/** The first read of a pass as kept: its bytes (latin1), kind, PC word and format. */
+export interface KeptRead {
+  readonly data: string;
+  readonly kind: ReadKind;
+  readonly pc: number | undefined;
+  readonly format: DecodeFormat;
+}
 
-  constructor(read: UnitRead) {
-    this.uri = read.identity.uri;
-    this.data = read.raw.data.toString('latin1');
-    this.kind = read.raw.kind;
-    this.pc = read.raw.pc;
-    this.format = read.raw.format;
-    this.firstMono = read.mono;
-    this.firstAt = read.at;
-    this.lastMono = read.mono;
-    this.lastAt = read.at;
-    this.readerId = read.readerId;
-    this.antenna = read.antenna;
-    this.rssi = read.rssi;
-    this.reportedMono = read.mono;
-    this.zone(read.zone);
-  }
+/**
+ * One pass of one unit at one read point, as it stood at a transition: counts, the strongest
+ * read, and the first read, from which the unit's identity is decoded again.
+ */
+export class Pass {
+  constructor(
+    /** The unit's URI (the key it is tracked by). */
+    readonly uri: string,
+    readonly readerId: string,
+    readonly antenna: number | undefined,
+    /** The strongest RSSI seen, and its antenna is `antenna`. */
+    readonly rssi: number | undefined,
+    readonly firstAt: number,
+    readonly lastAt: number,
+    readonly readCount: number,
+    private readonly first: KeptRead,
+  ) {}
 
   /** The unit's identity, decoded again from the pass's first read. */
   identity(): UnitIdentity {
+    const { data, kind, pc, format } = this.first;
     const decoded = decodeRead(
-      {
-        kind: this.kind,
-        data: Buffer.from(this.data, 'latin1'),
-        ...(this.pc !== undefined ? { pc: this.pc } : {}),
-      },
-      this.format,
+      { kind, data: Buffer.from(data, 'latin1'), ...(pc !== undefined ? { pc } : {}) },
+      format,
     );
     // The same bytes under the same format decoded before; anything else is a bug, not bad input.
     if (!decoded.ok || decoded.identity.uri !== this.uri)
       throw new Error(`the pass of ${this.uri} no longer decodes to it`);
     return decoded.identity;
-  }
-
-  /** Folds a later read of the same unit at the same read point into the pass. */
-  see(read: UnitRead): void {
-    this.lastMono = read.mono;
-    this.lastAt = read.at;
-    this.readCount++;
-    if (read.rssi !== undefined && (this.rssi === undefined || read.rssi > this.rssi)) {
-      this.rssi = read.rssi;
-      this.antenna = read.antenna;
-      this.readerId = read.readerId;
-    } else if (this.rssi === undefined) {
-      this.antenna = read.antenna;
-      this.readerId = read.readerId;
-    }
-    this.zone(read.zone);
-  }
-
-  /**
-   * The direction by the order of first sightings: outside then inside is inbound, inside then
-   * outside outbound; seen in one zone only, unknown. The confidence is the share of zoned reads
-   * that agree with that order (1 when every read of the first zone came before the first read of
-   * the other), rounded to two decimals; 0 when unknown.
-   */
-  direction(): { direction: Direction; confidence: number } {
-    if (!this.firstZone || !this.otherSeen) return { direction: 'unknown', confidence: 0 };
-    const confidence = Math.round(((this.zoned - this.outOfOrder) / this.zoned) * 100) / 100;
-    return { direction: this.firstZone === 'outside' ? 'inbound' : 'outbound', confidence };
-  }
-
-  private zone(zone: Zone | undefined): void {
-    if (!zone) return;
-    this.zoned++;
-    if (!this.firstZone) this.firstZone = zone;
-    else if (zone !== this.firstZone) this.otherSeen = true;
-    else if (this.otherSeen) this.outOfOrder++;
   }
 }

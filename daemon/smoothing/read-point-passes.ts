@@ -6,7 +6,8 @@
  * All timing is monotonic and comes from the reads and from `tick(now)`, never from a clock of
  * its own, so tests drive every rule with exact times.
  */
-import { Pass, type UnitRead } from './pass.js';
+import type { UnitRead } from './pass.js';
+import { NIL, newOrder, type PassOrder, type PassTable } from './pass-table.js';
 import type { Transition } from './transition.js';
 
 export interface ReadPointRules {
@@ -23,18 +24,21 @@ export interface ReadPointRules {
 }
 
 export class ReadPointPasses {
-  // Insertion order is recency order: a read moves its pass to the end, so departed passes are
-  // always at the front and `tick` looks at no pass that has not departed.
-  private readonly passes = new Map<string, Pass>();
+  /** Unit URI -> its pass's slot in the table. */
+  private readonly passes = new Map<string, number>();
+  // Recency order: a read moves its pass to the end, so departed passes are always at the front
+  // and `tick` looks at no pass that has not departed.
+  private readonly recency = newOrder(0);
   // Only with presence reports: passes in the order of their last report.
-  private readonly reports: Map<string, Pass> | undefined;
+  private readonly reports: PassOrder | undefined;
   private fixtureCount = 0;
 
   constructor(
     readonly id: string,
     private readonly rules: ReadPointRules,
+    private readonly table: PassTable,
   ) {
-    if (rules.presenceMs !== undefined) this.reports = new Map();
+    if (rules.presenceMs !== undefined) this.reports = newOrder(1);
   }
 
   get size(): number {
@@ -51,58 +55,67 @@ export class ReadPointPasses {
    * the arrival of a new pass. Empty when the read is folded into an open pass.
    */
   observe(read: UnitRead, out: Transition[]): boolean {
-    const uri = read.identity.uri;
-    const open = this.passes.get(uri);
-    if (open) {
-      const gap = read.mono - open.lastMono;
+    const { table } = this;
+    const open = this.passes.get(read.identity.uri);
+    if (open !== undefined) {
+      const gap = read.mono - table.lastMono(open);
       if (gap >= 0 && gap <= this.rules.departureMs) {
-        open.see(read);
+        table.see(open, read);
         this.checkFixture(open);
-        this.passes.delete(uri);
-        this.passes.set(uri, open);
+        table.moveToEnd(this.recency, open);
         return false;
       }
-      this.end(uri, open, out);
+      this.end(open, out);
     }
-    const pass = new Pass(read);
-    this.passes.set(uri, pass);
-    this.reports?.set(uri, pass);
-    if (!this.rules.twoZone)
+    const { slot, uri } = table.open(read);
+    this.passes.set(uri, slot);
+    table.append(this.recency, slot);
+    if (this.reports) table.append(this.reports, slot);
+    if (!this.rules.twoZone) {
+      const pass = table.snapshot(slot);
       out.push({ kind: 'arrival', readPointId: this.id, pass, identity: read.identity, time: read.at });
+    }
     return true;
   }
 
   /** Ends the passes that have departed by `nowMono`, and makes the due presence reports. */
   tick(nowMono: number, nowAt: number, out: Transition[]): void {
-    for (const [uri, pass] of this.passes) {
-      if (nowMono - pass.lastMono <= this.rules.departureMs) break;
-      this.end(uri, pass, out);
+    const { table } = this;
+    for (let slot = this.recency.head; slot !== NIL; slot = this.recency.head) {
+      if (nowMono - table.lastMono(slot) <= this.rules.departureMs) break;
+      this.end(slot, out);
     }
     const { presenceMs } = this.rules;
-    if (this.reports && presenceMs !== undefined) {
-      for (const [uri, pass] of this.reports) {
-        if (nowMono - pass.reportedMono < presenceMs) break;
-        this.reports.delete(uri);
-        if (this.checkFixture(pass)) continue; // a fixture is not reported again, and leaves this order
-        pass.reportedMono = nowMono;
-        this.reports.set(uri, pass);
-        out.push({ kind: 'presence', readPointId: this.id, pass, time: nowAt });
+    const reports = this.reports;
+    if (!reports || presenceMs === undefined) return;
+    // Each pass due is reported (or found a fixture) and leaves the front: stop at the first
+    // that is not due, or at the first seen again in this tick.
+    const last = reports.tail;
+    for (let slot = reports.head; slot !== NIL; slot = reports.head) {
+      if (nowMono - table.reportedMono(slot) < presenceMs) break;
+      table.remove(reports, slot);
+      if (!this.checkFixture(slot)) {
+        // A fixture is not reported again, and leaves this order.
+        table.reported(slot, nowMono);
+        table.append(reports, slot);
+        out.push({ kind: 'presence', readPointId: this.id, pass: table.snapshot(slot), time: nowAt });
       }
+      if (slot === last) break;
     }
   }
 
   /** Ends the least recently read pass (memory is full); false when there is none. */
   evictOldest(out: Transition[]): boolean {
-    const first = this.passes.entries().next();
-    if (first.done) return false;
-    this.end(first.value[0], first.value[1], out);
+    const oldest = this.recency.head;
+    if (oldest === NIL) return false;
+    this.end(oldest, out);
     return true;
   }
 
   /** Ends every open pass (the read point is reconfigured or removed); returns how many. */
   endAll(out: Transition[]): number {
     const n = this.passes.size;
-    for (const [uri, pass] of this.passes) this.end(uri, pass, out);
+    while (this.recency.head !== NIL) this.end(this.recency.head, out);
     return n;
   }
 
@@ -112,36 +125,43 @@ export class ReadPointPasses {
    */
   sweep(nowMono: number, out: Transition[]): number {
     let ended = 0;
-    for (const [uri, pass] of this.passes) {
-      if (nowMono - pass.lastMono <= this.rules.departureMs) continue;
-      this.end(uri, pass, out);
-      ended++;
+    for (let slot = this.recency.head; slot !== NIL; ) {
+      const next = this.table.next(this.recency, slot);
+      if (nowMono - this.table.lastMono(slot) > this.rules.departureMs) {
+        this.end(slot, out);
+        ended++;
+      }
+      slot = next;
     }
     return ended;
   }
 
   /** Marks (and counts) a pass read without a break for the fixture time; true when it is one. */
-  private checkFixture(pass: Pass): boolean {
+  private checkFixture(slot: number): boolean {
+    const { table } = this;
+    if (table.isFixture(slot)) return true;
     const after = this.rules.fixtureAfterMs;
-    if (!pass.fixture && after !== undefined && pass.lastMono - pass.firstMono >= after) {
-      pass.fixture = true;
-      this.fixtureCount++;
-    }
-    return pass.fixture;
+    if (after === undefined || table.lastMono(slot) - table.firstMono(slot) < after) return false;
+    table.markFixture(slot);
+    this.fixtureCount++;
+    return true;
   }
 
-  private end(uri: string, pass: Pass, out: Transition[]): void {
-    this.passes.delete(uri);
-    this.reports?.delete(uri);
-    if (this.checkFixture(pass)) {
+  private end(slot: number, out: Transition[]): void {
+    const { table } = this;
+    this.passes.delete(table.uri(slot));
+    table.remove(this.recency, slot);
+    if (this.reports) table.remove(this.reports, slot);
+    if (this.checkFixture(slot)) {
       this.fixtureCount--;
-      return;
-    }
-    if (this.rules.twoZone) {
-      const { direction, confidence } = pass.direction();
+    } else if (this.rules.twoZone) {
+      const { direction, confidence } = table.direction(slot);
+      const pass = table.snapshot(slot);
       out.push({ kind: 'passage', readPointId: this.id, pass, time: pass.lastAt, direction, confidence });
     } else if (this.rules.departures) {
+      const pass = table.snapshot(slot);
       out.push({ kind: 'departure', readPointId: this.id, pass, time: pass.lastAt });
     }
+    table.close(slot);
   }
 }

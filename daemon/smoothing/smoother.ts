@@ -10,9 +10,11 @@
  * Memory is bounded: at most `maxTracked` passes are open over all read points. When a new pass
  * would exceed it, the least recently read pass of the busiest read point is ended early (its
  * departure or passage is reported as usual; its next read is a new arrival). Such early ends
- * are counted as `evicted`.
+ * are counted as `evicted`. The passes sit in one compact table (pass-table.ts), so the bound is
+ * also the smoother's memory: `stats().bytes` estimates it.
  */
 import type { UnitRead } from './pass.js';
+import { BYTES_PER_PASS, PassTable } from './pass-table.js';
 import { ReadPointPasses, type ReadPointRules } from './read-point-passes.js';
 import type { Transition } from './transition.js';
 
@@ -25,6 +27,10 @@ export interface SmootherOptions {
 export interface SmootherStats {
   /** Passes open now. */
   readonly tracked: number;
+  /** The bound on `tracked`. */
+  readonly maxTracked: number;
+  /** Heap bytes the open passes take, estimated: `tracked` times the measured size of one. */
+  readonly bytes: number;
   /** Passes started (arrivals, also at two-zone read points). */
   readonly passes: number;
   /** Reads folded into an open pass (no event of their own). */
@@ -37,6 +43,7 @@ export interface SmootherStats {
 
 export class Smoother {
   private readonly points = new Map<string, ReadPointPasses>();
+  private readonly table: PassTable;
   private tracked = 0;
   private started = 0;
   private suppressed = 0;
@@ -46,7 +53,9 @@ export class Smoother {
     private readonly options: SmootherOptions,
     rules: ReadonlyMap<string, ReadPointRules>,
   ) {
-    for (const [id, r] of rules) this.points.set(id, new ReadPointPasses(id, r));
+    // One more than the bound: a new pass is opened before the oldest is evicted.
+    this.table = new PassTable(options.maxTracked + 1);
+    for (const [id, r] of rules) this.points.set(id, new ReadPointPasses(id, r, this.table));
   }
 
   /** Folds one read in; returns the transitions it causes (often none). */
@@ -94,7 +103,8 @@ export class Smoother {
       this.tracked -= point.endAll(out);
       this.points.delete(id);
     }
-    for (const [id, r] of rules) if (!this.points.has(id)) this.points.set(id, new ReadPointPasses(id, r));
+    for (const [id, r] of rules)
+      if (!this.points.has(id)) this.points.set(id, new ReadPointPasses(id, r, this.table));
     return out;
   }
 
@@ -112,6 +122,8 @@ export class Smoother {
     for (const point of this.points.values()) fixtures += point.fixtures;
     return {
       tracked: this.tracked,
+      maxTracked: this.options.maxTracked,
+      bytes: this.tracked * BYTES_PER_PASS,
       passes: this.started,
       suppressed: this.suppressed,
       evicted: this.evicted,

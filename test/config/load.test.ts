@@ -28,6 +28,32 @@ readers:
     path: /dev/ttyUSB0
 `;
 
+describe('the memory budget', () => {
+  it('sizes smoothing from memory.budgetMb unless smoothing.maxTracked is set', () => {
+    // A fifth of the budget at 250 bytes per tracked unit.
+    expect(parseConfig(minimal, 'f.yaml', {})).toMatchObject({
+      memory: { budgetMb: 128 },
+      smoothing: { maxTracked: 107_374 },
+    });
+    expect(parseConfig(`${minimal}memory: { budgetMb: 64 }\n`, 'f.yaml', {}).smoothing.maxTracked).toBe(
+      53_687,
+    );
+    const both = parseConfig(
+      `${minimal}memory: { budgetMb: 64 }\nsmoothing: { maxTracked: 500 }\n`,
+      'f.yaml',
+      {},
+    );
+    expect(both.smoothing).toEqual({ suppressionS: 10, maxTracked: 500 });
+    expect(Object.isFrozen(both.smoothing)).toBe(true);
+  });
+
+  it('refuses a budget too small to run in, with its place', () => {
+    expect(problems(`${minimal}memory: { budgetMb: 16 }\n`)).toEqual([
+      'f.yaml:11:21 memory.budgetMb: must be >= 32, got 16',
+    ]);
+  });
+});
+
 describe('loading a config', () => {
   it('fills every default and freezes the result', () => {
     const c = parseConfig(minimal, 'f.yaml', {});

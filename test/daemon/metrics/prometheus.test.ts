@@ -65,7 +65,7 @@ const full = health({
     noReads: 4,
     multiReads: 1,
   },
-  smoothing: { tracked: 12, fixtures: 1, evicted: 0 },
+  smoothing: { tracked: 12, fixtures: 1, evicted: 0, maxTracked: 107374, bytes: 3000 },
   outbox: {
     ...health().outbox,
     oldestUndeliveredAgeS: 1.5,
@@ -142,6 +142,12 @@ readpoint_smoothing_fixtures{gateway="dock-gw",site="wh-1"} 1
 # HELP readpoint_smoothing_evicted_total Passes ended early to stay within smoothing.maxTracked.
 # TYPE readpoint_smoothing_evicted_total counter
 readpoint_smoothing_evicted_total{gateway="dock-gw",site="wh-1"} 0
+# HELP readpoint_smoothing_max_tracked_units The bound on open passes (smoothing.maxTracked).
+# TYPE readpoint_smoothing_max_tracked_units gauge
+readpoint_smoothing_max_tracked_units{gateway="dock-gw",site="wh-1"} 107374
+# HELP readpoint_smoothing_bytes Memory the open passes take, estimated, bytes.
+# TYPE readpoint_smoothing_bytes gauge
+readpoint_smoothing_bytes{gateway="dock-gw",site="wh-1"} 3000
 # HELP readpoint_outbox_depth Undelivered events in the outbox.
 # TYPE readpoint_outbox_depth gauge
 readpoint_outbox_depth{gateway="dock-gw",site="wh-1"} 5
@@ -306,8 +312,8 @@ describe('renderMetrics', () => {
 
   it('reads back: one HELP and one TYPE before each family, no repeated series, counters end in _total', () => {
     const { families, series } = parseBack(renderMetrics(full, { memory }));
-    expect(families.size).toBe(43);
-    expect(series.size).toBe(43 - 2 + 5 + 4); // the two enum families have 5 and 4 samples
+    expect(families.size).toBe(45);
+    expect(series.size).toBe(45 - 2 + 5 + 4); // the two enum families have 5 and 4 samples
     for (const [name, f] of families) {
       expect(f.samples, name).toBeGreaterThan(0);
       expect(f.type, name).toBe(name.endsWith('_total') ? 'counter' : 'gauge');

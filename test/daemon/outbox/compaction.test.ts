@@ -2,12 +2,37 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OutboxCompaction } from '../../../daemon/drain-compaction.js';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
-import { baseOptions, drain, tempDirs } from './helpers.js';
+import { baseOptions, drain, recordingLogger, tempDirs } from './helpers.js';
 
 const tempDir = tempDirs();
 const diskBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+
+/** Appends `n` events of ~700 incompressible bytes. */
+async function fill(o: LevelOutbox, n: number): Promise<void> {
+  for (let done = 0; done < n; done += 1000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1000, n - done) }, () => {
+        const seq = o.nextSequence();
+        return o.append({
+          seq,
+          topic: 't',
+          payload: `${seq} ${randomBytes(500).toString('base64')}`,
+          acceptedAt: seq,
+        });
+      }),
+    );
+  }
+}
+
+/** Delivers (takes and acknowledges) the next `n` events. */
+async function deliver(o: LevelOutbox, n: number): Promise<void> {
+  const taken = await o.take(n);
+  expect(taken.length).toBe(n);
+  for (const e of taken) o.ack(e.seq);
+}
 
 describe('LevelOutbox.compact', () => {
   it('frees the disk space of a drained backlog once enough events left, and not before', async () => {
@@ -45,5 +70,57 @@ describe('LevelOutbox.compact', () => {
     expect(await o.compact(1000)).toBeUndefined();
     await o.close();
     expect(await o.compact(1)).toBeUndefined(); // closed: nothing to do, no throw
+  });
+});
+
+describe('OutboxCompaction', () => {
+  it('compacts behind a draining backlog every compactAfterEvents, and the rest once it has drained', async () => {
+    const dir = tempDir();
+    const o = new LevelOutbox(dir, { ...baseOptions, sync: 'interval' }, silentLogger());
+    await o.open();
+    const { log, lines } = recordingLogger();
+    const compaction = new OutboxCompaction(o, () => 5000, log);
+    const compacted = () =>
+      lines.filter((l) => l.msg === 'outbox compacted').map((l) => [l.why, l.removed] as const);
+    await fill(o, 20_000);
+    await compaction.whileDraining(); // a backlog, nothing delivered yet
+    await deliver(o, 3000);
+    await compaction.whileDraining(); // 3,000 out: not due
+    expect(compacted()).toEqual([]);
+    await deliver(o, 3000);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(14_000);
+    await compaction.whileDraining();
+    expect(compacted()).toEqual([['draining', 6000]]);
+    const before = diskBytes(dir);
+    await deliver(o, 12_000);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(2000);
+    // 2,000 left: no longer a backlog, so what it left behind is compacted now, not at the job.
+    await compaction.whileDraining();
+    expect(compacted()).toEqual([
+      ['draining', 6000],
+      ['drained', 12_000],
+    ]);
+    expect(diskBytes(dir)).toBeLessThan(before / 2);
+    // Drained and compacted: neither the check nor the job finds anything to do.
+    await deliver(o, 2000);
+    await compaction.whileDraining();
+    await compaction.scheduled();
+    expect(compacted()).toHaveLength(2);
+    await compaction.stop();
+    await o.close();
+  });
+
+  it('runs one compaction at a time: the job and the check share the one under way', async () => {
+    const dir = tempDir();
+    const o = new LevelOutbox(dir, { ...baseOptions, sync: 'interval' }, silentLogger());
+    await o.open();
+    const { log, lines } = recordingLogger();
+    const compaction = new OutboxCompaction(o, () => 1000, log);
+    await fill(o, 3000);
+    await drain(o);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(0);
+    await Promise.all([compaction.scheduled(), compaction.scheduled(), compaction.stop()]);
+    expect(lines.filter((l) => l.msg === 'outbox compacted').map((l) => l.removed)).toEqual([3000]);
+    await o.close();
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRead } from '../../../daemon/identity/decode.js';
 import { encodeSgtin96 } from '../../../daemon/identity/epc-encode.js';
 import type { UnitRead, Zone } from '../../../daemon/smoothing/pass.js';
+import { BYTES_PER_PASS } from '../../../daemon/smoothing/pass-table.js';
 import { type ReadPointRules, Smoother } from '../../../daemon/smoothing/smoother.js';
 import type { Transition } from '../../../daemon/smoothing/transition.js';
 
@@ -70,7 +71,15 @@ describe('Smoother: arrival and departure', () => {
     c.tick(2400); // unit 2 was read 900 ago, unit 1 900 ago: nothing departs
     c.read(1, 2501); // 1001 after its last read: a new pass
     expect(c.log).toEqual(['0 arrival door 1', '1500 arrival door 2', '2501 arrival door 1']);
-    expect(c.smoother.stats()).toEqual({ tracked: 2, passes: 3, suppressed: 2, evicted: 0, fixtures: 0 });
+    expect(c.smoother.stats()).toEqual({
+      tracked: 2,
+      maxTracked: 1000,
+      bytes: 2 * BYTES_PER_PASS,
+      passes: 3,
+      suppressed: 2,
+      evicted: 0,
+      fixtures: 0,
+    });
   });
 
   it('reports departures when the read point asks, at the time the unit was last read', () => {
@@ -107,6 +116,28 @@ describe('Smoother: arrival and departure', () => {
     );
     expect(departure!.identity).toBeUndefined();
     expect(departure!.pass.identity()).toEqual(unit(42).identity);
+  });
+
+  it("keeps each transition's pass as it was, though the table reuses the ended pass's place", () => {
+    const c = setup({ door: { departures: true } });
+    c.read(1, 0, { antenna: 3, rssi: -61 });
+    c.read(1, 400, { antenna: 3, rssi: -65 });
+    const [gone, again] = c.read(1, 5000, { antenna: 1, rssi: -40, readerId: 'r2' });
+    expect(gone!.pass).toMatchObject({
+      readCount: 2,
+      rssi: -61,
+      antenna: 3,
+      readerId: 'r1',
+      lastAt: WALL + 400,
+    });
+    expect(again!.pass).toMatchObject({
+      readCount: 1,
+      rssi: -40,
+      antenna: 1,
+      readerId: 'r2',
+      firstAt: WALL + 5000,
+    });
+    expect(gone!.pass.identity()).toEqual(unit(1).identity);
   });
 
   it('starts a new pass when monotonic time goes backwards (a new clock source)', () => {
@@ -163,6 +194,25 @@ describe('Smoother: presence and fixtures', () => {
       '4000 departure door 2',
     ]);
     expect(c.smoother.stats()).toMatchObject({ tracked: 0, fixtures: 0 });
+  });
+  it('evicts a fixture that is waiting for its next report silently, and reports the others in order', () => {
+    const c = setup(
+      { door: { departureMs: 5000, presenceMs: 2000, fixtureAfterMs: 1000, departures: true } },
+      100,
+    );
+    for (const t of [0, 500, 1000]) c.read(1, t); // a fixture from 1000; its report would be due at 2000
+    for (let n = 2; n <= 100; n++) c.read(n, 1100);
+    expect(c.smoother.stats()).toMatchObject({ tracked: 100, fixtures: 1 });
+    c.read(101, 1150); // full: unit 1, the least recently read, is ended (silently) and its place reused
+    expect(c.smoother.stats()).toMatchObject({ tracked: 100, fixtures: 0, evicted: 1 });
+    c.tick(3150); // every other unit's report is due, each once, in the order of their arrivals
+    c.tick(3200);
+    const reports = c.log.filter((line) => line.includes('presence'));
+    expect(reports).toEqual([
+      ...Array.from({ length: 99 }, (_, i) => `3150 presence door ${i + 2}`),
+      '3150 presence door 101',
+    ]);
+    expect(c.log.filter((line) => !line.includes('presence') && !line.includes('arrival'))).toEqual([]);
   });
 });
 
@@ -224,6 +274,8 @@ describe('Smoother: bounded memory', () => {
     for (let n = 0; n < 200_000; n++) c.smoother.observe({ ...readOf(n), mono: n, at: WALL + n });
     expect(c.smoother.stats()).toEqual({
       tracked: 1000,
+      maxTracked: 1000,
+      bytes: 1000 * BYTES_PER_PASS,
       passes: 200_000,
       suppressed: 0,
       evicted: 199_000,

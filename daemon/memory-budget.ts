@@ -1,0 +1,105 @@
+/**
+ * The daemon's own memory, sized from one setting (`memory.budgetMb`): how many units smoothing
+ * tracks, what LevelDB keeps in memory, and how far the JavaScript heap grows between full
+ * collections. The budget is the daemon's anonymous memory (RssAnon: heap and native
+ * allocations); the pages of the outbox's files that the kernel caches are not in it (they are
+ * the kernel's to take back, and compaction while a backlog drains keeps them few).
+ *
+ * Shares of the budget:
+ * - smoothing: a fifth, at `BYTES_PER_PASS` per tracked unit (an explicit smoothing.maxTracked
+ *   wins);
+ * - LevelDB: a block cache and a write buffer of 1/32 each (up to two write buffers are held
+ *   while one is written out);
+ * - the rest is the heap and Node itself. The heap is bounded by how little it keeps (live state
+ *   is small by design) and by how far V8 lets it grow past what the last full collection kept
+ *   (`HeapGrowth`): old space up to 40 % of the budget.
+ */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import { BYTES_PER_PASS } from './smoothing/pass-table.js';
+
+/** The budget when the configuration gives none, MiB. */
+export const DEFAULT_BUDGET_MB = 128;
+
+const MIB = 1024 * 1024;
+
+/** Units smoothing tracks at most within a budget: its fifth, at the measured bytes per unit. */
+export function trackedUnitsFor(budgetMb: number): number {
+  return Math.floor((budgetMb * MIB) / 5 / BYTES_PER_PASS);
+}
+
+/** The LevelDB options that hold memory, for a budget (classic-level's names). */
+export interface LevelTuning {
+  /** Block cache, bytes. The outbox reads each entry about once, in order: little cache is enough. */
+  readonly cacheSize: number;
+  /** Memtable, bytes; up to two are held at once. */
+  readonly writeBufferSize: number;
+  /**
+   * Table files open at once (each mapped into memory while open). The outbox reads its tables
+   * in order, so few need to be open; LevelDB keeps at least 74.
+   */
+  readonly maxOpenFiles: number;
+}
+
+export function levelTuningFor(budgetMb: number): LevelTuning {
+  const share = Math.max(1, Math.floor(budgetMb / 32)) * MIB;
+  return { cacheSize: share, writeBufferSize: share, maxOpenFiles: 100 };
+}
+
+/** Of the budget, what old space may reach before a full collection; the rest is young space, code, native. */
+const OLD_SPACE_SHARE = 0.4;
+const MIN_GROWTH_PERCENT = 10;
+const MAX_GROWTH_PERCENT = 300;
+
+/**
+ * How far (percent) the heap may grow past what a full collection kept (`liveBytes`) before the
+ * next one: up to the budget's old-space share, so a small live heap collects rarely and a large
+ * one often; never under 10 % (V8's collections would follow each other) nor over 300 %.
+ */
+export function heapGrowthPercent(budgetMb: number, liveBytes: number): number {
+  const room = (budgetMb * MIB * OLD_SPACE_SHARE) / Math.max(liveBytes, 1) - 1;
+  return Math.min(MAX_GROWTH_PERCENT, Math.max(MIN_GROWTH_PERCENT, Math.round(room * 100)));
+}
+
+/**
+ * Keeps V8's heap growing factor fitted to the budget: after each full collection, from what it
+ * kept. V8 otherwise lets old space grow to several times its live size before collecting; on a
+ * daemon that promotes short-lived garbage that is most of its memory. Unlike the heap's size
+ * limit, V8 reads this factor each time it sets the next collection's threshold, so it can be
+ * set at run time. The factor is the process's: one daemon per process.
+ */
+export class HeapGrowth {
+  private observer: PerformanceObserver | undefined;
+  private percent = 0;
+
+  constructor(private readonly budgetMb: number) {}
+
+  /** The factor now (percent); 0 before start(). */
+  get growthPercent(): number {
+    return this.percent;
+  }
+
+  start(): void {
+    this.fit();
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries())
+        if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+          this.fit();
+          return;
+        }
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+  }
+
+  private fit(): void {
+    const percent = heapGrowthPercent(this.budgetMb, v8.getHeapStatistics().used_heap_size);
+    if (percent === this.percent) return;
+    this.percent = percent;
+    v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  }
+}
