@@ -1,8 +1,8 @@
 /**
  * The gateway's data path for the latency and backlog benches, built from the same classes and
  * the same config defaults as daemon/gateway.ts (pipeline -> recorder -> LevelOutbox ->
- * dispatcher -> MqttUplink), without the parts off the data path (health timer, overflow
- * notices, embedded broker). Built here rather than through Gateway for two reasons: the bench
+ * dispatcher -> MqttUplink, with the heap growth and compaction of the memory budget), without
+ * the parts off the data path (health timer, overflow notices, embedded broker). Built here rather than through Gateway for two reasons: the bench
  * hands reads to the pipeline itself (at a fixed rate, or a backlog before the uplink exists),
  * and it needs the PUBACK of every event, which Gateway does not expose.
  */
@@ -11,9 +11,11 @@ import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { topics } from '../../daemon/contract/topics.js';
 import { Dispatcher } from '../../daemon/dispatcher.js';
+import { OutboxCompaction } from '../../daemon/drain-compaction.js';
 import { buildEvent } from '../../daemon/event/epcis.js';
 import { decodeRead } from '../../daemon/identity/decode.js';
 import { silentLogger } from '../../daemon/log.js';
+import { HeapGrowth, levelTuningFor } from '../../daemon/memory-budget.js';
 import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
 import { Pipeline } from '../../daemon/pipeline.js';
 import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
@@ -86,8 +88,18 @@ readers:
   const log = silentLogger();
   const t = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
   const outboxDir = join(config.dataDir, 'outbox');
-  const outbox = new LevelOutbox(outboxDir, config.outbox, log);
+  // As the gateway runs it: the heap's growth and LevelDB fitted to the memory budget, and the
+  // outbox compacted while a backlog drains.
+  const heap = new HeapGrowth(config.memory.budgetMb);
+  heap.start();
+  const outbox = new LevelOutbox(
+    outboxDir,
+    { ...config.outbox, level: levelTuningFor(config.memory.budgetMb) },
+    log,
+  );
   await outbox.open();
+  const compaction = new OutboxCompaction(outbox, () => config.jobs.compactAfterEvents, log);
+  compaction.start();
   const recorder = new Recorder(outbox, { batchMax: config.outbox.batchMax, retryMs: 500 }, log);
   const reader = config.readers[0]!;
   const points = readPointRuntimes(config, t);
@@ -140,7 +152,9 @@ readers:
       await dispatcher?.stop();
       await uplink?.stop();
       await recorder.stop();
+      await compaction.stop();
       await outbox.close();
+      heap.stop();
     },
   };
 }

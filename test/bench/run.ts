@@ -295,7 +295,7 @@ await section('RFID', async () => {
 await section('memory per tracked unit', async () => {
   const memory = await runPhase<UnitMemoryResult>('unit-memory', { units: 100_000 });
   row(
-    `memory per tracked unit, bytes of heap (${fmt(memory.units)} SGTIN-96 tags in open passes, after a full GC)`,
+    `memory per tracked unit, bytes of heap and array buffers (${fmt(memory.units)} SGTIN-96 tags in open passes, after a full GC)`,
     fmt(memory.bytesPerUnit),
   );
 });
