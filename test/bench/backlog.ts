@@ -138,7 +138,7 @@ export async function benchBacklog(o: {
       runPhase<Measured>(
         'raw-mqtt',
         { url: o.url, n: events(part), window: o.inflight, events: 1000 },
-        o.ceilingCgroup ? launcherInto(o.ceilingCgroup) : [],
+        o.ceilingCgroup ? { launcher: launcherInto(o.ceilingCgroup) } : {},
       );
     // A pair is a part of the drain (in order) and its ceiling.
     const drain = await alternate(parts, ours, ceiling);

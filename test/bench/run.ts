@@ -199,8 +199,7 @@ if (broker) {
         bl = await runPhase<BacklogResult>(
           'backlog',
           { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS, ceilingCgroup: ownMemoryCgroup() },
-          [],
-          cgroup.launcher,
+          { launcher: cgroup.launcher },
         );
       } catch (err) {
         const u = cgroup.usage();
@@ -235,10 +234,11 @@ if (broker) {
       await section('profile of a gateway run', async () => {
         mkdirSync(PROFILE, { recursive: true });
         const before = new Set(readdirSync(PROFILE));
-        const run = await runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW }, [
-          '--cpu-prof',
-          `--cpu-prof-dir=${PROFILE}`,
-        ]);
+        const run = await runPhase<GatewayResult>(
+          'gateway',
+          { url, n: N, inflight: WINDOW },
+          { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] },
+        );
         const file = readdirSync(PROFILE).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
         if (!file) throw new Error(`no new .cpuprofile in ${PROFILE}`);
         const path = join(PROFILE, file);

@@ -16,18 +16,24 @@ export type PhaseName =
   | 'pty-gateway'
   | 'serial-flow';
 
-/**
- * `nodeFlags` go to node before the script (e.g. `--cpu-prof`); `launcher` runs the phase through
- * a program that execs it, e.g. into a memory cgroup (test/support/memory-cgroup.ts).
- */
-export function runPhase<T>(
-  phase: PhaseName,
-  options: object,
-  nodeFlags: readonly string[] = [],
-  launcher: readonly string[] = [],
-): Promise<T> {
+/** How a phase's process is started. */
+export interface PhaseLaunch {
+  /** Flags for node, before the script (e.g. `--cpu-prof`). */
+  readonly nodeFlags?: readonly string[];
+  /** A program that execs the phase, e.g. into a memory cgroup (test/support/memory-cgroup.ts). */
+  readonly launcher?: readonly string[];
+}
+
+export function runPhase<T>(phase: PhaseName, options: object, how: PhaseLaunch = {}): Promise<T> {
   const script = fileURLToPath(new URL('./phase.js', import.meta.url));
-  const command = [...launcher, process.execPath, ...nodeFlags, script, phase, JSON.stringify(options)];
+  const command = [
+    ...(how.launcher ?? []),
+    process.execPath,
+    ...(how.nodeFlags ?? []),
+    script,
+    phase,
+    JSON.stringify(options),
+  ];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
