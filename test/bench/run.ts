@@ -52,6 +52,8 @@ const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
 const RSS_TARGET_MB = 200;
+/** The process's own memory (RssAnon) through the backlog, with no limit from outside. */
+const ANON_TARGET_MB = 150;
 /** Targets against the ceiling: events/s and CPU per event, driver input -> PUBACK; backlog drain. */
 const RATE_TARGET = 0.5;
 const CPU_TARGET = 0.35;
@@ -172,13 +174,13 @@ if (broker) {
         `peak at ${ratio(peak)} x target`,
         `<= ${RSS_TARGET_MB} throughout: ${peak <= 1 ? 'met' : 'missed'}`,
       );
-      const anon = Math.max(bl.fillAnonMb, bl.drainAnonMb) / RSS_TARGET_MB;
+      const anon = Math.max(bl.fillAnonMb, bl.drainAnonMb) / ANON_TARGET_MB;
       row(
         'of that, the process own memory (RssAnon; the rest is mapped LevelDB table files), MB: max during fill / during drain',
         `${fmt(bl.fillAnonMb)} / ${fmt(bl.drainAnonMb)}`,
         '',
         `max at ${ratio(anon)} x target`,
-        `<= ${RSS_TARGET_MB} throughout: ${anon <= 1 ? 'met' : 'missed'}`,
+        `<= ${ANON_TARGET_MB} throughout: ${anon <= 1 ? 'met' : 'missed'}`,
       );
       row(
         `backlog disk bytes per event (du of the LevelDB dir after the fill; events of ${fmt(bl.payloadBytes)} bytes)`,
