@@ -14,7 +14,8 @@ export type PhaseName =
   | 'rfid'
   | 'unit-memory'
   | 'pty-gateway'
-  | 'serial-flow';
+  | 'serial-flow'
+  | 'node-red';
 
 /**
  * `nodeFlags` go to node before the script (e.g. `--cpu-prof`); `launcher` runs the phase through
