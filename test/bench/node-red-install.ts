@@ -47,6 +47,12 @@ export function npmInstallArgs(dir: string): string[] {
   ];
 }
 
+/** The reason in npm's output: its first error lines (code and message come first), else its last lines. */
+export function npmReason(lines: readonly string[]): string {
+  const errors = lines.filter((l) => /^npm (error|ERR!)/.test(l));
+  return (errors.length > 0 ? errors.slice(0, 4) : lines.slice(-5)).join(' / ');
+}
+
 /** The versions installed in `dir` (node_modules/<name>/package.json); a missing one is absent. */
 export function installedVersions(dir: string): Record<string, string> {
   const versions: Record<string, string> = {};
@@ -78,17 +84,11 @@ export async function installNodeRed(dir: string): Promise<NodeRedInstall> {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const args = npmInstallArgs(dir);
   process.stderr.write(`bench: installing Node-RED: ${npm} ${args.join(' ')}\n`);
-  const tail: string[] = [];
+  const said: string[] = [];
   const child = spawn(npm, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk: Buffer) => {
     process.stderr.write(chunk);
-    tail.push(
-      ...chunk
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
-    tail.splice(0, Math.max(0, tail.length - 5));
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') said.push(line);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -97,7 +97,7 @@ export async function installNodeRed(dir: string): Promise<NodeRedInstall> {
     child.once('exit', (c, signal) => resolve(c ?? signal ?? 'unknown'));
   });
   if (code !== 0)
-    throw new Error(`installing Node-RED with npm failed (${code}) into ${dir}: ${tail.join(' / ')}`);
+    throw new Error(`installing Node-RED with npm failed (${code}) into ${dir}: ${npmReason(said)}`);
   writeFileSync(join(dir, INSTALL_MARK), `${JSON.stringify(installedVersions(dir))}\n`);
   const done = completeInstall(dir);
   if (!done) throw new Error(`npm succeeded but ${dir} does not hold the pinned versions`);

@@ -8,6 +8,7 @@ import {
   installedVersions,
   nodeRedDir,
   npmInstallArgs,
+  npmReason,
 } from './node-red-install.js';
 import {
   benchFlow,
@@ -178,6 +179,21 @@ describe('the Node-RED install', () => {
     ]);
     expect(args[args.indexOf('--prefix') + 1]).toBe(folder);
     expect(args).toContain('--no-save');
+  });
+
+  it("gives npm's first error lines as the reason, else its last lines", () => {
+    const failed = [
+      'npm warn config something',
+      'npm error code ECONNREFUSED',
+      'npm error syscall connect',
+      'npm error errno ECONNREFUSED',
+      'npm error FetchError: request to http://127.0.0.1:9/node-red failed',
+      'npm error     at ClientRequest.<anonymous>',
+    ];
+    expect(npmReason(failed)).toBe(
+      'npm error code ECONNREFUSED / npm error syscall connect / npm error errno ECONNREFUSED / npm error FetchError: request to http://127.0.0.1:9/node-red failed',
+    );
+    expect(npmReason(['a', 'b', 'c', 'd', 'e', 'f'])).toBe('b / c / d / e / f');
   });
 
   it('reuses a folder only when it is marked complete and holds the pinned versions', () => {
