@@ -80,9 +80,13 @@ function started(red: ChildProcess, serialPath: string, log: string[]): Promise<
       red.stdout?.off('data', onData);
       red.stderr?.off('data', onData);
       red.off('exit', onExit);
-      // Keep reading its output, so a full pipe never blocks it.
-      red.stdout?.resume();
-      red.stderr?.resume();
+      // Keep reading its output, so a full pipe never blocks it, and its last lines for an error.
+      const record = (chunk: string) => {
+        log.push(...chunk.split('\n').filter((l) => l.trim() !== ''));
+        log.splice(0, Math.max(0, log.length - 20));
+      };
+      red.stdout?.on('data', record);
+      red.stderr?.on('data', record);
       if (err) reject(err);
       else resolve();
     };
