@@ -13,6 +13,10 @@
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
  * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile.
+ * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
+ * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
+ * (default node_modules/.cache/readpoint-bench in this checkout) and reuses from there; without
+ * the registry that section prints FAILED with npm's error and the others still run.
  * BENCH_PROFILE=<dir> adds one more gateway run under `node --cpu-prof` (outside the pairs, whose
  * figures it would slow), writes its .cpuprofile to <dir> and prints its summary (self time per
  * package and per function, µs per event; profile-summary.ts) below the table.
@@ -27,6 +31,7 @@ import type { Measured } from './cpu.js';
 import type { GatewayResult } from './gateway.js';
 import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
+import { installNodeRed, nodeRedDir } from './node-red-install.js';
 import { benchLevelOutbox, benchRawLevel } from './outbox.js';
 import { alternate, summarize } from './pairs.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
@@ -62,7 +67,7 @@ const ms = (n: number) => n.toFixed(1);
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}\n`,
+  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}\n`,
 );
 header();
 
@@ -113,6 +118,28 @@ if (broker) {
         );
       });
     }
+
+    // The same lines beside Node-RED itself, installed on demand (node-red-install.ts).
+    await section('PTY lines, real Node-RED', async () => {
+      const red = await installNodeRed(nodeRedDir(process.env.BENCH_CACHE));
+      const v = red.versions;
+      const pairs = await alternate(
+        PAIRS,
+        () => runPhase<PtyResult>('pty-gateway', { url, lines: PTY_LINES, inflight: WINDOW, sync: 'batch' }),
+        () => runPhase<PtyResult>('node-red', { url, lines: PTY_LINES, redJs: red.redJs }),
+      );
+      pairRows(
+        `serial scanner lines through a socat PTY, the whole daemon, \`outbox.sync: batch\`, timed from the first line written to the PUBACK of the last event (${fmt(PTY_LINES)} GS1 DataMatrix lines a run, as above; figures per line)`,
+        `Node-RED ${v['node-red']} itself, headless in a process of its own (node-red-node-serialport ${v['node-red-node-serialport']}, serialport ${v.serialport}, mqtt.js ${v.mqtt}): serial in (split on CR) -> function (trim) -> mqtt out QoS 1; no decode, nothing on disk; timed from the first line written to the last line received by a QoS 1 subscriber at Mosquitto (Node-RED reports no PUBACKs); its start-up not counted`,
+        summarize(pairs),
+        { rate: 1, cpu: 1 },
+      );
+      row(
+        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (sampled every 20 ms) / Node-RED (VmHWM, reset when its flow was ready)',
+        fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+        fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
+      );
+    });
 
     for (const sync of ['batch', 'interval'] as const) {
       await section(`latency, sync: ${sync}`, async () => {

@@ -14,7 +14,8 @@ export type PhaseName =
   | 'rfid'
   | 'unit-memory'
   | 'pty-gateway'
-  | 'serial-flow';
+  | 'serial-flow'
+  | 'node-red';
 
 /** How a phase's process is started. */
 export interface PhaseLaunch {
