@@ -11,17 +11,21 @@ import type { Recorder } from './recorder.js';
 import type { ReadPointRules } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 
-export interface ReadPointRuntime {
+/** A read point's settings as it runs: what a reload compares. */
+export interface ReadPointSettings {
   readonly config: ReadPointConfig;
   readonly where: ReadPointContext;
-  /** Writes this read point's events as JSON (what buildEvent would give, without the object). */
-  readonly eventBytes: EventBytes;
   readonly topic: string;
   readonly rules: ReadPointRules;
 }
 
-export function readPointRuntimes(config: Config, topics: Topics): Map<string, ReadPointRuntime> {
-  const out = new Map<string, ReadPointRuntime>();
+export interface ReadPointRuntime extends ReadPointSettings {
+  /** Writes this read point's events as JSON (what buildEvent would give, without the object). */
+  readonly eventBytes: EventBytes;
+}
+
+export function readPointSettings(config: Config, topics: Topics): Map<string, ReadPointSettings> {
+  const out = new Map<string, ReadPointSettings>();
   for (const rp of config.readPoints) {
     const where: ReadPointContext = {
       gatewayId: config.gateway.id,
@@ -37,14 +41,16 @@ export function readPointRuntimes(config: Config, topics: Topics): Map<string, R
       ...(rp.fixtureAfterS !== undefined ? { fixtureAfterMs: rp.fixtureAfterS * 1000 } : {}),
       twoZone: rp.direction !== undefined,
     };
-    out.set(rp.id, {
-      config: rp,
-      where,
-      eventBytes: new EventBytes(where),
-      topic: topics.events(rp.id),
-      rules,
-    });
+    out.set(rp.id, { config: rp, where, topic: topics.events(rp.id), rules });
   }
+  return out;
+}
+
+/** The read points with the writers of their events. */
+export function readPointRuntimes(config: Config, topics: Topics): Map<string, ReadPointRuntime> {
+  const out = new Map<string, ReadPointRuntime>();
+  for (const [id, settings] of readPointSettings(config, topics))
+    out.set(id, { ...settings, eventBytes: new EventBytes(settings.where) });
   return out;
 }
 

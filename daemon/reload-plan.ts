@@ -20,7 +20,7 @@
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
-import { type ReadPointRuntime, readPointRuntimes } from './read-points.js';
+import { readPointSettings } from './read-points.js';
 
 export interface ReloadPlan {
   /** Fields whose change needs a restart; when not empty, nothing is applied. */
@@ -50,13 +50,6 @@ const listener = (b: Config['broker']) => {
   const { username: _u, password: _p, consumers: _c, allowAnonymous: _a, ...rest } = b;
   return rest;
 };
-
-/** What a read point runs with, without its event writer (which keeps caches of its own). */
-function settingsOf(point: ReadPointRuntime | undefined): Omit<ReadPointRuntime, 'eventBytes'> | undefined {
-  if (!point) return undefined;
-  const { eventBytes: _writer, ...settings } = point;
-  return settings;
-}
 
 /** The uplink's settings that need a reconnect (the health interval is a job, the prefix a restart). */
 const connection = (c: Config) => {
@@ -90,14 +83,13 @@ export function planReload(running: Config, next: Config): ReloadPlan {
 
   // Compared as they run: a read point also changes when a smoothing default it inherits does.
   const t = topics(running.uplink.topicPrefix, running.gateway.site, running.gateway.id);
-  const pointsBefore = readPointRuntimes(running, t);
-  const pointsAfter = readPointRuntimes(next, t);
+  const pointsBefore = readPointSettings(running, t);
+  const pointsAfter = readPointSettings(next, t);
   const readPoints = {
     added: [...pointsAfter.keys()].filter((id) => !pointsBefore.has(id)),
     removed: [...pointsBefore.keys()].filter((id) => !pointsAfter.has(id)),
     changed: [...pointsAfter.keys()].filter(
-      (id) =>
-        pointsBefore.has(id) && !same(settingsOf(pointsBefore.get(id)), settingsOf(pointsAfter.get(id))),
+      (id) => pointsBefore.has(id) && !same(pointsBefore.get(id), pointsAfter.get(id)),
     ),
   };
 

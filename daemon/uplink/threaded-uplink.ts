@@ -25,13 +25,8 @@ import {
   type UplinkStatus,
 } from './uplink.js';
 
+/** A publish awaiting its PUBACK, or a start() awaiting the thread's first connection attempt. */
 interface Pending {
-  readonly resolve: () => void;
-  readonly reject: (err: Error) => void;
-}
-
-/** A start() awaiting the thread's first connection attempt. */
-interface Starting {
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -68,7 +63,7 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   private batch: { seqs: number[]; topics: string[]; payloads: (string | Uint8Array)[] } | undefined;
   private readonly backoff: Backoff;
   private restartTimer: NodeJS.Timeout | undefined;
-  private starting: Starting | undefined;
+  private starting: Pending | undefined;
   /** Why the current thread failed (its `error` event comes before its `exit`). */
   private failure: string | undefined;
   private stopped: (() => void) | undefined;

@@ -12,15 +12,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
-import { eventPayload, eventTopic, sequenceOf, until, uplinkKinds, uplinkOptions } from './helpers.js';
+import { eventTopic, publishAll, range, sequenceOf, until, uplinkKinds, uplinkOptions } from './helpers.js';
 import { wireProxy } from './wire-proxy.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each(uplinkKinds)('$name across a broker crash', ({ make }) => {
   it('loses nothing when Mosquitto is SIGKILLed mid-stream and restarted on the same port', async () => {
@@ -39,59 +37,20 @@ describe.each(uplinkKinds)('$name across a broker crash', ({ make }) => {
     cleanup.push(() => uplink.stop());
     await uplink.start();
 
-    const acked = new Set<number>();
-    const rejections: string[] = [];
-    let cursor = 1;
-    let outstanding = 0;
-    let rewind = false;
-    let held = false;
     let crashed = false;
-    let fail: (err: Error) => void = () => {};
-    const allAcked = new Promise<void>((resolve, reject) => {
-      fail = reject;
-      const pump = (): void => {
-        // The restarted broker has forgotten the collector: republish once it is subscribed again.
-        if (crashed && events.subscribed < 2) {
-          setTimeout(pump, 10);
-          return;
-        }
-        if (rewind) {
-          if (outstanding > 0) return; // the last rejection rewinds
-          rewind = false;
-          cursor = range(1, total).find((s) => !acked.has(s)) ?? total + 1;
-        }
-        while (cursor <= total && uplink.canPublish()) {
-          const seq = cursor++;
-          if (acked.has(seq)) continue;
-          outstanding++;
-          uplink.publish(eventTopic, eventPayload(seq)).then(
-            () => {
-              outstanding--;
-              acked.add(seq);
-              if (acked.size === 700) {
-                held = true;
-                proxy.hold();
-              }
-              if (acked.size === total) resolve();
-              else pump();
-            },
-            (err: Error) => {
-              outstanding--;
-              rejections.push(err.name);
-              rewind = true;
-              pump();
-            },
-          );
-        }
-      };
-      uplink.on('up', pump);
-      pump();
+    // The restarted broker has forgotten the collector: republish once it is subscribed again.
+    const stream = publishAll(uplink, {
+      total,
+      holdAt: 700,
+      hold: () => proxy.hold(),
+      ready: () => !crashed || events.subscribed >= 2,
     });
-    cleanup.push(async () => fail(new Error('test ended')));
+    const { acked, rejections } = stream;
+    cleanup.push(async () => stream.abandon());
 
     // A full window on the wire, every message of it already forwarded to the subscriber.
     await until(
-      () => held && proxy.outstanding === inflight && !uplink.canPublish(),
+      () => stream.held() && proxy.outstanding === inflight && !uplink.canPublish(),
       'a full in-flight window',
     );
     const ackedAtCrash = acked.size;
@@ -100,7 +59,7 @@ describe.each(uplinkKinds)('$name across a broker crash', ({ make }) => {
     crashed = true;
     await broker.kill();
     await broker.restart();
-    await allAcked;
+    await stream.done;
 
     const distinct = () => new Set(events.messages.map((m) => sequenceOf(m.payload))).size;
     await until(() => distinct() === total, `all ${total} sequences at the collector`, 10_000);

@@ -75,3 +75,78 @@ export const uplinkKinds: readonly {
     make: (options, log) => new ThreadedUplink(options, log, built('daemon/uplink/uplink-thread.js')),
   },
 ];
+
+/** Sequence numbers from..to. */
+export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** A stream of publishes played as the dispatcher plays it (`publishAll`). */
+export interface PlayedStream {
+  /** Resolves once every sequence is acknowledged; rejects when the test ends first. */
+  readonly done: Promise<void>;
+  readonly acked: ReadonlySet<number>;
+  /** The names of the errors publishes were rejected with, in order. */
+  readonly rejections: readonly string[];
+  /** Whether `holdAt` publishes were acknowledged and `hold()` was called. */
+  held(): boolean;
+  /** Ends the stream: `done` rejects. */
+  abandon(): void;
+}
+
+/**
+ * Plays the dispatcher: publishes sequences 1..total within the uplink's window; a rejected
+ * publish is sent again after the next `up`, from the lowest unacknowledged sequence, in order.
+ * Once `holdAt` are acknowledged it calls `hold()` (e.g. a proxy withholding PUBACKs). While
+ * `ready()` says no, publishing waits (looked at again every 10 ms).
+ */
+export function publishAll(
+  uplink: Uplink,
+  o: { total: number; holdAt: number; hold: () => void; ready?: () => boolean },
+): PlayedStream {
+  const acked = new Set<number>();
+  const rejections: string[] = [];
+  let cursor = 1;
+  let outstanding = 0;
+  let rewind = false;
+  let held = false;
+  let fail: (err: Error) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    fail = reject;
+    const pump = (): void => {
+      if (o.ready && !o.ready()) {
+        setTimeout(pump, 10);
+        return;
+      }
+      if (rewind) {
+        if (outstanding > 0) return; // the last rejection rewinds
+        rewind = false;
+        cursor = range(1, o.total).find((s) => !acked.has(s)) ?? o.total + 1;
+      }
+      while (cursor <= o.total && uplink.canPublish()) {
+        const seq = cursor++;
+        if (acked.has(seq)) continue;
+        outstanding++;
+        uplink.publish(eventTopic, eventPayload(seq)).then(
+          () => {
+            outstanding--;
+            acked.add(seq);
+            if (acked.size === o.holdAt) {
+              held = true;
+              o.hold();
+            }
+            if (acked.size === o.total) resolve();
+            else pump();
+          },
+          (err: Error) => {
+            outstanding--;
+            rejections.push(err.name);
+            rewind = true;
+            pump();
+          },
+        );
+      }
+    };
+    uplink.on('up', pump);
+    pump();
+  });
+  return { done, acked, rejections, held: () => held, abandon: () => fail(new Error('test ended')) };
+}

@@ -10,9 +10,10 @@ import { startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
 import {
   built,
-  eventPayload,
   eventTopic,
   memoryLogger,
+  publishAll,
+  range,
   sequenceOf,
   statusTopic,
   until,
@@ -27,8 +28,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
-
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('ThreadedUplink when its thread dies', () => {
   it('rejects the window as disconnected, starts a new thread and loses nothing', async () => {
@@ -53,58 +52,18 @@ describe('ThreadedUplink when its thread dies', () => {
     const downs: number[] = [];
     uplink.on('down', () => downs.push(uplink.status().inflight));
 
-    const acked = new Set<number>();
-    const rejections: string[] = [];
-    let cursor = 1;
-    let outstanding = 0;
-    let rewind = false;
-    let held = false;
-    let fail: (err: Error) => void = () => {};
-    const allAcked = new Promise<void>((resolve, reject) => {
-      fail = reject;
-      const pump = (): void => {
-        if (rewind) {
-          if (outstanding > 0) return; // the last rejection rewinds
-          rewind = false;
-          cursor = range(1, total).find((s) => !acked.has(s)) ?? total + 1;
-        }
-        while (cursor <= total && uplink.canPublish()) {
-          const seq = cursor++;
-          if (acked.has(seq)) continue;
-          outstanding++;
-          uplink.publish(eventTopic, eventPayload(seq)).then(
-            () => {
-              outstanding--;
-              acked.add(seq);
-              if (acked.size === 700) {
-                held = true;
-                proxy.hold();
-              }
-              if (acked.size === total) resolve();
-              else pump();
-            },
-            (err: Error) => {
-              outstanding--;
-              rejections.push(err.name);
-              rewind = true;
-              pump();
-            },
-          );
-        }
-      };
-      uplink.on('up', pump);
-      pump();
-    });
-    cleanup.push(async () => fail(new Error('test ended')));
+    const stream = publishAll(uplink, { total, holdAt: 700, hold: () => proxy.hold() });
+    const { acked, rejections } = stream;
+    cleanup.push(async () => stream.abandon());
 
     await until(
-      () => held && proxy.outstanding === inflight && !uplink.canPublish(),
+      () => stream.held() && proxy.outstanding === inflight && !uplink.canPublish(),
       'a full in-flight window',
     );
     const ackedAtCrash = acked.size;
     await events.waitFor(ackedAtCrash + inflight, 5000);
     uplink.publishStatus(CRASH_TOPIC, 'now');
-    await allAcked;
+    await stream.done;
 
     const distinct = () => new Set(events.messages.map((m) => sequenceOf(m.payload))).size;
     await until(() => distinct() === total, `all ${total} sequences at the collector`, 10_000);
