@@ -16,6 +16,8 @@ export interface CollectedMessage {
   topic: string;
   payload: Buffer;
   retain: boolean;
+  /** The QoS the broker delivered it with (at most the subscription's 1). */
+  qos: number;
 }
 
 export interface Collector {
@@ -76,7 +78,7 @@ export async function collect(
       : mqtt.connect(url, options);
   client.on('error', () => {}); // reconnects by itself; errors surface as a waitFor timeout
   client.on('message', (topic, payload, packet) => {
-    messages.push({ topic, payload, retain: packet.retain });
+    messages.push({ topic, payload, retain: packet.retain, qos: packet.qos });
     for (const w of waiters) w();
   });
   // Subscribe on every connect: a broker restarted without persistence has forgotten us.
