@@ -88,6 +88,9 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
   const nodes: Node[] = [];
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.kill()));
+    // A VM now and then runs a short-lived `epmd-starter` VM in a session of its own; one caught
+    // mid-run by the kill would outlive it and could start an epmd on our port. Both name our dir.
+    killStragglers(dir, epmdPort);
     if (epmd.exitCode === null && epmd.signalCode === null) {
       const gone = new Promise((r) => epmd.once('exit', r));
       epmd.kill('SIGKILL');
@@ -183,6 +186,9 @@ class Node implements RabbitNode {
     const proc = spawn(join(rabbitmqSbin(), 'rabbitmq-server'), [], {
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A process group of its own: the VM's helpers (erl_child_setup, the short-lived
+      // `epmd-starter` VM it runs now and then) go with it, and none outlives a kill.
+      detached: true,
     });
     this.child = proc;
     let gone = false;
@@ -230,7 +236,30 @@ class Node implements RabbitNode {
     const exited = await Promise.race([this.exited.then(() => true), sleep(2000).then(() => false)]);
     if (!exited) script.kill('SIGKILL');
     await this.exited;
+    try {
+      process.kill(-script.pid, 'SIGKILL');
+    } catch {}
     this.child = undefined;
+  }
+}
+
+/** SIGKILLs what this cluster's VMs left running: processes naming `dir` or using `epmdPort`. */
+function killStragglers(dir: string, epmdPort: number): void {
+  const marks = [`-home\0${dir}\0`, `ERL_EPMD_PORT=${epmdPort}\0`];
+  const ours = (pid: string) =>
+    ['cmdline', 'environ'].some((file) => {
+      try {
+        const text = readFileSync(`/proc/${pid}/${file}`, 'latin1');
+        return marks.some((m) => text.includes(m));
+      } catch {
+        return false;
+      }
+    });
+  const self = String(process.pid);
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && p !== self && ours(p))) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
   }
 }
 
