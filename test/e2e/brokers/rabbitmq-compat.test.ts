@@ -3,7 +3,8 @@
  * started by test/support/rabbitmq.ts): MQTT 3.1.1 as a clustered central broker speaks it.
  * Events arrive at QoS 1, complete and in rp:sequence order with their bytes unchanged; the
  * retained `online` status and the `offline` will reach subscribers; and ids with `.` come out
- * with `/` in their place, because RabbitMQ maps MQTT's `/` to AMQP's `.` and back.
+ * with `/` in their place, because RabbitMQ maps MQTT's `/` to AMQP's `.` and back. QoS 2 is
+ * served as QoS 1.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -183,4 +184,21 @@ describe('the daemon against a RabbitMQ node', () => {
     expect(levels.messages.map((m) => m.topic)).toEqual(['readpoint/v1/m/m/events/m']);
     expect(await daemon.kill('SIGTERM')).toBe(0);
   }, 60_000);
+
+  it('grants a QoS 2 subscription as QoS 1 and delivers a QoS 2 publish at QoS 1', async () => {
+    const subscriber = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+    try {
+      const got: [string, number][] = [];
+      subscriber.on('message', (_topic, payload, packet) => got.push([String(payload), packet.qos]));
+      const granted = await subscriber.subscribeAsync('qos/#', { qos: 2 });
+      expect(granted.map((g) => g.qos)).toEqual([1]);
+      const publisher = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+      await publisher.publishAsync('qos/two', 'exactly-once?', { qos: 2 });
+      await publisher.endAsync();
+      await expect.poll(() => got.length, { timeout: 10_000 }).toBe(1);
+      expect(got).toEqual([['exactly-once?', 1]]);
+    } finally {
+      await subscriber.endAsync();
+    }
+  });
 });
