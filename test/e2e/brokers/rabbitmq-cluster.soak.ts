@@ -124,12 +124,21 @@ describe('a 3-node RabbitMQ cluster', () => {
     }
   });
 
-  it('keeps a persistent session (clean=false, a quorum queue) through the SIGKILL of its node; the node rejoins', async () => {
+  it("keeps a persistent session (clean=false, a quorum queue) through the SIGKILL of its node, which takes its clients' wills with it; the node rejoins", async () => {
     const COUNT = 100;
     const id = 'fleet-consumer-1';
     const first = await client(3, { clientId: id, clean: false });
     await first.subscribeAsync('fleet/durable/#', { qos: 1 });
     await first.endAsync();
+
+    // A gateway on node 3 with the daemon's will, watched from node 1.
+    const statusTopic = 'fleet/site-1/gw-3/status';
+    const watcher = await subscribe(1, statusTopic);
+    const gateway = await client(3, {
+      will: { topic: statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    await gateway.publishAsync(statusTopic, 'online', { qos: 1, retain: true });
+    await watcher.waitFor(1, 10_000);
 
     await cluster.nodes[2]!.kill();
     // The queue's leader was on node 3; until a new one is elected, RabbitMQ 3.10 answers a
@@ -137,6 +146,13 @@ describe('a 3-node RabbitMQ cluster', () => {
     // PUBACK), and the publisher sends it again on a new one.
     const { lost, firstAckMs } = await publishEach(1, 'fleet/durable/gw-1', COUNT);
     console.log(`rabbitmq: first PUBACK ${firstAckMs} ms after the kill, ${lost} publisher connections lost`);
+    // The node holding the gateway's will died with it: no `offline` is ever published. A marker
+    // published after the kill comes next.
+    const other = await client(1);
+    await other.publishAsync(statusTopic, 'marker', { qos: 1 });
+    await watcher.waitFor(2, 10_000);
+    expect(payloads(watcher)).toEqual(['online', 'marker']);
+
     // The consumer comes back on another node and finds its session and every message.
     const got: string[] = [];
     const again = mqtt.connect(url(2), { clientId: id, clean: false, reconnectPeriod: 0 });
