@@ -89,7 +89,7 @@ export async function startRabbitCluster(options: RabbitClusterOptions = {}): Pr
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.kill()));
     // A VM now and then runs a short-lived `epmd-starter` VM in a session of its own; one caught
-    // mid-run by the kill would outlive it and could start an epmd on our port. Both name our dir.
+    // mid-run by the kill would outlive it and could start an epmd on our port.
     killStragglers(dir, epmdPort);
     if (epmd.exitCode === null && epmd.signalCode === null) {
       const gone = new Promise((r) => epmd.once('exit', r));
