@@ -91,7 +91,8 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     const handover = this.handover!;
     while (this.credit >= 1 && this.emitted < limit && !this.stopping) {
       this.credit--;
-      await handover.push(this.next());
+      const room = handover.push(this.next());
+      if (handover.full) await room;
     }
     // At the limit the conveyor stands still: connected, no timer, no more reads.
     if (this.stopping || this.emitted >= limit) return;
