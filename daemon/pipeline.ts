@@ -12,7 +12,7 @@ import type { RejectPayload } from './contract/topics.js';
 import { decodeRead } from './identity/decode.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
-import type { EventWriter } from './read-points.js';
+import type { EventWriter, Written } from './read-points.js';
 import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
@@ -67,6 +67,9 @@ export interface PipelineDeps {
   readonly rejectCodes?: Map<string, number>;
 }
 
+/** What a read that made no event returns: it is safe at once. */
+const SAFE: Promise<void> = Promise.resolve();
+
 /** Raw bytes kept in a reject report at most. */
 const REJECT_BYTES = 4096;
 
@@ -109,57 +112,70 @@ export class Pipeline implements ReadSink {
       reader.multiReadSeparator === undefined ? undefined : Buffer.from(reader.multiReadSeparator, 'latin1');
   }
 
-  async read(read: RawRead): Promise<void> {
-    this.counters.reads++;
-    if (this.noRead.size > 0 && read.kind === 'barcode' && this.noRead.has(read.data.toString('latin1'))) {
-      this.counters.noReads++;
-      this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
-      return;
+  read(read: RawRead): Promise<void> {
+    // Not an async function: a read that makes no event (most RFID reads) costs no promise of
+    // its own, and one that does costs one. A throw still becomes the promise's rejection.
+    try {
+      this.counters.reads++;
+      if (this.noRead.size > 0 && read.kind === 'barcode' && this.noRead.has(read.data.toString('latin1'))) {
+        this.counters.noReads++;
+        this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
+        return SAFE;
+      }
+      const transitions: Transition[] = [];
+      // Every code is decoded and smoothed now, in order, before the write (the sink's contract).
+      if (this.multiReadSeparator) {
+        const codes = split(read.data, this.multiReadSeparator);
+        if (codes.length > 1) {
+          this.counters.multiReads++;
+          this.report(read.data, read.at, 'multi-read', `one trigger read ${codes.length} codes`, true);
+        }
+        for (const data of codes) this.smooth(codes.length > 1 ? { ...read, data } : read, transitions);
+      } else this.smooth(read, transitions);
+      if (transitions.length === 0) return SAFE;
+      return this.deps.events.write(transitions).then(this.count);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const transitions: Transition[] = [];
-    const codes = this.multiReadSeparator ? split(read.data, this.multiReadSeparator) : [read.data];
-    if (codes.length > 1) {
-      this.counters.multiReads++;
-      this.report(read.data, read.at, 'multi-read', `one trigger read ${codes.length} codes`, true);
-    }
-    // Every code is decoded and smoothed now, in order, before the first await (the sink's contract).
-    for (const data of codes) this.smooth(codes.length > 1 ? { ...read, data } : read, transitions);
-    if (transitions.length === 0) return;
-    const written = await this.deps.events.write(transitions);
+  }
+
+  /** Counts what the outbox did with a read's events. */
+  private readonly count = (written: Written): void => {
     this.counters.events += written.stored;
     this.counters.refused += written.refused;
-  }
+  };
 
   /** Decodes one code and folds it into smoothing; its transitions go to `out`. */
   private smooth(read: RawRead, out: Transition[]): void {
-    const decoded = decodeRead(read, this.deps.reader.format);
+    const { format } = this.deps.reader;
+    const decoded = decodeRead(read, format);
     if (!decoded.ok) {
       this.report(read.data, read.at, decoded.reject.code, decoded.reject.message);
       return;
     }
-    const port = (read.antenna !== undefined ? this.ports.get(read.antenna) : undefined) ?? this.unmapped;
-    if (port.rssiFloorDbm !== undefined && read.rssi !== undefined && read.rssi < port.rssiFloorDbm) {
+    const { antenna, rssi } = read;
+    const port = (antenna !== undefined ? this.ports.get(antenna) : undefined) ?? this.unmapped;
+    if (port.rssiFloorDbm !== undefined && rssi !== undefined && rssi < port.rssiFloorDbm) {
       this.counters.belowFloor++;
       return;
     }
-    const transitions = this.deps.smoother.observe({
-      identity: decoded.identity,
-      raw: {
-        data: read.data,
-        kind: read.kind,
-        ...(read.pc !== undefined ? { pc: read.pc } : {}),
-        format: this.deps.reader.format,
+    // One shape for every read (absent fields undefined): the smoother's code stays monomorphic.
+    const before = out.length;
+    this.deps.smoother.observe(
+      {
+        identity: decoded.identity,
+        raw: { data: read.data, kind: read.kind, pc: read.pc, format },
+        readerId: read.readerId,
+        readPointId: port.readPointId,
+        zone: port.zone,
+        antenna,
+        rssi,
+        at: read.at,
+        mono: read.mono,
       },
-      readerId: read.readerId,
-      readPointId: port.readPointId,
-      ...(port.zone !== undefined ? { zone: port.zone } : {}),
-      ...(read.antenna !== undefined ? { antenna: read.antenna } : {}),
-      ...(read.rssi !== undefined ? { rssi: read.rssi } : {}),
-      at: read.at,
-      mono: read.mono,
-    });
-    if (transitions.length === 0) this.counters.suppressed++;
-    else out.push(...transitions);
+      out,
+    );
+    if (out.length === before) this.counters.suppressed++;
   }
 
   reject(reject: RawReject): void {

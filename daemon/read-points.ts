@@ -7,7 +7,7 @@ import type { Config, ReadPointConfig } from '../config/schema.js';
 import type { Topics } from './contract/topics.js';
 import type { ReadPointContext, Sighting } from './event/epcis.js';
 import { EventBytes } from './event/event-bytes.js';
-import type { Recorder } from './recorder.js';
+import type { PendingEvent, Recorder } from './recorder.js';
 import type { ReadPointRules } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 
@@ -105,15 +105,26 @@ export class EventWriter {
   write(transitions: readonly Transition[]): Promise<Written> {
     // Every event is recorded now, in order, before any await: events keep the order of their
     // transitions and share group commits.
-    const pending = transitions.map((t) => {
+    const pending = new Array<PendingSighting>(transitions.length);
+    for (let i = 0; i < transitions.length; i++) {
+      const t = transitions[i]!;
       const point = this.points.get(t.readPointId);
       if (!point) throw new Error(`transition at unknown read point ${t.readPointId}`);
-      const sighting = sightingOf(t, point);
-      return {
-        topic: point.topic,
-        build: (seq: number) => point.eventBytes.event(sighting, seq),
-      };
-    });
+      pending[i] = new PendingSighting(point.topic, point.eventBytes, sightingOf(t, point));
+    }
     return this.recorder.recordAll(pending);
+  }
+}
+
+/** One event waiting for its sequence number: its text is written once it has one. */
+class PendingSighting implements PendingEvent {
+  constructor(
+    readonly topic: string,
+    private readonly bytes: EventBytes,
+    private readonly sighting: Sighting,
+  ) {}
+
+  build(seq: number): string {
+    return this.bytes.event(this.sighting, seq);
   }
 }

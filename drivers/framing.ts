@@ -37,6 +37,9 @@ export function parseDelimiter(text: string): Buffer | 'silence' {
   }
 }
 
+/** No bytes pending. */
+const EMPTY = Buffer.alloc(0);
+
 export class Framer {
   private buffer = Buffer.alloc(0);
   private discarding = false;
@@ -58,16 +61,17 @@ export class Framer {
       this.armSilence();
       return;
     }
-    let data = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
-    this.buffer = Buffer.alloc(0);
-    for (let end = data.indexOf(delimiter); end >= 0; end = data.indexOf(delimiter)) {
-      const frame = data.subarray(0, end);
-      data = data.subarray(end + delimiter.length);
+    const data = this.buffer.length > 0 ? Buffer.concat([this.buffer, chunk]) : chunk;
+    this.buffer = EMPTY;
+    // Frames are found by offset in the chunk: a chunk of many lines makes one copy per line.
+    let from = 0;
+    for (let end = data.indexOf(delimiter, from); end >= 0; end = data.indexOf(delimiter, from)) {
       if (this.discarding) this.discarding = false;
-      else this.emit(frame);
+      else this.emit(data, from, end);
+      from = end + delimiter.length;
     }
     // Keep a possible partial delimiter at the end; otherwise bound the pending bytes.
-    this.append(data);
+    if (from < data.length) this.append(from === 0 ? data : data.subarray(from));
   }
 
   /**
@@ -102,7 +106,8 @@ export class Framer {
     this.buffer = Buffer.alloc(0);
     const wasDiscarding = this.discarding;
     this.discarding = false;
-    if (this.options.delimiter === 'silence' && !wasDiscarding && frame.length > 0) this.emit(frame);
+    if (this.options.delimiter === 'silence' && !wasDiscarding && frame.length > 0)
+      this.emit(frame, 0, frame.length);
   }
 
   stop(): void {
@@ -134,17 +139,21 @@ export class Framer {
     this.buffer = joined;
   }
 
-  private emit(frame: Buffer): void {
+  /** Emits the frame `bytes[from, to)` as bytes of its own, without its line ends. */
+  private emit(bytes: Buffer, from: number, to: number): void {
     // CR and LF at either end are line ends, never data: a CRLF scanner framed on CR or on LF.
-    const start = leadingLineEnds(frame);
-    let end = frame.length;
-    while (end > start && isLineEnd(frame[end - 1])) end--;
+    let start = from;
+    while (start < to && isLineEnd(bytes[start])) start++;
+    let end = to;
+    while (end > start && isLineEnd(bytes[end - 1])) end--;
     if (start === end) return;
     if (end - start > this.options.maxLength) {
-      this.out.overlong(frame.subarray(start, start + this.options.maxLength));
+      this.out.overlong(bytes.subarray(start, start + this.options.maxLength));
       return;
     }
-    this.out.frame(Buffer.from(frame.subarray(start, end)));
+    const frame = Buffer.allocUnsafe(end - start);
+    bytes.copy(frame, 0, start, end);
+    this.out.frame(frame);
   }
 }
 

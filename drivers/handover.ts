@@ -10,6 +10,9 @@ import type { RawRead, ReadSink } from './driver.js';
 /** Reads handed to the sink and not yet safe, at most, per reader. */
 export const HANDOVER_WINDOW = 64;
 
+/** What `push` returns while the window has room. */
+const ROOM: Promise<void> = Promise.resolve();
+
 export class Handover {
   private pending = 0;
   private readonly waiting: (() => void)[] = [];
@@ -20,8 +23,16 @@ export class Handover {
     private readonly window = HANDOVER_WINDOW,
   ) {}
 
-  /** Hands over one read; resolves when there is room for the next. */
-  async push(read: RawRead): Promise<void> {
+  /**
+   * True while the window is full: the promise of the last `push` is then the one to await. A
+   * driver handing over many reads at once awaits only then, not once per read.
+   */
+  get full(): boolean {
+    return this.pending >= this.window;
+  }
+
+  /** Hands over one read; resolves when there is room for the next (at once while there is). */
+  push(read: RawRead): Promise<void> {
     this.pending++;
     let safe: Promise<void>;
     try {
@@ -29,14 +40,9 @@ export class Handover {
     } catch (err) {
       safe = Promise.reject(err); // a sink that throws before its first await is still only logged
     }
-    safe.then(
-      () => this.settle(),
-      (err: unknown) => {
-        this.log.error({ err }, 'read could not be processed');
-        this.settle();
-      },
-    );
-    while (this.pending >= this.window) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    // The same two handlers for every read: no closures per read.
+    safe.then(this.settle, this.failed);
+    return this.pending < this.window ? ROOM : this.room();
   }
 
   /** Resolves once every read handed over is settled. */
@@ -44,8 +50,17 @@ export class Handover {
     while (this.pending > 0) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
-  private settle(): void {
-    this.pending--;
-    for (const wake of this.waiting.splice(0)) wake();
+  private async room(): Promise<void> {
+    while (this.pending >= this.window) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
+
+  private readonly failed = (err: unknown): void => {
+    this.log.error({ err }, 'read could not be processed');
+    this.settle();
+  };
+
+  private readonly settle = (): void => {
+    this.pending--;
+    if (this.waiting.length > 0) for (const wake of this.waiting.splice(0)) wake();
+  };
 }

@@ -54,7 +54,8 @@ export class ReadQueue {
     try {
       for (let read = this.reads.shift(); read; read = this.reads.shift()) {
         this.book.read(read.at);
-        await this.handover.push(read);
+        const room = this.handover.push(read);
+        if (this.handover.full) await room; // while there is room, the next read goes on at once
         if (this.water && this.reads.length <= this.water.low) this.water.resume();
       }
     } finally {

@@ -9,11 +9,19 @@ export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return draw(a);
   };
+}
+
+/** `prng(seed)()`: the first number of a seed, without making a generator for it. */
+export const firstDraw = (seed: number): number => draw(((seed >>> 0) + 0x6d2b79f5) >>> 0);
+
+/** mulberry32's output for its state `a`, in [0, 1). */
+function draw(a: number): number {
+  let t = a;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
 export interface SimulatedUnit {

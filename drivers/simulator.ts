@@ -7,11 +7,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { SimulatorConfig } from '../config/schema.js';
-import type { Driver, ReaderStatus, ReadSink } from './driver.js';
+import type { Driver, RawRead, ReaderStatus, ReadSink } from './driver.js';
 import { Handover } from './handover.js';
 import { ReaderBook } from './reader-book.js';
 import type { DriverContext } from './registry.js';
-import { noise, prng, type SimulatedUnit, unit } from './simulated-units.js';
+import { firstDraw, noise, prng, type SimulatedUnit, unit } from './simulated-units.js';
 
 /** Shortest gap between two ticks of the conveyor. */
 const TICK_MS = 20;
@@ -91,7 +91,8 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     const handover = this.handover!;
     while (this.credit >= 1 && this.emitted < limit && !this.stopping) {
       this.credit--;
-      await handover.push(this.next());
+      const room = handover.push(this.next());
+      if (handover.full) await room;
     }
     // At the limit the conveyor stands still: connected, no timer, no more reads.
     if (this.stopping || this.emitted >= limit) return;
@@ -100,7 +101,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   }
 
   /** The conveyor's next read. */
-  private next() {
+  private next(): RawRead {
     const { config } = this;
     const n = this.pass % config.units;
     if (++this.repeat >= config.repeats) {
@@ -108,7 +109,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
       this.pass++;
     }
     // A unit always carries the same kind of label, whatever the seed's sequence did before.
-    const tagged = prng(config.seed * 7919 + n)() < config.epcShare;
+    const tagged = firstDraw(config.seed * 7919 + n) < config.epcShare;
     const u: SimulatedUnit =
       this.random() < config.garbageShare
         ? { kind: 'barcode', data: noise(this.random, n) }
@@ -116,13 +117,17 @@ export class SimulatorDriver extends EventEmitter implements Driver {
     this.emitted++;
     const at = Date.now();
     this.book.read(at);
+    const epc = u.kind === 'epc';
+    // One shape for every read (absent fields undefined), as the pipeline builds its own.
     return {
       readerId: this.id,
       kind: u.kind,
       data: u.data,
       at,
       mono: performance.now(),
-      ...(u.kind === 'epc' ? { antenna: 1 + (n % 2), rssi: -40 - Math.round(this.random() * 30) } : {}),
+      antenna: epc ? 1 + (n % 2) : undefined,
+      rssi: epc ? -40 - Math.round(this.random() * 30) : undefined,
+      pc: undefined,
     };
   }
 }

@@ -5,7 +5,7 @@
  * values. buildEvent stays the readable definition of the event (and the schema checks use it);
  * test/daemon/event/event-bytes.test.ts holds the two to the same bytes.
  */
-import type { UnitIdentity } from '../identity/identity.js';
+import type { AiValue, UnitIdentity } from '../identity/identity.js';
 import { EPCIS_CONTEXT, type ReadPointContext, RP_NAMESPACE, type Sighting } from './epcis.js';
 import { EventIdNamer } from './event-id.js';
 import { isoTime, localOffsets, type ZoneOffsets } from './event-time.js';
@@ -96,26 +96,70 @@ export class EventBytes {
   }
 }
 
+/** True when JSON writes `s` as it is, between quotes: no quote, backslash, control or surrogate. */
+function plain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/**
+ * `,"<name>":<value as JSON>`: `open` is the text up to and with the value's opening quote, so a
+ * plain value costs two joins, not four.
+ */
+const field = (open: string, value: string): string =>
+  plain(value) ? `${open}${value}"` : `${open.slice(0, -1)}${json(value)}`;
+
+/** `{"source":..,"scheme":..` by source and scheme: a handful of pairs, each written once. */
+const unitHeads = new Map<string, Map<string, string>>();
+
+function unitHead(source: string, scheme: string): string {
+  let bySource = unitHeads.get(source);
+  if (bySource === undefined) {
+    bySource = new Map();
+    unitHeads.set(source, bySource);
+  }
+  let head = bySource.get(scheme);
+  if (head === undefined) {
+    head = `{"source":${json(source)},"scheme":${json(scheme)}`;
+    // Sources and schemes come from the decoders' fixed lists; anything else is not kept.
+    if (bySource.size < 64) bySource.set(scheme, head);
+  }
+  return head;
+}
+
+/** `ais`: what JSON.stringify writes for the (AI, value) pairs, each `{ai, value}`. */
+function aisJson(ais: readonly AiValue[]): string {
+  let out = ',"ais":[';
+  for (let i = 0; i < ais.length; i++) {
+    const e = ais[i]!;
+    out += `${i === 0 ? '' : ','}${field('{"ai":"', e.ai)}${field(',"value":"', e.value)}}`;
+  }
+  return `${out}]`;
+}
+
 /** `rp:unit`: the fields of `unitFields` (epcis.ts) in its order. */
 function unitJson(u: UnitIdentity): string {
-  let out = `{"source":${quote(u.source)},"scheme":${quote(u.scheme)}`;
-  if (u.aim !== undefined) out += `,"aim":${quote(u.aim)}`;
-  if (u.gtin !== undefined) out += `,"gtin":${quote(u.gtin)}`;
-  if (u.serial !== undefined) out += `,"serial":${quote(u.serial)}`;
-  if (u.sscc !== undefined) out += `,"sscc":${quote(u.sscc)}`;
-  if (u.gln !== undefined) out += `,"gln":${quote(u.gln)}`;
-  if (u.glnExtension !== undefined) out += `,"glnExtension":${quote(u.glnExtension)}`;
-  if (u.grai !== undefined) out += `,"grai":${quote(u.grai)}`;
-  if (u.giai !== undefined) out += `,"giai":${quote(u.giai)}`;
-  if (u.key !== undefined) out += `,"key":${quote(u.key)}`;
-  if (u.lot !== undefined) out += `,"lot":${quote(u.lot)}`;
-  if (u.expiry !== undefined) out += `,"expiry":${quote(u.expiry)}`;
-  if (u.digitalLink !== undefined) out += `,"digitalLink":${quote(u.digitalLink)}`;
-  if (u.ais && u.ais.length > 0) out += `,"ais":${json(u.ais)}`;
+  let out = unitHead(u.source, u.scheme);
+  if (u.aim !== undefined) out += field(',"aim":"', u.aim);
+  if (u.gtin !== undefined) out += field(',"gtin":"', u.gtin);
+  if (u.serial !== undefined) out += field(',"serial":"', u.serial);
+  if (u.sscc !== undefined) out += field(',"sscc":"', u.sscc);
+  if (u.gln !== undefined) out += field(',"gln":"', u.gln);
+  if (u.glnExtension !== undefined) out += field(',"glnExtension":"', u.glnExtension);
+  if (u.grai !== undefined) out += field(',"grai":"', u.grai);
+  if (u.giai !== undefined) out += field(',"giai":"', u.giai);
+  if (u.key !== undefined) out += field(',"key":"', u.key);
+  if (u.lot !== undefined) out += field(',"lot":"', u.lot);
+  if (u.expiry !== undefined) out += field(',"expiry":"', u.expiry);
+  if (u.digitalLink !== undefined) out += field(',"digitalLink":"', u.digitalLink);
+  if (u.ais && u.ais.length > 0) out += aisJson(u.ais);
   const epc = u.epc;
   if (epc) {
-    out += `,"epcHex":${quote(epc.hex.toUpperCase())}`;
-    if (epc.tagUri !== undefined) out += `,"tagUri":${quote(epc.tagUri)}`;
+    out += field(',"epcHex":"', epc.hex.toUpperCase());
+    if (epc.tagUri !== undefined) out += field(',"tagUri":"', epc.tagUri);
     if (epc.nonGs1) out += ',"nonGs1":true';
   }
   return `${out}}`;

@@ -14,10 +14,20 @@ const sha1Hex: (data: Uint8Array) => string =
     ? (data) => crypto.hash('sha1', data, 'hex')
     : (data) => crypto.createHash('sha1').update(data).digest('hex');
 
-/** The variant's hex digit (`10xx`) for each hex digit of the hash's 9th byte's high nibble. */
-const VARIANT: Readonly<Record<string, string>> = Object.fromEntries(
-  [...'0123456789abcdef'].map((c) => [c, ((Number.parseInt(c, 16) & 3) | 8).toString(16)]),
+/** For each hex digit (by its code) of the hash's 9th byte's high nibble, the variant's digit (`10xx`). */
+const VARIANT = new Uint8Array(128);
+for (const c of '0123456789abcdef')
+  VARIANT[c.charCodeAt(0)] = ((Number.parseInt(c, 16) & 3) | 8).toString(16).charCodeAt(0);
+
+/** `urn:uuid:` and the UUID's dashes; the hash's first 32 hex digits go between them. */
+const UUID_TEXT = 'urn:uuid:xxxxxxxx-xxxx-5xxx-xxxx-xxxxxxxxxxxx';
+/** Where each of those 32 digits stands in UUID_TEXT. */
+const DIGIT_AT = Uint8Array.from(
+  { length: 32 },
+  (_, i) => 9 + i + (i >= 8 ? 1 : 0) + (i >= 12 ? 1 : 0) + (i >= 16 ? 1 : 0) + (i >= 20 ? 1 : 0),
 );
+/** The ID is written here and read out as one string (one allocation, no pieces to join). */
+const uuidText = Buffer.from(UUID_TEXT, 'latin1');
 
 /** Names the events of one read point of one gateway. */
 export class EventIdNamer {
@@ -43,8 +53,12 @@ export class EventIdNamer {
     buf[end++] = 0x0a;
     end += buf.write(text, end, 'utf8');
     const h = sha1Hex(buf.subarray(0, end));
+    const out = uuidText;
+    for (let i = 0; i < 32; i++) out[DIGIT_AT[i]!] = h.charCodeAt(i);
     // Version 5 in the 7th byte's high nibble, variant 10 in the 9th byte's top bits.
-    return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${VARIANT[h[16]!]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    out[DIGIT_AT[12]!] = 0x35;
+    out[DIGIT_AT[16]!] = VARIANT[h.charCodeAt(16)]!;
+    return out.toString('latin1', 0, UUID_TEXT.length);
   }
 
   private grow(size: number): void {

@@ -25,6 +25,7 @@ import {
   HEADER_SGTIN198,
   HEADER_SSCC96,
   type Partition,
+  POW2,
   SGLN_TABLE,
   SGTIN_TABLE,
   SSCC_TABLE,
@@ -111,6 +112,18 @@ class BitWriter {
   }
   /** `value` (non-negative integer, Number or BigInt) as `n` bits. */
   int(value: number | bigint, n: number): this {
+    // A whole Number of up to 53 bits (the simulator's fields, read after read): bit by bit from
+    // its two 32-bit halves, with no string. Anything else goes the general way below.
+    if (typeof value === 'number' && n >= 1 && n <= 53 && Number.isInteger(value) && value >= 0) {
+      if (value >= POW2[n]!) fail(`value ${value} does not fit ${n} bits`);
+      const hi = Math.floor(value / 4294967296);
+      const lo = value >>> 0;
+      for (let i = n - 1; i >= 0; i--, this.pos++) {
+        if (((i >= 32 ? hi >>> (i - 32) : lo >>> i) & 1) !== 0)
+          this.buf[this.pos >> 3]! |= 0x80 >> (this.pos & 7);
+      }
+      return this;
+    }
     const bin = value.toString(2);
     if (bin.length > n) fail(`value ${value} does not fit ${n} bits`);
     this.pos += n - bin.length;
@@ -153,10 +166,19 @@ function partitionOf(table: readonly Partition[], companyPrefix: string, ref: st
   return { p, row: r };
 }
 
-/** A decimal integer without leading zeros below 2^bits, as a BigInt. */
-function integer(text: string, bits: number, name: string): bigint {
+/**
+ * A decimal integer without leading zeros below 2^bits: a Number when it has at most 53 bits
+ * (exact), else a BigInt.
+ */
+function integer(text: string, bits: number, name: string): number | bigint {
   if (text.length === 0 || !isDigits(text) || (text.length > 1 && text[0] === '0')) {
     fail(`${name} ${JSON.stringify(text)} is not an integer without leading zeros`);
+  }
+  if (bits <= 53) {
+    // Rounding keeps the order, so a text of 2^bits or more still compares as at least 2^bits.
+    const n = Number(text);
+    if (n >= POW2[bits]!) fail(`${name} ${text} does not fit ${bits} bits`);
+    return n;
   }
   const v = BigInt(text);
   if (v >= 1n << BigInt(bits)) fail(`${name} ${text} does not fit ${bits} bits`);
@@ -339,13 +361,19 @@ export interface Sgtin96Fields {
 /** SGTIN-96 from its fields (the simulator's tags). Throws on invalid fields. */
 export function encodeSgtin96(f: Sgtin96Fields): Buffer {
   const serial =
-    typeof f.serial === 'bigint' ? f.serial : Number.isSafeInteger(f.serial) ? BigInt(f.serial) : -1n;
-  if (serial < 0n) fail(`serial ${f.serial} is not a non-negative integer`);
+    typeof f.serial === 'bigint'
+      ? f.serial >= 0n
+        ? f.serial.toString()
+        : undefined
+      : Number.isSafeInteger(f.serial) && f.serial >= 0
+        ? String(f.serial)
+        : undefined;
+  if (serial === undefined) return fail(`serial ${f.serial} is not a non-negative integer`);
   return encodeEpc({
     scheme: 'sgtin-96',
     filter: f.filter,
     companyPrefix: f.companyPrefix,
     itemReference: f.itemReference,
-    serial: serial.toString(),
+    serial,
   });
 }

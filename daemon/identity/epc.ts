@@ -147,13 +147,27 @@ function zeroBits(b: Buffer, off: number, n: number): boolean {
   return true;
 }
 
+/** The digits of upper-case hex, by value. */
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+/** Where hexOf writes its digits: one string is made of them, not one per byte. */
+let hexScratch = Buffer.allocUnsafe(64);
+
 /** Upper-case hex of the first `count` bytes of `b`, zero-padded when `b` is shorter. */
 function hexOf(b: Buffer, count: number): string {
-  let s = '';
+  if (count * 2 > hexScratch.length) hexScratch = Buffer.allocUnsafe(count * 2);
+  const out = hexScratch;
   const n = Math.min(count, b.length);
-  for (let i = 0; i < n; i++) s += HEX2[b[i]!];
-  for (let i = n; i < count; i++) s += '00';
-  return s;
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const v = b[i]!;
+    out[j++] = HEX_DIGITS[v >> 4]!;
+    out[j++] = HEX_DIGITS[v & 15]!;
+  }
+  for (let i = n; i < count; i++) {
+    out[j++] = 0x30;
+    out[j++] = 0x30;
+  }
+  return out.toString('latin1', 0, j);
 }
 
 /** The EPC as the reader reports it: the scheme's bits rounded up to whole 16-bit words. */

@@ -14,14 +14,15 @@ import type { AiValue, DecodeResult, IdentityScheme, IdentitySource, UnitIdentit
 import { rejected } from './identity.js';
 import { thisYear } from './year.js';
 
-interface Found {
+/** The key found, with the identity's fields it fills (one object: no nested one per read). */
+interface Found
+  extends Partial<
+    Record<'gtin' | 'serial' | 'sscc' | 'gln' | 'glnExtension' | 'grai' | 'giai' | 'key', string>
+  > {
   readonly scheme: IdentityScheme;
   /** The code of the key's AI. */
   readonly primary: number;
   readonly uri: string;
-  readonly fields: Partial<
-    Record<'gtin' | 'serial' | 'sscc' | 'gln' | 'glnExtension' | 'grai' | 'giai' | 'key', string>
-  >;
 }
 
 /** The codes of the AIs that name units (and lot and expiry): compared as numbers, not strings. */
@@ -61,7 +62,8 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'sgtin',
       primary: GTIN,
       uri: unitLink('01', gtin, '21', serial, true),
-      fields: { gtin, serial },
+      gtin,
+      serial,
     };
   }
   if (gtin !== undefined) {
@@ -73,7 +75,8 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
         scheme: 'tpx',
         primary: GTIN,
         uri: unitLink('01', gtin, '235', tpx, true),
-        fields: { gtin, serial: tpx },
+        gtin,
+        serial: tpx,
       };
     }
   }
@@ -83,7 +86,7 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'sscc',
       primary: SSCC,
       uri: unitLink('00', sscc, undefined, undefined, true),
-      fields: { sscc },
+      sscc,
     };
   const itip = aiValue(elements, defs, ITIP);
   if (itip !== undefined && serial !== undefined) {
@@ -91,7 +94,9 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'itip',
       primary: ITIP,
       uri: unitLink('8006', itip, '21', serial, true),
-      fields: { key: itip, gtin: itip.slice(0, 14), serial },
+      key: itip,
+      gtin: itip.slice(0, 14),
+      serial,
     };
   }
   const grai = aiValue(elements, defs, GRAI);
@@ -100,34 +105,35 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'grai',
       primary: GRAI,
       uri: unitLink('8003', grai),
-      fields: { grai: grai.slice(0, 14), serial: grai.slice(14) },
+      grai: grai.slice(0, 14),
+      serial: grai.slice(14),
     };
   }
   const giai = aiValue(elements, defs, GIAI);
-  if (giai !== undefined)
-    return { scheme: 'giai', primary: GIAI, uri: unitLink('8004', giai), fields: { giai } };
+  if (giai !== undefined) return { scheme: 'giai', primary: GIAI, uri: unitLink('8004', giai), giai };
   const gdti = aiValue(elements, defs, GDTI);
   if (gdti !== undefined && gdti.length > 13) {
     return {
       scheme: 'gdti',
       primary: GDTI,
       uri: unitLink('253', gdti),
-      fields: { key: gdti.slice(0, 13), serial: gdti.slice(13) },
+      key: gdti.slice(0, 13),
+      serial: gdti.slice(13),
     };
   }
   const gsrn = aiValue(elements, defs, GSRN);
-  if (gsrn !== undefined)
-    return { scheme: 'gsrn', primary: GSRN, uri: unitLink('8018', gsrn), fields: { key: gsrn } };
+  if (gsrn !== undefined) return { scheme: 'gsrn', primary: GSRN, uri: unitLink('8018', gsrn), key: gsrn };
   const gsrnp = aiValue(elements, defs, GSRNP);
   if (gsrnp !== undefined)
-    return { scheme: 'gsrnp', primary: GSRNP, uri: unitLink('8017', gsrnp), fields: { key: gsrnp } };
+    return { scheme: 'gsrnp', primary: GSRNP, uri: unitLink('8017', gsrnp), key: gsrnp };
   const gcn = aiValue(elements, defs, GCN);
   if (gcn !== undefined && gcn.length > 13) {
     return {
       scheme: 'sgcn',
       primary: GCN,
       uri: unitLink('255', gcn),
-      fields: { key: gcn.slice(0, 13), serial: gcn.slice(13) },
+      key: gcn.slice(0, 13),
+      serial: gcn.slice(13),
     };
   }
   const cpid = aiValue(elements, defs, CPID);
@@ -137,7 +143,8 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'cpi',
       primary: CPID,
       uri: unitLink('8010', cpid, '8011', cpSerial),
-      fields: { key: cpid, serial: cpSerial },
+      key: cpid,
+      serial: cpSerial,
     };
   }
   const gln = aiValue(elements, defs, GLN);
@@ -147,7 +154,8 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
       scheme: 'sgln',
       primary: GLN,
       uri: unitLink('414', gln, '254', ext),
-      fields: ext === undefined ? { gln } : { gln, glnExtension: ext },
+      gln,
+      glnExtension: ext,
     };
   }
   if (gtin !== undefined) return `GTIN ${gtin} without a serial number (21): a product, not one unit`;
@@ -179,7 +187,7 @@ export function unitFromAis(
       `the data carries no key of one unit (GTIN + serial, SSCC, GRAI, GIAI, GSRN, ...): ${elements.map((e) => `(${e.ai})`).join('')}`,
     );
   }
-  const f = found.fields;
+  const f = found;
   const expiry = aiValue(elements, defs, EXPIRY);
   // One fixed shape for every identity (fields left undefined are absent in JSON): V8 keeps
   // such objects fast on the hot path.

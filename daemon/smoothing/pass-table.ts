@@ -109,11 +109,11 @@ export class PassTable {
   constructor(private readonly expected: number) {}
 
   /**
-   * Opens a pass with its first read; returns its slot, and the unit's URI as the table keeps it
-   * (a flat copy: the decoder builds URIs of pieces, several string objects each, that would
-   * otherwise live as long as the pass). Key the pass by the returned URI.
+   * Opens a pass with its first read; returns its slot. The table keeps the unit's URI as a flat
+   * copy (the decoder builds URIs of pieces, several string objects each, that would otherwise
+   * live as long as the pass): key the pass by `uri(slot)`.
    */
-  open(read: UnitRead): { readonly slot: number; readonly uri: string } {
+  open(read: UnitRead): number {
     const slot = this.free.pop() ?? this.fresh();
     const f = slot * F64;
     const i = slot * I32;
@@ -126,13 +126,12 @@ export class PassTable {
     this.i32[i + PC] = read.raw.pc ?? NONE;
     this.i32[i + ZONED] = this.i32[i + OUT_OF_ORDER] = 0;
     this.flags[slot] = read.raw.kind === 'epc' ? EPC : 0;
-    const uri = flat(read.identity.uri);
-    this.refs[r + URI] = uri;
+    this.refs[r + URI] = flat(read.identity.uri);
     this.refs[r + DATA] = read.raw.data.toString('latin1');
     this.i32[i + READER] = this.readers.index(read.readerId);
     this.i32[i + FORMAT] = this.formats.index(read.raw.format);
     this.zone(slot, read.zone);
-    return { slot, uri };
+    return slot;
   }
 
   /** Folds a later read of the same unit at the same read point into the pass. */
@@ -246,12 +245,10 @@ export class PassTable {
       this.f64[f + FIRST_AT]!,
       this.f64[f + LAST_AT]!,
       this.i32[i + READS]!,
-      {
-        data: this.refs[r + DATA] as string,
-        kind: (this.flags[slot]! & EPC) !== 0 ? 'epc' : 'barcode',
-        pc: pc === NONE ? undefined : pc,
-        format: this.formats.at(this.i32[i + FORMAT]!),
-      },
+      this.refs[r + DATA] as string,
+      (this.flags[slot]! & EPC) !== 0 ? 'epc' : 'barcode',
+      pc === NONE ? undefined : pc,
+      this.formats.at(this.i32[i + FORMAT]!),
     );
   }
 

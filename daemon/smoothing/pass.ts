@@ -40,17 +40,10 @@ export interface UnitRead {
   readonly mono: number;
 }
 
-/** The first read of a pass as kept: its bytes (latin1), kind, PC word and format. */
-export interface KeptRead {
-  readonly data: string;
-  readonly kind: ReadKind;
-  readonly pc: number | undefined;
-  readonly format: DecodeFormat;
-}
-
 /**
  * One pass of one unit at one read point, as it stood at a transition: counts, the strongest
- * read, and the first read, from which the unit's identity is decoded again.
+ * read, and the first read (its bytes as latin1, kind, PC word and format), from which the
+ * unit's identity is decoded again.
  */
 export class Pass {
   constructor(
@@ -63,15 +56,23 @@ export class Pass {
     readonly firstAt: number,
     readonly lastAt: number,
     readonly readCount: number,
-    private readonly first: KeptRead,
+    // The first read, kept field by field: a transition costs no object for it.
+    private readonly firstData: string,
+    private readonly firstKind: ReadKind,
+    private readonly firstPc: number | undefined,
+    private readonly format: DecodeFormat,
   ) {}
 
   /** The unit's identity, decoded again from the pass's first read. */
   identity(): UnitIdentity {
-    const { data, kind, pc, format } = this.first;
+    const pc = this.firstPc;
     const decoded = decodeRead(
-      { kind, data: Buffer.from(data, 'latin1'), ...(pc !== undefined ? { pc } : {}) },
-      format,
+      {
+        kind: this.firstKind,
+        data: Buffer.from(this.firstData, 'latin1'),
+        ...(pc !== undefined ? { pc } : {}),
+      },
+      this.format,
     );
     // The same bytes under the same format decoded before; anything else is a bug, not bad input.
     if (!decoded.ok || decoded.identity.uri !== this.uri)

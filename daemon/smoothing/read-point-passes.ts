@@ -67,8 +67,8 @@ export class ReadPointPasses {
       }
       this.end(open, out);
     }
-    const { slot, uri } = table.open(read);
-    this.passes.set(uri, slot);
+    const slot = table.open(read);
+    this.passes.set(table.uri(slot), slot);
     table.append(this.recency, slot);
     if (this.reports) table.append(this.reports, slot);
     if (!this.rules.twoZone) {

@@ -58,11 +58,13 @@ export class Smoother {
     for (const [id, r] of rules) this.points.set(id, new ReadPointPasses(id, r, this.table));
   }
 
-  /** Folds one read in; returns the transitions it causes (often none). */
-  observe(read: UnitRead): Transition[] {
+  /**
+   * Folds one read in; the transitions it causes (often none) are added to `out`, which is
+   * returned (a caller gathering a read's transitions passes its own list).
+   */
+  observe(read: UnitRead, out: Transition[] = []): Transition[] {
     const point = this.points.get(read.readPointId);
     if (!point) throw new Error(`read point ${read.readPointId} has no smoothing rules`);
-    const out: Transition[] = [];
     const before = point.size;
     if (!point.observe(read, out)) {
       this.suppressed++;

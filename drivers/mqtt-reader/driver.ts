@@ -171,7 +171,8 @@ export class MqttReaderDriver extends EventEmitter implements Driver {
         ...(tag.pc !== undefined ? { pc: tag.pc } : {}),
       };
       this.book.read(read.at);
-      await handover.push(read);
+      const room = handover.push(read);
+      if (handover.full) await room;
     }
   }
 

@@ -149,4 +149,34 @@ describe('Pipeline', () => {
     ]);
     expect(s.stored().map((e) => [e['rp:transition'], e.bizStep])).toEqual([['arrival', 'packing']]);
   });
+
+  it('turns a read that fails inside into a rejected promise, never a throw, and takes the next', async () => {
+    const s = setup();
+    const gun = config.readers.find((r) => r.id === 'gun')!;
+    const lost = new Pipeline({
+      gatewayId: 'gw',
+      reader: { ...gun, readPoint: 'nowhere' },
+      smoother: s.smoother,
+      events: s.events,
+      publishReject: () => {},
+      log: silentLogger(),
+    });
+    const label = (serial: string): RawRead => ({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(`]d2010950600013435221${serial}\x1d10LOT1`, 'latin1'),
+      at: T0,
+      mono: 0,
+    });
+    let promise: Promise<void> | undefined;
+    expect(() => {
+      promise = lost.read(label('X1'));
+    }).not.toThrow();
+    await expect(promise).rejects.toThrow('read point nowhere has no smoothing rules');
+    // A read folded into an open pass resolves as well as one that makes an event.
+    await s.gun.read(label('X2'));
+    await s.gun.read({ ...label('X2'), mono: 10 });
+    expect(s.gun.counters).toMatchObject({ reads: 2, events: 1, suppressed: 1 });
+    expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['X2']);
+  });
 });

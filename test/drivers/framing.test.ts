@@ -81,6 +81,22 @@ describe('Framer', () => {
     expect(overlong).toEqual([]);
   });
 
+  it('hands each frame of a many-line chunk over as bytes of its own', () => {
+    const got: Buffer[] = [];
+    const f = new Framer(
+      { delimiter: parseDelimiter('CRLF'), maxLength: 16, silenceMs: 20 },
+      { frame: (b) => got.push(b), overlong: () => {} },
+    );
+    // A port reads into a pool it reuses: the chunk's bytes change after push returns.
+    const chunk = Buffer.from('\r\nA1\r\nBB22\r\n\r\nC3\r', 'latin1');
+    f.push(chunk);
+    chunk.fill(0x58);
+    f.push(Buffer.from('\nD', 'latin1'));
+    expect(got.map((b) => b.toString('latin1'))).toEqual(['A1', 'BB22', 'C3']);
+    expect(got.map((b) => b.length)).toEqual([2, 4, 2]);
+    expect(f.pending()).toBe(1);
+  });
+
   it('keeps GS, control bytes and 0xFF inside a frame untouched', () => {
     const { push, frames } = framer('CR', 64);
     push([0x5d, 0x64, 0x32, 0x30, 0x31, 0x1d, 0x00, 0x08, 0xff, 0x04, 0x1e, 0x0d]);

@@ -90,7 +90,11 @@ describe('the event written directly', () => {
         uri: `urn:plain:${s}`,
         serial: s,
         lot: s,
-        ais: [{ ai: '21', value: s }],
+        ais: [
+          { ai: '21', value: s },
+          { ai: s, value: '1' },
+          { ai: '10', value: `L${s}` },
+        ],
         epc: { hex: `ab${s}`, scheme: 'raw', tagUri: s, nonGs1: true },
       };
       const sight: Sighting = {

@@ -675,6 +675,46 @@ describe('encoder', () => {
     });
   });
 
+  it('writes every integer field bit for bit at its edges, and refuses one more than fits', () => {
+    // Company prefix 12 digits (partition 0: 40 bits) and 6 digits (partition 6: 20 bits).
+    for (const [cp, p, cpBits, ir, irBits] of [
+      ['061414112345', 0, 40, '1', 4],
+      ['999999', 6, 20, '9999999', 24],
+    ] as const) {
+      for (const serial of [0, 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 38 - 1]) {
+        const f = { scheme: 'sgtin-96', filter: 5, companyPrefix: cp, itemReference: ir } as const;
+        const want = pack(
+          [0x30, 8],
+          [5, 3],
+          [p, 3],
+          [Number(cp), cpBits],
+          [Number(ir), irBits],
+          [serial, 38],
+        );
+        expect(hexOf(encodeEpc({ ...f, serial: `${serial}` }))).toBe(want);
+        expect(hexOf(encodeSgtin96({ ...f, serial }))).toBe(want);
+        expect(hexOf(encodeSgtin96({ ...f, serial: BigInt(serial) }))).toBe(want);
+      }
+    }
+    const gid = (manager: string, objectClass: string, serial: string) =>
+      hexOf(encodeEpc({ scheme: 'gid-96', manager, objectClass, serial }));
+    expect(gid(`${2 ** 28 - 1}`, `${2 ** 24 - 1}`, `${2 ** 36 - 1}`)).toBe(
+      pack([0x35, 8], [2 ** 28 - 1, 28], [2 ** 24 - 1, 24], [2 ** 36 - 1, 36]),
+    );
+    expect(() => gid(`${2 ** 28}`, '1', '1')).toThrow(
+      'general manager number 268435456 does not fit 28 bits',
+    );
+    expect(() => gid('1', '1', '99999999999999999999999')).toThrow(
+      'serial 99999999999999999999999 does not fit 36 bits',
+    );
+    expect(() =>
+      encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial: -1 }),
+    ).toThrow('serial -1 is not a non-negative integer');
+    expect(() =>
+      encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial: 0.5 }),
+    ).toThrow('serial 0.5 is not a non-negative integer');
+  });
+
   it.each([
     ['urn:epc:tag:sgtin-96:8.0614141.812345.6789', 'filter'],
     ['urn:epc:tag:sgtin-96:3.0614141.81234.6789', 'item reference'],
