@@ -18,7 +18,8 @@
  * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
  */
 import type { Level } from 'level';
-import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
+import { entryKey, seqOf, type Victim } from './batch-plan.js';
+import { acceptedAtIn, readStored } from './entry-bytes.js';
 import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -104,7 +105,7 @@ export class Delivery {
     db: Handle,
     max: number,
     durableSeq: number,
-    bad: (k: string, v: string) => void,
+    bad: (k: string, v: Buffer) => void,
     live = false,
   ): Promise<OutboxEntry[]> {
     if (live && this.splitAt === undefined) return [];
@@ -203,17 +204,18 @@ export class Delivery {
     max: number,
     after: number,
     upTo: number,
-    bad: (k: string, v: string) => void,
+    bad: (k: string, v: Buffer) => void,
   ): Promise<{ out: OutboxEntry[]; cursor: number; nextAt: number | undefined }> {
     const out: OutboxEntry[] = [];
     let nextAt: number | undefined;
     let seen = 0;
     let lastSeen = after;
     if (upTo <= after) return { out, cursor: after, nextAt };
-    for await (const [k, v] of db.iterator({
+    for await (const [k, v] of db.iterator<string, Buffer>({
       gt: entryKey(after),
       lte: entryKey(upTo),
       limit: max + 1,
+      valueEncoding: 'buffer',
     })) {
       seen++;
       const seq = seqOf(k);
@@ -222,7 +224,7 @@ export class Delivery {
         lastSeen = seq;
         continue;
       }
-      const value = decodeEntry(v);
+      const value = readStored(v);
       if (!value) {
         bad(k, v);
         lastSeen = seq;
@@ -283,16 +285,20 @@ export class Delivery {
     const out: Victim[] = [];
     let freed = 0;
     this.victimStopAt = undefined;
-    for await (const [k, v] of db.iterator({ gte: entryKey(this.victimFrom), lt: 'e~' })) {
+    for await (const [k, v] of db.iterator<string, Buffer>({
+      gte: entryKey(this.victimFrom),
+      lt: 'e~',
+      valueEncoding: 'buffer',
+    })) {
       const seq = seqOf(k);
       if (out.length >= events && freed >= bytes) {
-        this.victimStopAt = decodeEntry(v)?.a;
+        this.victimStopAt = acceptedAtIn(v);
         break;
       }
       this.victimFrom = seq + 1;
       if (this.dropping.has(seq) || this.inFlight.has(seq) || this.acked.has(seq) || skip(k)) continue;
       this.dropping.add(seq);
-      out.push({ seq, at: decodeEntry(v)?.a ?? 0, size: k.length + v.length });
+      out.push({ seq, at: acceptedAtIn(v) ?? 0, size: k.length + v.length });
       freed += k.length + v.length;
     }
     return out;

@@ -110,7 +110,7 @@ describe('LevelOutbox', () => {
     const b = new LevelOutbox(dir, opts, silentLogger());
     await b.open();
     try {
-      expect((await b.take(10)).map((e) => e.payload)).toEqual(['p1', 'p3']);
+      expect((await b.take(10)).map((e) => String(e.payload))).toEqual(['p1', 'p3']);
       expect(b.stats().quarantined).toBe(1);
     } finally {
       await b.close();
