@@ -93,6 +93,9 @@ export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientO
     protocolVersion: 4,
     clean: true,
     keepalive: settings.keepaliveS,
+    // Not a timer re-arm per PUBACK: the link watchdog tells mqtt.js the broker is there, once
+    // per check (link-watchdog.ts).
+    reschedulePings: false,
     connectTimeout: settings.connectTimeoutMs,
     // Reconnecting is the uplink's job (backoff, a fresh client, one retransmission path).
     reconnectPeriod: 0,
