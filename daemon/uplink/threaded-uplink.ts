@@ -119,10 +119,15 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   }
 
   send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
-    if (this.state === 'stopped') return settled(new UplinkClosedError('uplink stopped'));
-    if (this.state !== 'connected') return settled(new UplinkDisconnectedError(`uplink is ${this.state}`));
-    if (this.pending.size >= this.options.inflight)
-      return settled(new Error(`uplink in-flight window full (${this.options.inflight})`));
+    let refused: Error | undefined;
+    if (this.state === 'stopped') refused = new UplinkClosedError('uplink stopped');
+    else if (this.state !== 'connected') refused = new UplinkDisconnectedError(`uplink is ${this.state}`);
+    else if (this.pending.size >= this.options.inflight)
+      refused = new Error(`uplink in-flight window full (${this.options.inflight})`);
+    if (refused) {
+      settled(refused);
+      return;
+    }
     const seq = ++this.nextSeq;
     if (!this.batch) {
       this.batch = { seqs: [], topics: [], payloads: [] };
