@@ -56,7 +56,7 @@ export interface Held {
   /** The entry with its payload as a view into `value`. */
   readonly entry: OutboxEntry;
   readonly value: Buffer;
-  /** Key plus value length: what the entry counts against `maxBytes`. */
+  /** Key plus value length, the value counted as text: what the entry counts against `maxBytes`. */
   readonly size: number;
   /** Part of the write in progress (so not to be dropped from the hold meanwhile). */
   writing: boolean;
@@ -72,7 +72,7 @@ export interface Deletion {
 
 export interface Quarantine extends Deletion {
   readonly key: string;
-  readonly value: Buffer;
+  readonly value: string;
 }
 
 export interface Victim {

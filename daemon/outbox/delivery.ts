@@ -18,8 +18,7 @@
  * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
  */
 import type { Level } from 'level';
-import { entryKey, seqOf, type Victim } from './batch-plan.js';
-import { acceptedAtIn, readStored } from './entry-bytes.js';
+import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
 import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -105,7 +104,7 @@ export class Delivery {
     db: Handle,
     max: number,
     durableSeq: number,
-    bad: (k: string, v: Buffer) => void,
+    bad: (k: string, v: string) => void,
     live = false,
   ): Promise<OutboxEntry[]> {
     if (live && this.splitAt === undefined) return [];
@@ -204,18 +203,17 @@ export class Delivery {
     max: number,
     after: number,
     upTo: number,
-    bad: (k: string, v: Buffer) => void,
+    bad: (k: string, v: string) => void,
   ): Promise<{ out: OutboxEntry[]; cursor: number; nextAt: number | undefined }> {
     const out: OutboxEntry[] = [];
     let nextAt: number | undefined;
     let seen = 0;
     let lastSeen = after;
     if (upTo <= after) return { out, cursor: after, nextAt };
-    for await (const [k, v] of db.iterator<string, Buffer>({
+    for await (const [k, v] of db.iterator({
       gt: entryKey(after),
       lte: entryKey(upTo),
       limit: max + 1,
-      valueEncoding: 'buffer',
     })) {
       seen++;
       const seq = seqOf(k);
@@ -224,7 +222,7 @@ export class Delivery {
         lastSeen = seq;
         continue;
       }
-      const value = readStored(v);
+      const value = decodeEntry(v);
       if (!value) {
         bad(k, v);
         lastSeen = seq;
@@ -285,20 +283,16 @@ export class Delivery {
     const out: Victim[] = [];
     let freed = 0;
     this.victimStopAt = undefined;
-    for await (const [k, v] of db.iterator<string, Buffer>({
-      gte: entryKey(this.victimFrom),
-      lt: 'e~',
-      valueEncoding: 'buffer',
-    })) {
+    for await (const [k, v] of db.iterator({ gte: entryKey(this.victimFrom), lt: 'e~' })) {
       const seq = seqOf(k);
       if (out.length >= events && freed >= bytes) {
-        this.victimStopAt = acceptedAtIn(v);
+        this.victimStopAt = decodeEntry(v)?.a;
         break;
       }
       this.victimFrom = seq + 1;
       if (this.dropping.has(seq) || this.inFlight.has(seq) || this.acked.has(seq) || skip(k)) continue;
       this.dropping.add(seq);
-      out.push({ seq, at: acceptedAtIn(v) ?? 0, size: k.length + v.length });
+      out.push({ seq, at: decodeEntry(v)?.a ?? 0, size: k.length + v.length });
       freed += k.length + v.length;
     }
     return out;

@@ -15,6 +15,7 @@ import { AppendGroup } from './appends.js';
 import {
   type Deletion,
   DROPS_KEY,
+  decodeEntry,
   ENTRY_KEY_LENGTH,
   type Held,
   type Op,
@@ -28,7 +29,7 @@ import { keepPrivate } from './data-dir.js';
 import { Delivery } from './delivery.js';
 import { DropLedger } from './drop-ledger.js';
 import { SyncSchedule } from './durability.js';
-import { acceptedAtIn, storedBytes } from './entry-bytes.js';
+import { storedBytes } from './entry-bytes.js';
 import { AppendHold, StallClock } from './hold.js';
 import { LiveTail } from './live-tail.js';
 import { NOTE_PREFIX, OutboxNotes } from './notes.js';
@@ -112,13 +113,8 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.lastSeq = Math.max(this.lastSeq, this.ledger.highestSeq);
     this.durableSeq = this.settledSeq = this.lastSeq;
     let first: { seq: number; at: number | undefined } | undefined;
-    for await (const [k, v] of db.iterator<string, Buffer>({
-      gte: 'e!',
-      lt: 'e~',
-      limit: 1,
-      valueEncoding: 'buffer',
-    }))
-      first = { seq: seqOf(k), at: acceptedAtIn(v) };
+    for await (const [k, v] of db.iterator({ gte: 'e!', lt: 'e~', limit: 1 }))
+      first = { seq: seqOf(k), at: decodeEntry(v)?.a };
     this.delivery = new Delivery(first, this.newTail());
     this.notes.load(await db.iterator({ gte: NOTE_PREFIX, lt: `${NOTE_PREFIX}~` }).all());
     this.isOpen = true;
@@ -343,7 +339,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
   }
 
   /** Moves an undecodable record aside (q!...) in the next batch: never a crash, never a silent skip. */
-  private quarantine(k: string, v: Buffer): void {
+  private quarantine(k: string, v: string): void {
     if (this.quarantines.has(k)) return;
     this.quarantined++;
     this.log.error({ key: k, bytes: v.length }, 'outbox record cannot be decoded: moved to quarantine');
@@ -500,9 +496,9 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     for (let index = 0; index < entries.length; index++) {
       const e = entries[index]!;
       // The payload's bytes are made here, once: stored, kept in the tail and published as they are.
-      const { value, payload } = storedBytes(e);
+      const { value, payload, size } = storedBytes(e);
       const entry: OutboxEntry = { seq: e.seq, topic: e.topic, payload, acceptedAt: e.acceptedAt };
-      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + size, writing: false, group, index };
       if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
         continue;
       this.held.push(h);

@@ -56,8 +56,8 @@ export interface OutboxEntry {
   readonly topic: string;
   /**
    * The serialized payload (UTF-8 JSON), as text or as its UTF-8 bytes. `take()` hands it out as
-   * the same bytes in either form (the LevelDB outbox always as bytes: made once as the entry came
-   * in, or read back from the store as they are, so they are published without a conversion).
+   * the same bytes in either form (the LevelDB outbox: live entries as the bytes made once as they
+   * came in, a backlog read back from the store as text).
    */
   readonly payload: string | Buffer;
   /** Wall-clock ms at which it was accepted. */

@@ -2,7 +2,7 @@
  * The live tail of the LevelDB outbox (daemon/outbox/live-tail.ts): live entries are handed out
  * from memory, and every take the tail cannot serve reads the store. An entry handed out from
  * memory carries a view into the very bytes the outbox wrote to the store; one read back from the
- * store carries bytes of its own, so the payload's memory tells which way each entry came.
+ * store carries text, so the payload tells which way each entry came.
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
@@ -40,13 +40,13 @@ const seqs = (entries: readonly OutboxEntry[]) => entries.map((e) => e.seq);
 /** For each taken entry: whether its payload is a view into bytes the outbox wrote (served from memory). */
 const fromMemory = (taken: readonly OutboxEntry[]) =>
   taken.map((t) => {
-    const p = t.payload as Buffer;
-    return written.some(
-      (v) =>
-        v.buffer === p.buffer &&
-        p.byteOffset > v.byteOffset &&
-        p.byteOffset + p.length === v.byteOffset + v.length,
-    );
+    const p = t.payload;
+    if (!Buffer.isBuffer(p)) return false;
+    const into = (v: Buffer) =>
+      v.buffer === p.buffer &&
+      p.byteOffset > v.byteOffset &&
+      p.byteOffset + p.length === v.byteOffset + v.length;
+    return written.some(into);
   });
 
 describe('LevelOutbox live tail', () => {
