@@ -304,26 +304,21 @@ export class Dispatcher {
       sent++;
       const backlog = this.replay && entry.seq <= this.replay.end ? this.replay : undefined;
       if (backlog) backlog.inflight++;
-      this.uplink.publish(entry.topic, entry.payload).then(
-        () => {
-          lane.inflight--;
+      // A callback, not a promise: one closure per event is all the bookkeeping allocates.
+      this.uplink.send(entry.topic, entry.payload, (err) => {
+        lane.inflight--;
+        if (backlog) backlog.inflight--;
+        if (err) {
+          // Lost with the connection (or closed at stop): rewound and sent again after reconnect.
+          this.needRewind = true;
+        } else {
           this.published++;
           if (live) this.livePublished++;
-          if (backlog) {
-            backlog.inflight--;
-            backlog.delivered++;
-          }
+          if (backlog) backlog.delivered++;
           this.outbox.ack(entry.seq);
-          this.nudge();
-        },
-        () => {
-          // Lost with the connection (or closed at stop): rewound and sent again after reconnect.
-          lane.inflight--;
-          if (backlog) backlog.inflight--;
-          this.needRewind = true;
-          this.nudge();
-        },
-      );
+        }
+        this.nudge();
+      });
     }
     return sent;
   }

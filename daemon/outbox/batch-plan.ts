@@ -8,7 +8,8 @@
 import type { AppendGroup } from './appends.js';
 import type { OutboxEntry, OverflowPolicy } from './outbox.js';
 
-export type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
+/** A value is text (the outbox's own records) or bytes (entries: entry-bytes.ts). */
+export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 'del'; key: string };
 
 /** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
 /** The key of the outbox's state (high-water sequence, depth, bytes) and of its drop ledger. */
@@ -22,9 +23,11 @@ export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
  * payload after it, untouched. (Before, entries were stored as JSON with the payload as a JSON
  * string inside it: every quote of the event escaped on the way in and unescaped on the way
  * out, about 6 % of the gateway's CPU and 15 % more bytes. Such records are still read.) The
- * length makes a truncated record, e.g. one a foreign program cut short, fail to decode.
+ * length makes a truncated record, e.g. one a foreign program cut short, fail to decode. The
+ * outbox itself writes and reads these as bytes (entry-bytes.ts); the text forms here serve the
+ * tools that read a store as text (inspect.ts).
  */
-export const encodeEntry = (e: OutboxEntry) =>
+export const encodeEntry = (e: Omit<OutboxEntry, 'payload'> & { readonly payload: string }) =>
   `1|${e.acceptedAt}|${e.payload.length}|${e.topic}\n${e.payload}`;
 
 /** The stored form of an entry, or undefined for a record that cannot be one. */
@@ -50,9 +53,10 @@ export function decodeEntry(v: string): { t: string; p: string; a: number } | un
 
 /** An append not yet durable. */
 export interface Held {
+  /** The entry with its payload as a view into `value`. */
   readonly entry: OutboxEntry;
-  readonly value: string;
-  /** Key plus value length: what the entry counts against `maxBytes`. */
+  readonly value: Buffer;
+  /** Key plus value length, the value counted as text: what the entry counts against `maxBytes`. */
   readonly size: number;
   /** Part of the write in progress (so not to be dropped from the hold meanwhile). */
   writing: boolean;

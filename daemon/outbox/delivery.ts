@@ -24,6 +24,9 @@ import type { OutboxEntry } from './outbox.js';
 
 type Handle = Level<string, string>;
 
+/** How many bytes of entries one read of the store brings at most (a take's worth of events). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export class Delivery {
   /** Highest sequence number handed out by take() since the last rewind. */
   private cursor: number;
@@ -210,31 +213,43 @@ export class Delivery {
     let seen = 0;
     let lastSeen = after;
     if (upTo <= after) return { out, cursor: after, nextAt };
-    for await (const [k, v] of db.iterator({
+    // In chunks, not entry by entry (a promise each), and each chunk as large as the take: the
+    // binding otherwise stops every 16 KB, a round trip to its thread for every ~16 events.
+    const it = db.iterator({
       gt: entryKey(after),
       lte: entryKey(upTo),
       limit: max + 1,
-    })) {
-      seen++;
-      const seq = seqOf(k);
-      // Being dropped or acknowledged, the delete not yet written (or written after this iterator opened).
-      if (this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq)) {
-        lastSeen = seq;
-        continue;
+      highWaterMarkBytes: READ_CHUNK_BYTES,
+    });
+    try {
+      read: while (seen <= max) {
+        const chunk = await it.nextv(max + 1 - seen);
+        if (chunk.length === 0) break;
+        for (const [k, v] of chunk) {
+          seen++;
+          const seq = seqOf(k);
+          // Being dropped or acknowledged, the delete not yet written (or written after this iterator opened).
+          if (this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq)) {
+            lastSeen = seq;
+            continue;
+          }
+          const value = decodeEntry(v);
+          if (!value) {
+            bad(k, v);
+            lastSeen = seq;
+            continue;
+          }
+          if (out.length === max) {
+            nextAt = value.a;
+            break read;
+          }
+          out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
+          lastSeen = seq;
+          if (!this.inFlight.has(seq)) this.inFlight.set(seq, { size: k.length + v.length, at: value.a });
+        }
       }
-      const value = decodeEntry(v);
-      if (!value) {
-        bad(k, v);
-        lastSeen = seq;
-        continue;
-      }
-      if (out.length === max) {
-        nextAt = value.a;
-        break;
-      }
-      out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
-      lastSeen = seq;
-      if (!this.inFlight.has(seq)) this.inFlight.set(seq, { size: k.length + v.length, at: value.a });
+    } finally {
+      await it.close();
     }
     // Past what was handed out or skipped; to the end only if the iterator ran out before its limit.
     return { out, cursor: out.length === max || seen > max ? lastSeen : upTo, nextAt };

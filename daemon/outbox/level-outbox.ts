@@ -17,7 +17,6 @@ import {
   DROPS_KEY,
   decodeEntry,
   ENTRY_KEY_LENGTH,
-  encodeEntry,
   type Held,
   type Op,
   type Plan,
@@ -30,6 +29,7 @@ import { keepPrivate } from './data-dir.js';
 import { Delivery } from './delivery.js';
 import { DropLedger } from './drop-ledger.js';
 import { SyncSchedule } from './durability.js';
+import { storedBytes } from './entry-bytes.js';
 import { AppendHold, StallClock } from './hold.js';
 import { LiveTail } from './live-tail.js';
 import { NOTE_PREFIX, OutboxNotes } from './notes.js';
@@ -494,9 +494,11 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       return;
     }
     for (let index = 0; index < entries.length; index++) {
-      const entry = entries[index]!;
-      const value = encodeEntry(entry);
-      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+      const e = entries[index]!;
+      // The payload's bytes are made here, once: stored, kept in the tail and published as they are.
+      const { value, payload, size } = storedBytes(e);
+      const entry: OutboxEntry = { seq: e.seq, topic: e.topic, payload, acceptedAt: e.acceptedAt };
+      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + size, writing: false, group, index };
       if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
         continue;
       this.held.push(h);

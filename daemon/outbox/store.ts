@@ -38,6 +38,9 @@ export interface StoreOptions {
 
 type Handle = Level<string, string>;
 
+/** Entries are written as the bytes they are (entry-bytes.ts); the outbox's own records as text. */
+const AS_BYTES = { valueEncoding: 'buffer' } as const;
+
 /**
  * One LevelDB batch through the chained API: each operation goes straight to the native batch.
  * (The array form copies and re-checks every operation in JavaScript first; measured on the
@@ -46,8 +49,9 @@ type Handle = Level<string, string>;
 async function writeChained(db: Handle, ops: Op[], options: { sync: boolean }): Promise<void> {
   const batch = db.batch();
   for (const op of ops) {
-    if (op.type === 'put') batch.put(op.key, op.value);
-    else batch.del(op.key);
+    if (op.type === 'del') batch.del(op.key);
+    else if (typeof op.value === 'string') batch.put(op.key, op.value);
+    else batch.put(op.key, op.value as unknown as string, AS_BYTES);
   }
   await batch.write(options);
 }

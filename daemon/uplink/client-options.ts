@@ -5,6 +5,7 @@
 
 import type { IClientOptions } from 'mqtt';
 import { readBounded } from '../../config/bounded-read.js';
+import { NoResendStore } from './no-resend-store.js';
 
 /** A PEM file: a CA bundle of every public root is about 200 KB. */
 export const MAX_TLS_FILE_BYTES = 1024 * 1024;
@@ -93,9 +94,14 @@ export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientO
     protocolVersion: 4,
     clean: true,
     keepalive: settings.keepaliveS,
+    // Not a timer re-arm per PUBACK: the link watchdog tells mqtt.js the broker is there, once
+    // per check (link-watchdog.ts).
+    reschedulePings: false,
     connectTimeout: settings.connectTimeoutMs,
     // Reconnecting is the uplink's job (backoff, a fresh client, one retransmission path).
     reconnectPeriod: 0,
+    // So mqtt.js keeps no copy of a publish until its PUBACK: it would never resend it.
+    outgoingStore: new NoResendStore(),
     // Status messages are best effort: never queued while offline.
     queueQoSZero: false,
     will: { topic: settings.statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },

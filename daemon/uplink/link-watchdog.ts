@@ -13,6 +13,10 @@
  * - gives the socket one turn of the event loop (setImmediate runs after I/O) to deliver what
  *   already arrived before it judges.
  * A broker that takes longer than keepalive/2 to answer a PINGREQ counts as dead.
+ *
+ * mqtt.js's own keepalive timer is told the broker is there once per check in which it was heard,
+ * not on every PUBACK (`reschedulePings: false` spares a timer re-arm per event): so it still
+ * gives up no sooner than 1.5 x keepalive after the broker's last packet, behind the watchdog.
  */
 import type { MqttClient } from 'mqtt';
 
@@ -28,6 +32,8 @@ export function watchLink(client: MqttClient, keepaliveS: number, dead: (err: Er
       dead(
         new Error(`Keepalive timeout: nothing from the broker for ${silentMs} ms (keepaliveS ${keepaliveS})`),
       ),
+    undefined,
+    () => client.reschedulePing(true),
   );
   client.on('packetreceive', () => watchdog.heard());
   watchdog.start();
@@ -39,6 +45,7 @@ export class LinkWatchdog {
   private judging: NodeJS.Immediate | undefined;
   private lastHeard = 0;
   private pingedAt: number | undefined;
+  private heardSinceCheck = false;
 
   constructor(
     private readonly keepaliveMs: number,
@@ -47,6 +54,8 @@ export class LinkWatchdog {
     /** Called once, when the link is judged dead; the watchdog is stopped by then. */
     private readonly dead: (silentMs: number) => void,
     private readonly now: () => number = () => performance.now(),
+    /** Called at most once per check, when the broker was heard since the last one. */
+    private readonly alive: () => void = () => {},
   ) {}
 
   start(): void {
@@ -61,6 +70,7 @@ export class LinkWatchdog {
   heard(): void {
     this.lastHeard = this.now();
     this.pingedAt = undefined;
+    this.heardSinceCheck = true;
   }
 
   stop(): void {
@@ -71,6 +81,10 @@ export class LinkWatchdog {
   }
 
   private check(): void {
+    if (this.heardSinceCheck) {
+      this.heardSinceCheck = false;
+      this.alive();
+    }
     const now = this.now();
     if (this.pingedAt === undefined) {
       if (now - this.lastHeard >= this.keepaliveMs / 4) {

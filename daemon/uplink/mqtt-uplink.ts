@@ -55,6 +55,8 @@ interface Pending {
   readonly settled: (err?: Error) => void;
 }
 
+/** The options of every event publish (one object: mqtt.js copies what it needs). */
+const EVENT_PUBLISH = { qos: 1, retain: false } as const;
 /** How long one connection attempt may take (TCP + TLS + CONNACK). */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** How long stop() waits for the broker to acknowledge the `offline` status. */
@@ -146,7 +148,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     }
     const id = ++this.nextId;
     this.pending.set(id, { sentAt: performance.now(), settled });
-    client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+    client.publish(topic, payload, EVENT_PUBLISH, (err) => {
       const entry = this.pending.get(id);
       if (!entry) return; // already rejected with the connection
       this.pending.delete(id);

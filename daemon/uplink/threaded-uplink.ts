@@ -58,7 +58,7 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   private earlierConnects = 0;
   private lastError: string | undefined;
   private rttMs: number | undefined;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, (err?: Error) => void>();
   private nextSeq = 0;
   private batch: { seqs: number[]; topics: string[]; payloads: (string | Uint8Array)[] } | undefined;
   private readonly backoff: Backoff;
@@ -113,11 +113,20 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   }
 
   publish(topic: string, payload: string | Buffer): Promise<void> {
-    if (this.state === 'stopped') return Promise.reject(new UplinkClosedError('uplink stopped'));
-    if (this.state !== 'connected')
-      return Promise.reject(new UplinkDisconnectedError(`uplink is ${this.state}`));
-    if (this.pending.size >= this.options.inflight) {
-      return Promise.reject(new Error(`uplink in-flight window full (${this.options.inflight})`));
+    return new Promise<void>((resolve, reject) =>
+      this.send(topic, payload, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
+    let refused: Error | undefined;
+    if (this.state === 'stopped') refused = new UplinkClosedError('uplink stopped');
+    else if (this.state !== 'connected') refused = new UplinkDisconnectedError(`uplink is ${this.state}`);
+    else if (this.pending.size >= this.options.inflight)
+      refused = new Error(`uplink in-flight window full (${this.options.inflight})`);
+    if (refused) {
+      settled(refused);
+      return;
     }
     const seq = ++this.nextSeq;
     if (!this.batch) {
@@ -127,9 +136,7 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
     this.batch.seqs.push(seq);
     this.batch.topics.push(topic);
     this.batch.payloads.push(bytesOf(payload));
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
-    });
+    this.pending.set(seq, settled);
   }
 
   publishStatus(topic: string, payload: string | Buffer, retain = false): void {
@@ -263,17 +270,16 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   }
 
   private settle(seq: number, err?: Error): void {
-    const entry = this.pending.get(seq);
-    if (!entry) return;
+    const settled = this.pending.get(seq);
+    if (!settled) return;
     this.pending.delete(seq);
-    if (err) entry.reject(err);
-    else entry.resolve();
+    settled(err);
   }
 
   private rejectAll(err: Error): void {
-    const entries = [...this.pending.values()];
+    const all = [...this.pending.values()];
     this.pending.clear();
-    for (const entry of entries) entry.reject(err);
+    for (const settled of all) settled(err);
   }
 
   private settleStart(): void {

@@ -18,6 +18,9 @@
  *   client never comes near the 65,535 packet identifiers.
  *   A `publish()` beyond the window rejects at once (a plain Error), and so does one made while
  *   disconnected (`UplinkDisconnectedError`) or after `stop()` (`UplinkClosedError`).
+ * - `send(topic, payload, settled)` is `publish()` with a callback instead of a promise (the
+ *   dispatcher's path: no promise per event): `settled` is called once, with nothing on PUBACK or
+ *   with the error `publish()` would reject with, synchronously where it would reject at once.
  * - `publishStatus(topic, payload)` is best effort (QoS 0) and for status only.
  * - Events `up` and `down` (status only) tell the dispatcher to resume or rewind; `state` carries
  *   the new `UplinkStatus` on every change of `state`.
@@ -48,6 +51,7 @@ export interface Uplink extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
   start(): Promise<void>;
   stop(): Promise<void>;
   publish(topic: string, payload: string | Buffer): Promise<void>;
+  send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void;
   publishStatus(topic: string, payload: string | Buffer, retain?: boolean): void;
   canPublish(): boolean;
   status(): UplinkStatus;

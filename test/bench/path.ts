@@ -29,19 +29,27 @@ import { unit } from '../../drivers/simulated-units.js';
 class ObservedUplink extends MqttUplink {
   constructor(
     options: UplinkOptions,
-    private readonly onPuback: (payload: string) => void,
+    private readonly onPuback: (payload: string | Buffer) => void,
   ) {
     super(options, silentLogger());
   }
-  override publish(topic: string, payload: string | Buffer): Promise<void> {
-    return super.publish(topic, payload).then(() => this.onPuback(String(payload)));
+  // publish() goes through send() too.
+  override send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
+    super.send(topic, payload, (err) => {
+      if (!err) this.onPuback(payload);
+      settled(err);
+    });
   }
 }
 
-/** The `rp:sequence` of a serialized event, without parsing the whole of it. */
-export function sequenceOf(payload: string): number {
+/** The `rp:sequence` of a serialized event (text or bytes), without parsing the whole of it. */
+export function sequenceOf(payload: string | Buffer): number {
   const at = payload.indexOf('"rp:sequence":');
-  return at < 0 ? -1 : Number.parseInt(payload.slice(at + 14, at + 30), 10);
+  if (at < 0) return -1;
+  if (typeof payload === 'string') return Number.parseInt(payload.slice(at + 14, at + 30), 10);
+  let n = 0;
+  for (let i = at + 14, d = payload[i]! - 48; d >= 0 && d <= 9; d = payload[++i]! - 48) n = n * 10 + d;
+  return n;
 }
 
 export interface PathOptions {
@@ -53,7 +61,7 @@ export interface PathOptions {
   readonly maxBytes?: number;
   /** outbox.sync (the daemon's default, batch, otherwise). */
   readonly sync?: 'batch' | 'interval';
-  readonly onPuback: (payload: string) => void;
+  readonly onPuback: (payload: string | Buffer) => void;
 }
 
 export interface BenchPath {

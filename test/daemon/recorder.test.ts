@@ -17,7 +17,7 @@ describe('Recorder', () => {
     const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => recorder.record(event(i))));
     expect(outcomes.map((o) => o.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     expect(outcomes.every((o) => o.stored)).toBe(true);
-    expect([...outbox.entries.values()].map((e) => JSON.parse(e.payload).n)).toEqual(
+    expect([...outbox.entries.values()].map((e) => JSON.parse(String(e.payload)).n)).toEqual(
       Array.from({ length: 100 }, (_, i) => i),
     );
   });
@@ -29,7 +29,7 @@ describe('Recorder', () => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => recorder.record(event(i))));
     expect(outcomes.map((o) => o.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     const stored = [...outbox.entries.values()].sort((a, b) => a.seq - b.seq);
-    expect(stored.map((e) => [e.seq, JSON.parse(e.payload).n])).toEqual(
+    expect(stored.map((e) => [e.seq, JSON.parse(String(e.payload)).n])).toEqual(
       Array.from({ length: 10 }, (_, i) => [i + 1, i]),
     );
     expect(outbox.stats().lastSeq).toBe(10);
@@ -52,7 +52,7 @@ describe('Recorder', () => {
       expect(await second).toEqual({ stored: 1, refused: 2 }); // room for one more: drop-newest
       expect(await recorder.recordAll([])).toEqual({ stored: 0, refused: 0 });
       const taken = await outbox.take(10);
-      expect(taken.map((e) => [e.seq, JSON.parse(e.payload)])).toEqual([
+      expect(taken.map((e) => [e.seq, JSON.parse(String(e.payload))])).toEqual([
         [1, { n: 0, seq: 1 }],
         [2, { n: 1, seq: 2 }],
         [3, { n: 2, seq: 3 }],
@@ -84,7 +84,7 @@ describe('Recorder', () => {
       [1, 2, 3, 4, 5],
       [3, 4, 5],
     ]);
-    expect([...outbox.entries.values()].map((e) => [e.seq, JSON.parse(e.payload).n])).toEqual([
+    expect([...outbox.entries.values()].map((e) => [e.seq, JSON.parse(String(e.payload)).n])).toEqual([
       [1, 0],
       [2, 1],
       [3, 2],

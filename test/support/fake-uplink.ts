@@ -27,6 +27,9 @@ export class FakeUplink extends EventEmitter implements Uplink {
       this.maxInflightSeen = Math.max(this.maxInflightSeen, this.pending.length);
     });
   }
+  send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
+    this.publish(topic, payload).then(() => settled(), settled);
+  }
   publishStatus(): void {}
   canPublish(): boolean {
     return this.connected && this.pending.length < this.window;

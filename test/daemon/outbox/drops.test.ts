@@ -28,7 +28,7 @@ describe('drop ledger', () => {
       const seq = i + 1;
       expect(call.ops.map((op) => op.key)).toContain(`e!${seq.toString(16).padStart(16, '0')}`);
       const ledger = call.ops.find((op) => op.key === 'm!drops');
-      expect(ledger?.type === 'put' && JSON.parse(ledger.value)).toEqual({
+      expect(ledger?.type === 'put' && JSON.parse(String(ledger.value))).toEqual({
         total: seq,
         ranges: [[1, seq, 1001, 1000 + seq]],
       });

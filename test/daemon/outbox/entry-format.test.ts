@@ -7,7 +7,9 @@ import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { decodeEntry, encodeEntry, entryKey } from '../../../daemon/outbox/batch-plan.js';
+import { storedBytes } from '../../../daemon/outbox/entry-bytes.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
+import { asText } from './helpers.js';
 
 const event = '{"type":"ObjectEvent","eventID":"urn:uuid:1","rp:sequence":7,"note":"a \\"quoted\\" | line"}';
 const entry = { seq: 7, topic: 'readpoint/v1/s/g/events/dock-3', payload: event, acceptedAt: 1764387000123 };
@@ -70,12 +72,65 @@ describe('outbox entry format', () => {
         silentLogger(),
       );
       await o.open();
-      expect(await o.take(10)).toEqual([
+      expect(asText(await o.take(10))).toEqual([
         { seq: 1, topic: 't/1', payload: 'old one', acceptedAt: 1001 },
         { seq: 2, topic: 't/2', payload: 'new one', acceptedAt: 1002 },
       ]);
       expect(o.stats().quarantined).toBe(0);
       await o.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('as bytes: exactly the UTF-8 of the text form, for any text, appended as text or as bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((t) => !/[|\n]/.test(t)),
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.integer({ min: 0, max: 2 ** 47 }),
+        (topic, payload, acceptedAt) => {
+          const e = { seq: 1, topic, payload, acceptedAt };
+          const text = encodeEntry(e);
+          const stored = storedBytes(e);
+          expect(stored.value.equals(Buffer.from(text))).toBe(true);
+          expect(stored.payload.equals(Buffer.from(payload))).toBe(true);
+          expect(stored.size).toBe(text.length);
+          const fromBytes = storedBytes({ ...e, payload: Buffer.from(payload) });
+          expect(fromBytes.value.equals(stored.value)).toBe(true);
+          expect(fromBytes.size).toBe(text.length);
+          expect(decodeEntry(stored.value.toString())).toEqual({ t: topic, p: payload, a: acceptedAt });
+        },
+      ),
+    );
+  });
+
+  it('hands out the payload, live as its UTF-8 bytes and from the store as the same text, stored as the text form', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-entry-'));
+    const text = '{"bizLocation":"Lager Süd ✓","n":"😀"}';
+    try {
+      const options = { maxEvents: 100, maxBytes: 1 << 20, overflow: 'drop-oldest' as const, batchMax: 8 };
+      const o = new LevelOutbox(dir, options, silentLogger());
+      await o.open();
+      const e = { seq: o.nextSequence(), topic: 't/ü', payload: text, acceptedAt: 1001 };
+      expect(await o.append(e)).toBe(true);
+      const [live] = await o.take(1);
+      expect(Buffer.isBuffer(live?.payload) && live.payload.equals(Buffer.from(text))).toBe(true);
+      await o.close();
+      const raw = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await raw.open();
+      expect(await raw.get(entryKey(e.seq))).toBe(encodeEntry(e));
+      await raw.close();
+      const again = new LevelOutbox(dir, options, silentLogger());
+      await again.open();
+      const [stored] = await again.take(1);
+      expect(stored && { ...stored, payload: Buffer.from(stored.payload) }).toEqual({
+        ...e,
+        payload: Buffer.from(text),
+      });
+      // Counted as the text form, as the outbox always has.
+      expect(again.stats()).toMatchObject({ quarantined: 0, bytes: 18 + encodeEntry(e).length });
+      await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

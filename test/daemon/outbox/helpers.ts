@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import type { Op } from '../../../daemon/outbox/batch-plan.js';
-import type { Outbox } from '../../../daemon/outbox/outbox.js';
+import type { Outbox, OutboxEntry } from '../../../daemon/outbox/outbox.js';
 import type { WriteBatch } from '../../../daemon/outbox/store.js';
 
 export const baseOptions = {
@@ -67,7 +67,12 @@ export function recordingStore() {
       });
     }
     calls.push({ db, ops, sync: options.sync, failed: false });
-    await db.batch(ops, options);
+    await db.batch(
+      ops.map((op) =>
+        op.type === 'put' && typeof op.value !== 'string' ? { ...op, valueEncoding: 'buffer' } : op,
+      ),
+      options,
+    );
   };
   return { calls, state, writeBatch };
 }
@@ -108,4 +113,9 @@ export function gate() {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** Entries with their payloads as text: what was appended, whether handed out as text or as bytes. */
+export function asText(entries: readonly OutboxEntry[]): OutboxEntry[] {
+  return entries.map((e) => ({ ...e, payload: String(e.payload) }));
 }

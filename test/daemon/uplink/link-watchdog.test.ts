@@ -121,6 +121,28 @@ describe('LinkWatchdog', () => {
     expect(deaths).toEqual([{ at: 8000, silentMs: 2000 }]);
   });
 
+  it("tells mqtt.js's keepalive the broker is there once per check in which it was heard", async () => {
+    vi.setSystemTime(0);
+    const alive: number[] = [];
+    const dog = new LinkWatchdog(
+      KEEPALIVE_MS,
+      () => {},
+      () => {},
+      () => Date.now(),
+      () => alive.push(Date.now()),
+    );
+    dog.start();
+    for (let t = 0; t < 10 * KEEPALIVE_MS; t += 100) {
+      await advance(100);
+      dog.heard(); // PUBACKs, 5 per check
+    }
+    // Checks every keepalive/4 = 500 ms: 40 of them in 20 s, each after PUBACKs.
+    expect(alive).toEqual(Array.from({ length: 40 }, (_, i) => 500 * (i + 1)));
+    await advance(5 * KEEPALIVE_MS); // silent from here: nothing more to tell
+    expect(alive).toHaveLength(41); // the check right after the last PUBACK
+    dog.stop();
+  });
+
   it('stop() cancels a pending verdict', async () => {
     vi.setSystemTime(0);
     const { dog, deaths } = watched();
@@ -188,6 +210,25 @@ describe.each(uplinkKinds)('$name dead-link detection (real Mosquitto)', ({ make
     uplink.on('down', () => downs.push(performance.now()));
     // Nothing to publish: only the watchdog's PINGREQs (and their PINGRESPs) cross the link.
     await new Promise((r) => setTimeout(r, 3000));
+    expect(downs).toEqual([]);
+    expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
+    expect(states.filter((s) => s.state === 'connected')).toHaveLength(1);
+  });
+
+  it('keeps a busy, healthy link up for 3 x keepalive (PUBACKs do not re-arm mqtt.js timers)', async () => {
+    const proxy = await wireProxy(broker.port, eventTopic);
+    cleanup.push(() => proxy.close());
+    const { uplink, states } = await started(proxy.url, 1);
+    await until(() => uplink.status().inflight === 0, 'online status acknowledged');
+    const downs: number[] = [];
+    uplink.on('down', () => downs.push(performance.now()));
+    const t0 = performance.now();
+    let acked = 0;
+    while (performance.now() - t0 < 3000) {
+      await uplink.publish(eventTopic, eventPayload(acked + 1));
+      acked++;
+    }
+    expect(acked).toBeGreaterThan(10);
     expect(downs).toEqual([]);
     expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
     expect(states.filter((s) => s.state === 'connected')).toHaveLength(1);
