@@ -148,7 +148,7 @@ describe('LevelOutbox live tail', () => {
 
   it('drop-oldest: a victim in the tail leaves it, nothing in flight is dropped', async () => {
     const { o } = await opened({ maxEvents: 5, overflow: 'drop-oldest' });
-    const { entries, stored } = append(o, 5);
+    const { stored } = append(o, 5);
     await stored;
     const inFlight = await o.take(2); // 1 and 2 in flight
     const more = append(o, 2); // 3 and 4 go, from the store and from the tail
@@ -245,7 +245,7 @@ describe('LevelOutbox live tail', () => {
     const failing = gate();
     store.state.paused = failing.promise;
     store.state.failing = 1;
-    const { entries, stored } = append(o, 3);
+    const { stored } = append(o, 3);
     await expect.poll(() => store.state.entered).toBe(1);
     expect(await o.take(10)).toEqual([]);
     const retry = gate();
