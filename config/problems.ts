@@ -63,6 +63,19 @@ function kindOf(v: unknown): string {
 const shown = (path: readonly Segment[], v: unknown) =>
   isSecretPath(path) ? `${kindOf(v)} (not shown: a secret)` : show(v);
 
+/**
+ * The errors of the one branch of union `u` whose JSON type is the value's (a string against a
+ * string-or-list union), or [] when no single branch is of that type.
+ */
+function ofForm(errors: ErrorObject[], u: ErrorObject): ErrorObject[] {
+  const kind = Array.isArray(u.data) ? 'array' : typeof u.data;
+  const branches = (u.parentSchema as { anyOf?: { type?: unknown }[] } | undefined)?.anyOf ?? [];
+  const matching = branches.flatMap((b, i) => (b.type === kind ? [i] : []));
+  if (matching.length !== 1) return [];
+  const under = `${u.schemaPath.replace(/\/anyOf$/, '/anyOf/')}${matching[0]}/`;
+  return errors.filter((e) => e !== u && e.schemaPath.startsWith(under));
+}
+
 export function describeError(errors: ErrorObject[], prefix: Segment[]): Described[] {
   const out: Described[] = [];
   // anyOf of constants (enums): one message listing the allowed values, not one per branch.
@@ -97,6 +110,17 @@ export function describeError(errors: ErrorObject[], prefix: Segment[]): Describ
         break;
       }
       case 'anyOf': {
+        // One value or a list of them (uplink.url): say what is wrong in the form it was given.
+        const given = ofForm(errors, e);
+        if (given.length > 0) {
+          out.push(
+            ...describeError(
+              given.filter((g) => g.instancePath === e.instancePath),
+              prefix,
+            ),
+          );
+          break;
+        }
         const branches = ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).map(
           (b) => b.const,
         );

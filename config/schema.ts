@@ -152,6 +152,14 @@ const Bizterm = (description: string) =>
     description,
   });
 
+/** One broker URL; every node of a list obeys the same rules. */
+const BrokerUrl = T.String({
+  ...Pattern(
+    '^(mqtt|mqtts|tcp|ssl)://',
+    'not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
+  ),
+});
+
 export const ReadPoint = Strict(
   {
     id: Segment('Read point id, the last segment of its events topic.'),
@@ -305,16 +313,25 @@ export const Config = Strict(
       Strict(
         {
           url: T.Optional(
-            T.String({
-              ...Pattern(
-                '^(mqtt|mqtts|tcp|ssl)://',
-                'not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
-              ),
-              description:
-                'Central broker; absent = the embedded broker. Use mqtts:// (or ssl://) beyond this box: a login ' +
-                'over mqtt:// to a host other than loopback is a standing warning in health. A login in the URL ' +
-                'must be percent-encoded (/ as %2F, @ as %40); uplink.username / uplink.password need not be.',
-            }),
+            T.Union(
+              [
+                BrokerUrl,
+                T.Array(BrokerUrl, {
+                  minItems: 1,
+                  maxItems: 16,
+                  description: 'The nodes of one clustered broker, tried in turn.',
+                }),
+              ],
+              {
+                description:
+                  'Central broker; absent = the embedded broker. Use mqtts:// (or ssl://) beyond this box: a login ' +
+                  'over mqtt:// to a host other than loopback is a standing warning in health. A login in the URL ' +
+                  'must be percent-encoded (/ as %2F, @ as %40); uplink.username / uplink.password need not be. A ' +
+                  'list names the nodes of one clustered broker: each connection attempt goes to the next node, ' +
+                  'and a connection that holds stays on its node until it is lost. Every node takes the same ' +
+                  'login and TLS files.',
+              },
+            ),
           ),
           clientId: T.Optional(
             T.String({ minLength: 1, maxLength: 64, description: 'Defaults to readpoint-<site>-<gateway>.' }),

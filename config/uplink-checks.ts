@@ -3,6 +3,7 @@
  * way every time (never echoed: it may hold a password), and TLS files ask for a TLS URL, since
  * with `mqtt://` the CA would be ignored and the login would cross the network in plain text.
  */
+import { brokerNodes } from './broker-nodes.js';
 import type { Config } from './schema.js';
 
 type Segment = string | number;
@@ -11,27 +12,35 @@ type Segment = string | number;
 export const TLS_SCHEMES: ReadonlySet<string> = new Set(['mqtts:', 'ssl:']);
 
 export function checkUplink(up: Config['uplink'], problem: (path: Segment[], message: string) => void): void {
-  if (up.url === undefined) return;
-  let url: URL;
-  try {
-    url = new URL(up.url);
-  } catch {
-    problem(
-      ['uplink', 'url'],
-      'not a URL that can be read (the value is not shown: it may hold a password). Put the login in ' +
-        'uplink.username and uplink.password, or percent-encode what the URL carries ' +
-        '(/ as %2F, @ as %40, : as %3A, # as %23, ? as %3F, a space as %20)',
-    );
-    return;
-  }
-  if (url.hostname === '') problem(['uplink', 'url'], 'names no broker host (mqtts://HOST:PORT)');
-  if (TLS_SCHEMES.has(url.protocol)) return;
+  const nodes = brokerNodes(up.url);
+  const listed = typeof up.url !== 'string';
+  let plain: string | undefined;
+  nodes.forEach((node, i) => {
+    const path: Segment[] = listed ? ['uplink', 'url', i] : ['uplink', 'url'];
+    let url: URL;
+    try {
+      url = new URL(node);
+    } catch {
+      problem(
+        path,
+        'not a URL that can be read (the value is not shown: it may hold a password). Put the login in ' +
+          'uplink.username and uplink.password, or percent-encode what the URL carries ' +
+          '(/ as %2F, @ as %40, : as %3A, # as %23, ? as %3F, a space as %20)',
+      );
+      return;
+    }
+    if (url.hostname === '') problem(path, 'names no broker host (mqtts://HOST:PORT)');
+    if (!TLS_SCHEMES.has(url.protocol)) plain ??= url.protocol;
+  });
+  if (plain === undefined) return;
   for (const file of ['ca', 'cert', 'key'] as const) {
     if (up[file] === undefined) continue;
     problem(
       ['uplink', file],
-      `a TLS file, but uplink.url is ${url.protocol}// (plain text, the login readable on the way): ` +
-        'use mqtts:// (or ssl://), or remove the TLS files',
+      `a TLS file, but uplink.url ${listed ? 'has a node with' : 'is'} ${plain}// (plain text, the login readable on the way): ` +
+        'use mqtts:// (or ssl://)' +
+        (listed ? ' for every node' : '') +
+        ', or remove the TLS files',
     );
     return;
   }

@@ -133,6 +133,9 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
       connects: up.connects,
       inflight: up.inflight,
       ...(up.rttMs !== undefined ? { rttMs: round(up.rttMs) } : {}),
+      ...(up.node !== undefined
+        ? { node: up.node, nodeUrl: up.url, nodeSwitches: up.nodeSwitches ?? 0 }
+        : {}),
     },
     ...(s.config ? { config: s.config() } : {}),
     ...(s.warnings ? { warnings: [...s.warnings()] } : {}),

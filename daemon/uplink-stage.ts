@@ -7,6 +7,7 @@
  * the connection; events not acknowledged stay in the outbox. The next stage must be started
  * only after `outbox.rewind()`, so those events are sent again.
  */
+import { brokerNodes } from '../config/broker-nodes.js';
 import type { Config } from '../config/schema.js';
 import type { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { Topics } from './contract/topics.js';
@@ -28,6 +29,8 @@ export function uplinkClientId(config: Config): string {
 export interface Upstream {
   /** The broker's URL (with `stream`, named in logs and status only). */
   readonly url: string;
+  /** Every node of a clustered broker, `url` first; absent for a single broker. */
+  readonly nodes?: readonly string[];
   /** The embedded broker's in-process connection, opened afresh for each attempt. */
   readonly stream?: StreamOpener;
   readonly username?: string;
@@ -44,6 +47,7 @@ export class UplinkStage {
     const up = config.uplink;
     const options: UplinkOptions = {
       url: upstream.url,
+      ...(upstream.nodes ? { nodes: upstream.nodes } : {}),
       ...(upstream.stream ? { stream: upstream.stream } : {}),
       clientId: uplinkClientId(config),
       ...(upstream.username ? { username: upstream.username } : {}),
@@ -108,9 +112,11 @@ export function upstreamOf(
   config: Config,
   embedded?: { host: string; port: number; username?: string; password?: string; stream?: StreamOpener },
 ): Upstream {
-  if (config.uplink.url) {
+  const nodes = brokerNodes(config.uplink.url);
+  if (nodes[0] !== undefined) {
     return {
-      url: config.uplink.url,
+      url: nodes[0],
+      ...(nodes.length > 1 ? { nodes } : {}),
       ...(config.uplink.username ? { username: config.uplink.username } : {}),
       ...(config.uplink.password ? { password: config.uplink.password } : {}),
     };

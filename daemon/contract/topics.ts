@@ -233,6 +233,12 @@ export interface HealthPayload {
     readonly connects: number;
     readonly inflight: number;
     readonly rttMs?: number;
+    /** Additive within v1, with several nodes in uplink.url: the node in use or last tried, from 0. */
+    readonly node?: number;
+    /** That node's URL without its login. */
+    readonly nodeUrl?: string;
+    /** Connections made to another node than the one before, since start. */
+    readonly nodeSwitches?: number;
   };
   readonly config?: ConfigHealth;
   /**

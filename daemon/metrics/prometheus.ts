@@ -79,6 +79,8 @@ const HELP = {
   readpoint_uplink_connects_total: 'Connections made to the upstream broker.',
   readpoint_uplink_inflight: 'Events published and awaiting PUBACK.',
   readpoint_uplink_round_trip_seconds: 'Round-trip time of the last PUBACK.',
+  readpoint_uplink_node: 'With several nodes in uplink.url: the node in use or last tried, from 0.',
+  readpoint_uplink_node_switches_total: 'Connections made to another broker node than the one before.',
   readpoint_process_uptime_seconds: 'Seconds since the daemon started.',
   readpoint_process_resident_memory_bytes: 'Resident set size of the daemon process.',
   readpoint_process_heap_used_bytes: 'JavaScript heap in use.',
@@ -149,6 +151,8 @@ export function renderMetrics(h: HealthPayload, extra: ScrapeExtras = {}): strin
   out.one('readpoint_uplink_connects_total', up.connects);
   out.one('readpoint_uplink_inflight', up.inflight);
   out.one('readpoint_uplink_round_trip_seconds', up.rttMs === undefined ? undefined : up.rttMs / 1000);
+  out.one('readpoint_uplink_node', up.node);
+  out.one('readpoint_uplink_node_switches_total', up.nodeSwitches);
 
   out.one('readpoint_process_uptime_seconds', h.uptimeS);
   out.one('readpoint_process_resident_memory_bytes', extra.memory?.rss);

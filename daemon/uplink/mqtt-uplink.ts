@@ -12,14 +12,22 @@
  * unanswered: a black-holed link (no FIN, no RST) is noticed within 1.25 x keepaliveS of the
  * broker's last packet. mqtt.js's own keepalive (1.5 x from the last packet, which can land just
  * past 1.5 x from the stall) stays armed behind it.
+ *
+ * Nodes: with several broker URLs (the nodes of one cluster) each attempt goes to the next node
+ * (broker-node.ts); a killed node resets or closes its sockets, so the loss is seen at once and the
+ * next attempt, after the first backoff step, goes to another node. Between long backoff waits a
+ * TCP probe (node-probe.ts) notices a broker that is back, so the gateway resumes within a probe
+ * interval of its return rather than at the end of a wait of up to retry.maxMs.
  */
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
+import { BrokerNodes } from './broker-node.js';
 import { clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
-import { redactSecrets, redactUrl } from './redact.js';
+import { ReturnProbe } from './node-probe.js';
+import { redactSecrets } from './redact.js';
 import {
   type Uplink,
   UplinkClosedError,
@@ -32,6 +40,11 @@ import { type StreamOpener, upstreamClient } from './upstream-client.js';
 export interface UplinkOptions {
   /** The broker's URL; with `stream`, only named in logs and status. */
   url: string;
+  /**
+   * The nodes of one clustered broker, tried in turn (`url` first); absent for one broker. Every
+   * node takes the same login and TLS files.
+   */
+  nodes?: readonly string[];
   /** An in-process connection per attempt (the embedded broker's) instead of a socket to `url`. */
   stream?: StreamOpener;
   clientId: string;
@@ -59,6 +72,14 @@ interface Pending {
 const EVENT_PUBLISH = { qos: 1, retain: false } as const;
 /** How long one connection attempt may take (TCP + TLS + CONNACK). */
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Probes run while a backoff wait is longer than twice this, spaced by this to twice this, so a
+ * gateway is back within about 2 x PROBE_MS of its broker's return and a fleet's attempts spread
+ * over PROBE_MS.
+ */
+const PROBE_MS = 1_500;
+/** A probe's TCP handshake gets this long; a node that says nothing counts as not there. */
+const PROBE_TIMEOUT_MS = 1_000;
 /** How long stop() waits for the broker to acknowledge the `offline` status. */
 const STOP_STATUS_MS = 2_000;
 /** How long stop() waits for a clean DISCONNECT before dropping the socket. */
@@ -78,6 +99,10 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private rttMs: number | undefined;
   private firstAttempt: (() => void) | undefined;
   private watchdog: LinkWatchdog | undefined;
+  private readonly nodes: BrokerNodes;
+  private readonly probe: ReturnProbe;
+  /** The current attempt opened a socket: the broker host answered, so no probe can tell more. */
+  private reached = false;
 
   constructor(
     private readonly options: UplinkOptions,
@@ -85,6 +110,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
   ) {
     super();
     this.backoff = new Backoff(options.retry);
+    this.nodes = new BrokerNodes(options.nodes ?? [options.url]);
+    this.probe = new ReturnProbe(this.nodes, PROBE_MS, PROBE_TIMEOUT_MS, (node) => this.onProbed(node));
   }
 
   /** Resolves after the first connection attempt, connected or not; throws only on unreadable TLS files. */
@@ -104,6 +131,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     this.setState('stopped');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.probe.stop();
     this.watchdog?.stop();
     this.watchdog = undefined;
     const client = this.client;
@@ -178,7 +206,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
   status(): UplinkStatus {
     return {
       state: this.state,
-      url: redactUrl(this.options.url),
+      url: this.nodes.shown(),
+      ...(this.nodes.count > 1 ? { node: this.nodes.index, nodeSwitches: this.nodes.switches } : {}),
       connects: this.connects,
       inflight: this.pending.size,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
@@ -188,11 +217,13 @@ export class MqttUplink extends EventEmitter implements Uplink {
 
   private connect(): void {
     this.reconnectTimer = undefined;
+    this.probe.stop();
     if (this.state === 'stopped') return;
+    const node = this.nodes.take();
     this.setState('connecting');
     const { options } = this;
     const client = upstreamClient(
-      options.url,
+      this.nodes.url(node),
       options.stream,
       clientOptions(
         {
@@ -208,6 +239,10 @@ export class MqttUplink extends EventEmitter implements Uplink {
       ),
     );
     this.client = client;
+    this.reached = options.stream !== undefined; // in process: nothing between the two
+    client.stream?.once?.('connect', () => {
+      this.reached = true;
+    });
     // Small PUBLISHes and a window of acknowledgements: Nagle plus delayed ACKs would cost ~40 ms
     // stalls and a tenfold drop in rate on some runs (measured against Mosquitto). An in-process
     // stream has no such setting.
@@ -223,12 +258,27 @@ export class MqttUplink extends EventEmitter implements Uplink {
     this.connects++;
     this.backoff.reset();
     this.watchdog = watchLink(client, this.options.keepaliveS, (err) => this.onLost(client, err));
+    const from = this.nodes.previous;
+    const switched = this.nodes.connected();
     this.setState('connected');
-    this.log.info({ url: redactUrl(this.options.url), connects: this.connects }, 'uplink connected');
-    // Every connection, not only the first: each is one a third party could have answered.
-    if (!this.options.rejectUnauthorized && /^(mqtts|ssl):/i.test(this.options.url))
+    const url = this.nodes.shown();
+    const node = this.nodes.count > 1 ? { node: this.nodes.index } : {};
+    this.log.info({ url, ...node, connects: this.connects }, 'uplink connected');
+    if (switched && from !== undefined)
       this.log.warn(
-        { url: redactUrl(this.options.url), connects: this.connects, warning: 'uplink.rejectUnauthorized' },
+        {
+          url,
+          node: this.nodes.index,
+          from: this.nodes.shown(from),
+          fromNode: from,
+          switches: this.nodes.switches,
+        },
+        'uplink switched to another broker node',
+      );
+    // Every connection, not only the first: each is one a third party could have answered.
+    if (!this.options.rejectUnauthorized && /^(mqtts|ssl):/i.test(this.nodes.url()))
+      this.log.warn(
+        { url, connects: this.connects, warning: 'uplink.rejectUnauthorized' },
         "uplink connected without verifying the broker's certificate (uplink.rejectUnauthorized: false)",
       );
     client.publish(this.options.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
@@ -246,6 +296,12 @@ export class MqttUplink extends EventEmitter implements Uplink {
     const wasConnected = this.state === 'connected';
     if (err) this.lastError = this.describe(err);
     else if (wasConnected) this.lastError = 'connection closed by the broker or the network';
+    else if (this.reached)
+      // mqtt.js reports this as a plain close: say what it was, or the log line has no reason.
+      this.lastError =
+        'the broker closed the connection before CONNACK (a broker may close instead of refusing ' +
+        "a login, a client id or the protocol version: the broker's log says which)";
+    else this.lastError = 'connection closed before it was open';
     client.removeAllListeners('connect');
     client.removeAllListeners('close');
     client.removeAllListeners('error');
@@ -258,11 +314,26 @@ export class MqttUplink extends EventEmitter implements Uplink {
     const delayMs = this.backoff.next();
     this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
     this.reconnectTimer.unref();
-    const fields = { url: redactUrl(this.options.url), lastError: this.lastError, retryInMs: delayMs };
+    // A broker that answered and refused (a login, a close before CONNACK) gets no probes, only
+    // the backoff: a probe would find it there and bring the next refusal forward.
+    const refused = this.reached && !wasConnected;
+    if (!refused && !this.options.stream && delayMs > 2 * PROBE_MS) this.probe.start();
+    const node = this.nodes.count > 1 ? { node: this.nodes.index } : {};
+    const fields = { url: this.nodes.shown(), ...node, lastError: this.lastError, retryInMs: delayMs };
     if (wasConnected) this.log.warn(fields, 'uplink connection lost');
     else this.log.warn(fields, 'uplink cannot connect');
     this.settleFirstAttempt();
     if (wasConnected) this.emit('down');
+  }
+
+  /** A probe found the broker back during a long wait: the wait ends here. */
+  private onProbed(node: number): void {
+    if (this.state !== 'disconnected') return;
+    clearTimeout(this.reconnectTimer);
+    const fields =
+      this.nodes.count > 1 ? { url: this.nodes.shown(node), node } : { url: this.nodes.shown(node) };
+    this.log.info(fields, 'uplink probe reached the broker; connecting now');
+    this.connect();
   }
 
   /** A short, secret-free reason, with a hint for the failures an operator can fix. */
@@ -274,7 +345,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
     } else if (typeof code === 'string' && !text.includes(code)) {
       text += ` (${code})`;
     }
-    return redactSecrets(text, [this.options.password, passwordIn(this.options.url)]);
+    const inUrls = (this.options.nodes ?? [this.options.url]).map(passwordIn);
+    return redactSecrets(text, [this.options.password, ...inUrls]);
   }
 
   /** Publishes the retained `offline`; true once the broker acknowledged it (bounded). */

@@ -152,7 +152,10 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
     const lastError = this.remote.lastError ?? this.lastError;
     return {
       state: this.state,
-      url: redactUrl(this.options.url),
+      // The node the thread is on, once it has said.
+      url: this.remote.url || redactUrl(this.options.url),
+      ...(this.remote.node !== undefined ? { node: this.remote.node } : {}),
+      ...(this.remote.nodeSwitches !== undefined ? { nodeSwitches: this.remote.nodeSwitches } : {}),
       connects: this.earlierConnects + this.remote.connects,
       inflight: this.pending.size,
       ...(lastError !== undefined ? { lastError } : {}),

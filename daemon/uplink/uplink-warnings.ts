@@ -4,6 +4,7 @@
  * report (daemon/warnings.ts), so nobody weakens the link silently.
  */
 import { stat } from 'node:fs/promises';
+import { brokerNodes } from '../../config/broker-nodes.js';
 import { isLoopback } from '../../config/loopback.js';
 import type { Config } from '../../config/schema.js';
 import type { Logger } from '../log.js';
@@ -26,21 +27,23 @@ export async function uplinkWarnings(config: Config): Promise<Record<Key, string
   };
   // Without uplink.url the uplink is the embedded broker on this box.
   if (up.url === undefined) return out;
-  let address: BrokerAddress;
-  try {
-    address = brokerAddress(up.url);
-  } catch {
-    return out; // refused by the loader already; the uplink says why when it starts
+  for (const node of brokerNodes(up.url)) {
+    let address: BrokerAddress;
+    try {
+      address = brokerAddress(node);
+    } catch {
+      continue; // refused by the loader already; the uplink says why when it starts
+    }
+    if (isTls(address) && !up.rejectUnauthorized)
+      out['uplink.rejectUnauthorized'] ??=
+        "uplink.rejectUnauthorized is false: the central broker's certificate is not verified, so " +
+        'anyone on the way can pose as it and read the login and the events';
+    const login = [address.username, address.password, up.username, up.password].some((v) => v !== undefined);
+    if (!isTls(address) && login && !isLoopback(address.host))
+      out['uplink.plaintext'] ??=
+        `uplink.url is ${address.protocol}:// to ${address.host} with a login: the password and the events ` +
+        'cross the network in plain text; use mqtts://';
   }
-  if (isTls(address) && !up.rejectUnauthorized)
-    out['uplink.rejectUnauthorized'] =
-      "uplink.rejectUnauthorized is false: the central broker's certificate is not verified, so " +
-      'anyone on the way can pose as it and read the login and the events';
-  const login = [address.username, address.password, up.username, up.password].some((v) => v !== undefined);
-  if (!isTls(address) && login && !isLoopback(address.host))
-    out['uplink.plaintext'] =
-      `uplink.url is ${address.protocol}:// to ${address.host} with a login: the password and the events ` +
-      'cross the network in plain text; use mqtts://';
   if (up.key !== undefined) {
     const mode = await stat(up.key).then(
       (s) => s.mode & 0o777,

@@ -24,7 +24,12 @@
  * - `publishStatus(topic, payload)` is best effort (QoS 0) and for status only.
  * - Events `up` and `down` (status only) tell the dispatcher to resume or rewind; `state` carries
  *   the new `UplinkStatus` on every change of `state`.
- * - `status().lastError` is the last connection failure (kept after a reconnect), free of secrets.
+ * - `status().lastError` is the last connection failure (kept after a reconnect), free of secrets;
+ *   a broker that closes before its CONNACK is named as such.
+ * - With several broker nodes, each attempt goes to the next node and a connection stays on its
+ *   node; `status().url`/`node` say which. The retained `online` goes to every node connected to.
+ * - While a backoff wait is long and the broker could not even be reached, a TCP probe every few
+ *   seconds cuts the wait short when the broker is back.
  */
 import type { EventEmitter } from 'node:events';
 
@@ -39,7 +44,12 @@ export type UplinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped
 
 export interface UplinkStatus {
   readonly state: UplinkState;
+  /** The broker (the node in use or last tried), without its login. */
   readonly url: string;
+  /** With several nodes in uplink.url: the index of that node, from 0. */
+  readonly node?: number;
+  /** With several nodes: connections made to another node than the one before. */
+  readonly nodeSwitches?: number;
   readonly connects: number;
   readonly lastError?: string;
   readonly inflight: number;

@@ -386,6 +386,32 @@ describe('renderMetrics', () => {
     expect(value(text, 'readpoint_outbox_write_failing', { gateway: 'dock-gw', site: 'wh-1' })).toBe(0);
   });
 
+  it('gives the broker node and its switches with several nodes in uplink.url', () => {
+    const text = renderMetrics(
+      health({
+        uplink: {
+          state: 'connected',
+          connects: 3,
+          inflight: 0,
+          node: 2,
+          nodeUrl: 'mqtt://n3:1883',
+          nodeSwitches: 2,
+        },
+      }),
+    );
+    expect(text).toContain(
+      [
+        '# HELP readpoint_uplink_node With several nodes in uplink.url: the node in use or last tried, from 0.',
+        '# TYPE readpoint_uplink_node gauge',
+        'readpoint_uplink_node{gateway="dock-gw",site="wh-1"} 2',
+        '# HELP readpoint_uplink_node_switches_total Connections made to another broker node than the one before.',
+        '# TYPE readpoint_uplink_node_switches_total counter',
+        'readpoint_uplink_node_switches_total{gateway="dock-gw",site="wh-1"} 2',
+      ].join('\n'),
+    );
+    expect(renderMetrics(health())).not.toContain('readpoint_uplink_node');
+  });
+
   it('leaves out every reader family when there is no reader', () => {
     const text = renderMetrics(health());
     expect(text).not.toContain('readpoint_reader_');
