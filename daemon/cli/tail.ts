@@ -58,7 +58,6 @@ export async function tailCommand(
   opts: TailOptions,
   connect: IClientOptions = {},
 ): Promise<number> {
-  let ending = false;
   const client = mqtt.connect(url, {
     ...connect,
     reconnectPeriod: 1000,
@@ -109,6 +108,7 @@ export async function tailCommand(
       else say(`subscribed to ${filters.join(' and ')} on ${redactUrl(url)}`);
     });
   });
+  let ending = false;
   client.on('close', () => {
     if (!connected || ending) return; // our own end (--count, Ctrl-C) is not a lost connection
     connected = false;
