@@ -145,6 +145,10 @@ program
     '--overflow-topic <filter>',
     'with --dedup: overflow notices (default: the events filter with .../overflow)',
   )
+  .option(
+    '--session <name>',
+    'a persistent session (clean=false, client id readpoint-tail-NAME; letters, digits, _ and -): events published while tail is away are delivered when it is back; the broker keeps queueing them until the session is removed',
+  )
   .addHelpText(
     'after',
     [
@@ -157,6 +161,7 @@ program
       '  readpoint tail --url mqtt://127.0.0.1:1883 --reader rfid-1 --json | jq .epcList',
       '  readpoint tail --url mqtt://127.0.0.1:1883 --dedup',
       '  readpoint tail --url mqtt://broker:1883 --site site-1 --dedup --json',
+      '  readpoint tail --url mqtt://broker:1883 --dedup --session audit',
     ].join('\n'),
   )
   .action(async (o: TailCliOptions, command: CommandType) => {

@@ -25,6 +25,8 @@ export interface TailCliOptions {
   dedup?: boolean;
   dedupWindow?: string;
   overflowTopic?: string;
+  /** A persistent session's name: clean=false under the client id `readpoint-tail-<name>`. */
+  session?: string;
 }
 
 export interface TailOptions {
@@ -48,10 +50,18 @@ export interface TailOptions {
    * number, read overflow notices on `overflowFilter` (see tail-dedup.ts).
    */
   readonly dedup?: { window: number; json: boolean; overflowFilter: string };
+  /**
+   * A persistent session (clean=false) under this fixed client id: the broker keeps what is
+   * published while tail is away and delivers it when tail comes back under the same id.
+   */
+  readonly clientId?: string;
 }
 
 export const DEFAULT_PREFIX = 'readpoint/v1';
 const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
+/** Session names: what every broker takes in a client id (Mosquitto, RabbitMQ, aedes, EMQX). */
+const SESSION = /^[A-Za-z0-9_-]{1,64}$/;
+export const SESSION_CLIENT_ID_PREFIX = 'readpoint-tail-';
 
 /** The overflow filter beside an events filter: `<...>/events/<x>` -> `<...>/overflow`. */
 export function overflowFilterFor(eventsFilter: string): string | undefined {
@@ -132,6 +142,8 @@ export function tailOptions(o: TailCliOptions): TailOptions | string {
   if (problem) return problem;
   if (o.count !== undefined && !(Number.isSafeInteger(o.count) && o.count > 0))
     return `--count must be a positive whole number, got ${o.count}`;
+  if (o.session !== undefined && !SESSION.test(o.session))
+    return `--session ${JSON.stringify(o.session)} is not a session name: letters, digits, _ and -, 1 to 64 characters (it becomes the client id ${SESSION_CLIENT_ID_PREFIX}NAME)`;
 
   const base = `${prefix}/${site}/${gateway}`;
   const filters =
@@ -145,6 +157,7 @@ export function tailOptions(o: TailCliOptions): TailOptions | string {
     filters,
     ...(o.count !== undefined ? { count: o.count } : {}),
     ...(o.withTopic ? { topic: true } : {}),
+    ...(o.session !== undefined ? { clientId: `${SESSION_CLIENT_ID_PREFIX}${o.session}` } : {}),
   };
 
   if (o.dedup) {

@@ -51,13 +51,19 @@ export function connectionProblem(url: string, err: Error & { code?: unknown }):
  * (and reject, health report when asked), or with `json` each payload as it came. With `dedup`,
  * one line per verdict and a summary at the end: 1 if gaps that no overflow notice explains are
  * still open then. Connection trouble goes to stderr, once per kind, while it keeps retrying.
+ * With `clientId`, a persistent session: messages are acknowledged only once printed.
  */
 export async function tailCommand(
   url: string,
   opts: TailOptions,
   connect: IClientOptions = {},
 ): Promise<number> {
-  const client = mqtt.connect(url, { ...connect, reconnectPeriod: 1000, connectTimeout: 5000 });
+  const client = mqtt.connect(url, {
+    ...connect,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+    ...(opts.clientId !== undefined ? { clientId: opts.clientId, clean: false } : {}),
+  });
   const filters = [
     ...opts.filters,
     ...(opts.dedup ? [opts.dedup.overflowFilter] : []),
@@ -72,10 +78,25 @@ export async function tailCommand(
     ...(opts.readPoints ? { readPoints: opts.readPoints } : {}),
   });
   const say = (line: string) => process.stderr.write(`readpoint tail: ${line}\n`);
+  // With a persistent session, a message that comes while tail stops is neither printed nor
+  // acknowledged, so the session gets it again next time instead of losing it. mqtt.js
+  // acknowledges a message once its 'message' listeners ran and handleMessage called back
+  // (documented as overridable); without that call its reading stalls, so such a connection is
+  // cut at the end rather than closed politely.
+  const unprinted = new WeakSet<object>();
+  client.handleMessage = (packet, callback) => {
+    if (!unprinted.has(packet)) callback();
+  };
   let lastProblem: string | undefined;
   let connected = false;
-  client.on('connect', () => {
+  client.on('connect', (connack) => {
     if (lastProblem !== undefined) say(`connected to ${redactUrl(url)}`);
+    if (opts.clientId !== undefined)
+      say(
+        connack.sessionPresent
+          ? `resumed the session ${opts.clientId}: what was published meanwhile comes first`
+          : `started the session ${opts.clientId}: the broker keeps what is published while tail is away`,
+      );
     lastProblem = undefined;
     connected = true;
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
@@ -111,10 +132,16 @@ export async function tailCommand(
         process.stdout.write(`${dedup.summaryLine()}\n`);
         if (dedup.summary().unexplained > 0) code = 1;
       }
-      client.end(false, {}, () => resolve(code));
+      // After the PUBACK of the message just printed, which mqtt.js sends when this listener
+      // returns, has left (a PUBACK lost here means that message comes again, never that it is lost).
+      const stop = () => client.end(opts.clientId !== undefined, {}, () => resolve(code));
+      setImmediate(() => (client.stream?.writableNeedDrain ? client.stream.once('drain', stop) : stop()));
     };
-    client.on('message', (topic, payload) => {
-      if (ended) return;
+    client.on('message', (topic, payload, packet) => {
+      if (ended) {
+        if (opts.clientId !== undefined) unprinted.add(packet);
+        return;
+      }
       if (dedup) {
         for (const line of dedup.message(topic, payload, (l) => process.stderr.write(`${escapeUnsafe(l)}\n`)))
           process.stdout.write(`${escapeUnsafe(line)}\n`);

@@ -25,6 +25,26 @@ export function payload(readPoint: string, sighting: Omit<Sighting, 'readPointId
   return Buffer.from(JSON.stringify(e));
 }
 
+/**
+ * The event gateway `gateway` of site `site` publishes with sequence number `seq`, for the label
+ * of serial `seq` at read point dock-1: a distinct eventID per gateway and number.
+ */
+export function labelEvent(seq: number, site = 'site-1', gateway = 'gw-1'): string {
+  const e = buildEvent(
+    {
+      identity: identity(`]d2010950600013435221SN${String(seq).padStart(6, '0')}`),
+      readerId: 'scanner-1',
+      readPointId: 'dock-1',
+      firstSeen: T + seq,
+      lastSeen: T + seq,
+      readCount: 1,
+    },
+    { gatewayId: gateway, readPointUri: `urn:readpoint:${site}:${gateway}:dock-1` },
+    seq,
+  );
+  return JSON.stringify(e);
+}
+
 /** A GS1 DataMatrix label with lot and expiry, and an SGTIN-96 tag. */
 export const LABEL = identity(']d2010950600013435221SN0042\\x1d17271231\\x1d10LOT7');
 export const TAG = identity('3074257BF7194E4000001A85');

@@ -4,11 +4,10 @@
  * events with duplicates, gaps and a late fill, and overflow notices before and after the gaps
  * they explain.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OverflowNotice } from '../../daemon/contract/topics.js';
@@ -18,6 +17,7 @@ import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
 import { cliPath } from '../support/daemon.js';
 import { freePort, type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { ARRIVAL, EPC_ONLY, LABEL, PASSAGE, payload, REJECT, T, TAG } from './tail-fixtures.js';
+import { startTail } from './tail-process.js';
 
 const SITE = 'site-1';
 const GW = 'gw-1';
@@ -64,77 +64,6 @@ function notice(ranges: [number, number][], totalDropped: number): string {
     time: '2026-03-01T08:00:00.500Z',
   };
   return JSON.stringify(n);
-}
-
-interface Tail {
-  child: ChildProcess;
-  lines: string[];
-  /** Every byte of stdout, as written. */
-  stdout: Buffer[];
-  stderr: string[];
-  /** Resolves once `n` stdout lines arrived; rejects after 15 s saying what did. */
-  waitForLines(n: number): Promise<void>;
-  waitForStderr(match: RegExp): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function startTail(args: string[], env: Record<string, string> = {}): Tail {
-  const child = spawn(process.execPath, [cliPath, 'tail', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  const stdout: Buffer[] = [];
-  child.stdout!.on('data', (b: Buffer) => stdout.push(b));
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const wake = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (l) => {
-    lines.push(l);
-    for (const w of wake) w();
-  });
-  createInterface({ input: child.stderr! }).on('line', (l) => {
-    stderr.push(l);
-    for (const w of wake) w();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const until = (done: () => boolean, what: () => string) =>
-    new Promise<void>((resolve, reject) => {
-      if (done()) return resolve();
-      const check = () => {
-        if (!done()) return;
-        clearTimeout(timer);
-        wake.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        wake.delete(check);
-        reject(new Error(`${what()}\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('\n')}`));
-      }, 15_000);
-      wake.add(check);
-      exited.then(() => {
-        if (!wake.has(check)) return;
-        clearTimeout(timer);
-        wake.delete(check);
-        reject(new Error(`tail exited early\nstdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('\n')}`));
-      });
-    });
-  return {
-    child,
-    lines,
-    stdout,
-    stderr,
-    exited,
-    waitForLines: (n) =>
-      until(
-        () => lines.length >= n,
-        () => `${lines.length} of ${n} lines`,
-      ),
-    waitForStderr: (match) =>
-      until(
-        () => stderr.some((l) => match.test(l)),
-        () => `no stderr line matching ${match}`,
-      ),
-  };
 }
 
 let broker: Mosquitto;
