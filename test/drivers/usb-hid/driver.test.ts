@@ -210,8 +210,10 @@ describe('usb-hid driver', () => {
     ]);
     const delays = failures.map((l) => l.retryInMs as number);
     // Each within the upper half of its step (50, 100, 200): the first over [minMs / 2, minMs].
-    delays.forEach((d, i) => expect(d).toBeGreaterThanOrEqual(25 * 2 ** i));
-    delays.forEach((d, i) => expect(d).toBeLessThanOrEqual(50 * 2 ** i));
+    for (const [i, d] of delays.entries()) {
+      expect(d).toBeGreaterThanOrEqual(25 * 2 ** i);
+      expect(d).toBeLessThanOrEqual(50 * 2 ** i);
+    }
     expect(lines.find((l) => l.msg === 'reader connected')).toMatchObject({ failedAttempts: 3 });
     scanner.send(...hidPosReports(']C1OPENED'));
     await expect.poll(() => sink.texts()).toEqual([']C1OPENED']);
