@@ -48,7 +48,12 @@ export const Strict = <P extends Record<string, TSchema>>(
 
 export const Retry = Strict(
   {
-    minMs: T.Integer({ minimum: 50, default: 500, description: 'Shortest retry delay after a disconnect.' }),
+    minMs: T.Integer({
+      minimum: 50,
+      default: 500,
+      description:
+        'First retry delay after a disconnect, jittered over minMs/2 to minMs so a fleet does not retry in step.',
+    }),
     maxMs: T.Integer({ minimum: 100, default: 30000, description: 'Longest retry delay.' }),
   },
   'Reconnect backoff: grows from minMs up to maxMs, with random jitter, until the device or broker is back.',

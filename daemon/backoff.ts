@@ -1,8 +1,8 @@
 /**
  * Retry delays for anything that reconnects: a reader to its device, the uplink to its broker.
  * The delay doubles from `minMs` per failed attempt up to `maxMs`, and jitter spreads each one
- * over the upper half of its step, so gateways (or readers on one USB hub) that lost their peer
- * together do not retry in lockstep, and a dead peer is not hammered.
+ * over the upper half of its step, the first one too, so gateways (or readers on one USB hub) that
+ * lost their peer together do not retry in lockstep, and a dead peer is not hammered.
  */
 export interface RetryDelays {
   readonly minMs: number;
@@ -11,7 +11,9 @@ export interface RetryDelays {
 
 /**
  * The delay before retry number `attempt` (1 for the first), ms: an integer within
- * [minMs, maxMs], and within [step / 2, step] for step = minMs * 2^(attempt - 1) capped at maxMs.
+ * [step / 2, step] for step = minMs * 2^(attempt - 1) capped at maxMs, so within [minMs / 2, maxMs].
+ * The first retry is jittered as well, over [minMs / 2, minMs]: a fleet that lost its broker at one
+ * instant would otherwise come back at one instant, minMs later.
  */
 export function backoffDelay(
   attempt: number,
@@ -21,8 +23,7 @@ export function backoffDelay(
   const { minMs, maxMs } = retry;
   const doublings = Math.min(Math.max(0, Math.floor(attempt) - 1), 40); // 2^40 outgrows any maxMs
   const step = Math.min(maxMs, minMs * 2 ** doublings);
-  const jittered = step * (1 - random() / 2);
-  return Math.round(Math.min(maxMs, Math.max(minMs, jittered)));
+  return Math.max(1, Math.round(step * (1 - random() / 2)));
 }
 
 /** The attempt counter around backoffDelay(), for a connection that retries until it is reset. */
@@ -50,7 +51,7 @@ export class Backoff {
     return backoffDelay(this.attempts, this.retry, this.random);
   }
 
-  /** After a connection that held, the next loss starts again from `minMs`. */
+  /** After a connection that held, the next loss starts again from the first step (minMs / 2 to minMs). */
   reset(): void {
     this.attempts = 0;
   }

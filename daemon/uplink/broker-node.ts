@@ -3,17 +3,40 @@
  * the order of uplink.url; a connection that holds stays on its node until it is lost, and the
  * attempt after a loss goes to the node after it (a node that dropped the gateway is the least
  * likely to take it back at once). With one URL this is that URL, every time.
+ *
+ * The first attempt goes to a node derived from the client id (firstNode()): a fleet configured
+ * with one list spreads over the nodes instead of piling onto the first, and each gateway starts
+ * on the same node at every start, so its place in the cluster does not move with restarts.
  */
 import { redactUrl } from './redact.js';
 
+/**
+ * The node a gateway starts on: a hash (32-bit FNV-1a over the UTF-8 bytes) of its client id,
+ * modulo the number of nodes. Stable for one id, spread evenly over many.
+ */
+export function firstNode(clientId: string, count: number): number {
+  if (!(count >= 1)) throw new TypeError(`no broker nodes to start on (${count})`);
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(clientId, 'utf8')) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash % count;
+}
+
 export class BrokerNodes {
-  private cursor = 0;
-  private tried = 0;
+  private cursor: number;
+  private tried: number;
   private on: number | undefined;
   private moves = 0;
 
-  constructor(private readonly urls: readonly string[]) {
+  /** `start`: the node of the first attempt (see firstNode()). */
+  constructor(
+    private readonly urls: readonly string[],
+    start = 0,
+  ) {
     if (urls.length === 0) throw new TypeError('no broker URL');
+    if (!Number.isInteger(start) || start < 0 || start >= urls.length)
+      throw new TypeError(`no node ${start} among ${urls.length}`);
+    this.cursor = start;
+    this.tried = start;
   }
 
   get count(): number {

@@ -13,8 +13,8 @@
  * broker's last packet. mqtt.js's own keepalive (1.5 x from the last packet, which can land just
  * past 1.5 x from the stall) stays armed behind it.
  *
- * Nodes: with several broker URLs (the nodes of one cluster) each attempt goes to the next node
- * (broker-node.ts); a killed node resets or closes its sockets, so the loss is seen at once and the
+ * Nodes: with several broker URLs (the nodes of one cluster) the first attempt goes to the node
+ * the client id hashes to, and each attempt after to the next node (broker-node.ts); a killed node resets or closes its sockets, so the loss is seen at once and the
  * next attempt, after the first backoff step, goes to another node. Between long backoff waits a
  * TCP probe (node-probe.ts) notices a broker that is back, so the gateway resumes within a probe
  * interval of its return rather than at the end of a wait of up to retry.maxMs.
@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
-import { BrokerNodes } from './broker-node.js';
+import { BrokerNodes, firstNode } from './broker-node.js';
 import { clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { ReturnProbe } from './node-probe.js';
@@ -110,7 +110,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
   ) {
     super();
     this.backoff = new Backoff(options.retry);
-    this.nodes = new BrokerNodes(options.nodes ?? [options.url]);
+    const urls = options.nodes ?? [options.url];
+    this.nodes = new BrokerNodes(urls, firstNode(options.clientId, urls.length));
     this.probe = new ReturnProbe(this.nodes, PROBE_MS, PROBE_TIMEOUT_MS, (node) => this.onProbed(node));
   }
 

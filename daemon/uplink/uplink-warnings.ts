@@ -1,7 +1,8 @@
 /**
  * Uplink settings that weaken its security without breaking it: they stay allowed (a test bench,
  * a broker on a trusted VLAN), but each is logged when it takes effect and carried in every health
- * report (daemon/warnings.ts), so nobody weakens the link silently.
+ * report (daemon/warnings.ts), so nobody weakens the link silently. Ids that some central brokers
+ * take apart (dotted-ids.ts) are warned about the same way.
  */
 import { stat } from 'node:fs/promises';
 import { brokerNodes } from '../../config/broker-nodes.js';
@@ -10,9 +11,15 @@ import type { Config } from '../../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Warnings } from '../warnings.js';
 import { type BrokerAddress, brokerAddress } from './client-options.js';
+import { dottedIdsWarning } from './dotted-ids.js';
 
 /** The health warning keys this file owns, each set or cleared on every start and reload. */
-export const UPLINK_WARNING_KEYS = ['uplink.rejectUnauthorized', 'uplink.plaintext', 'uplink.key'] as const;
+export const UPLINK_WARNING_KEYS = [
+  'uplink.rejectUnauthorized',
+  'uplink.plaintext',
+  'uplink.key',
+  'uplink.dottedIds',
+] as const;
 type Key = (typeof UPLINK_WARNING_KEYS)[number];
 
 const isTls = (a: BrokerAddress) => a.protocol === 'mqtts' || a.protocol === 'ssl';
@@ -24,9 +31,11 @@ export async function uplinkWarnings(config: Config): Promise<Record<Key, string
     'uplink.rejectUnauthorized': undefined,
     'uplink.plaintext': undefined,
     'uplink.key': undefined,
+    'uplink.dottedIds': undefined,
   };
   // Without uplink.url the uplink is the embedded broker on this box.
   if (up.url === undefined) return out;
+  out['uplink.dottedIds'] = dottedIdsWarning(config);
   for (const node of brokerNodes(up.url)) {
     let address: BrokerAddress;
     try {

@@ -16,21 +16,34 @@ describe('backoffDelay', () => {
     expect(delays).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 1000]);
   });
 
-  it('jitters into the upper half of the step, never under minMs', () => {
+  it('jitters into the upper half of the step, the first retry too', () => {
     const almostOne = () => 0.999999;
-    expect([1, 2, 3, 4, 5].map((a) => backoffDelay(a, retry, almostOne))).toEqual([100, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, retry, almostOne))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
     expect(backoffDelay(3, retry, () => 0.5)).toBe(300);
+    expect(backoffDelay(1, retry, () => 0.5)).toBe(75);
   });
 
-  it('stays an integer within [minMs, maxMs] for any attempt and random draw', () => {
+  it('stays an integer within [step / 2, step], so within [minMs / 2, maxMs], for any attempt and draw', () => {
     for (let attempt = 0; attempt < 80; attempt++) {
+      const step = Math.min(1000, 100 * 2 ** Math.max(0, attempt - 1));
       for (const r of [0, 0.1, 0.5, 0.9, 0.999]) {
         const d = backoffDelay(attempt, retry, () => r);
-        expect(d).toBeGreaterThanOrEqual(100);
-        expect(d).toBeLessThanOrEqual(1000);
+        expect(d).toBeGreaterThanOrEqual(step / 2);
+        expect(d).toBeLessThanOrEqual(step);
         expect(Number.isInteger(d)).toBe(true);
       }
     }
+  });
+
+  it('spreads the first retry of peers that lost their broker together over [minMs / 2, minMs]', () => {
+    const firsts = Array.from({ length: 200 }, () => backoffDelay(1, retry));
+    expect(Math.min(...firsts)).toBeGreaterThanOrEqual(50);
+    expect(Math.max(...firsts)).toBeLessThanOrEqual(100);
+    // Both halves of the range are used: not a single instant.
+    expect(firsts.some((d) => d < 75)).toBe(true);
+    expect(firsts.some((d) => d > 75)).toBe(true);
   });
 
   it('spreads peers that fail together (Math.random by default)', () => {
@@ -55,12 +68,18 @@ describe('Backoff', () => {
     b.reset();
     expect(b.attempt).toBe(0);
     expect(b.next()).toBe(50);
+    const jittered = new Backoff({ minMs: 50, maxMs: 1000 }, replay(0.999999));
+    jittered.next();
+    jittered.reset();
+    expect(jittered.next()).toBe(25);
   });
 
-  it('stays within [minMs, maxMs] with a real random source', () => {
+  it('stays within [minMs / 2, maxMs] with a real random source', () => {
     const b = new Backoff({ minMs: 500, maxMs: 30_000 });
     const delays = Array.from({ length: 1000 }, () => b.next());
-    expect(Math.min(...delays)).toBeGreaterThanOrEqual(500);
+    expect(delays[0]).toBeGreaterThanOrEqual(250);
+    expect(delays[0]).toBeLessThanOrEqual(500);
+    expect(Math.min(...delays.slice(1))).toBeGreaterThanOrEqual(500);
     expect(Math.max(...delays)).toBeLessThanOrEqual(30_000);
     expect(new Set(delays).size).toBeGreaterThan(100);
   });

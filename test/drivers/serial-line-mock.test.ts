@@ -74,8 +74,10 @@ describe('serial-line over MockBinding', () => {
     expect(first!.reason).toMatch(/^cannot open \/dev\/ttyMOCK/);
     expect(later.map((l) => l.level)).toEqual(later.map(() => DEBUG));
     expect(later.map((l) => l.attempt)).toEqual(later.map((_, i) => i + 2));
-    for (const l of failures()) expect(l.retryInMs).toBeGreaterThanOrEqual(50);
+    // The first retry over [minMs / 2, minMs], the later ones within [minMs, maxMs].
+    expect(first!.retryInMs).toBeGreaterThanOrEqual(25);
     for (const l of failures()) expect(l.retryInMs).toBeLessThanOrEqual(100);
+    for (const l of failures().slice(1)) expect(l.retryInMs).toBeGreaterThanOrEqual(50);
     const connected = lines.filter((l) => l.level === INFO);
     expect(connected).toHaveLength(1);
     expect(connected[0]).toMatchObject({ msg: 'reader connected', failedAttempts: failures().length });

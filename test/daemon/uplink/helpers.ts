@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import type { Logger } from '../../../daemon/log.js';
+import { firstNode } from '../../../daemon/uplink/broker-node.js';
 import { MqttUplink, type UplinkOptions } from '../../../daemon/uplink/mqtt-uplink.js';
 import { ThreadedUplink } from '../../../daemon/uplink/threaded-uplink.js';
 import type { Uplink } from '../../../daemon/uplink/uplink.js';
@@ -22,6 +23,14 @@ export function uplinkOptions(url: string, overrides: Partial<UplinkOptions> = {
     statusTopic,
     ...overrides,
   };
+}
+
+/** A test client id whose gateway starts on node `node` of `count` (see firstNode()). */
+export function clientIdStartingOn(node: number, count: number): string {
+  for (let n = 0; ; n++) {
+    const id = `rp-test-${process.pid}-${n}`;
+    if (firstNode(id, count) === node) return id;
+  }
 }
 
 /** A ~700-byte event-like payload carrying its sequence number. */

@@ -256,7 +256,7 @@ describe.each(uplinkKinds)('$name', ({ make }) => {
         hostname: expect.any(String),
         url: proxy.url,
         lastError: expect.any(String), // closed, or a reset: where the cut lands
-        retryInMs: 50,
+        retryInMs: expect.toSatisfy((ms: number) => ms >= 25 && ms <= 50), // jittered over [minMs / 2, minMs]
         msg: 'uplink connection lost',
       },
       {

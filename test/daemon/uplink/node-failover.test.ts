@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { collect } from '../../support/mqtt-collector.js';
 import {
+  clientIdStartingOn,
   eventTopic,
   memoryLogger,
   publishAll,
@@ -46,6 +47,7 @@ describe.each(uplinkKinds)('$name across the nodes of a cluster', ({ make }) => 
     // The default retry delays: the first attempt after a loss waits 250-500 ms.
     const uplink = make(
       uplinkOptions(proxies[0]!.url, {
+        clientId: clientIdStartingOn(0, 3),
         nodes: proxies.map((p) => p.url),
         inflight,
         retry: { minMs: 500, maxMs: 30_000 },

@@ -209,8 +209,11 @@ describe('usb-hid driver', () => {
       [DEBUG, 'reader unavailable; still retrying', 3],
     ]);
     const delays = failures.map((l) => l.retryInMs as number);
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(50);
-    for (const d of delays) expect(d).toBeLessThanOrEqual(200);
+    // Each within the upper half of its step (50, 100, 200): the first over [minMs / 2, minMs].
+    for (const [i, d] of delays.entries()) {
+      expect(d).toBeGreaterThanOrEqual(25 * 2 ** i);
+      expect(d).toBeLessThanOrEqual(50 * 2 ** i);
+    }
     expect(lines.find((l) => l.msg === 'reader connected')).toMatchObject({ failedAttempts: 3 });
     scanner.send(...hidPosReports(']C1OPENED'));
     await expect.poll(() => sink.texts()).toEqual([']C1OPENED']);

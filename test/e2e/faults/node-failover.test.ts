@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstNode } from '../../../daemon/uplink/broker-node.js';
 import { type DaemonProcess, type LogLine, startDaemon } from '../../support/daemon.js';
 import { writeE2eConfig } from '../../support/e2e-config.js';
 import {
@@ -79,6 +80,8 @@ describe('broker node SIGKILL with uplink.url listing three nodes', () => {
       readers: streamingReader({ readsPerSecond: 1000, limit: EVENTS }),
       inflight: WINDOW,
     });
+    // The gateway starts on the node its client id hashes to: node 0 for this test's gateway.
+    expect(firstNode('readpoint-site-test-gw-test', 3)).toBe(0);
     daemon = startDaemon(config);
     const running = daemon;
     await running.waitForLog((l) => l.msg === 'uplink connected', 15_000);
