@@ -488,6 +488,7 @@ export class Gateway {
       config: () => ({ ...this.configState }),
       warnings: () => this.warnings.list(),
       broker: () => run.broker?.health(),
+      nextHeartbeat: () => run.jobs.nextHeartbeat(),
     });
   }
 

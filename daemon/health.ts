@@ -43,6 +43,8 @@ export interface HealthSources {
   readonly warnings?: () => readonly string[];
   /** The embedded broker, when it runs. */
   readonly broker?: () => BrokerHealth | undefined;
+  /** When the next scheduled heartbeat is due (epoch ms), when known. */
+  readonly nextHeartbeat?: () => number | undefined;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -85,6 +87,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     site: s.site,
     time: new Date(now).toISOString(),
     uptimeS: round((now - s.startedAt) / 1000),
+    ...nextHeartbeatAt(s.nextHeartbeat?.()),
     readers,
     events: {
       published: s.dispatcher.stats().published,
@@ -144,3 +147,11 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * The next heartbeat's due time, so that a consumer which never sees the retained copy (on a
+ * cluster, retained messages stay on one node) can tell a silent gateway from a quiet one.
+ */
+function nextHeartbeatAt(due: number | undefined): { nextHeartbeatAt?: string } {
+  return due === undefined || !Number.isFinite(due) ? {} : { nextHeartbeatAt: new Date(due).toISOString() };
+}

@@ -171,6 +171,8 @@ export interface HealthPayload {
   readonly site: string;
   readonly time: string;
   readonly uptimeS: number;
+  /** When the next scheduled heartbeat is due. Added within v1. */
+  readonly nextHeartbeatAt?: string;
   readonly readers: readonly ReaderHealth[];
   readonly events: {
     readonly published: number;

@@ -64,10 +64,15 @@ describe('health', () => {
                 rejectsByCode: { 'check-digit': 2, overlong: 1 },
               }
             : undefined,
+        nextHeartbeat: () => now + 30_000,
       },
       now,
     );
     expect(healthErrors(h)).toEqual([]);
+    expect([h.time, h.nextHeartbeatAt]).toEqual([
+      new Date(now).toISOString(),
+      new Date(now + 30_000).toISOString(),
+    ]);
     expect(h.readers).toEqual([
       {
         id: 'scanner-1',

@@ -41,6 +41,29 @@ function recorder() {
 }
 
 describe('Jobs', () => {
+  it('says when the next heartbeat is due: interval, then cron, then nothing once stopped', () => {
+    const r = recorder();
+    const { log } = recordingLogger();
+    const every = new Jobs(config('uplink: { healthIntervalS: 600 }'), r.actions, log);
+    const before = Date.now();
+    every.start();
+    const due = every.nextHeartbeat()!;
+    expect(due - before).toBeGreaterThanOrEqual(600_000);
+    expect(due - Date.now()).toBeLessThanOrEqual(600_000);
+    every.stop();
+    expect(every.nextHeartbeat()).toBeUndefined();
+
+    // At second 0 of every minute: the next due time is a whole minute, within the coming one.
+    const cron = new Jobs(config('jobs: { health: "0 * * * * *" }'), r.actions, log);
+    cron.start();
+    const at = cron.nextHeartbeat()!;
+    cron.stop();
+    expect(at % 60_000).toBe(0);
+    expect(at).toBeGreaterThan(before);
+    expect(at - before).toBeLessThanOrEqual(60_000);
+    expect(cron.nextHeartbeat()).toBeUndefined();
+  });
+
   it('runs each job on its cron schedule (seconds field included)', async () => {
     const r = recorder();
     const { log } = recordingLogger();

@@ -96,6 +96,10 @@ describe('health on start and on connect', () => {
     const health = await firstHealth(broker.url);
     expect([health.gateway, health.uplink.state]).toEqual(['gw-test', 'connected']);
     expect(health.uptimeS).toBeLessThan(3600);
+    // The next heartbeat is announced: an hour after the interval started, never before this report.
+    const next = Date.parse(health.nextHeartbeatAt ?? '');
+    expect(next - Date.parse(health.time)).toBeGreaterThan(3_500_000);
+    expect(next - Date.parse(health.time)).toBeLessThanOrEqual(3_600_000);
     expect(await daemon.kill('SIGTERM')).toBe(0);
   });
 });
