@@ -12,7 +12,7 @@
  *   while one is written out);
  * - the rest is the heap and Node itself. The heap is bounded by how little it keeps (live state
  *   is small by design) and by how far V8 lets it grow past what the last full collection kept
- *   (`HeapGrowth`): old space up to 40 % of the budget, and at least a fifth more than it kept.
+ *   (`HeapGrowth`): old space up to 40 % of the budget.
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -48,19 +48,13 @@ export function levelTuningFor(budgetMb: number): LevelTuning {
 
 /** Of the budget, what old space may reach before a full collection; the rest is young space, code, native. */
 const OLD_SPACE_SHARE = 0.4;
-/**
- * The smallest step. Near its share (smoothing's table full after a long outage) a heap grown by
- * only 10 % was collected every few megabytes promoted, each collection marking all of it. A
- * larger step costs memory at the peak, which is close to the 150 MB the budget's default is
- * held to: 25 % came to 150 MB in one of three runs, 20 % is the margin kept.
- */
-const MIN_GROWTH_PERCENT = 20;
+const MIN_GROWTH_PERCENT = 10;
 const MAX_GROWTH_PERCENT = 300;
 
 /**
  * How far (percent) the heap may grow past what a full collection kept (`liveBytes`) before the
  * next one: up to the budget's old-space share, so a small live heap collects rarely and a large
- * one often; never under 20 % nor over 300 %.
+ * one often; never under 10 % (V8's collections would follow each other) nor over 300 %.
  */
 export function heapGrowthPercent(budgetMb: number, liveBytes: number): number {
   const room = (budgetMb * MIB * OLD_SPACE_SHARE) / Math.max(liveBytes, 1) - 1;
