@@ -1,15 +1,16 @@
 /**
  * The open passes of every read point, in one compact table: a pass is a slot number, its times
- * and counts sit in typed arrays, its strings (unit URI, first read's bytes, reader) in one array
- * of references. A tracked pass costs no object of its own beyond its two strings, so the
- * smoother's memory is its bound (`maxTracked`) times a small, measured size (`BYTES_PER_PASS`),
- * and it stays out of the garbage collector's way.
+ * and counts sit in typed arrays, its unit URI and first read's bytes in a byte arena with a hash
+ * index to find it by its unit (pass-keys.ts). A tracked pass costs no object and no string on
+ * the JS heap, so the smoother's memory is its bound (`maxTracked`) times a small, measured size
+ * (`BYTES_PER_PASS`), and it stays out of the garbage collector's way.
  *
  * A slot number is valid from `open` until `close`; a closed slot is reused by a later `open`,
  * so a transition carries a `Pass` snapshot taken at once, never the slot.
  */
 import type { DecodeFormat } from '../identity/decode.js';
 import { type Direction, Pass, type UnitRead, type Zone } from './pass.js';
+import { NO_SLOT, PassKeys } from './pass-keys.js';
 
 /**
  * Bytes one tracked pass costs, heap and typed arrays (measured with SGTIN-96 tags: 242): the
@@ -33,7 +34,7 @@ const ZONED = 3;
 const OUT_OF_ORDER = 4;
 const READER = 5; // index into `readers`
 const FORMAT = 6; // index into `formats`
-const LINKS = 7; // 4 links: next and previous in two orders (see `PassOrder`)
+const LINKS = 7; // 4 links: next and previous in two orders (see `PassOrder`); of a free slot, the next free
 const I32 = 11;
 const NONE = -2147483648;
 // Flag bits of a slot.
@@ -43,10 +44,6 @@ const FIRST_OUTSIDE = 4;
 const OTHER_SEEN = 8;
 const FIXTURE = 16;
 const IN_ORDER = [32, 64] as const; // in the order of link 0, link 1
-// References of a slot.
-const URI = 0;
-const DATA = 1;
-const REFS = 2;
 
 /**
  * A few values (readers, formats) by number. A value once seen keeps its number for the table's
@@ -70,14 +67,8 @@ class Interned<T> {
   }
 }
 
-/** `s` as one flat string of its own, when a Latin-1 round trip keeps it (URIs are ASCII). */
-function flat(s: string): string {
-  const copy = Buffer.from(s, 'latin1').toString('latin1');
-  return copy === s ? copy : s;
-}
-
-/** No slot: the end of an order. */
-export const NIL = -1;
+/** No slot: the end of an order, or no pass found. */
+export const NIL = NO_SLOT;
 
 /**
  * An order of passes kept in the table's own links (no entry objects, no holes to skip): which
@@ -96,11 +87,12 @@ export class PassTable {
   private f64 = new Float64Array(0);
   private i32 = new Int32Array(0);
   private flags = new Uint8Array(0);
-  private refs: unknown[] = [];
+  private readonly keys = new PassKeys();
   private capacity = 0;
-  /** Slots never used yet start here; closed ones wait in `free`. */
+  /** Slots never used yet start here; closed ones wait in a list from `free`. */
   private unused = 0;
-  private readonly free: number[] = [];
+  private free = NIL;
+  private points = 0;
   // Readers and their formats are few: a slot keeps their index, not a reference of its own.
   private readonly readers = new Interned<string>();
   private readonly formats = new Interned<DecodeFormat>();
@@ -108,16 +100,26 @@ export class PassTable {
   /** `expected`: the most passes open at once, as far as known (the arrays grow to it exactly). */
   constructor(private readonly expected: number) {}
 
+  /** A number for a new read point: the passes of one are found apart from another's. */
+  newPoint(): number {
+    return this.points++;
+  }
+
+  /** The open pass of `uri` at read point `point`, or NIL. */
+  find(point: number, uri: string): number {
+    return this.keys.find(point, uri);
+  }
+
   /**
-   * Opens a pass with its first read; returns its slot. The table keeps the unit's URI as a flat
-   * copy (the decoder builds URIs of pieces, several string objects each, that would otherwise
-   * live as long as the pass): key the pass by `uri(slot)`.
+   * Opens a pass with its first read; returns its slot. Its key is that of the last `find`, which
+   * must have been of this read's unit and read point and found no pass (or one closed since).
    */
   open(read: UnitRead): number {
-    const slot = this.free.pop() ?? this.fresh();
+    let slot = this.free;
+    if (slot === NIL) slot = this.fresh();
+    else this.free = this.i32[slot * I32 + LINKS]!;
     const f = slot * F64;
     const i = slot * I32;
-    const r = slot * REFS;
     this.f64[f + FIRST_MONO] = this.f64[f + LAST_MONO] = this.f64[f + REPORTED_MONO] = read.mono;
     this.f64[f + FIRST_AT] = this.f64[f + LAST_AT] = read.at;
     this.f64[f + RSSI] = read.rssi ?? Number.NaN;
@@ -126,8 +128,7 @@ export class PassTable {
     this.i32[i + PC] = read.raw.pc ?? NONE;
     this.i32[i + ZONED] = this.i32[i + OUT_OF_ORDER] = 0;
     this.flags[slot] = read.raw.kind === 'epc' ? EPC : 0;
-    this.refs[r + URI] = flat(read.identity.uri);
-    this.refs[r + DATA] = read.raw.data.toString('latin1');
+    this.keys.put(slot, read.raw.data);
     this.i32[i + READER] = this.readers.index(read.readerId);
     this.i32[i + FORMAT] = this.formats.index(read.raw.format);
     this.zone(slot, read.zone);
@@ -150,16 +151,16 @@ export class PassTable {
     this.zone(slot, read.zone);
   }
 
-  /** Frees the slot (its strings go with it). */
+  /** Frees the slot (its key and bytes go with it); the pass must be in no order. */
   close(slot: number): void {
-    const r = slot * REFS;
-    this.refs[r + URI] = this.refs[r + DATA] = undefined;
-    this.free.push(slot);
+    this.keys.remove(slot);
+    this.i32[slot * I32 + LINKS] = this.free;
+    this.free = slot;
   }
 
   /** The unit's URI (its key at its read point). */
   uri(slot: number): string {
-    return this.refs[slot * REFS + URI] as string;
+    return this.keys.uri(slot);
   }
 
   /** The pass after `slot` in `order`, or NIL. */
@@ -233,19 +234,18 @@ export class PassTable {
   snapshot(slot: number): Pass {
     const f = slot * F64;
     const i = slot * I32;
-    const r = slot * REFS;
     const rssi = this.f64[f + RSSI]!;
     const antenna = this.i32[i + ANTENNA]!;
     const pc = this.i32[i + PC]!;
     return new Pass(
-      this.refs[r + URI] as string,
+      this.keys.uri(slot),
       this.readers.at(this.i32[i + READER]!),
       antenna === NONE ? undefined : antenna,
       Number.isNaN(rssi) ? undefined : rssi,
       this.f64[f + FIRST_AT]!,
       this.f64[f + LAST_AT]!,
       this.i32[i + READS]!,
-      this.refs[r + DATA] as string,
+      this.keys.data(slot),
       (this.flags[slot]! & EPC) !== 0 ? 'epc' : 'barcode',
       pc === NONE ? undefined : pc,
       this.formats.at(this.i32[i + FORMAT]!),
@@ -300,6 +300,7 @@ export class PassTable {
       this.i32 = i32;
       this.flags = flags;
       this.capacity = capacity;
+      this.keys.grow(capacity);
     }
     return this.unused++;
   }

@@ -24,8 +24,9 @@ export interface ReadPointRules {
 }
 
 export class ReadPointPasses {
-  /** Unit URI -> its pass's slot in the table. */
-  private readonly passes = new Map<string, number>();
+  /** Its number in the table, where its passes are found by unit URI. */
+  private readonly point: number;
+  private open = 0;
   // Recency order: a read moves its pass to the end, so departed passes are always at the front
   // and `tick` looks at no pass that has not departed.
   private readonly recency = newOrder(0);
@@ -39,10 +40,11 @@ export class ReadPointPasses {
     private readonly table: PassTable,
   ) {
     if (rules.presenceMs !== undefined) this.reports = newOrder(1);
+    this.point = table.newPoint();
   }
 
   get size(): number {
-    return this.passes.size;
+    return this.open;
   }
 
   get fixtures(): number {
@@ -56,8 +58,8 @@ export class ReadPointPasses {
    */
   observe(read: UnitRead, out: Transition[]): boolean {
     const { table } = this;
-    const open = this.passes.get(read.identity.uri);
-    if (open !== undefined) {
+    const open = table.find(this.point, read.identity.uri);
+    if (open !== NIL) {
       const gap = read.mono - table.lastMono(open);
       if (gap >= 0 && gap <= this.rules.departureMs) {
         table.see(open, read);
@@ -68,7 +70,7 @@ export class ReadPointPasses {
       this.end(open, out);
     }
     const slot = table.open(read);
-    this.passes.set(table.uri(slot), slot);
+    this.open++;
     table.append(this.recency, slot);
     if (this.reports) table.append(this.reports, slot);
     if (!this.rules.twoZone) {
@@ -114,7 +116,7 @@ export class ReadPointPasses {
 
   /** Ends every open pass (the read point is reconfigured or removed); returns how many. */
   endAll(out: Transition[]): number {
-    const n = this.passes.size;
+    const n = this.open;
     while (this.recency.head !== NIL) this.end(this.recency.head, out);
     return n;
   }
@@ -149,7 +151,7 @@ export class ReadPointPasses {
 
   private end(slot: number, out: Transition[]): void {
     const { table } = this;
-    this.passes.delete(table.uri(slot));
+    this.open--;
     table.remove(this.recency, slot);
     if (this.reports) table.remove(this.reports, slot);
     if (this.checkFixture(slot)) {
