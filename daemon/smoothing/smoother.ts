@@ -29,7 +29,7 @@ export interface SmootherStats {
   readonly tracked: number;
   /** The bound on `tracked`. */
   readonly maxTracked: number;
-  /** Heap bytes the open passes take, estimated: `tracked` times the measured size of one. */
+  /** Bytes the open passes take, estimated: `tracked` times the measured size of one. */
   readonly bytes: number;
   /** Passes started (arrivals, also at two-zone read points). */
   readonly passes: number;

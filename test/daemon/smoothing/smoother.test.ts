@@ -269,6 +269,40 @@ describe('Smoother: bounded memory', () => {
     expect(c.log.slice(-2)).toEqual(['102 arrival door 1', '2 departure door 2']);
   });
 
+  it('ends the least recently read passes at the bound, and a unit ended so arrives again in a reused slot', () => {
+    const c = setup({ door: { departures: true }, lane: { departures: true } }, 3);
+    c.read(1, 0);
+    c.read(2, 10);
+    c.read(1, 20, { readPointId: 'lane' }); // the same unit at another read point: a pass of its own
+    c.read(2, 30); // unit 2 at the door read again: unit 1 there is now the oldest
+    c.read(3, 40);
+    const ended = c.read(4, 50);
+    c.read(1, 60);
+    expect(c.log).toEqual([
+      '0 arrival door 1',
+      '10 arrival door 2',
+      '20 arrival lane 1',
+      '40 arrival door 3',
+      '0 departure door 1',
+      '50 arrival door 4',
+      '30 departure door 2',
+      '60 arrival door 1',
+      '40 departure door 3',
+    ]);
+    // Each pass's URI and first read come back from the table as they went in.
+    expect(ended.map((t) => [t.pass.uri, t.pass.identity().uri])).toEqual([
+      [unit(4).identity.uri, unit(4).identity.uri],
+      [unit(2).identity.uri, unit(2).identity.uri],
+    ]);
+    const again = c.tick(5000);
+    expect(again.map((t) => [t.readPointId, t.pass.uri, t.pass.readCount, t.pass.identity().uri])).toEqual([
+      ['door', unit(4).identity.uri, 1, unit(4).identity.uri],
+      ['door', unit(1).identity.uri, 1, unit(1).identity.uri],
+      ['lane', unit(1).identity.uri, 1, unit(1).identity.uri],
+    ]);
+    expect(c.smoother.stats()).toMatchObject({ tracked: 0, passes: 6, suppressed: 1, evicted: 3 });
+  });
+
   it('holds 200,000 units within the bound', () => {
     const c = setup({ door: {} }, 1000);
     for (let n = 0; n < 200_000; n++) c.smoother.observe({ ...readOf(n), mono: n, at: WALL + n });
