@@ -7,9 +7,11 @@
  * when a transition needs them (`uri`, `data`).
  *
  * Lookup and insert go in two steps: `find` encodes the URI once and keeps it, and `put` stores
- * the key of the last `find` that found nothing. A slot's place in the arena is given up by
- * `remove`; when the arena is full its live bytes move to a new one (twice their size), so the
- * arena stays within twice the bytes of the open passes and each byte moves about once per life.
+ * the key of the last `find` that found nothing. Each slot's bytes go at the arena's end behind a
+ * header (its slot and length); `remove` leaves them there. When the arena is full its live
+ * bytes slide to its front in place, and it grows (to twice what is live) only when that leaves
+ * it more than half full: in a steady flow of units the arena is one buffer, never replaced, and
+ * each byte moves about once in its life.
  */
 
 /** No slot. */
@@ -25,17 +27,27 @@ const FIELDS = 5;
 
 const EMPTY = -1;
 const MIN_ARENA = 16384;
+/** A region's header in the arena: its slot and its length (URI and data), two Int32 words. */
+const HEADER = 8;
+
+/** A region's bytes in the arena: header, URI and data, padded so the next header is aligned. */
+const regionOf = (length: number) => HEADER + ((length + 3) & ~3);
+
+/** A zeroed arena whose start is 4-aligned, with an Int32 view of it for the headers. */
+function newArena(size: number) {
+  const buffer = new ArrayBuffer(size);
+  return { bytes: Buffer.from(buffer), words: new Int32Array(buffer) };
+}
 
 export class PassKeys {
   private fields = new Int32Array(0);
   /** Slot numbers by hash, linear probing; EMPTY ends a run. At most half full. */
   private index = new Int32Array(16).fill(EMPTY);
   private mask = 15;
-  private arena = Buffer.alloc(0);
-  /** Where the next bytes go in the arena. */
+  private arena = newArena(0).bytes;
+  private words = newArena(0).words;
+  /** Where the next region goes in the arena. */
   private end = 0;
-  /** Bytes of the arena that belong to a key. */
-  private live = 0;
   private capacity = 0;
   // The key of the last `find`: its URI as UTF-8 in `scratch`, its length, read point and hash.
   private scratch = Buffer.alloc(256);
@@ -87,19 +99,20 @@ export class PassKeys {
    */
   put(slot: number, data: Buffer): void {
     const length = this.keyLength;
-    const need = length + data.length;
-    if (this.end + need > this.arena.length) this.relocate(need);
+    const region = regionOf(length + data.length);
+    if (this.end + region > this.arena.length) this.makeRoom(region);
     const f = slot * FIELDS;
-    const { fields, arena } = this;
-    this.scratch.copy(arena, this.end, 0, length);
-    data.copy(arena, this.end + length);
+    const { fields, arena, end } = this;
+    this.words[end >> 2] = slot;
+    this.words[(end >> 2) + 1] = length + data.length;
+    this.scratch.copy(arena, end + HEADER, 0, length);
+    data.copy(arena, end + HEADER + length);
     fields[f + POINT] = this.keyPoint;
     fields[f + HASH] = this.keyHash;
-    fields[f + OFFSET] = this.end;
+    fields[f + OFFSET] = end + HEADER;
     fields[f + URI_LENGTH] = length;
     fields[f + DATA_LENGTH] = data.length;
-    this.end += need;
-    this.live += need;
+    this.end = end + region;
     this.insert(slot, this.keyHash);
   }
 
@@ -121,7 +134,6 @@ export class PassKeys {
       }
     }
     index[hole] = EMPTY;
-    this.live -= fields[f + URI_LENGTH]! + fields[f + DATA_LENGTH]!;
     fields[f + URI_LENGTH] = -1;
   }
 
@@ -159,23 +171,31 @@ export class PassKeys {
       if (fields[slot * FIELDS + URI_LENGTH]! >= 0) this.insert(slot, fields[slot * FIELDS + HASH]!);
   }
 
-  /** Moves the live bytes to a new arena with room for as much again and `need`. */
-  private relocate(need: number): void {
-    const arena = Buffer.alloc(Math.max(MIN_ARENA, 2 * (this.live + need)));
-    const { fields } = this;
-    let end = 0;
-    for (let slot = 0; slot < this.capacity; slot++) {
+  /**
+   * Room for a region of `region` bytes at the arena's end: the live regions slide to the front
+   * (a region is live when its slot is keyed and points at it), then the arena grows to twice
+   * what it holds if it is more than half full.
+   */
+  private makeRoom(region: number): void {
+    const { fields, arena, words } = this;
+    let to = 0;
+    for (let at = 0; at < this.end; ) {
+      const slot = words[at >> 2]!;
+      const size = regionOf(words[(at >> 2) + 1]!);
       const f = slot * FIELDS;
-      const uriLength = fields[f + URI_LENGTH]!;
-      if (uriLength < 0) continue;
-      const offset = fields[f + OFFSET]!;
-      const length = uriLength + fields[f + DATA_LENGTH]!;
-      this.arena.copy(arena, end, offset, offset + length);
-      fields[f + OFFSET] = end;
-      end += length;
+      if (fields[f + URI_LENGTH]! >= 0 && fields[f + OFFSET] === at + HEADER) {
+        if (to !== at) arena.copyWithin(to, at, at + size);
+        fields[f + OFFSET] = to + HEADER;
+        to += size;
+      }
+      at += size;
     }
-    this.arena = arena;
-    this.end = end;
+    this.end = to;
+    if ((to + region) * 2 <= arena.length) return;
+    const next = newArena(Math.max(MIN_ARENA, 2 * (to + region)));
+    arena.copy(next.bytes, 0, 0, to);
+    this.arena = next.bytes;
+    this.words = next.words;
   }
 }
 
