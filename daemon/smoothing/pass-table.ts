@@ -160,11 +160,6 @@ export class PassTable {
     this.free = slot;
   }
 
-  /** The unit's URI (its key at its read point). */
-  uri(slot: number): string {
-    return this.keys.uri(slot);
-  }
-
   /** The pass after `slot` in `order`, or NIL. */
   next(order: PassOrder, slot: number): number {
     return this.i32[slot * I32 + LINKS + order.link * 2]!;
