@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UsbHidConfig } from '../../../config/readers/usb-hid.js';
 import { silentLogger } from '../../../daemon/log.js';
+import type { ReaderStatus } from '../../../drivers/driver.js';
 import { UsbHidDriver } from '../../../drivers/usb-hid/driver.js';
 import { FakeUsbBus, FakeUsbDevice, hidPosReports } from '../../support/fake-usb-bus.js';
 import { driverContract, RecordingSink } from '../driver.contract.js';
@@ -157,10 +158,15 @@ describe('usb-hid driver', () => {
     await driver.start(sink);
     scanner.send(...hidPosReports(']C1BEFORE'));
     await expect.poll(() => sink.texts()).toEqual([']C1BEFORE']);
+    // Each state as it happens, with its error then: the reopen may follow within 25 ms.
+    const changes: { state: string; lastError?: string }[] = [];
+    driver.on('state', (s: ReaderStatus) => changes.push({ state: s.state, lastError: s.lastError }));
     scanner.fault('transferIn error: Stall');
-    await expect.poll(() => driver.status().state).toBe('disconnected');
-    expect(driver.status().lastError).toBe('device error: transferIn error: Stall');
-    await expect.poll(() => driver.status().state, { timeout: 5000 }).toBe('connected');
+    await expect
+      .poll(() => changes.map((c) => c.state), { timeout: 5000 })
+      .toEqual(['disconnected', 'connected']);
+    expect(changes[0]?.lastError).toBe('device error: transferIn error: Stall');
+    expect(driver.status().state).toBe('connected');
     expect([scanner.opens, driver.status().reconnects]).toEqual([2, 1]);
     expect(lines.find((l) => l.level === WARN)).toMatchObject({ msg: 'reader lost its device; retrying' });
     scanner.send(...hidPosReports(']C1AFTER'));
