@@ -46,6 +46,8 @@ export class SimulatedGateway {
   private ackedCount = 0;
   private t0 = Number.NaN;
   private pumpQueued = false;
+  /** The longest PUBACK latency since the last mark(), ms. */
+  worstMs = 0;
 
   constructor(
     readonly setup: GatewaySetup,
@@ -137,7 +139,9 @@ export class SimulatedGateway {
     const now = epochMs();
     const outage = this.outages.at(-1);
     if (outage && Number.isNaN(outage.resumedAt)) outage.resumedAt = now;
-    this.onAck(now, now - (this.t0 + this.phaseMs + (s - 1) * this.periodMs));
+    const latencyMs = now - (this.t0 + this.phaseMs + (s - 1) * this.periodMs);
+    if (latencyMs > this.worstMs) this.worstMs = latencyMs;
+    this.onAck(now, latencyMs);
     // Refill after mqtt.js has handled this PUBACK, not from inside its handler.
     if (!this.pumpQueued) {
       this.pumpQueued = true;

@@ -57,6 +57,8 @@ export interface GatewayReport {
   readonly offered: number;
   readonly acked: number;
   readonly outages: readonly Outage[];
+  /** Its longest PUBACK latency since the last mark, ms. */
+  readonly worstMs: number;
 }
 
 const TICK_MS = 5;
@@ -110,6 +112,7 @@ async function main(o: FleetProcessOptions): Promise<void> {
     cpuAt = process.cpuUsage();
     markAt = epochMs();
     loop.reset();
+    for (const g of gateways) g.worstMs = 0;
   };
   process.on(
     'message',
@@ -143,7 +146,7 @@ async function main(o: FleetProcessOptions): Promise<void> {
   );
 
   function gatewayReport(g: SimulatedGateway): GatewayReport {
-    return { id: g.setup.id, node: g.node, ...g.counts, outages: g.outages };
+    return { id: g.setup.id, node: g.node, ...g.counts, outages: g.outages, worstMs: g.worstMs };
   }
 
   function report(from: number, to: number): WindowReport {

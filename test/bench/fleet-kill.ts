@@ -20,8 +20,11 @@ export interface NodeKillResult {
   /** Their stalls, kill -> next PUBACK, ms: median and max; NaN where one never resumed. */
   readonly stallMedianMs: number;
   readonly stallMaxMs: number;
-  /** Gateways on the other nodes that lost their connection too. */
+  /** Every stall, ms, lowest first. */
+  readonly stallsMs: readonly number[];
+  /** Gateways on the other nodes that lost their connection too, and their longest PUBACK latency after the kill, ms. */
   readonly othersDropped: number;
+  readonly othersWorstMs: number;
   /** PUBACK latency, all gateways, from the kill until the end of the run, ms. */
   readonly p99Ms: number;
   readonly maxMs: number;
@@ -65,6 +68,7 @@ export async function fleetNodeKill(
     } while (!resumed(gateways) && epochMs() < deadline);
     await sleep(o.afterMs);
     const end = epochMs();
+    gateways = (await Promise.all(procs.map((p) => p.report(killAt, killAt)))).flatMap((r) => r.gateways);
     const after = merge(await Promise.all(procs.map((p) => p.report(killAt, end))), end - killAt);
     const drained = (await Promise.all(procs.map((p) => p.drain(30_000)))).flat();
     const undrained = drained.filter((g) => g.acked !== g.offered);
@@ -82,13 +86,16 @@ export async function fleetNodeKill(
     const othersDropped = drained.filter(
       (g) => !onVictim.has(g.id) && g.outages.some((x) => x.downAt >= killAt),
     ).length;
+    const othersWorstMs = Math.max(...gateways.filter((g) => !onVictim.has(g.id)).map((g) => g.worstMs));
     const check = await received(consumer, drained);
     return {
       gateways: o.gateways,
       onNode: onVictim.size,
       stallMedianMs: percentile(stalls, 0.5),
       stallMaxMs: stalls.at(-1) ?? Number.NaN,
+      stallsMs: stalls,
       othersDropped,
+      othersWorstMs,
       p99Ms: after.p99Ms,
       maxMs: after.maxMs,
       ...check,
