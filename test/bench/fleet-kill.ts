@@ -8,6 +8,7 @@
 import { type Collector, collect } from '../support/mqtt-collector.js';
 import type { RabbitCluster } from '../support/rabbitmq.js';
 import { type FleetOptions, merge, startFleet } from './fleet.js';
+import { FLEET_EVENTS } from './fleet-consumer.js';
 import { epochMs } from './fleet-gateway.js';
 import type { GatewayReport } from './fleet-gateways.js';
 import { sequenceOf } from './path.js';
@@ -42,7 +43,7 @@ export async function fleetNodeKill(
   o: Omit<FleetOptions, 'nodes'> & { victim: number; beforeMs: number; afterMs: number },
 ): Promise<NodeKillResult> {
   const watcher = cluster.nodes.findIndex((_, i) => i !== o.victim);
-  const consumer = await collect(cluster.urls[watcher]!, 'readpoint/v1/fleet/+/events/+');
+  const consumer = await collect(cluster.urls[watcher]!, FLEET_EVENTS);
   const procs = await startFleet({ ...o, nodes: cluster.urls });
   try {
     const t0 = epochMs() + 50;

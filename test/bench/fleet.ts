@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../config/load.js';
+import { countingConsumer } from './fleet-consumer.js';
 import { epochMs, type GatewaySetup } from './fleet-gateway.js';
 import type { WindowReport } from './fleet-gateways.js';
 import { FleetProcess } from './fleet-process.js';
@@ -20,6 +21,13 @@ export interface FleetOptions {
   readonly processes: number;
   /** Events per second of each gateway. */
   readonly rate: number;
+}
+
+export interface StepOptions extends FleetOptions {
+  readonly warmupMs: number;
+  readonly measureMs: number;
+  /** The broker (node) a subscriber to every gateway's events is connected to during the step; none if absent. */
+  readonly consumer?: string;
 }
 
 export interface FleetStep {
@@ -37,6 +45,8 @@ export interface FleetStep {
   readonly generatorDelayMs: number;
   /** Until every gateway was connected, ms (processes start together). */
   readonly connectMs: number;
+  /** Events/s the subscriber received in the window (NaN without one). */
+  readonly deliveredPerS: number;
 }
 
 /** The uplink settings every simulated gateway takes: the daemon's defaults. */
@@ -114,27 +124,33 @@ export function merge(reports: readonly WindowReport[], windowMs: number) {
 const until = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - epochMs())));
 
 /** One step: N gateways connect, publish for warmupMs, then for measureMs, measured. */
-export async function fleetStep(
-  o: FleetOptions & { warmupMs: number; measureMs: number },
-): Promise<FleetStep> {
-  const procs = await startFleet(o);
+export async function fleetStep(o: StepOptions): Promise<FleetStep> {
+  const consumer = o.consumer ? await countingConsumer(o.consumer) : undefined;
   try {
-    const t0 = epochMs() + 50;
-    for (const p of procs) p.go(t0);
-    const from = t0 + o.warmupMs;
-    const to = from + o.measureMs;
-    await until(from);
-    for (const p of procs) p.mark();
-    await until(to);
-    const reports = await Promise.all(procs.map((p) => p.report(from, to)));
-    return {
-      gateways: o.gateways,
-      processes: procs.length,
-      connectMs: Math.max(...procs.map((p) => p.connectMs)),
-      ...merge(reports, o.measureMs),
-    };
+    const procs = await startFleet(o);
+    try {
+      const t0 = epochMs() + 50;
+      for (const p of procs) p.go(t0);
+      const from = t0 + o.warmupMs;
+      const to = from + o.measureMs;
+      await until(from);
+      for (const p of procs) p.mark();
+      const receivedFrom = consumer?.received ?? Number.NaN;
+      await until(to);
+      const received = (consumer?.received ?? Number.NaN) - receivedFrom;
+      const reports = await Promise.all(procs.map((p) => p.report(from, to)));
+      return {
+        gateways: o.gateways,
+        processes: procs.length,
+        connectMs: Math.max(...procs.map((p) => p.connectMs)),
+        deliveredPerS: (received * 1000) / o.measureMs,
+        ...merge(reports, o.measureMs),
+      };
+    } finally {
+      await Promise.all(procs.map((p) => p.stop()));
+    }
   } finally {
-    await Promise.all(procs.map((p) => p.stop()));
+    await consumer?.close();
   }
 }
 
@@ -148,12 +164,7 @@ export function saturated(step: FleetStep, p99LimitMs: number): boolean {
  * resolves with the largest N absorbed (p99 under the limit), 0 if none.
  */
 export async function fleetSeries(
-  o: Omit<FleetOptions, 'gateways'> & {
-    steps: readonly number[];
-    warmupMs: number;
-    measureMs: number;
-    p99LimitMs: number;
-  },
+  o: Omit<StepOptions, 'gateways'> & { steps: readonly number[]; p99LimitMs: number },
   onStep: (step: FleetStep) => void,
 ): Promise<{ absorbed: number; saturatedAt?: FleetStep }> {
   let absorbed = 0;

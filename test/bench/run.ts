@@ -262,7 +262,7 @@ if (broker) {
       );
     });
 
-    await section('fleet, Mosquitto', () => fleetMosquitto(url));
+    await section('fleet-mosquitto', () => fleetMosquitto(url));
 
     if (PROFILE)
       await section('profile of a gateway run', async () => {
@@ -292,7 +292,7 @@ if (broker) {
   }
 }
 
-await section('fleet, RabbitMQ cluster', fleetRabbitCluster);
+await section('fleet-rabbitmq', fleetRabbitCluster);
 
 for (const sync of ['batch', 'interval'] as const) {
   await section(`outbox, sync: ${sync}`, async () => {
