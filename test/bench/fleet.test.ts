@@ -29,13 +29,16 @@ describe('fleet bench helpers', () => {
     expect(setups[0]).toMatchObject({ keepaliveS: 30, inflight: 100 });
   });
 
-  it('calls a step saturated at p99 >= the limit or under 95% of the offered events acknowledged', () => {
-    const step = (p99Ms: number, ackedPerS: number) => ({ p99Ms, ackedPerS, offeredPerS: 1000 }) as FleetStep;
+  it('calls a step saturated at p99 >= the limit, under 95% of the events acknowledged or delivered', () => {
+    const step = (p99Ms: number, ackedPerS: number, deliveredPerS = Number.NaN) =>
+      ({ p99Ms, ackedPerS, offeredPerS: 1000, deliveredPerS }) as FleetStep;
     expect(saturated(step(999, 1000), 1000)).toBe(false);
     expect(saturated(step(999, 950), 1000)).toBe(false);
     expect(saturated(step(1000, 1000), 1000)).toBe(true);
     expect(saturated(step(10, 949), 1000)).toBe(true);
     expect(saturated(step(Number.NaN, 0), 1000)).toBe(true);
+    expect(saturated(step(10, 1000, 950), 1000)).toBe(false);
+    expect(saturated(step(10, 1000, 949), 1000)).toBe(true);
   });
 });
 

@@ -154,9 +154,17 @@ export async function fleetStep(o: StepOptions): Promise<FleetStep> {
   }
 }
 
-/** Whether a step is past what the broker absorbs: p99 at the limit or events left behind. */
+/**
+ * Whether a step is past what the broker absorbs: PUBACK p99 at the limit, under 95% of the events
+ * acknowledged, or (with a consumer) under 95% of those delivered: a queue growing at the broker.
+ */
 export function saturated(step: FleetStep, p99LimitMs: number): boolean {
-  return !(step.p99Ms < p99LimitMs) || step.ackedPerS < 0.95 * step.offeredPerS;
+  const behind = (done: number, of: number) => done < 0.95 * of;
+  return (
+    !(step.p99Ms < p99LimitMs) ||
+    behind(step.ackedPerS, step.offeredPerS) ||
+    (!Number.isNaN(step.deliveredPerS) && behind(step.deliveredPerS, step.ackedPerS))
+  );
 }
 
 /**
