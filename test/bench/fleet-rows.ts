@@ -46,8 +46,10 @@ function stepRow(broker: string, step: FleetStep): void {
 }
 
 function absorbedRow(broker: string, absorbed: number, saturatedAt: FleetStep | undefined): void {
+  const delivered = (step: FleetStep) =>
+    Number.isNaN(step.deliveredPerS) ? '' : `, ${fmt(step.deliveredPerS)} received by the consumer`;
   const next = saturatedAt
-    ? `; ${fmt(saturatedAt.gateways)} saturated it: ${fmt(saturatedAt.ackedPerS)} of ${fmt(saturatedAt.offeredPerS)} events/s acknowledged, p99 ${ms(saturatedAt.p99Ms)} ms`
+    ? `; ${fmt(saturatedAt.gateways)} saturated it: ${fmt(saturatedAt.ackedPerS)} of ${fmt(saturatedAt.offeredPerS)} events/s acknowledged${delivered(saturatedAt)}, p99 ${ms(saturatedAt.p99Ms)} ms`
     : '; the largest step measured, so at least that many';
   row(
     `fleet, ${broker}: gateways absorbed at ${RATE} events/s each with PUBACK p99 < 1 s (largest step met${next})`,
