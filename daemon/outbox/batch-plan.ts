@@ -53,9 +53,10 @@ export function decodeEntry(v: string): { t: string; p: string; a: number } | un
 
 /** An append not yet durable. */
 export interface Held {
-  /** The entry with its payload as a view into `value`. */
+  /** The entry; a payload given as bytes is a view into `value`. */
   readonly entry: OutboxEntry;
-  readonly value: Buffer;
+  /** The stored form: text for a text payload, bytes for a payload given as bytes. */
+  readonly value: string | Buffer;
   /** Key plus value length, the value counted as text: what the entry counts against `maxBytes`. */
   readonly size: number;
   /** Part of the write in progress (so not to be dropped from the hold meanwhile). */

@@ -24,8 +24,12 @@ import type { OutboxEntry } from './outbox.js';
 
 type Handle = Level<string, string>;
 
-/** How many bytes of entries one read of the store brings at most (a take's worth of events). */
-const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * How many bytes of entries one read of the store brings at most: about 60 events. A take's worth
+ * (1 MB) measured the same CPU per event drained and 20 MB more RssAnon through a 1,000,000-event
+ * backlog (larger chunks outlive young collections and are promoted).
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 export class Delivery {
   /** Highest sequence number handed out by take() since the last rewind. */
@@ -213,8 +217,8 @@ export class Delivery {
     let seen = 0;
     let lastSeen = after;
     if (upTo <= after) return { out, cursor: after, nextAt };
-    // In chunks, not entry by entry (a promise each), and each chunk as large as the take: the
-    // binding otherwise stops every 16 KB, a round trip to its thread for every ~16 events.
+    // In chunks, not entry by entry (a promise each), and of 64 KB: the binding otherwise stops
+    // every 16 KB, a round trip to its thread for every ~16 events.
     const it = db.iterator({
       gt: entryKey(after),
       lte: entryKey(upTo),

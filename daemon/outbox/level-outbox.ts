@@ -17,6 +17,7 @@ import {
   DROPS_KEY,
   decodeEntry,
   ENTRY_KEY_LENGTH,
+  encodeEntry,
   type Held,
   type Op,
   type Plan,
@@ -495,10 +496,19 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     }
     for (let index = 0; index < entries.length; index++) {
       const e = entries[index]!;
-      // The payload's bytes are made here, once: stored, kept in the tail and published as they are.
-      const { value, payload, size } = storedBytes(e);
-      const entry: OutboxEntry = { seq: e.seq, topic: e.topic, payload, acceptedAt: e.acceptedAt };
-      const h: Held = { entry, value, size: ENTRY_KEY_LENGTH + size, writing: false, group, index };
+      // A text payload is stored as text. Made into bytes here, once, it measured no less CPU, and
+      // the bytes sat outside the JS heap, where the heap's bound (memory-budget.ts) does not count
+      // them: a 1,000,000-event outage held 16-34 MB more RssAnon until old space was collected.
+      let h: Held;
+      if (typeof e.payload === 'string') {
+        const value = encodeEntry(e as OutboxEntry & { readonly payload: string });
+        h = { entry: e, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+      } else {
+        // Bytes given are stored, kept in the tail and published as they are.
+        const { value, payload, size } = storedBytes(e);
+        const entry: OutboxEntry = { seq: e.seq, topic: e.topic, payload, acceptedAt: e.acceptedAt };
+        h = { entry, value, size: ENTRY_KEY_LENGTH + size, writing: false, group, index };
+      }
       if (failing !== undefined && !this.held.makeRoom(h, this.options.overflow, (d) => this.dropHeld(d)))
         continue;
       this.held.push(h);

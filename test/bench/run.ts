@@ -9,10 +9,11 @@
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
- * a socat PTY, each side of each pair, default 20,000).
+ * a socat PTY, each side of each pair, default 20,000); the fleet's sizes in fleet-rows.ts.
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile.
+ * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
  * (default node_modules/.cache/readpoint-bench in this checkout) and reuses from there; without
@@ -28,6 +29,7 @@ import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
 import type { Measured } from './cpu.js';
+import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
 import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
@@ -67,8 +69,9 @@ const ms = (n: number) => n.toFixed(1);
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}\n`,
+  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
 );
+console.log(`${fleetSizes()}\n`);
 header();
 
 let broker: Awaited<ReturnType<typeof startMosquitto>> | undefined;
@@ -259,6 +262,8 @@ if (broker) {
       );
     });
 
+    await section('fleet-mosquitto', () => fleetMosquitto(url));
+
     if (PROFILE)
       await section('profile of a gateway run', async () => {
         mkdirSync(PROFILE, { recursive: true });
@@ -286,6 +291,8 @@ if (broker) {
     await broker.stop();
   }
 }
+
+await section('fleet-rabbitmq', fleetRabbitCluster);
 
 for (const sync of ['batch', 'interval'] as const) {
   await section(`outbox, sync: ${sync}`, async () => {

@@ -1,28 +1,19 @@
 /**
  * The live tail of the LevelDB outbox (daemon/outbox/live-tail.ts): live entries are handed out
  * from memory, and every take the tail cannot serve reads the store. An entry handed out from
- * memory carries a view into the very bytes the outbox wrote to the store; one read back from the
- * store carries text, so the payload tells which way each entry came.
+ * memory is the very object appended; one read back from the store is a new object, so `toBe`
+ * tells which way each entry came.
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox, type OutboxOptions, type OutboxSeams } from '../../../daemon/outbox/level-outbox.js';
 import type { OutboxEntry } from '../../../daemon/outbox/outbox.js';
-import { asText, baseOptions, gate, recordingStore, tempDirs } from './helpers.js';
+import { baseOptions, gate, recordingStore, tempDirs } from './helpers.js';
 
 const tempDir = tempDirs();
-/** Every entry's bytes the outbox wrote (and LevelDB accepted). */
-const written: Buffer[] = [];
 
 async function opened(options: Partial<OutboxOptions> = {}, seams: OutboxSeams = {}, dir = tempDir()) {
-  const write = seams.writeBatch ?? recordingStore().writeBatch;
-  const o = new LevelOutbox(dir, { ...baseOptions, ...options }, silentLogger(), {
-    ...seams,
-    writeBatch: async (db, ops, sync) => {
-      await write(db, ops, sync);
-      for (const op of ops) if (op.type === 'put' && typeof op.value !== 'string') written.push(op.value);
-    },
-  });
+  const o = new LevelOutbox(dir, { ...baseOptions, ...options }, silentLogger(), seams);
   await o.open();
   return { o, dir };
 }
@@ -37,17 +28,9 @@ function append(o: LevelOutbox, n: number): { entries: OutboxEntry[]; stored: Pr
 }
 
 const seqs = (entries: readonly OutboxEntry[]) => entries.map((e) => e.seq);
-/** For each taken entry: whether its payload is a view into bytes the outbox wrote (served from memory). */
-const fromMemory = (taken: readonly OutboxEntry[]) =>
-  taken.map((t) => {
-    const p = t.payload;
-    if (!Buffer.isBuffer(p)) return false;
-    const into = (v: Buffer) =>
-      v.buffer === p.buffer &&
-      p.byteOffset > v.byteOffset &&
-      p.byteOffset + p.length === v.byteOffset + v.length;
-    return written.some(into);
-  });
+/** For each taken entry: whether it is the object appended (served from memory). */
+const fromMemory = (taken: readonly OutboxEntry[], appended: readonly OutboxEntry[]) =>
+  taken.map((t) => appended.some((a) => a === t));
 
 describe('LevelOutbox live tail', () => {
   it('hands out live entries from memory, equal to what the store holds', async () => {
@@ -55,13 +38,13 @@ describe('LevelOutbox live tail', () => {
     const { entries, stored } = append(o, 5);
     expect(await stored).toEqual([true, true, true, true, true]);
     const taken = await o.take(10);
-    expect(fromMemory(taken)).toEqual([true, true, true, true, true]);
+    expect(fromMemory(taken, entries)).toEqual([true, true, true, true, true]);
     await o.close();
     // The same entries, read back from the store after a reopen.
     const { o: again } = await opened({}, {}, dir);
     const reread = await again.take(10);
-    expect(asText(reread)).toEqual(entries);
-    expect(fromMemory(reread)).toEqual([false, false, false, false, false]);
+    expect(reread).toEqual(entries);
+    expect(fromMemory(reread, entries)).toEqual([false, false, false, false, false]);
     await again.close();
   });
 
@@ -69,7 +52,7 @@ describe('LevelOutbox live tail', () => {
     const { o } = await opened({ liveTailEvents: 4 });
     const within = append(o, 4);
     await within.stored;
-    expect(fromMemory(await o.take(10))).toEqual([true, true, true, true]);
+    expect(fromMemory(await o.take(10), within.entries)).toEqual([true, true, true, true]);
     const { entries, stored } = append(o, 10); // 5..14: past the bound
     await stored;
     const first = await o.take(3);
@@ -78,11 +61,11 @@ describe('LevelOutbox live tail', () => {
       [5, 6, 7],
       [8, 9, 10, 11, 12, 13, 14],
     ]);
-    expect(asText([...first, ...rest])).toEqual(entries);
-    expect(fromMemory([...first, ...rest])).toEqual(Array(10).fill(false));
+    expect([...first, ...rest]).toEqual(entries);
+    expect(fromMemory([...first, ...rest], entries)).toEqual(Array(10).fill(false));
     const later = append(o, 2); // taken up to the newest: kept again
     await later.stored;
-    expect(fromMemory(await o.take(10))).toEqual([true, true]);
+    expect(fromMemory(await o.take(10), later.entries)).toEqual([true, true]);
     expect(o.stats()).toMatchObject({ depth: 16, appended: 16 });
     await o.close();
   });
@@ -92,15 +75,15 @@ describe('LevelOutbox live tail', () => {
     const { o } = await opened({ liveTailBytes: 100 });
     const two = append(o, 2);
     await two.stored;
-    expect(fromMemory(await o.take(10))).toEqual([true, true]);
+    expect(fromMemory(await o.take(10), two.entries)).toEqual([true, true]);
     const three = append(o, 3);
     await three.stored;
     const taken = await o.take(10);
     expect(seqs(taken)).toEqual([3, 4, 5]);
-    expect(fromMemory(taken)).toEqual([false, false, false]);
+    expect(fromMemory(taken, three.entries)).toEqual([false, false, false]);
     const one = append(o, 1);
     await one.stored;
-    expect(fromMemory(await o.take(10))).toEqual([true]);
+    expect(fromMemory(await o.take(10), one.entries)).toEqual([true]);
     await o.close();
   });
 
@@ -109,18 +92,18 @@ describe('LevelOutbox live tail', () => {
     const { entries, stored } = append(o, 5);
     await stored;
     const taken = await o.take(3);
-    expect(fromMemory(taken)).toEqual([true, true, true]);
+    expect(fromMemory(taken, entries)).toEqual([true, true, true]);
     o.ack(1);
     o.rewind();
     const again = await o.take(10); // the store up to where the tail starts, then the tail
     expect(seqs(again)).toEqual([2, 3, 4, 5]);
-    expect(asText(again)).toEqual(entries.slice(1));
-    expect(fromMemory(again)).toEqual([false, false, true, true]);
+    expect(again).toEqual(entries.slice(1));
+    expect(fromMemory(again, entries)).toEqual([false, false, true, true]);
     const next = append(o, 2);
     await next.stored;
     const live = await o.take(10);
     expect(seqs(live)).toEqual([6, 7]);
-    expect(fromMemory(live)).toEqual([true, true]);
+    expect(fromMemory(live, next.entries)).toEqual([true, true]);
     await o.close();
   });
 
@@ -148,7 +131,7 @@ describe('LevelOutbox live tail', () => {
 
   it('drop-oldest: a victim in the tail leaves it, nothing in flight is dropped', async () => {
     const { o } = await opened({ maxEvents: 5, overflow: 'drop-oldest' });
-    const { stored } = append(o, 5);
+    const { entries, stored } = append(o, 5);
     await stored;
     const inFlight = await o.take(2); // 1 and 2 in flight
     const more = append(o, 2); // 3 and 4 go, from the store and from the tail
@@ -161,7 +144,7 @@ describe('LevelOutbox live tail', () => {
     });
     const rest = await o.take(10);
     expect(seqs(rest)).toEqual([5, 6, 7]);
-    expect(fromMemory(rest)).toEqual([true, true, true]);
+    expect(fromMemory(rest, [...entries, ...more.entries])).toEqual([true, true, true]);
     for (const e of [...inFlight, ...rest]) o.ack(e.seq);
     await expect.poll(() => o.stats().depth).toBe(0);
     o.rewind();
@@ -196,7 +179,7 @@ describe('LevelOutbox live tail', () => {
     expect(o.stats()).toMatchObject({ dropped: 0 });
     const rest = await o.take(10);
     expect(seqs(rest)).toEqual([1, 2, 5, 6]);
-    expect(fromMemory(rest)).toEqual([false, false, true, true]);
+    expect(fromMemory(rest, more.entries)).toEqual([false, false, true, true]);
     await o.close();
   });
 
@@ -209,16 +192,16 @@ describe('LevelOutbox live tail', () => {
     await live.stored;
     const liveTaken = await o.takeLive(10);
     expect(seqs(liveTaken)).toEqual([5, 6, 7]);
-    expect(fromMemory(liveTaken)).toEqual([true, true, true]);
+    expect(fromMemory(liveTaken, live.entries)).toEqual([true, true, true]);
     const backlogTaken = await o.take(10);
-    expect(asText(backlogTaken)).toEqual(backlog.entries);
-    expect(fromMemory(backlogTaken)).toEqual([false, false, false, false]);
+    expect(backlogTaken).toEqual(backlog.entries);
+    expect(fromMemory(backlogTaken, backlog.entries)).toEqual([false, false, false, false]);
     // Merged: one lane again, from memory.
     const after = append(o, 2);
     await after.stored;
     const merged = [...(await o.take(10)), ...(await o.take(10))];
     expect(seqs(merged)).toEqual([8, 9]);
-    expect(fromMemory(merged)).toEqual([true, true]);
+    expect(fromMemory(merged, after.entries)).toEqual([true, true]);
     expect(o.replaying()).toBe(false);
     await o.close();
   });
@@ -231,7 +214,7 @@ describe('LevelOutbox live tail', () => {
     const live = append(o, 2);
     await live.stored;
     const head = await o.take(2);
-    expect(fromMemory(head)).toEqual([true, true]);
+    expect(fromMemory(head, backlog.entries)).toEqual([true, true]);
     expect(seqs(await o.takeLive(10))).toEqual([5, 6]);
     expect(seqs(await o.take(10))).toEqual([3, 4]);
     expect(o.replaying()).toBe(false);
@@ -245,7 +228,7 @@ describe('LevelOutbox live tail', () => {
     const failing = gate();
     store.state.paused = failing.promise;
     store.state.failing = 1;
-    const { stored } = append(o, 3);
+    const { entries, stored } = append(o, 3);
     await expect.poll(() => store.state.entered).toBe(1);
     expect(await o.take(10)).toEqual([]);
     const retry = gate();
@@ -260,7 +243,7 @@ describe('LevelOutbox live tail', () => {
     expect(store.calls.map((c) => c.failed)).toEqual([true, false]);
     const taken = await o.take(10);
     expect(seqs(taken)).toEqual([1, 2, 3]);
-    expect(fromMemory(taken)).toEqual([true, true, true]);
+    expect(fromMemory(taken, entries)).toEqual([true, true, true]);
     await o.close();
   });
 });
