@@ -9,6 +9,7 @@ import mqtt from 'mqtt';
 import { type HealthPayload, topics } from '../contract/topics.js';
 import { redactUrl } from '../uplink/redact.js';
 import { formatStatus, STATUS_EXIT, statusVerdict } from './status-format.js';
+import { type Retained, retainedOnNodes } from './status-nodes.js';
 import { connectionProblem } from './tail.js';
 import { gatewayBroker, loadGatewayConfig } from './tail-config.js';
 
@@ -20,9 +21,7 @@ export interface StatusCliOptions {
 }
 
 /** What the broker retains for one gateway, or why it could not be asked. */
-export type Retained =
-  | { readonly ok: true; readonly status?: string; readonly health?: string }
-  | { readonly ok: false; readonly problem: string };
+export type { Retained } from './status-nodes.js';
 
 /** The timeout in ms from `--timeout` seconds, or a usage message. */
 export function statusTimeoutMs(value: string | undefined): number | string {
@@ -151,7 +150,10 @@ export async function statusCommand(o: StatusCliOptions, timeoutMs: number): Pro
   if (typeof target === 'string') return target;
   const { gateway, uplink } = config;
   const t = topics(uplink.topicPrefix, gateway.site, gateway.id);
-  const answer = await queryRetained(target.url, target.connect, t, timeoutMs);
+  const nodes = 'nodes' in target ? target.nodes : undefined;
+  const answer = nodes
+    ? await retainedOnNodes(nodes, target.connect, t, timeoutMs, queryRetained)
+    : await queryRetained(target.url, target.connect, t, timeoutMs);
   const say = (line: string) => process.stderr.write(`readpoint status: ${line}\n`);
   if (!answer.ok) {
     say(`${answer.problem}; the gateway's state is unknown`);

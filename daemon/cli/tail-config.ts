@@ -23,7 +23,10 @@ export interface TailTarget {
 
 /** The broker a config's gateway publishes to, with the login and TLS settings to reach it. */
 export interface GatewayBroker {
+  /** The first broker node of uplink.url (or the embedded broker). */
   readonly url: string;
+  /** Every node, when uplink.url lists several. */
+  readonly nodes?: readonly string[];
   readonly connect: IClientOptions;
 }
 
@@ -74,7 +77,7 @@ export async function gatewayBroker(
     }
     connect.rejectUnauthorized = uplink.rejectUnauthorized;
   }
-  return { url: upstream.url, connect };
+  return { url: upstream.url, ...(upstream.nodes ? { nodes: upstream.nodes } : {}), connect };
 }
 
 /** Where to watch, or one message saying what is wrong and what to do. */
