@@ -265,6 +265,7 @@ export class Gateway {
           readers: config.readers.length,
           // Where a consumer finds the events: the embedded broker's address, not the in-process link.
           upstream: redactUrl(upstream.url.replace(/^embedded:/, 'mqtt:')),
+          ...(upstream.nodes ? { nodes: upstream.nodes.map((u) => redactUrl(u)) } : {}),
           topics: this.topics.allEvents,
         },
         'readpoint running',
