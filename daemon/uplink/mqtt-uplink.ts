@@ -14,8 +14,9 @@
  * past 1.5 x from the stall) stays armed behind it.
  *
  * Nodes: with several broker URLs (the nodes of one cluster) the first attempt goes to the node
- * the client id hashes to, and each attempt after to the next node (broker-node.ts); a killed node resets or closes its sockets, so the loss is seen at once and the
- * next attempt, after the first backoff step, goes to another node. Between long backoff waits a
+ * the client id hashes to, and each attempt after to the next node (broker-node.ts); a killed
+ * node resets or closes its sockets, so the loss is seen at once and the next attempt, after the
+ * first backoff step, goes to another node. Between long backoff waits a
  * TCP probe (node-probe.ts) notices a broker that is back, so the gateway resumes within a probe
  * interval of its return rather than at the end of a wait of up to retry.maxMs.
  */
