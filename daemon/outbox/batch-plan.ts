@@ -8,7 +8,7 @@
 import type { AppendGroup } from './appends.js';
 import type { OutboxEntry, OverflowPolicy } from './outbox.js';
 
-/** A value is text (the outbox's own records) or bytes (entries: entry-bytes.ts). */
+/** A value is text, or bytes for an entry whose payload was appended as bytes (entry-bytes.ts). */
 export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 'del'; key: string };
 
 /** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
@@ -23,9 +23,8 @@ export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
  * payload after it, untouched. (Before, entries were stored as JSON with the payload as a JSON
  * string inside it: every quote of the event escaped on the way in and unescaped on the way
  * out, about 6 % of the gateway's CPU and 15 % more bytes. Such records are still read.) The
- * length makes a truncated record, e.g. one a foreign program cut short, fail to decode. The
- * outbox itself writes and reads these as bytes (entry-bytes.ts); the text forms here serve the
- * tools that read a store as text (inspect.ts).
+ * length makes a truncated record, e.g. one a foreign program cut short, fail to decode. A
+ * payload appended as bytes is stored in the same form as bytes (entry-bytes.ts).
  */
 export const encodeEntry = (e: Omit<OutboxEntry, 'payload'> & { readonly payload: string }) =>
   `1|${e.acceptedAt}|${e.payload.length}|${e.topic}\n${e.payload}`;

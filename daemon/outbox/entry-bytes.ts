@@ -1,13 +1,12 @@
 /**
- * The stored form of an outbox entry (batch-plan.ts describes it) as bytes. An event's text is
- * turned into UTF-8 once, here, as it enters the outbox: the same bytes are written to LevelDB,
- * kept in the live tail and published. (Handing LevelDB and MQTT the text instead converts it to
- * UTF-8 once for each.) The bytes are exactly those of the text form, so stores written either
- * way read the same.
+ * The stored form of an outbox entry (batch-plan.ts describes it) as bytes, for a payload appended
+ * as bytes: the same bytes are written to LevelDB, kept in the live tail and published. They are
+ * exactly those of the text form, so stores written either way read the same.
  *
- * A backlog is read back from the store as text, not as bytes: LevelDB's binding makes each value
- * read as bytes a buffer of its own, which measured slower than making it a string and letting
- * MQTT convert it once.
+ * A text payload (every event the recorder makes) stays text: made into bytes here it measured no
+ * less CPU, and bytes sit outside the JS heap, where the memory budget's bound does not count them
+ * (level-outbox.ts). A backlog is read back as text: LevelDB's binding makes each value read as
+ * bytes a buffer of its own, which measured slower.
  */
 import { isAscii } from 'node:buffer';
 import type { OutboxEntry } from './outbox.js';

@@ -56,8 +56,8 @@ export interface OutboxEntry {
   readonly topic: string;
   /**
    * The serialized payload (UTF-8 JSON), as text or as its UTF-8 bytes. `take()` hands it out as
-   * the same bytes in either form (the LevelDB outbox: live entries as the bytes made once as they
-   * came in, a backlog read back from the store as text).
+   * the same bytes in either form (the LevelDB outbox: a live entry as it was appended, a backlog
+   * read back from the store as text).
    */
   readonly payload: string | Buffer;
   /** Wall-clock ms at which it was accepted. */

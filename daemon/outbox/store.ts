@@ -38,7 +38,7 @@ export interface StoreOptions {
 
 type Handle = Level<string, string>;
 
-/** Entries are written as the bytes they are (entry-bytes.ts); the outbox's own records as text. */
+/** An entry appended as bytes is written as those bytes (entry-bytes.ts); everything else as text. */
 const AS_BYTES = { valueEncoding: 'buffer' } as const;
 
 /**

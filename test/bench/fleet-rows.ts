@@ -57,13 +57,12 @@ function absorbedRow(broker: string, absorbed: number, saturatedAt: FleetStep | 
   );
 }
 
-/** Growing fleets into the Mosquitto at `url`. */
-export async function fleetMosquitto(url: string): Promise<void> {
-  const broker = 'one Mosquitto';
+/** Growing fleets into `nodes` (the consumer, when there is one, on `consumer`), a row per step. */
+async function growingFleet(broker: string, nodes: readonly string[], consumer: string) {
   const series = await fleetSeries(
     {
-      nodes: [url],
-      ...(CONSUMER ? { consumer: url } : {}),
+      nodes,
+      ...(CONSUMER ? { consumer } : {}),
       processes: PROCESSES,
       rate: RATE,
       steps: STEPS,
@@ -74,6 +73,12 @@ export async function fleetMosquitto(url: string): Promise<void> {
     (step) => stepRow(broker, step),
   );
   absorbedRow(broker, series.absorbed, series.saturatedAt);
+  return series;
+}
+
+/** Growing fleets into the Mosquitto at `url`. */
+export async function fleetMosquitto(url: string): Promise<void> {
+  await growingFleet('one Mosquitto', [url], url);
 }
 
 /** Growing fleets into a 3-node RabbitMQ cluster, then a node killed under a comfortable fleet. */
@@ -85,20 +90,7 @@ export async function fleetRabbitCluster(): Promise<void> {
       'fleet: RabbitMQ 3-node cluster (test/support/rabbitmq.ts: MQTT plugin, one machine), ms from the first node spawned until every node took CONNECTs and joined',
       fmt(cluster.startMs),
     );
-    const series = await fleetSeries(
-      {
-        nodes: cluster.urls,
-        ...(CONSUMER ? { consumer: cluster.urls[1]! } : {}),
-        processes: PROCESSES,
-        rate: RATE,
-        steps: STEPS,
-        warmupMs: WARMUP_S * 1000,
-        measureMs: MEASURE_S * 1000,
-        p99LimitMs: P99_LIMIT_MS,
-      },
-      (step) => stepRow(broker, step),
-    );
-    absorbedRow(broker, series.absorbed, series.saturatedAt);
+    const series = await growingFleet(broker, cluster.urls, cluster.urls[1]!);
     const gateways = Number(
       process.env.BENCH_FLEET_KILL ?? Math.max(STEPS[0]!, Math.floor(series.absorbed / 2)),
     );

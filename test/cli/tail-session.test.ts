@@ -33,7 +33,8 @@ async function publish(seqs: readonly number[]) {
   for (const seq of seqs) await publisher.publishAsync(EVENTS, labelEvent(seq), { qos: 1 });
 }
 
-function tail(session: string, ...more: string[]): Tail {
+/** `readpoint tail --dedup --json` on the test gateway's events, in `session` when one is named. */
+function tail(session: string | undefined, ...more: string[]): Tail {
   return startTail([
     '--url',
     broker.url,
@@ -43,8 +44,7 @@ function tail(session: string, ...more: string[]): Tail {
     'gw-1',
     '--dedup',
     '--json',
-    '--session',
-    session,
+    ...(session === undefined ? [] : ['--session', session]),
     ...more,
   ]);
 }
@@ -110,30 +110,12 @@ describe('readpoint tail --session', () => {
   });
 
   it('without --session, what is published while it is away is not delivered to it', async () => {
-    const plain = startTail([
-      '--url',
-      broker.url,
-      '--site',
-      'site-1',
-      '--gateway',
-      'gw-1',
-      '--dedup',
-      '--json',
-    ]);
+    const plain = tail(undefined);
     await plain.waitForStderr(/subscribed to /);
     plain.child.kill('SIGINT');
     expect(await plain.exited).toBe(0);
     await publish([31, 32]);
-    const back = startTail([
-      '--url',
-      broker.url,
-      '--site',
-      'site-1',
-      '--gateway',
-      'gw-1',
-      '--dedup',
-      '--json',
-    ]);
+    const back = tail(undefined);
     await back.waitForStderr(/subscribed to /);
     await publish([33]);
     await back.waitForLines(1);
