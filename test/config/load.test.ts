@@ -2,44 +2,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokerLimits } from '../../config/broker-limits.js';
-import { ConfigError, configJsonSchema, formatProblem, loadConfig, parseConfig } from '../../config/load.js';
+import { configJsonSchema, loadConfig, parseConfig } from '../../config/load.js';
 import { REFERENCE_PAGE, renderJsonSchema, renderReferencePage } from '../../config/write-json-schema.js';
 import { repoRoot } from '../support/schemas.js';
-
-const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
-  try {
-    parseConfig(text, 'f.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error('expected the config to be invalid');
-};
-
-const minimal = `gateway:
-  id: gw-1
-  site: s-1
-readPoints:
-  - id: rp-1
-readers:
-  - id: r-1
-    driver: serial-line
-    readPoint: rp-1
-    path: /dev/ttyUSB0
-`;
+import { MINIMAL_YAML, problems } from './helpers.js';
 
 describe('the memory budget', () => {
   it('sizes smoothing from memory.budgetMb unless smoothing.maxTracked is set', () => {
     // A fifth of the budget at 250 bytes per tracked unit.
-    expect(parseConfig(minimal, 'f.yaml', {})).toMatchObject({
+    expect(parseConfig(MINIMAL_YAML, 'f.yaml', {})).toMatchObject({
       memory: { budgetMb: 128 },
       smoothing: { maxTracked: 107_374 },
     });
-    expect(parseConfig(`${minimal}memory: { budgetMb: 64 }\n`, 'f.yaml', {}).smoothing.maxTracked).toBe(
+    expect(parseConfig(`${MINIMAL_YAML}memory: { budgetMb: 64 }\n`, 'f.yaml', {}).smoothing.maxTracked).toBe(
       53_687,
     );
     const both = parseConfig(
-      `${minimal}memory: { budgetMb: 64 }\nsmoothing: { maxTracked: 500 }\n`,
+      `${MINIMAL_YAML}memory: { budgetMb: 64 }\nsmoothing: { maxTracked: 500 }\n`,
       'f.yaml',
       {},
     );
@@ -48,7 +27,7 @@ describe('the memory budget', () => {
   });
 
   it('refuses a budget too small to run in, with its place', () => {
-    expect(problems(`${minimal}memory: { budgetMb: 16 }\n`)).toEqual([
+    expect(problems(`${MINIMAL_YAML}memory: { budgetMb: 16 }\n`)).toEqual([
       'f.yaml:11:21 memory.budgetMb: must be >= 32, got 16',
     ]);
   });
@@ -56,7 +35,7 @@ describe('the memory budget', () => {
 
 describe('loading a config', () => {
   it('fills every default and freezes the result', () => {
-    const c = parseConfig(minimal, 'f.yaml', {});
+    const c = parseConfig(MINIMAL_YAML, 'f.yaml', {});
     expect(c.dataDir).toBe('./data');
     expect(c.uplink).toMatchObject({
       topicPrefix: 'readpoint/v1',
@@ -130,7 +109,7 @@ uplink:
 
   it('prints a key or value that would display as other text escaped, never as it is', () => {
     // A right-to-left override in an unknown key would make the line read as something else.
-    const lines = problems(`${minimal}\nlog: { "lev\u202Eel": debug }\n`);
+    const lines = problems(`${MINIMAL_YAML}\nlog: { "lev\u202Eel": debug }\n`);
     expect(lines.join('\n')).not.toMatch(/\u202e/);
     expect(lines.some((l) => l.includes('lev\\u202eel'))).toBe(true);
   });
@@ -141,7 +120,7 @@ uplink:
   });
 
   it('checks references and duplicates after the shape is right', () => {
-    expect(problems(`${minimal}  - id: r-1\n    driver: simulator\n    readPoint: rp-9\n`)).toEqual([
+    expect(problems(`${MINIMAL_YAML}  - id: r-1\n    driver: simulator\n    readPoint: rp-9\n`)).toEqual([
       'f.yaml:11:9 readers[1].id: duplicate id "r-1" (also readers[0])',
       'f.yaml:13:16 readers[1].readPoint: read point "rp-9" is not defined in readPoints (defined: rp-1)',
     ]);
@@ -196,7 +175,7 @@ readers:
   });
 
   it('substitutes ${ENV} in strings, with defaults and $${ escapes, and names a missing variable', () => {
-    const text = `${minimal}uplink:\n  url: mqtt://\${HOST:-127.0.0.1}:1883\n  username: $\${literal}\n  password: \${UPLINK_PASSWORD}\n`;
+    const text = `${MINIMAL_YAML}uplink:\n  url: mqtt://\${HOST:-127.0.0.1}:1883\n  username: $\${literal}\n  password: \${UPLINK_PASSWORD}\n`;
     const c = parseConfig(text, 'f.yaml', { UPLINK_PASSWORD: 'pw' });
     expect(c.uplink).toMatchObject({ url: 'mqtt://127.0.0.1:1883', username: '${literal}', password: 'pw' });
     expect(problems(text, {})).toEqual([
@@ -205,21 +184,21 @@ readers:
   });
 
   it('refuses a regular expression that does not compile', () => {
-    const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(["\n          uri: urn:x:{serial}\n`;
+    const text = `${MINIMAL_YAML}    format:\n      plainSerial:\n        - pattern: "SN-(["\n          uri: urn:x:{serial}\n`;
     expect(problems(text)[0]).toMatch(
       /^f\.yaml:13:20 readers\[0\]\.format\.plainSerial\[0\]\.pattern: "SN-\(\[" is not a valid regular expression: /,
     );
   });
 
   it('says what is wrong with a regular expression that does not compile, in its own words', () => {
-    const text = `${minimal}    format:\n      plainSerial:\n        - pattern: "SN-(?<serial>[0-9]+"\n          uri: urn:x:{serial}\n`;
+    const text = `${MINIMAL_YAML}    format:\n      plainSerial:\n        - pattern: "SN-(?<serial>[0-9]+"\n          uri: urn:x:{serial}\n`;
     expect(problems(text)).toEqual([
       'f.yaml:13:20 readers[0].format.plainSerial[0].pattern: "SN-(?<serial>[0-9]+" is not a valid regular expression: unterminated group',
     ]);
   });
 
   it('refuses a URI template that names a group the pattern does not have, and lists the groups it has', () => {
-    const text = `${minimal}    format:
+    const text = `${MINIMAL_YAML}    format:
       plainSerial:
         - pattern: "SN-(?<sn>[0-9]+)-(?<plant>[A-Z]{2})"
           uri: urn:x:{plant}:{serial}

@@ -1,21 +1,12 @@
 /** The `rejects` section: its defaults, and values that would publish nothing refused with their place. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, parseConfig } from '../../config/load.js';
+import { parseConfig } from '../../config/load.js';
+import { problems } from './helpers.js';
 
 const minimal = `gateway: { id: gw-1, site: s-1 }
 readPoints: [{ id: rp-1 }]
 readers: [{ id: r-1, driver: serial-line, readPoint: rp-1, path: /dev/ttyUSB0 }]
 `;
-
-const problems = (text: string) => {
-  try {
-    parseConfig(text, 'f.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error('expected the config to be invalid');
-};
 
 describe('the rejects section', () => {
   it('defaults to a burst of 20, then 5 a second, and one log line per code a minute', () => {

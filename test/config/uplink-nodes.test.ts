@@ -1,35 +1,14 @@
 /** uplink.url as a list of broker nodes: each checked as a single URL is, the order kept. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatProblem, parseConfig } from '../../config/load.js';
+import { parseConfig } from '../../config/load.js';
 import { uplinkWarnings } from '../../daemon/uplink/uplink-warnings.js';
 import { upstreamOf } from '../../daemon/uplink-stage.js';
-
-const base = `gateway:
-  id: gw-1
-  site: s-1
-readPoints:
-  - id: rp-1
-readers:
-  - id: r-1
-    driver: serial-line
-    readPoint: rp-1
-    path: /dev/ttyUSB0
-`;
-
-const problems = (text: string) => {
-  try {
-    parseConfig(text, 'f.yaml', {});
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map(formatProblem);
-    throw err;
-  }
-  throw new Error('expected the config to be invalid');
-};
+import { MINIMAL_YAML, problems } from './helpers.js';
 
 describe('uplink.url as a list of nodes', () => {
   it('loads a list, keeps its order, and hands every node to the uplink', () => {
     const config = parseConfig(
-      `${base}uplink:\n  url: [mqtts://n1.example:8883, mqtts://n2.example:8883, "mqtts://n3.example"]\n  username: gw\n  password: pw\n`,
+      `${MINIMAL_YAML}uplink:\n  url: [mqtts://n1.example:8883, mqtts://n2.example:8883, "mqtts://n3.example"]\n  username: gw\n  password: pw\n`,
       'f.yaml',
       {},
     );
@@ -47,18 +26,18 @@ describe('uplink.url as a list of nodes', () => {
   });
 
   it('keeps a single string, and a list of one, a single broker', () => {
-    const one = parseConfig(`${base}uplink: { url: "mqtt://127.0.0.1:1883" }\n`, 'f.yaml', {});
+    const one = parseConfig(`${MINIMAL_YAML}uplink: { url: "mqtt://127.0.0.1:1883" }\n`, 'f.yaml', {});
     expect(upstreamOf(one)).toEqual({ url: 'mqtt://127.0.0.1:1883' });
-    const listed = parseConfig(`${base}uplink: { url: ["mqtt://127.0.0.1:1883"] }\n`, 'f.yaml', {});
+    const listed = parseConfig(`${MINIMAL_YAML}uplink: { url: ["mqtt://127.0.0.1:1883"] }\n`, 'f.yaml', {});
     expect(upstreamOf(listed)).toEqual({ url: 'mqtt://127.0.0.1:1883' });
   });
 
   it('checks every node as a single URL is checked, at its own line, without showing a login', () => {
     // The shape is checked first; what a URL says, once every node has the shape.
-    expect(problems(`${base}uplink:\n  url:\n    - mqtt://n1:1883\n    - http://n2:1883\n`)).toEqual([
+    expect(problems(`${MINIMAL_YAML}uplink:\n  url:\n    - mqtt://n1:1883\n    - http://n2:1883\n`)).toEqual([
       'f.yaml:14:7 uplink.url[1]: "http://n2:1883" is not a broker URL: start it with mqtt://, mqtts://, tcp:// or ssl://',
     ]);
-    const text = `${base}uplink:
+    const text = `${MINIMAL_YAML}uplink:
   url:
     - mqtt://n1:1883
     - "mqtt://gw:p/w@n3:1883"
@@ -76,26 +55,32 @@ describe('uplink.url as a list of nodes', () => {
   });
 
   it('refuses an empty list and a value of another kind', () => {
-    expect(problems(`${base}uplink: { url: [] }\n`)).toEqual([
+    expect(problems(`${MINIMAL_YAML}uplink: { url: [] }\n`)).toEqual([
       'f.yaml:11:16 uplink.url: must NOT have fewer than 1 items',
     ]);
-    expect(problems(`${base}uplink: { url: 1883 }\n`)).toEqual([
+    expect(problems(`${MINIMAL_YAML}uplink: { url: 1883 }\n`)).toEqual([
       'f.yaml:11:16 uplink.url: does not match any allowed form',
     ]);
   });
 
   it('asks for mqtts:// on every node when TLS files are given', () => {
-    expect(problems(`${base}uplink: { url: ["mqtts://n1:8883", "mqtt://n2:1883"], ca: ca.crt }\n`)).toEqual([
+    expect(
+      problems(`${MINIMAL_YAML}uplink: { url: ["mqtts://n1:8883", "mqtt://n2:1883"], ca: ca.crt }\n`),
+    ).toEqual([
       'f.yaml:11:59 uplink.ca: a TLS file, but uplink.url has a node with mqtt:// (plain text, the login readable on the way): use mqtts:// (or ssl://) for every node, or remove the TLS files',
     ]);
     expect(() =>
-      parseConfig(`${base}uplink: { url: ["mqtts://n1:8883", "ssl://n2:8883"], ca: ca.crt }\n`, 'f.yaml', {}),
+      parseConfig(
+        `${MINIMAL_YAML}uplink: { url: ["mqtts://n1:8883", "ssl://n2:8883"], ca: ca.crt }\n`,
+        'f.yaml',
+        {},
+      ),
     ).not.toThrow();
   });
 
   it('warns of a login in plain text to any node beyond loopback', async () => {
     const config = parseConfig(
-      `${base}uplink: { url: ["mqtt://127.0.0.1:1883", "mqtt://n2.example:1883"], username: gw, password: pw }\n`,
+      `${MINIMAL_YAML}uplink: { url: ["mqtt://127.0.0.1:1883", "mqtt://n2.example:1883"], username: gw, password: pw }\n`,
       'f.yaml',
       {},
     );
