@@ -7,6 +7,8 @@ import type { Config, ReadPointConfig } from '../config/schema.js';
 import type { Topics } from './contract/topics.js';
 import type { ReadPointContext, Sighting } from './event/epcis.js';
 import { EventBytes } from './event/event-bytes.js';
+import type { EventObserver } from './inventory/observers.js';
+import type { Logger } from './log.js';
 import type { PendingEvent, Recorder } from './recorder.js';
 import type { ReadPointRules } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
@@ -91,10 +93,18 @@ export interface Written {
 
 /** Turns transitions into events in the outbox, in the order given. */
 export class EventWriter {
+  private observers: readonly EventObserver[] = [];
+
   constructor(
     private points: ReadonlyMap<string, ReadPointRuntime>,
     private readonly recorder: Recorder,
+    private readonly log?: Logger,
   ) {}
+
+  /** Adds an observer of every event numbered from now on (observers.ts). */
+  observe(observer: EventObserver): void {
+    this.observers = [...this.observers, observer];
+  }
 
   /** Takes the read points of a reloaded configuration; writes already called keep the old ones. */
   reconfigure(points: ReadonlyMap<string, ReadPointRuntime>): void {
@@ -110,7 +120,13 @@ export class EventWriter {
       const t = transitions[i]!;
       const point = this.points.get(t.readPointId);
       if (!point) throw new Error(`transition at unknown read point ${t.readPointId}`);
-      pending[i] = new PendingSighting(point.topic, point.eventBytes, sightingOf(t, point));
+      pending[i] = new PendingSighting(
+        point.topic,
+        point.eventBytes,
+        sightingOf(t, point),
+        this.observers,
+        this.log,
+      );
     }
     return this.recorder.recordAll(pending);
   }
@@ -122,9 +138,24 @@ class PendingSighting implements PendingEvent {
     readonly topic: string,
     private readonly bytes: EventBytes,
     private readonly sighting: Sighting,
+    private readonly observers: readonly EventObserver[],
+    private readonly log: Logger | undefined,
   ) {}
 
   build(seq: number): string {
-    return this.bytes.event(this.sighting, seq);
+    const text = this.bytes.event(this.sighting, seq);
+    if (this.observers.length > 0) this.tell(text, seq);
+    return text;
+  }
+
+  private tell(text: string, seq: number): void {
+    const event = { sighting: this.sighting, seq, eventId: this.bytes.eventIdIn(text), topic: this.topic };
+    for (const observer of this.observers) {
+      try {
+        observer.eventNumbered(event);
+      } catch (err) {
+        this.log?.error({ err, seq }, 'an event observer failed; it missed this event');
+      }
+    }
   }
 }

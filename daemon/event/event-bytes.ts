@@ -54,6 +54,11 @@ export class EventBytes {
       `,"rp:gateway":${json(where.gatewayId)}`;
   }
 
+  /** The `eventID` inside an event's text written by `event()` (a slice of it, not a new hash). */
+  eventIdIn(text: string): string {
+    return text.slice(this.head.length, this.head.length + 45);
+  }
+
   /** The event of `sighting` with outbox sequence number `sequence`, as JSON text. */
   event(sighting: Sighting, sequence: number): string {
     const { identity, firstSeen, lastSeen } = sighting;
