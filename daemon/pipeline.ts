@@ -10,6 +10,7 @@ import type { ReaderConfig } from '../config/schema.js';
 import type { RawRead, RawReject, ReadSink } from '../drivers/driver.js';
 import type { RejectPayload } from './contract/topics.js';
 import { decodeRead } from './identity/decode.js';
+import type { ScanCommands } from './inventory/scan-commands.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
 import type { EventWriter, Written } from './read-points.js';
@@ -31,6 +32,8 @@ export interface PipelineCounters {
   noReads: number;
   /** Triggers that read several codes at once (split by the reader's multiReadSeparator). */
   multiReads: number;
+  /** Barcodes taken as instructions (a close code, a transaction barcode), not as units. */
+  commands: number;
 }
 
 /** Counters that have counted nothing yet. */
@@ -44,6 +47,7 @@ export function emptyCounters(): PipelineCounters {
     belowFloor: 0,
     noReads: 0,
     multiReads: 0,
+    commands: 0,
   };
 }
 
@@ -65,6 +69,8 @@ export interface PipelineDeps {
   readonly counters?: PipelineCounters;
   /** Rejects by code to continue from (the same). */
   readonly rejectCodes?: Map<string, number>;
+  /** Barcodes taken as instructions before decoding (inventory/scan-commands.ts). */
+  readonly scanCommands?: ScanCommands;
 }
 
 /** What a read that made no event returns: it is safe at once. */
@@ -122,6 +128,9 @@ export class Pipeline implements ReadSink {
         this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
         return SAFE;
       }
+      const commands = this.deps.scanCommands;
+      if (commands && read.kind === 'barcode' && !commands.empty && this.takenAsCommand(read, commands))
+        return SAFE;
       const transitions: Transition[] = [];
       // Every code is decoded and smoothed now, in order, before the write (the sink's contract).
       if (this.multiReadSeparator) {
@@ -137,6 +146,14 @@ export class Pipeline implements ReadSink {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  private takenAsCommand(read: RawRead, commands: ScanCommands): boolean {
+    const { reader } = this.deps;
+    if (!commands.take({ readerId: reader.id, readPointId: reader.readPoint, data: read.data, at: read.at }))
+      return false;
+    this.counters.commands++;
+    return true;
   }
 
   /** Counts what the outbox did with a read's events. */

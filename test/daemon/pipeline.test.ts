@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { topics } from '../../daemon/contract/topics.js';
 import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
+import type { NumberedEvent } from '../../daemon/inventory/observers.js';
+import { type ScanCommand, ScanCommands } from '../../daemon/inventory/scan-commands.js';
 import { silentLogger } from '../../daemon/log.js';
 import { Pipeline } from '../../daemon/pipeline.js';
 import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
@@ -48,6 +50,7 @@ function setup() {
   const smoother = new Smoother({ maxTracked: 1000 }, new Map([...points].map(([id, p]) => [id, p.rules])));
   const events = new EventWriter(points, recorder);
   const rejects: { code: string; readPoint: string }[] = [];
+  const scanCommands = new ScanCommands();
   const pipeline = (readerId: string) =>
     new Pipeline({
       gatewayId: 'gw',
@@ -56,6 +59,7 @@ function setup() {
       events,
       publishReject: (r) => rejects.push({ code: r.code, readPoint: r.readPoint ?? '' }),
       log: silentLogger(),
+      scanCommands,
     });
   /** The events in the outbox, in sequence order, each checked against the event schema. */
   const stored = () =>
@@ -64,7 +68,16 @@ function setup() {
       expect(ownErrors(event)).toEqual([]);
       return event;
     });
-  return { smoother, events, rfid: pipeline('rfid'), gun: pipeline('gun'), rejects, stored, outbox };
+  return {
+    smoother,
+    events,
+    rfid: pipeline('rfid'),
+    gun: pipeline('gun'),
+    rejects,
+    stored,
+    outbox,
+    scanCommands,
+  };
 }
 
 const T0 = Date.UTC(2026, 10, 29, 6, 0, 0);
@@ -95,6 +108,61 @@ describe('Pipeline', () => {
     expect(s.rejects.map((r) => r.code)).toEqual(['multi-read', 'unknown-ai']);
     expect(Object.fromEntries(s.gun.rejectCodes)).toEqual({ 'unknown-ai': 1 }); // a multi-read is no reject
     expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['A1', 'A2']);
+  });
+
+  it('gives a barcode a scan command takes to it alone (no event, no reject), and others on', async () => {
+    const s = setup();
+    const taken: ScanCommand[] = [];
+    const stop = s.scanCommands.add((scan) => {
+      if (scan.data.toString('latin1') !== 'CLOSE') return false;
+      taken.push(scan);
+      return true;
+    });
+    const scan = (text: string, ms: number) =>
+      s.gun.read({
+        readerId: 'gun',
+        kind: 'barcode',
+        data: Buffer.from(text, 'latin1'),
+        at: T0 + ms,
+        mono: ms,
+      });
+    await scan('CLOSE', 0);
+    await scan(']d2010950600013435221A1\x1d10LOT1', 1);
+    stop();
+    await scan('CLOSE', 2);
+    expect(taken.map((t) => [t.readerId, t.readPointId, t.data.toString(), t.at])).toEqual([
+      ['gun', 'packing', 'CLOSE', T0],
+    ]);
+    expect(s.gun.counters).toMatchObject({ reads: 3, commands: 1, events: 1, rejected: 1 });
+    expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['A1']);
+  });
+
+  it('tells event observers each event as it is numbered, with its eventID and topic', async () => {
+    const s = setup();
+    const seen: NumberedEvent[] = [];
+    s.events.observe({ eventNumbered: (e) => seen.push(e) });
+    s.events.observe({
+      eventNumbered: () => {
+        throw new Error('a broken observer');
+      },
+    });
+    await s.gun.read({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(']d2010950600013435221A1\x1d10LOT1;]d2010950600013435221A2\x1d10LOT1', 'latin1'),
+      at: T0,
+      mono: 0,
+    });
+    const stored = s.stored();
+    expect(seen.map((e) => [e.seq, e.eventId, e.topic, e.sighting.identity.serial])).toEqual(
+      stored.map((e) => [
+        e['rp:sequence'],
+        e.eventID,
+        'readpoint/v1/s/gw/events/packing',
+        e['rp:unit'].serial,
+      ]),
+    );
+    expect(seen).toHaveLength(2);
   });
 
   it('sends each antenna to its read point and zone, and drops reads below its floor', async () => {
