@@ -12,6 +12,7 @@ import type { Recorder } from '../recorder.js';
 import type { ControlCommands } from './control.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
+import type { ScanCommands } from './scan-commands.js';
 
 export interface InventoryDeps {
   readonly config: Config;
@@ -23,6 +24,8 @@ export interface InventoryDeps {
   readonly recorder: Recorder;
   /** The events as they are numbered (`events.observe(observer)`). */
   readonly events: EventWriter;
+  /** Barcodes taken as instructions before decoding (`scanCommands.add(handler)`). */
+  readonly scanCommands: ScanCommands;
   readonly log: Logger;
 }
 
