@@ -9,6 +9,7 @@ import type { Topics } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import type { EventWriter } from '../read-points.js';
 import type { Recorder } from '../recorder.js';
+import type { Smoother } from '../smoothing/smoother.js';
 import type { ControlCommands } from './control.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
@@ -24,6 +25,8 @@ export interface InventoryDeps {
   readonly recorder: Recorder;
   /** The events as they are numbered (`events.observe(observer)`). */
   readonly events: EventWriter;
+  /** The open passes (the units present at each read point now). */
+  readonly smoother: Smoother;
   /** Barcodes taken as instructions before decoding (`scanCommands.add(handler)`). */
   readonly scanCommands: ScanCommands;
   readonly log: Logger;
