@@ -57,3 +57,16 @@ describe('broker.consumers[].publish', () => {
     ).toMatch(/broker\.consumers\[0\]\.publish/);
   });
 });
+
+describe("a network reader's topic", () => {
+  it("may not be the site's holds topic, an input the gateway subscribes to", () => {
+    const reader = (topic: string) =>
+      `gateway: { id: gw-1, site: s-1 }\nreadPoints: [{ id: rp-1 }]\nreaders:\n  - { id: door-1, driver: impinj-r700, readPoint: rp-1, username: r700, password: x, topic: ${topic} }\n`;
+    expect(problems(reader('readpoint/v1/s-1/holds'))).toEqual([
+      expect.stringMatching(
+        /readers\[0\]\.topic: reader door-1 publishes to readpoint\/v1\/s-1\/holds, the site's holds topic/,
+      ),
+    ]);
+    expect(parseConfig(reader('readpoint/v1/s-1/holds-not'), 'f.yaml', {}).readers).toHaveLength(1);
+  });
+});
