@@ -39,6 +39,7 @@ import { applyPlan, rulesOf } from './reload.js';
 import { describePlan, planReload } from './reload-plan.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
+import { InboundLink } from './uplink/inbound-link.js';
 import { redactUrl } from './uplink/redact.js';
 import { applyUplinkWarnings } from './uplink/uplink-warnings.js';
 import { gatewaySession, swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
@@ -92,6 +93,8 @@ export class Gateway {
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
   readonly topics: Topics;
+  /** Messages from upstream and replies to it: one for the gateway's life, on whichever uplink runs. */
+  readonly inbound: InboundLink;
   /** Settings in force that weaken security; every health report carries them. */
   readonly warnings = new Warnings();
   /** Called with every heartbeat's snapshot (the service manager's status line). */
@@ -102,6 +105,7 @@ export class Gateway {
     private readonly log: Logger,
   ) {
     this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
+    this.inbound = new InboundLink(this.topics, log.child({ component: 'inbound' }));
     this.configState = { generation: 1, loadedAt: new Date().toISOString(), reloads: 0, reloadFailures: 0 };
     this.housekeeping = this.makeHousekeeping();
   }
@@ -181,7 +185,9 @@ export class Gateway {
         goOn();
       }
       const upstream = upstreamOf(config, broker && gatewaySession(broker));
-      const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
+      const stage = this.reportsOnConnect(
+        new UplinkStage(config, upstream, outbox, this.topics, log, this.inbound),
+      );
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
       await applyUplinkWarnings(config, this.warnings, log);
       await unlessInterrupted(stage.start());
@@ -374,6 +380,7 @@ export class Gateway {
           run.outbox,
           this.topics,
           this.log,
+          this.inbound,
         ),
       );
     const old = run.stage;
