@@ -27,6 +27,8 @@ import { topics } from './contract/topics.js';
 import { OutboxCompaction } from './drain-compaction.js';
 import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
+import { InventoryStage } from './inventory/inventory-stage.js';
+import { ScanCommands } from './inventory/scan-commands.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
@@ -69,6 +71,7 @@ interface Running {
   readonly smoother: Smoother;
   readonly events: EventWriter;
   readonly readers: ReaderSet;
+  readonly inventory: InventoryStage;
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
@@ -202,8 +205,22 @@ export class Gateway {
 
       const points = readPointRuntimes(config, this.topics);
       const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked }, rulesOf(points));
-      const events = new EventWriter(points, recorder);
+      const events = new EventWriter(points, recorder, log.child({ component: 'events' }));
+      const scanCommands = new ScanCommands();
+      const inventory = await InventoryStage.start({
+        config,
+        topics: this.topics,
+        inbound: this.inbound,
+        recorder,
+        events,
+        smoother,
+        scanCommands,
+        log,
+      });
+      this.steps.push({ name: 'inventory', stop: () => inventory.stop() });
+      goOn();
       const readers = new ReaderSet({
+        scanCommands,
         gatewayId: config.gateway.id,
         smoother,
         events,
@@ -227,6 +244,7 @@ export class Gateway {
         smoother,
         events,
         readers,
+        inventory,
         stage,
         jobs,
         metrics: undefined,
@@ -496,6 +514,7 @@ export class Gateway {
       config: () => ({ ...this.configState }),
       warnings: () => this.warnings.list(),
       broker: () => run.broker?.health(),
+      inventory: () => run.inventory.health(),
       nextHeartbeat: () => run.jobs.nextHeartbeat(),
     });
   }

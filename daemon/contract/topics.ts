@@ -309,7 +309,12 @@ export interface HealthPayload {
   readonly warnings?: readonly string[];
   /** Additive within v1: the embedded broker, when it runs. */
   readonly broker?: BrokerHealth;
+  /** Additive within v1: the inventory features at the edge that run (holds, where-is, ...), by name. */
+  readonly inventory?: InventoryHealth;
 }
+
+/** Each running inventory feature's counters and state, by feature name (docs/inventory.md). */
+export type InventoryHealth = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 /** The embedded broker in a health report. */
 export interface BrokerHealth {
