@@ -7,6 +7,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
+import { consumerChanges, prepareConsumers } from '../../../daemon/broker/roles.js';
 import { topics } from '../../../daemon/contract/topics.js';
 import type { InboundMessage } from '../../../daemon/inventory/inbound.js';
 import { silentLogger } from '../../../daemon/log.js';
@@ -125,5 +126,26 @@ describe('consumer grants on the embedded broker', () => {
     const wms = await login(url, 'wms', 'wms-1');
     wms.publish(`${t.inputs.query}where`, 'question', { qos: 1 });
     await until(() => broker.health()?.refused.publish === 1, 'the refusal');
+  });
+});
+
+describe('a reload that changes grants', () => {
+  it('counts the login as changed (its sessions are closed), like a changed password', async () => {
+    const prepare = (publish?: ('holds' | 'context' | 'query')[]) =>
+      prepareConsumers(
+        [
+          { username: 'wms', password: 'wms-1', ...(publish ? { publish } : {}) },
+          { username: 'dash', password: 'dash-1' },
+        ],
+        false,
+        new Set(),
+      );
+    const none = await prepare();
+    const context = await prepare(['context']);
+    const both = await prepare(['query', 'context']);
+    expect(consumerChanges(none, context)).toEqual(['wms']);
+    expect(consumerChanges(context, both)).toEqual(['wms']);
+    expect(consumerChanges(both, await prepare(['context', 'query']))).toEqual([]);
+    expect(consumerChanges(both, none)).toEqual(['wms']);
   });
 });

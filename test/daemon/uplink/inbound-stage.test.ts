@@ -15,7 +15,7 @@ import { ThreadedUplink } from '../../../daemon/uplink/threaded-uplink.js';
 import { swapStage, UplinkStage, upstreamOf } from '../../../daemon/uplink-stage.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { baseOptions, tempDirs } from '../outbox/helpers.js';
-import { clientIdStartingOn, memoryLogger, until, uplinkKinds, uplinkOptions } from './helpers.js';
+import { built, clientIdStartingOn, memoryLogger, until, uplinkKinds, uplinkOptions } from './helpers.js';
 
 const dir = tempDirs();
 const t = topics('readpoint/v1', 'site-t', 'gw-t');
@@ -110,5 +110,38 @@ describe.each(uplinkKinds)('$name inbound on a cluster of two nodes', ({ make })
     await publishRetained(b.url, `${t.inputs.context}dock-1`, 'on-node-1');
     await until(() => got.length === 2, 'the context on node 1');
     expect(got).toEqual(['on-node-0', 'on-node-1']);
+  });
+});
+
+describe('ThreadedUplink inbound when its thread dies', () => {
+  it('subscribes again from the new thread', async () => {
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log } = memoryLogger();
+    const uplink = new ThreadedUplink(
+      uplinkOptions(broker.url, { retry: { minMs: 50, maxMs: 300 } }),
+      log,
+      built('test/support/crashing-uplink-thread.js'),
+    );
+    cleanup.push(() => uplink.stop());
+    const link = new InboundLink(t, log);
+    link.attach(uplink);
+    const got: string[] = [];
+    link.subscribe(t.inputs.holds[1]!, { maxBytes: 1000 }, (m) => got.push(m.payload.toString()));
+    await publishRetained(broker.url, t.inputs.holds[1]!, 'before');
+    await uplink.start();
+    await until(() => got.length === 1, 'the list from the first thread');
+
+    // test/support/crashing-uplink-thread.ts throws on this status topic.
+    uplink.publishStatus('readpoint-test/uplink-thread/crash', 'x');
+    await until(
+      () => uplink.status().connects === 2 && uplink.status().state === 'connected',
+      'a new thread',
+    );
+    await publishRetained(broker.url, t.inputs.holds[1]!, 'after');
+    await until(() => got.length >= 2 && got.at(-1) === 'after', 'the list from the new thread');
+    // The new thread's subscription hands the retained list again, then the new one, or the new one only.
+    expect(got[0]).toBe('before');
+    expect(got.slice(1).filter((p) => p !== 'before')).toEqual(['after']);
   });
 });
