@@ -39,6 +39,11 @@ export interface Topics {
   readonly allEvents: string;
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
+  /**
+   * `<base>/aggregations/<readPoint>`: one EPCIS AggregationEvent of a pack station (a case
+   * closed: ADD; a unit taken out: DELETE), QoS 1, not retained, durable like events.
+   */
+  aggregations(readPoint: string): string;
 }
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
@@ -52,6 +57,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    aggregations: (readPoint) => `${base}/aggregations/${segment(readPoint, 'read point id')}`,
   };
 }
 
