@@ -328,4 +328,36 @@ describe('a pack station', () => {
       await again.close();
     }
   });
+
+  it('closes at start a case whose time ran out while stopped, with the ID a live timeout gives', async () => {
+    const live = await gateway('{ closeAfterS: 3, closeCode: CLOSE }');
+    const stopped = await gateway('{ closeAfterS: 3, closeCode: CLOSE }');
+    const at = Date.now();
+    for (const g of [live, stopped]) {
+      await g.scan(caseCode(0), at);
+      await g.scan(unitCode('S1'), at + 1);
+    }
+    await stopped.close();
+    try {
+      const [byTimer] = await live.aggregated(1);
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(at + 1 + 3000), {
+        timeout: 15_000,
+        interval: 20,
+      });
+      const again = await gateway('{ closeAfterS: 3, closeCode: CLOSE }', stopped.dir);
+      try {
+        const [atStart] = await again.aggregated(1);
+        expect(atStart).toMatchObject({
+          'rp:closedBy': 'timeout',
+          eventTime: new Date(at + 1 + 3000).toISOString(),
+        });
+        expect(atStart.eventID).toBe(byTimer.eventID);
+        expect(atStart.childEPCs).toEqual(byTimer.childEPCs);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await live.close();
+    }
+  });
 });
