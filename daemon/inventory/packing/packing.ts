@@ -20,7 +20,7 @@ import type { InventoryDeps, InventoryFeature } from '../features.js';
 import type { ScanCommand } from '../scan-commands.js';
 import { AggregationWriter } from './aggregation-event.js';
 import { type Outcome, PackStation } from './pack-station.js';
-import { StationStore, snapshot } from './station-store.js';
+import { StationStore } from './station-store.js';
 
 /** Longest wait at stop for the last states to be saved (their events may wait on the outbox). */
 const STOP_WAIT_MS = 5000;
@@ -193,7 +193,7 @@ export class Packing implements InventoryFeature {
           change.action === 'ADD' ? 'case closed' : 'unit taken out of a case',
         );
     }
-    if (outcome.changes.length > 0 || outcome.changed) {
+    if (outcome.changes.length > 0 || outcome.saves.length > 0) {
       const durable =
         outcome.changes.length === 0
           ? Promise.resolve(true)
@@ -210,7 +210,7 @@ export class Packing implements InventoryFeature {
                 },
               );
       s.store
-        .save(snapshot(station, outcome.changes.length > 0), durable)
+        .save(outcome.saves, durable)
         .catch((err: unknown) => this.log.error({ err, readPoint: station.id }, 'pack station not saved'));
     }
     this.arm(s);

@@ -310,10 +310,14 @@ describe('a pack station', () => {
     await first.scan(caseCode(1), T0 + 3);
     await first.scan(unitCode('P2'), T0 + 4);
     await first.scan(unitCode('P3'), T0 + 5);
+    await first.scan('REMOVE', T0 + 6);
+    await first.scan(unitCode('P2'), T0 + 7); // out of the open case...
+    await first.scan(unitCode('P5'), T0 + 8);
+    await first.scan(unitCode('P2'), T0 + 9); // ...and in again, after P5
     await first.close();
     const again = await gateway('{ closeCode: CLOSE, removeCode: REMOVE }', first.dir);
     try {
-      expect(again.health()).toMatchObject({ openCases: 1, children: 2 });
+      expect(again.health()).toMatchObject({ openCases: 1, children: 3 });
       await again.scan(unitCode('P4'), T0 + 10);
       await again.scan('CLOSE', T0 + 11);
       await again.scan('REMOVE', T0 + 12);
@@ -321,7 +325,7 @@ describe('a pack station', () => {
       const events = await again.aggregated(3);
       expect(events.map((e) => [e.action, e.parentID, e.childEPCs, e['rp:openedAt'] ?? null])).toEqual([
         ['ADD', caseUri(0), [unitUri('P1')], new Date(T0).toISOString()],
-        ['ADD', caseUri(1), ['P2', 'P3', 'P4'].map(unitUri), new Date(T0 + 3).toISOString()],
+        ['ADD', caseUri(1), ['P3', 'P5', 'P2', 'P4'].map(unitUri), new Date(T0 + 3).toISOString()],
         ['DELETE', caseUri(0), [unitUri('P1')], null],
       ]);
     } finally {
@@ -358,6 +362,38 @@ describe('a pack station', () => {
       }
     } finally {
       await live.close();
+    }
+  });
+
+  it('starts with what it can read back when a saved case is damaged, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-pack-'));
+    const store = new InventoryStore(dir);
+    await store.open();
+    await store.part('packing').batch([
+      { type: 'put', key: 'head!pack-1', value: '{"caseNo": "x"' },
+      { type: 'put', key: 'closed!pack-1!000000000003', value: 'not json' },
+      {
+        type: 'put',
+        key: 'closed!pack-1!000000000002',
+        value: JSON.stringify({ parent: caseUri(2), children: [unitUri('D1')] }),
+      },
+    ]);
+    await store.close();
+    const g = await gateway('{ closeCode: CLOSE, removeCode: REMOVE }', dir);
+    try {
+      expect(g.health()).toMatchObject({ openCases: 0 });
+      await g.scan('REMOVE', T0);
+      await g.scan(unitCode('D1'), T0 + 1);
+      await g.scan(caseCode(0), T0 + 2);
+      await g.scan(unitCode('D2'), T0 + 3);
+      await g.scan('CLOSE', T0 + 4);
+      const events = await g.aggregated(2);
+      expect(events.map((e) => [e.action, e.parentID, e.childEPCs])).toEqual([
+        ['DELETE', caseUri(2), [unitUri('D1')]],
+        ['ADD', caseUri(0), [unitUri('D2')]],
+      ]);
+    } finally {
+      await g.close();
     }
   });
 });
