@@ -133,6 +133,22 @@ export class Packing implements InventoryFeature {
       closeWithoutCase: sum((s) => c(s).closeWithoutCase),
       removeUnknown: sum((s) => c(s).removeUnknown),
       notRecorded: this.notRecorded,
+      open: Object.fromEntries(
+        all.flatMap((s) =>
+          s.open
+            ? [
+                [
+                  s.id,
+                  {
+                    parent: s.open.parent,
+                    children: s.open.children.size,
+                    openedAt: new Date(s.open.openedAt).toISOString(),
+                  },
+                ],
+              ]
+            : [],
+        ),
+      ),
     };
   }
 

@@ -189,6 +189,7 @@ describe('a pack station', () => {
         closed: { closeCode: 1, nextCase: 0, timeout: 0 },
         duplicates: 2,
       });
+      expect(g.health().open).toEqual({});
     } finally {
       await g.close();
     }
@@ -283,7 +284,11 @@ describe('a pack station', () => {
       await g.scan(caseCode(1), T0 + 4);
       for (const [i, s] of ['F1', 'F2', 'F3'].entries()) await g.scan(unitCode(s), T0 + 5 + i);
       await g.scan(unitCode('C1'), T0 + 10, g.belt); // another read point: not this station's
-      expect(g.health()).toMatchObject({ openCases: 1, children: 2 });
+      expect(g.health()).toMatchObject({
+        openCases: 1,
+        children: 2,
+        open: { 'pack-1': { parent: caseUri(1), children: 2, openedAt: new Date(T0 + 4).toISOString() } },
+      });
       await g.scan('CLOSE', T0 + 20);
       const adds = await g.aggregated(1);
       expect(adds.map((e) => [e.parentID, e.childEPCs])).toEqual([
