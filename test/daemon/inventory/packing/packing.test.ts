@@ -401,4 +401,38 @@ describe('a pack station', () => {
       await g.close();
     }
   });
+
+  it('is not started, and takes no scan, where no read point is in pack mode', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rp-pack-'));
+    dirs.push(dir);
+    const config = parseConfig(
+      'gateway: { id: gw, site: s }\nreadPoints: [{ id: conveyor }]\nreaders: [{ id: belt, driver: serial-line, path: /dev/null, readPoint: conveyor }]\n',
+      't.yaml',
+      {},
+    );
+    const store = new InventoryStore(dir);
+    await store.open();
+    try {
+      const scanCommands = new ScanCommands();
+      const unused = () => {
+        throw new Error('not used');
+      };
+      const feature = await startPacking({
+        config,
+        topics: topics('readpoint/v1', 's', 'gw'),
+        store,
+        inbound: { subscribe: unused, reply: unused },
+        control: { register: unused },
+        recorder: undefined as never,
+        events: undefined as never,
+        smoother: undefined as never,
+        scanCommands,
+        log: silentLogger(),
+      });
+      expect(feature).toBeUndefined();
+      expect(scanCommands.empty).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
 });
