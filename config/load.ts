@@ -13,6 +13,7 @@ import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
+import { checkPackStations } from './pack-station.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, type RawConfig, Reader } from './schema.js';
@@ -215,6 +216,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     });
   });
   checkAntennas(config, problem);
+  checkPackStations(config.readPoints, problem);
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);
   checkBroker(config, problem);

@@ -6,6 +6,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
   type FormatConfig,
@@ -210,6 +211,8 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    mode: T.Optional(PackMode),
+    pack: T.Optional(PackSettings),
   },
   'A place where units are seen: a conveyor scan tunnel, a dock door.',
 );

@@ -48,6 +48,11 @@ export interface Topics {
   replyTopicAllowed(topic: string): boolean;
   /** The topics upstream systems publish to and the gateway subscribes to, by kind. */
   readonly inputs: InputTopics;
+  /**
+   * `<base>/aggregations/<readPoint>`: one EPCIS AggregationEvent of a pack station (a case
+   * closed: ADD; a unit taken out: DELETE), QoS 1, not retained, durable like events.
+   */
+  aggregations(readPoint: string): string;
 }
 
 /** What upstream may publish to a gateway, by kind (the embedded broker grants kinds to consumers). */
@@ -111,6 +116,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
     inputs: inputTopics(base),
+    aggregations: (readPoint) => `${base}/aggregations/${segment(readPoint, 'read point id')}`,
   };
 }
 
