@@ -39,6 +39,11 @@ export interface Topics {
   readonly allEvents: string;
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
+  /**
+   * `<prefix>/<site>/<gateway>/counts/<readPoint>`: the cycle counts of a read point (EPCIS
+   * ObjectEvents, bizStep cycle_counting; daemon/contract/count.schema.json), QoS 1, not retained.
+   */
+  counts(readPoint: string): string;
 }
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
@@ -52,6 +57,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
   };
 }
 

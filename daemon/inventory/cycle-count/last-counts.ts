@@ -1,0 +1,50 @@
+/**
+ * The last count of each read point, kept in the inventory store (part `counts`, one record per
+ * read point) so the next count says what appeared and went missing also after a restart.
+ */
+import type { InventoryPart } from '../inventory-store.js';
+
+export interface LastCount {
+  /** Wall-clock ms of the count. */
+  readonly at: number;
+  /** The units it listed, sorted. */
+  readonly units: readonly string[];
+  readonly appeared: number;
+  readonly missing: number;
+  readonly parts: number;
+  readonly truncated: boolean;
+}
+
+/** A stored record read back: anything else than a count's shape is no previous count. */
+function parse(text: string): LastCount | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LastCount>;
+    if (
+      typeof v.at !== 'number' ||
+      !Array.isArray(v.units) ||
+      !v.units.every((u) => typeof u === 'string') ||
+      typeof v.appeared !== 'number' ||
+      typeof v.missing !== 'number' ||
+      typeof v.parts !== 'number' ||
+      typeof v.truncated !== 'boolean'
+    )
+      return undefined;
+    return v as LastCount;
+  } catch {
+    return undefined;
+  }
+}
+
+export class LastCounts {
+  constructor(private readonly part: InventoryPart) {}
+
+  /** The read point's last count; undefined when it has none (or its record is unreadable). */
+  async get(readPointId: string): Promise<LastCount | undefined> {
+    const text = await this.part.get(readPointId);
+    return text === undefined ? undefined : parse(text);
+  }
+
+  async put(readPointId: string, count: LastCount): Promise<void> {
+    await this.part.put(readPointId, JSON.stringify(count));
+  }
+}
