@@ -16,8 +16,9 @@ import type { Logger } from '../../log.js';
 import { readPointSettings } from '../../read-points.js';
 import type { InventoryDeps, InventoryFeature } from '../features.js';
 import { type CountTaken, countEvents, partsOf } from './count-event.js';
-import { type LastCount, LastCounts } from './last-counts.js';
+import { type CountSummary, type LastCount, LastCounts, summaryOf } from './last-counts.js';
 import { RecentUnits } from './recent-units.js';
+import { sortedDiff } from './sorted-diff.js';
 
 type CountConfig = NonNullable<Config['jobs']['cycleCount']>[number];
 
@@ -38,14 +39,9 @@ interface Counted {
   readonly config: CountConfig;
   readonly where: ReadPointContext;
   readonly topic: string;
-  last: LastCount | undefined;
+  last: CountSummary | undefined;
   running: Promise<void> | undefined;
   failures: number;
-}
-
-/** Sorted difference: the items of `a` not in `b`. */
-function without(a: readonly string[], b: ReadonlySet<string>): string[] {
-  return a.filter((u) => !b.has(u));
 }
 
 export class CycleCounts implements InventoryFeature {
@@ -56,6 +52,7 @@ export class CycleCounts implements InventoryFeature {
   private readonly tasks: ScheduledTask[] = [];
   private readonly log: Logger;
   private stopped = false;
+  private readonly watching: boolean;
 
   constructor(
     private readonly deps: InventoryDeps,
@@ -75,18 +72,25 @@ export class CycleCounts implements InventoryFeature {
         failures: 0,
       });
     }
-    this.recent = new RecentUnits(new Map(counts.map((c) => [c.readPoint, c.maxUnits])));
+    // Only counts with a window look back at events; the others cost the read path nothing.
+    const windowed = counts.filter((c) => c.windowS > 0);
+    this.recent = new RecentUnits(new Map(windowed.map((c) => [c.readPoint, c.maxUnits])));
+    this.watching = windowed.length > 0;
     this.last = new LastCounts(deps.store.part('counts'));
   }
 
   /** Loads each read point's last count, starts watching events and the schedules. */
   async start(): Promise<void> {
-    for (const [id, c] of this.counted) c.last = await this.last.get(id);
-    this.deps.events.observe({
-      eventNumbered: (event) => {
-        if (!this.stopped) this.recent.eventNumbered(event);
-      },
-    });
+    for (const [id, c] of this.counted) {
+      const last = await this.last.get(id);
+      c.last = last && summaryOf(last);
+    }
+    if (this.watching)
+      this.deps.events.observe({
+        eventNumbered: (event) => {
+          if (!this.stopped) this.recent.eventNumbered(event);
+        },
+      });
     for (const [id, c] of this.counted) {
       const task = cron.schedule(c.config.schedule, () => this.count(id), {
         name: `readpoint-cycle-count-${id}`,
@@ -133,7 +137,7 @@ export class CycleCounts implements InventoryFeature {
       const last = c.last;
       readPoints[id] = {
         ...(last ? { lastAt: new Date(last.at).toISOString() } : {}),
-        units: last?.units.length ?? 0,
+        units: last?.units ?? 0,
         appeared: last?.appeared ?? 0,
         missing: last?.missing ?? 0,
         parts: last?.parts ?? 0,
@@ -148,20 +152,26 @@ export class CycleCounts implements InventoryFeature {
     const { maxUnits, windowS, unitsPerPart } = c.config;
     const at = Date.now();
     const open = this.deps.smoother.openUnits(readPointId, maxUnits);
-    const found = new Set(open.units);
-    if (windowS > 0) for (const uri of this.recent.since(readPointId, at - windowS * 1000)) found.add(uri);
-    let present = [...found].sort();
+    let present = open.units;
+    if (windowS > 0) {
+      const found = new Set(present);
+      for (const uri of this.recent.since(readPointId, at - windowS * 1000)) found.add(uri);
+      present = [...found];
+    }
+    present.sort();
     const truncated = open.more || present.length > maxUnits;
     if (present.length > maxUnits) present = present.slice(0, maxUnits);
-    const before = c.last;
-    const previous = new Set(before?.units ?? []);
+    // A large count is a few tens of ms of work: reads waiting go first.
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = await this.last.get(readPointId);
+    const diff = sortedDiff(present, before?.units ?? []);
     const taken: CountTaken = {
       readPointId,
       at,
       present,
-      appeared: without(present, previous),
+      appeared: diff.appeared,
       // A truncated count lists only some units: the others would look missing.
-      missing: truncated ? [] : without(before?.units ?? [], found),
+      missing: truncated ? [] : diff.missing,
       ...(before ? { previousAt: before.at } : {}),
       windowS,
       truncated,
@@ -189,7 +199,7 @@ export class CycleCounts implements InventoryFeature {
       truncated,
     };
     await this.last.put(readPointId, last);
-    c.last = last;
+    c.last = summaryOf(last);
     this.log.info(summary, 'cycle count recorded');
   }
 }

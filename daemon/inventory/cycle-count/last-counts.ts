@@ -4,16 +4,24 @@
  */
 import type { InventoryPart } from '../inventory-store.js';
 
-export interface LastCount {
+/** A count as the health report gives it; what is kept in memory between counts. */
+export interface CountSummary {
   /** Wall-clock ms of the count. */
   readonly at: number;
-  /** The units it listed, sorted. */
-  readonly units: readonly string[];
+  readonly units: number;
   readonly appeared: number;
   readonly missing: number;
   readonly parts: number;
   readonly truncated: boolean;
 }
+
+/** A count as stored: its units are read from the store only when the next count is taken. */
+export interface LastCount extends Omit<CountSummary, 'units'> {
+  /** The units it listed, sorted. */
+  readonly units: readonly string[];
+}
+
+export const summaryOf = (count: LastCount): CountSummary => ({ ...count, units: count.units.length });
 
 /** A stored record read back: anything else than a count's shape is no previous count. */
 function parse(text: string): LastCount | undefined {
@@ -29,7 +37,8 @@ function parse(text: string): LastCount | undefined {
       typeof v.truncated !== 'boolean'
     )
       return undefined;
-    return v as LastCount;
+    // Sorted again: the next count's comparison walks both lists in order.
+    return { ...(v as LastCount), units: [...v.units].sort() };
   } catch {
     return undefined;
   }
