@@ -15,7 +15,7 @@ import { type DaemonProcess, startDaemon } from '../support/daemon.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
 import { openPtyDevice, type PtyDevice } from '../support/pty-device.js';
-import { countErrors, gs1Errors } from '../support/schemas.js';
+import { countErrors, gs1Errors, healthErrors } from '../support/schemas.js';
 
 const epc = (serial: number) =>
   encodeSgtin96({ filter: 1, companyPrefix: '0614141', itemReference: '812345', serial }).toString('hex');
@@ -47,6 +47,7 @@ let pty: PtyDevice;
 let r2k: R2000Simulator;
 let daemon: DaemonProcess | undefined;
 let counts: Collector;
+let health: Collector;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-count-e2e-'));
@@ -79,12 +80,14 @@ jobs:
 `,
   );
   counts = await collect(mosquitto.url, TOPIC);
+  health = await collect(mosquitto.url, 'readpoint/v1/site-test/gw-count/health');
   daemon = await started();
 });
 
 afterAll(async () => {
   await daemon?.kill('SIGKILL');
   await counts?.close();
+  await health?.close();
   await r2k?.close();
   await pty?.close();
   await mosquitto?.stop();
@@ -166,5 +169,20 @@ describe('a cycle count on the schedule of a shelf read by an RFID module', () =
     expect(firstAfter?.['rp:count'].previous).toBeDefined();
     expect(firstAfter!['rp:count'].previous! < killedAt).toBe(true);
     expect(afterRestart.epcList).toEqual([uri(1), uri(3), uri(4)]);
+
+    // The health report says when the last count was taken and what it found.
+    const reported = () =>
+      health.messages
+        .map((m) => JSON.parse(m.payload.toString('utf8')))
+        .filter((h) => (h.inventory?.cycleCounts?.readPoints?.shelf?.lastAt ?? '') >= afterRestart.eventTime);
+    await expect.poll(() => reported().length, { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
+    const [report] = reported();
+    expect(healthErrors(report)).toEqual([]);
+    expect(report.inventory.cycleCounts.readPoints.shelf).toMatchObject({
+      units: 3,
+      parts: 1,
+      truncated: false,
+      failures: 0,
+    });
   });
 });

@@ -45,7 +45,7 @@ interface Counted {
 }
 
 export class CycleCounts implements InventoryFeature {
-  readonly name = 'cycleCount';
+  readonly name = 'cycleCounts';
   private readonly counted = new Map<string, Counted>();
   private readonly recent: RecentUnits;
   private readonly last: LastCounts;

@@ -82,7 +82,7 @@ async function gateway(dir: string, counts = COUNTS, outboxMax = 10000) {
   const taken: Awaited<ReturnType<typeof outbox.take>> = [];
   const g = {
     features,
-    counts: features.find((f) => f.name === 'cycleCount') as (CycleCounts & InventoryFeature) | undefined,
+    counts: features.find((f) => f.name === 'cycleCounts') as (CycleCounts & InventoryFeature) | undefined,
     smoother,
     /** Reads tag `n` at `readPointId` now, `afterMs` after the previous read; writes its events. */
     async read(n: number, readPointId: string, afterMs = 1) {
