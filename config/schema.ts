@@ -552,7 +552,10 @@ export const Config = Strict(
           cycleCount: T.Optional(
             T.Array(CycleCount, {
               maxItems: 256,
-              description: 'Cycle counts: at most one per read point.',
+              description:
+                'Cycle counts, at most one per read point: on its schedule each records one EPCIS ObjectEvent ' +
+                '(bizStep cycle_counting) on the counts topic of its read point, listing the units present there ' +
+                'and those that appeared and went missing since its last count (kept across restarts).',
             }),
           ),
         },
