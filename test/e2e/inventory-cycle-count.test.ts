@@ -72,7 +72,7 @@ uplink:
   healthIntervalS: 1
   retry: { minMs: 100, maxMs: 1000 }
 readPoints:
-  - { id: shelf, suppressionS: 1, bizLocation: "urn:epc:id:sgln:0614141.00777.0" }
+  - { id: shelf, suppressionS: 2, bizLocation: "urn:epc:id:sgln:0614141.00777.0" }
   - { id: pack, suppressionS: 1 }
 readers:
   - id: shelf-rfid
