@@ -290,8 +290,20 @@ export const Config = Strict(
                         'and at each reload. Set this or password.',
                     }),
                   ),
+                  publish: T.Optional(
+                    T.Array(T.Union([T.Literal('holds'), T.Literal('context'), T.Literal('query')]), {
+                      uniqueItems: true,
+                      maxItems: 3,
+                      description:
+                        'Input kinds this login may publish to the gateway (none when absent): holds ' +
+                        '(<prefix>/<site>/holds and <prefix>/<site>/<gateway>/holds), context ' +
+                        '(<prefix>/<site>/<gateway>/context/<readPoint>), query (<prefix>/<site>/<gateway>/query/' +
+                        '<question>, never retained). Nothing else, ever: the gateway still validates every message. ' +
+                        'Grant a kind only to the system that owns it (a recall service: holds; a WMS: context).',
+                    }),
+                  ),
                 },
-                "A consumer login: it reads the gateway's own topics and publishes nothing.",
+                "A consumer login: it reads the gateway's own topics and publishes nothing beyond what publish grants.",
               ),
               { description: 'More consumer logins beside username/password (local dashboards, a WMS).' },
             ),

@@ -81,6 +81,16 @@ export function replyTopicAllowed(replies: string, topic: string): boolean {
   return levels.length <= MAX_REPLY_LEVELS && levels.every((level) => SEGMENT.test(level));
 }
 
+/** The input topics of the gateway whose topics are below `base` (`<prefix>/<site>/<gateway>`). */
+export function inputTopics(base: string): InputTopics {
+  const siteBase = base.slice(0, base.lastIndexOf('/'));
+  return {
+    holds: [`${siteBase}/holds`, `${base}/holds`],
+    context: `${base}/context/`,
+    query: `${base}/query/`,
+  };
+}
+
 /** The input kind `topic` is of for this gateway, if any (one level below context/ or query/). */
 export function inputKindOf(inputs: InputTopics, topic: string): InputKind | undefined {
   if (inputs.holds.includes(topic)) return 'holds';
@@ -93,8 +103,7 @@ export function inputKindOf(inputs: InputTopics, topic: string): InputKind | und
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
   for (const part of prefix.split('/')) segment(part, 'topic prefix part');
-  const siteBase = `${prefix}/${segment(site, 'site')}`;
-  const base = `${siteBase}/${segment(gateway, 'gateway id')}`;
+  const base = `${prefix}/${segment(site, 'site')}/${segment(gateway, 'gateway id')}`;
   const replies = `${base}/replies/`;
   return {
     events: (readPoint) => `${base}/events/${segment(readPoint, 'read point id')}`,
@@ -107,11 +116,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
-    inputs: {
-      holds: [`${siteBase}/holds`, `${base}/holds`],
-      context: `${base}/context/`,
-      query: `${base}/query/`,
-    },
+    inputs: inputTopics(base),
   };
 }
 
