@@ -96,6 +96,15 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     ),
   };
 
+  // Cycle counts are scheduled, and their events' places taken, when the daemon starts.
+  needs('jobs.cycleCount', running.jobs.cycleCount ?? [], next.jobs.cycleCount ?? []);
+  for (const c of next.jobs.cycleCount ?? [])
+    needs(
+      `read point ${c.readPoint} (it is counted)`,
+      pointsBefore.get(c.readPoint)?.where,
+      pointsAfter.get(c.readPoint)?.where,
+    );
+
   const uplink = !same(connection(running), connection(next));
   const jobs =
     !same(running.jobs, next.jobs) || running.uplink.healthIntervalS !== next.uplink.healthIntervalS;

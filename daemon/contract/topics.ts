@@ -40,6 +40,11 @@ export interface Topics {
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
   /**
+   * `<prefix>/<site>/<gateway>/counts/<readPoint>`: the cycle counts of a read point (EPCIS
+   * ObjectEvents, bizStep cycle_counting; daemon/contract/count.schema.json), QoS 1, not retained.
+   */
+  counts(readPoint: string): string;
+  /**
    * `<prefix>/<site>/<gateway>/replies/`: answers to questions from upstream go only below it
    * (`replyTopicAllowed`), so a requester cannot make the gateway publish on a contract topic.
    */
@@ -113,6 +118,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
     inputs: inputTopics(base),
