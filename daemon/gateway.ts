@@ -29,6 +29,7 @@ import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
 import { InventoryStage } from './inventory/inventory-stage.js';
 import { ScanCommands } from './inventory/scan-commands.js';
+import { ReadTaps } from './taps/read-taps.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
@@ -72,6 +73,8 @@ interface Running {
   readonly events: EventWriter;
   readonly readers: ReaderSet;
   readonly inventory: InventoryStage;
+  /** Who watches the reads themselves (the console, the capture). */
+  readonly taps: ReadTaps;
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
@@ -219,8 +222,10 @@ export class Gateway {
       });
       this.steps.push({ name: 'inventory', stop: () => inventory.stop() });
       goOn();
+      const taps = new ReadTaps();
       const readers = new ReaderSet({
         scanCommands,
+        taps,
         gatewayId: config.gateway.id,
         smoother,
         events,
@@ -245,6 +250,7 @@ export class Gateway {
         events,
         readers,
         inventory,
+        taps,
         stage,
         jobs,
         metrics: undefined,
