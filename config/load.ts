@@ -12,6 +12,7 @@ import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
+import { checkConsole } from './console.js';
 import { checkCycleCounts } from './cycle-count-check.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
 import { checkPackStations } from './pack-station.js';
@@ -221,6 +222,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);
   checkBroker(config, problem);
+  checkConsole(config.console, problem);
   checkCycleCounts(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))

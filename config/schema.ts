@@ -6,6 +6,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { ConsoleSection } from './console.js';
 import { CycleCount } from './cycle-count.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
@@ -597,6 +598,7 @@ export const Config = Strict(
         {},
       ),
     ),
+    console: T.Optional(ConsoleSection),
     rejects: T.Optional(
       Strict(
         {

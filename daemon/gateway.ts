@@ -22,6 +22,7 @@ import type { ReaderStatus } from '../drivers/driver.js';
 import { anonymousWarning, brokerOptions } from './broker/broker-options.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
+import { serveConsole } from './console/serve-console.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
 import { OutboxCompaction } from './drain-compaction.js';
@@ -106,9 +107,11 @@ export class Gateway {
   /** Called with every heartbeat's snapshot (the service manager's status line). */
   onHealth: ((health: HealthPayload) => void) | undefined;
 
+  /** `configFile` is the file reloads read: the console checks it as a reload would. */
   constructor(
     private config: Config,
     private readonly log: Logger,
+    private readonly configFile?: string,
   ) {
     this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
     this.inbound = new InboundLink(this.topics, log.child({ component: 'inbound' }));
@@ -241,6 +244,17 @@ export class Gateway {
         onState: (reader, st: ReaderStatus) =>
           reader.states.log(st.state, 'info', { state: st.state, lastError: st.lastError }, 'reader state'),
       });
+      // Before the first reader: the console's taps see every read from the start.
+      const webConsole = await serveConsole(config, {
+        taps,
+        events,
+        health: () => this.health(),
+        config: () => this.config,
+        configFile: this.configFile,
+        log,
+      });
+      if (webConsole) this.steps.push({ name: 'console', stop: () => webConsole.stop() });
+      goOn();
       const jobs = new Jobs(config, this.housekeeping, log.child({ component: 'jobs' }));
       this.running = {
         outbox,

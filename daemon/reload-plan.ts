@@ -15,7 +15,7 @@
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
  *   runs, the smoothing memory bound, how rejects are logged and published, the pack stations and
- *   the readers that scan there) makes the whole reload
+ *   the readers that scan there, the web console) makes the whole reload
  *   refused, naming each field: the running configuration stays as it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
@@ -74,6 +74,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
   needs('memory', running.memory, next.memory);
   needs('rejects', running.rejects, next.rejects);
+  needs('console', running.console, next.console);
   needs('pack stations (their read points or readers)', packStationConfig(running), packStationConfig(next));
 
   const before = new Map(running.readers.map((r) => [r.id, r]));

@@ -101,7 +101,7 @@ async function runDaemon(
     log.fatal({ err: unsafe }, `fatal: ${unsafe.message}`);
     return startFailureCode(unsafe);
   }
-  const gateway = new Gateway(config, log);
+  const gateway = new Gateway(config, log, configFile);
   const service = serviceManager(process.env, log.child({ component: 'systemd' }));
   // Pings from the start: replaying a large outbox at start must not look like a hang.
   const stopWatchdog = service.startWatchdog();
