@@ -4,7 +4,8 @@
 # systemd-analyze (checks the unit file), systemd-notify/-sysusers/-tmpfiles (the service seam and
 # systemd/install.sh), rabbitmq-server (a clustered central broker, started as nodes of its own),
 # perl (a notify socket: node cannot bind unix datagram sockets) and setpriv
-# (install.sh run as another user); the last two are essential on Debian. Installs them with
+# (install.sh run as another user); the last two are essential on Debian; chromium (the console's
+# browser test). Installs them with
 # apt-get when run as root; otherwise says exactly what to install and fails, so no test is ever
 # skipped for a missing tool.
 set -euo pipefail
@@ -18,6 +19,8 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 for tool in systemd-notify systemd-sysusers systemd-tmpfiles; do command -v $tool >/dev/null || need+=(systemd); done
 command -v perl >/dev/null || need+=(perl-base)
 command -v setpriv >/dev/null || need+=(util-linux)
+# The web console's browser test drives Debian's Chromium (playwright-core downloads no browser).
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

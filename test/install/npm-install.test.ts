@@ -82,11 +82,13 @@ describe('npm pack', () => {
       'CHANGELOG.md',
       'docs/commands.md',
       'docs/configuration.md',
+      'daemon/console/www/index.html',
+      'daemon/console/www/console.js',
     ])
       expect(paths).toContain(needed);
     const outside = paths.filter(
       (p) =>
-        !/^(dist\/(daemon|drivers|config)\/|config\/[^/]+\.(yaml|json)$|daemon\/contract\/[^/]+\.json$|systemd\/|docs\/[^/]+\.md$)/.test(
+        !/^(dist\/(daemon|drivers|config)\/|config\/[^/]+\.(yaml|json)$|daemon\/contract\/[^/]+\.json$|daemon\/console\/www\/[^/]+\.(html|js|css)$|systemd\/|docs\/[^/]+\.md$|docs\/images\/[^/]+\.png$)/.test(
           p,
         ) && !['package.json', 'README.md', 'CHANGELOG.md'].includes(p),
     );
@@ -105,6 +107,8 @@ describe('npm install -g of the tarball', () => {
 
   it('installs the production dependencies only', () => {
     expect(existsSync(join(installed, 'node_modules', 'mqtt', 'package.json'))).toBe(true);
+    // The console's charts are served from the installed package, never from a CDN.
+    expect(existsSync(join(installed, 'node_modules', 'uplot', 'dist', 'uPlot.esm.js'))).toBe(true);
     for (const dev of ['vitest', 'typescript', '@biomejs', 'fast-check'])
       expect(existsSync(join(installed, 'node_modules', dev)), dev).toBe(false);
   });

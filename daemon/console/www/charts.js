@@ -75,7 +75,12 @@ export function outboxChart(el) {
     {
       width: Math.min(900, el.clientWidth || 900),
       height: 260,
-      scales: { n: {}, s: {} },
+      // Always the last hour, however few points there are yet.
+      scales: {
+        x: { range: (_u, _min, max) => [max - 3600, max + 10] },
+        n: { range: (_u, _min, max) => [0, Math.max(10, max)] },
+        s: { range: (_u, _min, max) => [0, Math.max(60, max ?? 0)] },
+      },
       axes: [
         {},
         { scale: 'n', label: 'events' },
