@@ -22,7 +22,7 @@ import type { ReaderStatus } from '../drivers/driver.js';
 import { anonymousWarning, brokerOptions } from './broker/broker-options.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
-import { serveConsole } from './console/serve-console.js';
+import { type RunningConsole, serveConsole } from './console/serve-console.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
 import { OutboxCompaction } from './drain-compaction.js';
@@ -97,6 +97,7 @@ export class Gateway {
   private publishedBefore = 0;
   private housekeeping: Housekeeping;
   private reloads: Promise<unknown> = Promise.resolve();
+  private webConsole: RunningConsole | undefined;
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
   readonly topics: Topics;
@@ -245,7 +246,7 @@ export class Gateway {
           reader.states.log(st.state, 'info', { state: st.state, lastError: st.lastError }, 'reader state'),
       });
       // Before the first reader: the console's taps see every read from the start.
-      const webConsole = await serveConsole(config, {
+      this.webConsole = await serveConsole(config, {
         taps,
         events,
         health: () => this.health(),
@@ -253,6 +254,7 @@ export class Gateway {
         configFile: this.configFile,
         log,
       });
+      const webConsole = this.webConsole;
       if (webConsole) this.steps.push({ name: 'console', stop: () => webConsole.stop() });
       goOn();
       const jobs = new Jobs(config, this.housekeeping, log.child({ component: 'jobs' }));
@@ -539,6 +541,11 @@ export class Gateway {
     });
   }
 
+  /** Where the web console listens, while it runs. */
+  consoleAddress(): { host: string; port: number } | undefined {
+    return this.webConsole?.server.address();
+  }
+
   /** The configuration running now (the last one applied). */
   current(): Config {
     return this.config;
@@ -557,6 +564,7 @@ export class Gateway {
     }
     this.inbound.close();
     this.running = undefined;
+    this.webConsole = undefined;
     return failed;
   }
 }

@@ -8,11 +8,11 @@
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
- * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
+ * 100,000), BENCH_CONSOLE_S (console section, each side of each pair, default 10 s at BENCH_RATE), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000); the fleet's sizes in fleet-rows.ts.
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * words: driver, pty, latency, console, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
+import type { ConsoleResult } from './console.js';
 import type { Measured } from './cpu.js';
 import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
@@ -56,6 +57,10 @@ const PROFILE = process.env.BENCH_PROFILE;
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
+/** Seconds each side of the console section measures (BENCH_CONSOLE_S). */
+const CONSOLE_S = Number(process.env.BENCH_CONSOLE_S ?? 10);
+/** The console may cost at most 5 % of the pipeline's rate and CPU per read. */
+const CONSOLE_TARGET = 0.95;
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
 const RSS_TARGET_MB = 200;
@@ -178,6 +183,26 @@ if (broker) {
           );
       });
     }
+
+    // The web console on with a live feed taken, against the console off, at the same offered rate.
+    await section('console', async () => {
+      const options = { url, rate: RATE, seconds: CONSOLE_S, warmupS: 2 };
+      const pairs = await alternate(
+        PAIRS,
+        () => runPhase<ConsoleResult>('console', { ...options, console: true }),
+        () => runPhase<ConsoleResult>('console', { ...options, console: false }),
+      );
+      pairRows(
+        `the web console's cost: the whole gateway at ${fmt(RATE)} reads/s offered for ${CONSOLE_S} s after 2 s warm-up (simulator, half RFID on two antennas, 2 reads a unit, 1 % noise -> MQTT QoS 1, Mosquitto), the console on with one live browser feed read and parsed in the same process; figures per read`,
+        'the console off, same reads',
+        summarize(pairs),
+        { rate: CONSOLE_TARGET, cpu: CONSOLE_TARGET },
+      );
+      row(
+        'live feed messages parsed per run with the console on (one a second), lowest of the pairs',
+        fmt(Math.min(...pairs.map((p) => p.ours.messages))),
+      );
+    });
 
     await section('backlog', async () => {
       const bl = await runPhase<BacklogResult>('backlog', {

@@ -1,0 +1,105 @@
+/**
+ * What the web console costs the pipeline: the whole gateway (simulator reader at a fixed offered
+ * rate, half of it RFID on two antennas, some noise -> identity -> smoothing -> outbox -> MQTT
+ * QoS 1 to a real broker) run with the console on and a browser's worth of live feed taken and
+ * parsed (an SSE client in this process, as a page does it: every message read and JSON.parse'd),
+ * or with the console off. Measured after a warm-up: reads taken per second and CPU per read.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../config/load.js';
+import { Gateway } from '../../daemon/gateway.js';
+import { silentLogger } from '../../daemon/log.js';
+import { cpuMark, type Measured, measuredSince } from './cpu.js';
+
+export interface ConsoleResult extends Measured {
+  /** Reads taken in the measured window. */
+  readonly reads: number;
+  /** Live messages the client parsed in the window (0 with the console off). */
+  readonly messages: number;
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads the live feed like a page: each `data:` message parsed. Returns a count and a stop. */
+function watch(port: number): { messages: () => number; stop: () => void } {
+  let messages = 0;
+  let buffered = '';
+  const req = request({ host: '127.0.0.1', port, path: '/api/live' }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffered += chunk;
+      let end = buffered.indexOf('\n\n');
+      while (end >= 0) {
+        const message = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const data = message.split('\n').find((l) => l.startsWith('data: '));
+        if (data) {
+          JSON.parse(data.slice(6));
+          messages++;
+        }
+        end = buffered.indexOf('\n\n');
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return { messages: () => messages, stop: () => req.destroy() };
+}
+
+export async function benchConsole(o: {
+  url: string;
+  rate: number;
+  seconds: number;
+  warmupS: number;
+  console: boolean;
+}): Promise<ConsoleResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-console-'));
+  const config = parseConfig(
+    `gateway: { id: bench, site: bench }
+dataDir: ${join(dir, 'data')}
+broker: { enabled: false }
+uplink: { url: "${o.url}", inflight: 100, healthIntervalS: 3600 }
+readPoints: [{ id: dock-1, bizStep: shipping }]
+readers:
+  - { id: door-1, driver: simulator, readPoint: dock-1, readsPerSecond: ${o.rate}, units: 1000000, repeats: 2, garbageShare: 0.01, epcShare: 0.5 }
+${o.console ? 'console: { port: 0 }\n' : ''}`,
+    'bench.yaml',
+  );
+  const log = silentLogger();
+  const gateway = new Gateway(config, log);
+  await gateway.start();
+  const reads = () => gateway.health()?.readers[0]?.reads ?? 0;
+  let client: ReturnType<typeof watch> | undefined;
+  try {
+    if (o.console) {
+      const port = consolePort(gateway);
+      client = watch(port);
+    }
+    await wait(o.warmupS * 1000);
+    const before = reads();
+    const messagesBefore = client?.messages() ?? 0;
+    const started = cpuMark();
+    await wait(o.seconds * 1000);
+    const taken = reads() - before;
+    const measured = measuredSince(started, taken);
+    const messages = (client?.messages() ?? 0) - messagesBefore;
+    if (o.console && messages < o.seconds - 1)
+      throw new Error(`the live feed sent ${messages} messages in ${o.seconds} s`);
+    return { ...measured, reads: taken, messages };
+  } finally {
+    client?.stop();
+    await gateway.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The console's port, from the gateway's running parts. */
+function consolePort(gateway: Gateway): number {
+  const port = gateway.consoleAddress()?.port;
+  if (port === undefined) throw new Error('the console is not running');
+  return port;
+}
