@@ -12,6 +12,7 @@ import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
+import { checkContexts } from './context.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
@@ -215,6 +216,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     });
   });
   checkAntennas(config, problem);
+  checkContexts(config, problem);
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);
   checkBroker(config, problem);

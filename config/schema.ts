@@ -6,6 +6,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { ReadPointContext } from './context.js';
 import {
   type Filled,
   type FormatConfig,
@@ -210,6 +211,7 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    context: T.Optional(ReadPointContext),
   },
   'A place where units are seen: a conveyor scan tunnel, a dock door.',
 );
