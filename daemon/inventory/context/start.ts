@@ -103,7 +103,7 @@ export async function startContexts(deps: InventoryDeps): Promise<InventoryFeatu
       try {
         const verdict = contexts.upstream(point, upstreamContext(message.payload, Date.now()));
         if (verdict === 'stale')
-          log.info({ readPoint: point }, 'an upstream context older than the one taken is ignored');
+          log.info({ readPoint: point }, 'an upstream context not newer than the one taken is ignored');
       } catch (err) {
         if (!(err instanceof ContextInputError)) throw err;
         contexts.countRefused();
