@@ -514,7 +514,7 @@ export class Gateway {
       config: () => ({ ...this.configState }),
       warnings: () => this.warnings.list(),
       broker: () => run.broker?.health(),
-      inventory: () => run.inventory.health(),
+      inventory: () => ({ inbound: { ...this.inbound.stats() }, ...run.inventory.health() }),
       nextHeartbeat: () => run.jobs.nextHeartbeat(),
     });
   }
@@ -535,6 +535,7 @@ export class Gateway {
         this.log.error({ err, step: step.name }, 'stop failed');
       }
     }
+    this.inbound.close();
     this.running = undefined;
     return failed;
   }

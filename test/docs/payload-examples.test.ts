@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { noticeErrors, repoRoot, summaryErrors } from '../support/schemas.js';
+import { aggregationErrors, gs1Errors, noticeErrors, repoRoot, summaryErrors } from '../support/schemas.js';
 
-/** The JSON examples of docs/topics-and-payloads.md that are whole documents, by the section they are in. */
-function examples(): Map<string, unknown[]> {
-  const page = readFileSync(join(repoRoot, 'docs', 'topics-and-payloads.md'), 'utf8');
+/** The JSON examples of a docs page that are whole documents, by the section they are in. */
+function examples(name = 'topics-and-payloads.md'): Map<string, unknown[]> {
+  const page = readFileSync(join(repoRoot, 'docs', name), 'utf8');
   const bySection = new Map<string, unknown[]>();
   for (const part of page.split(/^## /m).slice(1)) {
     const title = part.slice(0, part.indexOf('\n'));
@@ -32,5 +32,16 @@ describe('the payload examples in docs/topics-and-payloads.md', () => {
     expect(summaryErrors(summary)).toEqual([]);
     expect(summary.readers.reduce((n, r) => n + r.reads, 0)).toBe(summary.totals.reads);
     expect(summary.readers.reduce((n, r) => n + r.events, 0)).toBe(summary.totals.events);
+  });
+});
+
+describe('the payload examples in docs/inventory.md', () => {
+  it('show an AggregationEvent ADD and DELETE valid against GS1 and our schema', () => {
+    const events = (examples('inventory.md').get('Packing') ?? []) as { action: string }[];
+    expect(events.map((e) => e.action)).toEqual(['ADD', 'DELETE']);
+    for (const e of events) {
+      expect(gs1Errors(e)).toEqual([]);
+      expect(aggregationErrors(e)).toEqual([]);
+    }
   });
 });
