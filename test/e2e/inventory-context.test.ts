@@ -16,7 +16,7 @@ import { serialReaderYaml, writeE2eConfig } from '../support/e2e-config.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
-import { contextChangeErrors, gs1Errors, ownErrors } from '../support/schemas.js';
+import { contextChangeErrors, gs1Errors, healthErrors, ownErrors } from '../support/schemas.js';
 
 const run = promisify(execFile);
 const BASE = 'readpoint/v1/site-test/gw-test';
@@ -106,6 +106,20 @@ describe('transaction context at a dock door', () => {
     });
     expect(set.context.bizTransactionList).toEqual(SHIPMENT);
     expect(set.sequence).toBeLessThan(Math.min(...cases.map((e) => e['rp:sequence'])));
+    // Health names the active context.
+    const report = await daemon.waitForLog(
+      (l) =>
+        l.msg === 'health' &&
+        (l.health as { inventory?: { context?: { active: number } } }).inventory?.context?.active === 1,
+    );
+    const health = report.health as { inventory: { context: unknown } };
+    expect(healthErrors(health)).toEqual([]);
+    expect(health.inventory.context).toMatchObject({
+      active: 1,
+      changes: 1,
+      refused: 0,
+      readPoints: { 'door-1': { by: 'scan', transactions: 1 } },
+    });
 
     // Cleared from the CLI through the control socket: the next case carries no context.
     expect((await cli('clear', 'door-1')).stdout).toBe('cleared\n');
