@@ -69,4 +69,18 @@ describe('the payload examples in docs/inventory.md', () => {
       count['rp:missing'].length,
     ]);
   });
+
+  it('show an upstream context, the change it made before, valid against its schema, and an event carrying the context', () => {
+    const [input, change, event, ...rest] = (examples('inventory.md').get('Transaction context') ??
+      []) as Record<string, unknown>[];
+    expect(rest).toHaveLength(0);
+    expect(input!.version).toBe(12);
+    expect((change!.previous as Record<string, unknown>).version).toBe(input!.version);
+    expect(contextChangeErrors(change)).toEqual([]);
+    expect(gs1Errors(event)).toEqual([]);
+    expect(ownErrors(event)).toEqual([]);
+    expect(event!.bizTransactionList).toEqual(
+      (change!.context as Record<string, unknown>).bizTransactionList,
+    );
+  });
 });
