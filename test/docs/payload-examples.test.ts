@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   aggregationErrors,
+  contextChangeErrors,
   countErrors,
   gs1Errors,
   noticeErrors,
+  ownErrors,
   repoRoot,
   summaryErrors,
 } from '../support/schemas.js';
