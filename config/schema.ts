@@ -7,6 +7,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
 import { ConsoleSection } from './console.js';
+import { ReadPointContext } from './context.js';
 import { CycleCount } from './cycle-count.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
@@ -213,6 +214,7 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    context: T.Optional(ReadPointContext),
     mode: T.Optional(PackMode),
     pack: T.Optional(PackSettings),
   },

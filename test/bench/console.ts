@@ -20,13 +20,16 @@ export interface ConsoleResult extends Measured {
   readonly reads: number;
   /** Live messages the client parsed in the window (0 with the console off). */
   readonly messages: number;
+  /** Their bytes. */
+  readonly bytes: number;
 }
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads the live feed like a page: each `data:` message parsed. Returns a count and a stop. */
-function watch(port: number): { messages: () => number; stop: () => void } {
+function watch(port: number): { messages: () => number; bytes: () => number; stop: () => void } {
   let messages = 0;
+  let bytes = 0;
   let buffered = '';
   const req = request({ host: '127.0.0.1', port, path: '/api/live' }, (res) => {
     res.setEncoding('utf8');
@@ -40,6 +43,7 @@ function watch(port: number): { messages: () => number; stop: () => void } {
         if (data) {
           JSON.parse(data.slice(6));
           messages++;
+          bytes += data.length;
         }
         end = buffered.indexOf('\n\n');
       }
@@ -47,7 +51,7 @@ function watch(port: number): { messages: () => number; stop: () => void } {
   });
   req.on('error', () => undefined);
   req.end();
-  return { messages: () => messages, stop: () => req.destroy() };
+  return { messages: () => messages, bytes: () => bytes, stop: () => req.destroy() };
 }
 
 export async function benchConsole(o: {
@@ -82,6 +86,7 @@ ${o.console ? 'console: { port: 0 }\n' : ''}`,
     await wait(o.warmupS * 1000);
     const before = reads();
     const messagesBefore = client?.messages() ?? 0;
+    const bytesBefore = client?.bytes() ?? 0;
     const started = cpuMark();
     await wait(o.seconds * 1000);
     const taken = reads() - before;
@@ -89,7 +94,7 @@ ${o.console ? 'console: { port: 0 }\n' : ''}`,
     const messages = (client?.messages() ?? 0) - messagesBefore;
     if (o.console && messages < o.seconds - 1)
       throw new Error(`the live feed sent ${messages} messages in ${o.seconds} s`);
-    return { ...measured, reads: taken, messages };
+    return { ...measured, reads: taken, messages, bytes: (client?.bytes() ?? 0) - bytesBefore };
   } finally {
     client?.stop();
     await gateway.stop();

@@ -120,7 +120,7 @@ if (broker) {
           { rate: 1, cpu: 1 },
         );
         row(
-          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow`,
+          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow (VmHWM of each, reset as the first line was written)`,
           fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
           fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
         );
@@ -143,7 +143,7 @@ if (broker) {
         { rate: 1, cpu: 1 },
       );
       row(
-        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (sampled every 20 ms) / Node-RED (VmHWM, reset when its flow was ready)',
+        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (VmHWM, reset as the first line was written) / Node-RED (VmHWM, reset when its flow was ready)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
         fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
       );
@@ -199,8 +199,9 @@ if (broker) {
         { rate: CONSOLE_TARGET, cpu: CONSOLE_TARGET },
       );
       row(
-        'live feed messages parsed per run with the console on (one a second), lowest of the pairs',
+        'live feed with the console on: messages parsed per run (one a second), lowest of the pairs / KB a message, highest',
         fmt(Math.min(...pairs.map((p) => p.ours.messages))),
+        fmt(Math.max(...pairs.map((p) => p.ours.bytes / p.ours.messages / 1024))),
       );
     });
 
