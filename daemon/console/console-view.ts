@@ -34,6 +34,9 @@ function portOf(config: Config, readerId: string, antenna: number) {
   };
 }
 
+/** Reads and events a message carries at most: what a page shows, not what a busy door makes. */
+const MAX_NEW = 50;
+
 export function consoleView(
   s: ViewSources,
   health: HealthPayload,
@@ -61,9 +64,9 @@ export function consoleView(
     readPoints: config.readPoints.map((p) => p.id),
     rssi: { minDbm: RSSI_MIN_DBM, binDb: RSSI_BIN_DB, bins: RSSI_BINS },
     antennas: s.reads.antennaViews(now).map((a) => ({ ...a, ...portOf(config, a.reader, a.antenna) })),
-    stream: s.reads.readsAfter(after.read),
+    stream: s.reads.readsAfter(after.read, MAX_NEW),
     notShown: s.reads.notShown,
-    passes: { counts: s.passes.countsByReadPoint(), recent: s.passes.after(after.seq) },
+    passes: { counts: s.passes.countsByReadPoint(), recent: s.passes.after(after.seq, MAX_NEW) },
     events: health.events,
     outbox: {
       depth: health.outbox.depth,

@@ -47,6 +47,11 @@ export class HealthHistory {
   private lastSpark = Number.NEGATIVE_INFINITY;
   private lastOutbox = Number.NEGATIVE_INFINITY;
 
+  /** Whether a point is due at `now` (else a snapshot is not needed for the history). */
+  due(now: number): boolean {
+    return now - this.lastSpark >= SPARK_EVERY_MS || now - this.lastOutbox >= OUTBOX_EVERY_MS;
+  }
+
   /** Takes what is due from a snapshot taken at `now`. */
   sample(health: HealthPayload, now: number): void {
     if (now - this.lastSpark >= SPARK_EVERY_MS) {

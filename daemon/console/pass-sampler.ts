@@ -47,10 +47,10 @@ export class PassSampler implements EventObserver {
     return Object.fromEntries([...this.counts].map(([id, c]) => [id, { ...c }]));
   }
 
-  /** The remembered events with a sequence number above `after`, oldest first. */
-  after(after: number): TransitionView[] {
+  /** The remembered events with a sequence number above `after`, oldest first; the newest `max` at most. */
+  after(after: number, max = this.ring.length): TransitionView[] {
     const out: TransitionView[] = [];
-    const from = Math.max(0, this.numbered - this.ring.length);
+    const from = Math.max(0, this.numbered - Math.min(max, this.ring.length));
     for (let i = from; i < this.numbered; i++) {
       const e = this.ring[i % this.ring.length]!;
       if (e.seq <= after) continue;

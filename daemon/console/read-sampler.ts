@@ -146,10 +146,10 @@ export class ReadSampler implements ReadTap {
     this.last.set(read.readerId, sample);
   }
 
-  /** The sampled reads numbered above `after`, oldest first (at most the ring's size). */
-  readsAfter(after: number): SampledRead[] {
+  /** The sampled reads numbered above `after`, oldest first; the newest `max` at most (and the ring's size). */
+  readsAfter(after: number, max = this.ring.length): SampledRead[] {
     const out: SampledRead[] = [];
-    const from = Math.max(after + 1, this.taken - this.ring.length + 1);
+    const from = Math.max(after + 1, this.taken - Math.min(max, this.ring.length) + 1);
     for (let n = from; n <= this.taken; n++) out.push(this.ring[n % this.ring.length]!);
     return out;
   }

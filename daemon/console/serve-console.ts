@@ -93,6 +93,8 @@ export async function serveConsole(config: Config, deps: ConsoleDeps): Promise<R
   await server.start();
   const timer = setInterval(() => {
     const now = Date.now();
+    // With nobody watching, a snapshot only when the history takes a point.
+    if (liveFeed.watching === 0 && !history.due(now)) return;
     const health = deps.health();
     if (!health) return;
     history.sample(health, now);

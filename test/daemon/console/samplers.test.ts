@@ -129,3 +129,30 @@ describe('the alerts', () => {
     ]);
   });
 });
+
+describe('a busy door', () => {
+  it('gives at most the newest `max` reads and events a message', () => {
+    const s = new ReadSampler({ minutes: 1, streamPerSecond: 100, streamSize: 50 });
+    for (let i = 0; i < 30; i++)
+      s.seen(tag(T0 + i, 1, -50), { readPointId: 'dock-3', unit: `u${i}`, belowFloor: false });
+    expect(s.readsAfter(0, 5).map((r) => r.n)).toEqual([26, 27, 28, 29, 30]);
+    expect(s.readsAfter(28, 5).map((r) => r.n)).toEqual([29, 30]);
+    const p = new PassSampler(50);
+    for (let seq = 1; seq <= 30; seq++)
+      p.eventNumbered({
+        seq,
+        eventId: `urn:uuid:${seq}`,
+        topic: 't',
+        sighting: {
+          identity: { uri: `u${seq}` } as Sighting['identity'],
+          readerId: 'door-3',
+          readPointId: 'dock-3',
+          firstSeen: T0,
+          lastSeen: T0,
+          readCount: 1,
+        },
+      });
+    expect(p.after(0, 3).map((t) => t.seq)).toEqual([28, 29, 30]);
+    expect(p.after(29, 3).map((t) => t.seq)).toEqual([30]);
+  });
+});
