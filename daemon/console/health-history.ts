@@ -5,9 +5,9 @@
  */
 import type { HealthPayload } from '../contract/topics.js';
 
-/** Reader sparkline: one point every 5 s, 10 minutes. */
-export const SPARK_EVERY_MS = 5_000;
-const SPARK_POINTS = 120;
+/** Reader sparkline: one point every 2 s, 10 minutes. */
+export const SPARK_EVERY_MS = 2_000;
+const SPARK_POINTS = 300;
 /** Outbox chart: one point every 10 s, one hour. */
 export const OUTBOX_EVERY_MS = 10_000;
 const OUTBOX_POINTS = 360;

@@ -18,6 +18,21 @@ import { repoRoot } from '../support/schemas.js';
 const ARTIFACTS = join(repoRoot, '.artifacts', 'console');
 const DOCS_IMAGES = join(repoRoot, 'docs', 'images');
 
+const DOCK_DOOR_POINT =
+  '  - { id: dock-3, suppressionS: 1, direction: { inbound: receiving, outbound: shipping } }\n';
+const DOCK_DOOR_READER = `  - id: sim-door
+    driver: simulator
+    readPoint: dock-3
+    readsPerSecond: 10
+    units: 200
+    repeats: 3
+    epcShare: 1
+    garbageShare: 0
+    antennaMap:
+      - { antenna: 1, zone: outside, rssiFloorDbm: -62 }
+      - { antenna: 2, zone: inside }
+`;
+
 let dir: string;
 let daemon: DaemonProcess;
 let browser: Browser;
@@ -38,6 +53,8 @@ const attributeAbove = ({ selector, name, above }: { selector: string; name: str
   ) > above;
 
 async function shot(name: string): Promise<void> {
+  // From the top of the page (a CDP evaluation: the page's CSP forbids eval, not the browser's tools).
+  await page.evaluate('window.scrollTo(0, 0)');
   const png = await page.screenshot({ fullPage: false });
   writeFileSync(join(ARTIFACTS, `${name}.png`), png);
   if (process.env.READPOINT_DOCS_SHOTS === '1') writeFileSync(join(DOCS_IMAGES, `console-${name}.png`), png);
@@ -53,7 +70,10 @@ beforeAll(async () => {
     .replace('port: 1883', 'port: 0')
     .replace('readsPerSecond: 4', 'readsPerSecond: 20');
   const file = join(dir, 'demo.yaml');
-  writeFileSync(file, `${demo}console:\n  port: 0\n`);
+  // Beside the conveyor, a two-zone dock door read by a second simulated RFID reader, its
+  // outside antenna with an RSSI floor: what a technician commissions.
+  const door = demo.replace('readers:\n', `${DOCK_DOOR_POINT}readers:\n`).concat(DOCK_DOOR_READER);
+  writeFileSync(file, `${door}console:\n  port: 0\n`);
   daemon = startDaemon(file);
   const listening = await daemon.waitForLog((l) => l.msg === 'console listening');
   url = String(listening.url);
@@ -85,7 +105,6 @@ describe('the console in Chromium', () => {
     );
     expect(await page.locator('#link').textContent()).toBe('live');
     expect(await row.locator('canvas').count()).toBeGreaterThan(0);
-    await shot('readers');
   });
 
   it('streams the reads with their decode, filterable by reader', async () => {
@@ -102,7 +121,7 @@ describe('the console in Chromium', () => {
 
   it('draws an RSSI histogram with bars for each simulated antenna', async () => {
     await page.goto(`${url}#rfid`);
-    for (const antenna of ['sim-conveyor/1', 'sim-conveyor/2']) {
+    for (const antenna of ['sim-conveyor/1', 'sim-conveyor/2', 'sim-door/1', 'sim-door/2']) {
       const card = page.locator(`[data-antenna="${antenna}"]`);
       await page.waitForFunction(
         attributeAbove,
@@ -121,6 +140,12 @@ describe('the console in Chromium', () => {
       })()`);
       expect(blue).toBeGreaterThan(20);
     }
+    expect(await page.locator('[data-antenna="sim-door/1"] div.muted').textContent()).toMatch(
+      /^dock-3 \(outside\), floor -62 dBm; reads\/min: /,
+    );
+    expect(await page.locator('[data-antenna="sim-door/2"] div.muted').textContent()).toMatch(
+      /^dock-3 \(inside\), no floor; reads\/min: /,
+    );
     await shot('rfid');
   });
 
@@ -128,6 +153,14 @@ describe('the console in Chromium', () => {
     await page.goto(`${url}#passes`);
     await page.locator('#pass-counts [data-read-point="conveyor-1"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('#pass-rows tr').count()).toBeGreaterThan(0);
+    // The dock door reports passages (with a direction), not arrivals.
+    await page
+      .locator('#pass-counts [data-read-point="dock-3"] div', { hasText: /^passage / })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    expect(
+      await page.locator('#pass-counts [data-read-point="dock-3"] div', { hasText: /^arrival/ }).count(),
+    ).toBe(0);
     await shot('passes');
     await page.goto(`${url}#outbox`);
     await page.locator('#outbox-chart canvas').first().waitFor({ timeout: 20_000 });
@@ -138,6 +171,15 @@ describe('the console in Chromium', () => {
     expect(await page.locator('#check p').nth(1).textContent()).toBe('a reload would apply: nothing changed');
     expect(await page.locator('#config-text').textContent()).toContain('sim-conveyor');
     await shot('config');
+    // The readers page last: by now its sparklines have a few points.
+    await page.goto(`${url}#readers`);
+    await page.locator('tr[data-reader="sim-door"][data-state="connected"]').waitFor({ timeout: 20_000 });
+    await page.waitForFunction(
+      attributeAbove,
+      { selector: 'tr[data-reader="sim-door"]', name: 'data-spark-points', above: 3 },
+      { timeout: 20_000 },
+    );
+    await shot('readers');
     // No script error and no Content-Security-Policy violation on any page.
     expect(problems).toEqual([]);
   });

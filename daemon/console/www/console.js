@@ -57,6 +57,7 @@ function drawReaders(v) {
     c[3].textContent = String(r.reads);
     c[3].className = 'num';
     sparks.get(r.id)(r.spark);
+    row.dataset.sparkPoints = String(r.spark.length);
     const codes = Object.entries(r.rejectsByCode);
     c[5].textContent = codes.length ? codes.map(([k, n]) => `${k}: ${n}`).join(', ') : 'none';
     const last = r.lastRead;
@@ -131,7 +132,7 @@ function drawAntennas(v) {
     card.dataset.bars = String(a.histogram.filter((n) => n > 0).length);
     card.dataset.reads = String(total);
     card.children[1].textContent =
-      `${a.readPoint ?? '?'}${a.zone ? ` (${a.zone})` : ''}, floor ${a.floorDbm ?? 'none'} dBm; ` +
+      `${a.readPoint ?? '?'}${a.zone ? ` (${a.zone})` : ''}, ${a.floorDbm === undefined ? 'no floor' : `floor ${a.floorDbm} dBm`}; ` +
       `reads/min: ${a.readsPerMinute.join(' ')}`;
     histograms.get(key)(a.histogram, a.floorDbm);
   }
