@@ -4,7 +4,7 @@
  */
 import { Type as T } from '@sinclair/typebox';
 import { isLoopback } from './loopback.js';
-import { Strict } from './reader-base.js';
+import { Pattern, Strict } from './reader-base.js';
 
 type Problem = (path: (string | number)[], message: string) => void;
 
@@ -13,7 +13,7 @@ export const ConsoleLogin = Strict(
     username: T.String({
       minLength: 1,
       maxLength: 128,
-      pattern: '^[^:]+$',
+      ...Pattern('^[^:]+$', 'not a console username: a colon ends the username in HTTP Basic'),
       description: 'Its username (no colon).',
     }),
     password: T.Optional(
