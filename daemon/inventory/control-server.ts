@@ -23,10 +23,15 @@ export const SOCKET_PATH_MAX = 107;
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 const MAX_CONNECTIONS = 8;
+/** Longest wait at close for the commands under way (the store closes right after). */
+const CLOSE_WAIT_MS = 5000;
 
 export class ControlServer implements ControlCommands {
   private readonly handlers = new Map<string, ControlHandler>();
   private readonly sockets = new Set<Socket>();
+  /** The commands under way: close waits for them before the store they use closes. */
+  private readonly running = new Set<Promise<unknown>>();
+  private closing = false;
   private server: Server | undefined;
   private path: string | undefined;
 
@@ -73,16 +78,31 @@ export class ControlServer implements ControlCommands {
     }
     await chmod(path, 0o600);
     server.on('error', (err) => this.log.warn({ err }, 'control socket error'));
+    this.closing = false;
     this.server = server;
     this.path = path;
   }
 
+  /**
+   * Stops listening, hangs up on every client and waits (at most 5 s) for the commands under
+   * way; a request still queued on a connection is not started.
+   */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    this.closing = true;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS);
+      });
+      const done = await Promise.race([Promise.allSettled([...this.running]).then(() => true), late]);
+      clearTimeout(timer);
+      if (!done) this.log.warn({ commands: this.running.size }, 'control commands still running at close');
+    }
     if (this.path)
       await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') this.log.warn({ err }, 'could not remove the control socket');
@@ -113,6 +133,7 @@ export class ControlServer implements ControlCommands {
   }
 
   private async answer(socket: Socket, line: Buffer): Promise<void> {
+    if (this.closing) return; // the store the commands use is closing next
     let request: { id?: unknown; command?: unknown; args?: unknown };
     try {
       request = JSON.parse(line.toString('utf8'));
@@ -132,13 +153,18 @@ export class ControlServer implements ControlCommands {
         error: `unknown command ${JSON.stringify(request.command.slice(0, 64))}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`,
       };
     } else {
+      const args = request.args;
+      const run = (async () => handler(args))(); // a handler that throws at once fails like one that rejects
+      this.running.add(run);
       try {
-        reply = { id, ok: true, result: (await handler(request.args)) ?? null };
+        reply = { id, ok: true, result: (await run) ?? null };
       } catch (err) {
         const message = err instanceof Error ? err.message : 'the command failed';
         if (!(err instanceof Error))
           this.log.warn({ err, command: request.command }, 'control command failed');
         reply = { id, ok: false, error: message };
+      } finally {
+        this.running.delete(run);
       }
     }
     if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);
