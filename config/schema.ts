@@ -6,6 +6,8 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { ReadPointContext } from './context.js';
+import { CycleCount } from './cycle-count.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
@@ -211,6 +213,7 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    context: T.Optional(ReadPointContext),
     mode: T.Optional(PackMode),
     pack: T.Optional(PackSettings),
   },
@@ -562,6 +565,15 @@ export const Config = Strict(
               'the read point keeps a pass (cron expression). The 200 ms tick normally ends them; the sweep is ' +
               'the safety net, and logs the state size.',
             '*/5 * * * *',
+          ),
+          cycleCount: T.Optional(
+            T.Array(CycleCount, {
+              maxItems: 256,
+              description:
+                'Cycle counts, at most one per read point: on its schedule each records one EPCIS ObjectEvent ' +
+                '(bizStep cycle_counting) on the counts topic of its read point, listing the units present there ' +
+                'and those that appeared and went missing since its last count (kept across restarts).',
+            }),
           ),
         },
         'Scheduled jobs (cron expressions; 5 fields, or 6 with seconds first).',

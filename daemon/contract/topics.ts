@@ -39,6 +39,17 @@ export interface Topics {
   readonly allEvents: string;
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
+  /** Upstream input, retained: `<base>/context/<readPoint>`, the read point's transaction context. */
+  context(readPoint: string): string;
+  /** Filter of every read point's context input (`<base>/context/+`). */
+  readonly contexts: string;
+  /** `ContextChange` per change of a read point's context, QoS 1, recorded in the outbox. */
+  contextChanges(readPoint: string): string;
+  /**
+   * `<prefix>/<site>/<gateway>/counts/<readPoint>`: the cycle counts of a read point (EPCIS
+   * ObjectEvents, bizStep cycle_counting; daemon/contract/count.schema.json), QoS 1, not retained.
+   */
+  counts(readPoint: string): string;
   /**
    * `<prefix>/<site>/<gateway>/replies/`: answers to questions from upstream go only below it
    * (`replyTopicAllowed`), so a requester cannot make the gateway publish on a contract topic.
@@ -113,6 +124,10 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    context: (readPoint) => `${base}/context/${segment(readPoint, 'read point id')}`,
+    contexts: `${base}/context/+`,
+    contextChanges: (readPoint) => `${base}/context-changes/${segment(readPoint, 'read point id')}`,
+    counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
     inputs: inputTopics(base),

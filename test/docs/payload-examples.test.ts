@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aggregationErrors, gs1Errors, noticeErrors, repoRoot, summaryErrors } from '../support/schemas.js';
+import {
+  aggregationErrors,
+  countErrors,
+  gs1Errors,
+  noticeErrors,
+  repoRoot,
+  summaryErrors,
+} from '../support/schemas.js';
 
 /** The JSON examples of a docs page that are whole documents, by the section they are in. */
 function examples(name = 'topics-and-payloads.md'): Map<string, unknown[]> {
@@ -43,5 +50,23 @@ describe('the payload examples in docs/inventory.md', () => {
       expect(gs1Errors(e)).toEqual([]);
       expect(aggregationErrors(e)).toEqual([]);
     }
+  });
+
+  it('show a cycle count valid against GS1 and our schema, whose totals match its lists', () => {
+    const counts = (examples('inventory.md').get('Cycle counts') ?? []) as {
+      epcList: string[];
+      'rp:appeared': string[];
+      'rp:missing': string[];
+      'rp:count': { units: number; appeared: number; missing: number };
+    }[];
+    expect(counts).toHaveLength(1);
+    const count = counts[0]!;
+    expect(gs1Errors(count)).toEqual([]);
+    expect(countErrors(count)).toEqual([]);
+    expect([count['rp:count'].units, count['rp:count'].appeared, count['rp:count'].missing]).toEqual([
+      count.epcList.length,
+      count['rp:appeared'].length,
+      count['rp:missing'].length,
+    ]);
   });
 });

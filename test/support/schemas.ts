@@ -46,3 +46,10 @@ export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health
 export const summaryErrors = compile(join(repoRoot, 'daemon', 'contract', 'summary.schema.json'), true);
 /** Errors against daemon/contract/reject.schema.json (checked strictly: the schema is ours). */
 export const rejectErrors = compile(join(repoRoot, 'daemon', 'contract', 'reject.schema.json'), true);
+/** Errors against daemon/contract/context-change.schema.json (checked strictly: the schema is ours). */
+export const contextChangeErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'context-change.schema.json'),
+  true,
+);
+/** Errors against daemon/contract/count.schema.json (checked strictly: the schema is ours). */
+export const countErrors = compile(join(repoRoot, 'daemon', 'contract', 'count.schema.json'), true);
