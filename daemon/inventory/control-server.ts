@@ -32,6 +32,8 @@ export class ControlServer implements ControlCommands {
   /** The commands under way: close waits for them before the store they use closes. */
   private readonly running = new Set<Promise<unknown>>();
   private closing = false;
+  /** Connections ended after a bad request: what they queued behind it is not run. */
+  private readonly refused = new WeakSet<Socket>();
   private server: Server | undefined;
   private path: string | undefined;
 
@@ -128,12 +130,15 @@ export class ControlServer implements ControlCommands {
   }
 
   private refuse(socket: Socket, message: string): void {
+    this.refused.add(socket);
     socket.end(`${JSON.stringify({ id: null, ok: false, error: message })}\n`);
     socket.removeAllListeners('data');
   }
 
   private async answer(socket: Socket, line: Buffer): Promise<void> {
-    if (this.closing) return; // the store the commands use is closing next
+    // The store the commands use is closing next. A connection ended on a bad request answers
+    // nothing more, so a command queued behind it must not run unseen.
+    if (this.closing || this.refused.has(socket)) return;
     let request: { id?: unknown; command?: unknown; args?: unknown };
     try {
       request = JSON.parse(line.toString('utf8'));

@@ -62,3 +62,28 @@ describe('control socket at close', () => {
     expect(calls).toEqual([1]);
   });
 });
+
+describe('control socket after a bad request', () => {
+  it('runs none of the requests queued behind it on the connection it ends', async () => {
+    const calls: unknown[] = [];
+    server.register('holds.add', async (args) => {
+      calls.push(args);
+      return null;
+    });
+    await server.listen(controlSocketPath(dir));
+    const socket = createConnection(controlSocketPath(dir));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString();
+    });
+    socket.on('error', () => undefined);
+    const good = (n: number) => JSON.stringify({ id: n, command: 'holds.add', args: n });
+    socket.write(`${good(1)}\nnot json\n${good(2)}\n${good(3)}\n`);
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(text.split('\n').filter(Boolean)).toEqual([
+      '{"id":1,"ok":true,"result":null}',
+      '{"id":null,"ok":false,"error":"a request is one line of JSON"}',
+    ]);
+    expect(calls).toEqual([1]);
+  });
+});
