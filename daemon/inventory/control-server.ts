@@ -117,15 +117,20 @@ export class ControlServer implements ControlCommands {
     socket.on('error', () => socket.destroy()); // a client that went away: nothing to answer
     let pending: Buffer = Buffer.alloc(0);
     let queue = Promise.resolve();
+    // Nothing more is buffered at once; the requests before it are still answered, in order.
+    const tooLong = () => {
+      socket.removeAllListeners('data');
+      queue = queue.then(() => this.refuse(socket, 'request longer than 1 MiB'));
+    };
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       for (let nl = pending.indexOf(10); nl >= 0; nl = pending.indexOf(10)) {
         const line = pending.subarray(0, nl);
         pending = pending.subarray(nl + 1);
-        if (line.length > MAX_REQUEST_BYTES) return this.refuse(socket, 'request longer than 1 MiB');
+        if (line.length > MAX_REQUEST_BYTES) return tooLong();
         queue = queue.then(() => this.answer(socket, line));
       }
-      if (pending.length > MAX_REQUEST_BYTES) this.refuse(socket, 'request longer than 1 MiB');
+      if (pending.length > MAX_REQUEST_BYTES) tooLong();
     });
   }
 

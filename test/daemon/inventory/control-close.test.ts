@@ -64,7 +64,10 @@ describe('control socket at close', () => {
 });
 
 describe('control socket after a bad request', () => {
-  it('runs none of the requests queued behind it on the connection it ends', async () => {
+  it.each([
+    ['not JSON', 'not json', 'a request is one line of JSON'],
+    ['over 1 MiB', 'x'.repeat(1024 * 1024 + 1), 'request longer than 1 MiB'],
+  ])('answers those before a line %s and runs none queued behind it', async (_, bad, error) => {
     const calls: unknown[] = [];
     server.register('holds.add', async (args) => {
       calls.push(args);
@@ -78,11 +81,11 @@ describe('control socket after a bad request', () => {
     });
     socket.on('error', () => undefined);
     const good = (n: number) => JSON.stringify({ id: n, command: 'holds.add', args: n });
-    socket.write(`${good(1)}\nnot json\n${good(2)}\n${good(3)}\n`);
+    socket.write(`${good(1)}\n${bad}\n${good(2)}\n${good(3)}\n`);
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(text.split('\n').filter(Boolean)).toEqual([
       '{"id":1,"ok":true,"result":null}',
-      '{"id":null,"ok":false,"error":"a request is one line of JSON"}',
+      JSON.stringify({ id: null, ok: false, error }),
     ]);
     expect(calls).toEqual([1]);
   });
