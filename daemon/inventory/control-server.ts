@@ -5,7 +5,9 @@
  * A request is one line `{"id": <any>, "command": "<feature>.<verb>", "args": <any>}`; its answer
  * one line `{"id": <same>, "ok": true, "result": <any>}` or `{"id": <same>, "ok": false, "error":
  * "<message>"}`. Each connection is answered in order; a line over 1 MiB, or what is not such a
- * request, ends the connection after an error line. At most 8 connections at once.
+ * request, ends the connection after an error line (the requests before it are answered, none after
+ * it runs). At most 8 connections at once; at close, the command under way is waited for (5 s at
+ * most) and none queued is started, since the inventory store closes next.
  */
 import { chmod, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
