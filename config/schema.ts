@@ -6,6 +6,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { HoldSignal, HoldsSection } from './holds.js';
 import {
   type Filled,
   type FormatConfig,
@@ -199,6 +200,7 @@ export const ReadPoint = Strict(
           'no more events about it until it has departed and comes back.',
       }),
     ),
+    holdSignal: T.Optional(HoldSignal),
     direction: T.Optional(
       Strict(
         {
@@ -586,6 +588,7 @@ export const Config = Strict(
         {},
       ),
     ),
+    holds: T.Optional(HoldsSection),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },
