@@ -38,7 +38,7 @@ export const HoldsSection = Strict(
   },
   'Holds and recalls: units, lots, serial ranges or EPC patterns that must not move. An event of a held ' +
     'unit still flows; it also makes an alert on <prefix>/<site>/<gateway>/alerts/<readPoint> and, where a ' +
-    "read point has a holdSignal, a local signal. Without this section holds are off.",
+    'read point has a holdSignal, a local signal. Without this section holds are off.',
 );
 
 export const HoldSignal = Strict(
@@ -46,10 +46,16 @@ export const HoldSignal = Strict(
     path: T.Optional(
       T.String({
         minLength: 1,
-        description: 'Serial device to write `bytes` to (a USB relay, a stack light), e.g. /dev/serial/by-id/...',
+        description:
+          'Serial device to write `bytes` to (a USB relay, a stack light), e.g. /dev/serial/by-id/...',
       }),
     ),
-    baudRate: T.Integer({ minimum: 50, maximum: 4000000, default: 9600, description: 'As set on the device.' }),
+    baudRate: T.Integer({
+      minimum: 50,
+      maximum: 4000000,
+      default: 9600,
+      description: 'As set on the device.',
+    }),
     bytes: T.Optional(
       T.String({
         ...Pattern('^([0-9A-Fa-f]{2})+$', 'not hex bytes: write them as pairs of hex digits, e.g. A00101A2'),
@@ -64,7 +70,12 @@ export const HoldSignal = Strict(
         description: 'Written to `path` offAfterMs after `bytes` (relay off); none when absent.',
       }),
     ),
-    offAfterMs: T.Integer({ minimum: 0, maximum: 600000, default: 3000, description: 'When to write offBytes.' }),
+    offAfterMs: T.Integer({
+      minimum: 0,
+      maximum: 600000,
+      default: 3000,
+      description: 'When to write offBytes.',
+    }),
     command: T.Optional(
       T.Array(T.String({ minLength: 1, maxLength: 4096 }), {
         minItems: 1,
@@ -78,7 +89,8 @@ export const HoldSignal = Strict(
       minimum: 100,
       maximum: 60000,
       default: 2000,
-      description: 'A signal not done by then (a device that does not open, a command still running) has failed; the command is killed.',
+      description:
+        'A signal not done by then (a device that does not open, a command still running) has failed; the command is killed.',
     }),
   },
   'A local signal when a held unit is seen here, so the dock knows while the central system is down: ' +

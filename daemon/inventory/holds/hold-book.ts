@@ -28,7 +28,9 @@ export class HoldBook {
   constructor(private readonly part: InventoryPart) {}
 
   /** Each stored entry, list by list; the lists' versions. */
-  async load(onEntry: (list: HoldList, entry: HoldEntry) => void): Promise<Partial<Record<HoldList, ListVersion>>> {
+  async load(
+    onEntry: (list: HoldList, entry: HoldEntry) => void,
+  ): Promise<Partial<Record<HoldList, ListVersion>>> {
     for await (const [key, value] of this.part.iterator({ gt: 'e!', lt: 'e"' })) {
       const list = key.slice(2, key.indexOf('!', 2)) as HoldList;
       if (HOLD_LISTS.includes(list)) onEntry(list, JSON.parse(value) as HoldEntry);
@@ -87,7 +89,10 @@ export class HoldBook {
     const out: ListedHold[] = [];
     const range = after !== undefined && after >= lower ? { gt: after, lt: upper } : { gt: lower, lt: upper };
     for await (const [key, value] of this.part.iterator({ ...range, limit })) {
-      out.push({ list: key.slice(2, key.indexOf('!', 2)) as HoldList, entry: JSON.parse(value) as HoldEntry });
+      out.push({
+        list: key.slice(2, key.indexOf('!', 2)) as HoldList,
+        entry: JSON.parse(value) as HoldEntry,
+      });
     }
     return out;
   }

@@ -102,7 +102,9 @@ interface Match {
 
 /** `urn:epc:idpat:sgtin:CP.IR.SER`, `CP.IR.*`, `CP.IR.[lo-hi]` or `CP.*.*`. */
 function patternMatch(pattern: string): Match {
-  const m = /^urn:epc:idpat:sgtin:(\d{6,12})\.(\*|\d{1,7})\.(\*|\[\d{1,16}-\d{1,16}\]|[^*[\]]{1,60})$/.exec(pattern);
+  const m = /^urn:epc:idpat:sgtin:(\d{6,12})\.(\*|\d{1,7})\.(\*|\[\d{1,16}-\d{1,16}\]|[^*[\]]{1,60})$/.exec(
+    pattern,
+  );
   if (!m)
     fail(
       'epcPattern must be urn:epc:idpat:sgtin:<company prefix>.<item reference>.<serial | * | [lo-hi]> or <company prefix>.*.*',
@@ -132,7 +134,8 @@ function rangeMatch(gtin: string, from: unknown, to: unknown): Match {
 
 function matchOf(o: Record<string, unknown>): Match {
   const named = ['unit', 'gtin', 'epcPattern'].filter((f) => o[f] !== undefined);
-  if (named.length !== 1) fail('an entry names exactly one of unit, gtin (with lot or serials) or epcPattern');
+  if (named.length !== 1)
+    fail('an entry names exactly one of unit, gtin (with lot or serials) or epcPattern');
   if (o.unit !== undefined) {
     const uri = text(o.unit, 'unit', 300)!;
     if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(uri)) fail('unit must be a URI (Digital Link or EPC URN)');
@@ -144,7 +147,8 @@ function matchOf(o: Record<string, unknown>): Match {
   if (o.lot !== undefined) return { kind: 'lot', key: `l|${gtin}|${text(o.lot, 'lot', 20)}`, gtin };
   if (o.serials !== undefined) {
     const s = o.serials as Record<string, unknown>;
-    if (typeof s !== 'object' || s === null || Array.isArray(s)) fail('serials must be {"from": "..", "to": ".."}');
+    if (typeof s !== 'object' || s === null || Array.isArray(s))
+      fail('serials must be {"from": "..", "to": ".."}');
     return rangeMatch(gtin, s.from, s.to);
   }
   return { kind: 'gtin', key: `g|${gtin}`, gtin };
@@ -152,12 +156,15 @@ function matchOf(o: Record<string, unknown>): Match {
 
 /** Checks one untrusted entry and gives it in canonical form; throws `HoldEntryError`. */
 export function parseHoldEntry(value: unknown): HoldEntry {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('an entry must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('an entry must be a JSON object');
   const o = value as Record<string, unknown>;
-  for (const field of Object.keys(o)) if (!FIELDS.has(field)) fail(`unknown field ${JSON.stringify(field.slice(0, 40))}`);
+  for (const field of Object.keys(o))
+    if (!FIELDS.has(field)) fail(`unknown field ${JSON.stringify(field.slice(0, 40))}`);
   const match = matchOf(o);
   const expires = text(o.expires, 'expires', 40);
-  if (expires !== undefined && Number.isNaN(Date.parse(expires))) fail('expires must be an ISO 8601 date-time');
+  if (expires !== undefined && Number.isNaN(Date.parse(expires)))
+    fail('expires must be an ISO 8601 date-time');
   const entry: Record<string, unknown> = { kind: match.kind, key: match.key };
   if (o.unit !== undefined) entry.unit = o.unit;
   if (o.gtin !== undefined) entry.gtin = match.gtin;

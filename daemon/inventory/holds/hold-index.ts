@@ -6,7 +6,14 @@
  * keys share both hashes with a chance of 2^-64; the hit is checked against the stored entry
  * before its alert.
  */
-import { HOLD_KINDS, HOLD_LISTS, type HoldEntry, type HoldKind, type HoldList, rangeOf } from './hold-entry.js';
+import {
+  HOLD_KINDS,
+  HOLD_LISTS,
+  type HoldEntry,
+  type HoldKind,
+  type HoldList,
+  rangeOf,
+} from './hold-entry.js';
 
 /** A unit as the index looks it up (a subset of `UnitIdentity`). */
 export interface UnitKeys {
@@ -184,7 +191,12 @@ export class HoldIndex {
       if (m === TOMB || (m & 3) !== want || this.slots[o] !== h1 || this.slots[o + 1] !== h2) continue;
       const r = m >>> 5;
       if (!range && r === 0) return s;
-      if (range && r > 0 && this.ranges[(r - 1) * 2] === range[0] && this.ranges[(r - 1) * 2 + 1] === range[1])
+      if (
+        range &&
+        r > 0 &&
+        this.ranges[(r - 1) * 2] === range[0] &&
+        this.ranges[(r - 1) * 2 + 1] === range[1]
+      )
         return s;
     }
   }
