@@ -45,7 +45,9 @@ export async function holdCommand(lists: HoldLists, command: HoldCommand, raw: u
         added: (a.entries as unknown[]).length,
       };
     case 'import': {
-      const entries = entriesOf(a.entries, false);
+      // An empty file imported with replace empties the local list.
+      const empty = a.replace === true && Array.isArray(a.entries) && a.entries.length === 0;
+      const entries = empty ? [] : entriesOf(a.entries, false);
       return { version: await lists.addLocal(entries, a.replace === true), added: entries.length };
     }
     case 'remove':
