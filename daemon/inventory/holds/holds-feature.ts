@@ -79,8 +79,10 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
   const unsubscribe: (() => void)[] = [];
   if (config.upstream) {
     const options = { maxBytes: config.maxUpdateBytes };
-    unsubscribe.push(deps.inbound.subscribe(deps.topics.siteHolds, options, take('site')));
-    unsubscribe.push(deps.inbound.subscribe(deps.topics.holds, options, take('gateway')));
+    // inputs.holds: the site-wide list's topic, then this gateway's.
+    const [siteTopic, gatewayTopic] = deps.topics.inputs.holds as [string, string];
+    unsubscribe.push(deps.inbound.subscribe(siteTopic, options, take('site')));
+    unsubscribe.push(deps.inbound.subscribe(gatewayTopic, options, take('gateway')));
   }
   for (const verb of ['add', 'remove', 'list', 'import'] as const satisfies readonly HoldCommand[])
     deps.control.register(`holds.${verb}`, (args) => holdCommand(lists, verb, args));

@@ -30,6 +30,7 @@ import { holdAlertErrors, holdUpdateErrors, ownErrors } from '../../../support/s
 
 const GTIN = '09506000134352';
 const TOPICS = topics('readpoint/v1', 'dc', 'gw');
+const [SITE_HOLDS, GATEWAY_HOLDS] = TOPICS.inputs.holds as [string, string];
 
 /** The Inbound seam as the uplink fills it: subscriptions by filter, messages handed in order. */
 class HandedInbound implements Inbound {
@@ -156,7 +157,7 @@ async function stop() {
 describe('holds', () => {
   it('turns a recall by GTIN + lot into a local signal and an alert after the event, once per interval', async () => {
     const s = await start();
-    s.inbound.hand(TOPICS.siteHolds, {
+    s.inbound.hand(SITE_HOLDS, {
       version: 3,
       entries: [{ gtin: GTIN, lot: 'L42', reason: 'recall', reference: 'R-2026-118' }],
     });
@@ -227,17 +228,17 @@ describe('holds', () => {
         },
         { timeout: 10_000 },
       );
-    s.inbound.hand(TOPICS.holds, { version: 5, entries: [{ gtin: GTIN, lot: 'L1' }] });
-    s.inbound.hand(TOPICS.holds, { version: 4, entries: [{ gtin: GTIN, lot: 'L2' }] });
-    s.inbound.hand(TOPICS.holds, { version: 7, base: 6, add: [{ gtin: GTIN, lot: 'L3' }] });
-    s.inbound.hand(TOPICS.holds, {
+    s.inbound.hand(GATEWAY_HOLDS, { version: 5, entries: [{ gtin: GTIN, lot: 'L1' }] });
+    s.inbound.hand(GATEWAY_HOLDS, { version: 4, entries: [{ gtin: GTIN, lot: 'L2' }] });
+    s.inbound.hand(GATEWAY_HOLDS, { version: 7, base: 6, add: [{ gtin: GTIN, lot: 'L3' }] });
+    s.inbound.hand(GATEWAY_HOLDS, {
       version: 6,
       base: 5,
       add: [{ gtin: GTIN, lot: 'L4' }],
       remove: [{ gtin: GTIN, lot: 'L1' }],
     });
-    s.inbound.handlers.get(TOPICS.holds)!({
-      topic: TOPICS.holds,
+    s.inbound.handlers.get(GATEWAY_HOLDS)!({
+      topic: GATEWAY_HOLDS,
       payload: Buffer.from('{"version": 8, "entries": [{"gtin": "1"}]}'),
       retain: true,
     });
@@ -260,7 +261,7 @@ describe('holds', () => {
     await stop();
     const again = await start();
     expect(again.health()).toMatchObject({ versions: { gateway: 6 }, entries: { lot: 1, total: 1 } });
-    again.inbound.hand(TOPICS.holds, { version: 5, entries: [{ gtin: GTIN, lot: 'L1' }] });
+    again.inbound.hand(GATEWAY_HOLDS, { version: 5, entries: [{ gtin: GTIN, lot: 'L1' }] });
     await vi.waitFor(() => expect(again.health().updates).toMatchObject({ ignored: 1 }), { timeout: 10_000 });
     await again.scan('gun2', '9', 'L4');
     await vi.waitFor(() => expect(again.alerts()).toHaveLength(1), { timeout: 10_000 });
