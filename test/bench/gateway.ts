@@ -11,6 +11,7 @@ import { parseConfig } from '../../config/load.js';
 import { Gateway } from '../../daemon/gateway.js';
 import { silentLogger } from '../../daemon/log.js';
 import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { copyHoldStore } from './holds.js';
 
 export interface GatewayResult extends Measured {
   /** Peak RSS of the process during the run, MB. */
@@ -25,24 +26,36 @@ export interface GatewayResult extends Measured {
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
-export async function benchGateway(o: { url: string; n: number; inflight: number }): Promise<GatewayResult> {
+/**
+ * With `holds`, the gateway runs with holds on (a `holds` section), its hold list copied from
+ * `holds.template` (a data dir made by holds.ts) when given, and the CPU is counted from the end
+ * of its start (which then includes loading the list) so both sides of a pair count alike.
+ */
+export async function benchGateway(o: {
+  url: string;
+  n: number;
+  inflight: number;
+  holds?: { template?: string };
+}): Promise<GatewayResult> {
   const { url, n, inflight } = o;
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-'));
+  if (o.holds?.template) copyHoldStore(o.holds.template, join(dir, 'data'));
   const config = parseConfig(
     `gateway: { id: bench, site: bench }
 dataDir: ${join(dir, 'data')}
 broker: { enabled: false }
 uplink: { url: "${url}", inflight: ${inflight}, healthIntervalS: 3600 }
 readPoints: [{ id: line-1, bizStep: shipping }]
-readers:
+${o.holds ? 'holds: { upstream: false }\n' : ''}readers:
   - { id: sim, driver: simulator, readPoint: line-1, readsPerSecond: 100000, units: ${n}, repeats: 1, garbageShare: 0, epcShare: 0.5, limit: ${n} }
 `,
     'bench.yaml',
   );
   const gateway = new Gateway(config, silentLogger());
   const fromUs = hrUs();
-  const started = cpuMark();
+  let started = cpuMark();
   await gateway.start();
+  if (o.holds) started = cpuMark();
   let rss = 0;
   try {
     for (;;) {

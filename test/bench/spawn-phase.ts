@@ -13,6 +13,7 @@ export type PhaseName =
   | 'identity'
   | 'rfid'
   | 'unit-memory'
+  | 'hold-index'
   | 'pty-gateway'
   | 'serial-flow'
   | 'node-red';

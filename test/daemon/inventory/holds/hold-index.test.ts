@@ -137,6 +137,34 @@ describe('HoldIndex', () => {
     expect(index.size).toBe(1);
   });
 
+  it('finds ranges that cross blocks of serials or span most of them, and removes them whole', () => {
+    const index = new HoldIndex();
+    const wide = parseHoldEntry({ gtin: GTIN, serials: { from: '5', to: String(2 ** 40) } });
+    const across = parseHoldEntry({ gtin: GTIN, serials: { from: '65530', to: '65540' } });
+    index.add('site', wide);
+    index.add('gateway', across);
+    for (let i = 0; i < 1000; i++)
+      index.add(
+        'local',
+        parseHoldEntry({ gtin: GTIN, serials: { from: String(i * 100), to: String(i * 100 + 9) } }),
+      );
+    const lists = (serial: number) =>
+      hits(index, barcode(String(serial)))
+        .map((h) => `${h.list} ${h.range}`)
+        .sort();
+    expect(lists(4)).toEqual(['local 0,9']);
+    expect(lists(65535)).toEqual(['gateway 65530,65540', 'site 5,1099511627776']);
+    expect(lists(65541)).toEqual(['site 5,1099511627776']);
+    expect(lists(2 ** 40 + 1)).toEqual([]);
+    expect(lists(99_905)).toEqual(['local 99900,99909', 'site 5,1099511627776']);
+    expect(index.counts().range).toBe(1002);
+    expect(index.remove('gateway', across)).toBe(true);
+    expect(lists(65535)).toEqual(['site 5,1099511627776']);
+    expect(index.clear('local')).toBe(1000);
+    expect(lists(4)).toEqual([]);
+    expect(index.size).toBe(1);
+  });
+
   it('answers as a plain model does over many random entries, removals and growth', () => {
     fc.assert(
       fc.property(
