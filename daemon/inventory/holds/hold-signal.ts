@@ -133,7 +133,9 @@ export class HoldSignals {
 
   /** Signals a held unit at a read point (no-op where none is configured). */
   fire(readPointId: string, unit: string): void {
-    this.points.get(readPointId)?.fire(unit);
+    const point = this.points.get(readPointId);
+    // Off the read path: opening a device or starting a program is not done between reads.
+    if (point) setImmediate(() => point.fire(unit));
   }
 
   stop(): void {
