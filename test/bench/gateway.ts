@@ -11,7 +11,7 @@ import { parseConfig } from '../../config/load.js';
 import { Gateway } from '../../daemon/gateway.js';
 import { silentLogger } from '../../daemon/log.js';
 import { cpuMark, type Measured, measuredSince } from './cpu.js';
-import { copyHoldStore } from './holds.js';
+import { anonMb, copyHoldStore } from './holds.js';
 
 export interface GatewayResult extends Measured {
   /** Peak RSS of the process during the run, MB. */
@@ -22,6 +22,8 @@ export interface GatewayResult extends Measured {
    */
   readonly fromUs: number;
   readonly toUs: number;
+  /** With `holds`: the most of the process's own memory (RssAnon) sampled during the run, MB. */
+  readonly anonMb?: number;
 }
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -57,14 +59,17 @@ ${o.holds ? 'holds: { upstream: false }\n' : ''}readers:
   await gateway.start();
   if (o.holds) started = cpuMark();
   let rss = 0;
+  let anon = o.holds ? anonMb() : 0;
   try {
     for (;;) {
       const h = gateway.health();
       rss = Math.max(rss, process.memoryUsage().rss);
+      if (o.holds) anon = Math.max(anon, anonMb());
       if (h && h.events.published >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { ...measuredSince(started, n), rssMb: rss / 1048576, fromUs, toUs: hrUs() };
+    const measured = { ...measuredSince(started, n), rssMb: rss / 1048576, fromUs, toUs: hrUs() };
+    return o.holds ? { ...measured, anonMb: anon } : measured;
   } finally {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -36,11 +36,11 @@ export function benchEntry(i: number): HoldEntry {
       serials: { from: String(900_000_000 + i * 10), to: String(900_000_000 + i * 10 + 9) },
     });
   if (i === 19) return parseHoldEntry({ epcPattern: 'urn:epc:idpat:sgtin:4012345.*.*' });
-  const other = `04012345${String(i).padStart(5, '0').slice(-5)}`;
+  const other = `040${String(i).padStart(10, '0')}`;
   return parseHoldEntry({ gtin: `${other}${gtinCheckDigit(other)}` });
 }
 
-function anonMb(): number {
+export function anonMb(): number {
   const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
@@ -77,9 +77,48 @@ export interface HoldIndexResult {
   readonly lookupsPerSecond: number;
   /** Lookups per second of held units (each a hit). */
   readonly hitLookupsPerSecond: number;
-  /** Loading the list from LevelDB as the daemon does at start: seconds, and RssAnon after, MB. */
+}
+
+export interface HoldLoadResult {
+  readonly entries: number;
+  /** Loading the list from LevelDB as the daemon does at start, s. */
   readonly loadS: number;
-  readonly loadedAnonMb: number;
+  /** The process's own memory (RssAnon) before, at most while, and after loading, MB. */
+  readonly beforeAnonMb: number;
+  readonly peakAnonMb: number;
+  readonly afterAnonMb: number;
+}
+
+/** Loads a copy of the hold store at `template` into an index, in a fresh process. */
+export async function benchHoldLoad(o: { template: string }): Promise<HoldLoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-hold-load-'));
+  try {
+    copyHoldStore(o.template, dir);
+    const store = new InventoryStore(dir);
+    await store.open();
+    const index = new HoldIndex();
+    const lists = new HoldLists(new HoldBook(store.part('holds')), index);
+    const beforeAnonMb = anonMb();
+    let peakAnonMb = beforeAnonMb;
+    const sampler = setInterval(() => {
+      peakAnonMb = Math.max(peakAnonMb, anonMb());
+    }, 20);
+    const started = performance.now();
+    await lists.load();
+    const loadS = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const afterAnonMb = anonMb();
+    await store.close();
+    return {
+      entries: index.size,
+      loadS,
+      beforeAnonMb,
+      peakAnonMb: Math.max(peakAnonMb, afterAnonMb),
+      afterAnonMb,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function identity(data: Buffer, kind: 'barcode' | 'epc'): UnitIdentity {
@@ -137,30 +176,11 @@ export async function benchHoldIndex(o: { entries: number }): Promise<HoldIndexR
   const indexBytesPerEntry = index.bytes / n;
   index = undefined;
 
-  const dir = mkdtempSync(join(tmpdir(), 'rp-bench-holds-'));
-  try {
-    await writeHoldStore(dir, n);
-    entries.length = 0;
-    gc();
-    const store = new InventoryStore(dir);
-    await store.open();
-    const loaded = new HoldLists(new HoldBook(store.part('holds')), new HoldIndex());
-    const started = performance.now();
-    await loaded.load();
-    const loadS = (performance.now() - started) / 1000;
-    gc();
-    const loadedAnonMb = anonMb();
-    await store.close();
-    return {
-      entries: n,
-      indexBytesPerEntry,
-      memoryBytesPerEntry: memory / n,
-      lookupsPerSecond: lookups,
-      hitLookupsPerSecond: hitLookups,
-      loadS,
-      loadedAnonMb,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return {
+    entries: n,
+    indexBytesPerEntry,
+    memoryBytesPerEntry: memory / n,
+    lookupsPerSecond: lookups,
+    hitLookupsPerSecond: hitLookups,
+  };
 }

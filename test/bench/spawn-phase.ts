@@ -14,6 +14,7 @@ export type PhaseName =
   | 'rfid'
   | 'unit-memory'
   | 'hold-index'
+  | 'hold-load'
   | 'pty-gateway'
   | 'serial-flow'
   | 'node-red';
