@@ -22,18 +22,51 @@ export interface ListedHold {
 
 const CHUNK = 5000;
 
+/** An entry as the index takes it. */
+export type IndexedHold = Pick<HoldEntry, 'key' | 'kind' | 'serials' | 'expires'>;
+
+const KIND_OF: Readonly<Record<string, HoldEntry['kind']>> = {
+  u: 'unit',
+  s: 'unit',
+  x: 'unit',
+  l: 'lot',
+  r: 'range',
+  g: 'gtin',
+  p: 'prefix',
+};
+
+/** The indexed part of a stored entry, from its name (`entryName`) and, for an expiry, its JSON text. */
+export function indexedHold(name: string, json: string): IndexedHold | undefined {
+  const kind = KIND_OF[name[0] ?? ''];
+  if (!kind || name[1] !== '|') return undefined;
+  const e = json.indexOf('"expires":"');
+  const expires = e < 0 ? undefined : json.slice(e + 11, json.indexOf('"', e + 11));
+  const base = expires === undefined ? {} : { expires };
+  if (kind !== 'range') return { key: name, kind, ...base };
+  const bar = name.lastIndexOf('|');
+  const [from, to] = name.slice(bar + 1).split('-');
+  if (from === undefined || to === undefined) return undefined;
+  return { key: name.slice(0, bar), kind, serials: { from, to }, ...base };
+}
+
 const entryKey = (list: HoldList, name: string) => `e!${list}!${name}`;
 
 export class HoldBook {
   constructor(private readonly part: InventoryPart) {}
 
-  /** Each stored entry, list by list; the lists' versions. */
+  /**
+   * What the index needs of each stored entry (its match, kind, range and expiry), list by list;
+   * the lists' versions. The entries' JSON is not parsed: a million of them at start would leave
+   * the heap grown by their garbage.
+   */
   async load(
-    onEntry: (list: HoldList, entry: HoldEntry) => void,
+    onEntry: (list: HoldList, entry: IndexedHold) => void,
   ): Promise<Partial<Record<HoldList, ListVersion>>> {
     for await (const [key, value] of this.part.iterator({ gt: 'e!', lt: 'e"' })) {
-      const list = key.slice(2, key.indexOf('!', 2)) as HoldList;
-      if (HOLD_LISTS.includes(list)) onEntry(list, JSON.parse(value) as HoldEntry);
+      const at = key.indexOf('!', 2);
+      const list = key.slice(2, at) as HoldList;
+      const entry = indexedHold(key.slice(at + 1), value);
+      if (HOLD_LISTS.includes(list) && entry) onEntry(list, entry);
     }
     return this.versions();
   }

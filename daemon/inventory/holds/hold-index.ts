@@ -104,7 +104,7 @@ export class HoldIndex {
   }
 
   /** Adds an entry, or updates its expiry when the list has it already. */
-  add(list: HoldList, entry: HoldEntry): void {
+  add(list: HoldList, entry: Pick<HoldEntry, 'key' | 'kind' | 'serials' | 'expires'>): void {
     const range = rangeOf(entry);
     const expires = entry.expires ? Math.ceil(Date.parse(entry.expires) / 1000) : 0;
     const found = this.slotsOf(list, entry.key, range);

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeRead, decodeText } from '../../../../daemon/identity/decode.js';
 import { encodeSgtin96 } from '../../../../daemon/identity/epc-encode.js';
 import type { UnitIdentity } from '../../../../daemon/identity/identity.js';
-import { type HoldEntry, parseHoldEntry, unitKey } from '../../../../daemon/inventory/holds/hold-entry.js';
+import { indexedHold } from '../../../../daemon/inventory/holds/hold-book.js';
+import {
+  entryName,
+  type HoldEntry,
+  parseHoldEntry,
+  unitKey,
+} from '../../../../daemon/inventory/holds/hold-entry.js';
 import { type HoldHit, HoldIndex } from '../../../../daemon/inventory/holds/hold-index.js';
 
 const GTIN = '09506000134352';
@@ -72,6 +78,24 @@ describe('hold entries', () => {
     expect(parseHoldEntry({ gtin: GTIN, expires: '2027-01-01T00:00:00+01:00' }).expires).toBe(
       '2026-12-31T23:00:00.000Z',
     );
+  });
+
+  it('reads back from its stored name and text what the index needs, without parsing the rest', () => {
+    const stored = [
+      { gtin: GTIN, lot: 'L|1', reason: 'says "expires":"never"', expires: '2027-01-01T00:00:00Z' },
+      { epcPattern: 'urn:epc:idpat:sgtin:0614141.812345.[100-199]', reference: 'R-9' },
+      { unit: 'urn:example:a|b', expires: '2026-12-31T00:00:00Z' },
+      { epcPattern: 'urn:epc:idpat:sgtin:0614141.*.*' },
+    ].map((e) => parseHoldEntry(e));
+    for (const entry of stored) {
+      const { key, kind, serials, expires } = entry;
+      expect(indexedHold(entryName(entry), JSON.stringify(entry))).toEqual({
+        key,
+        kind,
+        ...(serials ? { serials } : {}),
+        ...(expires ? { expires } : {}),
+      });
+    }
   });
 
   it('refuses a bad entry with a message naming what is wrong', () => {
