@@ -155,6 +155,33 @@ async function stop() {
 }
 
 describe('holds', () => {
+  it('stays off without a holds section: no subscription, no command, no observer', async () => {
+    const config = parseConfig(
+      `gateway: { id: gw, site: dc }
+readPoints: [{ id: dock-1 }]
+readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
+`,
+      'off.yaml',
+    );
+    const inbound = new HandedInbound();
+    const registered: string[] = [];
+    const observed: unknown[] = [];
+    const started = await startHolds({
+      config,
+      topics: TOPICS,
+      store: undefined as never, // never opened: the feature must not touch it
+      inbound,
+      control: { register: (name) => registered.push(name) },
+      recorder: undefined as never,
+      events: { observe: (o: unknown) => observed.push(o) } as never,
+      smoother: undefined as never,
+      scanCommands: new ScanCommands(),
+      log: silentLogger(),
+    });
+    expect(started).toBeUndefined();
+    expect([inbound.handlers.size, registered, observed]).toEqual([0, [], []]);
+  });
+
   it('turns a recall by GTIN + lot into a local signal and an alert after the event, once per interval', async () => {
     const s = await start();
     s.inbound.hand(SITE_HOLDS, {
