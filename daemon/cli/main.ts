@@ -17,12 +17,14 @@ const [
   { addOutboxCommands },
   { addSimulateCommand },
   { addHoldsCommands },
+  { addContextCommand },
 ] = await Promise.all([
   import('commander'),
   import('./exit-codes.js'),
   import('./outbox-options.js'),
   import('./simulate-options.js'),
   import('./holds-options.js'),
+  import('./context-options.js'),
 ]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
@@ -215,6 +217,7 @@ program
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
 addHoldsCommands(program, set);
+addContextCommand(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */
 function hintAfterErrors(command: CommandType, path: string): void {

@@ -19,7 +19,9 @@ import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
 import { openPtyDevice, type PtyDevice } from '../support/pty-device.js';
-import { gs1Errors, holdAlertErrors, ownErrors } from '../support/schemas.js';
+import { gs1Errors, healthErrors, holdAlertErrors, ownErrors } from '../support/schemas.js';
+
+type HealthWithHolds = { inventory?: { holds?: Record<string, unknown> & { alerts: number } } };
 
 const GTIN = '09506000134352';
 const BASE = 'readpoint/v1/site-test/gw-test';
@@ -199,6 +201,17 @@ holds:
       ['B1', 'local'],
       ['A8', 'site'],
     ]);
+    const report = await daemon.waitForLog(
+      (l) => l.msg === 'health' && (l.health as HealthWithHolds).inventory?.holds?.alerts === 2,
+      20_000,
+    );
+    expect(healthErrors(report.health)).toEqual([]);
+    expect((report.health as HealthWithHolds).inventory?.holds).toMatchObject({
+      entries: { unit: 1, lot: 1, total: 2 },
+      versions: { site: 2, local: 1 },
+      hits: 2,
+      updates: { applied: 0, ignored: 2, rejected: 0 },
+    });
     expect(await daemon.kill('SIGTERM')).toBe(0);
     expect(alerts.messages).toHaveLength(3);
   }, 120_000);
