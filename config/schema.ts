@@ -9,6 +9,7 @@ import { BrokerLimits } from './broker-limits.js';
 import { ConsoleSection } from './console.js';
 import { ReadPointContext } from './context.js';
 import { CycleCount } from './cycle-count.js';
+import { HoldSignal, HoldsSection } from './holds.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
@@ -203,6 +204,7 @@ export const ReadPoint = Strict(
           'no more events about it until it has departed and comes back.',
       }),
     ),
+    holdSignal: T.Optional(HoldSignal),
     direction: T.Optional(
       Strict(
         {
@@ -633,6 +635,7 @@ export const Config = Strict(
         {},
       ),
     ),
+    holds: T.Optional(HoldsSection),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },

@@ -4,8 +4,7 @@
  * `set` and `clear` need the daemon (a change is recorded in its outbox for upstream).
  * Exit 0 done; 1 cannot (no daemon for set/clear, refused, an invalid config); 64 wrong options.
  */
-import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { ContextView } from '../inventory/context/context-change.js';
 import { askDaemon, ControlRefused, DaemonNotRunning } from '../inventory/control-client.js';
@@ -117,22 +116,14 @@ export async function contextCommand(
   return EXIT.ok;
 }
 
-/** The contexts kept in the inventory store of a stopped daemon. */
+/** The contexts kept in the inventory store of a stopped daemon (read from a copy: it is not touched). */
 async function storedContexts(
   dataDir: string,
   readPoint: string | undefined,
 ): Promise<Record<string, ContextView>> {
-  // A gateway that never ran has no store: nothing to open (and none to create).
-  if (
-    !(await access(join(dataDir, 'inventory')).then(
-      () => true,
-      () => false,
-    ))
-  )
-    return {};
-  const { InventoryStore } = await import('../inventory/inventory-store.js');
-  const store = new InventoryStore(dataDir);
-  await store.open();
+  const { InventorySnapshot } = await import('../inventory/inventory-snapshot.js');
+  const store = await InventorySnapshot.open(dataDir);
+  if (!store) return {}; // a gateway that never ran has no store
   try {
     const out: Record<string, ContextView> = {};
     for await (const [point, text] of store.part('context').iterator()) {

@@ -8,11 +8,13 @@
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
- * 100,000), BENCH_CONSOLE_S (console section, each side of each pair, default 10 s at BENCH_RATE), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
- * a socat PTY, each side of each pair, default 20,000); the fleet's sizes in fleet-rows.ts.
+ * 100,000), BENCH_CONSOLE_S (console section, each side of each pair, default 10 s at BENCH_RATE),
+ * BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
+ * a socat PTY, each side of each pair, default 20,000), BENCH_HOLDS (hold entries of the holds
+ * sections, default 1,000,000); the fleet's sizes in fleet-rows.ts.
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, pty, latency, console, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * words: driver, holds, pty, latency, console, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -22,8 +24,8 @@
  * figures it would slow), writes its .cpuprofile to <dir> and prints its summary (self time per
  * package and per function, µs per event; profile-summary.ts) below the table.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js';
 import { startMosquitto } from '../support/mosquitto.js';
@@ -32,6 +34,7 @@ import type { ConsoleResult } from './console.js';
 import type { Measured } from './cpu.js';
 import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
+import { type HoldIndexResult, type HoldLoadResult, writeHoldStore } from './holds.js';
 import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
 import { installNodeRed, nodeRedDir } from './node-red-install.js';
@@ -53,6 +56,7 @@ const MiB = 1024 * 1024;
 const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
+const HOLDS = Number(process.env.BENCH_HOLDS ?? 1_000_000);
 const PROFILE = process.env.BENCH_PROFILE;
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
@@ -74,7 +78,7 @@ const ms = (n: number) => n.toFixed(1);
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
+  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES} BENCH_HOLDS=${HOLDS}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
 );
 console.log(`${fleetSizes()}\n`);
 header();
@@ -103,6 +107,44 @@ if (broker) {
         'peak RSS of the gateway process during its run, MB (highest of the pairs)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
       );
+    });
+
+    // The same gateway with a million hold entries loaded, against itself with none.
+    await section('holds, gateway', async () => {
+      const template = mkdtempSync(join(tmpdir(), 'rp-bench-hold-store-'));
+      try {
+        await writeHoldStore(template, HOLDS);
+        const load = await runPhase<HoldLoadResult>('hold-load', { template });
+        row(
+          `loading ${fmt(load.entries)} hold entries from LevelDB into the index, as the daemon does at start (fresh process), s / its own memory (RssAnon) before / most while / after, MB`,
+          `${load.loadS.toFixed(1)} / ${fmt(load.beforeAnonMb)} / ${fmt(load.peakAnonMb)} / ${fmt(load.afterAnonMb)}`,
+        );
+        const pairs = await alternate(
+          PAIRS,
+          () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, holds: { template } }),
+          () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, holds: {} }),
+        );
+        pairRows(
+          `driver input -> PUBACK with ${fmt(HOLDS)} hold entries loaded (${fmt(N)} events a run; units, lots, serial ranges, GTINs and a company prefix on the simulator's own GTINs, none holding a simulated unit, so every kind is looked up for each event; CPU counted from the end of the start, which loads the list)`,
+          'the same gateway with holds on and no entries',
+          summarize(pairs),
+        );
+        row(
+          `peak RSS of the gateway process with ${fmt(HOLDS)} hold entries / with none, MB (highest of the pairs)`,
+          fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+          fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
+        );
+        const anon = Math.max(...pairs.map((p) => p.ours.anonMb ?? Number.NaN));
+        row(
+          `of that, the gateway process's own memory (RssAnon) during its run, most sampled, with ${fmt(HOLDS)} hold entries / with none, MB (highest of the pairs)`,
+          fmt(anon),
+          fmt(Math.max(...pairs.map((p) => p.ceiling.anonMb ?? Number.NaN))),
+          '',
+          `<= ${ANON_TARGET_MB}: ${anon <= ANON_TARGET_MB ? 'met' : 'missed'}`,
+        );
+      } finally {
+        rmSync(template, { recursive: true, force: true });
+      }
     });
 
     // A serial scanner line through a real PTY, beside a Node-RED-like flow on the same lines.
@@ -359,6 +401,18 @@ await section('memory per tracked unit', async () => {
   row(
     `memory per tracked unit, bytes of heap and array buffers (${fmt(memory.units)} SGTIN-96 tags in open passes, after a full GC)`,
     fmt(memory.bytesPerUnit),
+  );
+});
+
+await section('holds index', async () => {
+  const h = await runPhase<HoldIndexResult>('hold-index', { entries: HOLDS });
+  row(
+    `hold index, bytes per entry: its typed arrays / array buffers grown while it was built, after a full GC (${fmt(h.entries)} entries; their text stays in LevelDB)`,
+    `${h.indexBytesPerEntry.toFixed(1)} / ${h.memoryBytesPerEntry.toFixed(1)}`,
+  );
+  row(
+    `hold lookups/s, one core, ${fmt(h.entries)} entries: units not held / units held (each a hit)`,
+    `${fmt(h.lookupsPerSecond)} / ${fmt(h.hitLookupsPerSecond)}`,
   );
 });
 
