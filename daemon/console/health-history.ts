@@ -95,7 +95,8 @@ export class HealthHistory {
 
 /**
  * What needs a technician's eye now, from the health snapshot: readers not connected, events
- * dropped or held back, a store that cannot be written, an uplink down, security warnings.
+ * dropped or held back, a store that cannot be written, an uplink down, hold alerts (counted),
+ * security warnings.
  */
 export function alertsOf(health: HealthPayload): string[] {
   const alerts: string[] = [];
@@ -110,6 +111,14 @@ export function alertsOf(health: HealthPayload): string[] {
   if (o.runwayS !== null && o.runwayS < 3600)
     alerts.push(`the outbox is full in ${Math.round(o.runwayS / 60)} min at this rate`);
   if (health.uplink.state !== 'connected') alerts.push(`uplink ${health.uplink.state}`);
+  // Hold alerts themselves go upstream on .../alerts/<readPoint>; health carries their counts.
+  const holds = health.inventory?.holds;
+  if (typeof holds?.alerts === 'number' && holds.alerts > 0)
+    alerts.push(
+      `${holds.alerts} hold alert(s) since start: units on a hold list were seen (see .../alerts/<readPoint>)`,
+    );
+  if (typeof holds?.alertFailures === 'number' && holds.alertFailures > 0)
+    alerts.push(`${holds.alertFailures} hold alert(s) could not be recorded`);
   for (const w of health.warnings ?? []) alerts.push(w);
   if (health.config?.lastReload && !health.config.lastReload.ok)
     alerts.push(`last reload failed: ${health.config.lastReload.message}`);

@@ -118,6 +118,7 @@ describe('the alerts', () => {
       },
       uplink: { state: 'reconnecting' },
       warnings: ['broker.allowAnonymous beyond loopback'],
+      inventory: { holds: { alerts: 2, alertFailures: 1 } },
     } as unknown as HealthPayload;
     expect(alertsOf(health)).toEqual([
       'reader door-3 is disconnected: ENOENT /dev/ttyUSB0',
@@ -125,6 +126,8 @@ describe('the alerts', () => {
       '4 event(s) dropped by the outbox (drop-oldest)',
       'the outbox is full in 10 min at this rate',
       'uplink reconnecting',
+      '2 hold alert(s) since start: units on a hold list were seen (see .../alerts/<readPoint>)',
+      '1 hold alert(s) could not be recorded',
       'broker.allowAnonymous beyond loopback',
     ]);
   });
