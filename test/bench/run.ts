@@ -235,7 +235,7 @@ if (broker) {
         () => runPhase<ConsoleResult>('console', { ...options, console: false }),
       );
       pairRows(
-        `the web console's cost: the whole gateway at ${fmt(RATE)} reads/s offered for ${CONSOLE_S} s after 2 s warm-up (simulator, half RFID on two antennas, 2 reads a unit, 1 % noise -> MQTT QoS 1, Mosquitto), the console on with one live browser feed read and parsed in the same process; figures per read`,
+        `the web console's cost: the whole gateway at ${fmt(RATE)} reads/s offered for ${CONSOLE_S} s after 2 s warm-up (simulator, half RFID on two antennas, 2 reads a unit, 1 % noise -> MQTT QoS 1, Mosquitto), the console on with one live feed read and parsed like a browser by a process of its own; figures per read`,
         'the console off, same reads',
         summarize(pairs),
         { rate: CONSOLE_TARGET, cpu: CONSOLE_TARGET },
