@@ -66,7 +66,11 @@ export function consoleView(
     antennas: s.reads.antennaViews(now).map((a) => ({ ...a, ...portOf(config, a.reader, a.antenna) })),
     stream: s.reads.readsAfter(after.read, MAX_NEW),
     notShown: s.reads.notShown,
-    passes: { counts: s.passes.countsByReadPoint(), recent: s.passes.after(after.seq, MAX_NEW) },
+    passes: {
+      counts: s.passes.countsByReadPoint(),
+      recent: s.passes.after(after.seq, MAX_NEW),
+      notShown: s.passes.notShown,
+    },
     events: health.events,
     outbox: {
       depth: health.outbox.depth,

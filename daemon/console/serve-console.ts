@@ -47,7 +47,7 @@ export async function serveConsole(config: Config, deps: ConsoleDeps): Promise<R
   const log = deps.log.child({ component: 'console' });
   const logins = await ConsoleLogins.prepare(section.logins ?? []);
   const reads = new ReadSampler({ minutes: section.historyMinutes, streamPerSecond: 25, streamSize: 200 });
-  const passes = new PassSampler(200);
+  const passes = new PassSampler(200, 25);
   const history = new HealthHistory();
   let sent = { read: 0, seq: 0 };
   let feed: ConsoleFeed | undefined;

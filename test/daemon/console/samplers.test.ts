@@ -100,6 +100,27 @@ describe('the pass sampler', () => {
     ]);
     expect(p.after(3).map((t) => t.seq)).toEqual([4]);
   });
+
+  it('counts every event but keeps at most perSecond of each second for the page', () => {
+    const p = new PassSampler(10, 2);
+    for (let seq = 1; seq <= 5; seq++)
+      p.eventNumbered({
+        seq,
+        eventId: `urn:uuid:${seq}`,
+        topic: 't',
+        sighting: {
+          identity: { uri: `u${seq}` } as Sighting['identity'],
+          readerId: 'door-3',
+          readPointId: 'dock-3',
+          firstSeen: T0 + (seq === 5 ? 1000 : seq),
+          lastSeen: T0,
+          readCount: 1,
+        },
+      });
+    expect(p.countsByReadPoint()).toEqual({ 'dock-3': { arrival: 5 } });
+    expect(p.after(0).map((t) => t.seq)).toEqual([1, 2, 5]);
+    expect(p.notShown).toBe(2);
+  });
 });
 
 describe('the alerts', () => {
