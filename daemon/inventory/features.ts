@@ -14,6 +14,7 @@ import type { ControlCommands } from './control.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
 import type { ScanCommands } from './scan-commands.js';
+import { startWhere } from './where/where-feature.js';
 
 export interface InventoryDeps {
   readonly config: Config;
@@ -42,7 +43,7 @@ export interface InventoryFeature {
 type Starter = (deps: InventoryDeps) => Promise<InventoryFeature | undefined>;
 
 /** Every feature's start, in order; a feature its config leaves off returns undefined. */
-const STARTERS: readonly Starter[] = [];
+const STARTERS: readonly Starter[] = [startWhere];
 
 /** Starts every feature; if one fails, those started are stopped and the error is thrown. */
 export async function startInventory(deps: InventoryDeps): Promise<InventoryFeature[]> {

@@ -41,3 +41,13 @@ export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health
 export const summaryErrors = compile(join(repoRoot, 'daemon', 'contract', 'summary.schema.json'), true);
 /** Errors against daemon/contract/reject.schema.json (checked strictly: the schema is ours). */
 export const rejectErrors = compile(join(repoRoot, 'daemon', 'contract', 'reject.schema.json'), true);
+/** Errors against daemon/contract/where-question.schema.json (checked strictly: the schema is ours). */
+export const whereQuestionErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'where-question.schema.json'),
+  true,
+);
+/** Errors against daemon/contract/where-answer.schema.json (checked strictly: the schema is ours). */
+export const whereAnswerErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'where-answer.schema.json'),
+  true,
+);

@@ -4,9 +4,10 @@
  * URI (key and serial, as a barcode of it names it in `epcList`); anything else by its event URI.
  */
 import { decodeText } from '../../identity/decode.js';
+import { isHttpUri } from '../../identity/digital-link.js';
 import { decodeEpc } from '../../identity/epc.js';
 import { encodeEpc, parseTagUri } from '../../identity/epc-encode.js';
-import type { UnitIdentity } from '../../identity/identity.js';
+import type { DecodeResult, UnitIdentity } from '../../identity/identity.js';
 
 /** The longest question taken: a scan, a URI or EPC hex, as typed. */
 export const MAX_QUERY_LENGTH = 1024;
@@ -46,10 +47,24 @@ export function queryUnit(input: string): QueryUnit {
       message: `the unit is ${input.length} characters, longer than the ${MAX_QUERY_LENGTH} a question may be`,
     };
   if (input.startsWith('urn:epc:')) return urnUnit(input);
+  if (isHttpUri(input)) return decoded(decodeText(input, { data: 'digital-link' }), input);
   const result = decodeText(input);
-  if (!result.ok) return { ok: false, code: result.reject.code, message: result.reject.message };
-  return { ok: true, key: unitKey(result.identity), unit: result.identity.uri };
+  // Typed without the scanner's AIM prefix: a GS1 element string as such.
+  if (!result.ok && result.reject.code === 'no-aim-id') {
+    const gs1 = decodeText(input, { data: 'gs1' });
+    if (gs1.ok) return decoded(gs1, input);
+  }
+  return decoded(result, input);
 }
+
+function decoded(result: DecodeResult, input: string): QueryUnit {
+  if (result.ok) return { ok: true, key: unitKey(result.identity), unit: result.identity.uri };
+  // Another URI (a plain-serial pattern's) is taken as the URI the unit's events name it by.
+  if (ANY_URI.test(input) && !/\s/.test(input)) return { ok: true, key: input, unit: input };
+  return { ok: false, code: result.reject.code, message: result.reject.message };
+}
+
+const ANY_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^/]/;
 
 function urnUnit(urn: string): QueryUnit {
   const m = /^urn:epc:id:([a-z]+):(.+)$/.exec(urn);
