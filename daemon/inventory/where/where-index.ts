@@ -53,6 +53,12 @@ const MAX_KEY_LENGTH = 1024;
 
 type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: string };
 
+/** A unit's last event as the store has it (what `readpoint where` reads when no daemon runs). */
+export async function findStored(part: InventoryPart, key: string): Promise<LastSeen | undefined> {
+  const text = await part.get(`u!${key}`);
+  return text === undefined ? undefined : parseLastSeen(text);
+}
+
 const seqKey = (seq: number) => `s!${String(seq).padStart(16, '0')}`;
 
 export class WhereIndex implements EventObserver {
@@ -108,10 +114,7 @@ export class WhereIndex implements EventObserver {
 
   /** The unit's last event, or undefined when it was not seen (or was forgotten). */
   async find(key: string): Promise<LastSeen | undefined> {
-    const waiting = this.pending.get(key) ?? this.flushing.get(key);
-    if (waiting) return waiting;
-    const text = await this.part.get(`u!${key}`);
-    return text === undefined ? undefined : parseLastSeen(text);
+    return this.pending.get(key) ?? this.flushing.get(key) ?? findStored(this.part, key);
   }
 
   counters(): WhereIndexCounters {
