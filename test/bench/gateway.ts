@@ -25,7 +25,13 @@ export interface GatewayResult extends Measured {
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
-export async function benchGateway(o: { url: string; n: number; inflight: number }): Promise<GatewayResult> {
+export async function benchGateway(o: {
+  url: string;
+  n: number;
+  inflight: number;
+  /** Keep the where-is index (a `where` section with its defaults). */
+  where?: boolean;
+}): Promise<GatewayResult> {
   const { url, n, inflight } = o;
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-'));
   const config = parseConfig(
@@ -36,7 +42,7 @@ uplink: { url: "${url}", inflight: ${inflight}, healthIntervalS: 3600 }
 readPoints: [{ id: line-1, bizStep: shipping }]
 readers:
   - { id: sim, driver: simulator, readPoint: line-1, readsPerSecond: 100000, units: ${n}, repeats: 1, garbageShare: 0, epcShare: 0.5, limit: ${n} }
-`,
+${o.where ? 'where: {}\n' : ''}`,
     'bench.yaml',
   );
   const gateway = new Gateway(config, silentLogger());

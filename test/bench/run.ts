@@ -11,8 +11,10 @@
  * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000); the fleet's sizes in fleet-rows.ts.
  *
+ * BENCH_WHERE_UNITS (where-is phase, default 1,000,000) and BENCH_WHERE_LOOKUPS (default 100,000).
+ *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, pty, latency, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * words: driver, where, pty, latency, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -41,6 +43,7 @@ import type { RfidResult, UnitMemoryResult } from './rfid.js';
 import type { PtyResult } from './scanner-pty.js';
 import { runPhase } from './spawn-phase.js';
 import { failed, fmt, header, pairRows, ratio, row, section } from './table.js';
+import type { WhereResult } from './where.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -53,6 +56,9 @@ const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
 const PROFILE = process.env.BENCH_PROFILE;
+/** Units in the where-is index phase (its default maxUnits), and the lookups timed in it. */
+const WHERE_UNITS = Number(process.env.BENCH_WHERE_UNITS ?? 1_000_000);
+const WHERE_LOOKUPS = Number(process.env.BENCH_WHERE_LOOKUPS ?? 100_000);
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
@@ -97,6 +103,46 @@ if (broker) {
       row(
         'peak RSS of the gateway process during its run, MB (highest of the pairs)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+      );
+    });
+
+    // The where-is index: what keeping it costs the whole gateway (on and off alternated, the
+    // same events), then the index alone: its cost per event, lookups/s and memory when full.
+    await section('where-is index', async () => {
+      const pairs = await alternate(
+        PAIRS,
+        () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, where: true }),
+        () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW }),
+      );
+      pairRows(
+        `driver input -> PUBACK with the where-is index kept (\`where: {}\`; ${fmt(N)} events a run, window ${WINDOW}, Mosquitto; each run in a process of its own)`,
+        'the same gateway without a where section',
+        summarize(pairs),
+      );
+      const w = await runPhase<WhereResult>('where', { units: WHERE_UNITS, lookups: WHERE_LOOKUPS });
+      const us = (n: number) => n.toFixed(2);
+      row(
+        `where-is index alone, ${fmt(w.units)} new units then each again: events/s, process CPU µs per event (main thread), the observer's call on the read path µs`,
+        `${fmt(w.keep.perSecond)}, ${us(w.keep.cpuUs)} (${us(w.keep.mainUs)}), ${us(w.keep.observeUs)}`,
+      );
+      row(
+        `where-is lookups/s in an index of ${fmt(w.units)} units (${fmt(WHERE_LOOKUPS)} finds one after another; process CPU µs each)`,
+        `${fmt(w.find.perSecond)} (${us(w.find.cpuUs)})`,
+      );
+      row(
+        'where-is questions as `readpoint where` and the query topic ask them (scan decoded + find, 100 units a question): units/s (process CPU µs each)',
+        `${fmt(w.asked.perSecond)} (${us(w.asked.cpuUs)})`,
+      );
+      row(
+        `new units into the full index (each evicting the least recently seen): events/s, evictions`,
+        `${fmt(w.evict.perSecond)}, ${fmt(w.evict.evictions)}`,
+      );
+      row(
+        `the where-is process own memory (RssAnon), MB: at start / max with the index filled to ${fmt(w.units)} units and asked`,
+        `${fmt(w.anonStartMb)} / ${fmt(w.anonMaxMb)}`,
+        '',
+        '',
+        `<= ${ANON_TARGET_MB}: ${w.anonMaxMb <= ANON_TARGET_MB ? 'met' : 'missed'}`,
       );
     });
 

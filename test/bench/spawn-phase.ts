@@ -15,7 +15,8 @@ export type PhaseName =
   | 'unit-memory'
   | 'pty-gateway'
   | 'serial-flow'
-  | 'node-red';
+  | 'node-red'
+  | 'where';
 
 /** How a phase's process is started. */
 export interface PhaseLaunch {
