@@ -399,6 +399,24 @@ export const Config = Strict(
               'on the main thread). A thread that fails is restarted and its events are sent again.',
           }),
           retry: T.Optional(Retry),
+          protocolVersion: T.Union([T.Literal(4), T.Literal(5)], {
+            default: 4,
+            description:
+              'MQTT protocol to the upstream broker: 4 is MQTT 3.1.1, 5 is MQTT 5. With 5, questions from ' +
+              'upstream may name their answer topic and correlation data the MQTT 5 way, and the broker is told ' +
+              'the largest message the gateway takes (maxInboundBytes). Mosquitto takes both; the embedded broker ' +
+              '(aedes) and RabbitMQ before 3.13 take 4 only.',
+          }),
+          maxInboundBytes: T.Integer({
+            minimum: 1024,
+            maximum: 268435455,
+            default: 16777216,
+            description:
+              'The largest message the gateway takes from upstream (holds, contexts, questions), bytes. With ' +
+              'protocolVersion 5 the broker is told this (plus room for the topic) and sends nothing larger; ' +
+              'with 4 a larger message is received whole, then dropped unread and counted. Each input has its ' +
+              'own, smaller bound too.',
+          }),
           healthIntervalS: T.Number({
             minimum: 1,
             maximum: 3600,

@@ -13,6 +13,13 @@ export const TLS_SCHEMES: ReadonlySet<string> = new Set(['mqtts:', 'ssl:']);
 
 export function checkUplink(up: Config['uplink'], problem: (path: Segment[], message: string) => void): void {
   const nodes = brokerNodes(up.url);
+  // aedes answers an MQTT 5 CONNECT with "unacceptable protocol version": the gateway would never connect.
+  if (up.protocolVersion === 5 && nodes.length === 0)
+    problem(
+      ['uplink', 'protocolVersion'],
+      'the embedded broker (the upstream without uplink.url) speaks MQTT 3.1.1 only: use 4, or set uplink.url ' +
+        'to a broker that takes MQTT 5 (Mosquitto; RabbitMQ from 3.13)',
+    );
   const listed = typeof up.url !== 'string';
   let plain: string | undefined;
   nodes.forEach((node, i) => {

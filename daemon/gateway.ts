@@ -27,6 +27,8 @@ import { topics } from './contract/topics.js';
 import { OutboxCompaction } from './drain-compaction.js';
 import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
+import { InventoryStage } from './inventory/inventory-stage.js';
+import { ScanCommands } from './inventory/scan-commands.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
@@ -39,6 +41,7 @@ import { applyPlan, rulesOf } from './reload.js';
 import { describePlan, planReload } from './reload-plan.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
+import { InboundLink } from './uplink/inbound-link.js';
 import { redactUrl } from './uplink/redact.js';
 import { applyUplinkWarnings } from './uplink/uplink-warnings.js';
 import { gatewaySession, swapStage, UplinkStage, upstreamOf } from './uplink-stage.js';
@@ -68,6 +71,7 @@ interface Running {
   readonly smoother: Smoother;
   readonly events: EventWriter;
   readonly readers: ReaderSet;
+  readonly inventory: InventoryStage;
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
@@ -92,6 +96,8 @@ export class Gateway {
   private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
   private startedAt = Date.now();
   readonly topics: Topics;
+  /** Messages from upstream and replies to it: one for the gateway's life, on whichever uplink runs. */
+  readonly inbound: InboundLink;
   /** Settings in force that weaken security; every health report carries them. */
   readonly warnings = new Warnings();
   /** Called with every heartbeat's snapshot (the service manager's status line). */
@@ -102,6 +108,7 @@ export class Gateway {
     private readonly log: Logger,
   ) {
     this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
+    this.inbound = new InboundLink(this.topics, log.child({ component: 'inbound' }));
     this.configState = { generation: 1, loadedAt: new Date().toISOString(), reloads: 0, reloadFailures: 0 };
     this.housekeeping = this.makeHousekeeping();
   }
@@ -181,7 +188,9 @@ export class Gateway {
         goOn();
       }
       const upstream = upstreamOf(config, broker && gatewaySession(broker));
-      const stage = this.reportsOnConnect(new UplinkStage(config, upstream, outbox, this.topics, log));
+      const stage = this.reportsOnConnect(
+        new UplinkStage(config, upstream, outbox, this.topics, log, this.inbound),
+      );
       this.steps.push({ name: 'uplink', stop: () => this.running?.stage.stop() ?? stage.stop() });
       await applyUplinkWarnings(config, this.warnings, log);
       await unlessInterrupted(stage.start());
@@ -196,8 +205,22 @@ export class Gateway {
 
       const points = readPointRuntimes(config, this.topics);
       const smoother = new Smoother({ maxTracked: config.smoothing.maxTracked }, rulesOf(points));
-      const events = new EventWriter(points, recorder);
+      const events = new EventWriter(points, recorder, log.child({ component: 'events' }));
+      const scanCommands = new ScanCommands();
+      const inventory = await InventoryStage.start({
+        config,
+        topics: this.topics,
+        inbound: this.inbound,
+        recorder,
+        events,
+        smoother,
+        scanCommands,
+        log,
+      });
+      this.steps.push({ name: 'inventory', stop: () => inventory.stop() });
+      goOn();
       const readers = new ReaderSet({
+        scanCommands,
         gatewayId: config.gateway.id,
         smoother,
         events,
@@ -221,6 +244,7 @@ export class Gateway {
         smoother,
         events,
         readers,
+        inventory,
         stage,
         jobs,
         metrics: undefined,
@@ -374,6 +398,7 @@ export class Gateway {
           run.outbox,
           this.topics,
           this.log,
+          this.inbound,
         ),
       );
     const old = run.stage;
@@ -489,6 +514,7 @@ export class Gateway {
       config: () => ({ ...this.configState }),
       warnings: () => this.warnings.list(),
       broker: () => run.broker?.health(),
+      inventory: () => run.inventory.health(),
       nextHeartbeat: () => run.jobs.nextHeartbeat(),
     });
   }

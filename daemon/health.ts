@@ -6,7 +6,7 @@
  * readers are held back, and the store's write error while it cannot be written.
  */
 import type { Driver } from '../drivers/driver.js';
-import type { BrokerHealth, ConfigHealth, HealthPayload } from './contract/topics.js';
+import type { BrokerHealth, ConfigHealth, HealthPayload, InventoryHealth } from './contract/topics.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { PipelineCounters } from './pipeline.js';
 import type { SmootherStats } from './smoothing/smoother.js';
@@ -45,6 +45,8 @@ export interface HealthSources {
   readonly broker?: () => BrokerHealth | undefined;
   /** When the next scheduled heartbeat is due (epoch ms), when known. */
   readonly nextHeartbeat?: () => number | undefined;
+  /** The inventory features at the edge that run, each its own fields. */
+  readonly inventory?: () => InventoryHealth;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -143,6 +145,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     ...(s.config ? { config: s.config() } : {}),
     ...(s.warnings ? { warnings: [...s.warnings()] } : {}),
     ...(broker ? { broker } : {}),
+    ...(s.inventory ? { inventory: s.inventory() } : {}),
   };
 }
 

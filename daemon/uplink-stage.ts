@@ -6,6 +6,9 @@
  * Contract: `stop()` stops taking events, waits (bounded) for the PUBACKs in flight and closes
  * the connection; events not acknowledged stay in the outbox. The next stage must be started
  * only after `outbox.rewind()`, so those events are sent again.
+ *
+ * The inbound link (messages from upstream, replies) is the gateway's, not the stage's: each
+ * stage built with it attaches its uplink to it, so subscriptions carry over a swap.
  */
 import { brokerNodes } from '../config/broker-nodes.js';
 import type { Config } from '../config/schema.js';
@@ -15,6 +18,8 @@ import { Dispatcher } from './dispatcher.js';
 import type { Logger } from './log.js';
 import type { LevelOutbox } from './outbox/level-outbox.js';
 import { OverflowNotifier } from './outbox/overflow-notices.js';
+import type { InboundStats } from './uplink/inbound-link.js';
+import { InboundLink } from './uplink/inbound-link.js';
 import { MqttUplink, type UplinkOptions } from './uplink/mqtt-uplink.js';
 import { ThreadedUplink } from './uplink/threaded-uplink.js';
 import type { Uplink } from './uplink/uplink.js';
@@ -42,8 +47,17 @@ export class UplinkStage {
   readonly dispatcher: Dispatcher;
   private readonly notices: OverflowNotifier;
   private started = false;
+  /** Messages from upstream and replies, on this stage's uplink (and the next one's after a swap). */
+  readonly inbound: InboundLink;
 
-  constructor(config: Config, upstream: Upstream, outbox: LevelOutbox, topics: Topics, log: Logger) {
+  constructor(
+    config: Config,
+    upstream: Upstream,
+    outbox: LevelOutbox,
+    topics: Topics,
+    log: Logger,
+    inbound?: InboundLink,
+  ) {
     const up = config.uplink;
     const options: UplinkOptions = {
       url: upstream.url,
@@ -61,6 +75,8 @@ export class UplinkStage {
       inflight: up.inflight + 1,
       retry: up.retry,
       statusTopic: topics.status,
+      protocolVersion: up.protocolVersion,
+      maxInboundBytes: up.maxInboundBytes,
     };
     const uplinkLog = log.child({ component: 'uplink' });
     // The embedded broker's in-process connection cannot cross to a thread.
@@ -68,6 +84,8 @@ export class UplinkStage {
       up.thread && !upstream.stream
         ? new ThreadedUplink(options, uplinkLog)
         : new MqttUplink(options, uplinkLog);
+    this.inbound = inbound ?? new InboundLink(topics, log.child({ component: 'inbound' }));
+    this.inbound.attach(this.uplink);
     this.dispatcher = new Dispatcher(outbox, this.uplink, log.child({ component: 'dispatcher' }), {
       window: up.inflight,
       liveShare: up.liveShare,
@@ -83,6 +101,11 @@ export class UplinkStage {
       },
       log.child({ component: 'overflow' }),
     );
+  }
+
+  /** The inbound counters for the health report. */
+  inboundStats(): InboundStats {
+    return this.inbound.stats();
   }
 
   async start(): Promise<void> {

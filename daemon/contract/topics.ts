@@ -44,11 +44,58 @@ export interface Topics {
    * `WhereAnswer` on the question's MQTT 5 response topic or its `replyTo`.
    */
   readonly queryWhere: string;
+  /**
+   * `<prefix>/<site>/<gateway>/replies/`: answers to questions from upstream go only below it
+   * (`replyTopicAllowed`), so a requester cannot make the gateway publish on a contract topic.
+   */
+  readonly replies: string;
+  /** Whether an answer may go to `topic`, a topic a requester named (see `replyTopicAllowed`). */
+  replyTopicAllowed(topic: string): boolean;
+  /** The topics upstream systems publish to and the gateway subscribes to, by kind. */
+  readonly inputs: InputTopics;
+}
+
+/** What upstream may publish to a gateway, by kind (the embedded broker grants kinds to consumers). */
+export interface InputTopics {
+  /** Holds and recalls: `<prefix>/<site>/holds` (the whole site) and `<base>/holds`. */
+  readonly holds: readonly string[];
+  /** Retained transaction context per read point: `<base>/context/<readPoint>`; this is `<base>/context/`. */
+  readonly context: string;
+  /** Questions: `<base>/query/<question>` (e.g. `query/where`); this is `<base>/query/`. */
+  readonly query: string;
+}
+
+export type InputKind = 'holds' | 'context' | 'query';
+export const INPUT_KINDS: readonly InputKind[] = ['holds', 'context', 'query'];
+
+/** Levels a reply topic may have below the replies prefix. */
+export const MAX_REPLY_LEVELS = 4;
+
+/**
+ * Whether `topic` is below `replies` (which ends in `/`) with 1 to MAX_REPLY_LEVELS further
+ * levels, each a valid segment (so no wildcard, no empty level, nothing but [A-Za-z0-9._-]).
+ */
+export function replyTopicAllowed(replies: string, topic: string): boolean {
+  if (!topic.startsWith(replies)) return false;
+  const levels = topic.slice(replies.length).split('/');
+  return levels.length <= MAX_REPLY_LEVELS && levels.every((level) => SEGMENT.test(level));
+}
+
+/** The input kind `topic` is of for this gateway, if any (one level below context/ or query/). */
+export function inputKindOf(inputs: InputTopics, topic: string): InputKind | undefined {
+  if (inputs.holds.includes(topic)) return 'holds';
+  for (const kind of ['context', 'query'] as const) {
+    const prefix = inputs[kind];
+    if (topic.startsWith(prefix) && SEGMENT.test(topic.slice(prefix.length))) return kind;
+  }
+  return undefined;
 }
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
   for (const part of prefix.split('/')) segment(part, 'topic prefix part');
-  const base = `${prefix}/${segment(site, 'site')}/${segment(gateway, 'gateway id')}`;
+  const siteBase = `${prefix}/${segment(site, 'site')}`;
+  const base = `${siteBase}/${segment(gateway, 'gateway id')}`;
+  const replies = `${base}/replies/`;
   return {
     events: (readPoint) => `${base}/events/${segment(readPoint, 'read point id')}`,
     status: `${base}/status`,
@@ -58,6 +105,13 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
     queryWhere: `${base}/query/where`,
+    replies,
+    replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
+    inputs: {
+      holds: [`${siteBase}/holds`, `${base}/holds`],
+      context: `${base}/context/`,
+      query: `${base}/query/`,
+    },
   };
 }
 
@@ -300,7 +354,12 @@ export interface HealthPayload {
   readonly warnings?: readonly string[];
   /** Additive within v1: the embedded broker, when it runs. */
   readonly broker?: BrokerHealth;
+  /** Additive within v1: the inventory features at the edge that run (holds, where-is, ...), by name. */
+  readonly inventory?: InventoryHealth;
 }
+
+/** Each running inventory feature's counters and state, by feature name (docs/inventory.md). */
+export type InventoryHealth = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 /** The embedded broker in a health report. */
 export interface BrokerHealth {

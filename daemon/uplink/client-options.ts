@@ -24,6 +24,10 @@ export interface ClientSettings {
   readonly keepaliveS: number;
   readonly statusTopic: string;
   readonly connectTimeoutMs: number;
+  /** MQTT 3.1.1 (4) or 5. */
+  readonly protocolVersion: 4 | 5;
+  /** MQTT 5: the largest packet the broker may send us (Maximum Packet Size in CONNECT). */
+  readonly maxPacketBytes?: number;
 }
 
 /** Reads the PEM files named in `paths`; throws naming the option and the path when one fails. */
@@ -91,8 +95,13 @@ export function clientOptions(settings: ClientSettings, tls: TlsFiles): IClientO
     ...(settings.password !== undefined ? { password: settings.password } : {}),
     ...tls,
     rejectUnauthorized: settings.rejectUnauthorized,
-    protocolVersion: 4,
+    protocolVersion: settings.protocolVersion,
+    ...(settings.protocolVersion === 5 && settings.maxPacketBytes !== undefined
+      ? { properties: { maximumPacketSize: settings.maxPacketBytes } }
+      : {}),
     clean: true,
+    // Each connection has a fresh client; the uplink's listener subscribes on every CONNACK.
+    resubscribe: false,
     keepalive: settings.keepaliveS,
     // Not a timer re-arm per PUBACK: the link watchdog tells mqtt.js the broker is there, once
     // per check (link-watchdog.ts).

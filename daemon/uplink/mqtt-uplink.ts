@@ -30,12 +30,15 @@ import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { ReturnProbe } from './node-probe.js';
 import { redactSecrets } from './redact.js';
 import {
+  type InboundSink,
   type Uplink,
   UplinkClosedError,
   UplinkDisconnectedError,
   type UplinkState,
   type UplinkStatus,
+  type UplinkSubscription,
 } from './uplink.js';
+import { UplinkListener } from './uplink-listener.js';
 import { type StreamOpener, upstreamClient } from './upstream-client.js';
 
 export interface UplinkOptions {
@@ -62,6 +65,10 @@ export interface UplinkOptions {
   retry: { minMs: number; maxMs: number };
   /** Retained `online` on connect; retained `offline` on stop and as the last will. */
   statusTopic: string;
+  /** MQTT 3.1.1 (4, the default) or 5. */
+  protocolVersion?: 4 | 5;
+  /** The largest message taken from the broker, bytes; under MQTT 5 told to it in CONNECT. */
+  maxInboundBytes?: number;
 }
 
 interface Pending {
@@ -71,6 +78,10 @@ interface Pending {
 
 /** The options of every event publish (one object: mqtt.js copies what it needs). */
 const EVENT_PUBLISH = { qos: 1, retain: false } as const;
+/** Room beyond a message's payload in its PUBLISH packet: the topic and the MQTT 5 properties. */
+const PACKET_HEADROOM = 64 * 1024;
+/** The protocol's largest packet (Remaining Length of 4 bytes, plus the fixed header). */
+const MQTT_MAX_PACKET = 268_435_460;
 /** How long one connection attempt may take (TCP + TLS + CONNACK). */
 const CONNECT_TIMEOUT_MS = 10_000;
 /**
@@ -104,6 +115,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private readonly probe: ReturnProbe;
   /** The current attempt opened a socket: the broker host answered, so no probe can tell more. */
   private reached = false;
+  private readonly listener: UplinkListener;
 
   constructor(
     private readonly options: UplinkOptions,
@@ -114,6 +126,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     const urls = options.nodes ?? [options.url];
     this.nodes = new BrokerNodes(urls, firstNode(options.clientId, urls.length));
     this.probe = new ReturnProbe(this.nodes, PROBE_MS, PROBE_TIMEOUT_MS, (node) => this.onProbed(node));
+    this.listener = new UplinkListener(log, options.maxInboundBytes);
   }
 
   /** Resolves after the first connection attempt, connected or not; throws only on unreadable TLS files. */
@@ -139,6 +152,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     const client = this.client;
     this.client = undefined;
     if (client) {
+      this.listener.detach(client);
       client.removeAllListeners('connect');
       client.removeAllListeners('close');
       client.removeAllListeners('error');
@@ -205,6 +219,25 @@ export class MqttUplink extends EventEmitter implements Uplink {
     return this.state === 'connected' && this.pending.size < this.options.inflight;
   }
 
+  listen(subscriptions: readonly UplinkSubscription[], sink: InboundSink): void {
+    this.listener.set(subscriptions, sink);
+  }
+
+  reply(topic: string, payload: string, correlationData?: Buffer): boolean {
+    const client = this.client;
+    if (this.state !== 'connected' || !client?.connected) return false;
+    const v5 = this.options.protocolVersion === 5 && correlationData !== undefined;
+    client.publish(
+      topic,
+      payload,
+      { qos: 1, retain: false, ...(v5 ? { properties: { correlationData } } : {}) },
+      (err) => {
+        if (err) this.log.debug({ topic, err: err.message }, 'reply not acknowledged');
+      },
+    );
+    return true;
+  }
+
   status(): UplinkStatus {
     return {
       state: this.state,
@@ -236,6 +269,10 @@ export class MqttUplink extends EventEmitter implements Uplink {
           keepaliveS: options.keepaliveS,
           statusTopic: options.statusTopic,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          protocolVersion: options.protocolVersion ?? 4,
+          ...(options.maxInboundBytes !== undefined
+            ? { maxPacketBytes: Math.min(MQTT_MAX_PACKET, options.maxInboundBytes + PACKET_HEADROOM) }
+            : {}),
         },
         this.tls,
       ),
@@ -286,6 +323,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     client.publish(this.options.statusTopic, 'online', { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: err.message }, 'online status not acknowledged');
     });
+    this.listener.attach(client);
     this.settleFirstAttempt();
     this.emit('up');
   }
@@ -293,6 +331,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private onLost(client: MqttClient, err?: Error): void {
     if (client !== this.client) return;
     this.client = undefined;
+    this.listener.detach(client);
     this.watchdog?.stop();
     this.watchdog = undefined;
     const wasConnected = this.state === 'connected';
@@ -344,6 +383,8 @@ export class MqttUplink extends EventEmitter implements Uplink {
     let text = err.message;
     if (code === 4 || code === 5 || code === 134 || code === 135) {
       text += ' (not-authorized: check uplink.username / uplink.password)';
+    } else if (code === 1 || code === 132) {
+      text += ` (the broker does not take MQTT ${this.options.protocolVersion === 5 ? '5' : '3.1.1'}: check uplink.protocolVersion)`;
     } else if (typeof code === 'string' && !text.includes(code)) {
       text += ` (${code})`;
     }

@@ -5,7 +5,7 @@
  * thread saves.
  */
 import type { UplinkOptions } from './mqtt-uplink.js';
-import type { UplinkStatus } from './uplink.js';
+import type { UplinkStatus, UplinkSubscription } from './uplink.js';
 
 /** The thread's uplink options: everything but an in-process stream, which cannot cross threads. */
 export type ThreadUplinkOptions = Omit<UplinkOptions, 'stream'>;
@@ -30,6 +30,14 @@ export type ToThread =
       readonly payload: string | Uint8Array;
       readonly retain: boolean;
     }
+  /** The uplink's subscriptions from now on (the whole list). */
+  | { readonly t: 'listen'; readonly subscriptions: readonly UplinkSubscription[] }
+  | {
+      readonly t: 'reply';
+      readonly topic: string;
+      readonly payload: string;
+      readonly correlationData?: Uint8Array;
+    }
   | { readonly t: 'stop' };
 
 export type FromThread =
@@ -51,5 +59,16 @@ export type FromThread =
     }
   /** One JSON log line of the thread's uplink, to be written by the daemon's own logger. */
   | { readonly t: 'log'; readonly line: string }
+  /** A message received on a subscription, in the order received. */
+  | {
+      readonly t: 'inbound';
+      readonly topic: string;
+      readonly payload: Uint8Array;
+      readonly retain: boolean;
+      readonly responseTopic?: string;
+      readonly correlationData?: Uint8Array;
+    }
+  /** A message over every subscription's bound, dropped in the thread. */
+  | { readonly t: 'tooLarge'; readonly topic: string; readonly bytes: number }
   /** stop() finished; everything pending was settled before this. */
   | { readonly t: 'stopped' };

@@ -18,11 +18,13 @@ import { passwordIn } from './client-options.js';
 import { redactSecrets, redactUrl } from './redact.js';
 import type { FromThread, ThreadData, ThreadUplinkOptions, ToThread } from './thread-messages.js';
 import {
+  type InboundSink,
   type Uplink,
   UplinkClosedError,
   UplinkDisconnectedError,
   type UplinkState,
   type UplinkStatus,
+  type UplinkSubscription,
 } from './uplink.js';
 
 /** A publish awaiting its PUBACK, or a start() awaiting the thread's first connection attempt. */
@@ -68,6 +70,8 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
   private failure: string | undefined;
   private stopped: (() => void) | undefined;
   private readonly flushBatch = () => this.flush();
+  private subscriptions: readonly UplinkSubscription[] = [];
+  private sink: InboundSink | undefined;
 
   constructor(
     private readonly options: ThreadUplinkOptions,
@@ -148,6 +152,24 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
     return this.state === 'connected' && this.pending.size < this.options.inflight;
   }
 
+  listen(subscriptions: readonly UplinkSubscription[], sink: InboundSink): void {
+    this.subscriptions = [...subscriptions];
+    this.sink = sink;
+    this.worker?.postMessage({ t: 'listen', subscriptions: this.subscriptions } satisfies ToThread);
+  }
+
+  reply(topic: string, payload: string, correlationData?: Buffer): boolean {
+    const worker = this.worker;
+    if (this.state !== 'connected' || !worker) return false;
+    worker.postMessage({
+      t: 'reply',
+      topic,
+      payload,
+      ...(correlationData ? { correlationData: new Uint8Array(correlationData) } : {}),
+    } satisfies ToThread);
+    return true;
+  }
+
   status(): UplinkStatus {
     const lastError = this.remote.lastError ?? this.lastError;
     return {
@@ -176,6 +198,8 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
       this.failure = redactSecrets(err.message, [this.options.password, passwordIn(this.options.url)]);
     });
     worker.on('exit', (code) => this.onExit(worker, code));
+    // A new thread subscribes like the one before it, from its first connection.
+    worker.postMessage({ t: 'listen', subscriptions: this.subscriptions } satisfies ToThread);
     worker.postMessage({ t: 'start' } satisfies ToThread);
   }
 
@@ -212,6 +236,28 @@ export class ThreadedUplink extends EventEmitter implements Uplink {
         return;
       case 'log':
         this.relog(message.line);
+        return;
+      case 'inbound': {
+        const { payload, correlationData } = message;
+        this.sink?.message({
+          topic: message.topic,
+          payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length),
+          retain: message.retain,
+          ...(message.responseTopic !== undefined ? { responseTopic: message.responseTopic } : {}),
+          ...(correlationData
+            ? {
+                correlationData: Buffer.from(
+                  correlationData.buffer,
+                  correlationData.byteOffset,
+                  correlationData.length,
+                ),
+              }
+            : {}),
+        });
+        return;
+      }
+      case 'tooLarge':
+        this.sink?.tooLarge(message.topic, message.bytes);
         return;
       case 'started':
         if (message.error !== undefined) this.startFailed(worker, message.error);

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { MqttUplink } from './mqtt-uplink.js';
 import type { FromThread, ThreadData, ToThread } from './thread-messages.js';
+import type { InboundSink } from './uplink.js';
 
 const port = parentPort;
 if (!port) throw new Error('uplink-thread.js runs as a worker thread of the threaded uplink');
@@ -50,6 +51,20 @@ function publish(seq: number, topic: string, payload: string | Uint8Array): void
   });
 }
 
+// Copied out of mqtt.js's buffers: a message crosses to the main thread as its own bytes.
+const inbound: InboundSink = {
+  message: (m) =>
+    send({
+      t: 'inbound',
+      topic: m.topic,
+      payload: new Uint8Array(m.payload),
+      retain: m.retain,
+      ...(m.responseTopic !== undefined ? { responseTopic: m.responseTopic } : {}),
+      ...(m.correlationData !== undefined ? { correlationData: new Uint8Array(m.correlationData) } : {}),
+    }),
+  tooLarge: (topic, bytes) => send({ t: 'tooLarge', topic, bytes }),
+};
+
 uplink.on('state', (status) => send({ t: 'state', status }));
 uplink.on('up', () => send({ t: 'up' }));
 // The connection's pending publishes were rejected just before `down`: they travel together, so
@@ -78,6 +93,16 @@ port.on('message', (message: ToThread) => {
       );
       return;
     }
+    case 'listen':
+      uplink.listen(message.subscriptions, inbound);
+      return;
+    case 'reply':
+      uplink.reply(
+        message.topic,
+        message.payload,
+        message.correlationData ? Buffer.from(message.correlationData) : undefined,
+      );
+      return;
     case 'stop':
       uplink.stop().then(() => {
         flush();

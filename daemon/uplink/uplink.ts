@@ -30,8 +30,18 @@
  *   node; `status().url`/`node` say which. The retained `online` goes to every node connected to.
  * - While a backoff wait is long and the broker could not even be reached, a TCP probe every few
  *   seconds cuts the wait short when the broker is back.
+ * - `listen(subscriptions, sink)` sets the filters subscribed (QoS 1) after every CONNACK from
+ *   now on, on whichever node (at once if connected; filters no longer listed are unsubscribed).
+ *   Each message on them goes to `sink.message` on the main thread, in the order received, with
+ *   its retain flag (and with MQTT 5 its response topic and correlation data). A payload larger
+ *   than every subscription's `maxBytes` goes to `sink.tooLarge` instead, its bytes not kept; a
+ *   filter the broker refuses is logged with its SUBACK code. The caller matches topics to
+ *   filters and applies each subscription's own bound (inbound-link.ts).
+ * - `reply(topic, payload, correlationData)` publishes an answer (QoS 1, not retained, not
+ *   awaited) while connected; false when not connected. The caller vets the topic.
  */
 import type { EventEmitter } from 'node:events';
+import type { InboundMessage } from '../inventory/inbound.js';
 
 export class UplinkDisconnectedError extends Error {
   override readonly name = 'UplinkDisconnectedError';
@@ -57,6 +67,19 @@ export interface UplinkStatus {
   readonly rttMs?: number;
 }
 
+/** A filter the uplink subscribes to on every connect, and the largest payload it takes. */
+export interface UplinkSubscription {
+  readonly filter: string;
+  readonly maxBytes: number;
+}
+
+/** Where the uplink hands what it receives. */
+export interface InboundSink {
+  message(message: InboundMessage): void;
+  /** A payload over every subscription's bound: dropped, only its topic and size told. */
+  tooLarge(topic: string, bytes: number): void;
+}
+
 export interface Uplink extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -65,4 +88,6 @@ export interface Uplink extends Pick<EventEmitter, 'on' | 'off' | 'once'> {
   publishStatus(topic: string, payload: string | Buffer, retain?: boolean): void;
   canPublish(): boolean;
   status(): UplinkStatus;
+  listen(subscriptions: readonly UplinkSubscription[], sink: InboundSink): void;
+  reply(topic: string, payload: string, correlationData?: Buffer): boolean;
 }

@@ -31,6 +31,10 @@ export class FakeUplink extends EventEmitter implements Uplink {
     this.publish(topic, payload).then(() => settled(), settled);
   }
   publishStatus(): void {}
+  listen(): void {}
+  reply(): boolean {
+    return false;
+  }
   canPublish(): boolean {
     return this.connected && this.pending.length < this.window;
   }

@@ -1,0 +1,78 @@
+/**
+ * The inventory at the edge as the gateway runs it: the inventory store, the control socket and
+ * the features (features.ts), started after the recorder and before the readers (holds are loaded
+ * before the first read), stopped in the reverse order.
+ */
+import type { Config } from '../../config/schema.js';
+import type { Topics } from '../contract/topics.js';
+import type { Logger } from '../log.js';
+import type { EventWriter } from '../read-points.js';
+import type { Recorder } from '../recorder.js';
+import type { Smoother } from '../smoothing/smoother.js';
+import { ControlServer, controlSocketPath } from './control-server.js';
+import { type InventoryFeature, startInventory } from './features.js';
+import type { Inbound } from './inbound.js';
+import { InventoryStore } from './inventory-store.js';
+import type { ScanCommands } from './scan-commands.js';
+
+export interface InventoryStageDeps {
+  readonly config: Config;
+  readonly topics: Topics;
+  readonly inbound: Inbound;
+  readonly recorder: Recorder;
+  readonly events: EventWriter;
+  readonly smoother: Smoother;
+  readonly scanCommands: ScanCommands;
+  readonly log: Logger;
+}
+
+export class InventoryStage {
+  private features: InventoryFeature[] = [];
+
+  private constructor(
+    private readonly store: InventoryStore,
+    private readonly control: ControlServer,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the store, starts the features, then listens for local commands. */
+  static async start(deps: InventoryStageDeps): Promise<InventoryStage> {
+    const log = deps.log.child({ component: 'inventory' });
+    const store = new InventoryStore(deps.config.dataDir);
+    await store.open();
+    const control = new ControlServer(log);
+    const stage = new InventoryStage(store, control, log);
+    try {
+      stage.features = await startInventory({ ...deps, store, control, log });
+      // Without the socket the daemon still runs; only the local commands cannot reach it.
+      await control.listen(controlSocketPath(deps.config.dataDir)).catch((err: Error) => {
+        log.warn(
+          { err: err.message },
+          'the control socket is off: readpoint holds, where and context cannot reach this daemon',
+        );
+      });
+    } catch (err) {
+      await stage.stop();
+      throw err;
+    }
+    return stage;
+  }
+
+  /** Each running feature's part of the health report, by name. */
+  health(): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const f of this.features) if (f.health) out[f.name] = f.health();
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    await this.control.close();
+    const features = this.features.reverse();
+    this.features = [];
+    for (const f of features)
+      await f
+        .stop()
+        .catch((err: unknown) => this.log.warn({ err, feature: f.name }, 'could not stop cleanly'));
+    await this.store.close();
+  }
+}
