@@ -174,14 +174,14 @@ describe('where-is feature', () => {
     const id = see('3074257BF7194E4000001A85', 'door-1', 3, Date.UTC(2026, 0, 2, 3, 4, 5, 6));
     const question = {
       units: ['urn:epc:id:sgtin:0614141.812345.6789'],
-      replyTo: 'readpoint/v1/replies/erp/1',
+      replyTo: 'readpoint/v1/s-1/gw-1/replies/erp/1',
       correlationId: 'q-1',
     };
     expect(whereQuestionErrors(question)).toEqual([]);
     ask(JSON.stringify(question));
     await replied(1);
     ask(JSON.stringify({ units: [']d20180614141123458216789'] }), {
-      responseTopic: 'readpoint/v1/replies/erp/2',
+      responseTopic: 'readpoint/v1/s-1/gw-1/replies/erp/2',
       correlationData: Buffer.from([1, 2, 3]),
     });
     await replied(2);
@@ -196,7 +196,7 @@ describe('where-is feature', () => {
       sequence: 3,
     };
     expect(replies[0]).toEqual({
-      topic: 'readpoint/v1/replies/erp/1',
+      topic: 'readpoint/v1/s-1/gw-1/replies/erp/1',
       payload: {
         gateway: 'gw-1',
         site: 's-1',
@@ -206,7 +206,7 @@ describe('where-is feature', () => {
       },
     });
     expect(replies[1]).toEqual({
-      topic: 'readpoint/v1/replies/erp/2',
+      topic: 'readpoint/v1/s-1/gw-1/replies/erp/2',
       correlationData: Buffer.from([1, 2, 3]),
       payload: {
         gateway: 'gw-1',
