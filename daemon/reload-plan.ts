@@ -14,8 +14,9 @@
  *   reload also picks up a changed file); sessions under a changed or removed login are closed.
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
- *   runs, the smoothing memory bound, how rejects are logged and published) makes the whole reload
- *   refused, naming each field: the running configuration stays as it is.
+ *   runs, the smoothing memory bound, how rejects are logged and published, the where-is index's
+ *   bounds) makes the whole reload refused, naming each field: the running configuration stays as
+ *   it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
@@ -72,6 +73,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
   needs('memory', running.memory, next.memory);
   needs('rejects', running.rejects, next.rejects);
+  needs('where', running.where, next.where);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
   const after = new Map(next.readers.map((r) => [r.id, r]));

@@ -85,6 +85,8 @@ describe('planReload', () => {
     expect(prefix.uplink).toBe(false);
     const rejects = planReload(config(), config({ extra: 'rejects: { perSecond: 1 }' }));
     expect(rejects.restartNeeded).toEqual(['rejects']);
+    const where = planReload(config(), config({ extra: 'where: { maxUnits: 5000 }' }));
+    expect(where.restartNeeded).toEqual(['where']);
   });
 
   it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {
