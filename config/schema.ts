@@ -612,8 +612,10 @@ export const Config = Strict(
             maximum: 10000000,
             default: 1000000,
             description:
-              'Units remembered at most; beyond it the units seen least recently are forgotten (counted as ' +
-              'evictions). The index is on disk (about 200 bytes a unit before compression), not in memory.',
+              'Sightings kept at most, and so units remembered at most: a unit is remembered while its last ' +
+              'sighting is among the newest maxUnits (a unit seen again counts once more until its older ' +
+              'sighting is the oldest). The others are forgotten, least recently seen first (counted as ' +
+              'evictions). The index is on disk (about 250 bytes a sighting before compression), not in memory.',
           }),
           maxAgeDays: T.Number({
             exclusiveMinimum: 0,

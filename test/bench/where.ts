@@ -113,8 +113,8 @@ export async function benchWhere(o: { units: number; lookups: number }): Promise
     const observeNew = await feed(0, o.units);
     const observeAgain = await feed(0, o.units);
     const kept = measuredSince(keepStart, 2 * o.units);
-    if (index.counters().units !== o.units)
-      throw new Error(`index holds ${index.counters().units} units, not ${o.units}`);
+    if (index.counters().sightings < o.units)
+      throw new Error(`index holds ${index.counters().sightings} sightings, not ${o.units}`);
 
     const picks = Array.from({ length: o.lookups }, (_, i) => (i * 7919) % o.units);
     const findStart = cpuMark();

@@ -270,14 +270,11 @@ describe('where is it? daemon, PTY scanners, Mosquitto', () => {
         (l.health as { inventory?: { where?: { queries: number } } }).inventory?.where?.queries === 2,
       20_000,
     );
-    expect((health.health as { inventory: { where: Record<string, number> } }).inventory.where).toMatchObject(
-      {
-        units: 4,
-        evictions: 0,
-        missed: 0,
-        refusedQueries: 0,
-      },
-    );
+    const counters = (health.health as { inventory: { where: Record<string, number> } }).inventory.where!;
+    expect(counters).toMatchObject({ evictions: 0, missed: 0, refusedQueries: 0, writeErrors: 0 });
+    // Six events of four units: B's two sightings are one when both came within one flush.
+    expect(counters.sightings).toBeGreaterThanOrEqual(5);
+    expect(counters.sightings).toBeLessThanOrEqual(6);
     expect(await daemon.kill('SIGTERM')).toBe(0);
     console.log(
       `e2e where: readpoint where after the restart answered in ${tookMs} ms (the CLI process, start to exit)`,

@@ -16,7 +16,7 @@ const MAX_OPEN_QUESTIONS = 16;
 const MAX_CONTROL_UNITS = 1000;
 
 export type WhereHealth = {
-  readonly units: number;
+  readonly sightings: number;
   readonly maxUnits: number;
   readonly pending: number;
   readonly evictions: number;
@@ -118,7 +118,7 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
     health(): WhereHealth {
       const c = index.counters();
       return {
-        units: c.units,
+        sightings: c.sightings,
         maxUnits: config.maxUnits,
         pending: c.pending,
         evictions: c.evictions,

@@ -10,17 +10,21 @@
  * - At most `maxPending` units wait in memory; beyond it, sightings of further units are not
  *   remembered and counted (`missed`) until a flush has made room: memory stays bounded when the
  *   disk is slow.
- * - After each flush, the units whose last event is older than `maxAgeMs`, and the oldest beyond
- *   `maxUnits`, are forgotten (counted as `evictions`), in the order they were last seen.
+ * - The index keeps at most `maxUnits` sightings: each flushed sighting is one, and a unit seen
+ *   again keeps its older one in the eviction order until that is the oldest (passed over then,
+ *   the unit stays). So a unit is remembered while its last sighting is among the newest
+ *   `maxUnits` and not older than `maxAgeMs`; after each flush the others are forgotten (counted
+ *   as `evictions`), oldest first. Writes are blind: no unit is read before it is written.
  * - `find(key)` answers from memory first, then from the store: what was seen is found at once.
  *
- * Layout in its part of the store: `u!<unit key>` -> the LastSeen JSON; `s!<sequence, 16
- * digits>` -> `<event time ms> <unit key>` (the eviction order); `m!count` -> units indexed.
+ * Layout in its part of the store: `u!<unit key>` -> the LastSeen (encodeLastSeen); `s!<sequence,
+ * 16 digits>` -> `<event time ms> <unit key>` (the eviction order); `m!count` -> sightings kept
+ * (the `s!` entries).
  */
 import type { Logger } from '../../log.js';
 import type { InventoryPart } from '../inventory-store.js';
 import type { EventObserver, NumberedEvent } from '../observers.js';
-import { type LastSeen, lastSeenOf, parseLastSeen } from './last-seen.js';
+import { decodeLastSeen, encodeLastSeen, type LastSeen, lastSeenOf, storedSequence } from './last-seen.js';
 import { unitKey } from './unit-key.js';
 
 export interface WhereIndexOptions {
@@ -34,7 +38,7 @@ export interface WhereIndexOptions {
 }
 
 export interface WhereIndexCounters {
-  readonly units: number;
+  readonly sightings: number;
   readonly pending: number;
   readonly evictions: number;
   readonly missed: number;
@@ -56,7 +60,7 @@ type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: stri
 /** A unit's last event as the store has it (what `readpoint where` reads when no daemon runs). */
 export async function findStored(part: InventoryPart, key: string): Promise<LastSeen | undefined> {
   const text = await part.get(`u!${key}`);
-  return text === undefined ? undefined : parseLastSeen(text);
+  return text === undefined ? undefined : decodeLastSeen(text);
 }
 
 const seqKey = (seq: number) => `s!${String(seq).padStart(16, '0')}`;
@@ -66,7 +70,7 @@ export class WhereIndex implements EventObserver {
   private flushing: ReadonlyMap<string, LastSeen> = new Map();
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private units = 0;
+  private sightings = 0;
   private evictions = 0;
   private missed = 0;
   private flushes = 0;
@@ -86,7 +90,7 @@ export class WhereIndex implements EventObserver {
   /** Reads the count of units indexed and starts the flush timer. */
   async start(): Promise<void> {
     const count = await this.part.get(COUNT_KEY);
-    this.units = count === undefined ? 0 : Number(count) || 0;
+    this.sightings = count === undefined ? 0 : Number(count) || 0;
     this.timer = setInterval(() => void this.flush(), this.options.flushMs);
     this.timer.unref();
     // A smaller maxUnits or maxAge than the index was kept with applies at once.
@@ -119,7 +123,7 @@ export class WhereIndex implements EventObserver {
 
   counters(): WhereIndexCounters {
     return {
-      units: this.units,
+      sightings: this.sightings,
       pending: this.pending.size + this.flushing.size,
       evictions: this.evictions,
       missed: this.missed,
@@ -157,40 +161,49 @@ export class WhereIndex implements EventObserver {
   }
 
   private async write(batch: ReadonlyMap<string, LastSeen>): Promise<void> {
-    const keys = [...batch.keys()];
-    const before = await this.part.getMany(keys.map((k) => `u!${k}`));
+    // Blind writes: a unit seen before keeps its older sighting in the eviction order until that
+    // is the oldest (evict() then passes over it); reading every unit first would cost more.
     const ops: Op[] = [];
-    let units = this.units;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const seen = batch.get(key)!;
-      const old = before[i] === undefined ? undefined : parseLastSeen(before[i]!);
-      if (before[i] === undefined) units++;
-      else if (old) ops.push({ type: 'del', key: seqKey(old.sequence) });
-      ops.push({ type: 'put', key: `u!${key}`, value: JSON.stringify(seen) });
+    for (const [key, seen] of batch) {
+      ops.push({ type: 'put', key: `u!${key}`, value: encodeLastSeen(seen) });
       ops.push({ type: 'put', key: seqKey(seen.sequence), value: `${seen.time} ${key}` });
     }
-    ops.push({ type: 'put', key: COUNT_KEY, value: String(units) });
+    const sightings = this.sightings + batch.size;
+    ops.push({ type: 'put', key: COUNT_KEY, value: String(sightings) });
     await this.part.batch(ops);
-    this.units = units;
+    this.sightings = sightings;
   }
 
-  /** Forgets units beyond maxUnits and older than maxAgeMs, oldest first. */
+  /**
+   * Drops the oldest sightings beyond maxUnits and those older than maxAgeMs; a unit is forgotten
+   * with its last sighting (an older one of a unit seen since is only dropped).
+   */
   private async evict(): Promise<void> {
     const oldest = this.now() - this.options.maxAgeMs;
-    const ops: Op[] = [];
-    let units = this.units;
-    for await (const [key, value] of this.part.iterator({ gte: 's!', lt: 's"', limit: EVICT_BATCH })) {
+    const dropped: { seqKey: string; sequence: number; key: string }[] = [];
+    for await (const [k, value] of this.part.iterator({ gte: 's!', lt: 's"', limit: EVICT_BATCH })) {
       const space = value.indexOf(' ');
       const time = Number(value.slice(0, space));
-      if (units <= this.options.maxUnits && time >= oldest) break;
-      ops.push({ type: 'del', key }, { type: 'del', key: `u!${value.slice(space + 1)}` });
-      units--;
+      if (this.sightings - dropped.length <= this.options.maxUnits && time >= oldest) break;
+      dropped.push({ seqKey: k, sequence: Number(k.slice(2)), key: value.slice(space + 1) });
     }
-    if (ops.length === 0) return;
-    ops.push({ type: 'put', key: COUNT_KEY, value: String(units) });
+    if (dropped.length === 0) return;
+    const current = await this.part.getMany(dropped.map((d) => `u!${d.key}`));
+    const ops: Op[] = [];
+    let forgotten = 0;
+    for (let i = 0; i < dropped.length; i++) {
+      const d = dropped[i]!;
+      ops.push({ type: 'del', key: d.seqKey });
+      const text = current[i];
+      if (text !== undefined && storedSequence(text) === d.sequence) {
+        ops.push({ type: 'del', key: `u!${d.key}` });
+        forgotten++;
+      }
+    }
+    const sightings = this.sightings - dropped.length;
+    ops.push({ type: 'put', key: COUNT_KEY, value: String(sightings) });
     await this.part.batch(ops);
-    this.evictions += this.units - units;
-    this.units = units;
+    this.evictions += forgotten;
+    this.sightings = sightings;
   }
 }

@@ -166,7 +166,7 @@ describe('where-is feature', () => {
       },
     ]);
     await expect(commands.get('where.find')!({ units: 'x' })).rejects.toThrow(/where.find takes/);
-    expect(feature?.health?.()).toMatchObject({ units: 0, pending: 1, queries: 1, evictions: 0 });
+    expect(feature?.health?.()).toMatchObject({ sightings: 0, pending: 1, queries: 1, evictions: 0 });
   });
 
   it('answers a 3.1.1 question on its replyTo and an MQTT 5 one on its response topic with its correlation data', async () => {
@@ -257,6 +257,6 @@ describe('where-is feature', () => {
       readPoint: string;
     }[];
     expect(result).toMatchObject({ found: true, readPoint: 'dock-1', eventID: id });
-    expect(feature?.health?.()).toMatchObject({ units: 1, pending: 0 });
+    expect(feature?.health?.()).toMatchObject({ sightings: 1, pending: 0 });
   });
 });

@@ -73,7 +73,7 @@ describe('where-is index', () => {
     index.eventNumbered(e1);
     index.eventNumbered(e2);
     expect(await index.find(key(1))).toMatchObject({ readPoint: 'dock-2', sequence: 2, eventID: e2.eventId });
-    expect(index.counters()).toMatchObject({ units: 0, pending: 1 });
+    expect(index.counters()).toMatchObject({ sightings: 0, pending: 1 });
     await index.stop();
     open.length = 0;
     const again = await start();
@@ -87,7 +87,7 @@ describe('where-is index', () => {
       sequence: 2,
     });
     expect(await again.find(key(2))).toBeUndefined();
-    expect(again.counters()).toMatchObject({ units: 1, evictions: 0, pending: 0 });
+    expect(again.counters()).toMatchObject({ sightings: 1, evictions: 0, pending: 0 });
   });
 
   it('keys a tag and a barcode of the same GTIN and serial as one unit', async () => {
@@ -99,7 +99,8 @@ describe('where-is index', () => {
     await index.flush();
     const seen = await index.find('https://id.gs1.org/01/80614141123458/21/6789');
     expect(seen).toMatchObject({ readPoint: 'pack-1', unit: 'https://id.gs1.org/01/80614141123458/21/6789' });
-    expect(index.counters().units).toBe(1);
+    // Two sightings of the one unit: the older is passed over when it is the oldest.
+    expect(index.counters().sightings).toBe(2);
   });
 
   it('forgets the least recently seen units beyond maxUnits, and counts them', async () => {
@@ -114,7 +115,8 @@ describe('where-is index', () => {
     const found = [];
     for (let n = 1; n <= 5; n++) found.push((await index.find(key(n)))?.readPoint ?? null);
     expect(found).toEqual(['dock-1', null, null, 'dock-1', 'dock-1']);
-    expect(index.counters()).toMatchObject({ units: 3, evictions: 2 });
+    // Six sightings, three dropped: unit 1's older one (the unit stays), units 2 and 3 (forgotten).
+    expect(index.counters()).toMatchObject({ sightings: 3, evictions: 2 });
   });
 
   it('forgets units last seen longer ago than maxAgeMs, after a restart too', async () => {
@@ -123,14 +125,14 @@ describe('where-is index', () => {
     index.eventNumbered(event(unit(1), 'dock-1', 4_000));
     index.eventNumbered(event(unit(2), 'dock-1', 9_000));
     await index.flush();
-    expect(index.counters()).toMatchObject({ units: 1, evictions: 1 });
+    expect(index.counters()).toMatchObject({ sightings: 1, evictions: 1 });
     expect(await index.find(key(1))).toBeUndefined();
     await index.stop();
     open.length = 0;
     now = 20_000;
     const again = await start({ maxAgeMs: 5_000, now: () => now });
     expect(await again.find(key(2))).toBeUndefined();
-    expect(again.counters()).toMatchObject({ units: 0, evictions: 1 });
+    expect(again.counters()).toMatchObject({ sightings: 0, evictions: 1 });
   });
 
   it('bounds the units waiting for a flush, counting the sightings it could not keep', async () => {
@@ -148,18 +150,31 @@ describe('where-is index', () => {
     expect((await index.find(key(3)))?.sequence).toBe(5);
   });
 
-  it('keeps the count right through updates, evictions and restarts', async () => {
+  it('keeps at most maxUnits sightings through updates, evictions and a restart, forgetting a unit with its last', async () => {
     const index = await start({ maxUnits: 50 });
+    // Rounds of 40 units, each overlapping the one before by 20: units 0-39, 20-59, 40-79.
     for (let round = 0; round < 3; round++) {
       for (let n = 0; n < 40; n++) index.eventNumbered(event(unit(round * 20 + n), 'dock-1', seq + 1));
       await index.flush();
     }
-    // Units 0..79 were seen; the newest 50 (30..79) stay.
-    expect(index.counters()).toMatchObject({ units: 50, evictions: 30 });
-    let stored = 0;
-    for await (const _ of store.part('where').keys({ gte: 'u!', lt: 'u"' })) stored++;
-    expect(stored).toBe(50);
-    expect(await index.find(key(29))).toBeUndefined();
-    expect(await index.find(key(30))).toBeDefined();
+    // 120 sightings, the oldest 70 dropped: units 0-19 after round 2, 20-39 after round 3 were
+    // forgotten; units seen again since (20-29 in round 2, 40-59 in round 3) only lost an older one.
+    expect(index.counters()).toMatchObject({ sightings: 50, evictions: 40 });
+    const units = async () => {
+      let stored = 0;
+      for await (const _ of store.part('where').keys({ gte: 'u!', lt: 'u"' })) stored++;
+      return stored;
+    };
+    expect(await units()).toBe(40);
+    expect(await index.find(key(39))).toBeUndefined();
+    expect((await index.find(key(40)))?.sequence).toBe(81);
+    await index.stop();
+    open.length = 0;
+    const again = await start({ maxUnits: 30 });
+    // A smaller bound applies at start: the 20 oldest sightings go, units 40-49 (of round 3) with them.
+    expect(again.counters()).toMatchObject({ sightings: 30, evictions: 10 });
+    expect(await units()).toBe(30);
+    expect(await again.find(key(49))).toBeUndefined();
+    expect(await again.find(key(50))).toBeDefined();
   });
 });
