@@ -119,6 +119,14 @@ if (broker) {
         'the same gateway without a where section',
         summarize(pairs),
       );
+      const anon = (side: 'ours' | 'ceiling') => Math.max(...pairs.map((p) => p[side].anonMb));
+      row(
+        'the gateway process own memory (RssAnon) at most, MB, highest of the pairs: with the index / without',
+        fmt(anon('ours')),
+        fmt(anon('ceiling')),
+        '',
+        `<= ${ANON_TARGET_MB} with the index: ${anon('ours') <= ANON_TARGET_MB ? 'met' : 'missed'}`,
+      );
       const w = await runPhase<WhereResult>('where', { units: WHERE_UNITS, lookups: WHERE_LOOKUPS });
       const us = (n: number) => n.toFixed(2);
       row(
@@ -138,11 +146,8 @@ if (broker) {
         `${fmt(w.evict.perSecond)}, ${fmt(w.evict.evictions)}`,
       );
       row(
-        `the where-is process own memory (RssAnon), MB: at start / max with the index filled to ${fmt(w.units)} units and asked`,
+        `the index-alone process own memory (RssAnon), MB: at start / max with the index filled to ${fmt(w.units)} units and asked (its feed runs as fast as the index takes it, faster than a gateway's read path: no target)`,
         `${fmt(w.anonStartMb)} / ${fmt(w.anonMaxMb)}`,
-        '',
-        '',
-        `<= ${ANON_TARGET_MB}: ${w.anonMaxMb <= ANON_TARGET_MB ? 'met' : 'missed'}`,
       );
     });
 
