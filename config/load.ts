@@ -12,7 +12,10 @@ import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
+import { checkContexts } from './context.js';
+import { checkCycleCounts } from './cycle-count-check.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
+import { checkPackStations } from './pack-station.js';
 import { describeError } from './problems.js';
 import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
 import { type Config, Config as ConfigSchema, type RawConfig, Reader } from './schema.js';
@@ -215,9 +218,12 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     });
   });
   checkAntennas(config, problem);
+  checkContexts(config, problem);
+  checkPackStations(config.readPoints, problem);
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);
   checkBroker(config, problem);
+  checkCycleCounts(config, problem);
   const up = config.uplink;
   if ((up.cert === undefined) !== (up.key === undefined))
     problem(['uplink', up.cert ? 'cert' : 'key'], 'cert and key go together (mutual TLS needs both)');

@@ -6,6 +6,9 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { ReadPointContext } from './context.js';
+import { CycleCount } from './cycle-count.js';
+import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
   type FormatConfig,
@@ -210,6 +213,9 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    context: T.Optional(ReadPointContext),
+    mode: T.Optional(PackMode),
+    pack: T.Optional(PackSettings),
   },
   'A place where units are seen: a conveyor scan tunnel, a dock door.',
 );
@@ -289,8 +295,20 @@ export const Config = Strict(
                         'and at each reload. Set this or password.',
                     }),
                   ),
+                  publish: T.Optional(
+                    T.Array(T.Union([T.Literal('holds'), T.Literal('context'), T.Literal('query')]), {
+                      uniqueItems: true,
+                      maxItems: 3,
+                      description:
+                        'Input kinds this login may publish to the gateway (none when absent): holds ' +
+                        '(<prefix>/<site>/holds and <prefix>/<site>/<gateway>/holds), context ' +
+                        '(<prefix>/<site>/<gateway>/context/<readPoint>), query (<prefix>/<site>/<gateway>/query/' +
+                        '<question>, never retained). Nothing else, ever: the gateway still validates every message. ' +
+                        'Grant a kind only to the system that owns it (a recall service: holds; a WMS: context).',
+                    }),
+                  ),
                 },
-                "A consumer login: it reads the gateway's own topics and publishes nothing.",
+                "A consumer login: it reads the gateway's own topics and publishes nothing beyond what publish grants.",
               ),
               { description: 'More consumer logins beside username/password (local dashboards, a WMS).' },
             ),
@@ -547,6 +565,15 @@ export const Config = Strict(
               'the read point keeps a pass (cron expression). The 200 ms tick normally ends them; the sweep is ' +
               'the safety net, and logs the state size.',
             '*/5 * * * *',
+          ),
+          cycleCount: T.Optional(
+            T.Array(CycleCount, {
+              maxItems: 256,
+              description:
+                'Cycle counts, at most one per read point: on its schedule each records one EPCIS ObjectEvent ' +
+                '(bizStep cycle_counting) on the counts topic of its read point, listing the units present there ' +
+                'and those that appeared and went missing since its last count (kept across restarts).',
+            }),
           ),
         },
         'Scheduled jobs (cron expressions; 5 fields, or 6 with seconds first).',

@@ -41,6 +41,7 @@ import { applyPlan, rulesOf } from './reload.js';
 import { describePlan, planReload } from './reload-plan.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
+import { ReadTaps } from './taps/read-taps.js';
 import { InboundLink } from './uplink/inbound-link.js';
 import { redactUrl } from './uplink/redact.js';
 import { applyUplinkWarnings } from './uplink/uplink-warnings.js';
@@ -72,6 +73,8 @@ interface Running {
   readonly events: EventWriter;
   readonly readers: ReaderSet;
   readonly inventory: InventoryStage;
+  /** Who watches the reads themselves (the console, the capture). */
+  readonly taps: ReadTaps;
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
@@ -180,7 +183,10 @@ export class Gateway {
 
       let broker: EmbeddedBroker | undefined;
       if (embeddedBrokerRuns(config)) {
-        broker = new EmbeddedBroker(brokerOptions(config), log.child({ component: 'broker' }));
+        broker = new EmbeddedBroker(
+          { ...brokerOptions(config), readPoints: () => this.config.readPoints },
+          log.child({ component: 'broker' }),
+        );
         await broker.start();
         const started = broker;
         this.steps.push({ name: 'broker', stop: () => started.stop() });
@@ -219,8 +225,10 @@ export class Gateway {
       });
       this.steps.push({ name: 'inventory', stop: () => inventory.stop() });
       goOn();
+      const taps = new ReadTaps();
       const readers = new ReaderSet({
         scanCommands,
+        taps,
         gatewayId: config.gateway.id,
         smoother,
         events,
@@ -245,6 +253,7 @@ export class Gateway {
         events,
         readers,
         inventory,
+        taps,
         stage,
         jobs,
         metrics: undefined,
@@ -514,7 +523,7 @@ export class Gateway {
       config: () => ({ ...this.configState }),
       warnings: () => this.warnings.list(),
       broker: () => run.broker?.health(),
-      inventory: () => run.inventory.health(),
+      inventory: () => ({ inbound: { ...this.inbound.stats() }, ...run.inventory.health() }),
       nextHeartbeat: () => run.jobs.nextHeartbeat(),
     });
   }
@@ -535,6 +544,7 @@ export class Gateway {
         this.log.error({ err, step: step.name }, 'stop failed');
       }
     }
+    this.inbound.close();
     this.running = undefined;
     return failed;
   }

@@ -17,6 +17,7 @@ import type { EventWriter, Written } from './read-points.js';
 import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
+import type { ReadTaps } from './taps/read-taps.js';
 
 export interface PipelineCounters {
   reads: number;
@@ -71,6 +72,8 @@ export interface PipelineDeps {
   readonly rejectCodes?: Map<string, number>;
   /** Barcodes taken as instructions before decoding (inventory/scan-commands.ts). */
   readonly scanCommands?: ScanCommands;
+  /** Who watches the reads themselves: the console, the capture (taps/read-taps.ts). */
+  readonly taps?: ReadTaps;
 }
 
 /** What a read that made no event returns: it is safe at once. */
@@ -123,6 +126,8 @@ export class Pipeline implements ReadSink {
     // its own, and one that does costs one. A throw still becomes the promise's rejection.
     try {
       this.counters.reads++;
+      const taps = this.deps.taps;
+      if (taps?.wantsRaw) taps.raw(read);
       if (this.noRead.size > 0 && read.kind === 'barcode' && this.noRead.has(read.data.toString('latin1'))) {
         this.counters.noReads++;
         this.report(read.data, read.at, 'no-read', 'the scanner was triggered and read nothing', true);
@@ -166,13 +171,29 @@ export class Pipeline implements ReadSink {
   private smooth(read: RawRead, out: Transition[]): void {
     const { format } = this.deps.reader;
     const decoded = decodeRead(read, format);
+    const { antenna, rssi } = read;
+    const port = (antenna !== undefined ? this.ports.get(antenna) : undefined) ?? this.unmapped;
+    const taps = this.deps.taps;
     if (!decoded.ok) {
+      if (taps?.wantsSeen)
+        taps.seen(read, {
+          readPointId: port.readPointId,
+          zone: port.zone,
+          reject: decoded.reject.code,
+          belowFloor: false,
+        });
       this.report(read.data, read.at, decoded.reject.code, decoded.reject.message);
       return;
     }
-    const { antenna, rssi } = read;
-    const port = (antenna !== undefined ? this.ports.get(antenna) : undefined) ?? this.unmapped;
-    if (port.rssiFloorDbm !== undefined && rssi !== undefined && rssi < port.rssiFloorDbm) {
+    const belowFloor = port.rssiFloorDbm !== undefined && rssi !== undefined && rssi < port.rssiFloorDbm;
+    if (taps?.wantsSeen)
+      taps.seen(read, {
+        readPointId: port.readPointId,
+        zone: port.zone,
+        unit: decoded.identity.uri,
+        belowFloor,
+      });
+    if (belowFloor) {
       this.counters.belowFloor++;
       return;
     }

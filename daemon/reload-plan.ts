@@ -14,13 +14,16 @@
  *   reload also picks up a changed file); sessions under a changed or removed login are closed.
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
- *   runs, the smoothing memory bound, how rejects are logged and published, the where-is index's
- *   bounds) makes the whole reload refused, naming each field: the running configuration stays as
- *   it is.
+ *   runs, the smoothing memory bound, how rejects are logged and published, the pack stations and
+ *   the readers that scan there, the read points' transaction-context settings, the where-is
+ *   index's bounds) makes the whole reload refused, naming each field: the running configuration
+ *   stays as it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
+import { contextSettings } from './inventory/context/context-settings.js';
+import { packStationConfig } from './inventory/packing/pack-config.js';
 import { readPointSettings } from './read-points.js';
 
 export interface ReloadPlan {
@@ -73,6 +76,12 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('smoothing.maxTracked', running.smoothing.maxTracked, next.smoothing.maxTracked);
   needs('memory', running.memory, next.memory);
   needs('rejects', running.rejects, next.rejects);
+  needs('pack stations (their read points or readers)', packStationConfig(running), packStationConfig(next));
+  needs(
+    'transaction contexts (read points with context, their scanners)',
+    contextSettings(running),
+    contextSettings(next),
+  );
   needs('where', running.where, next.where);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
@@ -94,6 +103,15 @@ export function planReload(running: Config, next: Config): ReloadPlan {
       (id) => pointsBefore.has(id) && !same(pointsBefore.get(id), pointsAfter.get(id)),
     ),
   };
+
+  // Cycle counts are scheduled, and their events' places taken, when the daemon starts.
+  needs('jobs.cycleCount', running.jobs.cycleCount ?? [], next.jobs.cycleCount ?? []);
+  for (const c of next.jobs.cycleCount ?? [])
+    needs(
+      `read point ${c.readPoint} (it is counted)`,
+      pointsBefore.get(c.readPoint)?.where,
+      pointsAfter.get(c.readPoint)?.where,
+    );
 
   const uplink = !same(connection(running), connection(next));
   const jobs =

@@ -39,6 +39,17 @@ export interface Topics {
   readonly allEvents: string;
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
+  /** Upstream input, retained: `<base>/context/<readPoint>`, the read point's transaction context. */
+  context(readPoint: string): string;
+  /** Filter of every read point's context input (`<base>/context/+`). */
+  readonly contexts: string;
+  /** `ContextChange` per change of a read point's context, QoS 1, recorded in the outbox. */
+  contextChanges(readPoint: string): string;
+  /**
+   * `<prefix>/<site>/<gateway>/counts/<readPoint>`: the cycle counts of a read point (EPCIS
+   * ObjectEvents, bizStep cycle_counting; daemon/contract/count.schema.json), QoS 1, not retained.
+   */
+  counts(readPoint: string): string;
   /**
    * Upstream input: `WhereQuestion`s (where was this unit seen last?), answered with a
    * `WhereAnswer` on the question's MQTT 5 response topic or its `replyTo`.
@@ -53,6 +64,11 @@ export interface Topics {
   replyTopicAllowed(topic: string): boolean;
   /** The topics upstream systems publish to and the gateway subscribes to, by kind. */
   readonly inputs: InputTopics;
+  /**
+   * `<base>/aggregations/<readPoint>`: one EPCIS AggregationEvent of a pack station (a case
+   * closed: ADD; a unit taken out: DELETE), QoS 1, not retained, durable like events.
+   */
+  aggregations(readPoint: string): string;
 }
 
 /** What upstream may publish to a gateway, by kind (the embedded broker grants kinds to consumers). */
@@ -81,6 +97,16 @@ export function replyTopicAllowed(replies: string, topic: string): boolean {
   return levels.length <= MAX_REPLY_LEVELS && levels.every((level) => SEGMENT.test(level));
 }
 
+/** The input topics of the gateway whose topics are below `base` (`<prefix>/<site>/<gateway>`). */
+export function inputTopics(base: string): InputTopics {
+  const siteBase = base.slice(0, base.lastIndexOf('/'));
+  return {
+    holds: [`${siteBase}/holds`, `${base}/holds`],
+    context: `${base}/context/`,
+    query: `${base}/query/`,
+  };
+}
+
 /** The input kind `topic` is of for this gateway, if any (one level below context/ or query/). */
 export function inputKindOf(inputs: InputTopics, topic: string): InputKind | undefined {
   if (inputs.holds.includes(topic)) return 'holds';
@@ -93,8 +119,7 @@ export function inputKindOf(inputs: InputTopics, topic: string): InputKind | und
 
 export function topics(prefix: string, site: string, gateway: string): Topics {
   for (const part of prefix.split('/')) segment(part, 'topic prefix part');
-  const siteBase = `${prefix}/${segment(site, 'site')}`;
-  const base = `${siteBase}/${segment(gateway, 'gateway id')}`;
+  const base = `${prefix}/${segment(site, 'site')}/${segment(gateway, 'gateway id')}`;
   const replies = `${base}/replies/`;
   return {
     events: (readPoint) => `${base}/events/${segment(readPoint, 'read point id')}`,
@@ -105,13 +130,14 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
     queryWhere: `${base}/query/where`,
+    context: (readPoint) => `${base}/context/${segment(readPoint, 'read point id')}`,
+    contexts: `${base}/context/+`,
+    contextChanges: (readPoint) => `${base}/context-changes/${segment(readPoint, 'read point id')}`,
+    counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
-    inputs: {
-      holds: [`${siteBase}/holds`, `${base}/holds`],
-      context: `${base}/context/`,
-      query: `${base}/query/`,
-    },
+    inputs: inputTopics(base),
+    aggregations: (readPoint) => `${base}/aggregations/${segment(readPoint, 'read point id')}`,
   };
 }
 

@@ -218,6 +218,11 @@ export class PassTable {
     this.f64[slot * F64 + REPORTED_MONO] = mono;
   }
 
+  /** The unit URI of the pass (one string made; the rest of the pass stays in the table). */
+  uri(slot: number): string {
+    return this.keys.uri(slot);
+  }
+
   /** Seen without a break for the read point's static time: a fixture, no longer reported. */
   isFixture(slot: number): boolean {
     return (this.flags[slot]! & FIXTURE) !== 0;

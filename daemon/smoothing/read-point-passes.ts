@@ -106,6 +106,23 @@ export class ReadPointPasses {
     }
   }
 
+  /**
+   * Adds the units of the open passes (fixtures left out), least recently read first, to `out`,
+   * at most `limit` of them; true when there were more. Only the URIs are made: the passes stay
+   * in the table.
+   */
+  units(limit: number, out: string[]): boolean {
+    const { table } = this;
+    let added = 0;
+    for (let slot = this.recency.head; slot !== NIL; slot = table.next(this.recency, slot)) {
+      if (table.isFixture(slot)) continue;
+      if (added === limit) return true;
+      out.push(table.uri(slot));
+      added++;
+    }
+    return false;
+  }
+
   /** Ends the least recently read pass (memory is full); false when there is none. */
   evictOldest(out: Transition[]): boolean {
     const oldest = this.recency.head;

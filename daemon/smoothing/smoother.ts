@@ -119,6 +119,16 @@ export class Smoother {
     return { ended, transitions: out };
   }
 
+  /**
+   * The units present at a read point now: those of its open passes, fixtures left out, least
+   * recently read first, at most `limit` (`more` says there were others). Unknown read point: none.
+   */
+  openUnits(readPointId: string, limit: number): { readonly units: string[]; readonly more: boolean } {
+    const units: string[] = [];
+    const more = this.points.get(readPointId)?.units(limit, units) ?? false;
+    return { units, more };
+  }
+
   stats(): SmootherStats {
     let fixtures = 0;
     for (const point of this.points.values()) fixtures += point.fixtures;

@@ -166,7 +166,7 @@ if (broker) {
           { rate: 1, cpu: 1 },
         );
         row(
-          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow`,
+          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow (VmHWM of each, reset as the first line was written)`,
           fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
           fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
         );
@@ -189,7 +189,7 @@ if (broker) {
         { rate: 1, cpu: 1 },
       );
       row(
-        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (sampled every 20 ms) / Node-RED (VmHWM, reset when its flow was ready)',
+        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (VmHWM, reset as the first line was written) / Node-RED (VmHWM, reset when its flow was ready)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
         fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
       );

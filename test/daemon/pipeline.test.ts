@@ -14,6 +14,7 @@ import { Pipeline } from '../../daemon/pipeline.js';
 import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
 import { Recorder } from '../../daemon/recorder.js';
 import { Smoother } from '../../daemon/smoothing/smoother.js';
+import { type ReadOutcome, ReadTaps } from '../../daemon/taps/read-taps.js';
 import type { RawRead } from '../../drivers/driver.js';
 import { MemoryOutbox } from '../support/memory-outbox.js';
 import { ownErrors } from '../support/schemas.js';
@@ -51,6 +52,7 @@ function setup() {
   const events = new EventWriter(points, recorder);
   const rejects: { code: string; readPoint: string }[] = [];
   const scanCommands = new ScanCommands();
+  const taps = new ReadTaps();
   const pipeline = (readerId: string) =>
     new Pipeline({
       gatewayId: 'gw',
@@ -60,6 +62,7 @@ function setup() {
       publishReject: (r) => rejects.push({ code: r.code, readPoint: r.readPoint ?? '' }),
       log: silentLogger(),
       scanCommands,
+      taps,
     });
   /** The events in the outbox, in sequence order, each checked against the event schema. */
   const stored = () =>
@@ -77,6 +80,7 @@ function setup() {
     stored,
     outbox,
     scanCommands,
+    taps,
   };
 }
 
@@ -135,6 +139,56 @@ describe('Pipeline', () => {
     ]);
     expect(s.gun.counters).toMatchObject({ reads: 3, commands: 1, events: 1, rejected: 1 });
     expect(s.stored().map((e) => e['rp:unit'].serial)).toEqual(['A1']);
+  });
+
+  it('shows read taps every raw read first, then each decoded code with its read point, unit or reject', async () => {
+    const s = setup();
+    const raws: string[] = [];
+    const seen: [string, ReadOutcome][] = [];
+    const stop = s.taps.add({
+      raw: (r) => raws.push(r.data.toString('latin1')),
+      seen: (r, o) => seen.push([r.data.toString('latin1'), o]),
+    });
+    const code = (serial: string) => `]d2010950600013435221${serial}\x1d10LOT1`;
+    await s.gun.read({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(`${code('A1')};]d2BROKEN`),
+      at: T0,
+      mono: 0,
+    });
+    await s.gun.read({ readerId: 'gun', kind: 'barcode', data: Buffer.from('NR'), at: T0 + 1, mono: 1 });
+    await s.rfid.read(rfidRead(7, 2, 2, -70)); // below antenna 2's floor of -65
+    stop();
+    await s.gun.read({
+      readerId: 'gun',
+      kind: 'barcode',
+      data: Buffer.from(code('A2')),
+      at: T0 + 3,
+      mono: 3,
+    });
+    expect(raws).toEqual([`${code('A1')};]d2BROKEN`, 'NR', tag(7).toString('latin1')]);
+    expect(seen).toEqual([
+      [
+        code('A1'),
+        {
+          readPointId: 'packing',
+          zone: undefined,
+          unit: 'https://id.gs1.org/01/09506000134352/21/A1',
+          belowFloor: false,
+        },
+      ],
+      [']d2BROKEN', { readPointId: 'packing', zone: undefined, reject: 'unknown-ai', belowFloor: false }],
+      [
+        tag(7).toString('latin1'),
+        {
+          readPointId: 'dock-3',
+          zone: 'inside',
+          unit: 'urn:epc:id:sgtin:0614141.812345.7',
+          belowFloor: true,
+        },
+      ],
+    ]);
   });
 
   it('tells event observers each event as it is numbered, with its eventID and topic', async () => {

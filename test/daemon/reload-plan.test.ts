@@ -89,6 +89,51 @@ describe('planReload', () => {
     expect(where.restartNeeded).toEqual(['where']);
   });
 
+  it('refuses a change of a pack station or of a reader scanning there, and lets other read points change', () => {
+    const packing = (point: string, reader = '') => ({
+      points: `readPoints:
+  - { id: line-1 }
+  - { id: dock-1, ${point} }`,
+      readers: `readers:
+  - { id: scan-1, driver: serial-line, path: /dev/ttyUSB0, readPoint: line-1 }
+  - { id: scan-2, driver: serial-line, path: /dev/ttyUSB1, readPoint: dock-1${reader} }`,
+    });
+    const running = config(packing('mode: pack, pack: { closeCode: C1 }'));
+    const need = (over: Partial<typeof base>) => planReload(running, config(over)).restartNeeded;
+    const why = ['pack stations (their read points or readers)'];
+    expect(need(packing('mode: pack, pack: { closeCode: C2 }'))).toEqual(why);
+    expect(need(packing('mode: pack, pack: { closeCode: C1 }, bizStep: packing'))).toEqual(why);
+    expect(need(packing('suppressionS: 5'))).toEqual(why);
+    expect(need(packing('mode: pack, pack: { closeCode: C1 }', ', multiReadSeparator: ";"'))).toEqual(why);
+    expect(need(packing('mode: pack, pack: { closeCode: C1 }', ', baudRate: 115200'))).toEqual([]);
+    expect(planReload(config(), config(packing('suppressionS: 2'))).restartNeeded).toEqual([]);
+  });
+
+  it('refuses a change of a read point context section or of its scanners, and lets other changes through', () => {
+    const withContext = (context: string, reader = '') => ({
+      points: `readPoints:
+  - { id: line-1 }
+  - { id: dock-1, ${context} }`,
+      readers: `readers:
+  - { id: scan-1, driver: serial-line, path: /dev/ttyUSB0, readPoint: line-1${reader} }
+  - { id: scan-2, driver: serial-line, path: /dev/ttyUSB1, readPoint: dock-1 }`,
+    });
+    const running = config(withContext('context: { scanners: [scan-1], clearCode: X }'));
+    const need = (over: Partial<typeof base>) => planReload(running, config(over)).restartNeeded;
+    const why = ['transaction contexts (read points with context, their scanners)'];
+    expect(need(withContext('context: { scanners: [scan-1], clearCode: Y }'))).toEqual(why);
+    expect(need(withContext('context: { scanners: [scan-1, scan-2], clearCode: X }'))).toEqual(why);
+    expect(need(withContext('suppressionS: 5'))).toEqual(why);
+    expect(
+      need(withContext('context: { scanners: [scan-1], clearCode: X }', ', format: { data: gs1 }')),
+    ).toEqual(why);
+    expect(
+      need(
+        withContext('context: { scanners: [scan-1], clearCode: X }, suppressionS: 9', ', baudRate: 115200'),
+      ),
+    ).toEqual([]);
+  });
+
   it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {
     const withGate = (password: string) =>
       config({

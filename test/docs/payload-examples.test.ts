@@ -1,11 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { noticeErrors, repoRoot, summaryErrors } from '../support/schemas.js';
+import {
+  aggregationErrors,
+  contextChangeErrors,
+  countErrors,
+  gs1Errors,
+  noticeErrors,
+  ownErrors,
+  repoRoot,
+  summaryErrors,
+} from '../support/schemas.js';
 
-/** The JSON examples of docs/topics-and-payloads.md that are whole documents, by the section they are in. */
-function examples(): Map<string, unknown[]> {
-  const page = readFileSync(join(repoRoot, 'docs', 'topics-and-payloads.md'), 'utf8');
+/** The JSON examples of a docs page that are whole documents, by the section they are in. */
+function examples(name = 'topics-and-payloads.md'): Map<string, unknown[]> {
+  const page = readFileSync(join(repoRoot, 'docs', name), 'utf8');
   const bySection = new Map<string, unknown[]>();
   for (const part of page.split(/^## /m).slice(1)) {
     const title = part.slice(0, part.indexOf('\n'));
@@ -32,5 +41,48 @@ describe('the payload examples in docs/topics-and-payloads.md', () => {
     expect(summaryErrors(summary)).toEqual([]);
     expect(summary.readers.reduce((n, r) => n + r.reads, 0)).toBe(summary.totals.reads);
     expect(summary.readers.reduce((n, r) => n + r.events, 0)).toBe(summary.totals.events);
+  });
+});
+
+describe('the payload examples in docs/inventory.md', () => {
+  it('show an AggregationEvent ADD and DELETE valid against GS1 and our schema', () => {
+    const events = (examples('inventory.md').get('Packing') ?? []) as { action: string }[];
+    expect(events.map((e) => e.action)).toEqual(['ADD', 'DELETE']);
+    for (const e of events) {
+      expect(gs1Errors(e)).toEqual([]);
+      expect(aggregationErrors(e)).toEqual([]);
+    }
+  });
+
+  it('show a cycle count valid against GS1 and our schema, whose totals match its lists', () => {
+    const counts = (examples('inventory.md').get('Cycle counts') ?? []) as {
+      epcList: string[];
+      'rp:appeared': string[];
+      'rp:missing': string[];
+      'rp:count': { units: number; appeared: number; missing: number };
+    }[];
+    expect(counts).toHaveLength(1);
+    const count = counts[0]!;
+    expect(gs1Errors(count)).toEqual([]);
+    expect(countErrors(count)).toEqual([]);
+    expect([count['rp:count'].units, count['rp:count'].appeared, count['rp:count'].missing]).toEqual([
+      count.epcList.length,
+      count['rp:appeared'].length,
+      count['rp:missing'].length,
+    ]);
+  });
+
+  it('show an upstream context, the change it made before, valid against its schema, and an event carrying the context', () => {
+    const [input, change, event, ...rest] = (examples('inventory.md').get('Transaction context') ??
+      []) as Record<string, unknown>[];
+    expect(rest).toHaveLength(0);
+    expect(input!.version).toBe(12);
+    expect((change!.previous as Record<string, unknown>).version).toBe(input!.version);
+    expect(contextChangeErrors(change)).toEqual([]);
+    expect(gs1Errors(event)).toEqual([]);
+    expect(ownErrors(event)).toEqual([]);
+    expect(event!.bizTransactionList).toEqual(
+      (change!.context as Record<string, unknown>).bizTransactionList,
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Validators for what readpoint publishes: GS1's official EPCIS 2.0 JSON Schema (a copy kept in
  * test/fixtures/gs1, see its README) and the project's own contract schemas
- * (events, overflow notices, health, summaries, rejects), each giving the list of errors ([] when valid).
+ * (events, aggregation events, overflow notices, health, summaries, rejects), each giving the list of errors ([] when valid).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +33,11 @@ export const ndjsonGs1Errors = (ndjson: string): string[][] =>
     .map((line) => gs1Errors(JSON.parse(line)));
 /** Errors of `event` against daemon/contract/event.schema.json ([] when valid). */
 export const ownErrors = compile(join(repoRoot, 'daemon', 'contract', 'event.schema.json'));
+/** Errors of an AggregationEvent against daemon/contract/aggregation.schema.json (strictly: the schema is ours). */
+export const aggregationErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'aggregation.schema.json'),
+  true,
+);
 /** Errors against daemon/contract/overflow.schema.json (checked strictly: the schema is ours). */
 export const noticeErrors = compile(join(repoRoot, 'daemon', 'contract', 'overflow.schema.json'), true);
 /** Errors against daemon/contract/health.schema.json (checked strictly: the schema is ours). */
@@ -41,6 +46,13 @@ export const healthErrors = compile(join(repoRoot, 'daemon', 'contract', 'health
 export const summaryErrors = compile(join(repoRoot, 'daemon', 'contract', 'summary.schema.json'), true);
 /** Errors against daemon/contract/reject.schema.json (checked strictly: the schema is ours). */
 export const rejectErrors = compile(join(repoRoot, 'daemon', 'contract', 'reject.schema.json'), true);
+/** Errors against daemon/contract/context-change.schema.json (checked strictly: the schema is ours). */
+export const contextChangeErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'context-change.schema.json'),
+  true,
+);
+/** Errors against daemon/contract/count.schema.json (checked strictly: the schema is ours). */
+export const countErrors = compile(join(repoRoot, 'daemon', 'contract', 'count.schema.json'), true);
 /** Errors against daemon/contract/where-question.schema.json (checked strictly: the schema is ours). */
 export const whereQuestionErrors = compile(
   join(repoRoot, 'daemon', 'contract', 'where-question.schema.json'),

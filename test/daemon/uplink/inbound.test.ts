@@ -5,9 +5,12 @@
  */
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EmbeddedBroker } from '../../../daemon/broker/embedded-broker.js';
 import { topics } from '../../../daemon/contract/topics.js';
 import type { InboundMessage } from '../../../daemon/inventory/inbound.js';
+import { silentLogger } from '../../../daemon/log.js';
 import { InboundLink } from '../../../daemon/uplink/inbound-link.js';
+import { MqttUplink } from '../../../daemon/uplink/mqtt-uplink.js';
 import { startMosquitto } from '../../support/mosquitto.js';
 import { memoryLogger, until, uplinkKinds, uplinkOptions } from './helpers.js';
 
@@ -146,5 +149,49 @@ describe.each(cases)('$name inbound over MQTT $v', ({ make, v }) => {
     expect(answers.map((a) => a.topic).filter(from)).toEqual([replyTo]);
     expect(refused).toEqual([false, false, false]);
     expect(link.stats()).toMatchObject({ repliesRefused: 3, repliesSent: 1, received: 2 });
+  });
+});
+
+describe.each(uplinkKinds)('$name over MQTT 5 with a bound', ({ make }) => {
+  it('tells the broker its Maximum Packet Size: Mosquitto sends nothing larger and the link stays up', async () => {
+    const broker = await startMosquitto();
+    cleanup.push(() => broker.stop());
+    const { log } = memoryLogger();
+    // 2 KiB of payload, plus 64 KiB of room for a topic and properties: 67,584 bytes a packet.
+    const uplink = make(uplinkOptions(broker.url, { protocolVersion: 5, maxInboundBytes: 2048 }), log);
+    cleanup.push(() => uplink.stop());
+    const link = new InboundLink(t, log);
+    link.attach(uplink);
+    const got: string[] = [];
+    link.subscribe(t.inputs.holds[1]!, { maxBytes: 1_000_000 }, (m) => got.push(m.payload.toString()));
+    const wms = await upstream(broker.url, 5);
+    await wms.publishAsync(t.inputs.holds[1]!, 'first', { qos: 1, retain: true });
+    await uplink.start();
+    await until(() => got.length === 1, 'the retained list');
+    await wms.publishAsync(t.inputs.holds[1]!, 'y'.repeat(70_000), { qos: 1 });
+    await wms.publishAsync(t.inputs.holds[1]!, 'after', { qos: 1 });
+    await until(() => got.length === 2, 'the message after the large one');
+    expect(got).toEqual(['first', 'after']);
+    // Never sent, so never received and dropped here.
+    expect(link.stats().tooLarge).toBe(0);
+    expect(uplink.status()).toMatchObject({ state: 'connected', connects: 1 });
+  });
+});
+
+describe('MQTT 5 against a broker that takes 3.1.1 only', () => {
+  it('says to check uplink.protocolVersion', async () => {
+    const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, topicBase: base }, silentLogger());
+    await broker.start();
+    cleanup.push(() => broker.stop());
+    const uplink = new MqttUplink(
+      uplinkOptions(`mqtt://127.0.0.1:${broker.address().port}`, { protocolVersion: 5 }),
+      silentLogger(),
+    );
+    cleanup.push(() => uplink.stop());
+    await uplink.start();
+    expect(uplink.status().state).not.toBe('connected');
+    expect(uplink.status().lastError).toBe(
+      'Connection refused: Unacceptable protocol version (the broker does not take MQTT 5: check uplink.protocolVersion)',
+    );
   });
 });
