@@ -1,10 +1,9 @@
 /**
  * `readpoint where <unit...>`: where was each unit seen last? Asked of the running daemon over
- * its control socket (`where.find`), or, when no daemon runs, read from the where-is index in its
- * data dir (nothing is written there). A unit is a scan, a Digital Link URI, EPC hex or an EPC
+ * its control socket (`where.find`), or, when no daemon runs, read from a copy of the where-is
+ * index in its data dir (inventory-snapshot.ts: the store itself is never opened). A unit is a scan, a Digital Link URI, EPC hex or an EPC
  * URI, read as `readpoint decode` reads it.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WhereResult } from '../contract/topics.js';
 import { EXIT } from './exit-codes.js';
@@ -70,20 +69,20 @@ async function ask(dataDir: string, units: readonly string[]): Promise<WhereResu
       return `the daemon running on ${dataDir} did not answer: ${err.message} (does its config have a where section?)`;
     if (!(err instanceof DaemonNotRunning)) return (err as Error).message;
   }
-  if (!existsSync(join(dataDir, 'inventory', 'CURRENT')))
-    return `no daemon is running on ${dataDir}, and it holds no where-is index (${join(dataDir, 'inventory')})`;
-  process.stderr.write(`no daemon is running on ${dataDir}: answered from its where-is index\n`);
-  const [{ InventoryStore }, { findStored }, { answerUnits }] = await Promise.all([
-    import('../inventory/inventory-store.js'),
+  const [{ InventorySnapshot }, { findStored }, { answerUnits }] = await Promise.all([
+    import('../inventory/inventory-snapshot.js'),
     import('../inventory/where/where-index.js'),
     import('../inventory/where/where-query.js'),
   ]);
-  const store = new InventoryStore(dataDir);
+  let store: Awaited<ReturnType<typeof InventorySnapshot.open>>;
   try {
-    await store.open();
+    store = await InventorySnapshot.open(dataDir);
   } catch (err) {
-    return `the where-is index in ${dataDir} could not be opened: ${(err as Error).message}`;
+    return (err as Error).message;
   }
+  if (!store)
+    return `no daemon is running on ${dataDir}, and it holds no where-is index (${join(dataDir, 'inventory')})`;
+  process.stderr.write(`no daemon is running on ${dataDir}: answered from its where-is index\n`);
   try {
     const part = store.part('where');
     return await answerUnits(units, (key) => findStored(part, key));

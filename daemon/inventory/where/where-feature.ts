@@ -3,6 +3,7 @@
  * the CLI over the control socket (`where.find`) and from upstream on the query topic.
  */
 import type { WhereAnswer } from '../../contract/topics.js';
+import { RepeatLimiter } from '../../log-limit.js';
 import type { InventoryDeps, InventoryFeature } from '../features.js';
 import type { InboundMessage } from '../inbound.js';
 import { WhereIndex } from './where-index.js';
@@ -43,6 +44,8 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
       if (!stopped) index.eventNumbered(event);
     },
   });
+  // Questions are untrusted and may come fast: their warnings are limited per kind.
+  const warn = new RepeatLimiter(log);
   let queries = 0;
   let refusedQueries = 0;
   let open = 0;
@@ -69,7 +72,12 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
       ...body,
     };
     if (!deps.inbound.reply(to, JSON.stringify(text), correlationData))
-      log.warn({ replyTo: to }, 'where-is answer not sent (not connected, or a reply topic not allowed)');
+      warn.log(
+        'not-sent',
+        'warn',
+        { replyTo: to },
+        'where-is answer not sent (not connected, or a reply topic not allowed)',
+      );
   };
 
   const onQuestion = (message: InboundMessage) => {
@@ -79,7 +87,12 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
     const echo = correlationId === undefined ? {} : { correlationId };
     if (!parsed.ok) {
       refusedQueries++;
-      log.warn({ topic: message.topic, reason: parsed.message }, 'where-is question refused');
+      warn.log(
+        'refused',
+        'warn',
+        { topic: message.topic, reason: parsed.message },
+        'where-is question refused',
+      );
       if (to)
         answer(to, message.correlationData, {
           ...echo,
@@ -89,7 +102,9 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
     }
     if (!to || open >= MAX_OPEN_QUESTIONS) {
       refusedQueries++;
-      log.warn(
+      warn.log(
+        to ? 'busy' : 'no-reply-topic',
+        'warn',
         { topic: message.topic, open },
         to ? 'where-is question dropped: too many asked at once' : 'where-is question names no reply topic',
       );
@@ -113,6 +128,7 @@ export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature 
     async stop() {
       stopped = true;
       unsubscribe();
+      warn.close();
       await index.stop();
     },
     health(): WhereHealth {
