@@ -21,7 +21,7 @@ export const WHERE_EXIT = {
   found: EXIT.ok,
   /** A unit was never seen (or was forgotten). */
   notSeen: 1,
-  /** The index could not be asked (no store, the daemon refused or did not answer). */
+  /** The index could not be asked (an invalid config, no store, the daemon refused or did not answer). */
   notAsked: 2,
   /** A unit names no unit (it does not decode), or the options are wrong. */
   usage: EXIT.usage,
@@ -55,7 +55,7 @@ async function dataDirOf(options: WhereCliOptions): Promise<string | number> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.problems.map(formatProblem).join('\n')}\n`);
-    return EXIT.badConfig;
+    return WHERE_EXIT.notAsked;
   }
 }
 
