@@ -8,6 +8,7 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
 import { ReadPointContext } from './context.js';
 import { CycleCount } from './cycle-count.js';
+import { HoldSignal, HoldsSection } from './holds.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
@@ -202,6 +203,7 @@ export const ReadPoint = Strict(
           'no more events about it until it has departed and comes back.',
       }),
     ),
+    holdSignal: T.Optional(HoldSignal),
     direction: T.Optional(
       Strict(
         {
@@ -631,6 +633,7 @@ export const Config = Strict(
         {},
       ),
     ),
+    holds: T.Optional(HoldsSection),
     where: T.Optional(
       Strict(
         {

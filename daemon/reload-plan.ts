@@ -15,14 +15,15 @@
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
  *   runs, the smoothing memory bound, how rejects are logged and published, the pack stations and
- *   the readers that scan there, the read points' transaction-context settings, the where-is
- *   index's bounds) makes the whole reload refused, naming each field: the running configuration
- *   stays as it is.
+ *   the readers that scan there, the read points' transaction-context settings, the holds settings
+ *   and local signals, the where-is index's bounds) makes the whole reload refused, naming each
+ *   field: the running configuration stays as it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
 import { contextSettings } from './inventory/context/context-settings.js';
+import { holdSettings } from './inventory/holds/hold-settings.js';
 import { packStationConfig } from './inventory/packing/pack-config.js';
 import { readPointSettings } from './read-points.js';
 
@@ -82,6 +83,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     contextSettings(running),
     contextSettings(next),
   );
+  needs("holds (the holds section, read points' holdSignal)", holdSettings(running), holdSettings(next));
   needs('where', running.where, next.where);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));

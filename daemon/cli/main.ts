@@ -17,12 +17,14 @@ const [
   { EXIT },
   { addOutboxCommands },
   { addSimulateCommand },
+  { addHoldsCommands },
   { addContextCommand },
 ] = await Promise.all([
   import('commander'),
   import('./exit-codes.js'),
   import('./outbox-options.js'),
   import('./simulate-options.js'),
+  import('./holds-options.js'),
   import('./context-options.js'),
 ]);
 
@@ -242,6 +244,7 @@ program
 
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
+addHoldsCommands(program, set);
 addContextCommand(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */

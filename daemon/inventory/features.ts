@@ -13,6 +13,7 @@ import type { Smoother } from '../smoothing/smoother.js';
 import { startContexts } from './context/start.js';
 import type { ControlCommands } from './control.js';
 import { startCycleCounts } from './cycle-count/cycle-counts.js';
+import { startHolds } from './holds/holds-feature.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
 import { startPacking } from './packing/packing.js';
@@ -46,7 +47,7 @@ export interface InventoryFeature {
 type Starter = (deps: InventoryDeps) => Promise<InventoryFeature | undefined>;
 
 /** Every feature's start, in order; a feature its config leaves off returns undefined. */
-const STARTERS: readonly Starter[] = [startContexts, startPacking, startCycleCounts, startWhere];
+const STARTERS: readonly Starter[] = [startHolds, startContexts, startPacking, startCycleCounts, startWhere];
 
 /** Starts every feature; if one fails, those started are stopped and the error is thrown. */
 export async function startInventory(deps: InventoryDeps): Promise<InventoryFeature[]> {

@@ -13,6 +13,8 @@ export type PhaseName =
   | 'identity'
   | 'rfid'
   | 'unit-memory'
+  | 'hold-index'
+  | 'hold-load'
   | 'pty-gateway'
   | 'serial-flow'
   | 'node-red'

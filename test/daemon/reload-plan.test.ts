@@ -134,6 +134,32 @@ describe('planReload', () => {
     ).toEqual([]);
   });
 
+  it('refuses a change of the holds section or of a read point hold signal', () => {
+    const withHolds = (holds: string, signal = '') => ({
+      points: `readPoints:
+  - { id: line-1 }
+  - { id: dock-1${signal} }`,
+      extra: holds,
+    });
+    const running = config(
+      withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/true] }'),
+    );
+    const need = (over: Partial<typeof base>) => planReload(running, config(over)).restartNeeded;
+    const why = ["holds (the holds section, read points' holdSignal)"];
+    expect(need(withHolds('holds: { alertIntervalS: 5 }', ', holdSignal: { command: [/bin/true] }'))).toEqual(
+      why,
+    );
+    expect(
+      need(withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/false] }')),
+    ).toEqual(why);
+    expect(need(withHolds('', ', holdSignal: { command: [/bin/true] }'))).toEqual(why);
+    expect(
+      need(
+        withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/true] }, suppressionS: 9'),
+      ),
+    ).toEqual([]);
+  });
+
   it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {
     const withGate = (password: string) =>
       config({
