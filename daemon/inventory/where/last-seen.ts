@@ -40,11 +40,6 @@ export function encodeLastSeen(seen: LastSeen): string {
   return `${seen.sequence}\t${seen.time}\t${seen.transition}\t${seen.readPoint}\t${seen.reader}\t${seen.eventID}\t${seen.unit}`;
 }
 
-/** The sequence number of a stored record, read without decoding the rest. */
-export function storedSequence(text: string): number {
-  return Number(text.slice(0, text.indexOf('\t')));
-}
-
 /** A stored record, or undefined when it is not one (a damaged value is a unit not found). */
 export function decodeLastSeen(text: string): LastSeen | undefined {
   const f = text.split('\t');

@@ -17,14 +17,16 @@
  *   as `evictions`), oldest first. Writes are blind: no unit is read before it is written.
  * - `find(key)` answers from memory first, then from the store: what was seen is found at once.
  *
- * Layout in its part of the store: `u!<unit key>` -> the LastSeen (encodeLastSeen); `s!<sequence,
- * 16 digits>` -> `<event time ms> <unit key>` (the eviction order); `m!count` -> sightings kept
- * (the `s!` entries).
+ * Layout in its part of the store: `u!<unit key>` -> `<order>\t<the LastSeen (encodeLastSeen)>`;
+ * `s!<order, 16 digits>` -> `<event time ms> <unit key>` (the eviction order); `m!count` ->
+ * sightings kept (the `s!` entries); `m!order` -> the last order given. The order is the index's
+ * own count of sightings written, not the events' sequence numbers: those start again at 1 with a
+ * new outbox, which would put new sightings before old ones.
  */
 import type { Logger } from '../../log.js';
 import type { InventoryPart } from '../inventory-store.js';
 import type { EventObserver, NumberedEvent } from '../observers.js';
-import { decodeLastSeen, encodeLastSeen, type LastSeen, lastSeenOf, storedSequence } from './last-seen.js';
+import { decodeLastSeen, encodeLastSeen, type LastSeen, lastSeenOf } from './last-seen.js';
 import { unitKey } from './unit-key.js';
 
 export interface WhereIndexOptions {
@@ -47,6 +49,7 @@ export interface WhereIndexCounters {
 }
 
 const COUNT_KEY = 'm!count';
+const ORDER_KEY = 'm!order';
 /** A flush starts early once this many units wait. */
 const FLUSH_AT = 4096;
 /** Evicted in one batch at most; the rest go at the next flush. */
@@ -60,10 +63,12 @@ type Op = { type: 'put'; key: string; value: string } | { type: 'del'; key: stri
 /** A unit's last event as the store has it (what `readpoint where` reads when no daemon runs). */
 export async function findStored(part: InventoryPart, key: string): Promise<LastSeen | undefined> {
   const text = await part.get(`u!${key}`);
-  return text === undefined ? undefined : decodeLastSeen(text);
+  return text === undefined ? undefined : decodeLastSeen(text.slice(text.indexOf('\t') + 1));
 }
 
-const seqKey = (seq: number) => `s!${String(seq).padStart(16, '0')}`;
+const orderKey = (order: number) => `s!${String(order).padStart(16, '0')}`;
+/** The order a stored record was written in (its first field). */
+const storedOrder = (text: string) => Number(text.slice(0, text.indexOf('\t')));
 
 export class WhereIndex implements EventObserver {
   private pending = new Map<string, LastSeen>();
@@ -71,6 +76,7 @@ export class WhereIndex implements EventObserver {
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sightings = 0;
+  private order = 0;
   private evictions = 0;
   private missed = 0;
   private flushes = 0;
@@ -89,8 +95,9 @@ export class WhereIndex implements EventObserver {
 
   /** Reads the count of units indexed and starts the flush timer. */
   async start(): Promise<void> {
-    const count = await this.part.get(COUNT_KEY);
-    this.sightings = count === undefined ? 0 : Number(count) || 0;
+    const [count, order] = await this.part.getMany([COUNT_KEY, ORDER_KEY]);
+    this.sightings = Number(count ?? 0) || 0;
+    this.order = Number(order ?? 0) || 0;
     this.timer = setInterval(() => void this.flush(), this.options.flushMs);
     this.timer.unref();
     // A smaller maxUnits or maxAge than the index was kept with applies at once.
@@ -164,14 +171,18 @@ export class WhereIndex implements EventObserver {
     // Blind writes: a unit seen before keeps its older sighting in the eviction order until that
     // is the oldest (evict() then passes over it); reading every unit first would cost more.
     const ops: Op[] = [];
+    let order = this.order;
     for (const [key, seen] of batch) {
-      ops.push({ type: 'put', key: `u!${key}`, value: encodeLastSeen(seen) });
-      ops.push({ type: 'put', key: seqKey(seen.sequence), value: `${seen.time} ${key}` });
+      order++;
+      ops.push({ type: 'put', key: `u!${key}`, value: `${order}\t${encodeLastSeen(seen)}` });
+      ops.push({ type: 'put', key: orderKey(order), value: `${seen.time} ${key}` });
     }
     const sightings = this.sightings + batch.size;
     ops.push({ type: 'put', key: COUNT_KEY, value: String(sightings) });
+    ops.push({ type: 'put', key: ORDER_KEY, value: String(order) });
     await this.part.batch(ops);
     this.sightings = sightings;
+    this.order = order;
   }
 
   /**
@@ -180,12 +191,12 @@ export class WhereIndex implements EventObserver {
    */
   private async evict(): Promise<void> {
     const oldest = this.now() - this.options.maxAgeMs;
-    const dropped: { seqKey: string; sequence: number; key: string }[] = [];
+    const dropped: { orderKey: string; order: number; key: string }[] = [];
     for await (const [k, value] of this.part.iterator({ gte: 's!', lt: 's"', limit: EVICT_BATCH })) {
       const space = value.indexOf(' ');
       const time = Number(value.slice(0, space));
       if (this.sightings - dropped.length <= this.options.maxUnits && time >= oldest) break;
-      dropped.push({ seqKey: k, sequence: Number(k.slice(2)), key: value.slice(space + 1) });
+      dropped.push({ orderKey: k, order: Number(k.slice(2)), key: value.slice(space + 1) });
     }
     if (dropped.length === 0) return;
     const current = await this.part.getMany(dropped.map((d) => `u!${d.key}`));
@@ -193,9 +204,9 @@ export class WhereIndex implements EventObserver {
     let forgotten = 0;
     for (let i = 0; i < dropped.length; i++) {
       const d = dropped[i]!;
-      ops.push({ type: 'del', key: d.seqKey });
+      ops.push({ type: 'del', key: d.orderKey });
       const text = current[i];
-      if (text !== undefined && storedSequence(text) === d.sequence) {
+      if (text !== undefined && storedOrder(text) === d.order) {
         ops.push({ type: 'del', key: `u!${d.key}` });
         forgotten++;
       }

@@ -177,4 +177,19 @@ describe('where-is index', () => {
     expect(await again.find(key(49))).toBeUndefined();
     expect(await again.find(key(50))).toBeDefined();
   });
+
+  it('keeps its own order of sightings: events numbered from 1 again (a new outbox) are still the newest', async () => {
+    const index = await start({ maxUnits: 3 });
+    seq = 1000;
+    for (let n = 1; n <= 3; n++) index.eventNumbered(event(unit(n), 'dock-1', 1_000 + n));
+    await index.flush();
+    seq = 0;
+    index.eventNumbered(event(unit(4), 'dock-2', 2_000));
+    index.eventNumbered(event(unit(5), 'dock-2', 2_001));
+    await index.flush();
+    const found = [];
+    for (let n = 1; n <= 5; n++) found.push((await index.find(key(n)))?.sequence ?? null);
+    expect(found).toEqual([null, null, 1003, 1, 2]);
+    expect(index.counters()).toMatchObject({ sightings: 3, evictions: 2 });
+  });
 });
