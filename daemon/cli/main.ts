@@ -11,13 +11,19 @@ import type { TailCliOptions } from './tail.js';
 // Imported only now: every static import is read and linked before any module runs, during
 // which a stop signal would end the daemon unheard. Only what defines the commands loads here;
 // each command loads its own code when it runs, so the light ones answer fast.
-const [{ Command, CommanderError, Option }, { EXIT }, { addOutboxCommands }, { addSimulateCommand }] =
-  await Promise.all([
-    import('commander'),
-    import('./exit-codes.js'),
-    import('./outbox-options.js'),
-    import('./simulate-options.js'),
-  ]);
+const [
+  { Command, CommanderError, Option },
+  { EXIT },
+  { addOutboxCommands },
+  { addSimulateCommand },
+  { addCaptureCommands },
+] = await Promise.all([
+  import('commander'),
+  import('./exit-codes.js'),
+  import('./outbox-options.js'),
+  import('./simulate-options.js'),
+  import('./capture-options.js'),
+]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -208,6 +214,7 @@ program
 
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
+addCaptureCommands(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */
 function hintAfterErrors(command: CommandType, path: string): void {
