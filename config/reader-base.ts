@@ -175,8 +175,8 @@ export const ReaderCapture = Strict(
       maximum: 256,
       default: 16,
       description:
-        'The most memory the kept reads may take, MiB; past it the oldest go early (counted, and said in the capture). ' +
-        'A busy RFID reader takes about 100 bytes a read.',
+        'The most the kept reads may take, MiB, counted as the bytes of their capture lines (an RFID read takes ' +
+        'about 100, and the heap about 40 more); past it the oldest go early, counted and said in the capture.',
     }),
   },
   "Always-on recording of this reader's recent traffic (off when absent).",
