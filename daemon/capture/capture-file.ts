@@ -6,6 +6,7 @@
  * newline), which `partial` accepts (the complete reads before the cut are replayed).
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { RawRead } from '../../drivers/driver.js';
 import {
   type CaptureEnd,
@@ -87,6 +88,15 @@ export async function* captureEntries(
         if (text.length > MAX_LINE_BYTES)
           throw new CaptureError(`${at(number + 1)}: longer than the ${MAX_LINE_BYTES} bytes a line may be`);
         const entry = take(text);
+        // Checked once the file shows it is a capture, before any read: nothing is replayed
+        // from a capture that is then refused.
+        if (entry?.kind === 'header' && !options.partial) {
+          const cut = await cutOff(path);
+          if (cut)
+            throw new CaptureError(
+              `${path}: the capture was cut off (${cut}); --partial replays the complete reads before the cut`,
+            );
+        }
         if (entry) yield entry;
         from = nl + 1;
       }
@@ -122,4 +132,32 @@ export async function* captureEntries(
     },
     cutOff: true,
   };
+}
+
+/** How the capture at `path` was cut off (no end line, or a last line without its newline), if it was. */
+async function cutOff(path: string): Promise<string | undefined> {
+  let file: Awaited<ReturnType<typeof open>>;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    throw new CaptureError(`${path}: ${(err as Error).message}`);
+  }
+  try {
+    const { size } = await file.stat();
+    if (size === 0) return undefined;
+    const length = Math.min(size, MAX_LINE_BYTES + 1);
+    const tail = Buffer.alloc(length);
+    await file.read(tail, 0, length, size - length);
+    if (tail[length - 1] !== 10) return 'its last line is cut off';
+    const last = tail.toString('utf8', tail.lastIndexOf(10, length - 2) + 1, length - 1);
+    try {
+      const value = JSON.parse(last) as unknown;
+      if (typeof value === 'object' && value !== null && 'end' in value) return undefined;
+    } catch {
+      // Not an end line either.
+    }
+    return 'it has no end line';
+  } finally {
+    await file.close();
+  }
 }

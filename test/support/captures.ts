@@ -72,3 +72,32 @@ export function palletPass(
       for (const s of serials) reads.push(tagRead(s, m, antenna));
   return { reads, endMs: m };
 }
+
+/** A pallet of three tags in (outside, then inside), 3 s with no read, out again (inside, then outside); a stray weak read. */
+export function palletInAndOut(serials: readonly number[] = [101, 102, 103]): {
+  reads: RawRead[];
+  endMs: number;
+} {
+  const inward = palletPass(serials, [1, 2], 0);
+  const stray = tagRead(999, inward.endMs, 1, -85);
+  const outward = palletPass(serials, [2, 1], inward.endMs + 3000);
+  return { reads: [...inward.reads, stray, ...outward.reads], endMs: outward.endMs };
+}
+
+/** A two-zone dock door configuration (YAML) for reader rfid-1, with its smoothing window and RSSI floor. */
+export function dockDoorYaml(suppressionS: number, floor = -80): string {
+  return `gateway: { id: gw, site: s }
+readPoints:
+  - { id: dock-1, suppressionS: ${suppressionS}, direction: { inbound: receiving, outbound: shipping } }
+readers:
+  - id: rfid-1
+    driver: thingmagic
+    path: /dev/null
+    region: NA2
+    readPoint: dock-1
+    rssiFloorDbm: ${floor}
+    antennaMap:
+      - { antenna: 1, zone: outside }
+      - { antenna: 2, zone: inside }
+`;
+}

@@ -7,38 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.js';
 import { Replay, type ReplayedEvent } from '../../../daemon/capture/replay.js';
 import { compare, ReplayTally } from '../../../daemon/capture/replay-compare.js';
-import type { RawRead } from '../../../drivers/driver.js';
-import { palletPass, tagRead, tagUri } from '../../support/captures.js';
+import { dockDoorYaml, palletInAndOut, tagUri } from '../../support/captures.js';
 import { ownErrors } from '../../support/schemas.js';
 
-const dockConfig = (suppressionS: number, floor = -80) =>
-  parseConfig(
-    `gateway: { id: gw, site: s }
-readPoints:
-  - { id: dock-1, suppressionS: ${suppressionS}, direction: { inbound: receiving, outbound: shipping } }
-readers:
-  - id: rfid-1
-    driver: thingmagic
-    path: /dev/null
-    region: NA2
-    readPoint: dock-1
-    rssiFloorDbm: ${floor}
-    antennaMap:
-      - { antenna: 1, zone: outside }
-      - { antenna: 2, zone: inside }
-`,
-    't.yaml',
-  );
+const dockConfig = (suppressionS: number, floor?: number) =>
+  parseConfig(dockDoorYaml(suppressionS, floor), 't.yaml');
 
 const PALLET = [101, 102, 103];
-
-/** In (outside then inside), 3 s with no read, out again (inside then outside); a stray weak read. */
-function inAndOut(): { reads: RawRead[]; endMs: number } {
-  const inward = palletPass(PALLET, [1, 2], 0);
-  const stray = tagRead(999, inward.endMs, 1, -85);
-  const outward = palletPass(PALLET, [2, 1], inward.endMs + 3000);
-  return { reads: [...inward.reads, stray, ...outward.reads], endMs: outward.endMs };
-}
 
 async function replay(suppressionS: number, floor?: number) {
   const config = dockConfig(suppressionS, floor);
@@ -50,7 +25,7 @@ async function replay(suppressionS: number, floor?: number) {
       tally.add(e);
     },
   });
-  const { reads, endMs } = inAndOut();
+  const { reads, endMs } = palletInAndOut();
   for (const read of reads) r.feed(read);
   await r.finish(endMs);
   tally.close(r.counters, r.pipeline.rejectCodes);
