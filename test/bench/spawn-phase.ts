@@ -12,6 +12,7 @@ export type PhaseName =
   | 'backlog'
   | 'identity'
   | 'rfid'
+  | 'replay'
   | 'unit-memory'
   | 'pty-gateway'
   | 'serial-flow'
