@@ -11,7 +11,8 @@
  *   `t` wall-clock ms since the epoch, `m` monotonic ms since `origin` (what smoothing times by),
  *   `k` kind (`epc` or `barcode`), `d` the frame's bytes in hex, `a` antenna, `r` RSSI dBm, `p` PC word.
  * - the end, last: `{"end","reads","dropped","endedAt","m"}`: why recording ended (`stopped`,
- *   `duration`, `max-bytes`, `ring`), the reads written, the reads the recording lost (a slow
+ *   `duration`, `max-bytes`, `ring`, `daemon-stopped`: the daemon it recorded from went away), the
+ *   reads written, the reads the recording lost (a slow
  *   recorder), and the monotonic offset at the end. A file without it was cut off.
  */
 import { isSecretKey, withoutUserinfo } from '../../config/secrets.js';
@@ -35,7 +36,7 @@ export interface CaptureHeader {
   readonly startedAt: string;
 }
 
-export type CaptureEndReason = 'stopped' | 'duration' | 'max-bytes' | 'ring';
+export type CaptureEndReason = 'stopped' | 'duration' | 'max-bytes' | 'ring' | 'daemon-stopped';
 
 export interface CaptureEnd {
   readonly end: CaptureEndReason;

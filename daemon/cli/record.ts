@@ -78,15 +78,25 @@ async function fromDaemon(config: Config, started: Started, o: RecordCliOptions,
   void end.reason.then((r) => {
     why ??= r;
   });
-  let answer: CaptureAnswer;
-  for (;;) {
-    answer = (await askDaemon(config.dataDir, why ? 'capture.stop' : 'capture.next', {
-      session: started.session,
-    })) as CaptureAnswer;
-    if (!(await out.readLines(answer.lines))) why ??= 'max-bytes';
-    if (answer.ended) break;
-    if (why) continue;
-    await Promise.race([end.reason, new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
+  let answer: CaptureAnswer = { lines: [], reads: 0, dropped: 0, ended: false };
+  try {
+    for (;;) {
+      answer = (await askDaemon(config.dataDir, why ? 'capture.stop' : 'capture.next', {
+        session: started.session,
+      })) as CaptureAnswer;
+      if (!(await out.readLines(answer.lines))) why ??= 'max-bytes';
+      if (answer.ended) break;
+      if (why) continue;
+      await Promise.race([end.reason, new Promise((resolve) => setTimeout(resolve, POLL_MS))]);
+    }
+  } catch (err) {
+    // The daemon stopped (or restarted): what was taken is kept, and the file ends cleanly.
+    end.cancel();
+    await out.end('daemon-stopped', answer.dropped, Date.now() - origin);
+    say(
+      `readpoint record: the daemon stopped answering (${(err as Error).message}); ${out.count} reads were recorded`,
+    );
+    return EXIT.fatal;
   }
   end.cancel();
   const written = await out.end(why ?? 'stopped', answer.dropped, Date.now() - origin);

@@ -168,9 +168,19 @@ describe('record and replay', () => {
     expect(lines(fromRing.stdout).map(withoutSeq)).toEqual(live.map(withoutSeq));
   });
 
-  it('records from the module itself when no daemon runs', async () => {
+  it('ends a capture cleanly when the daemon stops, then records from the module itself', async () => {
+    const cut = join(dir, 'cut.capture');
+    const during = startCli(['record', '--config', config, '--reader', 'dock-3-rfid', '--out', cut]);
+    await during.waitForStderr(/recording reader dock-3-rfid from the running daemon/);
     await daemon!.kill('SIGTERM');
     daemon = undefined;
+    expect(await during.exited).toBe(2);
+    expect(during.stderr()).toMatch(/the daemon stopped answering \(.+\); 0 reads were recorded\n$/);
+    expect(JSON.parse(readFileSync(cut, 'utf8').trimEnd().split('\n').at(-1)!)).toMatchObject({
+      end: 'daemon-stopped',
+      reads: 0,
+    });
+
     const capture = join(dir, 'alone.capture');
     const rec = startCli(['record', '--config', config, '--reader', 'dock-3-rfid', '--out', capture]);
     await rec.waitForStderr(/recording reader dock-3-rfid from its device/);
