@@ -12,6 +12,7 @@ import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
+import { checkContexts } from './context.js';
 import { checkCycleCounts } from './cycle-count-check.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
 import { checkPackStations } from './pack-station.js';
@@ -217,6 +218,7 @@ function crossCheck(config: Config, problem: (path: Segment[], message: string) 
     });
   });
   checkAntennas(config, problem);
+  checkContexts(config, problem);
   checkPackStations(config.readPoints, problem);
   checkNetworkReaders(config, problem);
   checkBrokerLimits(config, problem);

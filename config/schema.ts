@@ -6,7 +6,9 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { BrokerLimits } from './broker-limits.js';
+import { ReadPointContext } from './context.js';
 import { CycleCount } from './cycle-count.js';
+import { HoldSignal, HoldsSection } from './holds.js';
 import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
@@ -201,6 +203,7 @@ export const ReadPoint = Strict(
           'no more events about it until it has departed and comes back.',
       }),
     ),
+    holdSignal: T.Optional(HoldSignal),
     direction: T.Optional(
       Strict(
         {
@@ -212,6 +215,7 @@ export const ReadPoint = Strict(
           '(and departure) events.',
       ),
     ),
+    context: T.Optional(ReadPointContext),
     mode: T.Optional(PackMode),
     pack: T.Optional(PackSettings),
   },
@@ -629,6 +633,7 @@ export const Config = Strict(
         {},
       ),
     ),
+    holds: T.Optional(HoldsSection),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },

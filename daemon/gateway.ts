@@ -186,7 +186,10 @@ export class Gateway {
 
       let broker: EmbeddedBroker | undefined;
       if (embeddedBrokerRuns(config)) {
-        broker = new EmbeddedBroker(brokerOptions(config), log.child({ component: 'broker' }));
+        broker = new EmbeddedBroker(
+          { ...brokerOptions(config), readPoints: () => this.config.readPoints },
+          log.child({ component: 'broker' }),
+        );
         await broker.start();
         const started = broker;
         this.steps.push({ name: 'broker', stop: () => started.stop() });

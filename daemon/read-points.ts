@@ -5,6 +5,7 @@
  */
 import type { Config, ReadPointConfig } from '../config/schema.js';
 import type { Topics } from './contract/topics.js';
+import type { BusinessContext } from './event/business-context.js';
 import type { ReadPointContext, Sighting } from './event/epcis.js';
 import { EventBytes } from './event/event-bytes.js';
 import type { EventObserver } from './inventory/observers.js';
@@ -60,7 +61,7 @@ export function readPointRuntimes(config: Config, topics: Topics): Map<string, R
  * What one transition's event says, taken when the transition happens (the pass moves on). One
  * object of one shape: absent fields are undefined, which the event leaves out.
  */
-function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
+function sightingOf(t: Transition, point: ReadPointRuntime, context: BusinessContext | undefined): Sighting {
   const p = t.pass;
   const direction = t.direction;
   return {
@@ -82,6 +83,7 @@ function sightingOf(t: Transition, point: ReadPointRuntime): Sighting {
         : direction === 'outbound'
           ? point.config.direction?.outbound
           : undefined,
+    context,
   };
 }
 
@@ -94,6 +96,8 @@ export interface Written {
 /** Turns transitions into events in the outbox, in the order given. */
 export class EventWriter {
   private observers: readonly EventObserver[] = [];
+  /** The transaction context active at each read point that has one. */
+  private readonly contexts = new Map<string, BusinessContext>();
 
   constructor(
     private points: ReadonlyMap<string, ReadPointRuntime>,
@@ -107,6 +111,15 @@ export class EventWriter {
     this.observers = [...this.observers, observer];
   }
 
+  /**
+   * Sets (or with undefined, clears) the transaction context of a read point: every transition
+   * written from now on carries it, until it is changed.
+   */
+  setContext(readPointId: string, context: BusinessContext | undefined): void {
+    if (context === undefined) this.contexts.delete(readPointId);
+    else this.contexts.set(readPointId, context);
+  }
+
   /** Takes the read points of a reloaded configuration; writes already called keep the old ones. */
   reconfigure(points: ReadonlyMap<string, ReadPointRuntime>): void {
     this.points = points;
@@ -117,6 +130,7 @@ export class EventWriter {
     // Every event is recorded now, in order, before any await: events keep the order of their
     // transitions and share group commits.
     const pending = new Array<PendingSighting>(transitions.length);
+    const contexts = this.contexts.size === 0 ? undefined : this.contexts;
     for (let i = 0; i < transitions.length; i++) {
       const t = transitions[i]!;
       const point = this.points.get(t.readPointId);
@@ -124,7 +138,7 @@ export class EventWriter {
       pending[i] = new PendingSighting(
         point.topic,
         point.eventBytes,
-        sightingOf(t, point),
+        sightingOf(t, point, contexts?.get(t.readPointId)),
         this.observers,
         this.log,
       );

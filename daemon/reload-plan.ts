@@ -15,12 +15,15 @@
  * - The outbox is never touched. What cannot change while running (the gateway's identity and
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
  *   runs, the smoothing memory bound, how rejects are logged and published, the pack stations and
- *   the readers that scan there) makes the whole reload
+ *   the readers that scan there, the read points' transaction-context settings, the holds settings
+ *   and local signals) makes the whole reload
  *   refused, naming each field: the running configuration stays as it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
 import { topics } from './contract/topics.js';
+import { contextSettings } from './inventory/context/context-settings.js';
+import { holdSettings } from './inventory/holds/hold-settings.js';
 import { packStationConfig } from './inventory/packing/pack-config.js';
 import { readPointSettings } from './read-points.js';
 
@@ -75,6 +78,12 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   needs('memory', running.memory, next.memory);
   needs('rejects', running.rejects, next.rejects);
   needs('pack stations (their read points or readers)', packStationConfig(running), packStationConfig(next));
+  needs(
+    'transaction contexts (read points with context, their scanners)',
+    contextSettings(running),
+    contextSettings(next),
+  );
+  needs("holds (the holds section, read points' holdSignal)", holdSettings(running), holdSettings(next));
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
   const after = new Map(next.readers.map((r) => [r.id, r]));

@@ -41,6 +41,8 @@ export function parseDelimiter(text: string): Buffer | 'silence' {
 const EMPTY = Buffer.alloc(0);
 
 export class Framer {
+  /** What ends a frame, as `indexOf` finds it fastest: a one-byte delimiter as its byte value. */
+  private readonly needle: Buffer | number | undefined;
   private buffer = Buffer.alloc(0);
   private discarding = false;
   private timer: NodeJS.Timeout | undefined;
@@ -52,11 +54,14 @@ export class Framer {
     private readonly out: FramerOutput,
   ) {
     if (options.maxLength < 1) throw new TypeError('maxLength must be at least 1');
+    const { delimiter } = options;
+    this.needle = delimiter === 'silence' ? undefined : delimiter.length === 1 ? delimiter[0] : delimiter;
   }
 
   push(chunk: Buffer): void {
     const { delimiter } = this.options;
-    if (delimiter === 'silence') {
+    const needle = this.needle;
+    if (delimiter === 'silence' || needle === undefined) {
       this.append(chunk);
       this.armSilence();
       return;
@@ -65,7 +70,7 @@ export class Framer {
     this.buffer = EMPTY;
     // Frames are found by offset in the chunk: a chunk of many lines makes one copy per line.
     let from = 0;
-    for (let end = data.indexOf(delimiter, from); end >= 0; end = data.indexOf(delimiter, from)) {
+    for (let end = data.indexOf(needle, from); end >= 0; end = data.indexOf(needle, from)) {
       if (this.discarding) this.discarding = false;
       else this.emit(data, from, end);
       from = end + delimiter.length;

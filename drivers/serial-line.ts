@@ -9,16 +9,21 @@ import type { SerialLineConfig } from '../config/schema.js';
 import { watchDevice } from './device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from './driver.js';
 import { Framer, parseDelimiter } from './framing.js';
-import { Handover } from './handover.js';
+import { HANDOVER_WINDOW, Handover } from './handover.js';
 import { ReadQueue } from './read-queue.js';
 import { ReaderBook } from './reader-book.js';
 import { Reconnect } from './reconnect.js';
 import type { DriverContext } from './registry.js';
 import { closeQuietly, deviceName, lostRetryCap, openReader } from './serial-port.js';
 
-/** Framed reads waiting for the handover window before the port is paused, and resumed. */
-const HIGH_WATER = 64;
-const LOW_WATER = 16;
+/**
+ * Framed reads kept ready behind the handover window: the port is paused when `HIGH_WATER` wait
+ * and resumed at `LOW_WATER`. Low stays above a whole window, so when a group commit settles its
+ * reads, the next window is handed over at once from memory instead of in the ~4 KB pieces a
+ * device read returns: under a steady stream each commit takes a whole window, not about half.
+ */
+const HIGH_WATER = 4 * HANDOVER_WINDOW;
+const LOW_WATER = 2 * HANDOVER_WINDOW;
 
 export class SerialLineDriver extends EventEmitter implements Driver {
   readonly id: string;

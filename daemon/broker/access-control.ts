@@ -2,8 +2,9 @@
  * The embedded broker's hooks: every client is authenticated into one role (roles.ts) and
  * judged by it. Deny by default: a publish is let through only for the gateway under its own
  * topics, for a reader to its own topic, and for a consumer granted an input kind to the
- * gateway's input topics of that kind (a question is never retained); a consumer gets only the
- * gateway's topics, whatever it subscribes to. Refusals are counted (health's `broker.failedLogins` and `broker.refused`)
+ * gateway's input topics of that kind (a question is never retained; a context is taken only for a
+ * read point of the config in force); a consumer gets only the gateway's topics, whatever it
+ * subscribes to. Refusals are counted (health's `broker.failedLogins` and `broker.refused`)
  * and logged through a repeat limiter, so a client that retries all night cannot flood the
  * journal.
  *
@@ -56,6 +57,11 @@ export interface AccessOptions {
   readonly internal?: (client: Client) => boolean;
   /** Consumer sessions at most (broker.limits.maxConsumers); absent: no bound of their own. */
   readonly maxConsumers?: number;
+  /**
+   * The read points now: a context is taken only for one of them, so a granted login cannot
+   * fill the retained budget (which the gateway's status and health need) with made-up ones.
+   */
+  readonly readPoints?: () => readonly { readonly id: string }[];
 }
 
 type Hooks = Required<
@@ -117,6 +123,12 @@ export class AccessControl {
   /** A reader's login was removed or changed: the client ids it held are free again. */
   releaseReader(id: string): void {
     this.ids.release(reader(id).key);
+  }
+
+  /** Whether `id` is a read point of the config in force (any id when none are given). */
+  private isReadPoint(id: string): boolean {
+    const points = this.options.readPoints?.();
+    return points === undefined || points.some((p) => p.id === id);
   }
 
   hooks(): Hooks {
@@ -207,7 +219,12 @@ export class AccessControl {
         if (login?.role === 'gateway' && isGatewayTopic(packet.topic, this.options.topicBase))
           return done(null);
         const kind = login?.username !== undefined ? inputKindOf(this.inputs, packet.topic) : undefined;
-        if (kind && login?.username !== undefined && this.consumers.grants?.get(login.username)?.has(kind)) {
+        if (
+          kind &&
+          login?.username !== undefined &&
+          this.consumers.grants?.get(login.username)?.has(kind) &&
+          (kind !== 'context' || this.isReadPoint(packet.topic.slice(this.inputs.context.length)))
+        ) {
           // A question is asked once; kept, it would be asked again of every gateway session.
           if (kind === 'query') packet.retain = false;
           return done(null);

@@ -53,6 +53,11 @@ export interface BrokerOptions {
   topicBase: string;
   /** The uplink's client id, reserved for the gateway's own login. */
   gatewayClientId?: string;
+  /**
+   * The read points now (the config in force, reloads included): a transaction context may be
+   * published only for one of them. Absent: for any read point id.
+   */
+  readPoints?: () => readonly { readonly id: string }[];
 }
 
 /** Reader and consumer logins read and checked, ready for `replaceLogins()`. */
@@ -98,6 +103,7 @@ export class EmbeddedBroker implements ReaderPort {
         ...(this.options.gatewayClientId !== undefined
           ? { gatewayClientId: this.options.gatewayClientId }
           : {}),
+        ...(this.options.readPoints ? { readPoints: this.options.readPoints } : {}),
       },
       { failedLogin: () => this.countFailedLogin(), refusal: (reason) => this.countRefusal(reason) },
       this.log,

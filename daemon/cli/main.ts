@@ -16,12 +16,16 @@ const [
   { EXIT },
   { addOutboxCommands },
   { addSimulateCommand },
+  { addHoldsCommands },
+  { addContextCommand },
   { addCaptureCommands },
 ] = await Promise.all([
   import('commander'),
   import('./exit-codes.js'),
   import('./outbox-options.js'),
   import('./simulate-options.js'),
+  import('./holds-options.js'),
+  import('./context-options.js'),
   import('./capture-options.js'),
 ]);
 
@@ -214,6 +218,8 @@ program
 
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
+addHoldsCommands(program, set);
+addContextCommand(program, set);
 addCaptureCommands(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */

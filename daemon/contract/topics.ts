@@ -39,6 +39,14 @@ export interface Topics {
   readonly allEvents: string;
   /** Retained `SummaryPayload` (reads, events, rejects per reader) on the `jobs.summary` schedule. */
   readonly summary: string;
+  /** `<base>/alerts/<readPoint>`: a `HoldAlert` per held unit seen there, QoS 1, durable like events. */
+  alerts(readPoint: string): string;
+  /** Upstream input, retained: `<base>/context/<readPoint>`, the read point's transaction context. */
+  context(readPoint: string): string;
+  /** Filter of every read point's context input (`<base>/context/+`). */
+  readonly contexts: string;
+  /** `ContextChange` per change of a read point's context, QoS 1, recorded in the outbox. */
+  contextChanges(readPoint: string): string;
   /**
    * `<prefix>/<site>/<gateway>/counts/<readPoint>`: the cycle counts of a read point (EPCIS
    * ObjectEvents, bizStep cycle_counting; daemon/contract/count.schema.json), QoS 1, not retained.
@@ -118,6 +126,10 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    alerts: (readPoint) => `${base}/alerts/${segment(readPoint, 'read point id')}`,
+    context: (readPoint) => `${base}/context/${segment(readPoint, 'read point id')}`,
+    contexts: `${base}/context/+`,
+    contextChanges: (readPoint) => `${base}/context-changes/${segment(readPoint, 'read point id')}`,
     counts: (readPoint) => `${base}/counts/${segment(readPoint, 'read point id')}`,
     replies,
     replyTopicAllowed: (topic) => replyTopicAllowed(replies, topic),
@@ -340,4 +352,47 @@ export interface BrokerHealth {
   readonly failedLogins: number;
   /** Connections, packets, subscriptions and publishes refused since start, by reason. */
   readonly refused: Readonly<Record<string, number>>;
+}
+
+/**
+ * Published on `.../alerts/<readPoint>` (QoS 1, not retained, durable through the outbox like
+ * events) when a unit on a hold list is seen: at most one per unit and hold per
+ * `holds.alertIntervalS`. The event of the sighting is published as always. Schema:
+ * daemon/contract/hold-alert.schema.json.
+ */
+export interface HoldAlert {
+  readonly type: 'hold';
+  readonly gateway: string;
+  readonly site: string;
+  readonly readPoint: string;
+  readonly reader: string;
+  /** The event's time, ISO 8601. */
+  readonly time: string;
+  /** The unit as the event names it (its `epcList` entry). */
+  readonly unit: string;
+  readonly gtin?: string;
+  readonly serial?: string;
+  readonly lot?: string;
+  /** The event of the sighting: its `eventID`, `rp:sequence` and `rp:transition`. */
+  readonly eventID: string;
+  readonly eventSequence: number;
+  readonly transition: string;
+  /** The entry that matched, as its list holds it, with the list and the list's version. */
+  readonly hold: {
+    readonly list: 'site' | 'gateway' | 'local';
+    readonly version?: number;
+    readonly kind: 'unit' | 'lot' | 'range' | 'gtin' | 'prefix';
+    readonly unit?: string;
+    readonly gtin?: string;
+    readonly lot?: string;
+    readonly serials?: { readonly from: string; readonly to: string };
+    readonly epcPattern?: string;
+    readonly reason?: string;
+    readonly reference?: string;
+    readonly expires?: string;
+  };
+  /** Sightings of this unit for this hold not alerted since the previous alert (rate limit); absent when none. */
+  readonly repeated?: number;
+  /** The alert's own outbox sequence number (shared with events). */
+  readonly sequence: number;
 }

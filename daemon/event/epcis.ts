@@ -6,6 +6,13 @@
 import type { UnitIdentity } from '../identity/identity.js';
 import type { Direction } from '../smoothing/pass.js';
 import type { TransitionKind } from '../smoothing/transition.js';
+import {
+  type BizTransaction,
+  type BusinessContext,
+  businessFields,
+  type EventDestination,
+  type EventSource,
+} from './business-context.js';
 import { EventIdNamer } from './event-id.js';
 import { offsetText } from './event-time.js';
 
@@ -33,6 +40,8 @@ export interface Sighting {
   readonly confidence?: number;
   /** The bizStep of this event when not the read point's (a passage's inbound / outbound). */
   readonly bizStep?: string;
+  /** The read point's transaction context when the transition happened; absent when none. */
+  readonly context?: BusinessContext;
 }
 
 /** Where and why, from the read point's configuration. */
@@ -82,6 +91,9 @@ export interface EpcisObjectEvent {
   readonly disposition?: string;
   readonly readPoint: { readonly id: string };
   readonly bizLocation?: { readonly id: string };
+  readonly bizTransactionList?: readonly BizTransaction[];
+  readonly sourceList?: readonly EventSource[];
+  readonly destinationList?: readonly EventDestination[];
   readonly 'rp:gateway': string;
   readonly 'rp:reader': string;
   readonly 'rp:readPoint': string;
@@ -163,6 +175,7 @@ export function buildEvent(sighting: Sighting, where: ReadPointContext, sequence
     ...(where.disposition ? { disposition: where.disposition } : {}),
     readPoint: { id: where.readPointUri },
     ...(where.bizLocation ? { bizLocation: { id: where.bizLocation } } : {}),
+    ...(sighting.context ? businessFields(sighting.context) : {}),
     'rp:gateway': where.gatewayId,
     'rp:reader': sighting.readerId,
     'rp:readPoint': sighting.readPointId,

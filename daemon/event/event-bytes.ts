@@ -6,6 +6,7 @@
  * test/daemon/event/event-bytes.test.ts holds the two to the same bytes.
  */
 import type { AiValue, UnitIdentity } from '../identity/identity.js';
+import { businessText } from './business-context.js';
 import { EPCIS_CONTEXT, type ReadPointContext, RP_NAMESPACE, type Sighting } from './epcis.js';
 import { EventIdNamer } from './event-id.js';
 import { isoTime, localOffsets, type ZoneOffsets } from './event-time.js';
@@ -33,6 +34,9 @@ export class EventBytes {
   private readonly bizStep: string;
   /** From `disposition` to just before the reader's id. */
   private readonly place: string;
+  /** `place` cut where a transaction context's lists go (before `rp:gateway`). */
+  private readonly placeBeforeContext: string;
+  private readonly gateway: string;
   // The last reader and read point ids seen, escaped (they rarely change between events).
   private readerId = '';
   private readerText = ',"rp:reader":""';
@@ -47,11 +51,12 @@ export class EventBytes {
     this.head = `{"@context":[${json(EPCIS_CONTEXT)},{"rp":${json(RP_NAMESPACE)}}],"type":"ObjectEvent","eventID":"`;
     this.pointBizStep = where.bizStep;
     this.bizStep = where.bizStep ? `,"bizStep":${json(where.bizStep)}` : '';
-    this.place =
+    this.placeBeforeContext =
       (where.disposition ? `,"disposition":${json(where.disposition)}` : '') +
       `,"readPoint":{"id":${json(where.readPointUri)}}` +
-      (where.bizLocation ? `,"bizLocation":{"id":${json(where.bizLocation)}}` : '') +
-      `,"rp:gateway":${json(where.gatewayId)}`;
+      (where.bizLocation ? `,"bizLocation":{"id":${json(where.bizLocation)}}` : '');
+    this.gateway = `,"rp:gateway":${json(where.gatewayId)}`;
+    this.place = this.placeBeforeContext + this.gateway;
   }
 
   /** The `eventID` inside an event's text written by `event()` (a slice of it, not a new hash). */
@@ -75,7 +80,11 @@ export class EventBytes {
     let out = `${this.head}${id}","eventTime":"${eventTime}","eventTimeZoneOffset":"${this.offsets.at(time)}","action":"OBSERVE","epcList":[${quote(identity.uri)}]`;
     const bizStep = sighting.bizStep ?? this.pointBizStep;
     out += bizStep === this.pointBizStep ? this.bizStep : bizStep ? `,"bizStep":${quote(bizStep)}` : '';
-    out += `${this.place}${this.reader(sighting.readerId)}${this.readPoint(sighting.readPointId)},"rp:sequence":${num(sequence)},"rp:readCount":${num(sighting.readCount)},"rp:firstSeen":"${first}","rp:lastSeen":"${last}"`;
+    const context = sighting.context;
+    // Without a context (most events) the place is one constant fragment.
+    if (context !== undefined) out += `${this.placeBeforeContext}${businessText(context)}${this.gateway}`;
+    else out += this.place;
+    out += `${this.reader(sighting.readerId)}${this.readPoint(sighting.readPointId)},"rp:sequence":${num(sequence)},"rp:readCount":${num(sighting.readCount)},"rp:firstSeen":"${first}","rp:lastSeen":"${last}"`;
     if (sighting.antenna !== undefined) out += `,"rp:antenna":${num(sighting.antenna)}`;
     if (sighting.rssi !== undefined) out += `,"rp:rssi":${num(sighting.rssi)}`;
     out += `,"rp:transition":${quote(transition)}`;

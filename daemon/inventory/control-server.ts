@@ -5,7 +5,9 @@
  * A request is one line `{"id": <any>, "command": "<feature>.<verb>", "args": <any>}`; its answer
  * one line `{"id": <same>, "ok": true, "result": <any>}` or `{"id": <same>, "ok": false, "error":
  * "<message>"}`. Each connection is answered in order; a line over 1 MiB, or what is not such a
- * request, ends the connection after an error line. At most 8 connections at once.
+ * request, ends the connection after an error line (the requests before it are answered, none after
+ * it runs). At most 8 connections at once; at close, the command under way is waited for (5 s at
+ * most) and none queued is started, since the inventory store closes next.
  */
 import { chmod, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -23,10 +25,17 @@ export const SOCKET_PATH_MAX = 107;
 
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 const MAX_CONNECTIONS = 8;
+/** Longest wait at close for the commands under way (the store closes right after). */
+const CLOSE_WAIT_MS = 5000;
 
 export class ControlServer implements ControlCommands {
   private readonly handlers = new Map<string, ControlHandler>();
   private readonly sockets = new Set<Socket>();
+  /** The commands under way: close waits for them before the store they use closes. */
+  private readonly running = new Set<Promise<unknown>>();
+  private closing = false;
+  /** Connections ended after a bad request: what they queued behind it is not run. */
+  private readonly refused = new WeakSet<Socket>();
   private server: Server | undefined;
   private path: string | undefined;
 
@@ -73,16 +82,31 @@ export class ControlServer implements ControlCommands {
     }
     await chmod(path, 0o600);
     server.on('error', (err) => this.log.warn({ err }, 'control socket error'));
+    this.closing = false;
     this.server = server;
     this.path = path;
   }
 
+  /**
+   * Stops listening, hangs up on every client and waits (at most 5 s) for the commands under
+   * way; a request still queued on a connection is not started.
+   */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    this.closing = true;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS);
+      });
+      const done = await Promise.race([Promise.allSettled([...this.running]).then(() => true), late]);
+      clearTimeout(timer);
+      if (!done) this.log.warn({ commands: this.running.size }, 'control commands still running at close');
+    }
     if (this.path)
       await unlink(this.path).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') this.log.warn({ err }, 'could not remove the control socket');
@@ -95,24 +119,33 @@ export class ControlServer implements ControlCommands {
     socket.on('error', () => socket.destroy()); // a client that went away: nothing to answer
     let pending: Buffer = Buffer.alloc(0);
     let queue = Promise.resolve();
+    // Nothing more is buffered at once; the requests before it are still answered, in order.
+    const tooLong = () => {
+      socket.removeAllListeners('data');
+      queue = queue.then(() => this.refuse(socket, 'request longer than 1 MiB'));
+    };
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       for (let nl = pending.indexOf(10); nl >= 0; nl = pending.indexOf(10)) {
         const line = pending.subarray(0, nl);
         pending = pending.subarray(nl + 1);
-        if (line.length > MAX_REQUEST_BYTES) return this.refuse(socket, 'request longer than 1 MiB');
+        if (line.length > MAX_REQUEST_BYTES) return tooLong();
         queue = queue.then(() => this.answer(socket, line));
       }
-      if (pending.length > MAX_REQUEST_BYTES) this.refuse(socket, 'request longer than 1 MiB');
+      if (pending.length > MAX_REQUEST_BYTES) tooLong();
     });
   }
 
   private refuse(socket: Socket, message: string): void {
+    this.refused.add(socket);
     socket.end(`${JSON.stringify({ id: null, ok: false, error: message })}\n`);
     socket.removeAllListeners('data');
   }
 
   private async answer(socket: Socket, line: Buffer): Promise<void> {
+    // The store the commands use is closing next. A connection ended on a bad request answers
+    // nothing more, so a command queued behind it must not run unseen.
+    if (this.closing || this.refused.has(socket)) return;
     let request: { id?: unknown; command?: unknown; args?: unknown };
     try {
       request = JSON.parse(line.toString('utf8'));
@@ -132,13 +165,18 @@ export class ControlServer implements ControlCommands {
         error: `unknown command ${JSON.stringify(request.command.slice(0, 64))}${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`,
       };
     } else {
+      const args = request.args;
+      const run = (async () => handler(args))(); // a handler that throws at once fails like one that rejects
+      this.running.add(run);
       try {
-        reply = { id, ok: true, result: (await handler(request.args)) ?? null };
+        reply = { id, ok: true, result: (await run) ?? null };
       } catch (err) {
         const message = err instanceof Error ? err.message : 'the command failed';
         if (!(err instanceof Error))
           this.log.warn({ err, command: request.command }, 'control command failed');
         reply = { id, ok: false, error: message };
+      } finally {
+        this.running.delete(run);
       }
     }
     if (!socket.destroyed) socket.write(`${JSON.stringify(reply)}\n`);

@@ -10,8 +10,10 @@ import type { Logger } from '../log.js';
 import type { EventWriter } from '../read-points.js';
 import type { Recorder } from '../recorder.js';
 import type { Smoother } from '../smoothing/smoother.js';
+import { startContexts } from './context/start.js';
 import type { ControlCommands } from './control.js';
 import { startCycleCounts } from './cycle-count/cycle-counts.js';
+import { startHolds } from './holds/holds-feature.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
 import { startPacking } from './packing/packing.js';
@@ -44,7 +46,7 @@ export interface InventoryFeature {
 type Starter = (deps: InventoryDeps) => Promise<InventoryFeature | undefined>;
 
 /** Every feature's start, in order; a feature its config leaves off returns undefined. */
-const STARTERS: readonly Starter[] = [startPacking, startCycleCounts];
+const STARTERS: readonly Starter[] = [startHolds, startContexts, startPacking, startCycleCounts];
 
 /** Starts every feature; if one fails, those started are stopped and the error is thrown. */
 export async function startInventory(deps: InventoryDeps): Promise<InventoryFeature[]> {

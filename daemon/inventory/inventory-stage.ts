@@ -13,6 +13,7 @@ import type { ControlCommands } from './control.js';
 import { ControlServer, controlSocketPath } from './control-server.js';
 import { type InventoryFeature, startInventory } from './features.js';
 import type { Inbound } from './inbound.js';
+import { InboundScope } from './inbound-scope.js';
 import { InventoryStore } from './inventory-store.js';
 import type { ScanCommands } from './scan-commands.js';
 
@@ -33,6 +34,7 @@ export class InventoryStage {
   private constructor(
     private readonly store: InventoryStore,
     private readonly control: ControlServer,
+    private readonly inbound: InboundScope,
     private readonly log: Logger,
   ) {}
 
@@ -42,9 +44,10 @@ export class InventoryStage {
     const store = new InventoryStore(deps.config.dataDir);
     await store.open();
     const control = new ControlServer(log);
-    const stage = new InventoryStage(store, control, log);
+    const inbound = new InboundScope(deps.inbound);
+    const stage = new InventoryStage(store, control, inbound, log);
     try {
-      stage.features = await startInventory({ ...deps, store, control, log });
+      stage.features = await startInventory({ ...deps, store, control, inbound, log });
       // Without the socket the daemon still runs; only the local commands cannot reach it.
       await control.listen(controlSocketPath(deps.config.dataDir)).catch((err: Error) => {
         log.warn(
@@ -73,6 +76,7 @@ export class InventoryStage {
 
   async stop(): Promise<void> {
     await this.control.close();
+    this.inbound.close();
     const features = this.features.reverse();
     this.features = [];
     for (const f of features)

@@ -101,24 +101,8 @@ export class OutboxSnapshot {
       throw new Error(`cannot read ${dir}: ${err.message}`);
     });
     if (!names.includes('CURRENT')) throw new OutboxMissingError(dir, 'the directory holds no LevelDB store');
-    await refuseIfLocked(dir);
-    const copy = await snapshotDir(dir);
-    // Whatever ends this process, the snapshot does not stay behind in the data directory.
-    const removeCopy = () => rmSync(copy, { recursive: true, force: true });
-    process.once('exit', removeCopy);
+    const { copy, diskBytes, removeCopy } = await copyStore(dir, names);
     try {
-      let diskBytes = 0;
-      for (const name of names) {
-        if (name === 'LOCK' || name.startsWith('LOG')) continue;
-        const from = join(dir, name);
-        const size = (await stat(from)).size;
-        diskBytes += size;
-        // Tables are immutable: a link costs nothing. The log and the manifest are copied.
-        if (/\.(ldb|sst)$/.test(name))
-          await link(from, join(copy, name)).catch(() => copyFile(from, join(copy, name)));
-        else await copyFile(from, join(copy, name));
-      }
-      await refuseIfLocked(dir);
       const db = new Level<string, string>(copy, {
         createIfMissing: false,
         keyEncoding: 'utf8',
@@ -215,6 +199,44 @@ export class OutboxSnapshot {
     await this.db.close().catch(() => undefined);
     process.removeListener('exit', this.removeCopy);
     await rm(this.copy, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A copy of the LevelDB store in `dir` (whose files are `names`) that LevelDB may open and write:
+ * tables hard-linked, the rest copied, no LOCK. Rejects with OutboxInUseError when a process holds
+ * the store's lock before or after the copy. The copy is removed at `removeCopy()`, at the latest
+ * when the process exits.
+ */
+export async function copyStore(
+  dir: string,
+  names: readonly string[],
+): Promise<{ copy: string; diskBytes: number; removeCopy: () => void }> {
+  await refuseIfLocked(dir);
+  const copy = await snapshotDir(dir);
+  // Whatever ends this process, the snapshot does not stay behind in the data directory.
+  const removeCopy = () => {
+    process.removeListener('exit', removeCopy);
+    rmSync(copy, { recursive: true, force: true });
+  };
+  process.once('exit', removeCopy);
+  try {
+    let diskBytes = 0;
+    for (const name of names) {
+      if (name === 'LOCK' || name.startsWith('LOG')) continue;
+      const from = join(dir, name);
+      const size = (await stat(from)).size;
+      diskBytes += size;
+      // Tables are immutable: a link costs nothing. The log and the manifest are copied.
+      if (/\.(ldb|sst)$/.test(name))
+        await link(from, join(copy, name)).catch(() => copyFile(from, join(copy, name)));
+      else await copyFile(from, join(copy, name));
+    }
+    await refuseIfLocked(dir);
+    return { copy, diskBytes, removeCopy };
+  } catch (err) {
+    removeCopy();
+    throw err;
   }
 }
 

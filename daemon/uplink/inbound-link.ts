@@ -30,6 +30,9 @@ export interface InboundStats {
   readonly repliesUnsent: number;
 }
 
+/** Characters of a sender's topic quoted in a log line. */
+const MAX_LOGGED_TOPIC = 256;
+
 interface Subscription {
   readonly filter: string;
   readonly maxBytes: number;
@@ -82,7 +85,7 @@ export class InboundLink implements Inbound, InboundSink {
       this.limited.log(
         'reply refused',
         'warn',
-        { topic: topic.slice(0, 256) },
+        { topic: topic.slice(0, MAX_LOGGED_TOPIC) },
         'reply refused: its topic is not below the gateway replies prefix',
       );
       return false;
@@ -101,7 +104,7 @@ export class InboundLink implements Inbound, InboundSink {
     for (const sub of this.subscriptions) {
       if (!topicMatches(sub.filter, message.topic)) continue;
       if (message.payload.length > sub.maxBytes) {
-        this.tooLarge(message.topic, message.payload.length, sub.maxBytes);
+        this.dropped(sub.filter, message.topic, message.payload.length, sub.maxBytes);
         continue;
       }
       handed = true;
@@ -114,13 +117,38 @@ export class InboundLink implements Inbound, InboundSink {
     if (handed) this.received++;
   }
 
-  /** From the uplink (over every bound) or from `message` (over its subscription's bound). */
-  tooLarge(topic: string, bytes: number, maxBytes = this.boundOf(topic)): void {
+  /** From the uplink: a message over every subscription's bound. */
+  tooLarge(topic: string, bytes: number): void {
+    let filter: string | undefined;
+    let bound: number | undefined;
+    for (const sub of this.subscriptions)
+      if (topicMatches(sub.filter, topic) && sub.maxBytes >= (bound ?? 0)) {
+        filter = sub.filter;
+        bound = sub.maxBytes;
+      }
+    this.dropped(filter, topic, bytes, bound);
+  }
+
+  /**
+   * Counts a drop and logs it once per subscription and interval: the topic is the sender's
+   * choice (any read point below a `+`), so it neither keys the line nor is quoted whole.
+   */
+  private dropped(
+    filter: string | undefined,
+    topic: string,
+    bytes: number,
+    maxBytes: number | undefined,
+  ): void {
     this.tooLargeCount++;
     this.limited.log(
-      `too large ${topic}`,
+      `too large ${filter ?? ''}`,
       'warn',
-      { topic, bytes, ...(maxBytes !== undefined ? { maxBytes } : {}) },
+      {
+        topic: topic.slice(0, MAX_LOGGED_TOPIC),
+        ...(filter !== undefined ? { filter } : {}),
+        bytes,
+        ...(maxBytes !== undefined ? { maxBytes } : {}),
+      },
       'inbound message dropped unread: larger than its subscription takes',
     );
   }
@@ -139,14 +167,6 @@ export class InboundLink implements Inbound, InboundSink {
   /** Writes what the repeat limiter still holds (the gateway stops). */
   close(): void {
     this.limited.close();
-  }
-
-  /** The largest bound of the subscriptions that match `topic`. */
-  private boundOf(topic: string): number | undefined {
-    let bound: number | undefined;
-    for (const sub of this.subscriptions)
-      if (topicMatches(sub.filter, topic)) bound = Math.max(bound ?? 0, sub.maxBytes);
-    return bound;
   }
 
   /** The uplink's filters: each once, with the largest bound asked for it. */

@@ -1,10 +1,12 @@
 /**
  * Event build per event, alone: the object-then-JSON.stringify way (`buildEvent`) against the
  * direct writer (`EventBytes`) over the same sightings (arrivals of tags and barcodes, as the
- * gateway bench reads them), alternating, 7 rounds each. Prints the median CPU ns per event; not a
- * test (nothing here is asserted).
+ * gateway bench reads them), and the direct writer with a transaction context active at the read
+ * point (a shipment and its destination), alternating, 7 rounds each. Prints the median CPU ns per
+ * event; not a test (nothing here is asserted).
  * `node dist/test/bench/event-build.js [events]`
  */
+import type { BusinessContext } from '../../daemon/event/business-context.js';
 import { buildEvent, type ReadPointContext, type Sighting } from '../../daemon/event/epcis.js';
 import { EventBytes } from '../../daemon/event/event-bytes.js';
 import { decodeRead, decodeText } from '../../daemon/identity/decode.js';
@@ -39,12 +41,19 @@ const sightings: Sighting[] = Array.from({ length: 1000 }, (_, i) => ({
   direction: undefined,
   confidence: undefined,
   bizStep: undefined,
+  context: undefined,
 }));
+const shipment: BusinessContext = {
+  bizTransactionList: [{ type: 'desadv', bizTransaction: 'https://id.gs1.org/402/40123450000000016' }],
+  destinationList: [{ type: 'location', destination: 'urn:epc:id:sgln:4012345.00011.0' }],
+};
+const inContext = sightings.map((s) => ({ ...s, context: shipment }));
 
 const bytes = new EventBytes(where);
 const ways: [string, (s: Sighting, seq: number) => string][] = [
   ['JSON.stringify(buildEvent)', (s, seq) => JSON.stringify(buildEvent(s, where, seq))],
   ['EventBytes.event', (s, seq) => bytes.event(s, seq)],
+  ['EventBytes.event, context active', (s, seq) => bytes.event(inContext[seq % 1000] ?? s, seq)],
 ];
 /** CPU ns per event of `way` over `n` events (CPU time: steadier than wall time on a shared box). */
 function measure(way: (s: Sighting, seq: number) => string): number {

@@ -11,6 +11,7 @@ import { parseConfig } from '../../config/load.js';
 import { Gateway } from '../../daemon/gateway.js';
 import { silentLogger } from '../../daemon/log.js';
 import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { anonMb, copyHoldStore } from './holds.js';
 
 export interface GatewayResult extends Measured {
   /** Peak RSS of the process during the run, MB. */
@@ -21,37 +22,54 @@ export interface GatewayResult extends Measured {
    */
   readonly fromUs: number;
   readonly toUs: number;
+  /** With `holds`: the most of the process's own memory (RssAnon) sampled during the run, MB. */
+  readonly anonMb?: number;
 }
 
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 
-export async function benchGateway(o: { url: string; n: number; inflight: number }): Promise<GatewayResult> {
+/**
+ * With `holds`, the gateway runs with holds on (a `holds` section), its hold list copied from
+ * `holds.template` (a data dir made by holds.ts) when given, and the CPU is counted from the end
+ * of its start (which then includes loading the list) so both sides of a pair count alike.
+ */
+export async function benchGateway(o: {
+  url: string;
+  n: number;
+  inflight: number;
+  holds?: { template?: string };
+}): Promise<GatewayResult> {
   const { url, n, inflight } = o;
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-'));
+  if (o.holds?.template) copyHoldStore(o.holds.template, join(dir, 'data'));
   const config = parseConfig(
     `gateway: { id: bench, site: bench }
 dataDir: ${join(dir, 'data')}
 broker: { enabled: false }
 uplink: { url: "${url}", inflight: ${inflight}, healthIntervalS: 3600 }
 readPoints: [{ id: line-1, bizStep: shipping }]
-readers:
+${o.holds ? 'holds: { upstream: false }\n' : ''}readers:
   - { id: sim, driver: simulator, readPoint: line-1, readsPerSecond: 100000, units: ${n}, repeats: 1, garbageShare: 0, epcShare: 0.5, limit: ${n} }
 `,
     'bench.yaml',
   );
   const gateway = new Gateway(config, silentLogger());
   const fromUs = hrUs();
-  const started = cpuMark();
+  let started = cpuMark();
   await gateway.start();
+  if (o.holds) started = cpuMark();
   let rss = 0;
+  let anon = o.holds ? anonMb() : 0;
   try {
     for (;;) {
       const h = gateway.health();
       rss = Math.max(rss, process.memoryUsage().rss);
+      if (o.holds) anon = Math.max(anon, anonMb());
       if (h && h.events.published >= n) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    return { ...measuredSince(started, n), rssMb: rss / 1048576, fromUs, toUs: hrUs() };
+    const measured = { ...measuredSince(started, n), rssMb: rss / 1048576, fromUs, toUs: hrUs() };
+    return o.holds ? { ...measured, anonMb: anon } : measured;
   } finally {
     await gateway.stop();
     rmSync(dir, { recursive: true, force: true });

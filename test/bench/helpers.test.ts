@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { statCpuTicks } from './cpu.js';
 import { diskUsage } from './disk.js';
 import { alternate, median, summarize } from './pairs.js';
+import { peakRssMb, resetPeakRss } from './peak-rss.js';
 import { percentile, percentiles } from './percentile.js';
 import { scannerLines } from './pty-writer.js';
 import { selected } from './table.js';
@@ -55,6 +56,22 @@ describe('statCpuTicks', () => {
 
   it('refuses a line that is not a stat line', () => {
     expect(() => statCpuTicks('nonsense')).toThrow(/not a \/proc stat line/);
+  });
+});
+
+describe('peak RSS', () => {
+  it('reads the kernel peak in MB, never below the RSS of the moment, also right after a reset', () => {
+    const touched = Buffer.alloc(32 * 1048576, 1);
+    const rssMb = () => process.memoryUsage.rss() / 1048576;
+    const before = rssMb();
+    const peak = peakRssMb();
+    expect(peak).toBeGreaterThanOrEqual(before - 1);
+    expect(peak).toBeLessThan(before * 4);
+    resetPeakRss();
+    const after = peakRssMb(process.pid);
+    expect(after).toBeGreaterThanOrEqual(touched.length / 1048576);
+    expect(after).toBeLessThanOrEqual(Math.max(peak, rssMb()) + 4);
+    expect(after).toBeGreaterThanOrEqual(rssMb() - 4);
   });
 });
 

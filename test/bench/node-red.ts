@@ -26,6 +26,7 @@ import {
   settingsModule,
   startupSeen,
 } from './node-red-setup.js';
+import { peakRssMb, resetPeakRss } from './peak-rss.js';
 import { type PtyResult, until, withScannerLines } from './scanner-pty.js';
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ). */
@@ -40,16 +41,6 @@ function cpuOf(pid: number): { processUs: number; mainUs: number } {
     processUs: us(readFileSync(`/proc/${pid}/stat`, 'utf8')),
     mainUs: us(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')),
   };
-}
-
-/** VmHWM of process `pid`, MB. */
-function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmHWM:'));
-  const kb = Number(line?.split(/\s+/)[1]);
-  if (!Number.isFinite(kb)) throw new Error(`no VmHWM in /proc/${pid}/status`);
-  return kb / 1024;
 }
 
 /** Resolves when Node-RED's log says the flow is ready; rejects on an error line or its exit. */
@@ -144,8 +135,7 @@ export async function benchNodeRed(o: { url: string; lines: number; redJs: strin
       const pid = red.pid;
       if (pid === undefined) throw new Error('Node-RED has no process id');
 
-      // From here on VmHWM is the peak of the run, not of the start-up (clear_refs 5, Linux >= 4.0).
-      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+      resetPeakRss(pid);
       const cpu0 = cpuOf(pid);
       const t0 = performance.now();
       go();

@@ -9,11 +9,12 @@
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
- * a socat PTY, each side of each pair, default 20,000), BENCH_REPLAY_S (length of the dock door
- * capture the replay section replays, default 600 s); the fleet's sizes in fleet-rows.ts.
+ * a socat PTY, each side of each pair, default 20,000), BENCH_HOLDS (hold entries of the holds
+ * sections, default 1,000,000), BENCH_REPLAY_S (length of the dock door capture the replay
+ * section replays, default 600 s); the fleet's sizes in fleet-rows.ts.
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, pty, latency, backlog, outbox, rfid, replay, memory, decodes, profile, fleet (simulated
+ * words: driver, holds, pty, latency, backlog, outbox, rfid, replay, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -23,8 +24,8 @@
  * figures it would slow), writes its .cpuprofile to <dir> and prints its summary (self time per
  * package and per function, µs per event; profile-summary.ts) below the table.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js';
 import { startMosquitto } from '../support/mosquitto.js';
@@ -32,6 +33,7 @@ import type { BacklogResult } from './backlog.js';
 import type { Measured } from './cpu.js';
 import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
+import { type HoldIndexResult, type HoldLoadResult, writeHoldStore } from './holds.js';
 import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
 import { installNodeRed, nodeRedDir } from './node-red-install.js';
@@ -54,6 +56,7 @@ const MiB = 1024 * 1024;
 const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
+const HOLDS = Number(process.env.BENCH_HOLDS ?? 1_000_000);
 const PROFILE = process.env.BENCH_PROFILE;
 /** Length of the dock door capture the replay section replays, s. */
 const REPLAY_S = Number(process.env.BENCH_REPLAY_S ?? 600);
@@ -73,7 +76,7 @@ const ms = (n: number) => n.toFixed(1);
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
-  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
+  `BENCH_PAIRS=${PAIRS} BENCH_EVENTS=${N} BENCH_RATE=${RATE} BENCH_LATENCY_S=${LATENCY_S} BENCH_BACKLOG=${BACKLOG} BENCH_OUTBOX=${OUTBOX} BENCH_RFID_TAGS=${RFID_TAGS} BENCH_PTY_LINES=${PTY_LINES} BENCH_HOLDS=${HOLDS}${process.env.BENCH_CACHE ? ` BENCH_CACHE=${process.env.BENCH_CACHE}` : ''}${process.env.BENCH_ONLY ? ` BENCH_ONLY=${process.env.BENCH_ONLY}` : ''}`,
 );
 console.log(`${fleetSizes()}\n`);
 header();
@@ -104,6 +107,44 @@ if (broker) {
       );
     });
 
+    // The same gateway with a million hold entries loaded, against itself with none.
+    await section('holds, gateway', async () => {
+      const template = mkdtempSync(join(tmpdir(), 'rp-bench-hold-store-'));
+      try {
+        await writeHoldStore(template, HOLDS);
+        const load = await runPhase<HoldLoadResult>('hold-load', { template });
+        row(
+          `loading ${fmt(load.entries)} hold entries from LevelDB into the index, as the daemon does at start (fresh process), s / its own memory (RssAnon) before / most while / after, MB`,
+          `${load.loadS.toFixed(1)} / ${fmt(load.beforeAnonMb)} / ${fmt(load.peakAnonMb)} / ${fmt(load.afterAnonMb)}`,
+        );
+        const pairs = await alternate(
+          PAIRS,
+          () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, holds: { template } }),
+          () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, holds: {} }),
+        );
+        pairRows(
+          `driver input -> PUBACK with ${fmt(HOLDS)} hold entries loaded (${fmt(N)} events a run; units, lots, serial ranges, GTINs and a company prefix on the simulator's own GTINs, none holding a simulated unit, so every kind is looked up for each event; CPU counted from the end of the start, which loads the list)`,
+          'the same gateway with holds on and no entries',
+          summarize(pairs),
+        );
+        row(
+          `peak RSS of the gateway process with ${fmt(HOLDS)} hold entries / with none, MB (highest of the pairs)`,
+          fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+          fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
+        );
+        const anon = Math.max(...pairs.map((p) => p.ours.anonMb ?? Number.NaN));
+        row(
+          `of that, the gateway process's own memory (RssAnon) during its run, most sampled, with ${fmt(HOLDS)} hold entries / with none, MB (highest of the pairs)`,
+          fmt(anon),
+          fmt(Math.max(...pairs.map((p) => p.ceiling.anonMb ?? Number.NaN))),
+          '',
+          `<= ${ANON_TARGET_MB}: ${anon <= ANON_TARGET_MB ? 'met' : 'missed'}`,
+        );
+      } finally {
+        rmSync(template, { recursive: true, force: true });
+      }
+    });
+
     // A serial scanner line through a real PTY, beside a Node-RED-like flow on the same lines.
     for (const sync of ['batch', 'interval'] as const) {
       await section(`PTY lines, sync: ${sync}`, async () => {
@@ -119,7 +160,7 @@ if (broker) {
           { rate: 1, cpu: 1 },
         );
         row(
-          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow`,
+          `peak RSS during the PTY runs, \`outbox.sync: ${sync}\`, MB, highest of the pairs: readpoint / the flow (VmHWM of each, reset as the first line was written)`,
           fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
           fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
         );
@@ -142,7 +183,7 @@ if (broker) {
         { rate: 1, cpu: 1 },
       );
       row(
-        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (sampled every 20 ms) / Node-RED (VmHWM, reset when its flow was ready)',
+        'peak RSS during the PTY runs beside Node-RED, MB, highest of the pairs: readpoint (VmHWM, reset as the first line was written) / Node-RED (VmHWM, reset when its flow was ready)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
         fmt(Math.max(...pairs.map((p) => p.ceiling.rssMb))),
       );
@@ -357,6 +398,18 @@ await section('memory per tracked unit', async () => {
   row(
     `memory per tracked unit, bytes of heap and array buffers (${fmt(memory.units)} SGTIN-96 tags in open passes, after a full GC)`,
     fmt(memory.bytesPerUnit),
+  );
+});
+
+await section('holds index', async () => {
+  const h = await runPhase<HoldIndexResult>('hold-index', { entries: HOLDS });
+  row(
+    `hold index, bytes per entry: its typed arrays / array buffers grown while it was built, after a full GC (${fmt(h.entries)} entries; their text stays in LevelDB)`,
+    `${h.indexBytesPerEntry.toFixed(1)} / ${h.memoryBytesPerEntry.toFixed(1)}`,
+  );
+  row(
+    `hold lookups/s, one core, ${fmt(h.entries)} entries: units not held / units held (each a hit)`,
+    `${fmt(h.lookupsPerSecond)} / ${fmt(h.hitLookupsPerSecond)}`,
   );
 });
 

@@ -13,6 +13,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import mqtt from 'mqtt';
 import { SerialPort } from 'serialport';
 import { cpuMark, measuredSince } from './cpu.js';
+import { peakRssMb, resetPeakRss } from './peak-rss.js';
 import { type PtyResult, until, withScannerLines } from './scanner-pty.js';
 
 interface Message {
@@ -35,10 +36,10 @@ export async function benchSerialFlow(o: { url: string; lines: number }): Promis
     const lines = port.pipe(new ReadlineParser({ delimiter: '\r' }));
     const context = createContext({ msg: undefined as Message | undefined });
     const fn = new Script('msg = (function (msg) { msg.payload = msg.payload.trim(); return msg; })(msg);');
-    let rss = 0;
     try {
       let seen = 0;
       let acked = 0;
+      resetPeakRss();
       const started = cpuMark();
       const done = new Promise<void>((resolve, reject) => {
         const mqttOut = (msg: Message) => {
@@ -57,7 +58,6 @@ export async function benchSerialFlow(o: { url: string; lines: number }): Promis
           seen++;
           if (seen > o.lines) return reject(new Error(`more lines than the ${o.lines} written`));
           setImmediate(functionNode, { _msgid: String(seen), payload: line });
-          if (seen % 1000 === 0) rss = Math.max(rss, process.memoryUsage.rss());
         });
       });
       go();
@@ -73,7 +73,8 @@ export async function benchSerialFlow(o: { url: string; lines: number }): Promis
           100,
         ),
       ]);
-      return { ...measuredSince(started, o.lines), lines: o.lines, rssMb: rss / 1048576 };
+      const measured = measuredSince(started, o.lines);
+      return { ...measured, lines: o.lines, rssMb: peakRssMb() };
     } finally {
       await new Promise<void>((resolve) => port.close(() => resolve()));
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));

@@ -14,6 +14,8 @@ export type PhaseName =
   | 'rfid'
   | 'replay'
   | 'unit-memory'
+  | 'hold-index'
+  | 'hold-load'
   | 'pty-gateway'
   | 'serial-flow'
   | 'node-red';

@@ -107,6 +107,57 @@ describe('planReload', () => {
     expect(planReload(config(), config(packing('suppressionS: 2'))).restartNeeded).toEqual([]);
   });
 
+  it('refuses a change of a read point context section or of its scanners, and lets other changes through', () => {
+    const withContext = (context: string, reader = '') => ({
+      points: `readPoints:
+  - { id: line-1 }
+  - { id: dock-1, ${context} }`,
+      readers: `readers:
+  - { id: scan-1, driver: serial-line, path: /dev/ttyUSB0, readPoint: line-1${reader} }
+  - { id: scan-2, driver: serial-line, path: /dev/ttyUSB1, readPoint: dock-1 }`,
+    });
+    const running = config(withContext('context: { scanners: [scan-1], clearCode: X }'));
+    const need = (over: Partial<typeof base>) => planReload(running, config(over)).restartNeeded;
+    const why = ['transaction contexts (read points with context, their scanners)'];
+    expect(need(withContext('context: { scanners: [scan-1], clearCode: Y }'))).toEqual(why);
+    expect(need(withContext('context: { scanners: [scan-1, scan-2], clearCode: X }'))).toEqual(why);
+    expect(need(withContext('suppressionS: 5'))).toEqual(why);
+    expect(
+      need(withContext('context: { scanners: [scan-1], clearCode: X }', ', format: { data: gs1 }')),
+    ).toEqual(why);
+    expect(
+      need(
+        withContext('context: { scanners: [scan-1], clearCode: X }, suppressionS: 9', ', baudRate: 115200'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses a change of the holds section or of a read point hold signal', () => {
+    const withHolds = (holds: string, signal = '') => ({
+      points: `readPoints:
+  - { id: line-1 }
+  - { id: dock-1${signal} }`,
+      extra: holds,
+    });
+    const running = config(
+      withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/true] }'),
+    );
+    const need = (over: Partial<typeof base>) => planReload(running, config(over)).restartNeeded;
+    const why = ["holds (the holds section, read points' holdSignal)"];
+    expect(need(withHolds('holds: { alertIntervalS: 5 }', ', holdSignal: { command: [/bin/true] }'))).toEqual(
+      why,
+    );
+    expect(
+      need(withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/false] }')),
+    ).toEqual(why);
+    expect(need(withHolds('', ', holdSignal: { command: [/bin/true] }'))).toEqual(why);
+    expect(
+      need(
+        withHolds('holds: { alertIntervalS: 60 }', ', holdSignal: { command: [/bin/true] }, suppressionS: 9'),
+      ),
+    ).toEqual([]);
+  });
+
   it('takes a network reader whose login at the embedded broker changed as a changed reader, live', () => {
     const withGate = (password: string) =>
       config({

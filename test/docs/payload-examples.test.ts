@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   aggregationErrors,
+  contextChangeErrors,
   countErrors,
   gs1Errors,
   noticeErrors,
+  ownErrors,
   repoRoot,
   summaryErrors,
 } from '../support/schemas.js';
@@ -68,5 +70,19 @@ describe('the payload examples in docs/inventory.md', () => {
       count['rp:appeared'].length,
       count['rp:missing'].length,
     ]);
+  });
+
+  it('show an upstream context, the change it made before, valid against its schema, and an event carrying the context', () => {
+    const [input, change, event, ...rest] = (examples('inventory.md').get('Transaction context') ??
+      []) as Record<string, unknown>[];
+    expect(rest).toHaveLength(0);
+    expect(input!.version).toBe(12);
+    expect((change!.previous as Record<string, unknown>).version).toBe(input!.version);
+    expect(contextChangeErrors(change)).toEqual([]);
+    expect(gs1Errors(event)).toEqual([]);
+    expect(ownErrors(event)).toEqual([]);
+    expect(event!.bizTransactionList).toEqual(
+      (change!.context as Record<string, unknown>).bizTransactionList,
+    );
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SerialLineConfig } from '../../config/schema.js';
 import { silentLogger } from '../../daemon/log.js';
 import type { ReaderStatus } from '../../drivers/driver.js';
+import { HANDOVER_WINDOW } from '../../drivers/handover.js';
 import { SerialLineDriver } from '../../drivers/serial-line.js';
 import { prng } from '../../drivers/simulated-units.js';
 import { openPty, type Pty } from '../support/pty.js';
@@ -157,5 +158,32 @@ describe('serial-line on a socat PTY', () => {
     }
     await expect.poll(() => sink.reads.length, { timeout: 20_000 }).toBe(2000);
     expect(sink.texts()).toEqual(lines);
+  });
+
+  it('hands a stream many device reads long to group commits a whole window at a time, in order', async () => {
+    const p = await pty();
+    const sink = new RecordingSink();
+    sink.gate();
+    const { driver } = await started(p.readerPath, {}, sink);
+    // About 45 KB: the reader gets it in many PTY reads of at most 4 KB.
+    const lines = Array.from({ length: HANDOVER_WINDOW * 16 + 5 }, (_, i) => `${A}G${i}\x1d10L${i % 7}`);
+    const writing = p.write(lines.map((l) => `${l}\r`).join(''));
+    // A group commit: once the sink holds a whole window (or the rest), settle all of it at once.
+    const commits: number[] = [];
+    let settled = 0;
+    while (settled < lines.length) {
+      const whole = Math.min(HANDOVER_WINDOW, lines.length - settled);
+      await expect.poll(() => sink.concurrent, { timeout: 10_000 }).toBe(whole);
+      commits.push(sink.concurrent);
+      settled += whole;
+      sink.release();
+      sink.gate();
+      await expect.poll(() => sink.reads.length, { timeout: 10_000 }).toBe(settled);
+    }
+    await writing;
+    expect(sink.texts()).toEqual(lines);
+    expect(commits).toEqual([...Array.from({ length: 16 }, () => HANDOVER_WINDOW), 5]);
+    expect(sink.maxConcurrent).toBe(HANDOVER_WINDOW);
+    expect(driver.status()).toMatchObject({ state: 'connected', reads: lines.length, rejects: 0 });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * One pack station's cases, as a state machine over the scans it sees in the order they were
  * read: a case's SSCC opens a case (closing the one open), units go into the open case (once
- * each), the close code or a timeout closes it, the remove code takes the next unit scanned out.
+ * each; one still in a recent closed case leaves it, a DELETE), the close code or a timeout
+ * closes it, the remove code takes the next unit scanned out.
  * It decides; the caller records the events it returns, saves what it says changed (a few
  * records a scan, never the whole case) and logs its notes.
  */
@@ -155,6 +156,12 @@ export class PackStation {
         at,
       );
     } else {
+      // A unit is in one case at a time: packed here, it has left the recent case it was in.
+      const moved = this.outOfClosed(unit, at, readerId);
+      if (moved) {
+        out.changes.push(...moved.changes);
+        out.saves.push(...moved.saves);
+      }
       open.children.add(unit);
       out.saves.push({ kind: 'pack', caseNo: open.caseNo, unit });
     }
@@ -234,18 +241,23 @@ export class PackStation {
         note: { level: 'info', message: 'unit taken out of the open case', unit },
       };
     }
+    const out = this.outOfClosed(unit, at, readerId);
+    if (out) return out;
+    this.counters.removeUnknown++;
+    return {
+      ...nothing(),
+      note: {
+        level: 'warn',
+        message: 'unit to take out is in no case of this station: nothing removed',
+        unit,
+      },
+    };
+  }
+
+  /** Takes `unit` out of the recent closed case it is in (a DELETE), if any. */
+  private outOfClosed(unit: string, at: number, readerId: string): Outcome | undefined {
     const closed = this.recent.find((c) => c.children.has(unit));
-    if (!closed) {
-      this.counters.removeUnknown++;
-      return {
-        ...nothing(),
-        note: {
-          level: 'warn',
-          message: 'unit to take out is in no case of this station: nothing removed',
-          unit,
-        },
-      };
-    }
+    if (!closed) return undefined;
     closed.children.delete(unit);
     this.counters.removed++;
     return {

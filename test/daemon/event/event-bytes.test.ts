@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { BusinessContext } from '../../../daemon/event/business-context.js';
 import { buildEvent, type ReadPointContext, type Sighting } from '../../../daemon/event/epcis.js';
 import { EventBytes } from '../../../daemon/event/event-bytes.js';
 import { ZoneOffsets } from '../../../daemon/event/event-time.js';
 import type { UnitIdentity } from '../../../daemon/identity/identity.js';
-import { ownErrors } from '../../support/schemas.js';
+import { gs1Errors, ownErrors } from '../../support/schemas.js';
 import { DECODED, NOW, place, random, sighting } from './corpus.js';
 
 const reference = (s: Sighting, where: ReadPointContext, seq: number) =>
@@ -197,4 +198,104 @@ describe('the event written directly', () => {
     expect(JSON.parse(kolkata.event(s, 1)).eventTimeZoneOffset).toBe('+05:30');
     expect(JSON.parse(stJohns.event(s, 1)).eventTimeZoneOffset).toBe('-02:30');
   });
+
+  it('writes a transaction context as buildEvent does, and the event stays valid for both schemas', () => {
+    const shipment: BusinessContext = {
+      bizTransactionList: [
+        { type: 'desadv', bizTransaction: 'https://id.gs1.org/402/40123450000000016' },
+        { type: 'po', bizTransaction: 'urn:epcglobal:cbv:bt:4012345000009:PO-77%2F1' },
+        { bizTransaction: 'urn:example:tx:untyped' },
+      ],
+      sourceList: [{ type: 'owning_party', source: 'urn:epc:id:pgln:4012345.00000' }],
+      destinationList: [
+        { type: 'location', destination: 'urn:epc:id:sgln:4012345.00011.0' },
+        { type: 'urn:example:party', destination: 'urn:example:party:7' },
+      ],
+    };
+    const contexts: BusinessContext[] = [
+      shipment,
+      { bizTransactionList: [{ type: 'inv', bizTransaction: 'urn:epcglobal:cbv:bt:4012345000009:INV1' }] },
+      { sourceList: [{ type: 'possessing_party', source: 'urn:epc:id:pgln:4012345.00000' }] },
+      { destinationList: [{ type: 'owning_party', destination: 'urn:epc:id:pgln:4012345.00001' }] },
+      { bizTransactionList: [], sourceList: [], destinationList: [] },
+    ];
+    const r = random(18);
+    let compared = 0;
+    for (let p = 0; p < 10; p++) {
+      const where = place(r);
+      const bytes = new EventBytes(where);
+      for (let i = 0; i < 60; i++) {
+        const s = { ...sighting(r), context: contexts[i % contexts.length]! };
+        const line = bytes.event(s, i + 1);
+        expect(line).toBe(reference(s, where, i + 1));
+        compared++;
+      }
+    }
+    expect(compared).toBe(600);
+
+    const where: ReadPointContext = {
+      gatewayId: 'gw-1',
+      readPointUri: 'urn:readpoint:site-1:gw-1:dock-1',
+      bizLocation: 'urn:epc:id:sgln:4012345.00001.0',
+      bizStep: 'shipping',
+    };
+    const bytes = new EventBytes(where);
+    for (const [i, identity] of DECODED.entries()) {
+      const s: Sighting = {
+        identity,
+        readerId: 'door-1',
+        readPointId: 'dock-1',
+        firstSeen: NOW,
+        lastSeen: NOW,
+        readCount: 1,
+        context: shipment,
+      };
+      const event = JSON.parse(bytes.event(s, i + 1));
+      expect(event.bizTransactionList).toEqual(shipment.bizTransactionList);
+      expect(event.sourceList).toEqual(shipment.sourceList);
+      expect(event.destinationList).toEqual(shipment.destinationList);
+      // The lists stand after bizLocation and before readpoint's own fields.
+      const keys = Object.keys(event);
+      expect(keys.slice(keys.indexOf('bizLocation'), keys.indexOf('rp:gateway') + 1)).toEqual([
+        'bizLocation',
+        'bizTransactionList',
+        'sourceList',
+        'destinationList',
+        'rp:gateway',
+      ]);
+      expect(ownErrors(event)).toEqual([]);
+      expect(gs1Errors(event)).toEqual([]);
+    }
+    // Empty lists are left out, as no context at all.
+    const none = { ...s0(), context: { bizTransactionList: [] } };
+    expect(bytes.event(none, 1)).toBe(new EventBytes(where).event(s0(), 1));
+  });
+
+  it('escapes a context whose identifiers hold what JSON escapes', () => {
+    const where: ReadPointContext = { gatewayId: 'gw-1', readPointUri: 'urn:rp' };
+    for (const nasty of ['"', '\\', '\u0000', '\ud800', '\u2028', 'é']) {
+      const s: Sighting = {
+        ...s0(),
+        context: {
+          bizTransactionList: [{ type: nasty, bizTransaction: `urn:x:${nasty}` }],
+          sourceList: [{ type: nasty, source: nasty }],
+          destinationList: [{ type: nasty, destination: nasty }],
+        },
+      };
+      const line = new EventBytes(where).event(s, 3);
+      expect(line).toBe(reference(s, where, 3));
+      expect(JSON.parse(line).bizTransactionList[0].bizTransaction).toBe(`urn:x:${nasty}`);
+    }
+  });
 });
+
+function s0(): Sighting {
+  return {
+    identity: DECODED[0]!,
+    readerId: 'r',
+    readPointId: 'p',
+    firstSeen: NOW,
+    lastSeen: NOW,
+    readCount: 1,
+  };
+}

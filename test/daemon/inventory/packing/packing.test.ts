@@ -274,6 +274,30 @@ describe('a pack station', () => {
     }
   });
 
+  it('moves a unit packed again from the recent case it was in: a DELETE there before the ADD of its new case', async () => {
+    const g = await gateway('{ closeCode: CLOSE }');
+    try {
+      await g.scan(caseCode(0), T0);
+      await g.scan(unitCode('M1'), T0 + 10);
+      await g.scan(unitCode('M2'), T0 + 20);
+      await g.scan('CLOSE', T0 + 30);
+      await g.scan(caseCode(1), T0 + 100);
+      await g.scan(unitCode('M2'), T0 + 110); // repacked: it left case 0
+      await g.scan(unitCode('M3'), T0 + 120);
+      await g.scan('CLOSE', T0 + 130);
+      const events = await g.aggregated(3);
+      expect(events.map((e) => [e.action, e.parentID, e.childEPCs])).toEqual([
+        ['ADD', caseUri(0), [unitUri('M1'), unitUri('M2')]],
+        ['DELETE', caseUri(0), [unitUri('M2')]],
+        ['ADD', caseUri(1), [unitUri('M2'), unitUri('M3')]],
+      ]);
+      expect(events[1]).toMatchObject({ bizStep: 'unpacking', eventTime: new Date(T0 + 110).toISOString() });
+      expect(g.health()).toMatchObject({ removed: 1, duplicates: 0 });
+    } finally {
+      await g.close();
+    }
+  });
+
   it('reports units with no case open and close codes with nothing to close, and bounds a case', async () => {
     const g = await gateway('{ closeCode: CLOSE, maxChildren: 2 }');
     try {

@@ -1,0 +1,188 @@
+/**
+ * `readpoint holds add|remove|list|import`: the local hold list, and a look at all three. With the
+ * daemon running, through its control socket (the change holds at once); without it, on the
+ * inventory store directly (the daemon loads it at its next start). Exit 0 done; 1 refused (a bad
+ * entry, a bad file line, the store held by another process, an invalid config).
+ */
+import { resolve } from 'node:path';
+import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
+import { askDaemon, ControlRefused, DaemonNotRunning } from '../inventory/control-client.js';
+import { HoldBook } from '../inventory/holds/hold-book.js';
+import { ENTRIES_PER_COMMAND, type HoldCommand, holdCommand } from '../inventory/holds/hold-commands.js';
+import { type HoldEntry, HoldEntryError, parseHoldEntry } from '../inventory/holds/hold-entry.js';
+import { HoldLists } from '../inventory/holds/hold-lists.js';
+import { InventoryStore } from '../inventory/inventory-store.js';
+import { HoldFileError, holdFileEntries } from './holds-file.js';
+
+export interface HoldsPlace {
+  readonly config?: string;
+  readonly dataDir?: string;
+}
+
+export interface HoldMatchOptions extends HoldsPlace {
+  readonly unit?: string;
+  readonly gtin?: string;
+  readonly lot?: string;
+  readonly serials?: string;
+  readonly epcPattern?: string;
+  readonly reason?: string;
+  readonly reference?: string;
+  readonly expires?: string;
+}
+
+export interface HoldsListOptions extends HoldsPlace {
+  readonly list?: string;
+  readonly limit: number;
+  readonly json?: boolean;
+}
+
+export interface HoldsImportOptions extends HoldsPlace {
+  readonly replace?: boolean;
+}
+
+const say = (line: string) => process.stderr.write(`readpoint holds: ${line}\n`);
+/** A request line stays well under the control socket's 1 MiB. */
+const MAX_CHUNK_BYTES = 512 * 1024;
+
+async function dataDirOf(o: HoldsPlace): Promise<string | undefined> {
+  if (o.dataDir !== undefined) return resolve(o.dataDir);
+  try {
+    return resolve((await loadConfig(o.config!)).dataDir);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return undefined;
+  }
+}
+
+/** Runs hold commands through the daemon, or on the store when no daemon runs. */
+async function withLists(
+  dataDir: string,
+  work: (ask: (command: HoldCommand, args: unknown) => Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  try {
+    await askDaemon(dataDir, 'holds.list', { limit: 1 });
+  } catch (err) {
+    if (!(err instanceof DaemonNotRunning)) throw err;
+    const store = new InventoryStore(dataDir);
+    await store.open();
+    try {
+      const lists = new HoldLists(new HoldBook(store.part('holds')));
+      await lists.load();
+      await work((command, args) => holdCommand(lists, command, args));
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  await work((command, args) => askDaemon(dataDir, `holds.${command}`, args));
+}
+
+/** The entry the options name, as sent (the same fields as in a hold update). */
+function entryOf(o: HoldMatchOptions): Record<string, unknown> {
+  const entry: Record<string, unknown> = {};
+  for (const f of ['unit', 'gtin', 'lot', 'epcPattern', 'reason', 'reference', 'expires'] as const)
+    if (o[f] !== undefined) entry[f] = o[f];
+  if (o.serials !== undefined) {
+    const [from, to] = o.serials.split('-');
+    entry.serials = { from, to: to ?? from };
+  }
+  return entry;
+}
+
+function wire(entry: HoldEntry): Record<string, unknown> {
+  const { key: _key, kind: _kind, ...rest } = entry;
+  return rest;
+}
+
+async function run(o: HoldsPlace, work: Parameters<typeof withLists>[1]): Promise<number> {
+  const dataDir = await dataDirOf(o);
+  if (!dataDir) return 1;
+  try {
+    await withLists(dataDir, work);
+    return 0;
+  } catch (err) {
+    if (err instanceof ControlRefused || err instanceof HoldEntryError || err instanceof HoldFileError)
+      say(err.message);
+    else say(err instanceof Error ? err.message : String(err));
+    return 1;
+  }
+}
+
+export function holdsChangeCommand(verb: 'add' | 'remove', o: HoldMatchOptions): Promise<number> {
+  return run(o, async (ask) => {
+    const entry = entryOf(o);
+    parseHoldEntry(entry); // a clear message before anything is asked
+    const result = (await ask(verb, { entries: [entry] })) as { version: number; removed?: number };
+    if (verb === 'remove' && result.removed === 0)
+      throw new HoldEntryError('the local list has no such entry');
+    process.stdout.write(`local hold list now at version ${result.version}\n`);
+  });
+}
+
+export function holdsListCommand(o: HoldsListOptions): Promise<number> {
+  return run(o, async (ask) => {
+    let after: string | undefined;
+    let left = o.limit;
+    let versions: unknown;
+    while (left > 0) {
+      const page = (await ask('list', { list: o.list, limit: Math.min(left, 1000), after })) as {
+        versions: unknown;
+        holds: Record<string, unknown>[];
+        next?: string;
+      };
+      versions ??= page.versions;
+      for (const h of page.holds) process.stdout.write(`${o.json ? JSON.stringify(h) : listLine(h)}\n`);
+      left -= page.holds.length;
+      if (!page.next) break;
+      after = page.next;
+    }
+    if (!o.json) process.stderr.write(`versions: ${JSON.stringify(versions)}\n`);
+  });
+}
+
+function listLine(h: Record<string, unknown>): string {
+  const match =
+    h.unit ??
+    h.epcPattern ??
+    (h.lot !== undefined
+      ? `GTIN ${h.gtin} LOT ${h.lot}`
+      : h.serials
+        ? `GTIN ${h.gtin} SN ${(h.serials as { from: string }).from}-${(h.serials as { to: string }).to}`
+        : `GTIN ${h.gtin}`);
+  const why = [h.reason, h.reference, h.expires ? `until ${h.expires}` : undefined].filter(
+    (x) => x !== undefined,
+  );
+  return [h.list, h.kind, match, ...why].join('  ');
+}
+
+export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise<number> {
+  return run(o, async (ask) => {
+    // A first pass checks every line, so a bad line changes nothing.
+    let total = 0;
+    for await (const _ of holdFileEntries(file)) total++;
+    let chunk: Record<string, unknown>[] = [];
+    let bytes = 0;
+    let first = true;
+    let version = 0;
+    const send = async () => {
+      if (chunk.length === 0 && !(first && o.replace)) return;
+      const result = (await ask('import', { entries: chunk, replace: first && o.replace === true })) as {
+        version: number;
+      };
+      version = result.version;
+      first = false;
+      chunk = [];
+      bytes = 0;
+    };
+    for await (const { entry } of holdFileEntries(file)) {
+      const w = wire(entry);
+      const size = JSON.stringify(w).length + 1;
+      if (chunk.length === ENTRIES_PER_COMMAND || bytes + size > MAX_CHUNK_BYTES) await send();
+      chunk.push(w);
+      bytes += size;
+    }
+    await send();
+    process.stdout.write(`imported ${total} entries; local hold list now at version ${version}\n`);
+  });
+}

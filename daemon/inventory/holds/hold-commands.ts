@@ -1,0 +1,80 @@
+/**
+ * `readpoint holds add|remove|list|import` as commands on hold lists: the same code answers them
+ * in the daemon (over the control socket) and in the CLI when no daemon runs (on the store
+ * directly). Arguments are untrusted: checked and bounded here.
+ */
+import { listedKey } from './hold-book.js';
+import { HOLD_LISTS, type HoldEntry, HoldEntryError, type HoldList, parseHoldEntry } from './hold-entry.js';
+import type { HoldLists } from './hold-lists.js';
+
+/** Entries one command carries at most (an import is sent in chunks of this size). */
+export const ENTRIES_PER_COMMAND = 5000;
+const MAX_PAGE = 1000;
+
+export type HoldCommand = 'add' | 'remove' | 'list' | 'import';
+
+function args(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('arguments must be an object');
+  return value as Record<string, unknown>;
+}
+
+function entriesOf(value: unknown, removal: boolean): HoldEntry[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error('entries must be a non-empty array');
+  if (value.length > ENTRIES_PER_COMMAND) throw new Error(`at most ${ENTRIES_PER_COMMAND} entries at once`);
+  return value.map((v, i) => {
+    try {
+      if (removal && typeof v === 'object' && v !== null) {
+        const { reason: _r, reference: _f, expires: _e, ...match } = v as Record<string, unknown>;
+        return parseHoldEntry(match);
+      }
+      return parseHoldEntry(v);
+    } catch (err) {
+      throw err instanceof HoldEntryError ? new Error(`entries[${i}]: ${err.message}`) : err;
+    }
+  });
+}
+
+/** Answers one hold command. */
+export async function holdCommand(lists: HoldLists, command: HoldCommand, raw: unknown): Promise<unknown> {
+  const a = args(raw);
+  switch (command) {
+    case 'add':
+      return {
+        version: await lists.addLocal(entriesOf(a.entries, false)),
+        added: (a.entries as unknown[]).length,
+      };
+    case 'import': {
+      // An empty file imported with replace empties the local list.
+      const empty = a.replace === true && Array.isArray(a.entries) && a.entries.length === 0;
+      const entries = empty ? [] : entriesOf(a.entries, false);
+      return { version: await lists.addLocal(entries, a.replace === true), added: entries.length };
+    }
+    case 'remove':
+      return lists.removeLocal(entriesOf(a.entries, true));
+    case 'list': {
+      const list = a.list;
+      if (list !== undefined && !HOLD_LISTS.includes(list as HoldList))
+        throw new Error(`list must be one of ${HOLD_LISTS.join(', ')}`);
+      const limit = a.limit ?? 100;
+      if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_PAGE)
+        throw new Error(`limit must be 1-${MAX_PAGE}`);
+      if (a.after !== undefined && (typeof a.after !== 'string' || a.after.length > 1000))
+        throw new Error('after must be the next of a previous page');
+      const page = await lists.book.page(
+        list as HoldList | undefined,
+        limit as number,
+        a.after as string | undefined,
+      );
+      const last = page.at(-1);
+      return {
+        versions: lists.allVersions(),
+        holds: page.map((h) => {
+          const { key: _key, ...entry } = h.entry;
+          return { list: h.list, ...entry };
+        }),
+        ...(page.length === limit && last ? { next: listedKey(last) } : {}),
+      };
+    }
+  }
+}

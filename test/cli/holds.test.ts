@@ -1,0 +1,161 @@
+/**
+ * `readpoint holds add|remove|list|import` as a technician runs them (child processes of the built
+ * CLI) with no daemon running: the lists are written to the inventory store on disk, and read back
+ * the way the daemon loads them. (With the daemon running: test/e2e/inventory-holds.test.ts.)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HoldBook } from '../../daemon/inventory/holds/hold-book.js';
+import { parseHoldEntry } from '../../daemon/inventory/holds/hold-entry.js';
+import { HoldIndex } from '../../daemon/inventory/holds/hold-index.js';
+import { HoldLists } from '../../daemon/inventory/holds/hold-lists.js';
+import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
+import { cliPath } from '../support/daemon.js';
+
+const GTIN = '09506000134352';
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rp-holds-cli-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, 'holds', ...args, '--data-dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => {
+      stdout += b;
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The store as the daemon loads it at start: entries into an index, and the versions. */
+async function loaded() {
+  const store = new InventoryStore(dir);
+  await store.open();
+  try {
+    const index = new HoldIndex();
+    const versions = await new HoldBook(store.part('holds')).load((list, entry) => index.add(list, entry));
+    return { counts: index.counts(), size: index.size, versions };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('readpoint holds (no daemon running)', () => {
+  it('adds and lists local holds in the store', async () => {
+    const add = await cli([
+      'add',
+      '--gtin',
+      GTIN,
+      '--lot',
+      'L42',
+      '--reason',
+      'recall',
+      '--reference',
+      'R-118',
+    ]);
+    expect(add).toMatchObject({ status: 0, stdout: 'local hold list now at version 1\n' });
+    expect((await cli(['add', '--epc-pattern', 'urn:epc:idpat:sgtin:0614141.812345.[100-199]'])).status).toBe(
+      0,
+    );
+    const list = await cli(['list', '--json']);
+    expect(list.status).toBe(0);
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
+      { list: 'local', kind: 'lot', gtin: GTIN, lot: 'L42', reason: 'recall', reference: 'R-118' },
+      {
+        list: 'local',
+        kind: 'range',
+        epcPattern: 'urn:epc:idpat:sgtin:0614141.812345.[100-199]',
+        serials: { from: '100', to: '199' },
+      },
+    ]);
+    expect((await cli(['list'])).stdout).toBe(
+      `local  lot  GTIN ${GTIN} LOT L42  recall  R-118\nlocal  range  urn:epc:idpat:sgtin:0614141.812345.[100-199]\n`,
+    );
+  });
+
+  it('removes a local hold named as it was added', async () => {
+    const store = new InventoryStore(dir);
+    await store.open();
+    const lists = new HoldLists(new HoldBook(store.part('holds')));
+    await lists.addLocal([
+      parseHoldEntry({ gtin: GTIN, lot: 'L42' }),
+      parseHoldEntry({ gtin: GTIN, lot: 'L43' }),
+    ]);
+    await store.close();
+    expect(await cli(['remove', '--gtin', GTIN, '--lot', 'L42'])).toMatchObject({
+      status: 0,
+      stdout: 'local hold list now at version 2\n',
+    });
+    expect(await loaded()).toMatchObject({
+      size: 1,
+      counts: { lot: 1 },
+      versions: { local: { version: 2 } },
+    });
+  });
+
+  it('refuses a bad entry and wrong options with a clear message', async () => {
+    expect(await cli(['add', '--gtin', '09506000134353'])).toMatchObject({
+      status: 1,
+      stderr: 'readpoint holds: gtin must be a GTIN of 8, 12, 13 or 14 digits with a valid check digit\n',
+    });
+    expect(await cli(['remove', '--gtin', GTIN, '--lot', 'L42'])).toMatchObject({
+      status: 1,
+      stderr: 'readpoint holds: the local list has no such entry\n',
+    });
+    const both = await cli(['add', '--gtin', GTIN, '--unit', 'urn:x:1']);
+    expect(both.status).toBe(64);
+    expect(both.stderr).toContain('name one of --unit, --gtin');
+  });
+
+  it('imports a file of 12,000 entries in chunks, and refuses a file with a bad line before changing anything', async () => {
+    const lines = ['# recall R-118, batch 1', ''];
+    for (let i = 0; i < 12_000; i++)
+      lines.push(JSON.stringify({ unit: `https://id.gs1.org/01/${GTIN}/21/S${i}`, reference: 'R-118' }));
+    const file = join(dir, 'recall.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const done = await cli(['import', file]);
+    expect(done).toMatchObject({
+      status: 0,
+      stdout: 'imported 12000 entries; local hold list now at version 3\n',
+    });
+    expect(await loaded()).toMatchObject({ size: 12_000, counts: { unit: 12_000 } });
+
+    const bad = join(dir, 'bad.jsonl');
+    await writeFile(bad, `${JSON.stringify({ gtin: GTIN })}\n{"gtin": "${GTIN}", "lot": 7}\n`);
+    expect(await cli(['import', bad, '--replace'])).toMatchObject({
+      status: 1,
+      stderr: `readpoint holds: ${bad}:2: lot must be printable text of 1-20 characters\n`,
+    });
+    expect((await loaded()).size).toBe(12_000);
+
+    const one = join(dir, 'one.jsonl');
+    await writeFile(one, `${JSON.stringify({ gtin: GTIN, reason: 'all of it' })}`);
+    expect(await cli(['import', one, '--replace'])).toMatchObject({ status: 0 });
+    expect(await loaded()).toMatchObject({
+      size: 1,
+      counts: { gtin: 1 },
+      versions: { local: { version: 4 } },
+    });
+  });
+});
