@@ -175,8 +175,8 @@ export const ReaderCapture = Strict(
       maximum: 256,
       default: 16,
       description:
-        'The most the kept reads may take, MiB, counted as the bytes of their capture lines (an RFID read takes ' +
-        'about 100, and the heap about 40 more); past it the oldest go early, counted and said in the capture.',
+        "The ring's memory, MiB, taken as it fills: a read takes 36 bytes and its own (48 for an SGTIN-96 tag, " +
+        'about 350,000 of them in 16 MiB); when it is full the oldest go early, counted and said in the capture.',
     }),
   },
   "Always-on recording of this reader's recent traffic (off when absent).",

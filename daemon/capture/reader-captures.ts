@@ -13,8 +13,8 @@
  *   until `ended`.
  *
  * It watches the reads through a read tap, added only while a session or a ring needs it: a
- * gateway that records nothing pays nothing. On the read path each read is made into its line
- * once (O(1), no I/O) and kept in bounded buffers.
+ * gateway that records nothing pays nothing. On the read path a ring copies the read into its
+ * buffer; a session makes the read's line (once for all sessions). O(1), no I/O, bounded.
  */
 import type { ReaderConfig } from '../../config/schema.js';
 import type { RawRead } from '../../drivers/driver.js';
@@ -111,7 +111,7 @@ export class ReaderCaptures {
     const reader = this.reader(readerId);
     const ring = this.rings.get(readerId);
     if (!ring) throw new Error(`reader ${readerId} keeps no ring: set capture.ringMinutes on it`);
-    const lines = ring.snapshot(performance.now());
+    const lines = ring.lines(performance.now(), this.origin.mono, readerId);
     const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
     const id = this.open({
       readerId,
@@ -171,13 +171,9 @@ export class ReaderCaptures {
 
   private readonly tap: ReadTap = {
     raw: (read: RawRead) => {
-      const ring = this.rings.get(read.readerId);
-      let line: string | undefined;
-      if (ring) {
-        line = readLine(read, this.origin.mono);
-        ring.add(line, read.mono);
-      }
+      this.rings.get(read.readerId)?.add(read);
       if (this.sessions.size === 0) return;
+      let line: string | undefined;
       for (const s of this.sessions.values()) {
         if (s.readerId !== read.readerId || s.finished) continue;
         line ??= readLine(read, this.origin.mono);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../config/load.js';
 import { captureEntries } from '../../daemon/capture/capture-file.js';
 import { captureHeader, endLine, readLine } from '../../daemon/capture/capture-format.js';
+import { CaptureRing } from '../../daemon/capture/capture-ring.js';
 import { Replay } from '../../daemon/capture/replay.js';
 import { encodeSgtin96 } from '../../daemon/identity/epc-encode.js';
 import type { RawRead } from '../../drivers/driver.js';
@@ -34,6 +35,8 @@ export interface ReplayBenchResult {
   readonly inProcessS: number;
   readonly cpuUsPerRead: number;
   readonly cliS: number;
+  /** What the capture ring adds on the read path: the read's line made and kept, CPU µs per read. */
+  readonly ringUsPerRead: number;
 }
 
 const CONFIG = `gateway: { id: gw-bench, site: bench }
@@ -130,6 +133,15 @@ function cliOnce(file: string, configFile: string): Promise<number> {
 /** The built command line, beside this file in dist/ (test/support/daemon.ts would load the test schemas). */
 const cliPath = fileURLToPath(new URL('../../daemon/cli/main.js', import.meta.url));
 
+/** The capture ring's work on each read of the capture (what reader-captures.ts's tap does), CPU µs per read. */
+function ringCost(reads: readonly RawRead[]): number {
+  const ring = new CaptureRing({ windowMs: 10 * 60_000, maxBytes: 16 * 1024 * 1024 });
+  const cpu = process.cpuUsage();
+  for (const read of reads) ring.add(read);
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / reads.length;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayBenchResult> {
@@ -156,6 +168,7 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayBenchRes
     const walls: number[] = [];
     const cpus: number[] = [];
     const clis: number[] = [];
+    const rings: number[] = [];
     let events = 0;
     for (let i = 0; i < o.runs; i++) {
       const cpu = process.cpuUsage();
@@ -165,6 +178,7 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayBenchRes
       const used = process.cpuUsage(cpu);
       cpus.push((used.user + used.system) / reads.length);
       clis.push(await cliOnce(file, configFile));
+      rings.push(ringCost(reads));
     }
     return {
       reads: reads.length,
@@ -174,6 +188,7 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayBenchRes
       inProcessS: median(walls),
       cpuUsPerRead: median(cpus),
       cliS: median(clis),
+      ringUsPerRead: median(rings),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -392,6 +392,10 @@ await section('replay', async () => {
     ratio(cli / 50),
     `>= 50x real time: ${cli >= 50 ? 'met' : 'missed'}`,
   );
+  row(
+    `capture ring (readers[].capture) on the read path: CPU µs per read to keep it (16 MiB ring, the same reads), median of ${PAIRS}`,
+    r.ringUsPerRead.toFixed(2),
+  );
 });
 await section('memory per tracked unit', async () => {
   const memory = await runPhase<UnitMemoryResult>('unit-memory', { units: 100_000 });
