@@ -4,6 +4,7 @@
  * inventory store directly (the daemon loads it at its next start). Exit 0 done; 1 refused (a bad
  * entry, a bad file line, the store held by another process, an invalid config).
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import { askDaemon, ControlRefused, DaemonNotRunning } from '../inventory/control-client.js';
@@ -11,6 +12,7 @@ import { HoldBook } from '../inventory/holds/hold-book.js';
 import { ENTRIES_PER_COMMAND, type HoldCommand, holdCommand } from '../inventory/holds/hold-commands.js';
 import { type HoldEntry, HoldEntryError, parseHoldEntry } from '../inventory/holds/hold-entry.js';
 import { HoldLists } from '../inventory/holds/hold-lists.js';
+import { InventorySnapshot } from '../inventory/inventory-snapshot.js';
 import { InventoryStore } from '../inventory/inventory-store.js';
 import { HoldFileError, holdFileEntries } from './holds-file.js';
 
@@ -55,15 +57,21 @@ async function dataDirOf(o: HoldsPlace): Promise<string | undefined> {
   }
 }
 
-/** Runs hold commands through the daemon, or on the store when no daemon runs. */
+/**
+ * Runs hold commands through the daemon, or, when no daemon runs, on the store (a change) or on a
+ * copy of it (`list`: the store is never opened to read, see inventory-snapshot.ts).
+ */
 async function withLists(
   dataDir: string,
+  changes: boolean,
   work: (ask: (command: HoldCommand, args: unknown) => Promise<unknown>) => Promise<void>,
 ): Promise<void> {
   try {
     await askDaemon(dataDir, 'holds.list', { limit: 1 });
   } catch (err) {
     if (!(err instanceof DaemonNotRunning)) throw err;
+    if (!changes) return listStopped(dataDir, work);
+    await refuseForeignStore(dataDir);
     const store = new InventoryStore(dataDir);
     await store.open();
     try {
@@ -76,6 +84,35 @@ async function withLists(
     return;
   }
   await work((command, args) => askDaemon(dataDir, `holds.${command}`, args));
+}
+
+/** The lists of a stopped daemon, from a copy of its store (nothing when it kept none). */
+async function listStopped(dataDir: string, work: Parameters<typeof withLists>[2]): Promise<void> {
+  const snapshot = await InventorySnapshot.open(dataDir);
+  if (!snapshot) {
+    say(`no holds: ${dataDir} has no inventory store yet`);
+    return;
+  }
+  try {
+    const lists = new HoldLists(new HoldBook(snapshot.part('holds')));
+    await lists.load();
+    await work((command, args) => holdCommand(lists, command, args));
+  } finally {
+    await snapshot.close();
+  }
+}
+
+/**
+ * Root changing a stopped daemon's store would leave root's files in it that the daemon's user
+ * cannot open (its next start fails): a change is made as the owner of the data dir.
+ */
+async function refuseForeignStore(dataDir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const owner = (await stat(dataDir).catch(() => undefined))?.uid;
+  if (owner !== undefined && owner !== 0)
+    throw new HoldEntryError(
+      `${dataDir} belongs to user ${owner}: change its holds as that user (e.g. sudo -u <the daemon's user>), or while the daemon runs`,
+    );
 }
 
 /** The entry the options name, as sent (the same fields as in a hold update). */
@@ -95,11 +132,11 @@ function wire(entry: HoldEntry): Record<string, unknown> {
   return rest;
 }
 
-async function run(o: HoldsPlace, work: Parameters<typeof withLists>[1]): Promise<number> {
+async function run(o: HoldsPlace, changes: boolean, work: Parameters<typeof withLists>[2]): Promise<number> {
   const dataDir = await dataDirOf(o);
   if (!dataDir) return 1;
   try {
-    await withLists(dataDir, work);
+    await withLists(dataDir, changes, work);
     return 0;
   } catch (err) {
     if (err instanceof ControlRefused || err instanceof HoldEntryError || err instanceof HoldFileError)
@@ -110,7 +147,7 @@ async function run(o: HoldsPlace, work: Parameters<typeof withLists>[1]): Promis
 }
 
 export function holdsChangeCommand(verb: 'add' | 'remove', o: HoldMatchOptions): Promise<number> {
-  return run(o, async (ask) => {
+  return run(o, true, async (ask) => {
     const entry = entryOf(o);
     parseHoldEntry(entry); // a clear message before anything is asked
     const result = (await ask(verb, { entries: [entry] })) as { version: number; removed?: number };
@@ -121,7 +158,7 @@ export function holdsChangeCommand(verb: 'add' | 'remove', o: HoldMatchOptions):
 }
 
 export function holdsListCommand(o: HoldsListOptions): Promise<number> {
-  return run(o, async (ask) => {
+  return run(o, false, async (ask) => {
     let after: string | undefined;
     let left = o.limit;
     let versions: unknown;
@@ -157,7 +194,7 @@ function listLine(h: Record<string, unknown>): string {
 }
 
 export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise<number> {
-  return run(o, async (ask) => {
+  return run(o, true, async (ask) => {
     // A first pass checks every line, so a bad line changes nothing.
     let total = 0;
     for await (const _ of holdFileEntries(file)) total++;

@@ -4,7 +4,7 @@
  * the way the daemon loads them. (With the daemon running: test/e2e/inventory-holds.test.ts.)
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,7 +56,31 @@ async function loaded() {
   }
 }
 
+/** Every file of the store with its bytes: what a command that only reads must leave as it was. */
+async function storeFiles(): Promise<Record<string, string>> {
+  const store = join(dir, 'inventory');
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(store)).sort())
+    out[name] = (await readFile(join(store, name))).toString('hex');
+  return out;
+}
+
 describe('readpoint holds (no daemon running)', () => {
+  it('lists from a copy of the store, leaving the store untouched, and says when there is none', async () => {
+    const none = await cli(['list']);
+    expect(none).toMatchObject({ status: 0, stdout: '' });
+    expect(none.stderr).toContain(`readpoint holds: no holds: ${dir} has no inventory store yet`);
+    expect((await cli(['add', '--unit', 'urn:epc:id:sgtin:0614141.812345.6789'])).status).toBe(0);
+    const before = await storeFiles();
+    const list = await cli(['list', '--json']);
+    expect(list.status).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject({
+      list: 'local',
+      unit: 'urn:epc:id:sgtin:0614141.812345.6789',
+    });
+    expect(await storeFiles()).toEqual(before);
+  });
+
   it('adds and lists local holds in the store', async () => {
     const add = await cli([
       'add',

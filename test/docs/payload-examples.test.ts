@@ -6,6 +6,8 @@ import {
   contextChangeErrors,
   countErrors,
   gs1Errors,
+  holdAlertErrors,
+  holdUpdateErrors,
   noticeErrors,
   ownErrors,
   repoRoot,
@@ -84,5 +86,15 @@ describe('the payload examples in docs/inventory.md', () => {
     expect(event!.bizTransactionList).toEqual(
       (change!.context as Record<string, unknown>).bizTransactionList,
     );
+  });
+
+  it('show hold updates (a full list, an increment on it) and an alert valid against their schemas', () => {
+    const [full, increment, alert, ...rest] = (examples('inventory.md').get('Holds and recalls') ??
+      []) as Record<string, unknown>[];
+    expect(rest).toHaveLength(0);
+    expect(holdUpdateErrors(full)).toEqual([]);
+    expect(holdUpdateErrors(increment)).toEqual([]);
+    expect(increment!.base).toBe(full!.version);
+    expect(holdAlertErrors(alert)).toEqual([]);
   });
 });
