@@ -44,6 +44,26 @@ export function replayReader(config: Config, readerId: string): ReaderConfig | s
   return `the configuration has no reader "${readerId}" (its readers: ${config.readers.map((r) => r.id).join(', ')})`;
 }
 
+/**
+ * What a replay of `reader` under `config` leaves out, in words: the inventory features that take
+ * scans or change events at run time (pack stations, transaction contexts) are not replayed.
+ */
+export function replayLeavesOut(config: Config, reader: ReaderConfig): string[] {
+  const points = new Set([reader.readPoint, ...(reader.antennaMap ?? []).flatMap((a) => a.readPoint ?? [])]);
+  const out: string[] = [];
+  for (const p of config.readPoints) {
+    if (points.has(p.id) && p.mode === 'pack')
+      out.push(
+        `read point ${p.id} is a pack station: its close codes are replayed as reads, and no aggregation events are made`,
+      );
+    if (points.has(p.id) && p.context)
+      out.push(`read point ${p.id} takes a transaction context: its events are replayed without one`);
+    else if (p.context?.scanners?.includes(reader.id))
+      out.push(`reader ${reader.id} scans transaction barcodes for ${p.id}: they are replayed as reads`);
+  }
+  return out;
+}
+
 export class Replay {
   readonly pipeline: Pipeline;
   private readonly smoother: Smoother;

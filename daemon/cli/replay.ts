@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { captureEntries } from '../capture/capture-file.js';
 import { CaptureError, type CaptureHeader } from '../capture/capture-format.js';
-import { Replay, type ReplayedEvent, replayReader } from '../capture/replay.js';
+import { Replay, type ReplayedEvent, replayLeavesOut, replayReader } from '../capture/replay.js';
 import { compare, ReplayTally } from '../capture/replay-compare.js';
 import type { RejectPayload } from '../contract/topics.js';
 import { EXIT } from './exit-codes.js';
@@ -98,6 +98,8 @@ function makeReplay(
 ): Replay | string {
   const reader = replayReader(config, readerId);
   if (typeof reader === 'string') return reader;
+  for (const note of replayLeavesOut(config, reader))
+    process.stderr.write(`readpoint replay: note: ${note}\n`);
   const alone = o.compare === undefined;
   const onEvent = (e: ReplayedEvent) => {
     tally.add(e);

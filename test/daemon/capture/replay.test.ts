@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.js';
-import { Replay, type ReplayedEvent } from '../../../daemon/capture/replay.js';
+import { Replay, type ReplayedEvent, replayLeavesOut } from '../../../daemon/capture/replay.js';
 import { compare, ReplayTally } from '../../../daemon/capture/replay-compare.js';
 import { dockDoorYaml, palletInAndOut, tagUri } from '../../support/captures.js';
 import { ownErrors } from '../../support/schemas.js';
@@ -99,5 +99,33 @@ describe('replay', () => {
     expect(c.onlyA).toEqual([]);
     expect(c.onlyB).toEqual([]);
     expect(c.rows[0]).toEqual({ what: 'events', a: 6, b: 6 });
+  });
+
+  it('says what it leaves out: pack stations and transaction contexts', () => {
+    const config = parseConfig(
+      `gateway: { id: gw, site: s }
+readPoints:
+  - { id: pack-1, mode: pack, pack: { closeCode: CLOSE } }
+  - { id: door-1, context: { scanners: [gun-1] } }
+  - { id: lane-1 }
+readers:
+  - { id: pack-gun, driver: serial-line, readPoint: pack-1, path: /dev/null }
+  - { id: gun-1, driver: serial-line, readPoint: lane-1, path: /dev/null }
+  - { id: door-rfid, driver: thingmagic, path: /dev/null, region: NA2, readPoint: door-1 }
+  - { id: lane-gun, driver: serial-line, readPoint: lane-1, path: /dev/null }
+`,
+      't.yaml',
+    );
+    const notes = (id: string) => replayLeavesOut(config, config.readers.find((r) => r.id === id)!);
+    expect(notes('pack-gun')).toEqual([
+      'read point pack-1 is a pack station: its close codes are replayed as reads, and no aggregation events are made',
+    ]);
+    expect(notes('gun-1')).toEqual([
+      'reader gun-1 scans transaction barcodes for door-1: they are replayed as reads',
+    ]);
+    expect(notes('door-rfid')).toEqual([
+      'read point door-1 takes a transaction context: its events are replayed without one',
+    ]);
+    expect(notes('lane-gun')).toEqual([]);
   });
 });
