@@ -19,6 +19,7 @@ const [
   { addSimulateCommand },
   { addHoldsCommands },
   { addContextCommand },
+  { addCaptureCommands },
 ] = await Promise.all([
   import('commander'),
   import('./exit-codes.js'),
@@ -26,6 +27,7 @@ const [
   import('./simulate-options.js'),
   import('./holds-options.js'),
   import('./context-options.js'),
+  import('./capture-options.js'),
 ]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
@@ -246,6 +248,7 @@ addOutboxCommands(program, set);
 addSimulateCommand(program, set);
 addHoldsCommands(program, set);
 addContextCommand(program, set);
+addCaptureCommands(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */
 function hintAfterErrors(command: CommandType, path: string): void {

@@ -10,12 +10,13 @@
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000), BENCH_HOLDS (hold entries of the holds
- * sections, default 1,000,000); the fleet's sizes in fleet-rows.ts.
+ * sections, default 1,000,000), BENCH_REPLAY_S (length of the dock door capture the replay
+ * section replays, default 600 s); the fleet's sizes in fleet-rows.ts.
  *
  * BENCH_WHERE_UNITS (where-is phase, default 1,000,000) and BENCH_WHERE_LOOKUPS (default 100,000).
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, holds, where, pty, latency, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * words: driver, holds, where, pty, latency, backlog, outbox, rfid, replay, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -41,6 +42,7 @@ import { installNodeRed, nodeRedDir } from './node-red-install.js';
 import { benchLevelOutbox, benchRawLevel } from './outbox.js';
 import { alternate, summarize } from './pairs.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
+import type { ReplayBenchResult } from './replay.js';
 import type { RfidResult, UnitMemoryResult } from './rfid.js';
 import type { PtyResult } from './scanner-pty.js';
 import { runPhase } from './spawn-phase.js';
@@ -62,6 +64,8 @@ const PROFILE = process.env.BENCH_PROFILE;
 /** Units in the where-is index phase (its default maxUnits), and the lookups timed in it. */
 const WHERE_UNITS = Number(process.env.BENCH_WHERE_UNITS ?? 1_000_000);
 const WHERE_LOOKUPS = Number(process.env.BENCH_WHERE_LOOKUPS ?? 100_000);
+/** Length of the dock door capture the replay section replays, s. */
+const REPLAY_S = Number(process.env.BENCH_REPLAY_S ?? 600);
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
@@ -418,6 +422,30 @@ await section('RFID', async () => {
     '',
     ratio(perCore / 50_000),
     `50,000 on one core: ${perCore >= 50_000 ? 'met' : 'missed'}`,
+  );
+});
+// A capture of a busy dock door replayed (readpoint replay), against the capture's own length.
+await section('replay', async () => {
+  const r = await runPhase<ReplayBenchResult>('replay', { seconds: REPLAY_S, tags: 200, runs: PAIRS });
+  const speed = r.captureS / r.inProcessS;
+  row(
+    `replay of a busy dock door capture, times real time (${fmt(r.reads)} reads in ${r.captureS} s, ${fmt(r.bytes / MiB)} MiB: a pallet of 200 cases every 12 s on 4 antennas; ${fmt(r.events)} events; decode, smoothing and event bytes in one process, median of ${PAIRS}; reads/s and CPU µs per read in brackets)`,
+    `${fmt(speed)}x (${fmt(r.reads / r.inProcessS)} reads/s, ${r.cpuUsPerRead.toFixed(1)} µs)`,
+    '',
+    ratio(speed / 50),
+    `>= 50x real time: ${speed >= 50 ? 'met' : 'missed'}`,
+  );
+  const cli = r.captureS / r.cliS;
+  row(
+    `readpoint replay --json > /dev/null, the same capture end to end (Node's start and every event printed), times real time, median of ${PAIRS}`,
+    `${fmt(cli)}x (${r.cliS.toFixed(2)} s)`,
+    '',
+    ratio(cli / 50),
+    `>= 50x real time: ${cli >= 50 ? 'met' : 'missed'}`,
+  );
+  row(
+    `capture ring (readers[].capture) on the read path: CPU µs per read to keep it (16 MiB ring, the same reads), median of ${PAIRS}`,
+    r.ringUsPerRead.toFixed(2),
   );
 });
 await section('memory per tracked unit', async () => {

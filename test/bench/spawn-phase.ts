@@ -12,6 +12,7 @@ export type PhaseName =
   | 'backlog'
   | 'identity'
   | 'rfid'
+  | 'replay'
   | 'unit-memory'
   | 'hold-index'
   | 'hold-load'
