@@ -69,6 +69,11 @@ const REPLAY_S = Number(process.env.BENCH_REPLAY_S ?? 600);
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
+/**
+ * Node flags the backlog phases run with: those of systemd/readpoint.service (the young
+ * generation's size, which node otherwise shrinks under a memory limit).
+ */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=16'];
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
 const RSS_TARGET_MB = 200;
@@ -276,12 +281,11 @@ if (broker) {
     }
 
     await section('backlog', async () => {
-      const bl = await runPhase<BacklogResult>('backlog', {
-        url,
-        inflight: WINDOW,
-        n: BACKLOG,
-        pairs: PAIRS,
-      });
+      const bl = await runPhase<BacklogResult>(
+        'backlog',
+        { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS },
+        { nodeFlags: DAEMON_NODE_FLAGS },
+      );
       row(
         'backlog fill, events/s (reads -> pipeline -> outbox, fsync per group commit, uplink down)',
         fmt(bl.fillPerSecond),
@@ -327,7 +331,7 @@ if (broker) {
         bl = await runPhase<BacklogResult>(
           'backlog',
           { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS, ceilingCgroup: ownMemoryCgroup() },
-          { launcher: cgroup.launcher },
+          { launcher: cgroup.launcher, nodeFlags: DAEMON_NODE_FLAGS },
         );
       } catch (err) {
         const u = cgroup.usage();
