@@ -50,7 +50,8 @@ interface Replay {
 
 /** Entries taken from the outbox and not yet published, with the take refilling them. */
 class Lane {
-  ready: OutboxEntry[] = [];
+  /** Published entries are cleared from it, so their payloads need not wait for the chunk's last. */
+  ready: (OutboxEntry | undefined)[] = [];
   /** Where the next entry to publish is in `ready` (no shifting). */
   head = 0;
   inflight = 0;
@@ -60,7 +61,8 @@ class Lane {
   }
 
   next(): OutboxEntry {
-    const entry = this.ready[this.head++]!;
+    const entry = this.ready[this.head]!;
+    this.ready[this.head++] = undefined;
     if (this.head === this.ready.length) {
       this.ready = [];
       this.head = 0;
@@ -302,9 +304,11 @@ export class Dispatcher {
       const entry = lane.next();
       lane.inflight++;
       sent++;
-      const backlog = this.replay && entry.seq <= this.replay.end ? this.replay : undefined;
+      const seq = entry.seq;
+      const backlog = this.replay && seq <= this.replay.end ? this.replay : undefined;
       if (backlog) backlog.inflight++;
-      // A callback, not a promise: one closure per event is all the bookkeeping allocates.
+      // A callback, not a promise: one closure per event is all the bookkeeping allocates. It
+      // holds the sequence number, not the entry: the payload is free once written to the socket.
       this.uplink.send(entry.topic, entry.payload, (err) => {
         lane.inflight--;
         if (backlog) backlog.inflight--;
@@ -315,7 +319,7 @@ export class Dispatcher {
           this.published++;
           if (live) this.livePublished++;
           if (backlog) backlog.delivered++;
-          this.outbox.ack(entry.seq);
+          this.outbox.ack(seq);
         }
         this.nudge();
       });
