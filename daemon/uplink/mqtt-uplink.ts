@@ -21,11 +21,13 @@
  * interval of its return rather than at the end of a wait of up to retry.maxMs.
  */
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { BrokerNodes, firstNode } from './broker-node.js';
 import { clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
+import { gatherWrites } from './gathered-writes.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { ReturnProbe } from './node-probe.js';
 import { PendingPublishes } from './pending-publishes.js';
@@ -280,6 +282,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     // stalls and a tenfold drop in rate on some runs (measured against Mosquitto). An in-process
     // stream has no such setting.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    if (client.stream instanceof Socket) gatherWrites(client.stream);
     client.on('connect', () => this.onConnect(client));
     // Every error mqtt.js emits ends the connection (stream, TLS, CONNACK refusal, keepalive).
     client.on('error', (err) => this.onLost(client, err));
