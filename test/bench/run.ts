@@ -4,7 +4,10 @@
  * fails prints its error in its row and the others still run; the exit code is then 1.
  *
  * Where there is a ceiling, the gateway and the ceiling run alternately BENCH_PAIRS times (default
- * 5) and the table gives the medians, with CPU time per event (process and main thread).
+ * 5) and the table gives the medians, with CPU time per event (process and main thread). The
+ * driver rows are given twice: over the whole run, and over its steady state (from the mark at
+ * which WARM_UP_SHARE of the events were acknowledged to the last PUBACK, both sides alike); the
+ * targets are judged on the whole run.
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
