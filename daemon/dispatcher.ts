@@ -50,7 +50,8 @@ interface Replay {
 
 /** Entries taken from the outbox and not yet published, with the take refilling them. */
 class Lane {
-  private ready: OutboxEntry[] = [];
+  /** Published entries are cleared from it, so their payloads need not wait for the chunk's last. */
+  private ready: (OutboxEntry | undefined)[] = [];
   /** Where the next entry to publish is in `ready` (no shifting). */
   private head = 0;
   inflight = 0;
@@ -73,7 +74,8 @@ class Lane {
   }
 
   next(): OutboxEntry {
-    const entry = this.ready[this.head++]!;
+    const entry = this.ready[this.head]!;
+    this.ready[this.head++] = undefined;
     if (this.head === this.ready.length) {
       this.ready = [];
       this.head = 0;
@@ -320,7 +322,7 @@ export class Dispatcher {
       if (backlog) backlog.inflight++;
       // A callback, not a promise: one closure per event is all the bookkeeping allocates. It
       // holds the sequence number, not the entry: the uplink keeps it until the PUBACK, and the
-      // payload need not live that long.
+      // payload is free once written to the socket.
       this.uplink.send(entry.topic, entry.payload, (err) => {
         lane.inflight--;
         if (backlog) backlog.inflight--;
