@@ -160,6 +160,28 @@ export const SerialDevice = {
   usb: T.Optional(UsbSerialDevice),
 };
 
+/** The reader's recent raw reads, kept for `readpoint record --ring`. */
+export const ReaderCapture = Strict(
+  {
+    ringMinutes: T.Integer({
+      minimum: 1,
+      maximum: 60,
+      description:
+        "Keep this reader's raw reads of the last this many minutes in memory, before decoding, for " +
+        '`readpoint record --ring` to write to a capture file (what the reader saw before a problem was noticed).',
+    }),
+    ringMaxMb: T.Integer({
+      minimum: 1,
+      maximum: 256,
+      default: 16,
+      description:
+        "The ring's memory, MiB, taken as it fills: a read takes 36 bytes and its own (48 for an SGTIN-96 tag, " +
+        'about 350,000 of them in 16 MiB); when it is full the oldest go early, counted and said in the capture.',
+    }),
+  },
+  "Always-on recording of this reader's recent traffic (off when absent).",
+);
+
 export const ReaderBase = {
   id: Segment('Reader id, unique; used in logs, health and rejects topics.'),
   readPoint: Segment('The read point this reader reports to (an id from readPoints).'),
@@ -190,6 +212,7 @@ export const ReaderBase = {
         'code is a read of its own, and the trigger is reported on the rejects topic as a multi-read.',
     }),
   ),
+  capture: T.Optional(ReaderCapture),
   noRead: T.Optional(
     T.Array(T.String({ minLength: 1, maxLength: 64 }), {
       description:

@@ -636,6 +636,44 @@ export const Config = Strict(
       ),
     ),
     holds: T.Optional(HoldsSection),
+    where: T.Optional(
+      Strict(
+        {
+          maxUnits: T.Integer({
+            minimum: 100,
+            maximum: 10000000,
+            default: 1000000,
+            description:
+              'Sightings kept at most, and so units remembered at most: a unit is remembered while its last ' +
+              'sighting is among the newest maxUnits (a unit seen again counts once more until its older ' +
+              'sighting is the oldest). The others are forgotten, least recently seen first (counted as ' +
+              'evictions). The index is on disk (about 250 bytes a sighting before compression), not in memory.',
+          }),
+          maxAgeDays: T.Number({
+            exclusiveMinimum: 0,
+            maximum: 3650,
+            default: 90,
+            description: 'Units not seen for this many days are forgotten (counted as evictions).',
+          }),
+          flushMs: T.Integer({
+            minimum: 10,
+            maximum: 60000,
+            default: 500,
+            description:
+              'How often the sightings remembered in memory are written to the index, in one batch. A unit is ' +
+              'found at once either way; a crash loses at most this long of sightings (not of events).',
+          }),
+          maxQueryUnits: T.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 100,
+            description: 'Units one question on the query topic may name at most.',
+          }),
+        },
+        "Where is it? Each unit's last event (read point, reader, time, transition, eventID), kept in the " +
+          'inventory store and asked with `readpoint where` or on the query topic. Absent: no index is kept.',
+      ),
+    ),
     readPoints: T.Array(ReadPoint, { minItems: 1 }),
     readers: T.Array(Reader, { minItems: 1 }),
   },

@@ -50,17 +50,32 @@ interface Replay {
 
 /** Entries taken from the outbox and not yet published, with the take refilling them. */
 class Lane {
-  ready: OutboxEntry[] = [];
+  /** Published entries are cleared from it, so their payloads need not wait for the chunk's last. */
+  private ready: (OutboxEntry | undefined)[] = [];
   /** Where the next entry to publish is in `ready` (no shifting). */
-  head = 0;
+  private head = 0;
   inflight = 0;
 
   get waiting(): number {
     return this.ready.length - this.head;
   }
 
+  /**
+   * Entries taken, behind those waiting. The ones already published leave the array first: a
+   * lane topped up before it ran empty would otherwise hold every entry it ever published (and
+   * its payload) until it did, long enough for the collector to promote them to old space.
+   */
+  add(entry: OutboxEntry): void {
+    if (this.head > 0) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
+    this.ready.push(entry);
+  }
+
   next(): OutboxEntry {
-    const entry = this.ready[this.head++]!;
+    const entry = this.ready[this.head]!;
+    this.ready[this.head++] = undefined;
     if (this.head === this.ready.length) {
       this.ready = [];
       this.head = 0;
@@ -257,14 +272,14 @@ export class Dispatcher {
       if (wantLive) {
         const entries = await this.outbox.takeLive(this.takeMax - this.live.waiting);
         if (generation !== this.generation) return;
-        for (const e of entries) this.live.ready.push(e);
+        for (const e of entries) this.live.add(e);
         got += entries.length;
       }
       if (wantMain) {
         const entries = await this.outbox.take(this.takeMax - (merged ? this.live : this.main).waiting);
         if (generation !== this.generation) return;
         const end = this.replayEnd;
-        for (const e of entries) (end !== undefined && e.seq > end ? this.live : this.main).ready.push(e);
+        for (const e of entries) (end !== undefined && e.seq > end ? this.live : this.main).add(e);
         got += entries.length;
       }
       if (got > 0) this.nudge();
@@ -302,9 +317,12 @@ export class Dispatcher {
       const entry = lane.next();
       lane.inflight++;
       sent++;
-      const backlog = this.replay && entry.seq <= this.replay.end ? this.replay : undefined;
+      const seq = entry.seq;
+      const backlog = this.replay && seq <= this.replay.end ? this.replay : undefined;
       if (backlog) backlog.inflight++;
-      // A callback, not a promise: one closure per event is all the bookkeeping allocates.
+      // A callback, not a promise: one closure per event is all the bookkeeping allocates. It
+      // holds the sequence number, not the entry: the uplink keeps it until the PUBACK, and the
+      // payload is free once written to the socket.
       this.uplink.send(entry.topic, entry.payload, (err) => {
         lane.inflight--;
         if (backlog) backlog.inflight--;
@@ -315,7 +333,7 @@ export class Dispatcher {
           this.published++;
           if (live) this.livePublished++;
           if (backlog) backlog.delivered++;
-          this.outbox.ack(entry.seq);
+          this.outbox.ack(seq);
         }
         this.nudge();
       });

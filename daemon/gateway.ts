@@ -22,6 +22,7 @@ import type { ReaderStatus } from '../drivers/driver.js';
 import { anonymousWarning, brokerOptions } from './broker/broker-options.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
+import { ReaderCaptures } from './capture/reader-captures.js';
 import { type RunningConsole, serveConsole } from './console/serve-console.js';
 import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
@@ -76,6 +77,8 @@ interface Running {
   readonly inventory: InventoryStage;
   /** Who watches the reads themselves (the console, the capture). */
   readonly taps: ReadTaps;
+  /** Recordings of the readers' raw traffic (`readpoint record`, the rings). */
+  readonly captures: ReaderCaptures;
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
@@ -230,6 +233,9 @@ export class Gateway {
       this.steps.push({ name: 'inventory', stop: () => inventory.stop() });
       goOn();
       const taps = new ReadTaps();
+      const captures = new ReaderCaptures(config.gateway.id, taps, config.readers);
+      captures.register(inventory.commands);
+      this.steps.push({ name: 'captures', stop: () => captures.stop() });
       const readers = new ReaderSet({
         scanCommands,
         taps,
@@ -270,6 +276,7 @@ export class Gateway {
         readers,
         inventory,
         taps,
+        captures,
         stage,
         jobs,
         metrics: undefined,
@@ -392,6 +399,7 @@ export class Gateway {
       plan,
       next,
     );
+    run.captures.reconfigure(next.readers);
     this.config = next;
     this.configState.generation++;
     const did = [

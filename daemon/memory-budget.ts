@@ -78,7 +78,8 @@ export function heapGrowthPercent(budgetMb: number, liveBytes: number): number {
  * set at run time. The factor is the process's: one daemon per process.
  *
  * Other heap flags are not set here: the young space's size is fixed when the heap is made (a
- * later --max-semi-space-size does nothing), and V8 aborts at the next full collection when
+ * later --max-semi-space-size does nothing; the systemd unit passes it, as node shrinks the young
+ * space under a memory limit), and V8 aborts at the next full collection when
  * --single-threaded-gc is set at run time.
  */
 export class HeapGrowth {

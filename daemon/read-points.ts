@@ -101,7 +101,8 @@ export class EventWriter {
 
   constructor(
     private points: ReadonlyMap<string, ReadPointRuntime>,
-    private readonly recorder: Recorder,
+    /** The gateway's recorder; replay hands a stand-in that numbers and keeps the events. */
+    private readonly recorder: Pick<Recorder, 'recordAll'>,
     private readonly log?: Logger,
   ) {}
 

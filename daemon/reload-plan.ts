@@ -16,8 +16,8 @@
  *   topics, the data directory, the outbox, the embedded broker's address, limits and whether it
  *   runs, the smoothing memory bound, how rejects are logged and published, the pack stations and
  *   the readers that scan there, the read points' transaction-context settings, the holds settings
- *   and local signals, the web console) makes the whole reload refused, naming each field: the
- *   running configuration stays as it is.
+ *   and local signals, the where-is index's bounds, the web console) makes the whole reload
+ *   refused, naming each field: the running configuration stays as it is.
  */
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config, ReaderConfig } from '../config/schema.js';
@@ -85,6 +85,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
     contextSettings(next),
   );
   needs("holds (the holds section, read points' holdSignal)", holdSettings(running), holdSettings(next));
+  needs('where', running.where, next.where);
 
   const before = new Map(running.readers.map((r) => [r.id, r]));
   const after = new Map(next.readers.map((r) => [r.id, r]));

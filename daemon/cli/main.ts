@@ -7,6 +7,7 @@ import type { Command as CommandType } from 'commander';
 import type { DecodeOptions } from './decode.js';
 import type { StatusCliOptions } from './status.js';
 import type { TailCliOptions } from './tail.js';
+import type { WhereCliOptions } from './where.js';
 
 // Imported only now: every static import is read and linked before any module runs, during
 // which a stop signal would end the daemon unheard. Only what defines the commands loads here;
@@ -18,6 +19,7 @@ const [
   { addSimulateCommand },
   { addHoldsCommands },
   { addContextCommand },
+  { addCaptureCommands },
 ] = await Promise.all([
   import('commander'),
   import('./exit-codes.js'),
@@ -25,6 +27,7 @@ const [
   import('./simulate-options.js'),
   import('./holds-options.js'),
   import('./context-options.js'),
+  import('./capture-options.js'),
 ]);
 
 /** The installed package's own version: package.json is three levels above dist/daemon/cli/. */
@@ -214,10 +217,38 @@ program
     exitCode = code;
   });
 
+program
+  .command('where')
+  .description(
+    'where was each unit seen last: its read point, time, transition, reader and eventID, from the running daemon or, when none runs, from its where-is index (exit 0 all found, 1 one never seen, 2 not asked, 64 not a unit)',
+  )
+  .argument(
+    '<unit...>',
+    'a scan (a GS written \\x1d), a Digital Link URI, EPC hex or an EPC URI (urn:epc:id:...)',
+  )
+  .option('-c, --config <file>', "the gateway's configuration (its dataDir)")
+  .option('-d, --data-dir <dir>', 'the data directory, instead of --config')
+  .option('--json', 'print one JSON object per unit, as the query topic answers')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Examples:',
+      '  readpoint where --config /etc/readpoint/readpoint.yaml 3074257BF7194E4000001A85',
+      "  readpoint where -c /etc/readpoint/readpoint.yaml ']d2010950600013435221SN0042\\x1d10LOT7'",
+      '  readpoint where -c /etc/readpoint/readpoint.yaml https://id.gs1.org/01/09506000134352/21/SN0042 --json',
+    ].join('\n'),
+  )
+  .action(async (units: string[], o: WhereCliOptions) => {
+    const { whereCommand } = await import('./where.js');
+    return set(whereCommand(units, o));
+  });
+
 addOutboxCommands(program, set);
 addSimulateCommand(program, set);
 addHoldsCommands(program, set);
 addContextCommand(program, set);
+addCaptureCommands(program, set);
 
 /** A usage error is one line and a hint, on every command: the whole help would bury the line. */
 function hintAfterErrors(command: CommandType, path: string): void {

@@ -53,6 +53,11 @@ export interface Topics {
    */
   counts(readPoint: string): string;
   /**
+   * Upstream input: `WhereQuestion`s (where was this unit seen last?), answered with a
+   * `WhereAnswer` on the question's MQTT 5 response topic or its `replyTo`.
+   */
+  readonly queryWhere: string;
+  /**
    * `<prefix>/<site>/<gateway>/replies/`: answers to questions from upstream go only below it
    * (`replyTopicAllowed`), so a requester cannot make the gateway publish on a contract topic.
    */
@@ -126,6 +131,7 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
     overflow: `${base}/overflow`,
     allEvents: `${base}/events/+`,
     summary: `${base}/summary`,
+    queryWhere: `${base}/query/where`,
     alerts: (readPoint) => `${base}/alerts/${segment(readPoint, 'read point id')}`,
     context: (readPoint) => `${base}/context/${segment(readPoint, 'read point id')}`,
     contexts: `${base}/context/+`,
@@ -139,6 +145,50 @@ export function topics(prefix: string, site: string, gateway: string): Topics {
 }
 
 export type StatusPayload = 'online' | 'offline';
+
+/** A question on `.../query/where`. Schema: daemon/contract/where-question.schema.json. */
+export interface WhereQuestion {
+  /** The units asked about: scans (`\x1d` for a GS), Digital Link URIs, EPC hex or EPC URIs. */
+  readonly units: readonly string[];
+  /** MQTT 3.1.1: where the answer goes (MQTT 5: the response topic wins). */
+  readonly replyTo?: string;
+  /** Handed back in the answer as given. */
+  readonly correlationId?: string;
+}
+
+/** The answer to a `WhereQuestion`. Schema: daemon/contract/where-answer.schema.json. */
+export interface WhereAnswer {
+  readonly gateway: string;
+  readonly site: string;
+  readonly time: string;
+  readonly correlationId?: string;
+  /** One per unit asked about, in the order asked; absent when the question itself was refused. */
+  readonly results?: readonly WhereResult[];
+  /** Why the question was refused (not JSON, a field wrong, too many units). */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/** What the gateway knows of one unit asked about. */
+export type WhereResult =
+  | {
+      readonly query: string;
+      readonly found: true;
+      /** The URI the unit's events name it by. */
+      readonly unit: string;
+      readonly readPoint: string;
+      readonly reader: string;
+      /** The last event's time, ISO 8601 (its eventTime). */
+      readonly time: string;
+      readonly transition: string;
+      readonly eventID: string;
+      readonly sequence: number;
+    }
+  | { readonly query: string; readonly found: false; readonly unit: string }
+  | {
+      readonly query: string;
+      readonly found: false;
+      readonly error: { readonly code: string; readonly message: string };
+    };
 
 /**
  * Published on `.../rejects` for a read that could not be framed or decoded. A noisy reader's

@@ -18,6 +18,7 @@ import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
 import { startPacking } from './packing/packing.js';
 import type { ScanCommands } from './scan-commands.js';
+import { startWhere } from './where/where-feature.js';
 
 export interface InventoryDeps {
   readonly config: Config;
@@ -46,7 +47,7 @@ export interface InventoryFeature {
 type Starter = (deps: InventoryDeps) => Promise<InventoryFeature | undefined>;
 
 /** Every feature's start, in order; a feature its config leaves off returns undefined. */
-const STARTERS: readonly Starter[] = [startHolds, startContexts, startPacking, startCycleCounts];
+const STARTERS: readonly Starter[] = [startHolds, startContexts, startPacking, startCycleCounts, startWhere];
 
 /** Starts every feature; if one fails, those started are stopped and the error is thrown. */
 export async function startInventory(deps: InventoryDeps): Promise<InventoryFeature[]> {

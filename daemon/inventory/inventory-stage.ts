@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import type { EventWriter } from '../read-points.js';
 import type { Recorder } from '../recorder.js';
 import type { Smoother } from '../smoothing/smoother.js';
+import type { ControlCommands } from './control.js';
 import { ControlServer, controlSocketPath } from './control-server.js';
 import { type InventoryFeature, startInventory } from './features.js';
 import type { Inbound } from './inbound.js';
@@ -59,6 +60,11 @@ export class InventoryStage {
       throw err;
     }
     return stage;
+  }
+
+  /** The control socket's commands, for other parts of the gateway to add theirs. */
+  get commands(): ControlCommands {
+    return this.control;
   }
 
   /** Each running feature's part of the health report, by name. */

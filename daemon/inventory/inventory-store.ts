@@ -10,6 +10,19 @@
  */
 import { join } from 'node:path';
 import { Level } from 'level';
+import type { LevelTuning } from '../memory-budget.js';
+
+/**
+ * LevelDB's memory for the inventory store: its records are read and written by key in small
+ * batches, so small caches do. With classic-level's defaults (8 MiB cache, 4 MiB write buffer,
+ * 1000 open files) a where-is index of 300,000 sightings took the daemon's RssAnon from about
+ * 120 to 150-157 MB; with these, 135-137 MB.
+ */
+const TUNING: LevelTuning = {
+  cacheSize: 2 * 1024 * 1024,
+  writeBufferSize: 2 * 1024 * 1024,
+  maxOpenFiles: 100,
+};
 
 /** A feature's part of the store: string keys, string (JSON) values. */
 export type InventoryPart = ReturnType<InventoryStore['part']>;
@@ -21,6 +34,7 @@ export class InventoryStore {
     this.db = new Level<string, string>(join(dataDir, 'inventory'), {
       keyEncoding: 'utf8',
       valueEncoding: 'utf8',
+      ...TUNING,
     });
   }
 

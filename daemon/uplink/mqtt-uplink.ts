@@ -21,13 +21,16 @@
  * interval of its return rather than at the end of a wait of up to retry.maxMs.
  */
 import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { Backoff } from '../backoff.js';
 import type { Logger } from '../log.js';
 import { BrokerNodes, firstNode } from './broker-node.js';
 import { clientOptions, passwordIn, readTlsFiles, type TlsFiles } from './client-options.js';
+import { gatherWrites } from './gathered-writes.js';
 import { type LinkWatchdog, watchLink } from './link-watchdog.js';
 import { ReturnProbe } from './node-probe.js';
+import { PendingPublishes } from './pending-publishes.js';
 import { redactSecrets } from './redact.js';
 import {
   type InboundSink,
@@ -71,11 +74,6 @@ export interface UplinkOptions {
   maxInboundBytes?: number;
 }
 
-interface Pending {
-  readonly sentAt: number;
-  readonly settled: (err?: Error) => void;
-}
-
 /** The options of every event publish (one object: mqtt.js copies what it needs). */
 const EVENT_PUBLISH = { qos: 1, retain: false } as const;
 /** Room beyond a message's payload in its PUBLISH packet: the topic and the MQTT 5 properties. */
@@ -104,8 +102,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   private tls: TlsFiles = {};
   private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  private readonly pending = new PendingPublishes();
   private connects = 0;
   private lastError: string | undefined;
   private rttMs: number | undefined;
@@ -190,20 +187,19 @@ export class MqttUplink extends EventEmitter implements Uplink {
       settled(refused ?? new UplinkDisconnectedError(`uplink is ${this.state}`));
       return;
     }
-    const id = ++this.nextId;
-    this.pending.set(id, { sentAt: performance.now(), settled });
+    const ticket = this.pending.add(settled, performance.now());
     client.publish(topic, payload, EVENT_PUBLISH, (err) => {
-      const entry = this.pending.get(id);
-      if (!entry) return; // already rejected with the connection
-      this.pending.delete(id);
+      const sentAt = this.pending.sentAtOf(ticket);
+      const done = this.pending.take(ticket);
+      if (!done) return; // already rejected with the connection
       if (err) {
         // mqtt.js fails a QoS 1 callback only as the link goes ('Connection closed', on a
         // keepalive timeout even before it emits 'close'): the caller republishes after `up`.
-        entry.settled(new UplinkDisconnectedError(`connection lost: ${err.message}`));
+        done(new UplinkDisconnectedError(`connection lost: ${err.message}`));
         return;
       }
-      this.rttMs = performance.now() - entry.sentAt;
-      entry.settled();
+      this.rttMs = performance.now() - sentAt;
+      done();
     });
   }
 
@@ -286,6 +282,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
     // stalls and a tenfold drop in rate on some runs (measured against Mosquitto). An in-process
     // stream has no such setting.
     (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    if (client.stream instanceof Socket) gatherWrites(client.stream);
     client.on('connect', () => this.onConnect(client));
     // Every error mqtt.js emits ends the connection (stream, TLS, CONNACK refusal, keepalive).
     client.on('error', (err) => this.onLost(client, err));
@@ -429,9 +426,7 @@ export class MqttUplink extends EventEmitter implements Uplink {
   }
 
   private rejectAll(err: Error): void {
-    const entries = [...this.pending.values()];
-    this.pending.clear();
-    for (const entry of entries) entry.settled(err);
+    for (const settled of this.pending.takeAll()) settled(err);
   }
 
   private settleFirstAttempt(): void {

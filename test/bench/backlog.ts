@@ -22,7 +22,7 @@ import { launcherInto } from '../support/memory-cgroup.js';
 import { cpuMark, type Measured, measuredSince } from './cpu.js';
 import { diskUsage } from './disk.js';
 import { alternate, type Pair } from './pairs.js';
-import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+import { conveyorRead, openPath, within } from './path.js';
 import { runPhase } from './spawn-phase.js';
 
 export interface BacklogResult {
@@ -86,11 +86,10 @@ export async function benchBacklog(o: {
     inflight: o.inflight,
     maxEvents: Math.max(1_000_000, o.n + 1),
     maxBytes: Math.max(1 << 30, o.n * 2048),
-    onPuback: (payload) => {
-      const seq = sequenceOf(payload);
+    onPuback: (seq, bytes) => {
       if (seen[seq] === 1) return;
       seen[seq] = 1;
-      payloadBytes += Buffer.byteLength(payload);
+      payloadBytes += bytes;
       if (++distinct >= until) partDone();
     },
   });

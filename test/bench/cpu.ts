@@ -51,10 +51,43 @@ export interface Measured {
 }
 
 export function measuredSince(start: CpuMark, events: number): Measured {
-  const end = cpuMark();
+  return measuredBetween(start, cpuMark(), events);
+}
+
+/** The rate and CPU time per event of `events` done between two marks. */
+export function measuredBetween(start: CpuMark, end: CpuMark, events: number): Measured {
   return {
     perSecond: events / ((end.at - start.at) / 1000),
     cpuUs: (end.processUs - start.processUs) / events,
     mainUs: (end.mainUs - start.mainUs) / events,
   };
+}
+
+/**
+ * The share of a run's events counted as warm-up: the steady-state figures start once this share
+ * is acknowledged. The start of a run carries fixed costs (the JIT compiling the hot path,
+ * LevelDB opening its files, the first compactions) that a long-running daemon pays once.
+ */
+export const WARM_UP_SHARE = 0.2;
+
+/** The events of a run of `events` after which its steady state is measured. */
+export const warmUpEvents = (events: number) => Math.ceil(events * WARM_UP_SHARE);
+
+/**
+ * A run measured whole, and again over its steady state: from the mark taken once the warm-up
+ * share was acknowledged to the end, divided by the events acknowledged in that span.
+ */
+export interface RunMeasured extends Measured {
+  readonly steady: Measured;
+}
+
+/** The whole run since `start`, and its steady state since `warm`, when `warmEvents` were done. */
+export function runMeasuredSince(
+  start: CpuMark,
+  warm: CpuMark,
+  warmEvents: number,
+  events: number,
+): RunMeasured {
+  const end = cpuMark();
+  return { ...measuredBetween(start, end, events), steady: measuredBetween(warm, end, events - warmEvents) };
 }

@@ -2,7 +2,7 @@ import { type Dirent, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { statCpuTicks } from './cpu.js';
+import { measuredBetween, statCpuTicks, warmUpEvents } from './cpu.js';
 import { diskUsage } from './disk.js';
 import { alternate, median, summarize } from './pairs.js';
 import { peakRssMb, resetPeakRss } from './peak-rss.js';
@@ -40,6 +40,16 @@ describe('median and pairs', () => {
     const pairs = await alternate(3, side('ours'), side('ceiling'));
     expect(order).toEqual(['ceiling0', 'ours0', 'ours1', 'ceiling1', 'ceiling2', 'ours2']);
     expect(pairs).toHaveLength(3);
+  });
+});
+
+describe('steady state', () => {
+  it('leaves the warm-up share out and divides by the events after it', () => {
+    expect(warmUpEvents(50_000)).toBe(10_000);
+    expect(warmUpEvents(7)).toBe(2);
+    const warm = { at: 1_000, processUs: 400_000, mainUs: 300_000 };
+    const end = { at: 3_000, processUs: 2_400_000, mainUs: 1_300_000 };
+    expect(measuredBetween(warm, end, 40_000)).toEqual({ perSecond: 20_000, cpuUs: 50, mainUs: 25 });
   });
 });
 

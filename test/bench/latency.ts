@@ -22,7 +22,7 @@ import { silentLogger } from '../../daemon/log.js';
 import type { ReadSink } from '../../drivers/driver.js';
 import { Handover } from '../../drivers/handover.js';
 import { measureFdatasync } from './fdatasync.js';
-import { conveyorRead, openPath, sequenceOf, within } from './path.js';
+import { conveyorRead, openPath, within } from './path.js';
 import { type Percentiles, percentiles } from './percentile.js';
 
 export interface LatencyResult {
@@ -70,9 +70,9 @@ export async function benchLatency(o: {
     dataDir: join(dir, 'data'),
     inflight: o.inflight,
     ...(o.sync ? { sync: o.sync } : {}),
-    onPuback: (payload) => {
+    onPuback: (seq) => {
       // A fresh outbox and one pipeline: read i becomes the event numbered i + 1.
-      ackedAt[sequenceOf(payload) - 1] = performance.now();
+      ackedAt[seq - 1] = performance.now();
       if (++acked === total) allAcked();
     },
   });

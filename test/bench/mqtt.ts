@@ -5,7 +5,7 @@
  * With `payloads`, publish i sends payloads[i % length] (real events) instead of a padded one.
  */
 import mqtt from 'mqtt';
-import { cpuMark, type Measured, measuredSince } from './cpu.js';
+import { type CpuMark, cpuMark, type RunMeasured, runMeasuredSince, warmUpEvents } from './cpu.js';
 import { conveyorEvents } from './path.js';
 
 /** The ceiling in a process of its own (phase.ts): `events` real events cycled, else padded ones. */
@@ -14,7 +14,7 @@ export function rawMqttPhase(o: {
   n: number;
   window: number;
   events?: number;
-}): Promise<Measured> {
+}): Promise<RunMeasured> {
   return benchRawMqtt(o.url, o.n, o.window, o.events ? conveyorEvents(o.events) : undefined);
 }
 
@@ -23,7 +23,7 @@ export async function benchRawMqtt(
   n: number,
   window: number,
   payloads?: readonly string[],
-): Promise<Measured> {
+): Promise<RunMeasured> {
   const client = mqtt.connect(url, {
     clientId: `rp-bench-raw-${process.pid}`,
     reconnectPeriod: 0,
@@ -41,6 +41,9 @@ export async function benchRawMqtt(
     : (i: number) => `{"rp:sequence":${i},"pad":"${'x'.repeat(660)}"}`;
   try {
     const started = cpuMark();
+    // Marked in the PUBACK callback that completes the warm-up share, as the gateway marks its own.
+    const warmEvents = warmUpEvents(n);
+    let warm: CpuMark = started;
     await new Promise<void>((resolve, reject) => {
       let sent = 0;
       let acked = 0;
@@ -50,6 +53,7 @@ export async function benchRawMqtt(
           client.publish(topic, payload(sent), { qos: 1 }, (err) => {
             if (err) return reject(err);
             acked++;
+            if (acked === warmEvents) warm = cpuMark();
             if (acked === n) resolve();
             // Refill after mqtt.js has handled this PUBACK, not from inside its handler: sending
             // from within the handler costs about a third of the rate (measured).
@@ -59,7 +63,7 @@ export async function benchRawMqtt(
       };
       send();
     });
-    return measuredSince(started, n);
+    return runMeasuredSince(started, warm, warmEvents, n);
   } finally {
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }

@@ -25,18 +25,21 @@ import { MqttUplink, type UplinkOptions } from '../../daemon/uplink/mqtt-uplink.
 import type { RawRead } from '../../drivers/driver.js';
 import { unit } from '../../drivers/simulated-units.js';
 
-/** The uplink, telling the bench the payload of every event the broker acknowledged. */
+/** The uplink, telling the bench the sequence number and size of every event the broker acknowledged. */
 class ObservedUplink extends MqttUplink {
   constructor(
     options: UplinkOptions,
-    private readonly onPuback: (payload: string | Buffer) => void,
+    private readonly onPuback: (seq: number, bytes: number) => void,
   ) {
     super(options, silentLogger());
   }
-  // publish() goes through send() too.
+  // publish() goes through send() too. What the bench needs is read from the payload at once: a
+  // callback holding the payload until the PUBACK would keep it alive longer than the gateway does.
   override send(topic: string, payload: string | Buffer, settled: (err?: Error) => void): void {
+    const seq = sequenceOf(payload);
+    const bytes = Buffer.byteLength(payload);
     super.send(topic, payload, (err) => {
-      if (!err) this.onPuback(payload);
+      if (!err) this.onPuback(seq, bytes);
       settled(err);
     });
   }
@@ -61,7 +64,8 @@ export interface PathOptions {
   readonly maxBytes?: number;
   /** outbox.sync (the daemon's default, batch, otherwise). */
   readonly sync?: 'batch' | 'interval';
-  readonly onPuback: (payload: string | Buffer) => void;
+  /** Every event the broker acknowledged: its `rp:sequence` and payload bytes. */
+  readonly onPuback: (seq: number, bytes: number) => void;
 }
 
 export interface BenchPath {

@@ -1,6 +1,6 @@
 /**
  * One bench phase in a process of its own, so that its memory and CPU figures are its own work's:
- * `node dist/test/bench/phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|unit-memory|hold-index|hold-load|pty-gateway|serial-flow|node-red|console '<options as JSON>'`
+ * `node dist/test/bench/phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|replay|unit-memory|hold-index|hold-load|pty-gateway|serial-flow|node-red|where|console '<options as JSON>'`
  * prints the result as one JSON line on stdout (or `{"error": "..."}` and exits 1). run.ts starts
  * it (spawn-phase.ts).
  */
@@ -32,6 +32,10 @@ async function run(phase: string | undefined, options: Record<string, number>): 
       return (await import('./holds.js')).benchHoldIndex(options as never);
     case 'hold-load':
       return (await import('./holds.js')).benchHoldLoad(options as never);
+    case 'replay':
+      return (await import('./replay.js')).benchReplay(options as never);
+    case 'where':
+      return (await import('./where.js')).benchWhere(options as never);
     case 'unit-memory':
       return (await import('./rfid.js')).benchUnitMemory(options.units ?? 100_000);
     default:
@@ -52,7 +56,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   if (!result) {
     process.stderr.write(
-      `usage: phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|unit-memory|hold-index|hold-load|pty-gateway|serial-flow|node-red|console '<options as JSON>'\n`,
+      `usage: phase.js gateway|raw-mqtt|latency|backlog|identity|rfid|replay|unit-memory|hold-index|hold-load|pty-gateway|serial-flow|node-red|where|console '<options as JSON>'\n`,
     );
     process.exit(64);
   }

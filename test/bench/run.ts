@@ -4,17 +4,23 @@
  * fails prints its error in its row and the others still run; the exit code is then 1.
  *
  * Where there is a ceiling, the gateway and the ceiling run alternately BENCH_PAIRS times (default
- * 5) and the table gives the medians, with CPU time per event (process and main thread).
+ * 5) and the table gives the medians, with CPU time per event (process and main thread). The
+ * driver rows are given twice: over the whole run, and over its steady state (from the mark at
+ * which WARM_UP_SHARE of the events were acknowledged to the last PUBACK, both sides alike); the
+ * targets are judged on the whole run.
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
  * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_CONSOLE_S (console section, each side of each pair, default 10 s at BENCH_RATE),
  * BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000), BENCH_HOLDS (hold entries of the holds
- * sections, default 1,000,000); the fleet's sizes in fleet-rows.ts.
+ * sections, default 1,000,000), BENCH_REPLAY_S (length of the dock door capture the replay
+ * section replays, default 600 s); the fleet's sizes in fleet-rows.ts.
+ *
+ * BENCH_WHERE_UNITS (where-is phase, default 1,000,000) and BENCH_WHERE_LOOKUPS (default 100,000).
  *
  * BENCH_ONLY=pty,latency (comma-separated) runs only the sections whose names start with those
- * words: driver, holds, pty, latency, console, backlog, outbox, rfid, memory, decodes, profile, fleet (simulated
+ * words: driver, holds, where, pty, latency, console, backlog, outbox, rfid, replay, memory, decodes, profile, fleet (simulated
  * gateways into one Mosquitto and into a 3-node RabbitMQ cluster, with a node killed).
  * The section `PTY lines, real Node-RED` runs Node-RED itself (the pinned versions in
  * node-red-setup.ts), which npm installs on first use, from the registry, into BENCH_CACHE
@@ -31,7 +37,7 @@ import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
 import type { ConsoleResult } from './console.js';
-import type { Measured } from './cpu.js';
+import { type RunMeasured, WARM_UP_SHARE } from './cpu.js';
 import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
 import { type HoldIndexResult, type HoldLoadResult, writeHoldStore } from './holds.js';
@@ -41,10 +47,12 @@ import { installNodeRed, nodeRedDir } from './node-red-install.js';
 import { benchLevelOutbox, benchRawLevel } from './outbox.js';
 import { alternate, summarize } from './pairs.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
+import type { ReplayBenchResult } from './replay.js';
 import type { RfidResult, UnitMemoryResult } from './rfid.js';
 import type { PtyResult } from './scanner-pty.js';
 import { runPhase } from './spawn-phase.js';
 import { failed, fmt, header, pairRows, ratio, row, section } from './table.js';
+import type { WhereResult } from './where.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 50000);
 const RATE = Number(process.env.BENCH_RATE ?? 5000);
@@ -58,6 +66,11 @@ const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);
 const PTY_LINES = Number(process.env.BENCH_PTY_LINES ?? 20000);
 const HOLDS = Number(process.env.BENCH_HOLDS ?? 1_000_000);
 const PROFILE = process.env.BENCH_PROFILE;
+/** Units in the where-is index phase (its default maxUnits), and the lookups timed in it. */
+const WHERE_UNITS = Number(process.env.BENCH_WHERE_UNITS ?? 1_000_000);
+const WHERE_LOOKUPS = Number(process.env.BENCH_WHERE_LOOKUPS ?? 100_000);
+/** Length of the dock door capture the replay section replays, s. */
+const REPLAY_S = Number(process.env.BENCH_REPLAY_S ?? 600);
 /** fdatasyncs timed on the outbox's disk before the `sync: batch` latency run. */
 const FDATASYNCS = 500;
 const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
@@ -65,6 +78,11 @@ const PAIRS = Math.max(1, Number(process.env.BENCH_PAIRS ?? 5));
 const CONSOLE_S = Number(process.env.BENCH_CONSOLE_S ?? 10);
 /** The console may cost at most 5 % of the pipeline's rate and CPU per read. */
 const CONSOLE_TARGET = 0.95;
+/**
+ * Node flags the backlog phases run with: those of systemd/readpoint.service (the young
+ * generation's size, which node otherwise shrinks under a memory limit).
+ */
+const DAEMON_NODE_FLAGS = ['--max-semi-space-size=16'];
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
 const RSS_TARGET_MB = 200;
@@ -95,7 +113,7 @@ if (broker) {
       const pairs = await alternate(
         PAIRS,
         () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW }),
-        () => runPhase<Measured>('raw-mqtt', { url, n: N, window: WINDOW }),
+        () => runPhase<RunMeasured>('raw-mqtt', { url, n: N, window: WINDOW }),
       );
       pairRows(
         `driver input -> PUBACK (${fmt(N)} events a run, window ${WINDOW}, Mosquitto; each run in a process of its own)`,
@@ -103,9 +121,60 @@ if (broker) {
         summarize(pairs),
         { rate: RATE_TARGET, cpu: CPU_TARGET },
       );
+      pairRows(
+        `driver input -> PUBACK, steady state (the same runs from the mark at which ${WARM_UP_SHARE * 100} % of the events were acknowledged to the last PUBACK, both sides alike: start-up and warm-up left out)`,
+        'raw mqtt.js QoS 1, same window',
+        summarize(pairs.map((p) => ({ ours: p.ours.steady, ceiling: p.ceiling.steady }))),
+        { rate: RATE_TARGET, cpu: CPU_TARGET, shownOnly: true },
+      );
       row(
         'peak RSS of the gateway process during its run, MB (highest of the pairs)',
         fmt(Math.max(...pairs.map((p) => p.ours.rssMb))),
+      );
+    });
+
+    // The where-is index: what keeping it costs the whole gateway (on and off alternated, the
+    // same events), then the index alone: its cost per event, lookups/s and memory when full.
+    await section('where-is index', async () => {
+      const pairs = await alternate(
+        PAIRS,
+        () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW, where: {} }),
+        () => runPhase<GatewayResult>('gateway', { url, n: N, inflight: WINDOW }),
+      );
+      pairRows(
+        `driver input -> PUBACK with the where-is index kept (\`where: {}\`; ${fmt(N)} events a run, window ${WINDOW}, Mosquitto; each run in a process of its own)`,
+        'the same gateway without a where section',
+        summarize(pairs),
+      );
+      const anon = (side: 'ours' | 'ceiling') => Math.max(...pairs.map((p) => p[side].anonMb ?? Number.NaN));
+      row(
+        'the gateway process own memory (RssAnon) at most, MB, highest of the pairs: with the index / without',
+        fmt(anon('ours')),
+        fmt(anon('ceiling')),
+        '',
+        `<= ${ANON_TARGET_MB} with the index: ${anon('ours') <= ANON_TARGET_MB ? 'met' : 'missed'}`,
+      );
+      const w = await runPhase<WhereResult>('where', { units: WHERE_UNITS, lookups: WHERE_LOOKUPS });
+      const us = (n: number) => n.toFixed(2);
+      row(
+        `where-is index alone, ${fmt(w.units)} new units then each again: events/s, process CPU µs per event (main thread), the observer's call on the read path µs`,
+        `${fmt(w.keep.perSecond)}, ${us(w.keep.cpuUs)} (${us(w.keep.mainUs)}), ${us(w.keep.observeUs)}`,
+      );
+      row(
+        `where-is lookups/s in an index of ${fmt(w.units)} units (${fmt(WHERE_LOOKUPS)} finds one after another; process CPU µs each)`,
+        `${fmt(w.find.perSecond)} (${us(w.find.cpuUs)})`,
+      );
+      row(
+        'where-is questions as `readpoint where` and the query topic ask them (scan decoded + find, 100 units a question): units/s (process CPU µs each)',
+        `${fmt(w.asked.perSecond)} (${us(w.asked.cpuUs)})`,
+      );
+      row(
+        `new units into the full index (each evicting the least recently seen): events/s, evictions`,
+        `${fmt(w.evict.perSecond)}, ${fmt(w.evict.evictions)}`,
+      );
+      row(
+        `the index-alone process own memory (RssAnon), MB: at start / max with the index filled to ${fmt(w.units)} units and asked (its feed runs as fast as the index takes it, faster than a gateway's read path: no target)`,
+        `${fmt(w.anonStartMb)} / ${fmt(w.anonMaxMb)}`,
       );
     });
 
@@ -248,12 +317,11 @@ if (broker) {
     });
 
     await section('backlog', async () => {
-      const bl = await runPhase<BacklogResult>('backlog', {
-        url,
-        inflight: WINDOW,
-        n: BACKLOG,
-        pairs: PAIRS,
-      });
+      const bl = await runPhase<BacklogResult>(
+        'backlog',
+        { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS },
+        { nodeFlags: DAEMON_NODE_FLAGS },
+      );
       row(
         'backlog fill, events/s (reads -> pipeline -> outbox, fsync per group commit, uplink down)',
         fmt(bl.fillPerSecond),
@@ -299,7 +367,7 @@ if (broker) {
         bl = await runPhase<BacklogResult>(
           'backlog',
           { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS, ceilingCgroup: ownMemoryCgroup() },
-          { launcher: cgroup.launcher },
+          { launcher: cgroup.launcher, nodeFlags: DAEMON_NODE_FLAGS },
         );
       } catch (err) {
         const u = cgroup.usage();
@@ -394,6 +462,30 @@ await section('RFID', async () => {
     '',
     ratio(perCore / 50_000),
     `50,000 on one core: ${perCore >= 50_000 ? 'met' : 'missed'}`,
+  );
+});
+// A capture of a busy dock door replayed (readpoint replay), against the capture's own length.
+await section('replay', async () => {
+  const r = await runPhase<ReplayBenchResult>('replay', { seconds: REPLAY_S, tags: 200, runs: PAIRS });
+  const speed = r.captureS / r.inProcessS;
+  row(
+    `replay of a busy dock door capture, times real time (${fmt(r.reads)} reads in ${r.captureS} s, ${fmt(r.bytes / MiB)} MiB: a pallet of 200 cases every 12 s on 4 antennas; ${fmt(r.events)} events; decode, smoothing and event bytes in one process, median of ${PAIRS}; reads/s and CPU µs per read in brackets)`,
+    `${fmt(speed)}x (${fmt(r.reads / r.inProcessS)} reads/s, ${r.cpuUsPerRead.toFixed(1)} µs)`,
+    '',
+    ratio(speed / 50),
+    `>= 50x real time: ${speed >= 50 ? 'met' : 'missed'}`,
+  );
+  const cli = r.captureS / r.cliS;
+  row(
+    `readpoint replay --json > /dev/null, the same capture end to end (Node's start and every event printed), times real time, median of ${PAIRS}`,
+    `${fmt(cli)}x (${r.cliS.toFixed(2)} s)`,
+    '',
+    ratio(cli / 50),
+    `>= 50x real time: ${cli >= 50 ? 'met' : 'missed'}`,
+  );
+  row(
+    `capture ring (readers[].capture) on the read path: CPU µs per read to keep it (16 MiB ring, the same reads), median of ${PAIRS}`,
+    r.ringUsPerRead.toFixed(2),
   );
 });
 await section('memory per tracked unit', async () => {

@@ -12,12 +12,14 @@ export type PhaseName =
   | 'backlog'
   | 'identity'
   | 'rfid'
+  | 'replay'
   | 'unit-memory'
   | 'hold-index'
   | 'hold-load'
   | 'pty-gateway'
   | 'serial-flow'
   | 'node-red'
+  | 'where'
   | 'console';
 
 /** How a phase's process is started. */

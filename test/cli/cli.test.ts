@@ -34,7 +34,18 @@ describe('readpoint --help', () => {
   it('lists every command of the contract', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['run', 'check', 'decode', 'ports', 'tail', 'status', 'outbox', 'simulate'])
+    for (const command of [
+      'run',
+      'check',
+      'decode',
+      'ports',
+      'tail',
+      'status',
+      'outbox',
+      'simulate',
+      'record',
+      'replay',
+    ])
       expect(r.stdout).toMatch(new RegExp(`\\n\\s+${command}\\b`));
   });
 
@@ -49,6 +60,8 @@ describe('readpoint --help', () => {
       ['outbox', 'stats'],
       ['outbox', 'export'],
       ['simulate'],
+      ['record'],
+      ['replay'],
     ]) {
       const r = cli([...command, '--help']);
       expect(r.status, command.join(' ')).toBe(0);

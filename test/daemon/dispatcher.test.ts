@@ -76,6 +76,31 @@ describe('Dispatcher', () => {
     await d.stop();
   });
 
+  it('keeps order and acknowledges each entry it sent when a lane is topped up before it runs empty', async () => {
+    const outbox = new MemoryOutbox();
+    const uplink = new FakeUplink(4);
+    await fill(outbox, 30);
+    const acked: number[] = [];
+    const ack = outbox.ack.bind(outbox);
+    outbox.ack = (seq) => {
+      acked.push(seq);
+      ack(seq);
+    };
+    // Takes of at most 6 with a window of 4: each refill comes while the lane still holds entries.
+    const d = new Dispatcher(outbox, uplink, silentLogger(), { window: 4, takeMax: 6 });
+    d.start();
+    while (outbox.stats().depth > 0) {
+      await expect.poll(() => uplink.pending.length > 0 || outbox.stats().depth === 0).toBe(true);
+      uplink.ack(1);
+    }
+    await d.stop();
+    const all = Array.from({ length: 30 }, (_, i) => i + 1);
+    expect(uplink.published.map(Number)).toEqual(all);
+    expect(acked).toEqual(all);
+    expect(uplink.maxInflightSeen).toBe(4);
+    expect(outbox.stats()).toMatchObject({ depth: 0, acked: 30 });
+  });
+
   describe('replay after an outage (liveShare)', () => {
     /** Acknowledges everything outstanding, round by round, until the outbox is empty. */
     async function ackAll(outbox: MemoryOutbox, uplink: FakeUplink, eachRound?: () => void) {

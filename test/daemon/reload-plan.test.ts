@@ -85,6 +85,8 @@ describe('planReload', () => {
     expect(prefix.uplink).toBe(false);
     const rejects = planReload(config(), config({ extra: 'rejects: { perSecond: 1 }' }));
     expect(rejects.restartNeeded).toEqual(['rejects']);
+    const where = planReload(config(), config({ extra: 'where: { maxUnits: 5000 }' }));
+    expect(where.restartNeeded).toEqual(['where']);
   });
 
   it('refuses a change of a pack station or of a reader scanning there, and lets other read points change', () => {

@@ -12,6 +12,8 @@ import {
   ownErrors,
   repoRoot,
   summaryErrors,
+  whereAnswerErrors,
+  whereQuestionErrors,
 } from '../support/schemas.js';
 
 /** The JSON examples of a docs page that are whole documents, by the section they are in. */
@@ -96,5 +98,17 @@ describe('the payload examples in docs/inventory.md', () => {
     expect(holdUpdateErrors(increment)).toEqual([]);
     expect(increment!.base).toBe(full!.version);
     expect(holdAlertErrors(alert)).toEqual([]);
+  });
+
+  it('show a where-is question and its answer, one result per unit in the order asked', () => {
+    const [question, answer, ...rest] = (examples('inventory.md').get('Where is it?') ?? []) as Record<
+      string,
+      unknown
+    >[];
+    expect(rest).toHaveLength(0);
+    expect(whereQuestionErrors(question)).toEqual([]);
+    expect(whereAnswerErrors(answer)).toEqual([]);
+    expect((answer!.results as { query: string }[]).map((r) => r.query)).toEqual(question!.units);
+    expect(answer!.correlationId).toBe(question!.correlationId);
   });
 });

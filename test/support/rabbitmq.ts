@@ -204,12 +204,15 @@ class Node implements RabbitNode {
     };
     proc.stdout?.setEncoding('utf8').on('data', keep);
     proc.stderr?.setEncoding('utf8').on('data', keep);
-    while (!(await mqttAccepts(this.mqttPort))) {
+    // Both listeners: the AMQP one is up before the MQTT plugin's, but a node whose AMQP port was
+    // taken meanwhile (ports are picked free, then bound by the node) must not pass for ready.
+    while (!(await mqttAccepts(this.mqttPort)) || !(await tcpAccepts(this.amqpPort))) {
       if (gone) {
         this.child = undefined;
         throw new Error(`${this.name} exited at start`);
       }
-      if (Date.now() > deadline) throw new Error(`${this.name} took no MQTT CONNECT in time`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} took no MQTT CONNECT or AMQP connection in time`);
       await sleep(100);
     }
   }
@@ -271,6 +274,20 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** Whether something accepts a TCP connection on `port`. */
+function tcpAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => done(true));
+  });
 }
 
 /** Whether an MQTT 3.1.1 CONNECT on `port` is answered with CONNACK 0 (listener up, node booted). */

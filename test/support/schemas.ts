@@ -60,3 +60,13 @@ export const contextChangeErrors = compile(
 );
 /** Errors against daemon/contract/count.schema.json (checked strictly: the schema is ours). */
 export const countErrors = compile(join(repoRoot, 'daemon', 'contract', 'count.schema.json'), true);
+/** Errors against daemon/contract/where-question.schema.json (checked strictly: the schema is ours). */
+export const whereQuestionErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'where-question.schema.json'),
+  true,
+);
+/** Errors against daemon/contract/where-answer.schema.json (checked strictly: the schema is ours). */
+export const whereAnswerErrors = compile(
+  join(repoRoot, 'daemon', 'contract', 'where-answer.schema.json'),
+  true,
+);

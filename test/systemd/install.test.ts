@@ -109,7 +109,9 @@ describe('systemd/install.sh and uninstall.sh', () => {
     const unit = read(at('etc/systemd/system/readpoint.service')).split('\n');
     const cli = `${PKG}/dist/daemon/cli/main.js`;
     const node = run('sh', ['-c', 'command -v node']).out.trim();
-    expect(unit).toContain(`ExecStart=${node} ${cli} run --config /etc/readpoint/readpoint.yaml`);
+    expect(unit).toContain(
+      `ExecStart=${node} --max-semi-space-size=16 ${cli} run --config /etc/readpoint/readpoint.yaml`,
+    );
     expect(unit).toContain(`ExecStartPre=${node} ${cli} check --config /etc/readpoint/readpoint.yaml`);
     expect(unit.join('\n')).not.toContain('/opt/readpoint');
     expect(mode(at('etc/systemd/system/readpoint.service'))).toBe('644');

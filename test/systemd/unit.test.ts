@@ -49,6 +49,8 @@ describe('systemd/readpoint.service', () => {
       'ConfigurationDirectory=readpoint',
       'EnvironmentFile=-/etc/readpoint/readpoint.env',
       'ExecStartPre=/usr/bin/node /opt/readpoint/lib/node_modules/readpoint/dist/daemon/cli/main.js check --config /etc/readpoint/readpoint.yaml',
+      // The young generation's size, which only a flag at start sets (see the unit's comment).
+      'ExecStart=/usr/bin/node --max-semi-space-size=16 /opt/readpoint/lib/node_modules/readpoint/dist/daemon/cli/main.js run --config /etc/readpoint/readpoint.yaml',
     ]) {
       expect(lines).toContain(line);
     }
