@@ -130,6 +130,14 @@ export const SimulatorReader = Strict(
       default: 1,
       description: 'Seed of the pseudo-random sequence (same seed, same reads).',
     }),
+    door: T.Boolean({
+      default: false,
+      description:
+        'A two-zone dock door instead of a conveyor: each tagged unit is read first on one antenna, then ' +
+        'on the other (the first half of its repeats on each, rounded up): even units from antenna 1 to ' +
+        'antenna 2, odd units from antenna 2 to antenna 1. Map antennas 1 and 2 to zones in antennaMap ' +
+        'to see passages inbound and outbound. Off: each tagged unit is read on one antenna (1 or 2).',
+    }),
   },
   'A virtual conveyor: serialized GS1 DataMatrix reads and SGTIN-96 tags, with repeats and garbage.',
 );

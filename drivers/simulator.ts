@@ -1,6 +1,7 @@
 /**
  * A virtual conveyor (config driver: simulator): units pass one after another, each read
- * `repeats` times; some carry RFID tags; a share of reads is noise. Paced by a timer at
+ * `repeats` times; some carry RFID tags; a share of reads is noise. With `door: true` the tags
+ * cross a two-zone dock door instead, from one antenna to the other. Paced by a timer at
  * `readsPerSecond`, several reads per tick at high rates; every read goes through the sink like
  * a real reader's (drivers/handover.ts), so a slow sink slows the conveyor down. The same seed
  * gives the same reads in the same order, whatever the pace.
@@ -104,6 +105,7 @@ export class SimulatorDriver extends EventEmitter implements Driver {
   private next(): RawRead {
     const { config } = this;
     const n = this.pass % config.units;
+    const repeat = this.repeat;
     if (++this.repeat >= config.repeats) {
       this.repeat = 0;
       this.pass++;
@@ -125,9 +127,20 @@ export class SimulatorDriver extends EventEmitter implements Driver {
       data: u.data,
       at,
       mono: performance.now(),
-      antenna: epc ? 1 + (n % 2) : undefined,
+      antenna: epc ? antennaOf(n, repeat, config) : undefined,
       rssi: epc ? -40 - Math.round(this.random() * 30) : undefined,
       pc: undefined,
     };
   }
+}
+
+/**
+ * The antenna that reads unit `n` on its `repeat`th read: on a conveyor one antenna a unit; at a
+ * door (`door: true`) the first half of its reads on one antenna, the rest on the other, even
+ * units from 1 to 2 (outside to inside when so mapped: inbound), odd units from 2 to 1.
+ */
+function antennaOf(n: number, repeat: number, config: SimulatorConfig): number {
+  const first = 1 + (n % 2);
+  if (!config.door) return first;
+  return repeat < Math.ceil(config.repeats / 2) ? first : 3 - first;
 }

@@ -57,6 +57,7 @@ export const simulatorConfig = (extra: Partial<SimulatorConfig> = {}): Simulator
   epcShare: 0,
   garbageShare: 0,
   seed: 7,
+  door: false,
   format: { data: 'aim', stripLeadingGs: false, nonGs1Epc: 'reject', plainSerial: [] },
   retry: { minMs: 50, maxMs: 200 },
   ...extra,

@@ -114,6 +114,23 @@ describe('SimulatorDriver', () => {
     expect(kinds).toEqual(new Set(['barcode', 'epc']));
   });
 
+  it('at a door reads each tag on one antenna then the other, even units 1 to 2, odd ones 2 to 1', async () => {
+    const { sink } = await run({ units: 6, repeats: 4, epcShare: 1, door: true, limit: 24 }, 24);
+    const antennas = sink.reads.map((r) => r.antenna);
+    expect(antennas).toEqual([1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1]);
+    // An odd count of repeats reads the first antenna once more than the second.
+    const odd = await run({ units: 2, repeats: 3, epcShare: 1, door: true, limit: 6 }, 6);
+    expect(odd.sink.reads.map((r) => r.antenna)).toEqual([1, 1, 2, 2, 2, 1]);
+    // The same units as on the conveyor: only the antennas differ.
+    const conveyor = await run({ units: 6, repeats: 4, epcShare: 1, limit: 24 }, 24);
+    expect(sink.reads.map((r) => r.data.toString('hex'))).toEqual(
+      conveyor.sink.reads.map((r) => r.data.toString('hex')),
+    );
+    expect(conveyor.sink.reads.map((r) => r.antenna)).toEqual(
+      [1, 2, 1, 2, 1, 2].flatMap((a) => [a, a, a, a]),
+    );
+  });
+
   it('makes about garbageShare of its reads noise', async () => {
     const { sink } = await run(
       { garbageShare: 0.2, epcShare: 0.3, readsPerSecond: 50_000, limit: 3000 },
