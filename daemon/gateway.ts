@@ -258,6 +258,7 @@ export class Gateway {
       this.webConsole = await serveConsole(config, {
         taps,
         events,
+        holdAlerts: inventory.holdAlerts,
         health: () => this.health(),
         config: () => this.config,
         configFile: this.configFile,

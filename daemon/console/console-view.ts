@@ -1,12 +1,14 @@
 /**
  * The message the console's pages are drawn from, built once per push for every browser: the
  * health snapshot (readers, outbox, uplink), the sampled reads and antennas, the events by read
- * point, and what needs a technician's eye. Reads and events come as what is new since the
- * previous message (`n` and `seq` let a browser that joined later keep what it has).
+ * point, and what needs a technician's eye (among it the last hold alerts). Reads and events
+ * come as what is new since the previous message (`n` and `seq` let a browser that joined later
+ * keep what it has).
  */
 import type { Config } from '../../config/schema.js';
 import type { HealthPayload } from '../contract/topics.js';
 import { alertsOf, type HealthHistory } from './health-history.js';
+import type { HoldAlertLog } from './hold-alert-log.js';
 import type { PassSampler } from './pass-sampler.js';
 import { type ReadSampler, RSSI_BIN_DB, RSSI_BINS, RSSI_MIN_DBM } from './read-sampler.js';
 
@@ -14,6 +16,7 @@ export interface ViewSources {
   readonly reads: ReadSampler;
   readonly passes: PassSampler;
   readonly history: HealthHistory;
+  readonly holdAlerts: HoldAlertLog;
   readonly config: () => Config;
   readonly counters: () => {
     readonly watching: number;
@@ -83,6 +86,7 @@ export function consoleView(
     },
     uplink: health.uplink,
     alerts: alertsOf(health),
+    holdAlerts: { recent: s.holdAlerts.recent(), total: s.holdAlerts.total },
     console: s.counters(),
   };
 }

@@ -115,7 +115,7 @@ export function alertsOf(health: HealthPayload): string[] {
   const holds = health.inventory?.holds;
   if (typeof holds?.alerts === 'number' && holds.alerts > 0)
     alerts.push(
-      `${holds.alerts} hold alert(s) since start: units on a hold list were seen (see .../alerts/<readPoint>)`,
+      `${holds.alerts} hold alert(s) since start: units on a hold list were seen (the newest listed below)`,
     );
   if (typeof holds?.alertFailures === 'number' && holds.alertFailures > 0)
     alerts.push(`${holds.alertFailures} hold alert(s) could not be recorded`);

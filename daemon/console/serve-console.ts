@@ -1,11 +1,13 @@
 /**
  * The web console of a running gateway (`console` in the config): samples the reads through a
- * read tap and the events through an event observer, keeps the health history, and pushes one
+ * read tap and the events through an event observer, keeps the last hold alerts as the holds
+ * feature tells them, keeps the health history, and pushes one
  * message a second to the open browsers. Everything a browser gets is built on a timer, off the
  * read path; with nobody watching only the taps' counters and the history run.
  */
 import type { Config } from '../../config/schema.js';
 import type { HealthPayload } from '../contract/topics.js';
+import type { HoldAlertListener } from '../inventory/holds/hold-alert-listeners.js';
 import type { EventObserver } from '../inventory/observers.js';
 import type { Logger } from '../log.js';
 import type { ReadTaps } from '../taps/read-taps.js';
@@ -15,18 +17,23 @@ import { ConsoleLogins } from './console-logins.js';
 import { ConsoleServer } from './console-server.js';
 import { consoleView } from './console-view.js';
 import { HealthHistory } from './health-history.js';
+import { HoldAlertLog } from './hold-alert-log.js';
 import { PassSampler } from './pass-sampler.js';
 import { ReadSampler } from './read-sampler.js';
 import { loadStaticFiles } from './static-files.js';
 
 /** How often the browsers get a message. */
 const PUSH_MS = 1000;
+/** Hold alerts the alerts area lists, newest first. */
+const MAX_HOLD_ALERTS = 10;
 /** A browser that has not taken this much of the feed is dropped. */
 const MAX_QUEUED_BYTES = 1 << 20;
 
 export interface ConsoleDeps {
   readonly taps: ReadTaps;
   readonly events: { observe(observer: EventObserver): void };
+  /** The hold alerts as they are recorded (`add` returns the function that removes the listener). */
+  readonly holdAlerts: { add(listener: HoldAlertListener): () => void };
   readonly health: () => HealthPayload | undefined;
   /** The configuration running now (it changes with reloads). */
   readonly config: () => Config;
@@ -49,12 +56,14 @@ export async function serveConsole(config: Config, deps: ConsoleDeps): Promise<R
   const reads = new ReadSampler({ minutes: section.historyMinutes, streamPerSecond: 25, streamSize: 200 });
   const passes = new PassSampler(200, 25);
   const history = new HealthHistory();
+  const holdAlerts = new HoldAlertLog(MAX_HOLD_ALERTS);
   let sent = { read: 0, seq: 0 };
   let feed: ConsoleFeed | undefined;
   const sources = {
     reads,
     passes,
     history,
+    holdAlerts,
     config: deps.config,
     counters: () => ({
       watching: feed?.watching ?? 0,
@@ -89,6 +98,7 @@ export async function serveConsole(config: Config, deps: ConsoleDeps): Promise<R
     log,
   );
   const untap = deps.taps.add(reads);
+  const unlisten = deps.holdAlerts.add(holdAlerts.take);
   deps.events.observe(passes);
   await server.start();
   const timer = setInterval(() => {
@@ -113,6 +123,7 @@ export async function serveConsole(config: Config, deps: ConsoleDeps): Promise<R
     async stop() {
       clearInterval(timer);
       untap();
+      unlisten();
       await server.stop();
     },
   };

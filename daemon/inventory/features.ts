@@ -13,6 +13,7 @@ import type { Smoother } from '../smoothing/smoother.js';
 import { startContexts } from './context/start.js';
 import type { ControlCommands } from './control.js';
 import { startCycleCounts } from './cycle-count/cycle-counts.js';
+import type { HoldAlertListeners } from './holds/hold-alert-listeners.js';
 import { startHolds } from './holds/holds-feature.js';
 import type { Inbound } from './inbound.js';
 import type { InventoryStore } from './inventory-store.js';
@@ -34,6 +35,8 @@ export interface InventoryDeps {
   readonly smoother: Smoother;
   /** Barcodes taken as instructions before decoding (`scanCommands.add(handler)`). */
   readonly scanCommands: ScanCommands;
+  /** Told of each hold alert once recorded (the console); absent, nobody is. */
+  readonly holdAlerts?: HoldAlertListeners;
   readonly log: Logger;
 }
 

@@ -12,6 +12,7 @@ import type { Smoother } from '../smoothing/smoother.js';
 import type { ControlCommands } from './control.js';
 import { ControlServer, controlSocketPath } from './control-server.js';
 import { type InventoryFeature, startInventory } from './features.js';
+import { HoldAlertListeners } from './holds/hold-alert-listeners.js';
 import type { Inbound } from './inbound.js';
 import { InboundScope } from './inbound-scope.js';
 import { InventoryStore } from './inventory-store.js';
@@ -30,6 +31,8 @@ export interface InventoryStageDeps {
 
 export class InventoryStage {
   private features: InventoryFeature[] = [];
+  /** Told of each hold alert once recorded, for other parts of the gateway (the console). */
+  readonly holdAlerts = new HoldAlertListeners();
 
   private constructor(
     private readonly store: InventoryStore,
@@ -47,7 +50,14 @@ export class InventoryStage {
     const inbound = new InboundScope(deps.inbound);
     const stage = new InventoryStage(store, control, inbound, log);
     try {
-      stage.features = await startInventory({ ...deps, store, control, inbound, log });
+      stage.features = await startInventory({
+        ...deps,
+        store,
+        control,
+        inbound,
+        holdAlerts: stage.holdAlerts,
+        log,
+      });
       // Without the socket the daemon still runs; only the local commands cannot reach it.
       await control.listen(controlSocketPath(deps.config.dataDir)).catch((err: Error) => {
         log.warn(

@@ -156,6 +156,8 @@ function drawPasses(v) {
     if (t.seq <= lastSeq) continue;
     lastSeq = t.seq;
     const row = el('tr');
+    row.dataset.readPoint = t.readPoint;
+    row.dataset.kind = t.direction ? `${t.kind} ${t.direction}` : t.kind;
     row.append(
       el('td', time(t.at)),
       el('td', t.readPoint),
@@ -197,6 +199,25 @@ function drawOutbox(v) {
 
 function drawAlerts(v) {
   $('alerts').replaceChildren(...v.alerts.map((a) => el('p', a)));
+  const held = v.holdAlerts.recent;
+  $('hold-alerts').hidden = held.length === 0;
+  $('hold-alert-rows').replaceChildren(
+    ...held.map((a) => {
+      const row = el('tr');
+      row.dataset.unit = a.unit;
+      row.dataset.readPoint = a.readPoint;
+      row.append(
+        el('td', new Date(a.time).toLocaleTimeString()),
+        el('td', a.unit, 'code'),
+        el('td', a.readPoint),
+        el('td', a.reader),
+        el('td', `${a.kind}${a.reason ? `: ${a.reason}` : ''}`),
+        el('td', a.reference ?? ''),
+        el('td', a.list),
+      );
+      return row;
+    }),
+  );
 }
 
 async function loadConfig() {

@@ -3,11 +3,13 @@
  * numbered (constant time, nothing allocated for a unit not held). A held unit fires its read
  * point's local signal at once and gets an alert, recorded durably after the event once the
  * entry's text is read from disk. Alerts are rate-limited per unit and hold, in bounded memory.
+ * Once recorded, each alert is told to the listeners (the console) as a short notice.
  */
 import type { HoldAlert, Topics } from '../../contract/topics.js';
 import type { Logger } from '../../log.js';
 import type { Recorder } from '../../recorder.js';
 import type { EventObserver, NumberedEvent } from '../observers.js';
+import type { HoldAlertListeners } from './hold-alert-listeners.js';
 import type { HoldBook } from './hold-book.js';
 import { entryName, type HoldEntry } from './hold-entry.js';
 import type { HoldHit, HoldIndex } from './hold-index.js';
@@ -30,6 +32,8 @@ export interface HoldAlertsOptions {
   readonly gatewayId: string;
   readonly alertIntervalMs: number;
   readonly versionOf: (list: HoldHit['list']) => number | undefined;
+  /** Told of each alert once recorded; absent, nobody is. */
+  readonly listeners?: HoldAlertListeners;
 }
 
 export class HoldAlerts implements EventObserver {
@@ -118,8 +122,32 @@ export class HoldAlerts implements EventObserver {
       sequence,
     });
     const topic = this.topics.alerts(sighting.readPointId);
-    await this.recorder.recordAll([{ topic, build: (seq) => JSON.stringify(alert(seq)) }]);
+    let sequence = 0;
+    const recorded = await this.recorder.recordAll([
+      {
+        topic,
+        build: (seq) => {
+          sequence = seq;
+          return JSON.stringify(alert(seq));
+        },
+      },
+    ]);
     this.counts.alerts++;
+    // Only an alert the outbox took is told: a screen shows what goes upstream.
+    if (recorded.stored === 1)
+      this.options.listeners?.notify({
+        unit: id.uri,
+        readPoint: sighting.readPointId,
+        reader: sighting.readerId,
+        time: new Date(sighting.time ?? sighting.firstSeen).toISOString(),
+        list: hit.list,
+        kind: entry.kind,
+        ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+        ...(entry.reference !== undefined ? { reference: entry.reference } : {}),
+        sequence,
+        eventSequence: event.seq,
+        repeated,
+      });
     this.log.warn(
       {
         readPoint: sighting.readPointId,

@@ -48,6 +48,7 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
       gatewayId: deps.config.gateway.id,
       alertIntervalMs: config.alertIntervalS * 1000,
       versionOf: (list) => lists.version(list),
+      ...(deps.holdAlerts ? { listeners: deps.holdAlerts } : {}),
     },
     log,
   );

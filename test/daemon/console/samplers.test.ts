@@ -147,7 +147,7 @@ describe('the alerts', () => {
       '4 event(s) dropped by the outbox (drop-oldest)',
       'the outbox is full in 10 min at this rate',
       'uplink reconnecting',
-      '2 hold alert(s) since start: units on a hold list were seen (see .../alerts/<readPoint>)',
+      '2 hold alert(s) since start: units on a hold list were seen (the newest listed below)',
       '1 hold alert(s) could not be recorded',
       'broker.allowAnonymous beyond loopback',
     ]);

@@ -15,6 +15,10 @@ import { topics } from '../../../../daemon/contract/topics.js';
 import { askDaemon } from '../../../../daemon/inventory/control-client.js';
 import { ControlServer, controlSocketPath } from '../../../../daemon/inventory/control-server.js';
 import type { InventoryFeature } from '../../../../daemon/inventory/features.js';
+import {
+  HoldAlertListeners,
+  type HoldAlertNotice,
+} from '../../../../daemon/inventory/holds/hold-alert-listeners.js';
 import { startHolds } from '../../../../daemon/inventory/holds/holds-feature.js';
 import type { Inbound, InboundMessage } from '../../../../daemon/inventory/inbound.js';
 import { InventoryStore } from '../../../../daemon/inventory/inventory-store.js';
@@ -104,6 +108,13 @@ async function start(config = configFor()) {
   const events = new EventWriter(points, recorder);
   const scanCommands = new ScanCommands();
   const inbound = new HandedInbound();
+  // A console's listener, and one that throws: the alerts and the other listener go on.
+  const holdAlerts = new HoldAlertListeners();
+  const notices: HoldAlertNotice[] = [];
+  holdAlerts.add(() => {
+    throw new Error('a broken screen');
+  });
+  holdAlerts.add((n) => notices.push(n));
   feature = await startHolds({
     config,
     topics: TOPICS,
@@ -114,6 +125,7 @@ async function start(config = configFor()) {
     events,
     smoother,
     scanCommands,
+    holdAlerts,
     log: silentLogger(),
   });
   await control.listen(controlSocketPath(dir));
@@ -144,7 +156,7 @@ async function start(config = configFor()) {
   const stored = () =>
     [...outbox.entries.values()].map((e) => ({ topic: e.topic, body: JSON.parse(e.payload as string) }));
   const alerts = () => stored().filter((m) => m.topic.includes('/alerts/'));
-  return { inbound, scan, stored, alerts, health: () => feature!.health!() };
+  return { inbound, scan, stored, alerts, notices, holdAlerts, health: () => feature!.health!() };
 }
 
 async function stop() {
@@ -228,11 +240,38 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
       },
       sequence: 3,
     });
+    // The listeners are told the alert in short, once it is recorded; the throwing one is counted.
+    const told = {
+      unit: alert.unit,
+      readPoint: 'dock-1',
+      reader: 'gun',
+      time: event.eventTime,
+      list: 'site',
+      kind: 'lot',
+      reason: 'recall',
+      reference: 'R-2026-118',
+      sequence: 3,
+      eventSequence: event['rp:sequence'],
+      repeated: 0,
+    };
+    await vi.waitFor(() => expect(s.notices).toEqual([told]), { timeout: 10_000 });
+    expect(s.holdAlerts.failures).toBe(1);
     // The same unit again within the interval: its event, no second alert; then elsewhere, a unit of the lot.
     await s.scan('gun', 'A2', 'L42');
     await s.scan('gun2', 'A3', 'L42');
     await vi.waitFor(() => expect(s.alerts()).toHaveLength(2), { timeout: 10_000 });
     expect(s.alerts()[1]!.body).toMatchObject({ readPoint: 'staging', serial: 'A3' });
+    await vi.waitFor(() => expect(s.notices).toHaveLength(2), { timeout: 10_000 });
+    expect(s.notices[1]).toEqual({
+      ...told,
+      unit: s.alerts()[1]!.body.unit,
+      readPoint: 'staging',
+      reader: 'gun2',
+      time: s.alerts()[1]!.body.time,
+      sequence: s.alerts()[1]!.body.sequence,
+      eventSequence: s.alerts()[1]!.body.eventSequence,
+    });
+    expect(s.holdAlerts.failures).toBe(2);
     expect(s.stored().filter((m) => m.topic.includes('/events/'))).toHaveLength(4);
     expect(s.health()).toMatchObject({
       entries: { lot: 1, total: 1 },
