@@ -135,7 +135,8 @@ export const SimulatorReader = Strict(
       description:
         'A two-zone dock door instead of a conveyor: each tagged unit is read first on one antenna, then ' +
         'on the other (the first half of its repeats on each, rounded up): even units from antenna 1 to ' +
-        'antenna 2, odd units from antenna 2 to antenna 1. Map antennas 1 and 2 to zones in antennaMap ' +
+        "antenna 2, odd units from antenna 2 to antenna 1; with 4 or more repeats, every fifth unit's last " +
+        'read comes from the antenna it left (a reflection). Map antennas 1 and 2 to zones in antennaMap ' +
         'to see passages inbound and outbound. Off: each tagged unit is read on one antenna (1 or 2).',
     }),
   },

@@ -137,10 +137,14 @@ export class SimulatorDriver extends EventEmitter implements Driver {
 /**
  * The antenna that reads unit `n` on its `repeat`th read: on a conveyor one antenna a unit; at a
  * door (`door: true`) the first half of its reads on one antenna, the rest on the other, even
- * units from 1 to 2 (outside to inside when so mapped: inbound), odd units from 2 to 1.
+ * units from 1 to 2 (outside to inside when so mapped: inbound), odd units from 2 to 1. Every
+ * fifth unit's last read (of four or more) comes from the antenna it left, as a reflection
+ * would: a passage with less than full confidence.
  */
 function antennaOf(n: number, repeat: number, config: SimulatorConfig): number {
   const first = 1 + (n % 2);
   if (!config.door) return first;
-  return repeat < Math.ceil(config.repeats / 2) ? first : 3 - first;
+  const { repeats } = config;
+  const reflected = n % 5 === 4 && repeats >= 4 && repeat === repeats - 1;
+  return repeat < Math.ceil(repeats / 2) || reflected ? first : 3 - first;
 }

@@ -117,7 +117,8 @@ describe('SimulatorDriver', () => {
   it('at a door reads each tag on one antenna then the other, even units 1 to 2, odd ones 2 to 1', async () => {
     const { sink } = await run({ units: 6, repeats: 4, epcShare: 1, door: true, limit: 24 }, 24);
     const antennas = sink.reads.map((r) => r.antenna);
-    expect(antennas).toEqual([1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1]);
+    // Unit 4 (every fifth) is read last by the antenna it left: a reflection.
+    expect(antennas).toEqual([1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 1, 2, 2, 1, 1]);
     // An odd count of repeats reads the first antenna once more than the second.
     const odd = await run({ units: 2, repeats: 3, epcShare: 1, door: true, limit: 6 }, 6);
     expect(odd.sink.reads.map((r) => r.antenna)).toEqual([1, 1, 2, 2, 2, 1]);

@@ -1,8 +1,10 @@
 /**
  * The web console in a real browser: the demo (config/demo.yaml, a simulated conveyor with RFID
- * tags on two antennas) runs as a child process with the console on; headless Chromium loads
- * the console, sees the reader connected, its read count rise, reads in the live stream with
- * their decode, RSSI bars for both antennas, events at the read point and the config check.
+ * tags on two antennas) runs as a child process with the console on, beside a simulated two-zone
+ * dock door (tags read outside then inside, or the reverse); headless Chromium loads the console,
+ * sees the readers connected, their read counts rise, reads in the live stream with their
+ * decode, RSSI bars for every antenna, passages inbound and outbound at the door, the config
+ * check, and a hold alert listed once a recall added over the control socket is seen.
  * Screenshots of each page are kept in .artifacts/console/ (and, with READPOINT_DOCS_SHOTS=1,
  * `npm run console-shots`, written to docs/images/ for the docs).
  */
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askDaemon } from '../../daemon/inventory/control-client.js';
 import { launchChromium } from '../support/chromium.js';
 import { type DaemonProcess, startDaemon } from '../support/daemon.js';
 import { repoRoot } from '../support/schemas.js';
@@ -23,11 +26,12 @@ const DOCK_DOOR_POINT =
 const DOCK_DOOR_READER = `  - id: sim-door
     driver: simulator
     readPoint: dock-3
-    readsPerSecond: 10
+    readsPerSecond: 20
     units: 200
-    repeats: 3
+    repeats: 4
     epcShare: 1
     garbageShare: 0
+    door: true
     antennaMap:
       - { antenna: 1, zone: outside, rssiFloorDbm: -62 }
       - { antenna: 2, zone: inside }
@@ -73,7 +77,7 @@ beforeAll(async () => {
   // Beside the conveyor, a two-zone dock door read by a second simulated RFID reader, its
   // outside antenna with an RSSI floor: what a technician commissions.
   const door = demo.replace('readers:\n', `${DOCK_DOOR_POINT}readers:\n`).concat(DOCK_DOOR_READER);
-  writeFileSync(file, `${door}console:\n  port: 0\n`);
+  writeFileSync(file, `${door}holds:\n  upstream: false\nconsole:\n  port: 0\n`);
   daemon = startDaemon(file);
   const listening = await daemon.waitForLog((l) => l.msg === 'console listening');
   url = String(listening.url);
@@ -154,10 +158,23 @@ describe('the console in Chromium', () => {
     await page.locator('#pass-counts [data-read-point="conveyor-1"]').waitFor({ timeout: 20_000 });
     expect(await page.locator('#pass-rows tr').count()).toBeGreaterThan(0);
     // The dock door reports passages (with a direction), not arrivals.
-    await page
-      .locator('#pass-counts [data-read-point="dock-3"] div', { hasText: /^passage / })
-      .first()
-      .waitFor({ timeout: 20_000 });
+    // The simulated door reads each tag on one antenna then the other: passages both ways.
+    for (const direction of ['inbound', 'outbound']) {
+      await page
+        .locator('#pass-counts [data-read-point="dock-3"] div', { hasText: `passage ${direction}: ` })
+        .waitFor({ timeout: 20_000 });
+      const passage = page.locator(
+        `#pass-rows tr[data-read-point="dock-3"][data-kind="passage ${direction}"]`,
+      );
+      await passage.first().waitFor({ timeout: 20_000 });
+      const cells = passage.first().locator('td');
+      expect(await cells.nth(2).textContent()).toBe('passage');
+      expect(await cells.nth(3).textContent()).toBe(direction);
+      const confidence = await cells.nth(4).textContent();
+      expect(confidence).toMatch(/^[01]\.\d\d$/);
+      expect(Number(confidence)).toBeGreaterThan(0.5);
+      expect(await cells.nth(5).textContent()).toMatch(/^urn:epc:id:sgtin:9506000\.0\d{5}\.\d+$/);
+    }
     expect(
       await page.locator('#pass-counts [data-read-point="dock-3"] div', { hasText: /^arrival/ }).count(),
     ).toBe(0);
@@ -180,6 +197,37 @@ describe('the console in Chromium', () => {
       { timeout: 20_000 },
     );
     await shot('readers');
+  });
+
+  it('lists each hold alert as it is recorded: unit, hold, read point, time', async () => {
+    expect(await page.locator('#hold-alerts').isHidden()).toBe(true);
+    // A recall of three products, added to the local list over the control socket.
+    const products = ['010000', '010030', '010060'];
+    const added = await askDaemon(join(dir, 'data'), 'holds.add', {
+      entries: products.map((item) => ({
+        epcPattern: `urn:epc:idpat:sgtin:9506000.${item}.*`,
+        reason: 'recall',
+        reference: 'R-2026-118',
+      })),
+    });
+    expect(added).toMatchObject({ added: 3 });
+    await page.goto(`${url}#passes`);
+    // The door's passage of a held unit: its alert listed above every page.
+    const row = page.locator('#hold-alert-rows tr[data-read-point="dock-3"]').first();
+    await row.waitFor({ timeout: 20_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1)).toEqual([
+      expect.stringMatching(/^urn:epc:id:sgtin:9506000\.0100[036]0\.\d+$/),
+      'dock-3',
+      'sim-door',
+      'gtin: recall',
+      'R-2026-118',
+      'local',
+    ]);
+    expect(cells[0]).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(await row.getAttribute('data-unit')).toBe(cells[1]);
+    expect(await page.locator('#hold-alerts').isVisible()).toBe(true);
+    await shot('alerts');
     // No script error and no Content-Security-Policy violation on any page.
     expect(problems).toEqual([]);
   });
