@@ -47,8 +47,11 @@ function censor(value: unknown, path: string[]): unknown {
  * An error as pino serialises it, with URL credentials cut from every text it carries. `input`
  * (what `new URL()` could not parse) goes whole: a URL too malformed to find its user info in.
  */
-function errSerializer(err: Error): object {
-  const out = stdSerializers.err(err) as unknown as Record<string, unknown>;
+function errSerializer(err: unknown): unknown {
+  // Logged as `err: error.message` in places: a string is redacted as any string, not parsed.
+  if (typeof err === 'string') return redactUrlCredentials(err);
+  if (typeof err !== 'object' || err === null) return err;
+  const out = stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
   if ('input' in out) out.input = CENSOR;
   for (const [field, value] of Object.entries(out))
     if (typeof value === 'string') out[field] = redactUrlCredentials(value);

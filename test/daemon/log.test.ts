@@ -100,6 +100,19 @@ describe('rootLogger', () => {
     expect(fourth).toMatchObject({ key: 'outbox/0000000042', readers: [{ id: 'r1', password: CENSOR }] });
   });
 
+  it("logs an `err` given as a string (an error's message) as that string, credentials hidden", () => {
+    const out = capture();
+    const log = rootLogger('debug', out.stream);
+    log.debug({ err: 'no driver takes reader gate-r700 messages yet' }, 'broker client error');
+    log.warn({ err: 'cannot reach mqtts://u:url-pass-6@central:8883' }, 'uplink lost');
+    log.info({ err: 42 }, 'odd');
+    expect(out.lines().map((l) => [l.msg, l.err])).toEqual([
+      ['broker client error', 'no driver takes reader gate-r700 messages yet'],
+      ['uplink lost', `cannot reach mqtts://${CENSOR}@central:8883`],
+      ['odd', 42],
+    ]);
+  });
+
   it('leaves URLs without credentials alone', () => {
     expect(redactUrlCredentials('mqtt://central:1883 and mqtts://a:b@c:8883/x')).toBe(
       `mqtt://central:1883 and mqtts://${CENSOR}@c:8883/x`,

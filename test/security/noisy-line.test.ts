@@ -228,7 +228,9 @@ readers:
         .filter((r) => r.reader === 'gate-r700');
     let exited: number | string | undefined;
     try {
-      await daemon.waitForLog((l) => l.msg === 'broker listening');
+      // The reader's driver takes its messages once every reader is added: a publish before that is
+      // refused with the connection (a real reader resends; this client does not reconnect).
+      await daemon.waitForLog((l) => l.msg === 'readpoint running');
       const reader = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
         username: 'gate-r700',
         password: 'gate-secret',
