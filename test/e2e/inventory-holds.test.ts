@@ -20,6 +20,7 @@ import { type Collector, collect } from '../support/mqtt-collector.js';
 import { openPty, type Pty } from '../support/pty.js';
 import { openPtyDevice, type PtyDevice } from '../support/pty-device.js';
 import { gs1Errors, healthErrors, holdAlertErrors, ownErrors } from '../support/schemas.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 type HealthWithHolds = { inventory?: { holds?: Record<string, unknown> & { alerts: number } } };
 
@@ -33,6 +34,8 @@ const scan = (serial: string, lot: string) => `]d201${GTIN}21${serial}\x1d10${lo
 
 let dir: string;
 let broker: Mosquitto;
+/** Between the daemon and the broker: keeps the daemon away from a restarted broker until the test's subscribers are back. */
+let proxy: TcpProxy;
 let scanner: Pty;
 let relay: PtyDevice;
 let relayPort: SerialPort;
@@ -44,6 +47,7 @@ const collectors: Collector[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rp-e2e-holds-'));
   broker = await startMosquitto();
+  proxy = await startTcpProxy(broker.port);
   scanner = await openPty(dir, 'scanner');
   relay = await openPtyDevice(dir, 'relay');
   relayPort = new SerialPort({ path: relay.devicePath, baudRate: 9600 });
@@ -60,6 +64,7 @@ afterAll(async () => {
   await new Promise<void>((r) => (relayPort?.isOpen ? relayPort.close(() => r()) : r()));
   await relay?.close();
   await scanner?.close();
+  await proxy?.close();
   await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -109,7 +114,7 @@ describe('holds and recalls at the dock door', () => {
   it('signals a recalled unit locally with the uplink down, alerts once it is back, and keeps the holds across a restart', async () => {
     const config = writeE2eConfig({
       dir,
-      uplinkUrl: broker.url,
+      uplinkUrl: proxy.url,
       readers: `  - { id: door-scanner, driver: serial-line, readPoint: dock-1, path: ${scanner.readerPath}, delimiter: CR }
 `,
       extra: `  - id: dock-1
@@ -142,8 +147,18 @@ holds:
     await daemon.waitForLog((l) => l.msg === 'held unit seen');
     expect(alerts.messages).toHaveLength(0);
 
-    // The broker returns: the event and its alert are delivered from the outbox.
+    // The broker returns: the event and its alert are delivered from the outbox. This broker keeps
+    // no sessions across its death, so the daemon is let through only once the test's subscribers
+    // are back (what it delivered before they were would reach nobody).
+    const subscribed = [alerts.subscribed, events.subscribed];
+    proxy.holdNew();
     await broker.restart();
+    await expect
+      .poll(() => alerts.subscribed > subscribed[0]! && events.subscribed > subscribed[1]!, {
+        timeout: 15_000,
+      })
+      .toBe(true);
+    proxy.releaseNew();
     // This broker keeps no retained messages across its death: upstream publishes the list again.
     await publishHolds(`readpoint/v1/site-test/holds`, RECALL);
     await alerts.waitFor(1, 30_000);
