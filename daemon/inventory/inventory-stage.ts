@@ -3,6 +3,7 @@
  * the features (features.ts), started after the recorder and before the readers (holds are loaded
  * before the first read), stopped in the reverse order.
  */
+import { join } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Topics } from '../contract/topics.js';
 import type { Logger } from '../log.js';
@@ -34,8 +35,11 @@ export class InventoryStage {
   /** Told of each hold alert once recorded, for other parts of the gateway (the console). */
   readonly holdAlerts = new HoldAlertListeners();
 
+  /** Why the inventory store could not be opened, when it could not (the features are off then). */
+  private storeError: string | undefined;
+
   private constructor(
-    private readonly store: InventoryStore,
+    private readonly store: InventoryStore | undefined,
     private readonly control: ControlServer,
     private readonly inbound: InboundScope,
     private readonly log: Logger,
@@ -44,20 +48,29 @@ export class InventoryStage {
   /** Opens the store, starts the features, then listens for local commands. */
   static async start(deps: InventoryStageDeps): Promise<InventoryStage> {
     const log = deps.log.child({ component: 'inventory' });
-    const store = new InventoryStore(deps.config.dataDir);
-    await store.open();
     const control = new ControlServer(log);
     const inbound = new InboundScope(deps.inbound);
-    const stage = new InventoryStage(store, control, inbound, log);
+    const store = await openStore(deps.config.dataDir).catch((err: Error) => {
+      // The events are the gateway's first duty: a store that cannot be opened (damaged, a file
+      // where its directory should be) turns the features off, loudly, and the reads go on.
+      log.error(
+        { err: err.message },
+        'the inventory store cannot be opened: holds, where-is, transaction contexts, packing and cycle counts are off; events flow as always',
+      );
+      return err;
+    });
+    const stage = new InventoryStage(store instanceof Error ? undefined : store, control, inbound, log);
     try {
-      stage.features = await startInventory({
-        ...deps,
-        store,
-        control,
-        inbound,
-        holdAlerts: stage.holdAlerts,
-        log,
-      });
+      if (store instanceof Error) stage.storeError = store.message;
+      else
+        stage.features = await startInventory({
+          ...deps,
+          store,
+          control,
+          inbound,
+          holdAlerts: stage.holdAlerts,
+          log,
+        });
       // Without the socket the daemon still runs; only the local commands cannot reach it.
       await control.listen(controlSocketPath(deps.config.dataDir)).catch((err: Error) => {
         log.warn(
@@ -79,7 +92,9 @@ export class InventoryStage {
 
   /** Each running feature's part of the health report, by name. */
   health(): Record<string, Record<string, unknown>> {
-    const out: Record<string, Record<string, unknown>> = {};
+    const out: Record<string, Record<string, unknown>> = this.storeError === undefined
+      ? {}
+      : { store: { error: this.storeError } };
     for (const f of this.features) if (f.health) out[f.name] = f.health();
     return out;
   }
@@ -93,6 +108,17 @@ export class InventoryStage {
       await f
         .stop()
         .catch((err: unknown) => this.log.warn({ err, feature: f.name }, 'could not stop cleanly'));
-    await this.store.close();
+    await this.store?.close();
   }
+}
+
+async function openStore(dataDir: string): Promise<InventoryStore> {
+  const store = new InventoryStore(dataDir);
+  try {
+    await store.open();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    throw new Error(`${join(dataDir, 'inventory')}: ${cause?.message ?? (err as Error).message}`);
+  }
+  return store;
 }
