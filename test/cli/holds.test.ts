@@ -1,9 +1,3 @@
-/**
- * `readpoint holds add|remove|list|import` as a technician runs them (child processes of the built
- * CLI) with no daemon running: the lists are written to the inventory store on disk, and read back
- * the way the daemon loads them. (With the daemon running: test/e2e/inventory-holds.test.ts.)
- */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +7,7 @@ import { parseHoldEntry } from '../../daemon/inventory/holds/hold-entry.js';
 import { HoldIndex } from '../../daemon/inventory/holds/hold-index.js';
 import { HoldLists } from '../../daemon/inventory/holds/hold-lists.js';
 import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
-import { cliPath } from '../support/daemon.js';
+import { runCli } from '../support/cli-process.js';
 
 const GTIN = '09506000134352';
 let dir: string;
@@ -25,22 +19,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, 'holds', ...args, '--data-dir', dir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+/** `readpoint holds ARGS --data-dir DIR`, as a technician runs it. */
+async function cli(args: string[]): Promise<{ status: number | string; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(['holds', ...args, '--data-dir', dir]);
+  return { status: code, stdout, stderr };
 }
 
 /** The store as the daemon loads it at start: entries into an index, and the versions. */

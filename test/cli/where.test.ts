@@ -1,8 +1,3 @@
-/**
- * `readpoint where` as a technician runs it (a child process of the built CLI) when no daemon
- * runs: answered from a where-is index on disk, built with the index itself.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,29 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeText } from '../../daemon/identity/decode.js';
 import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
 import { WhereIndex } from '../../daemon/inventory/where/where-index.js';
-import { cliPath } from '../support/daemon.js';
+import { runCli } from '../support/cli-process.js';
 import { whereAnswerErrors } from '../support/schemas.js';
 
 interface Run {
-  status: number | null;
+  status: number | string;
   stdout: string;
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+async function cli(args: string[]): Promise<Run> {
+  const { code, stdout, stderr } = await runCli(args);
+  return { status: code, stdout, stderr };
 }
 
 const TIME = Date.UTC(2026, 11, 1, 10, 2, 3, 45);

@@ -1,19 +1,11 @@
-/**
- * Holds and recalls on real parts: the daemon as a child process, a socat PTY as the dock door's
- * scanner, another as its stack-light relay, Mosquitto as the central broker. A recall by GTIN +
- * lot is published upstream (retained); the broker then goes away; a unit of the lot scanned at
- * the door gives the relay its bytes at once, and the alert and the event arrive once the broker
- * is back. After a restart the hold still holds, an older list is ignored, and `readpoint holds`
- * changes the running daemon's local list.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, type DaemonProcess, type LogLine, startDaemon } from '../support/daemon.js';
+import { runCli } from '../support/cli-process.js';
+import { type DaemonProcess, type LogLine, startDaemon } from '../support/daemon.js';
 import { writeE2eConfig } from '../support/e2e-config.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
@@ -91,20 +83,9 @@ function relayGets(hex: string, since: number): Promise<number> {
   });
 }
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+async function cli(args: string[]): Promise<{ status: number | string; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(args);
+  return { status: code, stdout, stderr };
 }
 
 const update = (outcome: string, version: number) => (l: LogLine) =>

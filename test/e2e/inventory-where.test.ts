@@ -1,17 +1,10 @@
-/**
- * Where is it? on real parts: two socat PTY scanners at two read points, the daemon as a child
- * process, Mosquitto upstream. Units are scanned at both read points; the answers of
- * `readpoint where` (with the daemon stopped, and right after it started again) and of the query
- * topic (a 3.1.1 question naming its replyTo, then an MQTT 5 one with a response topic and
- * correlation data) must give each unit's last read point, time and eventID as delivered.
- */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, type DaemonProcess, type LogLine, startDaemon } from '../support/daemon.js';
+import { runCli } from '../support/cli-process.js';
+import { type DaemonProcess, type LogLine, startDaemon } from '../support/daemon.js';
 import { serialReaderYaml, writeE2eConfig } from '../support/e2e-config.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
 import { type Collector, collect } from '../support/mqtt-collector.js';
@@ -90,25 +83,12 @@ async function startGateway(config: string): Promise<DaemonProcess> {
 }
 
 /** `readpoint where --json`, as a technician runs it. */
-function where(
+async function where(
   config: string,
   units: string[],
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, 'where', '--config', config, '--json', ...units], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => {
-      stdout += b;
-    });
-    child.stderr.on('data', (b) => {
-      stderr += b;
-    });
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
+): Promise<{ status: number | string; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(['where', '--config', config, '--json', ...units]);
+  return { status: code, stdout, stderr };
 }
 
 const delivered = () => {

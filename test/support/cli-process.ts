@@ -24,8 +24,9 @@ export function startCli(args: readonly string[]): CliProcess {
     err += d.toString('utf8');
     for (const w of waiters) w();
   });
+  // 'close', not 'exit': by then the output is read to its end.
   const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       resolve(code ?? signal ?? 'unknown');
       for (const w of waiters) w();
     }),
@@ -61,7 +62,7 @@ export function startCli(args: readonly string[]): CliProcess {
   };
 }
 
-/** Runs a readpoint command to its end. */
+/** Runs a readpoint command to its end: its exit code (or signal name) and its whole output. */
 export async function runCli(
   args: readonly string[],
 ): Promise<{ code: number | string; stdout: string; stderr: string }> {
