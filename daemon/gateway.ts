@@ -17,30 +17,30 @@
 import { join } from 'node:path';
 import { embeddedBrokerRuns } from '../config/broker.js';
 import type { Config } from '../config/schema.js';
-import { hideSecrets, secretsIn } from '../config/secrets.js';
 import type { ReaderStatus } from '../drivers/driver.js';
 import { anonymousWarning, brokerOptions } from './broker/broker-options.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { readerLogins } from './broker/reader-access.js';
 import { ReaderCaptures } from './capture/reader-captures.js';
 import { type RunningConsole, serveConsole } from './console/serve-console.js';
-import type { ConfigHealth, HealthPayload, Topics } from './contract/topics.js';
+import type { HealthPayload, Topics } from './contract/topics.js';
 import { topics } from './contract/topics.js';
 import { OutboxCompaction } from './drain-compaction.js';
-import { healthSnapshot } from './health.js';
 import { Housekeeping } from './housekeeping.js';
 import { InventoryStage } from './inventory/inventory-stage.js';
 import { ScanCommands } from './inventory/scan-commands.js';
 import { Jobs } from './jobs.js';
 import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
-import { type MetricsServer, serveMetrics } from './metrics/metrics-server.js';
+import { serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
 import { EventWriter, readPointRuntimes } from './read-points.js';
 import { ReaderSet } from './reader-set.js';
 import { Recorder } from './recorder.js';
 import { applyPlan, rulesOf } from './reload.js';
 import { describePlan, planReload } from './reload-plan.js';
+import { type ReloadOutcome, ReloadRecord } from './reload-record.js';
+import { type Running, runningHealth } from './running.js';
 import { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 import { ReadTaps } from './taps/read-taps.js';
@@ -55,34 +55,10 @@ interface Step {
   readonly stop: () => Promise<void> | void;
 }
 
-/** What a reload did: applied (with what changed) or refused (with why). */
-export interface ReloadOutcome {
-  readonly ok: boolean;
-  readonly message: string;
-}
-
 /** How often departures, presence reports and passages are looked for. */
 const SMOOTHING_TICK_MS = 200;
 /** How often the readers' read rates are sampled. */
 const RATE_SAMPLE_MS = 1000;
-
-/** The parts that exist once started. */
-interface Running {
-  readonly outbox: LevelOutbox;
-  readonly compaction: OutboxCompaction;
-  readonly broker: EmbeddedBroker | undefined;
-  readonly smoother: Smoother;
-  readonly events: EventWriter;
-  readonly readers: ReaderSet;
-  readonly inventory: InventoryStage;
-  /** Who watches the reads themselves (the console, the capture). */
-  readonly taps: ReadTaps;
-  /** Recordings of the readers' raw traffic (`readpoint record`, the rings). */
-  readonly captures: ReaderCaptures;
-  stage: UplinkStage;
-  jobs: Jobs;
-  metrics: MetricsServer | undefined;
-}
 
 /** A stop signal came during start-up; what had started was stopped again. */
 export class StartInterrupted extends Error {
@@ -101,7 +77,7 @@ export class Gateway {
   private housekeeping: Housekeeping;
   private reloads: Promise<unknown> = Promise.resolve();
   private webConsole: RunningConsole | undefined;
-  private configState: { -readonly [K in keyof ConfigHealth]: ConfigHealth[K] };
+  private readonly reloadRecord: ReloadRecord;
   private startedAt = Date.now();
   readonly topics: Topics;
   /** Messages from upstream and replies to it: one for the gateway's life, on whichever uplink runs. */
@@ -119,7 +95,7 @@ export class Gateway {
   ) {
     this.topics = topics(config.uplink.topicPrefix, config.gateway.site, config.gateway.id);
     this.inbound = new InboundLink(this.topics, log.child({ component: 'inbound' }));
-    this.configState = { generation: 1, loadedAt: new Date().toISOString(), reloads: 0, reloadFailures: 0 };
+    this.reloadRecord = new ReloadRecord(log);
     this.housekeeping = this.makeHousekeeping();
   }
 
@@ -402,7 +378,7 @@ export class Gateway {
     );
     run.captures.reconfigure(next.readers);
     this.config = next;
-    this.configState.generation++;
+    this.reloadRecord.applied();
     const did = [
       ...(plan.unchanged ? [] : [describePlan(plan)]),
       ...(changes.readers.length > 0
@@ -456,22 +432,10 @@ export class Gateway {
   }
 
   private noteReload(ok: boolean, said: string): ReloadOutcome {
-    // The health topic carries it upstream at every heartbeat: never a secret of the running config.
-    const message = hideSecrets(said, secretsIn(this.config));
-    const s = this.configState;
-    s.lastReload = { at: new Date().toISOString(), ok, message };
-    if (ok) s.reloads++;
-    else s.reloadFailures++;
-    if (ok)
-      this.log.info({ component: 'config', generation: s.generation }, `configuration reloaded: ${message}`);
-    else
-      this.log.error(
-        { component: 'config', generation: s.generation },
-        `configuration reload failed: ${message}`,
-      );
+    const outcome = this.reloadRecord.note(ok, said, this.config);
     // The health topic says so at once, not at the next heartbeat.
     this.reportHealthSoon();
-    return { ok, message };
+    return outcome;
   }
 
   /** Runs the health job on the next turn (a no-op until the gateway runs). */
@@ -523,33 +487,14 @@ export class Gateway {
   health(): HealthPayload | undefined {
     const run = this.running;
     if (!run) return undefined;
-    return healthSnapshot({
+    return runningHealth(run, {
       gatewayId: this.config.gateway.id,
       site: this.config.gateway.site,
       startedAt: this.startedAt,
-      drivers: () => [...run.readers.readers()].map((r) => r.driver),
-      pipelines: () => [{ counters: run.readers.totals() }],
-      outbox: run.outbox,
-      uplink: run.stage.uplink,
-      dispatcher: { stats: () => ({ published: this.published() }) },
-      smoothing: () => run.smoother.stats(),
-      readerExtras: (id) => {
-        const r = run.readers.get(id);
-        return r
-          ? {
-              reads: r.pipeline.counters.reads,
-              readsPerMin: r.rate.perMinute(),
-              errors: r.errors,
-              rejects: r.pipeline.counters.rejected,
-              rejectsByCode: Object.fromEntries(r.pipeline.rejectCodes),
-            }
-          : undefined;
-      },
-      config: () => ({ ...this.configState }),
-      warnings: () => this.warnings.list(),
-      broker: () => run.broker?.health(),
-      inventory: () => ({ inbound: { ...this.inbound.stats() }, ...run.inventory.health() }),
-      nextHeartbeat: () => run.jobs.nextHeartbeat(),
+      published: () => this.published(),
+      config: () => this.reloadRecord.snapshot(),
+      warnings: this.warnings,
+      inbound: this.inbound,
     });
   }
 

@@ -3,7 +3,7 @@ import { symbols } from 'pino';
 import { embeddedBrokerRuns } from '../../config/broker.js';
 import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { Gateway, type ReloadOutcome, StartInterrupted } from '../gateway.js';
+import { Gateway, StartInterrupted } from '../gateway.js';
 import { type Logger, rootLogger } from '../log.js';
 import {
   DataDirDeniedError,
@@ -13,6 +13,7 @@ import {
   PRIVATE_UMASK,
 } from '../outbox/data-dir.js';
 import { refuseUnsafeDataDir } from '../outbox/data-dir-guard.js';
+import type { ReloadOutcome } from '../reload-record.js';
 import { serviceManager } from '../service/notify.js';
 import { EXIT } from './exit-codes.js';
 import { onRepeatedStopSignal, stopAsked, stopSignal } from './stop-signals.js';
