@@ -502,7 +502,11 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       let h: Held;
       if (typeof e.payload === 'string') {
         const value = encodeEntry(e as OutboxEntry & { readonly payload: string });
-        h = { entry: e, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+        // The payload kept in the live tail and published is a slice of the stored text. An event's
+        // text is built from pieces; LevelDB's put copies the stored text into one piece and the
+        // publish would copy the payload again: sliced, one copy serves both (the same characters).
+        const entry: OutboxEntry = { ...e, payload: value.slice(value.length - e.payload.length) };
+        h = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
       } else {
         // Bytes given are stored, kept in the tail and published as they are.
         const { value, payload, size } = storedBytes(e);
