@@ -503,8 +503,9 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       if (typeof e.payload === 'string') {
         const value = encodeEntry(e as OutboxEntry & { readonly payload: string });
         // The payload kept in the live tail and published is a slice of the stored text. An event's
-        // text is built from pieces; LevelDB's put copies the stored text into one piece and the
-        // publish would copy the payload again: sliced, one copy serves both (the same characters).
+        // text is built from pieces, and each native use copies such a text into one piece: the
+        // put did so for the stored text and the publish again for the payload. The slice makes the
+        // stored text one piece here, once, and the payload a view into it (the same characters).
         const entry: OutboxEntry = { ...e, payload: value.slice(value.length - e.payload.length) };
         h = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
       } else {
