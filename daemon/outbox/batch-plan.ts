@@ -126,6 +126,13 @@ export interface Plan {
   readonly waiting: boolean;
 }
 
+/**
+ * Whether one more entry of `size` fits beside `depth` entries of `bytes`. (A function of its
+ * arguments, not a closure in the loop: one made per held entry kept the counts in a context.)
+ */
+const fits = (depth: number, bytes: number, size: number, limits: Limits): boolean =>
+  depth + 1 <= limits.maxEvents && bytes + size <= limits.maxBytes;
+
 export async function planBatch(input: PlanInput): Promise<Plan> {
   const { limits } = input;
   const head: Op[] = [];
@@ -155,9 +162,8 @@ export async function planBatch(input: PlanInput): Promise<Plan> {
       if (depth > limits.lowEvents || bytes > limits.lowBytes) break;
       waiting = false;
     }
-    const fits = () => depth + 1 <= limits.maxEvents && bytes + h.size <= limits.maxBytes;
     let ok = true;
-    if (!fits()) {
+    if (!fits(depth, bytes, h.size, limits)) {
       if (h.size > limits.maxBytes) ok = false;
       else if (limits.policy === 'drop-newest') ok = false;
       else if (limits.policy === 'stop-reading') {
@@ -174,7 +180,7 @@ export async function planBatch(input: PlanInput): Promise<Plan> {
           bytes -= v.size;
         }
         // Still full (the rest is being published): drop this batch's own earlier entries first.
-        while (!fits() && storedHere.length > 0) {
+        while (!fits(depth, bytes, h.size, limits) && storedHere.length > 0) {
           const { index, held } = storedHere.shift()!;
           puts.delete(held.entry.seq);
           outcomes[index] = false;
@@ -182,7 +188,7 @@ export async function planBatch(input: PlanInput): Promise<Plan> {
           depth--;
           bytes -= held.size;
         }
-        ok = fits();
+        ok = fits(depth, bytes, h.size, limits);
       }
     }
     h.writing = true;

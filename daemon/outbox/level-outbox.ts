@@ -502,7 +502,12 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
       let h: Held;
       if (typeof e.payload === 'string') {
         const value = encodeEntry(e as OutboxEntry & { readonly payload: string });
-        h = { entry: e, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
+        // The payload kept in the live tail and published is a slice of the stored text. An event's
+        // text is built from pieces, and each native use copies such a text into one piece: the
+        // put did so for the stored text and the publish again for the payload. The slice makes the
+        // stored text one piece here, once, and the payload a view into it (the same characters).
+        const entry: OutboxEntry = { ...e, payload: value.slice(value.length - e.payload.length) };
+        h = { entry, value, size: ENTRY_KEY_LENGTH + value.length, writing: false, group, index };
       } else {
         // Bytes given are stored, kept in the tail and published as they are.
         const { value, payload, size } = storedBytes(e);
