@@ -122,7 +122,7 @@ export class Recorder {
     if (events.length === 0) return SETTLED;
     if (this.stopped) return Promise.reject(new Error('recorder stopped'));
     let g = this.gathering;
-    // A full batch's worth closes the gathering, so a shared promise waits on two writes at most.
+    // A batch's worth closes the gathering: the events sharing a promise span two writes at most.
     if (g === undefined || g.batch.left >= this.options.batchMax) g = this.gathering = gathering();
     this.enqueue(events, g.batch, tally);
     return g.settled;
