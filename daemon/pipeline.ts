@@ -13,7 +13,7 @@ import { decodeRead } from './identity/decode.js';
 import type { ScanCommands } from './inventory/scan-commands.js';
 import type { Logger } from './log.js';
 import { RepeatLimiter } from './log-limit.js';
-import type { EventWriter, Written } from './read-points.js';
+import type { EventWriter } from './read-points.js';
 import type { Zone } from './smoothing/pass.js';
 import type { Smoother } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
@@ -147,7 +147,8 @@ export class Pipeline implements ReadSink {
         for (const data of codes) this.smooth(codes.length > 1 ? { ...read, data } : read, transitions);
       } else this.smooth(read, transitions);
       if (transitions.length === 0) return SAFE;
-      return this.deps.events.write(transitions).then(this.count);
+      // The pipeline's counters count each event as it settles; the promise is the group commit's.
+      return this.deps.events.writeInto(transitions, this.counters);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -160,12 +161,6 @@ export class Pipeline implements ReadSink {
     this.counters.commands++;
     return true;
   }
-
-  /** Counts what the outbox did with a read's events. */
-  private readonly count = (written: Written): void => {
-    this.counters.events += written.stored;
-    this.counters.refused += written.refused;
-  };
 
   /** Decodes one code and folds it into smoothing; its transitions go to `out`. */
   private smooth(read: RawRead, out: Transition[]): void {

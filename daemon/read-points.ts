@@ -10,7 +10,7 @@ import type { ReadPointContext, Sighting } from './event/epcis.js';
 import { EventBytes } from './event/event-bytes.js';
 import type { EventObserver } from './inventory/observers.js';
 import type { Logger } from './log.js';
-import type { PendingEvent, Recorder } from './recorder.js';
+import type { EventTally, PendingEvent, Recorder } from './recorder.js';
 import type { ReadPointRules } from './smoothing/smoother.js';
 import type { Transition } from './smoothing/transition.js';
 
@@ -102,7 +102,7 @@ export class EventWriter {
   constructor(
     private points: ReadonlyMap<string, ReadPointRuntime>,
     /** The gateway's recorder; replay hands a stand-in that numbers and keeps the events. */
-    private readonly recorder: Pick<Recorder, 'recordAll'>,
+    private readonly recorder: Pick<Recorder, 'recordAll' | 'recordInto'>,
     private readonly log?: Logger,
   ) {}
 
@@ -127,7 +127,20 @@ export class EventWriter {
 
   /** Resolves once every event is durable in the outbox (or refused). */
   write(transitions: readonly Transition[]): Promise<Written> {
-    // Every event is recorded now, in order, before any await: events keep the order of their
+    return this.recorder.recordAll(this.pending(transitions));
+  }
+
+  /**
+   * As `write`, counting each event into `tally` as it is stored or refused; the promise may be
+   * shared with other writes of the same group commit (`Recorder.recordInto`).
+   */
+  writeInto(transitions: readonly Transition[], tally: EventTally): Promise<void> {
+    return this.recorder.recordInto(this.pending(transitions), tally);
+  }
+
+  /** The transitions' events, ready to be numbered. */
+  private pending(transitions: readonly Transition[]): PendingEvent[] {
+    // Every event is recorded at once, in order, before any await: events keep the order of their
     // transitions and share group commits.
     const pending = new Array<PendingSighting>(transitions.length);
     const contexts = this.contexts.size === 0 ? undefined : this.contexts;
@@ -143,7 +156,7 @@ export class EventWriter {
         this.log,
       );
     }
-    return this.recorder.recordAll(pending);
+    return pending;
   }
 }
 

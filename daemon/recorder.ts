@@ -28,23 +28,28 @@ export interface RecordCounts {
   readonly refused: number;
 }
 
+/** Where `recordInto` counts each event as it settles: stored (`events`) or refused. */
+export interface EventTally {
+  events: number;
+  refused: number;
+}
+
 /** Events recorded together: one promise, settled once every one of them is. */
-class RecordBatch {
-  stored = 0;
+class RecordBatch implements EventTally {
+  events = 0;
   refused = 0;
   /** The sequence number of the last event settled. */
   seq = 0;
+  /** Events recorded into the batch and not yet settled. */
+  left = 0;
 
   constructor(
-    private left: number,
     private readonly done: (batch: RecordBatch) => void,
     readonly reject: (error: Error) => void,
   ) {}
 
-  settle(seq: number, stored: boolean): void {
+  settle(seq: number): void {
     this.seq = seq;
-    if (stored) this.stored++;
-    else this.refused++;
     if (--this.left === 0) this.done(this);
   }
 }
@@ -55,6 +60,13 @@ interface Waiting {
   seq: number | undefined;
   payload: string | undefined;
   readonly batch: RecordBatch;
+  readonly tally: EventTally;
+}
+
+/** The batch that `recordInto` calls share until the next write is planned, and its promise. */
+interface Gathering {
+  readonly batch: RecordBatch;
+  readonly settled: Promise<void>;
 }
 
 export interface RecorderOptions {
@@ -72,6 +84,7 @@ export class Recorder {
   private retryTimer: NodeJS.Timeout | undefined;
   private idle: (() => void) | undefined;
   private lastError: string | undefined;
+  private gathering: Gathering | undefined;
 
   constructor(
     private readonly outbox: Outbox,
@@ -81,12 +94,10 @@ export class Recorder {
 
   /** Resolves once the event is durable in the outbox (or refused by its drop-newest policy). */
   record(event: PendingEvent): Promise<RecordOutcome> {
-    return new Promise((resolve, reject) =>
-      this.enqueue(
-        [event],
-        new RecordBatch(1, (b) => resolve({ seq: b.seq, stored: b.stored === 1 }), reject),
-      ),
-    );
+    return new Promise((resolve, reject) => {
+      const batch = new RecordBatch((b) => resolve({ seq: b.seq, stored: b.events === 1 }), reject);
+      this.enqueue([event], batch, batch);
+    });
   }
 
   /**
@@ -95,20 +106,35 @@ export class Recorder {
    */
   recordAll(events: readonly PendingEvent[]): Promise<RecordCounts> {
     if (events.length === 0) return Promise.resolve({ stored: 0, refused: 0 });
-    return new Promise((resolve, reject) =>
-      this.enqueue(
-        events,
-        new RecordBatch(events.length, (b) => resolve({ stored: b.stored, refused: b.refused }), reject),
-      ),
-    );
+    return new Promise((resolve, reject) => {
+      const batch = new RecordBatch((b) => resolve({ stored: b.events, refused: b.refused }), reject);
+      this.enqueue(events, batch, batch);
+    });
   }
 
-  private enqueue(events: readonly PendingEvent[], batch: RecordBatch): void {
+  /**
+   * Records events in the order given, as `record` each, counting each into `tally` as it is
+   * stored or refused. The promise is shared: every call made until the next write is planned
+   * gets the same one, which resolves once all of their events are settled (so never before any
+   * one of them is). A reader's reads then cost one promise per group commit, not one each.
+   */
+  recordInto(events: readonly PendingEvent[], tally: EventTally): Promise<void> {
+    if (events.length === 0) return SETTLED;
+    if (this.stopped) return Promise.reject(new Error('recorder stopped'));
+    let g = this.gathering;
+    // A batch's worth closes the gathering: the events sharing a promise span two writes at most.
+    if (g === undefined || g.batch.left >= this.options.batchMax) g = this.gathering = gathering();
+    this.enqueue(events, g.batch, tally);
+    return g.settled;
+  }
+
+  private enqueue(events: readonly PendingEvent[], batch: RecordBatch, tally: EventTally): void {
     if (this.stopped) {
       batch.reject(new Error('recorder stopped'));
       return;
     }
-    for (const event of events) this.queue.push({ event, seq: undefined, payload: undefined, batch });
+    batch.left += events.length;
+    for (const event of events) this.queue.push({ event, seq: undefined, payload: undefined, batch, tally });
     if (!this.writing && !this.retryTimer && !this.scheduled) {
       // Let events recorded in the same tick join the first batch.
       this.scheduled = true;
@@ -142,6 +168,7 @@ export class Recorder {
       });
     }
     this.stopped = true;
+    this.gathering = undefined;
     clearTimeout(this.retryTimer);
     const left = this.queue.splice(0);
     if (left.length > 0)
@@ -158,6 +185,7 @@ export class Recorder {
       return;
     }
     this.writing = true;
+    this.gathering = undefined; // later calls wait for a later write
     const n = Math.min(this.queue.length, this.options.batchMax);
     const entries = new Array<OutboxEntry>(n);
     const acceptedAt = Date.now();
@@ -188,7 +216,12 @@ export class Recorder {
   private written(outcomes: readonly boolean[]): void {
     this.writing = false;
     const done = this.queue.splice(0, outcomes.length);
-    for (let i = 0; i < done.length; i++) done[i]!.batch.settle(done[i]!.seq!, outcomes[i]!);
+    for (let i = 0; i < done.length; i++) {
+      const w = done[i]!;
+      if (outcomes[i]) w.tally.events++;
+      else w.tally.refused++;
+      w.batch.settle(w.seq!);
+    }
   }
 
   /** Everything up to the first refused entry is settled; it and the rest are retried in order. */
@@ -209,4 +242,15 @@ export class Recorder {
       this.writeNext();
     }, delay);
   }
+}
+
+/** What `recordInto` returns for no events. */
+const SETTLED: Promise<void> = Promise.resolve();
+
+function gathering(): Gathering {
+  let batch!: RecordBatch;
+  const settled = new Promise<void>((resolve, reject) => {
+    batch = new RecordBatch(() => resolve(), reject);
+  });
+  return { batch, settled };
 }

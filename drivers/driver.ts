@@ -65,6 +65,8 @@ export interface ReadSink {
   /**
    * Resolves once the read is safe (decoded, and accepted by the outbox or rejected). Takes the
    * read in call order synchronously, before its first await, so concurrent calls keep order.
+   * Several reads may be answered with the same promise (the pipeline's reads that share a group
+   * commit are): it then resolves once every one of them is safe.
    */
   read(read: RawRead): Promise<void>;
   reject(reject: RawReject): void;

@@ -16,7 +16,7 @@ import { topics } from '../contract/topics.js';
 import { silentLogger } from '../log.js';
 import { Pipeline, type PipelineCounters } from '../pipeline.js';
 import { EventWriter, readPointRuntimes } from '../read-points.js';
-import type { PendingEvent, RecordCounts } from '../recorder.js';
+import type { EventTally, PendingEvent, RecordCounts } from '../recorder.js';
 import { rulesOf } from '../reload.js';
 import { Smoother } from '../smoothing/smoother.js';
 import type { Transition } from '../smoothing/transition.js';
@@ -90,7 +90,12 @@ export class Replay {
       }
       return Promise.resolve({ stored: pending.length, refused: 0 });
     };
-    this.events = new EventWriter(points, { recordAll });
+    const recordInto = (pending: readonly PendingEvent[], tally: EventTally): Promise<void> =>
+      recordAll(pending).then((c) => {
+        tally.events += c.stored;
+        tally.refused += c.refused;
+      });
+    this.events = new EventWriter(points, { recordAll, recordInto });
     this.pipeline = new Pipeline({
       gatewayId: config.gateway.id,
       reader,

@@ -6,16 +6,18 @@
  * from the same state.
  */
 import type { AppendGroup } from './appends.js';
+import { entryKey } from './entry-key.js';
 import type { OutboxEntry, OverflowPolicy } from './outbox.js';
+
+export { entryKey };
 
 /** A value is text, or bytes for an entry whose payload was appended as bytes (entry-bytes.ts). */
 export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 'del'; key: string };
 
-/** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence. */
+/** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence (entry-key.ts). */
 /** The key of the outbox's state (high-water sequence, depth, bytes) and of its drop ledger. */
 export const STATE_KEY = 'm!state';
 export const DROPS_KEY = 'm!drops';
-export const entryKey = (seq: number) => `e!${seq.toString(16).padStart(16, '0')}`;
 export const ENTRY_KEY_LENGTH = 18;
 export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
 /**

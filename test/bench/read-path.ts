@@ -2,7 +2,8 @@
  * The read path per read, alone: the simulator's reads (SGTIN-96 tags and GS1 DataMatrix labels,
  * every read a new unit, as the gateway bench reads them) through the handover window and the
  * pipeline (decode, read point, smoothing) to the event writer and each event's text, with a
- * stand-in for the recorder that numbers and builds each event at once and resolves. No outbox,
+ * stand-in for the recorder that numbers and builds each event at once and resolves (the reads
+ * of one turn sharing one promise, as those of one group commit do). No outbox,
  * no uplink: what is left is the work between the driver and the event's text. Prints, per read,
  * the median CPU µs of 7 rounds (each with a smoother of its own); not a test (nothing here is
  * asserted).
@@ -13,7 +14,7 @@ import { topics } from '../../daemon/contract/topics.js';
 import { silentLogger } from '../../daemon/log.js';
 import { Pipeline } from '../../daemon/pipeline.js';
 import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
-import type { PendingEvent, Recorder } from '../../daemon/recorder.js';
+import type { EventTally, PendingEvent, Recorder } from '../../daemon/recorder.js';
 import { Smoother } from '../../daemon/smoothing/smoother.js';
 import type { RawRead } from '../../drivers/driver.js';
 import { Handover } from '../../drivers/handover.js';
@@ -35,11 +36,25 @@ const points = readPointRuntimes(config, topics('readpoint/v1', 'bench', 'bench'
 const rules = new Map([...points].map(([id, p]) => [id, p.rules]));
 let seq = 0;
 let chars = 0;
+/** The promise the reads of this turn share, as they would share a group commit's. */
+let turn: Promise<void> | undefined;
+const endTurn = () => {
+  turn = undefined;
+};
 /** Numbers and builds each event as the recorder would, and calls it durable at once. */
 const recorder = {
   recordAll(events: readonly PendingEvent[]) {
     for (const e of events) chars += e.build(++seq).length;
     return Promise.resolve({ stored: events.length, refused: 0 });
+  },
+  recordInto(events: readonly PendingEvent[], tally: EventTally) {
+    for (const e of events) chars += e.build(++seq).length;
+    tally.events += events.length;
+    if (turn === undefined) {
+      turn = Promise.resolve();
+      queueMicrotask(endTurn);
+    }
+    return turn;
   },
 } as unknown as Recorder;
 

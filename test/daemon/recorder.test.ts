@@ -104,4 +104,59 @@ describe('Recorder', () => {
     await expect(pending).rejects.toThrow('before the event could be stored');
     await expect(recorder.record(event(2))).rejects.toThrow('recorder stopped');
   });
+  it('recordInto: calls until the next write share one promise, settled only once all their events are stored', async () => {
+    const outbox = new MemoryOutbox();
+    const recorder = new Recorder(outbox, { batchMax: 3, retryMs: 5 }, silentLogger());
+    // Every write waits until the test lets it go, so what settles when is the test's to see.
+    const writes: { seqs: number[]; go: () => void }[] = [];
+    const appendAll = outbox.appendAll.bind(outbox);
+    outbox.appendAll = (entries) =>
+      new Promise<void>((go) => writes.push({ seqs: entries.map((e) => e.seq), go })).then(() =>
+        appendAll(entries),
+      );
+    const a = { events: 0, refused: 0 };
+    const b = { events: 0, refused: 0 };
+    const first = recorder.recordInto([event(0)], a);
+    const second = recorder.recordInto([event(1), event(2)], b);
+    expect(second).toBe(first);
+    const full = recorder.recordInto([event(3)], a); // a batch's worth gathered: a promise of its own
+    expect(full).not.toBe(first);
+    await expect.poll(() => writes.length).toBe(1);
+    expect(writes[0]!.seqs).toEqual([1, 2, 3]);
+    const later = recorder.recordInto([event(4)], b); // after the write is planned
+    expect(later).not.toBe(full);
+    let firstSettled = false;
+    void first.then(() => {
+      firstSettled = true;
+    });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(firstSettled).toBe(false);
+    expect(a).toEqual({ events: 0, refused: 0 });
+    writes[0]!.go();
+    await first;
+    expect(a).toEqual({ events: 1, refused: 0 });
+    expect(b).toEqual({ events: 2, refused: 0 });
+    expect([...outbox.entries.keys()].sort((x, y) => x - y)).toEqual([1, 2, 3]);
+    await expect.poll(() => writes.length).toBe(2);
+    expect(writes[1]!.seqs).toEqual([4, 5]);
+    writes[1]!.go();
+    await Promise.all([full, later]);
+    expect(a).toEqual({ events: 2, refused: 0 });
+    expect(b).toEqual({ events: 3, refused: 0 });
+    expect([...outbox.entries.values()].map((e) => JSON.parse(String(e.payload)).n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('recordInto: a shared promise is rejected once the recorder stops with its events unstored', async () => {
+    const outbox = new MemoryOutbox();
+    outbox.failNext = 1_000_000;
+    const recorder = new Recorder(outbox, { batchMax: 4, retryMs: 5 }, silentLogger());
+    const tally = { events: 0, refused: 0 };
+    const shared = recorder.recordInto([event(0)], tally);
+    expect(recorder.recordInto([event(1)], tally)).toBe(shared);
+    await expect.poll(() => recorder.status().failing).toBe(true);
+    await recorder.stop(50);
+    await expect(shared).rejects.toThrow('before the event could be stored');
+    expect(tally).toEqual({ events: 0, refused: 0 });
+    await expect(recorder.recordInto([event(2)], tally)).rejects.toThrow('recorder stopped');
+  });
 });

@@ -102,4 +102,64 @@ describe('the handover window', () => {
     settle[1]!();
     expect(await settled(handover.drain())).toBe(true);
   });
+  it('counts reads answered with one shared promise as a group, freed together when it settles', async () => {
+    // A sink answering reads with the promise of their group commit: `close` starts the next one.
+    const groups: (() => void)[] = [];
+    let current!: Promise<void>;
+    const close = () => {
+      current = new Promise<void>((resolve) => groups.push(resolve));
+    };
+    close();
+    const taken: number[] = [];
+    const settledAlready = Promise.resolve();
+    const sink: ReadSink = {
+      read(r) {
+        taken.push(r.at);
+        return r.at % 10 === 9 ? settledAlready : current;
+      },
+      reject() {},
+    };
+    const handover = new Handover(sink, lines().log, 4);
+    handover.push(read(0));
+    handover.push(read(1));
+    handover.push(read(2));
+    close();
+    const fourth = handover.push(read(3));
+    expect(handover.full).toBe(true);
+    groups[1]!(); // the later group settles first: one read freed
+    expect(await settled(fourth)).toBe(true);
+    expect(handover.full).toBe(false);
+    const fifth = handover.push(read(4));
+    expect(handover.full).toBe(true);
+    groups[0]!(); // the first group's three reads are freed together
+    expect(await settled(fifth)).toBe(true);
+    expect(handover.full).toBe(false);
+    // Reads answered with a promise that settled already, before and after its handler ran, each count.
+    handover.push(read(9));
+    handover.push(read(19));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    handover.push(read(29));
+    expect(handover.full).toBe(false);
+    const drained = handover.drain();
+    expect(await settled(drained)).toBe(true);
+    expect(taken).toEqual([0, 1, 2, 3, 4, 9, 19, 29]);
+  });
+
+  it('logs a shared promise that rejects once, with the count of its reads, and frees them all', async () => {
+    let reject!: (err: Error) => void;
+    const shared = new Promise<void>((_, r) => {
+      reject = r;
+    });
+    const sink: ReadSink = { read: () => shared, reject() {} };
+    const { log, out } = lines();
+    const handover = new Handover(sink, log, 3);
+    for (let n = 0; n < 3; n++) handover.push(read(n));
+    expect(handover.full).toBe(true);
+    reject(new Error('recorder stopped'));
+    expect(await settled(handover.drain())).toBe(true);
+    const errors = out.filter((l) => l.msg === 'read could not be processed');
+    expect(errors.map((l) => [(l.err as { message: string }).message, l.reads])).toEqual([
+      ['recorder stopped', 3],
+    ]);
+  });
 });
