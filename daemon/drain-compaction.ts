@@ -42,6 +42,11 @@ export class OutboxCompaction {
     await this.running;
   }
 
+  /** Resolves once no compaction is under way. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** The compaction job: compacts when enough events left since the last compaction. */
   scheduled(): Promise<void> {
     return this.compact(this.afterEvents(), 'scheduled');
