@@ -21,7 +21,7 @@ import { Pipeline } from '../../daemon/pipeline.js';
 import { EventWriter, readPointRuntimes } from '../../daemon/read-points.js';
 import { Recorder } from '../../daemon/recorder.js';
 import { Smoother } from '../../daemon/smoothing/smoother.js';
-import { MqttUplink, type UplinkOptions } from '../../daemon/uplink/mqtt-uplink.js';
+import { MqttUplink } from '../../daemon/uplink/mqtt-uplink.js';
 import type { RawRead } from '../../drivers/driver.js';
 import { unit } from '../../drivers/simulated-units.js';
 
