@@ -114,8 +114,6 @@ export class Dispatcher {
   private readonly window: number;
   private readonly liveSlots: number;
   private readonly takeMax: number;
-  /** The main lane is refilled once fewer entries than this wait in it (see refill()). */
-  private readonly refillBelow: number;
   private readonly onDown = () => {
     this.needRewind = true;
     this.nudge();
@@ -136,12 +134,6 @@ export class Dispatcher {
     const share = Math.min(1, Math.max(0, o.liveShare ?? 0));
     this.liveSlots = share > 0 ? Math.max(1, Math.round(o.window * share)) : 0;
     this.takeMax = o.takeMax ?? Math.max(256, o.window);
-    // A take is a LevelDB read on libuv's pool (an iterator, a chunk or two, callbacks back to a
-    // busy main thread): 1-3 ms while a backlog drains at 60,000-80,000 events/s, longer than a
-    // window (100) lasts. Started while the lane still holds three quarters of its bound (192 of
-    // 256), the lane ran empty for 1.0-1.4 s in all through a 300,000-event drain instead of
-    // 1.5-2.1 s; the bound, and so what a young collection finds alive, is the same.
-    this.refillBelow = Math.max(o.window, this.takeMax - Math.max(64, this.takeMax >> 2));
   }
 
   start(): void {
@@ -272,7 +264,7 @@ export class Dispatcher {
     // lane's take brings now is all live.
     const merged = this.replayEnd !== undefined && !split;
     const wantLive = split && this.live.waiting < this.window;
-    const wantMain = (merged ? this.live : this.main).waiting < this.refillBelow;
+    const wantMain = (merged ? this.live : this.main).waiting < this.window;
     if (!wantLive && !wantMain) return;
     const generation = this.generation;
     const fill = async () => {
