@@ -22,6 +22,7 @@ export class OutboxCompaction {
   private running: Promise<void> | undefined;
   /** A backlog worth compacting behind was waiting at a check since the last compaction. */
   private draining = false;
+  private stopped = false;
 
   constructor(
     private readonly outbox: Pick<LevelOutbox, 'compact' | 'stats'>,
@@ -32,14 +33,21 @@ export class OutboxCompaction {
   ) {}
 
   start(): void {
+    this.stopped = false;
     this.timer = setInterval(() => void this.whileDraining(), this.checkMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+  }
+
+  /** Resolves once no compaction is under way. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   /** The compaction job: compacts when enough events left since the last compaction. */
@@ -61,7 +69,12 @@ export class OutboxCompaction {
   }
 
   private compact(minRemoved: number, why: string): Promise<void> {
-    if (this.running) return this.running;
+    // What a drained backlog left behind is compacted after the compaction under way, not skipped:
+    // that one covered only what had left when it started.
+    if (this.running)
+      return why === 'drained'
+        ? this.running.then(() => (this.stopped ? undefined : this.compact(minRemoved, why)))
+        : this.running;
     const run = (async () => {
       try {
         const done = await this.outbox.compact(minRemoved);

@@ -19,7 +19,24 @@ export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 
 export const STATE_KEY = 'm!state';
 export const DROPS_KEY = 'm!drops';
 export const ENTRY_KEY_LENGTH = 18;
-export const seqOf = (k: string) => Number.parseInt(k.slice(2), 16);
+/** `e!` and the zeros before a sequence number of i hex digits (one string each, not padded per key). */
+const KEY_PREFIX = Array.from({ length: 17 }, (_, i) => `e!${'0'.repeat(16 - i)}`);
+export const entryKey = (seq: number) => {
+  const hex = seq.toString(16);
+  return KEY_PREFIX[hex.length]! + hex;
+};
+/** The sequence number of an entry's key (read with every entry taken: no substring made). */
+export function seqOf(k: string): number {
+  if (k.length !== ENTRY_KEY_LENGTH) return Number.parseInt(k.slice(2), 16);
+  let n = 0;
+  for (let i = 2; i < ENTRY_KEY_LENGTH; i++) {
+    const c = k.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return Number.parseInt(k.slice(2), 16);
+    n = n * 16 + d;
+  }
+  return n;
+}
 /**
  * The stored form of an entry: `1|<acceptedAt>|<payload length>|<topic>` on the first line, the
  * payload after it, untouched. (Before, entries were stored as JSON with the payload as a JSON
@@ -34,15 +51,8 @@ export const encodeEntry = (e: Omit<OutboxEntry, 'payload'> & { readonly payload
 /** The stored form of an entry, or undefined for a record that cannot be one. */
 export function decodeEntry(v: string): { t: string; p: string; a: number } | undefined {
   if (v.startsWith('1|')) {
-    const at = v.indexOf('|', 2);
-    const len = at < 0 ? -1 : v.indexOf('|', at + 1);
-    const nl = len < 0 ? -1 : v.indexOf('\n', len + 1);
-    if (nl < 0 || nl === len + 1) return undefined;
-    const a = Number(v.slice(2, at));
-    const length = Number(v.slice(at + 1, len));
-    if (at === 2 || !Number.isFinite(a) || !Number.isSafeInteger(length) || v.length - nl - 1 !== length)
-      return undefined;
-    return { t: v.slice(len + 1, nl), p: v.slice(nl + 1), a };
+    const e = entryOf(0, v);
+    return e === undefined ? undefined : { t: e.topic, p: e.payload as string, a: e.acceptedAt };
   }
   try {
     const r = JSON.parse(v);
@@ -50,6 +60,45 @@ export function decodeEntry(v: string): { t: string; p: string; a: number } | un
   } catch {
     return undefined;
   }
+}
+
+/** The last topic decoded: most entries share it, and one string for all of them is one less each. */
+let lastTopic = '';
+
+/**
+ * The entry stored under `seq` as `v`, or undefined for a record that cannot be one; the form the
+ * drain reads every entry in, so its numbers are read in place and its topic is shared.
+ */
+export function entryOf(seq: number, v: string): OutboxEntry | undefined {
+  if (!v.startsWith('1|')) {
+    const r = decodeEntry(v);
+    return r === undefined ? undefined : { seq, topic: r.t, payload: r.p, acceptedAt: r.a };
+  }
+  const at = v.indexOf('|', 2);
+  const len = at < 0 ? -1 : v.indexOf('|', at + 1);
+  const nl = len < 0 ? -1 : v.indexOf('\n', len + 1);
+  if (nl < 0 || nl === len + 1 || at === 2) return undefined;
+  const a = digits(v, 2, at);
+  const length = digits(v, at + 1, len);
+  if (!Number.isFinite(a) || !Number.isSafeInteger(length) || v.length - nl - 1 !== length) return undefined;
+  if (nl - len - 1 !== lastTopic.length || !v.startsWith(lastTopic, len + 1))
+    lastTopic = v.slice(len + 1, nl);
+  return { seq, topic: lastTopic, payload: v.slice(nl + 1), acceptedAt: a };
+}
+
+/**
+ * `Number(v.slice(from, to))`, read in place for the plain decimal integers the outbox writes;
+ * anything else (a sign, a fraction, an exponent, more than 15 digits) goes to Number itself.
+ */
+function digits(v: string, from: number, to: number): number {
+  if (to - from > 15) return Number(v.slice(from, to));
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(v.slice(from, to));
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** An append not yet durable. */

@@ -18,7 +18,7 @@
  * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
  */
 import type { Level } from 'level';
-import { decodeEntry, entryKey, seqOf, type Victim } from './batch-plan.js';
+import { decodeEntry, entryKey, entryOf, seqOf, type Victim } from './batch-plan.js';
 import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -224,6 +224,8 @@ export class Delivery {
       lte: entryKey(upTo),
       limit: max + 1,
       highWaterMarkBytes: READ_CHUNK_BYTES,
+      // Each entry is read once: its blocks would only push others out of LevelDB's cache.
+      fillCache: false,
     });
     try {
       read: while (seen <= max) {
@@ -237,19 +239,20 @@ export class Delivery {
             lastSeen = seq;
             continue;
           }
-          const value = decodeEntry(v);
-          if (!value) {
+          const entry = entryOf(seq, v);
+          if (!entry) {
             bad(k, v);
             lastSeen = seq;
             continue;
           }
           if (out.length === max) {
-            nextAt = value.a;
+            nextAt = entry.acceptedAt;
             break read;
           }
-          out.push({ seq, topic: value.t, payload: value.p, acceptedAt: value.a });
+          out.push(entry);
           lastSeen = seq;
-          if (!this.inFlight.has(seq)) this.inFlight.set(seq, { size: k.length + v.length, at: value.a });
+          if (!this.inFlight.has(seq))
+            this.inFlight.set(seq, { size: k.length + v.length, at: entry.acceptedAt });
         }
       }
     } finally {

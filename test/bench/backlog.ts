@@ -24,6 +24,7 @@ import { diskUsage } from './disk.js';
 import { alternate, type Pair } from './pairs.js';
 import { conveyorRead, openPath, within } from './path.js';
 import { runPhase } from './spawn-phase.js';
+import { threadMark, ticksByThread } from './threads.js';
 
 export interface BacklogResult {
   readonly events: number;
@@ -32,7 +33,7 @@ export interface BacklogResult {
   readonly drain: Pair[];
   /** Allocated bytes of the outbox directory after the fill (as du counts), per event. */
   readonly diskBytesPerEvent: number;
-  /** Serialized event bytes, mean. */
+  /** Serialized event bytes, mean (of one in 256 published). */
   readonly payloadBytes: number;
   readonly fillRssMb: number;
   readonly drainRssMb: number;
@@ -45,11 +46,22 @@ export interface BacklogResult {
    */
   readonly fillAnonMb: number;
   readonly drainAnonMb: number;
+  /** Of drainAnonMb, the highest once every event was acknowledged, while the store is compacted. */
+  readonly drainedAnonMb: number;
+  /** RssFile (mapped LevelDB table files) at most during the drain, MB. */
+  readonly drainFileMb: number;
+  /** Allocated bytes of the outbox directory once drained (as du counts), MB. */
+  readonly diskAfterDrainMb: number;
+  /**
+   * CPU µs per event drained by thread, over the drain's parts: `main`, V8's helpers, libuv's
+   * pool, LevelDB's background thread, each by the name the kernel gives it (threads.ts).
+   */
+  readonly drainThreadsUs: Record<string, number>;
 }
 
-/** RssAnon of this process, bytes (from /proc/self/status). */
-function rssAnon(): number {
-  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+/** RssAnon or RssFile of this process, bytes (from /proc/self/status). */
+function rssOf(kind: 'Anon' | 'File'): number {
+  const m = new RegExp(`Rss${kind}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }
 
@@ -76,7 +88,6 @@ export async function benchBacklog(o: {
   const dir = mkdtempSync(join(tmpdir(), 'rp-bench-backlog-'));
   const seen = new Uint8Array(o.n + 1);
   let distinct = 0;
-  let payloadBytes = 0;
   // The part under way ends when `distinct` reaches `until`.
   let until = Number.POSITIVE_INFINITY;
   let partDone: () => void = () => {};
@@ -86,20 +97,22 @@ export async function benchBacklog(o: {
     inflight: o.inflight,
     maxEvents: Math.max(1_000_000, o.n + 1),
     maxBytes: Math.max(1 << 30, o.n * 2048),
-    onPuback: (seq, bytes) => {
+    onPuback: (seq) => {
       if (seen[seq] === 1) return;
       seen[seq] = 1;
-      payloadBytes += bytes;
       if (++distinct >= until) partDone();
     },
   });
-  const rss = { fill: 0, drain: 0 };
-  const anon = { fill: 0, drain: 0 };
-  let phase: 'fill' | 'drain' = 'fill';
+  const rss = { fill: 0, drain: 0, drained: 0 };
+  const anon = { fill: 0, drain: 0, drained: 0 };
+  const file = { fill: 0, drain: 0, drained: 0 };
+  let phase: 'fill' | 'drain' | 'drained' = 'fill';
   const sampler = setInterval(() => {
     rss[phase] = Math.max(rss[phase], process.memoryUsage.rss());
-    anon[phase] = Math.max(anon[phase], rssAnon());
+    anon[phase] = Math.max(anon[phase], rssOf('Anon'));
+    file[phase] = Math.max(file[phase], rssOf('File'));
   }, 100);
+  const threadTicks: Record<string, number> = {};
   try {
     const handover = new Handover(path.pipeline, silentLogger(), FILL_WINDOW);
     const t = performance.now();
@@ -120,6 +133,7 @@ export async function benchBacklog(o: {
         partDone = resolve;
       });
       if (distinct >= until) partDone();
+      const threads = threadMark();
       const start = cpuMark();
       await path.connect();
       await within(
@@ -128,6 +142,8 @@ export async function benchBacklog(o: {
         () => `backlog bench: ${distinct} of ${until} acknowledged within 30 min`,
       );
       const measured = measuredSince(start, distinct - from);
+      for (const [name, ticks] of Object.entries(ticksByThread(threads, threadMark())))
+        threadTicks[name] = (threadTicks[name] ?? 0) + ticks;
       if (part < parts - 1) await path.disconnect();
       return measured;
     };
@@ -143,17 +159,28 @@ export async function benchBacklog(o: {
     const drain = await alternate(parts, ours, ceiling);
     if (distinct !== o.n)
       throw new Error(`backlog bench: ${distinct} distinct events acknowledged of ${o.n}`);
+    // As the daemon leaves it: the compaction a drained backlog asks for has run.
+    phase = 'drained';
+    await path.drained();
+    const diskAfter = diskUsage(path.outboxDir).allocated;
+    const drainThreadsUs: Record<string, number> = {};
+    for (const [name, ticks] of Object.entries(threadTicks))
+      drainThreadsUs[name] = Math.round((ticks * 10_000 * 100) / o.n) / 100;
     return {
       events: o.n,
       fillPerSecond: o.n / fillSeconds,
       drain,
       diskBytesPerEvent: diskBytes / o.n,
-      payloadBytes: payloadBytes / o.n,
+      payloadBytes: path.payloadBytes(),
       fillRssMb: rss.fill / 1048576,
-      drainRssMb: rss.drain / 1048576,
+      drainRssMb: Math.max(rss.drain, rss.drained) / 1048576,
       peakRssMb: vmHwmMb(),
       fillAnonMb: anon.fill / 1048576,
-      drainAnonMb: anon.drain / 1048576,
+      drainAnonMb: Math.max(anon.drain, anon.drained) / 1048576,
+      drainFileMb: Math.max(file.drain, file.drained) / 1048576,
+      drainedAnonMb: anon.drained / 1048576,
+      diskAfterDrainMb: diskAfter / 1048576,
+      drainThreadsUs,
     };
   } finally {
     clearInterval(sampler);

@@ -110,6 +110,46 @@ describe('OutboxCompaction', () => {
     await o.close();
   });
 
+  it('compacts what a drained backlog left after the compaction under way, instead of skipping it', async () => {
+    const dir = tempDir();
+    const o = new LevelOutbox(dir, { ...baseOptions, sync: 'interval' }, silentLogger());
+    await o.open();
+    const { log, lines } = recordingLogger();
+    // The first compaction is held open after LevelDB has done it, so the next check comes while
+    // it is still under way.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const gated = {
+      stats: () => o.stats(),
+      compact: async (min: number) => {
+        const done = await o.compact(min);
+        if (++calls === 1) await held;
+        return done;
+      },
+    };
+    const compaction = new OutboxCompaction(gated, () => 5000, log);
+    await fill(o, 20_000);
+    await deliver(o, 6000);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(14_000);
+    const draining = compaction.whileDraining();
+    await expect.poll(() => calls).toBe(1);
+    await deliver(o, 12_000);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(2000);
+    const drained = compaction.whileDraining(); // the backlog is out while the first is under way
+    release();
+    await Promise.all([draining, drained]);
+    expect(lines.filter((l) => l.msg === 'outbox compacted').map((l) => [l.why, l.removed])).toEqual([
+      ['draining', 6000],
+      ['drained', 12_000],
+    ]);
+    expect(calls).toBe(2);
+    await compaction.stop();
+    await o.close();
+  });
+
   it('runs one compaction at a time: the job and the check share the one under way', async () => {
     const dir = tempDir();
     const o = new LevelOutbox(dir, { ...baseOptions, sync: 'interval' }, silentLogger());

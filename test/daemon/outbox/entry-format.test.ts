@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
-import { decodeEntry, encodeEntry, entryKey } from '../../../daemon/outbox/batch-plan.js';
+import { decodeEntry, encodeEntry, entryKey, entryOf, seqOf } from '../../../daemon/outbox/batch-plan.js';
 import { storedBytes } from '../../../daemon/outbox/entry-bytes.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
 import { asText } from './helpers.js';
@@ -33,6 +33,73 @@ describe('outbox entry format', () => {
         },
       ),
     );
+  });
+
+  it('keys hold the sequence number as 16 hex digits and give it back', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (seq) => {
+        const key = entryKey(seq);
+        expect(key).toBe(`e!${seq.toString(16).padStart(16, '0')}`);
+        expect(seqOf(key)).toBe(seq);
+      }),
+    );
+    // Keys not written by the outbox read as Number.parseInt reads them.
+    for (const key of [
+      'e!000000000000000g',
+      'e!00000000000000`0',
+      'e!0000000000000@00',
+      'e!00000000000000FF',
+      'e!ff',
+      'e!',
+      'q!0000000000000010',
+      'e!-000000000000001',
+    ])
+      expect(seqOf(key), key).toBe(Number.parseInt(key.slice(2), 16));
+  });
+
+  it('reads an entry with its sequence number as decodeEntry reads it, the topic right after another of the same length', () => {
+    const pieces = fc.constantFrom(
+      '1',
+      '|',
+      '\n',
+      '0',
+      '7',
+      '9',
+      'a',
+      'b',
+      '-',
+      '.',
+      'e',
+      ' ',
+      '{',
+      '"',
+      'é',
+    );
+    const text = (max: number) => fc.array(pieces, { maxLength: max }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.tuple(text(8), text(3), text(4), text(5)), ([at, length, topic, payload]) => {
+        const v = `1|${at}|${length}|${topic}\n${payload}`;
+        const d = decodeEntry(v);
+        const e = entryOf(9, v);
+        expect(e && { t: e.topic, p: e.payload, a: e.acceptedAt }).toEqual(d);
+        if (e) expect(e.seq).toBe(9);
+      }),
+    );
+    for (const [topic, payload, acceptedAt] of [
+      ['readpoint/v1/s/g/events/dock-3', 'x', 1],
+      ['readpoint/v1/s/g/events/dock-3', '', 2],
+      ['readpoint/v1/s/g/events/dock-4', 'y', 3.5],
+      ['t', 'z', -4],
+    ] as const) {
+      const e = entryOf(1, encodeEntry({ seq: 1, topic, payload, acceptedAt }));
+      expect(e).toEqual({ seq: 1, topic, payload, acceptedAt });
+    }
+    expect(entryOf(1, JSON.stringify({ t: 'a', p: 'b', a: 3 }))).toEqual({
+      seq: 1,
+      topic: 'a',
+      payload: 'b',
+      acceptedAt: 3,
+    });
   });
 
   it('still reads records written as JSON by earlier versions', () => {
