@@ -15,16 +15,11 @@ export { entryKey };
 export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 'del'; key: string };
 
 /** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence (entry-key.ts). */
+
 /** The key of the outbox's state (high-water sequence, depth, bytes) and of its drop ledger. */
 export const STATE_KEY = 'm!state';
 export const DROPS_KEY = 'm!drops';
 export const ENTRY_KEY_LENGTH = 18;
-/** `e!` and the zeros before a sequence number of i hex digits (one string each, not padded per key). */
-const KEY_PREFIX = Array.from({ length: 17 }, (_, i) => `e!${'0'.repeat(16 - i)}`);
-export const entryKey = (seq: number) => {
-  const hex = seq.toString(16);
-  return KEY_PREFIX[hex.length]! + hex;
-};
 /** The sequence number of an entry's key (read with every entry taken: no substring made). */
 export function seqOf(k: string): number {
   if (k.length !== ENTRY_KEY_LENGTH) return Number.parseInt(k.slice(2), 16);
