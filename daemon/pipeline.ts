@@ -98,6 +98,11 @@ export class Pipeline implements ReadSink {
   private readonly noRead: ReadonlySet<string>;
   private readonly multiReadSeparator: Buffer | undefined;
   private readonly rejectLog: RepeatLimiter;
+  /**
+   * The transitions of the read being handled, one list for every read: the writer copies them
+   * into its events before `read` returns, so the list is emptied and used again.
+   */
+  private readonly transitions: Transition[] = [];
 
   constructor(private readonly deps: PipelineDeps) {
     const { reader } = deps;
@@ -136,7 +141,8 @@ export class Pipeline implements ReadSink {
       const commands = this.deps.scanCommands;
       if (commands && read.kind === 'barcode' && !commands.empty && this.takenAsCommand(read, commands))
         return SAFE;
-      const transitions: Transition[] = [];
+      const transitions = this.transitions;
+      clear(transitions);
       // Every code is decoded and smoothed now, in order, before the write (the sink's contract).
       if (this.multiReadSeparator) {
         const codes = split(read.data, this.multiReadSeparator);
@@ -148,7 +154,9 @@ export class Pipeline implements ReadSink {
       } else this.smooth(read, transitions);
       if (transitions.length === 0) return SAFE;
       // The pipeline's counters count each event as it settles; the promise is the group commit's.
-      return this.deps.events.writeInto(transitions, this.counters);
+      const written = this.deps.events.writeInto(transitions, this.counters);
+      clear(transitions);
+      return written;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -241,6 +249,14 @@ export class Pipeline implements ReadSink {
       rawLength: data.length,
     });
   }
+}
+
+/**
+ * Empties a list and keeps its room: `length = 0` would drop its backing store, and the next push
+ * allocate one again.
+ */
+function clear(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 /** The non-empty pieces of `data` between `separator`s. */

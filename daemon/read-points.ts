@@ -132,7 +132,8 @@ export class EventWriter {
 
   /**
    * As `write`, counting each event into `tally` as it is stored or refused; the promise may be
-   * shared with other writes of the same group commit (`Recorder.recordInto`).
+   * shared with other writes of the same group commit (`Recorder.recordInto`). The list is not
+   * kept: its events are taken before this returns, so the caller may use it again.
    */
   writeInto(transitions: readonly Transition[], tally: EventTally): Promise<void> {
     return this.recorder.recordInto(this.pending(transitions), tally);

@@ -17,12 +17,13 @@ const json = JSON.stringify;
  * JSON.stringify; any quote, backslash, control character or surrogate goes to JSON.stringify.
  */
 function quote(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return json(s);
-  }
-  return `"${s}"`;
+  return ESCAPED.test(s) ? json(s) : `"${s}"`;
 }
+/**
+ * What JSON writes other than as it is: a control character, quote, backslash or surrogate (a
+ * compiled regular expression scans a value faster than a loop over its characters).
+ */
+const ESCAPED = /[\u0000-\u001f"\\\ud800-\udfff]/;
 /** A number as JSON writes it (`null` for NaN and the infinities). */
 const num = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
 
@@ -112,11 +113,7 @@ export class EventBytes {
 
 /** True when JSON writes `s` as it is, between quotes: no quote, backslash, control or surrogate. */
 function plain(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
-  }
-  return true;
+  return !ESCAPED.test(s);
 }
 
 /**

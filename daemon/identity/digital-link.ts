@@ -247,8 +247,11 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
     canonical = false;
   }
   if (hash >= 0) canonical = false;
-  const elements: AiValue[] = [];
-  const defs: AiDefinition[] = [];
+  // The scratch lists, emptied by pops (which keep their room); a result gets exact copies.
+  const elements = ELEMENTS;
+  const defs = DEFS;
+  while (elements.length > 0) elements.pop();
+  while (defs.length > 0) defs.pop();
   let primary: AiDefinition | undefined;
   let keyAt = -1;
   for (let k = 0; k + 1 < count; k++) {
@@ -308,8 +311,8 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
   const association = checkAssociations(defs);
   if (association) return { ok: false, reject: association };
   return canonical
-    ? { ok: true, elements, defs, primary, canonical: uri }
-    : { ok: true, elements, defs, primary };
+    ? { ok: true, elements: elements.slice(), defs: defs.slice(), primary, canonical: uri }
+    : { ok: true, elements: elements.slice(), defs: defs.slice(), primary };
 }
 
 /**
@@ -317,6 +320,13 @@ export function parseDigitalLink(uri: string, year = thisYear()): LinkParse {
  * grow to the longest path seen.
  */
 const SLASHES: number[] = [];
+/**
+ * The elements of the parse under way and their entries, likewise: a result gets copies of
+ * exactly its length, not lists grown by push with room for 17 (the pairs stay in the identity
+ * until its event is written).
+ */
+const ELEMENTS: AiValue[] = [];
+const DEFS: AiDefinition[] = [];
 const AMPERSANDS: number[] = [];
 const EQUALS: number[] = [];
 const SEGMENT_FROM: number[] = [];

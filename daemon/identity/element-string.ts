@@ -67,10 +67,21 @@ export function parseElementString(data: string, year = thisYear()): ParseResult
   return parsed;
 }
 
+/**
+ * The elements of the parse under way and their entries, reused by every parse (parsing is
+ * synchronous): a result gets copies of exactly its length, not lists grown by push with room
+ * for 17 (the pairs stay in the identity until its event is written).
+ */
+const ELEMENTS: AiValue[] = [];
+const DEFS: AiDefinition[] = [];
+
 function parseElements(data: string, year: number): ParseResult {
   const length = data.length;
-  const elements: AiValue[] = [];
-  const defs: AiDefinition[] = [];
+  const elements = ELEMENTS;
+  const defs = DEFS;
+  // Emptied by pops, which keep the lists' room (`length = 0` would drop it).
+  while (elements.length > 0) elements.pop();
+  while (defs.length > 0) defs.pop();
   let pos = 0;
   let needlessGs = false;
   while (pos < length) {
@@ -112,7 +123,9 @@ function parseElements(data: string, year: number): ParseResult {
     }
   }
   const association = checkAssociations(defs);
-  return association ? { ok: false, reject: association } : { ok: true, elements, defs };
+  return association
+    ? { ok: false, reject: association }
+    : { ok: true, elements: elements.slice(), defs: defs.slice() };
 }
 
 /** A predefined-length value that ends (at a GS or the end of the data) before its length. */

@@ -14,15 +14,48 @@ import type { AiValue, DecodeResult, IdentityScheme, IdentitySource, UnitIdentit
 import { rejected } from './identity.js';
 import { thisYear } from './year.js';
 
-/** The key found, with the identity's fields it fills (one object: no nested one per read). */
-interface Found
-  extends Partial<
-    Record<'gtin' | 'serial' | 'sscc' | 'gln' | 'glnExtension' | 'grai' | 'giai' | 'key', string>
-  > {
-  readonly scheme: IdentityScheme;
+/** The key found, with the identity's fields it fills. */
+interface Found {
+  scheme: IdentityScheme;
   /** The code of the key's AI. */
-  readonly primary: number;
-  readonly uri: string;
+  primary: number;
+  uri: string;
+  gtin: string | undefined;
+  serial: string | undefined;
+  sscc: string | undefined;
+  gln: string | undefined;
+  glnExtension: string | undefined;
+  grai: string | undefined;
+  giai: string | undefined;
+  key: string | undefined;
+}
+
+/**
+ * The key of the read being decoded: one object filled again for each read, not one made per
+ * read (decoding is synchronous, and the identity copies what it needs before the next read).
+ */
+const current: Found = {
+  scheme: 'sgtin',
+  primary: 0,
+  uri: '',
+  gtin: undefined,
+  serial: undefined,
+  sscc: undefined,
+  gln: undefined,
+  glnExtension: undefined,
+  grai: undefined,
+  giai: undefined,
+  key: undefined,
+};
+
+/** `current`, cleared and given its scheme, key AI and URI; the caller sets the fields it fills. */
+function found(scheme: IdentityScheme, primary: number, uri: string): Found {
+  const f = current;
+  f.scheme = scheme;
+  f.primary = primary;
+  f.uri = uri;
+  f.gtin = f.serial = f.sscc = f.gln = f.glnExtension = f.grai = f.giai = f.key = undefined;
+  return f;
 }
 
 /** The codes of the AIs that name units (and lot and expiry): compared as numbers, not strings. */
@@ -58,105 +91,90 @@ function findKey(elements: readonly AiValue[], defs: readonly AiDefinition[]): F
   const gtin = aiValue(elements, defs, GTIN);
   const serial = aiValue(elements, defs, SERIAL);
   if (gtin !== undefined && serial !== undefined) {
-    return {
-      scheme: 'sgtin',
-      primary: GTIN,
-      uri: unitLink('01', gtin, '21', serial, true),
-      gtin,
-      serial,
-    };
+    const f = found('sgtin', GTIN, unitLink('01', gtin, '21', serial, true));
+    f.gtin = gtin;
+    f.serial = serial;
+    return f;
   }
   if (gtin !== undefined) {
     // A third-party serial qualifies a GTIN instead of (21): EPC TDS has no scheme for it, so
     // its canonical Digital Link URI names the unit.
     const tpx = aiValue(elements, defs, TPX);
     if (tpx !== undefined) {
-      return {
-        scheme: 'tpx',
-        primary: GTIN,
-        uri: unitLink('01', gtin, '235', tpx, true),
-        gtin,
-        serial: tpx,
-      };
+      const f = found('tpx', GTIN, unitLink('01', gtin, '235', tpx, true));
+      f.gtin = gtin;
+      f.serial = tpx;
+      return f;
     }
   }
   const sscc = aiValue(elements, defs, SSCC);
-  if (sscc !== undefined)
-    return {
-      scheme: 'sscc',
-      primary: SSCC,
-      uri: unitLink('00', sscc, undefined, undefined, true),
-      sscc,
-    };
+  if (sscc !== undefined) {
+    const f = found('sscc', SSCC, unitLink('00', sscc, undefined, undefined, true));
+    f.sscc = sscc;
+    return f;
+  }
   const itip = aiValue(elements, defs, ITIP);
   if (itip !== undefined && serial !== undefined) {
-    return {
-      scheme: 'itip',
-      primary: ITIP,
-      uri: unitLink('8006', itip, '21', serial, true),
-      key: itip,
-      gtin: itip.slice(0, 14),
-      serial,
-    };
+    const f = found('itip', ITIP, unitLink('8006', itip, '21', serial, true));
+    f.key = itip;
+    f.gtin = itip.slice(0, 14);
+    f.serial = serial;
+    return f;
   }
   const grai = aiValue(elements, defs, GRAI);
   if (grai !== undefined && grai.length > 14) {
-    return {
-      scheme: 'grai',
-      primary: GRAI,
-      uri: unitLink('8003', grai),
-      grai: grai.slice(0, 14),
-      serial: grai.slice(14),
-    };
+    const f = found('grai', GRAI, unitLink('8003', grai));
+    f.grai = grai.slice(0, 14);
+    f.serial = grai.slice(14);
+    return f;
   }
   const giai = aiValue(elements, defs, GIAI);
-  if (giai !== undefined) return { scheme: 'giai', primary: GIAI, uri: unitLink('8004', giai), giai };
+  if (giai !== undefined) {
+    const f = found('giai', GIAI, unitLink('8004', giai));
+    f.giai = giai;
+    return f;
+  }
   const gdti = aiValue(elements, defs, GDTI);
   if (gdti !== undefined && gdti.length > 13) {
-    return {
-      scheme: 'gdti',
-      primary: GDTI,
-      uri: unitLink('253', gdti),
-      key: gdti.slice(0, 13),
-      serial: gdti.slice(13),
-    };
+    const f = found('gdti', GDTI, unitLink('253', gdti));
+    f.key = gdti.slice(0, 13);
+    f.serial = gdti.slice(13);
+    return f;
   }
   const gsrn = aiValue(elements, defs, GSRN);
-  if (gsrn !== undefined) return { scheme: 'gsrn', primary: GSRN, uri: unitLink('8018', gsrn), key: gsrn };
+  if (gsrn !== undefined) {
+    const f = found('gsrn', GSRN, unitLink('8018', gsrn));
+    f.key = gsrn;
+    return f;
+  }
   const gsrnp = aiValue(elements, defs, GSRNP);
-  if (gsrnp !== undefined)
-    return { scheme: 'gsrnp', primary: GSRNP, uri: unitLink('8017', gsrnp), key: gsrnp };
+  if (gsrnp !== undefined) {
+    const f = found('gsrnp', GSRNP, unitLink('8017', gsrnp));
+    f.key = gsrnp;
+    return f;
+  }
   const gcn = aiValue(elements, defs, GCN);
   if (gcn !== undefined && gcn.length > 13) {
-    return {
-      scheme: 'sgcn',
-      primary: GCN,
-      uri: unitLink('255', gcn),
-      key: gcn.slice(0, 13),
-      serial: gcn.slice(13),
-    };
+    const f = found('sgcn', GCN, unitLink('255', gcn));
+    f.key = gcn.slice(0, 13);
+    f.serial = gcn.slice(13);
+    return f;
   }
   const cpid = aiValue(elements, defs, CPID);
   const cpSerial = aiValue(elements, defs, CP_SERIAL);
   if (cpid !== undefined && cpSerial !== undefined) {
-    return {
-      scheme: 'cpi',
-      primary: CPID,
-      uri: unitLink('8010', cpid, '8011', cpSerial),
-      key: cpid,
-      serial: cpSerial,
-    };
+    const f = found('cpi', CPID, unitLink('8010', cpid, '8011', cpSerial));
+    f.key = cpid;
+    f.serial = cpSerial;
+    return f;
   }
   const gln = aiValue(elements, defs, GLN);
   if (gln !== undefined) {
     const ext = aiValue(elements, defs, GLN_EXTENSION);
-    return {
-      scheme: 'sgln',
-      primary: GLN,
-      uri: unitLink('414', gln, '254', ext),
-      gln,
-      glnExtension: ext,
-    };
+    const f = found('sgln', GLN, unitLink('414', gln, '254', ext));
+    f.gln = gln;
+    f.glnExtension = ext;
+    return f;
   }
   if (gtin !== undefined) return `GTIN ${gtin} without a serial number (21): a product, not one unit`;
   if (itip !== undefined) return `ITIP ${itip} without a serial number (21): a product piece, not one unit`;
@@ -179,23 +197,22 @@ export function unitFromAis(
   year = thisYear(),
   canonicalLink?: string,
 ): DecodeResult {
-  const found = findKey(elements, defs);
-  if (typeof found === 'string') {
-    if (found !== '') return rejected('not-serialized', found);
+  const f = findKey(elements, defs);
+  if (typeof f === 'string') {
+    if (f !== '') return rejected('not-serialized', f);
     return rejected(
       'no-unit-key',
       `the data carries no key of one unit (GTIN + serial, SSCC, GRAI, GIAI, GSRN, ...): ${elements.map((e) => `(${e.ai})`).join('')}`,
     );
   }
-  const f = found;
   const expiry = aiValue(elements, defs, EXPIRY);
   // One fixed shape for every identity (fields left undefined are absent in JSON): V8 keeps
   // such objects fast on the hot path.
   const identity: UnitIdentity = {
     source,
-    scheme: found.scheme,
-    uri: found.uri,
-    digitalLink: canonicalLink ?? digitalLink(elements, defs, primaryOf(defs, found.primary)),
+    scheme: f.scheme,
+    uri: f.uri,
+    digitalLink: canonicalLink ?? digitalLink(elements, defs, primaryOf(defs, f.primary)),
     aim,
     gtin: f.gtin,
     serial: f.serial,

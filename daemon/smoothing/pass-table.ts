@@ -255,6 +255,27 @@ export class PassTable {
   }
 
   /**
+   * The pass `read` has just opened, as `snapshot` would give it, taken from the read itself: its
+   * URI and first read are the read's own, so no string is made from the arena.
+   */
+  arrival(read: UnitRead): Pass {
+    const { raw, rssi } = read;
+    return new Pass(
+      read.identity.uri,
+      read.readerId,
+      read.antenna,
+      rssi === undefined || Number.isNaN(rssi) ? undefined : rssi,
+      read.at,
+      read.at,
+      1,
+      raw.data,
+      raw.kind,
+      raw.pc,
+      raw.format,
+    );
+  }
+
+  /**
    * The direction by the order of first sightings: outside then inside is inbound, inside then
    * outside outbound; seen in one zone only, unknown. The confidence is the share of zoned reads
    * that agree with that order (1 when every read of the first zone came before the first read of

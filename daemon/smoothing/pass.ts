@@ -42,7 +42,7 @@ export interface UnitRead {
 
 /**
  * One pass of one unit at one read point, as it stood at a transition: counts, the strongest
- * read, and the first read (its bytes as latin1, kind, PC word and format), from which the
+ * read, and the first read (its bytes, kind, PC word and format), from which the
  * unit's identity is decoded again.
  */
 export class Pass {
@@ -56,8 +56,9 @@ export class Pass {
     readonly firstAt: number,
     readonly lastAt: number,
     readonly readCount: number,
-    // The first read, kept field by field: a transition costs no object for it.
-    private readonly firstData: string,
+    // The first read, kept field by field: a transition costs no object for it. Its bytes are
+    // latin1 text when taken from the table, the read's own buffer for an arrival.
+    private readonly firstData: string | Buffer,
     private readonly firstKind: ReadKind,
     private readonly firstPc: number | undefined,
     private readonly format: DecodeFormat,
@@ -69,7 +70,7 @@ export class Pass {
     const decoded = decodeRead(
       {
         kind: this.firstKind,
-        data: Buffer.from(this.firstData, 'latin1'),
+        data: typeof this.firstData === 'string' ? Buffer.from(this.firstData, 'latin1') : this.firstData,
         ...(pc !== undefined ? { pc } : {}),
       },
       this.format,

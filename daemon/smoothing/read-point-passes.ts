@@ -74,7 +74,7 @@ export class ReadPointPasses {
     table.append(this.recency, slot);
     if (this.reports) table.append(this.reports, slot);
     if (!this.rules.twoZone) {
-      const pass = table.snapshot(slot);
+      const pass = table.arrival(read);
       out.push({ kind: 'arrival', readPointId: this.id, pass, identity: read.identity, time: read.at });
     }
     return true;

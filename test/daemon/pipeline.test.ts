@@ -272,6 +272,29 @@ describe('Pipeline', () => {
     expect(s.stored().map((e) => [e['rp:transition'], e.bizStep])).toEqual([['arrival', 'packing']]);
   });
 
+  it("writes each read's own transitions only, reads handed over in one turn as a driver's window is", async () => {
+    const s = setup();
+    // Antenna 3 is not in the map: the reader's read point, staging, which reports departures.
+    const reads = [
+      rfidRead(1, 0, 3, -60),
+      rfidRead(2, 10, 3, -60),
+      rfidRead(1, 20, 3, -60), // folded into its pass: no event
+      rfidRead(1, 5000, 3, -55), // its pass has departed: a departure, then a new arrival
+      rfidRead(3, 5001, 3, -60),
+    ];
+    await Promise.all(reads.map((r) => s.rfid.read(r)));
+    expect(s.rfid.counters).toMatchObject({ reads: 5, events: 5, suppressed: 1 });
+    expect(
+      s.stored().map((e) => [e['rp:sequence'], e['rp:transition'], e.epcList[0], e['rp:readCount']]),
+    ).toEqual([
+      [1, 'arrival', 'urn:epc:id:sgtin:0614141.812345.1', 1],
+      [2, 'arrival', 'urn:epc:id:sgtin:0614141.812345.2', 1],
+      [3, 'departure', 'urn:epc:id:sgtin:0614141.812345.1', 2],
+      [4, 'arrival', 'urn:epc:id:sgtin:0614141.812345.1', 1],
+      [5, 'arrival', 'urn:epc:id:sgtin:0614141.812345.3', 1],
+    ]);
+  });
+
   it('turns a read that fails inside into a rejected promise, never a throw, and takes the next', async () => {
     const s = setup();
     const gun = config.readers.find((r) => r.id === 'gun')!;

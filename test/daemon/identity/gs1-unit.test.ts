@@ -78,3 +78,30 @@ describe('GTIN + third-party serial (TPX, AI 235)', () => {
     expect(code(barcode(']Q1https://id.gs1.org/01/09506000134352/21/A/235/B'))).not.toBe('ok');
   });
 });
+
+describe('Decodes one after another', () => {
+  it('gives each read its own identity and pairs: a later decode changes nothing of an earlier one', () => {
+    const texts = [
+      ']d2010950600013435221A1\x1d10LOT1',
+      ']d200106141411234567897',
+      ']d2414952012345678825410',
+      ']Q1https://id.gs1.org/01/09506000134352/10/LOT2/21/B2?17=271231',
+      ']d2800309506000012346SN7',
+      ']Q1https://id.gs1.org/00/106141411234567897',
+    ];
+    const first = texts.map((t) => identity(barcode(t)));
+    const copies = first.map((i) => structuredClone(i));
+    // Decoded again in another order, each time between the others.
+    for (const t of [...texts].reverse()) identity(barcode(t));
+    expect(first).toEqual(copies);
+    expect(first.map((i) => [i.scheme, i.uri, i.ais?.map((e) => e.ai).join(' ')])).toEqual([
+      ['sgtin', 'https://id.gs1.org/01/09506000134352/21/A1', '01 21 10'],
+      ['sscc', 'https://id.gs1.org/00/106141411234567897', '00'],
+      ['sgln', 'https://id.gs1.org/414/9520123456788/254/10', '414 254'],
+      ['sgtin', 'https://id.gs1.org/01/09506000134352/21/B2', '01 10 21 17'],
+      ['grai', 'https://id.gs1.org/8003/09506000012346SN7', '8003'],
+      ['sscc', 'https://id.gs1.org/00/106141411234567897', '00'],
+    ]);
+    expect(first[0]!.ais).not.toBe(first[3]!.ais);
+  });
+});

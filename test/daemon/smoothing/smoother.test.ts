@@ -118,6 +118,35 @@ describe('Smoother: arrival and departure', () => {
     expect(departure!.pass.identity()).toEqual(unit(42).identity);
   });
 
+  it("gives an arrival the pass the table holds: the same fields as the pass's departure, read once", () => {
+    const c = setup({ door: { departures: true } });
+    for (const [n, more] of [
+      [7, { antenna: 2, rssi: -58.5 }],
+      [8, {}],
+      [9, { antenna: 4, rssi: Number.NaN }],
+    ] as const) {
+      const [arrival] = c.read(n, 100 * n, more);
+      const [departure] = c.tick(100 * n + 5000);
+      const fields = (t: Transition) => {
+        const { uri, readerId, antenna, rssi, firstAt, lastAt, readCount } = t.pass;
+        return { uri, readerId, antenna, rssi, firstAt, lastAt, readCount };
+      };
+      expect(departure!.kind).toBe('departure');
+      expect(fields(arrival!)).toEqual(fields(departure!));
+      expect(fields(arrival!)).toEqual({
+        uri: `urn:epc:id:sgtin:0614141.812345.${n}`,
+        readerId: 'r1',
+        antenna: 'antenna' in more ? more.antenna : undefined,
+        rssi: n === 7 ? -58.5 : undefined,
+        firstAt: WALL + 100 * n,
+        lastAt: WALL + 100 * n,
+        readCount: 1,
+      });
+      expect(arrival!.pass.identity()).toEqual(departure!.pass.identity());
+      expect(arrival!.pass.identity()).toEqual(unit(n).identity);
+    }
+  });
+
   it("keeps each transition's pass as it was, though the table reuses the ended pass's place", () => {
     const c = setup({ door: { departures: true } });
     c.read(1, 0, { antenna: 3, rssi: -61 });
