@@ -79,10 +79,11 @@ const CONSOLE_S = Number(process.env.BENCH_CONSOLE_S ?? 10);
 /** The console may cost at most 5 % of the pipeline's rate and CPU per read. */
 const CONSOLE_TARGET = 0.95;
 /**
- * Node flags the backlog phases run with: those of systemd/readpoint.service (the young
- * generation's size, which node otherwise shrinks under a memory limit).
+ * How the backlog phases are started: as systemd/readpoint.service starts the daemon, with its
+ * node flags (the young generation's size, which node otherwise shrinks under a memory limit)
+ * and its environment (two malloc arenas).
  */
-const DAEMON_NODE_FLAGS = ['--max-semi-space-size=16'];
+const DAEMON_LAUNCH = { nodeFlags: ['--max-semi-space-size=16'], env: { MALLOC_ARENA_MAX: '2' } };
 const WINDOW = 100;
 const P99_TARGET_MS = 20;
 const RSS_TARGET_MB = 200;
@@ -93,6 +94,20 @@ const RATE_TARGET = 0.5;
 const CPU_TARGET = 0.35;
 const DRAIN_TARGET = 0.6;
 const ms = (n: number) => n.toFixed(1);
+
+/**
+ * Per-thread CPU (threads.ts) as the main thread's and the others' sum, then each other thread
+ * that worked, in the order they were made. The kernel names V8's helpers, libuv's pool and
+ * LevelDB's background thread alike (`node`), so they are not told apart here.
+ */
+function threadShares(us: Record<string, number>): string {
+  const others = Object.entries(us)
+    .filter(([name, v]) => name !== 'main' && v > 0)
+    .sort((a, b) => Number(a[0].split('#')[1]) - Number(b[0].split('#')[1]))
+    .map(([, v]) => v);
+  const sum = others.reduce((a, b) => a + b, 0);
+  return `${(us.main ?? 0).toFixed(1)} / ${sum.toFixed(1)} (${others.map((v) => v.toFixed(1)).join(', ')})`;
+}
 
 console.log(`readpoint bench — ${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`);
 console.log(
@@ -320,7 +335,7 @@ if (broker) {
       const bl = await runPhase<BacklogResult>(
         'backlog',
         { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS },
-        { nodeFlags: DAEMON_NODE_FLAGS },
+        DAEMON_LAUNCH,
       );
       row(
         'backlog fill, events/s (reads -> pipeline -> outbox, fsync per group commit, uplink down)',
@@ -352,6 +367,14 @@ if (broker) {
         `backlog disk bytes per event (du of the LevelDB dir after the fill; events of ${fmt(bl.payloadBytes)} bytes)`,
         fmt(bl.diskBytesPerEvent),
       );
+      row(
+        'backlog drain: mapped LevelDB table files (RssFile) max during the drain / the outbox on disk once drained and compacted, MB',
+        `${fmt(bl.drainFileMb)} / ${fmt(bl.diskAfterDrainMb)}`,
+      );
+      row(
+        "backlog drain: CPU µs per event drained, main thread / the other threads (V8's helpers, libuv's pool, LevelDB's background thread; each that worked, in the order they were made), all parts",
+        threadShares(bl.drainThreadsUs),
+      );
     });
 
     // The same backlog on a small box: its process in a memory cgroup from its first instruction,
@@ -367,7 +390,7 @@ if (broker) {
         bl = await runPhase<BacklogResult>(
           'backlog',
           { url, inflight: WINDOW, n: BACKLOG, pairs: PAIRS, ceilingCgroup: ownMemoryCgroup() },
-          { launcher: cgroup.launcher, nodeFlags: DAEMON_NODE_FLAGS },
+          { ...DAEMON_LAUNCH, launcher: cgroup.launcher },
         );
       } catch (err) {
         const u = cgroup.usage();

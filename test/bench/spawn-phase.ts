@@ -28,6 +28,8 @@ export interface PhaseLaunch {
   readonly nodeFlags?: readonly string[];
   /** A program that execs the phase, e.g. into a memory cgroup (test/support/memory-cgroup.ts). */
   readonly launcher?: readonly string[];
+  /** Environment variables added to the bench's own for the phase's process. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function runPhase<T>(phase: PhaseName, options: object, how: PhaseLaunch = {}): Promise<T> {
@@ -42,6 +44,7 @@ export function runPhase<T>(phase: PhaseName, options: object, how: PhaseLaunch 
   ];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'inherit'],
+    ...(how.env ? { env: { ...process.env, ...how.env } } : {}),
   });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

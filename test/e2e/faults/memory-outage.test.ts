@@ -137,9 +137,13 @@ describe(`outage in a ${LIMIT / MiB} MiB memory cgroup`, () => {
         extra: `outbox:\n  maxEvents: ${Math.max(1_000_000, EVENTS)}\n  maxBytes: ${EVENTS * 2048}\n`,
       });
       const started = Date.now();
-      // With the node flags of systemd/readpoint.service (a young generation node would otherwise
-      // shrink under the limit).
-      daemon = startDaemon(config, { NODE_OPTIONS: '--max-semi-space-size=16' }, cg.launcher);
+      // With the node flags and malloc arenas of systemd/readpoint.service (a young generation
+      // node would otherwise shrink under the limit).
+      daemon = startDaemon(
+        config,
+        { NODE_OPTIONS: '--max-semi-space-size=16', MALLOC_ARENA_MAX: '2' },
+        cg.launcher,
+      );
       const running = daemon;
       let rssMax = 0;
       const sampler = setInterval(() => {
