@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../daemon/dispatcher.js';
-import { rootLogger, silentLogger } from '../../daemon/log.js';
+import { silentLogger } from '../../daemon/log.js';
 import { FakeUplink } from '../support/fake-uplink.js';
+import { loggedLines } from '../support/logged-lines.js';
 import { MemoryOutbox } from '../support/memory-outbox.js';
 
 async function fill(outbox: MemoryOutbox, n: number) {
@@ -10,18 +10,6 @@ async function fill(outbox: MemoryOutbox, n: number) {
     const seq = outbox.nextSequence();
     await outbox.append({ seq, topic: 't', payload: String(seq), acceptedAt: Date.now() });
   }
-}
-
-/** A logger whose lines (parsed) are kept. */
-function loggedLines() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: rootLogger('info', stream), lines };
 }
 
 describe('Dispatcher', () => {

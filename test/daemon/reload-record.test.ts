@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { rootLogger } from '../../daemon/log.js';
 import { ReloadRecord } from '../../daemon/reload-record.js';
+import { loggedLines } from '../support/logged-lines.js';
 
 const running = parseConfig(
   `gateway: { id: gw-1, site: site-1 }
@@ -13,17 +13,6 @@ readers: [{ id: scan-1, driver: serial-line, path: /dev/ttyUSB0, readPoint: line
   'f.yaml',
   {},
 );
-
-function loggedLines() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: rootLogger('info', stream), lines };
-}
 
 describe('ReloadRecord', () => {
   it('counts applied and failed reloads, keeps the last outcome and logs each once', async () => {
