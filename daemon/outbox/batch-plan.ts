@@ -14,7 +14,7 @@ export { entryKey };
 /** A value is text, or bytes for an entry whose payload was appended as bytes (entry-bytes.ts). */
 export type Op = { type: 'put'; key: string; value: string | Buffer } | { type: 'del'; key: string };
 
-/** Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence (entry-key.ts). */
+// Entries live under `e!<seq as 16 hex digits>`, so keys sort by sequence (entry-key.ts).
 
 /** The key of the outbox's state (high-water sequence, depth, bytes) and of its drop ledger. */
 export const STATE_KEY = 'm!state';
