@@ -4,7 +4,7 @@
  */
 import { Type as T } from '@sinclair/typebox';
 import { isLoopback } from './loopback.js';
-import { Pattern, Strict } from './reader-base.js';
+import { PasswordFields, Pattern, Strict } from './reader-base.js';
 
 type Problem = (path: (string | number)[], message: string) => void;
 
@@ -16,19 +16,7 @@ export const ConsoleLogin = Strict(
       ...Pattern('^[^:]+$', 'not a console username: a colon ends the username in HTTP Basic'),
       description: 'Its username (no colon).',
     }),
-    password: T.Optional(
-      T.String({
-        minLength: 1,
-        description: 'Use ${ENV_VAR} to keep it out of the file. Set this or passwordFile.',
-      }),
-    ),
-    passwordFile: T.Optional(
-      T.String({
-        minLength: 1,
-        description:
-          'A file holding its password (one trailing line break is ignored), read at start. Set this or password.',
-      }),
-    ),
+    ...PasswordFields('at start'),
   },
   'A console login (HTTP Basic; use it over loopback, an SSH tunnel or a network you trust).',
 );

@@ -46,6 +46,25 @@ export const Strict = <P extends Record<string, TSchema>>(
   fill?: object,
 ) => T.Object(properties, { additionalProperties: false, description, ...(fill ? { default: fill } : {}) });
 
+/**
+ * A login's password, given inline or in a file (set one of the two; a login's own check says
+ * so); `readAt` says when the file is read.
+ */
+export const PasswordFields = (readAt: string) => ({
+  password: T.Optional(
+    T.String({
+      minLength: 1,
+      description: 'Use ${ENV_VAR} to keep it out of the file. Set this or passwordFile.',
+    }),
+  ),
+  passwordFile: T.Optional(
+    T.String({
+      minLength: 1,
+      description: `A file holding its password (one trailing line break is ignored), read ${readAt}. Set this or password.`,
+    }),
+  ),
+});
+
 export const Retry = Strict(
   {
     minMs: T.Integer({

@@ -14,6 +14,7 @@ import { PackMode, PackSettings } from './pack-station.js';
 import {
   type Filled,
   type FormatConfig,
+  PasswordFields,
   Pattern,
   ReaderBase,
   Retry,
@@ -293,20 +294,7 @@ export const Config = Strict(
               Strict(
                 {
                   username: T.String({ minLength: 1, maxLength: 128, description: 'Its MQTT username.' }),
-                  password: T.Optional(
-                    T.String({
-                      minLength: 1,
-                      description: 'Use ${ENV_VAR} to keep it out of the file. Set this or passwordFile.',
-                    }),
-                  ),
-                  passwordFile: T.Optional(
-                    T.String({
-                      minLength: 1,
-                      description:
-                        'A file holding its password (one trailing line break is ignored), read at start ' +
-                        'and at each reload. Set this or password.',
-                    }),
-                  ),
+                  ...PasswordFields('at start and at each reload'),
                   publish: T.Optional(
                     T.Array(T.Union([T.Literal('holds'), T.Literal('context'), T.Literal('query')]), {
                       uniqueItems: true,

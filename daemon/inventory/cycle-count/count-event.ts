@@ -8,7 +8,13 @@
  * each list (present, appeared, missing), so no message grows with the stock of a warehouse. The
  * parts of one count share `rp:count.id` and its totals, and are recorded together in order.
  */
-import { EPCIS_CONTEXT, type ReadPointContext, RP_NAMESPACE, timeZoneOffset } from '../../event/epcis.js';
+import {
+  EPCIS_CONTEXT,
+  type EpcisObjectEvent,
+  type ReadPointContext,
+  RP_NAMESPACE,
+  timeZoneOffset,
+} from '../../event/epcis.js';
 import { EventIdNamer } from '../../event/event-id.js';
 
 /** What one count found, the lists sorted. */
@@ -40,20 +46,24 @@ export interface CountFields {
   readonly truncated?: true;
 }
 
-export interface CountEvent {
-  readonly '@context': readonly [string, { readonly rp: string }];
-  readonly type: 'ObjectEvent';
-  readonly eventID: string;
-  readonly eventTime: string;
-  readonly eventTimeZoneOffset: string;
-  readonly action: 'OBSERVE';
-  readonly epcList: readonly string[];
+/** An ObjectEvent's envelope and readpoint's own fields, with the count in place of a read's. */
+export interface CountEvent
+  extends Pick<
+    EpcisObjectEvent,
+    | '@context'
+    | 'type'
+    | 'eventID'
+    | 'eventTime'
+    | 'eventTimeZoneOffset'
+    | 'action'
+    | 'epcList'
+    | 'readPoint'
+    | 'bizLocation'
+    | 'rp:gateway'
+    | 'rp:readPoint'
+    | 'rp:sequence'
+  > {
   readonly bizStep: 'cycle_counting';
-  readonly readPoint: { readonly id: string };
-  readonly bizLocation?: { readonly id: string };
-  readonly 'rp:gateway': string;
-  readonly 'rp:readPoint': string;
-  readonly 'rp:sequence': number;
   readonly 'rp:count': CountFields;
   readonly 'rp:appeared': readonly string[];
   readonly 'rp:missing': readonly string[];

@@ -4,7 +4,7 @@
  * directly). Arguments are untrusted: checked and bounded here.
  */
 import { listedKey } from './hold-book.js';
-import { HOLD_LISTS, type HoldEntry, HoldEntryError, type HoldList, parseHoldEntry } from './hold-entry.js';
+import { HOLD_LISTS, type HoldEntry, type HoldList, parseHoldEntries } from './hold-entry.js';
 import type { HoldLists } from './hold-lists.js';
 
 /** Entries one command carries at most (an import is sent in chunks of this size). */
@@ -22,17 +22,7 @@ function args(value: unknown): Record<string, unknown> {
 function entriesOf(value: unknown, removal: boolean): HoldEntry[] {
   if (!Array.isArray(value) || value.length === 0) throw new Error('entries must be a non-empty array');
   if (value.length > ENTRIES_PER_COMMAND) throw new Error(`at most ${ENTRIES_PER_COMMAND} entries at once`);
-  return value.map((v, i) => {
-    try {
-      if (removal && typeof v === 'object' && v !== null) {
-        const { reason: _r, reference: _f, expires: _e, ...match } = v as Record<string, unknown>;
-        return parseHoldEntry(match);
-      }
-      return parseHoldEntry(v);
-    } catch (err) {
-      throw err instanceof HoldEntryError ? new Error(`entries[${i}]: ${err.message}`) : err;
-    }
-  });
+  return parseHoldEntries(value, removal, (i, message) => new Error(`entries[${i}]: ${message}`));
 }
 
 /** Answers one hold command. */

@@ -154,6 +154,29 @@ function matchOf(o: Record<string, unknown>): Match {
   return { kind: 'gtin', key: `g|${gtin}`, gtin };
 }
 
+/**
+ * Each of `values` as a hold entry. A removal names only the match: its reason, reference or
+ * expiry, if given, do not matter. An entry that is not one is reported through `fail` (its index
+ * and what is wrong), whose error is thrown.
+ */
+export function parseHoldEntries(
+  values: readonly unknown[],
+  removal: boolean,
+  fail: (index: number, message: string) => Error,
+): HoldEntry[] {
+  return values.map((v, i) => {
+    try {
+      if (removal && typeof v === 'object' && v !== null) {
+        const { reason: _r, reference: _f, expires: _e, ...match } = v as Record<string, unknown>;
+        return parseHoldEntry(match);
+      }
+      return parseHoldEntry(v);
+    } catch (err) {
+      throw err instanceof HoldEntryError ? fail(i, err.message) : err;
+    }
+  });
+}
+
 /** Checks one untrusted entry and gives it in canonical form; throws `HoldEntryError`. */
 export function parseHoldEntry(value: unknown): HoldEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value))

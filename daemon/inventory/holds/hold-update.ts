@@ -8,7 +8,7 @@
  *   {"version": 7, "entries": [{"gtin": "09506000134352", "lot": "L42", "reason": "recall"}]}
  *   {"version": 8, "base": 7, "add": [...], "remove": [{"gtin": "09506000134352", "lot": "L42"}]}
  */
-import { type HoldEntry, HoldEntryError, parseHoldEntry } from './hold-entry.js';
+import { type HoldEntry, parseHoldEntries } from './hold-entry.js';
 
 export type HoldUpdate =
   | { readonly version: number; readonly entries: readonly HoldEntry[] }
@@ -32,19 +32,7 @@ function entries(value: unknown, field: string, max: number, removal = false): H
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new HoldUpdateError(`${field} must be an array`);
   if (value.length > max) throw new HoldUpdateError(`${field} has more than ${max} entries`);
-  return value.map((v, i) => {
-    try {
-      // A removal names the match; its reason or expiry, if given, do not matter.
-      if (removal && typeof v === 'object' && v !== null) {
-        const { reason: _r, reference: _f, expires: _e, ...match } = v as Record<string, unknown>;
-        return parseHoldEntry(match);
-      }
-      return parseHoldEntry(v);
-    } catch (err) {
-      if (err instanceof HoldEntryError) throw new HoldUpdateError(`${field}[${i}]: ${err.message}`);
-      throw err;
-    }
-  });
+  return parseHoldEntries(value, removal, (i, message) => new HoldUpdateError(`${field}[${i}]: ${message}`));
 }
 
 /** Checks an untrusted update (already JSON-parsed); at most `maxEntries` entries in all. */
