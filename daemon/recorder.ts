@@ -34,6 +34,26 @@ export interface EventTally {
   refused: number;
 }
 
+/**
+ * Why events recorded together were refused at stop: how many of them were not stored. The
+ * others (a batch's worth written before the stop) are stored and go out as usual.
+ */
+export class RecorderStopped extends Error {
+  constructor(
+    readonly unstored: number,
+    readonly recorded: number,
+  ) {
+    super(
+      recorded === 1
+        ? 'recorder stopped before the event could be stored'
+        : unstored === recorded
+          ? `recorder stopped before any of the ${recorded} events recorded together could be stored`
+          : `recorder stopped before ${unstored} of ${recorded} events recorded together could be stored (the other ${recorded - unstored} were written)`,
+    );
+    this.name = 'RecorderStopped';
+  }
+}
+
 /** Events recorded together: one promise, settled once every one of them is. */
 class RecordBatch implements EventTally {
   events = 0;
@@ -42,6 +62,8 @@ class RecordBatch implements EventTally {
   seq = 0;
   /** Events recorded into the batch and not yet settled. */
   left = 0;
+  /** Events recorded into the batch in all. */
+  recorded = 0;
 
   constructor(
     private readonly done: (batch: RecordBatch) => void,
@@ -134,6 +156,7 @@ export class Recorder {
       return;
     }
     batch.left += events.length;
+    batch.recorded += events.length;
     for (const event of events) this.queue.push({ event, seq: undefined, payload: undefined, batch, tally });
     if (!this.writing && !this.retryTimer && !this.scheduled) {
       // Let events recorded in the same tick join the first batch.
@@ -173,9 +196,11 @@ export class Recorder {
     const left = this.queue.splice(0);
     if (left.length > 0)
       this.log.error({ events: left.length }, 'outbox unwritable at stop: events not stored');
-    const err = new Error('recorder stopped before the event could be stored');
-    // A batch is rejected once, by its first event left (a promise settles once).
-    for (const w of left) w.batch.reject(err);
+    // Each batch is rejected once, saying how many of its events were not stored: a batch shared
+    // by a group commit's reads may have had its first writes stored before the stop.
+    const unstored = new Map<RecordBatch, number>();
+    for (const w of left) unstored.set(w.batch, (unstored.get(w.batch) ?? 0) + 1);
+    for (const [batch, n] of unstored) batch.reject(new RecorderStopped(n, batch.recorded));
   }
 
   private writeNext(): void {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../daemon/log.js';
 import { LevelOutbox } from '../../daemon/outbox/level-outbox.js';
 import { AppendRefused } from '../../daemon/outbox/outbox.js';
-import { Recorder } from '../../daemon/recorder.js';
+import { Recorder, RecorderStopped } from '../../daemon/recorder.js';
 import { MemoryOutbox } from '../support/memory-outbox.js';
 
 const event = (n: number) => ({ topic: 't', build: (seq: number) => JSON.stringify({ n, seq }) });
@@ -146,6 +146,31 @@ describe('Recorder', () => {
     expect([...outbox.entries.values()].map((e) => JSON.parse(String(e.payload)).n)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('recordInto: a promise shared across two writes, rejected at stop, says how many of its events were not stored', async () => {
+    const outbox = new MemoryOutbox();
+    const recorder = new Recorder(outbox, { batchMax: 2, retryMs: 5 }, silentLogger());
+    // The first write goes through; every later one fails (a disk gone full).
+    const appendAll = outbox.appendAll.bind(outbox);
+    let writes = 0;
+    outbox.appendAll = (entries) =>
+      ++writes === 1 ? appendAll(entries) : Promise.reject(new Error('ENOSPC: no space left on device'));
+    const tally = { events: 0, refused: 0 };
+    const shared = recorder.recordInto([event(0), event(1), event(2)], tally);
+    await expect.poll(() => recorder.status().failing).toBe(true);
+    await recorder.stop(50);
+    const err = await shared.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(RecorderStopped);
+    expect(err).toMatchObject({ unstored: 1, recorded: 3 });
+    expect((err as Error).message).toBe(
+      'recorder stopped before 1 of 3 events recorded together could be stored (the other 2 were written)',
+    );
+    expect(tally).toEqual({ events: 2, refused: 0 });
+    expect([...outbox.entries.keys()]).toEqual([1, 2]);
+  });
+
   it('recordInto: a shared promise is rejected once the recorder stops with its events unstored', async () => {
     const outbox = new MemoryOutbox();
     outbox.failNext = 1_000_000;
@@ -155,7 +180,9 @@ describe('Recorder', () => {
     expect(recorder.recordInto([event(1)], tally)).toBe(shared);
     await expect.poll(() => recorder.status().failing).toBe(true);
     await recorder.stop(50);
-    await expect(shared).rejects.toThrow('before the event could be stored');
+    await expect(shared).rejects.toThrow(
+      'recorder stopped before any of the 2 events recorded together could be stored',
+    );
     expect(tally).toEqual({ events: 0, refused: 0 });
     await expect(recorder.recordInto([event(2)], tally)).rejects.toThrow('recorder stopped');
   });
