@@ -16,20 +16,16 @@
  * Each lane's take is served from the live tail (live-tail.ts) when its cursor is at or above the
  * tail's start; otherwise the store is read up to the tail's start and the take goes on in memory.
  * Whatever either way hands out leaves the tail, so the tail only ever holds entries no lane took.
+ * The main lane reads the store through one iterator kept open across its takes, which reads the
+ * next entries while the ones before are published (read-ahead.ts); the live lane opens one per take.
  */
 import type { Level } from 'level';
 import { decodeEntry, entryKey, entryOf, seqOf, type Victim } from './batch-plan.js';
 import { LiveTail } from './live-tail.js';
 import type { OutboxEntry } from './outbox.js';
+import { READ_CHUNK_BYTES, ReadAhead } from './read-ahead.js';
 
 type Handle = Level<string, string>;
-
-/**
- * How many bytes of entries one read of the store brings at most: about 60 events. A take's worth
- * (1 MB) measured the same CPU per event drained and 20 MB more RssAnon through a 1,000,000-event
- * backlog (larger chunks outlive young collections and are promoted).
- */
-const READ_CHUNK_BYTES = 64 * 1024;
 
 export class Delivery {
   /** Highest sequence number handed out by take() since the last rewind. */
@@ -44,11 +40,23 @@ export class Delivery {
   /** Acknowledged, their deletes not yet written. */
   private readonly acked = new Set<number>();
   /**
-   * Deleted (acknowledged or dropped) while a take() was iterating: an iterator opened before the
-   * delete was written still sees them, so they stay skipped until a new one is opened.
+   * Deleted (acknowledged or dropped) while a take() was iterating, or ahead of the main lane's
+   * reader: an iterator opened before the delete was written still sees them, so they stay
+   * skipped until a new one is opened.
    */
   private readonly gone = new Set<number>();
   private taking = 0;
+  /** The main lane's reads of the store, kept open across its takes (read-ahead.ts). */
+  private readonly ahead = new ReadAhead({
+    skip: (seq) => this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq),
+    handedOut: (entry, size) => {
+      if (!this.inFlight.has(entry.seq)) this.inFlight.set(entry.seq, { size, at: entry.acceptedAt });
+    },
+    // Its snapshot has every delete written so far, unless another take still iterates an older one.
+    opened: () => {
+      if (this.taking <= 1) this.gone.clear();
+    },
+  });
   /** Chosen as victims by the batch being written. */
   private readonly dropping = new Set<number>();
   /** acceptedAt of the oldest entry not handed out, when known. */
@@ -115,7 +123,7 @@ export class Delivery {
     live = false,
   ): Promise<OutboxEntry[]> {
     if (live && this.splitAt === undefined) return [];
-    if (this.taking === 0) this.gone.clear();
+    if (this.taking === 0 && this.ahead.after === undefined) this.gone.clear();
     this.taking++;
     try {
       // What is above the tail's start is in memory: the read stops there, the next take is served.
@@ -130,7 +138,7 @@ export class Delivery {
       }
       const upTo = Math.min(stored, this.splitAt ?? stored);
       this.nextUntakenAt = undefined;
-      const { out, cursor, nextAt } = await this.takeFrom(db, max, this.cursor, upTo, bad);
+      const { out, cursor, nextAt } = await this.ahead.take(db, this.cursor, max, upTo, bad);
       this.cursor = cursor;
       this.nextUntakenAt = nextAt ?? (cursor < durableSeq ? this.tail.first()?.acceptedAt : undefined);
       if (this.splitAt !== undefined && this.cursor >= this.splitAt) {
@@ -205,6 +213,11 @@ export class Delivery {
     this.tail.add(entry, size);
   }
 
+  /** Closes the main lane's reader, if any (the next take opens another). */
+  stopReading(): Promise<void> {
+    return this.ahead.stop();
+  }
+
   private async takeFrom(
     db: Handle,
     max: number,
@@ -275,11 +288,12 @@ export class Delivery {
   deleted(seqs: Iterable<number>): void {
     for (const s of seqs) {
       this.acked.delete(s);
-      if (this.taking > 0) this.gone.add(s);
+      if (this.taking > 0 || s > (this.ahead.after ?? Number.POSITIVE_INFINITY)) this.gone.add(s);
     }
   }
 
   rewind(): void {
+    void this.stopReading();
     // One lane again: the live lane's unacknowledged entries are above the main cursor, so they
     // come again in sequence order, after the backlog's.
     this.splitAt = undefined;
@@ -325,7 +339,7 @@ export class Delivery {
     if (victims.length === 0) return;
     for (const v of victims) {
       this.dropping.delete(v);
-      if (this.taking > 0) this.gone.add(v);
+      if (this.taking > 0 || v > (this.ahead.after ?? Number.POSITIVE_INFINITY)) this.gone.add(v);
     }
     this.tail.remove(victims);
     this.floor = Math.max(this.floor, victims.at(-1)! + 1);

@@ -145,6 +145,7 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     this.notes.abandon();
     this.syncs.dispose();
     this.noteStall();
+    await this.delivery.stopReading();
     await this.store.close();
   }
 
@@ -259,6 +260,10 @@ export class LevelOutbox implements Outbox, DropLedgerSource {
     const removed = this.counts.acked + this.counts.dropped - this.removedAtCompaction;
     if (removed < minRemoved || !this.isOpen || !this.store.db) return undefined;
     const started = performance.now();
+    // The drain's reader holds a snapshot: what it still sees (every entry deleted since it
+    // opened, and the table files the compaction rewrites) could not be freed. The next take
+    // opens another.
+    await this.delivery.stopReading();
     const done = await this.store.reading(false, async (db) => {
       let end = 'e~';
       for await (const k of db.keys({ gte: 'e!', lt: 'e~', limit: 1 })) end = k;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { OutboxCompaction } from '../../../daemon/drain-compaction.js';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
-import { baseOptions, drain, recordingLogger, tempDirs } from './helpers.js';
+import { baseOptions, drain, recordingLogger, takeN, tempDirs } from './helpers.js';
 
 const tempDir = tempDirs();
 const diskBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
@@ -29,7 +29,7 @@ async function fill(o: LevelOutbox, n: number): Promise<void> {
 
 /** Delivers (takes and acknowledges) the next `n` events. */
 async function deliver(o: LevelOutbox, n: number): Promise<void> {
-  const taken = await o.take(n);
+  const taken = await takeN(o, n);
   expect(taken.length).toBe(n);
   for (const e of taken) o.ack(e.seq);
 }
@@ -54,7 +54,8 @@ describe('LevelOutbox.compact', () => {
     }
     expect(await o.compact(1000)).toBeUndefined(); // nothing has left yet
     // Half delivered: not due at a threshold above that.
-    const taken = await o.take(10_000);
+    const taken = await takeN(o, 10_000);
+    expect(taken.length).toBe(10_000);
     for (const e of taken) o.ack(e.seq);
     await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(10_000);
     expect(await o.compact(15_000)).toBeUndefined();

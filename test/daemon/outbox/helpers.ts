@@ -106,6 +106,17 @@ export async function drain(o: Outbox): Promise<number[]> {
   return all;
 }
 
+/**
+ * Takes until `n` entries are out or a take hands out none: a take hands out what the store's
+ * reads have brought so far, which may be fewer than it asked for.
+ */
+export async function takeN(o: Outbox, n: number): Promise<OutboxEntry[]> {
+  const all: OutboxEntry[] = [];
+  for (let got = await o.take(n); got.length > 0; got = all.length < n ? await o.take(n - all.length) : [])
+    all.push(...got);
+  return all;
+}
+
 /** A promise and the function that settles it. */
 export function gate() {
   let open!: () => void;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
 import { MemoryOutbox } from '../../support/memory-outbox.js';
-import { drain, gate, put, recordingStore } from './helpers.js';
+import { drain, gate, put, recordingStore, takeN } from './helpers.js';
 import { outboxContract, replayLanesContract } from './outbox.contract.js';
 
 // With the live tail (the default), with every entry read back from the store, and with a
@@ -197,16 +197,16 @@ describe('LevelOutbox', () => {
           return o.append({ seq, topic: 't', payload: payload(seq), acceptedAt: seq });
         }),
       );
-      const first = await o.take(256);
+      const first = await takeN(o, 256);
       expect(first.map((e) => e.seq)).toEqual(Array.from({ length: 256 }, (_, i) => i + 1));
       expect(first.every((e) => String(e.payload) === payload(e.seq))).toBe(true);
       for (const e of first.slice(0, 100)) o.ack(e.seq);
-      const rest = await o.take(256);
+      const rest = await takeN(o, 256);
       expect(rest.map((e) => e.seq)).toEqual(Array.from({ length: 44 }, (_, i) => i + 257));
       expect(await o.take(256)).toEqual([]);
       o.rewind();
       // Acknowledged ones (deletes perhaps not yet written) are skipped, the rest come again.
-      const again = await o.take(256);
+      const again = await takeN(o, 256);
       expect(again.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 101));
     } finally {
       await o.close();

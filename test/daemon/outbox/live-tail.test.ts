@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
 import { LevelOutbox, type OutboxOptions, type OutboxSeams } from '../../../daemon/outbox/level-outbox.js';
 import type { OutboxEntry } from '../../../daemon/outbox/outbox.js';
-import { baseOptions, gate, recordingStore, tempDirs } from './helpers.js';
+import { baseOptions, gate, recordingStore, takeN, tempDirs } from './helpers.js';
 
 const tempDir = tempDirs();
 /** The mark of an entry as appended: the stored record has no place for it. */
@@ -205,7 +205,7 @@ describe('LevelOutbox live tail', () => {
     expect(seqs(taken)).toEqual([3, 4]);
     expect(await more.stored).toEqual([true, true]);
     expect(o.stats()).toMatchObject({ dropped: 0 });
-    const rest = await o.take(10);
+    const rest = await takeN(o, 10);
     expect(seqs(rest)).toEqual([1, 2, 5, 6]);
     expect(fromMemory(rest, more.entries)).toEqual([false, false, true, true]);
     await o.close();
