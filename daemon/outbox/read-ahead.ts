@@ -256,6 +256,7 @@ class BacklogReader {
     this.closed = true;
     this.chunks = [];
     this.at = 0;
+    // Nothing to do about a close that fails: the store, when it closes, ends its iterators too.
     return this.it.close().catch(() => {});
   }
 
