@@ -6,10 +6,10 @@
 import { Level } from 'level';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../daemon/log.js';
-import { entryKey } from '../../../daemon/outbox/batch-plan.js';
+import { encodeEntry, entryKey } from '../../../daemon/outbox/batch-plan.js';
 import { LevelOutbox } from '../../../daemon/outbox/level-outbox.js';
 import type { OutboxEntry } from '../../../daemon/outbox/outbox.js';
-import { READER_LIFE } from '../../../daemon/outbox/read-ahead.js';
+import { READER_LIFE, ReadAhead } from '../../../daemon/outbox/read-ahead.js';
 import { baseOptions, gate, recordingStore, tempDirs } from './helpers.js';
 
 const tempDir = tempDirs();
@@ -188,5 +188,61 @@ describe('backlog read ahead', () => {
     } finally {
       await b.close();
     }
+  });
+
+  describe('a reader on its own', () => {
+    /** A store of `n` encoded entries, and a read ahead with no skip rules. */
+    async function store(n: number): Promise<{ db: Level<string, string>; ahead: ReadAhead; out: number[] }> {
+      const db = new Level<string, string>(tempDir());
+      await db.open();
+      const batch = db.batch();
+      for (let seq = 1; seq <= n; seq++)
+        batch.put(
+          entryKey(seq),
+          encodeEntry({ seq, topic: 'rp/events', payload: payloadOf(seq), acceptedAt: 1000 + seq }),
+        );
+      await batch.write();
+      const out: number[] = [];
+      const ahead = new ReadAhead({ skip: () => false, handedOut: (e) => out.push(e.seq), opened: () => {} });
+      return { db, ahead, out };
+    }
+    const bad = (k: string) => {
+      throw new Error(`no bad record expected, got ${k}`);
+    };
+
+    it('closes a reader no take used for a second, and the next take opens another at the cursor', async () => {
+      const { db, ahead, out } = await store(300);
+      try {
+        const first = await ahead.take(db, 0, 10, 300, bad);
+        expect(first.out.map((e) => e.seq)).toEqual(range(1, 10));
+        expect(first.cursor).toBe(10);
+        expect(ahead.after).toBe(10);
+        // No take comes: the idle reader is closed (its snapshot let go).
+        await expect.poll(() => ahead.after, { timeout: 10_000 }).toBeUndefined();
+        const next = await ahead.take(db, first.cursor, 5, 300, bad);
+        expect(next.out.map((e) => e.seq)).toEqual(range(11, 15));
+        expect(out).toEqual(range(1, 15));
+      } finally {
+        await ahead.stop();
+        await db.close();
+      }
+    });
+
+    it('a take waiting for its first read when the reader is stopped (a compaction) hands out nothing and moves no cursor', async () => {
+      const { db, ahead, out } = await store(300);
+      try {
+        const waiting = ahead.take(db, 0, 10, 300, bad);
+        await ahead.stop();
+        const taken = await waiting;
+        expect(taken.out).toEqual([]);
+        expect(taken.cursor).toBe(0);
+        const again = await ahead.take(db, taken.cursor, 4, 300, bad);
+        expect(again.out.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        expect(out).toEqual([1, 2, 3, 4]);
+      } finally {
+        await ahead.stop();
+        await db.close();
+      }
+    });
   });
 });
