@@ -48,7 +48,7 @@ export class RecorderStopped extends Error {
         ? 'recorder stopped before the event could be stored'
         : unstored === recorded
           ? `recorder stopped before any of the ${recorded} events recorded together could be stored`
-          : `recorder stopped before ${unstored} of ${recorded} events recorded together could be stored (the other ${recorded - unstored} were written)`,
+          : `recorder stopped before ${unstored} of ${recorded} events recorded together could be stored (the other ${recorded - unstored} were stored, or refused by the overflow policy, before it)`,
     );
     this.name = 'RecorderStopped';
   }

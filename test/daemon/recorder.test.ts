@@ -165,7 +165,7 @@ describe('Recorder', () => {
     expect(err).toBeInstanceOf(RecorderStopped);
     expect(err).toMatchObject({ unstored: 1, recorded: 3 });
     expect((err as Error).message).toBe(
-      'recorder stopped before 1 of 3 events recorded together could be stored (the other 2 were written)',
+      'recorder stopped before 1 of 3 events recorded together could be stored (the other 2 were stored, or refused by the overflow policy, before it)',
     );
     expect(tally).toEqual({ events: 2, refused: 0 });
     expect([...outbox.entries.keys()]).toEqual([1, 2]);
