@@ -48,10 +48,8 @@ export class Delivery {
   private taking = 0;
   /** The main lane's reads of the store, kept open across its takes (read-ahead.ts). */
   private readonly ahead = new ReadAhead({
-    skip: (seq) => this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq),
-    handedOut: (entry, size) => {
-      if (!this.inFlight.has(entry.seq)) this.inFlight.set(entry.seq, { size, at: entry.acceptedAt });
-    },
+    skip: (seq) => this.skip(seq),
+    handedOut: (entry, size) => this.handedOut(entry, size),
     // Its snapshot has every delete written so far, unless another take still iterates an older one.
     opened: () => {
       if (this.taking <= 1) this.gone.clear();
@@ -218,6 +216,19 @@ export class Delivery {
     return this.ahead.stop();
   }
 
+  /**
+   * Whether the entry stored under `seq` must not go out: being dropped or acknowledged, its delete
+   * not yet written (or written after the iterator reading it opened).
+   */
+  private skip(seq: number): boolean {
+    return this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq);
+  }
+
+  /** An entry read from the store goes out: in flight until acknowledged (again, after a rewind). */
+  private handedOut(entry: OutboxEntry, size: number): void {
+    if (!this.inFlight.has(entry.seq)) this.inFlight.set(entry.seq, { size, at: entry.acceptedAt });
+  }
+
   private async takeFrom(
     db: Handle,
     max: number,
@@ -230,8 +241,8 @@ export class Delivery {
     let seen = 0;
     let lastSeen = after;
     if (upTo <= after) return { out, cursor: after, nextAt };
-    // In chunks, not entry by entry (a promise each), and of 64 KB: the binding otherwise stops
-    // every 16 KB, a round trip to its thread for every ~16 events.
+    // In chunks, not entry by entry (a promise each), and of READ_CHUNK_BYTES: the binding
+    // otherwise stops every 16 KB, a round trip to its thread for every ~16 events.
     const it = db.iterator({
       gt: entryKey(after),
       lte: entryKey(upTo),
@@ -247,8 +258,7 @@ export class Delivery {
         for (const [k, v] of chunk) {
           seen++;
           const seq = seqOf(k);
-          // Being dropped or acknowledged, the delete not yet written (or written after this iterator opened).
-          if (this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq)) {
+          if (this.skip(seq)) {
             lastSeen = seq;
             continue;
           }
@@ -264,8 +274,7 @@ export class Delivery {
           }
           out.push(entry);
           lastSeen = seq;
-          if (!this.inFlight.has(seq))
-            this.inFlight.set(seq, { size: k.length + v.length, at: entry.acceptedAt });
+          this.handedOut(entry, k.length + v.length);
         }
       }
     } finally {

@@ -1,8 +1,8 @@
-/** A logger at `info` whose lines are kept, parsed, for a test to read. */
+/** A logger at `level` (the daemon's own, with its redaction) whose lines are kept, parsed, for a test to read. */
 import { Writable } from 'node:stream';
 import { type Logger, rootLogger } from '../../daemon/log.js';
 
-export function loggedLines(): { log: Logger; lines: Record<string, unknown>[] } {
+export function loggedLines(level = 'info'): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -10,5 +10,5 @@ export function loggedLines(): { log: Logger; lines: Record<string, unknown>[] }
       done();
     },
   });
-  return { log: rootLogger('info', stream), lines };
+  return { log: rootLogger(level, stream), lines };
 }

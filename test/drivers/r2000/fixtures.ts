@@ -1,8 +1,7 @@
 /** Shared by the R2000 tests: a config with every default filled, and a logger tests can read. */
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import type { R2000Config } from '../../../config/readers/r2000.js';
 import type { Logger } from '../../../daemon/log.js';
+import { loggedLines } from '../../support/logged-lines.js';
 
 export const r2000Config = (path: string, extra: Partial<R2000Config> = {}): R2000Config => ({
   id: 'dock-door-1',
@@ -20,16 +19,7 @@ export const r2000Config = (path: string, extra: Partial<R2000Config> = {}): R20
 });
 
 /** A debug-level logger whose JSON lines land in `lines`. */
-export function recordingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
+export const recordingLogger = (): { log: Logger; lines: Record<string, unknown>[] } => loggedLines('debug');
 
 /** A 96-bit EPC in hex (upper case) that carries `n`: distinct tags for distinct numbers. */
 export const epcHex = (n: number) => `3074257BF7194E40${n.toString(16).toUpperCase().padStart(8, '0')}`;
