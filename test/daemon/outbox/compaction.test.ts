@@ -72,6 +72,61 @@ describe('LevelOutbox.compact', () => {
     await o.close();
     expect(await o.compact(1)).toBeUndefined(); // closed: nothing to do, no throw
   });
+
+  it('drains a backlog whole, in order and once, while compactions run under the takes waiting for their reads', async () => {
+    const dir = tempDir();
+    const o = new LevelOutbox(dir, { ...baseOptions, sync: 'interval' }, silentLogger());
+    await o.open();
+    await fill(o, 12_000);
+    const before = diskBytes(dir);
+    const seen: number[] = [];
+    let compactions = 0;
+    let compactedFirst = 0;
+    let removed = 0;
+    let stoppedUnderTake = 0;
+    const got = (taken: readonly { seq: number }[]) => {
+      for (const e of taken) {
+        seen.push(e.seq);
+        o.ack(e.seq);
+      }
+    };
+    for (let turn = 0; seen.length < 12_000; turn++) {
+      if (turn % 2 === 0) {
+        // A take hands out what was read ahead; the next one waits for the read under way, and
+        // the compaction closes the reader under it.
+        got(await o.take(300));
+        const waiting = o.take(300);
+        const done = await o.compact(1);
+        const taken = await waiting;
+        if (done) compactions++;
+        removed += done?.removed ?? 0;
+        if (done && taken.length === 0) stoppedUnderTake++;
+        got(taken);
+      } else {
+        // The compaction first (due: the deletes of what was just acknowledged written), so the
+        // take opens a reader of its own while LevelDB compacts.
+        got(await o.take(300));
+        await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(12_000 - seen.length);
+        const compacting = o.compact(1);
+        got(await o.take(300));
+        const done = await compacting;
+        if (done) compactedFirst++;
+        removed += done?.removed ?? 0;
+      }
+    }
+    // Every stored event once, oldest first, though readers were closed under the takes.
+    expect(seen).toEqual(Array.from({ length: 12_000 }, (_, i) => i + 1));
+    expect(compactions).toBeGreaterThan(10);
+    expect(compactedFirst).toBeGreaterThan(10);
+    expect(stoppedUnderTake).toBeGreaterThan(0);
+    await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(0);
+    expect(await o.take(10)).toEqual([]);
+    // What the last compactions left is compacted now; each delivered event was counted once.
+    removed += (await o.compact(1))?.removed ?? 0;
+    expect(removed).toBe(12_000);
+    expect(diskBytes(dir)).toBeLessThan(before / 10);
+    await o.close();
+  });
 });
 
 describe('OutboxCompaction', () => {
