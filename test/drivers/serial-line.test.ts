@@ -165,6 +165,9 @@ describe('serial-line on a socat PTY', () => {
     const sink = new RecordingSink();
     sink.gate();
     const { driver } = await started(p.readerPath, {}, sink);
+    // Ungated before the driver stops (cleanup runs in reverse), so a failure here does not
+    // leave the stop waiting on held reads.
+    cleanup.push(async () => sink.release());
     // About 45 KB: the reader gets it in many PTY reads of at most 4 KB.
     const lines = Array.from({ length: HANDOVER_WINDOW * 16 + 5 }, (_, i) => `${A}G${i}\x1d10L${i % 7}`);
     const writing = p.write(lines.map((l) => `${l}\r`).join(''));
@@ -173,7 +176,12 @@ describe('serial-line on a socat PTY', () => {
     let settled = 0;
     while (settled < lines.length) {
       const whole = Math.min(HANDOVER_WINDOW, lines.length - settled);
-      await expect.poll(() => sink.concurrent, { timeout: 10_000 }).toBe(whole);
+      // Should this wait ever fail, the driver's count tells a stalled device from a stalled handover.
+      await expect
+        .poll(() => ({ concurrent: sink.concurrent, handedOver: sink.calls.length, ...driver.status() }), {
+          timeout: 10_000,
+        })
+        .toSatisfy((seen: { concurrent: number }) => seen.concurrent === whole);
       commits.push(sink.concurrent);
       settled += whole;
       sink.release();
