@@ -83,7 +83,7 @@ export function heapGrowthPercent(budgetMb: number, liveBytes: number): number {
  * (entries read back, events in flight until their PUBACK) often survive one young collection
  * and then die, so a decision taken at a busy moment fills old space with garbage. Of 8
  * 1,000,000-event backlogs traced, 4 ran 145-316 mark-compacts instead of 37-58, with the fill at
- * 46,000 events/s instead of 61,000-63,000 or 18-21 µs of CPU per event drained instead of 13-15;
+ * 46,000 events/s instead of 61,000-63,000 or 18-19 µs of CPU per event drained instead of 13-15;
  * with pretenuring off, 22 of 22 ran 36-39 (14 of them with it turned off here, at run time).
  *
  * Other heap flags are not set here: the young space's size is fixed when the heap is made (a
