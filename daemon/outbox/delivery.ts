@@ -224,6 +224,14 @@ export class Delivery {
     return this.dropping.has(seq) || this.acked.has(seq) || this.gone.has(seq);
   }
 
+  /**
+   * Whether an iterator opened before the delete of `seq` was written may still hand it out: a
+   * take is iterating, or the main lane's reader is open below it.
+   */
+  private mayStillRead(seq: number): boolean {
+    return this.taking > 0 || seq > (this.ahead.after ?? Number.POSITIVE_INFINITY);
+  }
+
   /** An entry read from the store goes out: in flight until acknowledged (again, after a rewind). */
   private handedOut(entry: OutboxEntry, size: number): void {
     if (!this.inFlight.has(entry.seq)) this.inFlight.set(entry.seq, { size, at: entry.acceptedAt });
@@ -297,7 +305,7 @@ export class Delivery {
   deleted(seqs: Iterable<number>): void {
     for (const s of seqs) {
       this.acked.delete(s);
-      if (this.taking > 0 || s > (this.ahead.after ?? Number.POSITIVE_INFINITY)) this.gone.add(s);
+      if (this.mayStillRead(s)) this.gone.add(s);
     }
   }
 
@@ -348,7 +356,7 @@ export class Delivery {
     if (victims.length === 0) return;
     for (const v of victims) {
       this.dropping.delete(v);
-      if (this.taking > 0 || v > (this.ahead.after ?? Number.POSITIVE_INFINITY)) this.gone.add(v);
+      if (this.mayStillRead(v)) this.gone.add(v);
     }
     this.tail.remove(victims);
     this.floor = Math.max(this.floor, victims.at(-1)! + 1);
