@@ -27,6 +27,19 @@ export const HoldsSection = Strict(
       default: 1000000,
       description: 'Most entries one update or import may carry.',
     }),
+    indexMb: T.Optional(
+      T.Integer({
+        minimum: 1,
+        maximum: 16384,
+        description:
+          'Memory the hold index (all three lists, in memory for the read path) may take, MiB; an update, ' +
+          'import or add that would take it over is refused whole and changes nothing. A table of 16-byte ' +
+          'slots, doubled when three quarters full (a full list is put in one at most half full): an entry ' +
+          'of a unit, lot, GTIN or EPC pattern takes one slot, a serial range one to four and 16 bytes for ' +
+          'its bounds. Default: from memory.budgetMb, three eighths of it (128 MiB: 48, a table of 32 MiB: ' +
+          'a full list of 1,048,576 one-slot entries, up to 1,572,864 in all through increments).',
+      }),
+    ),
     alertIntervalS: T.Integer({
       minimum: 0,
       maximum: 86400,

@@ -9,7 +9,7 @@ import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
 import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
-import { DEFAULT_BUDGET_MB, trackedUnitsFor } from '../daemon/memory-budget.js';
+import { DEFAULT_BUDGET_MB, holdIndexMbFor, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
 import { checkConsole } from './console.js';
@@ -183,8 +183,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
 /** Settings whose default comes from the memory budget, filled where the file leaves them out. */
 function fillFromBudget(config: RawConfig): void {
   // Both objects are there: their schemas default to {} and validation filled them in.
+  const budgetMb = config.memory?.budgetMb ?? DEFAULT_BUDGET_MB;
   const smoothing = config.smoothing as { maxTracked?: number };
-  smoothing.maxTracked ??= trackedUnitsFor(config.memory?.budgetMb ?? DEFAULT_BUDGET_MB);
+  smoothing.maxTracked ??= trackedUnitsFor(budgetMb);
+  if (config.holds) config.holds.indexMb ??= holdIndexMbFor(budgetMb);
 }
 
 /** Drivers of readers on a serial port: found by path or by their USB-serial adapter's ids. */

@@ -524,7 +524,8 @@ export const Config = Strict(
             description:
               "The daemon's own memory (RssAnon: heap and native allocations), MiB, that it sizes itself to: " +
               'a fifth for the units smoothing tracks (unless smoothing.maxTracked is set), 1/32 each for ' +
-              "LevelDB's block cache and write buffer, and how far the heap grows between collections. The " +
+              "LevelDB's block cache and write buffer, how far the heap grows between collections and, with " +
+              'holds on, what the hold index may take (holds.indexMb: three eighths). The ' +
               "outbox files' pages the kernel caches are not counted. Leave room above it in the service's MemoryMax=.",
           }),
         },
@@ -696,11 +697,13 @@ type BrokerConfig = Filled<NonNullable<RawConfig['broker']>, 'limits'>;
 export type Config = Readonly<
   Omit<
     Filled<RawConfig, 'log' | 'broker' | 'uplink' | 'outbox' | 'memory' | 'jobs' | 'metrics' | 'rejects'>,
-    'readers' | 'uplink' | 'broker' | 'smoothing'
+    'readers' | 'uplink' | 'broker' | 'smoothing' | 'holds'
   > & {
     readers: ReaderConfig[];
     /** maxTracked is filled from memory.budgetMb when the file does not set it (config/load.ts). */
     smoothing: Filled<NonNullable<RawConfig['smoothing']>, 'maxTracked'>;
+    /** indexMb likewise, when there is a holds section. */
+    holds?: Filled<NonNullable<RawConfig['holds']>, 'indexMb'>;
     uplink: UplinkConfig;
     broker: BrokerConfig;
   }

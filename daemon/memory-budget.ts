@@ -10,6 +10,9 @@
  *   wins);
  * - LevelDB: a block cache and a write buffer of 1/32 each (up to two write buffers are held
  *   while one is written out);
+ * - the hold index, when holds are on: up to three eighths (an explicit holds.indexMb wins). Its
+ *   table doubles as it grows, so three eighths keeps 1,048,576 one-slot entries (a 32 MiB
+ *   table) within the default budget's share, with room for ranges' bounds;
  * - the rest is the heap and Node itself. The heap is bounded by how little it keeps (live state
  *   is small by design) and by how far V8 lets it grow past what the last full collection kept
  *   (`HeapGrowth`): old space up to a quarter of the budget.
@@ -26,6 +29,11 @@ const MIB = 1024 * 1024;
 /** Units smoothing tracks at most within a budget: its fifth, at the measured bytes per unit. */
 export function trackedUnitsFor(budgetMb: number): number {
   return Math.floor((budgetMb * MIB) / 5 / BYTES_PER_PASS);
+}
+
+/** What the hold index may take within a budget, MiB: three eighths of it. */
+export function holdIndexMbFor(budgetMb: number): number {
+  return Math.ceil((budgetMb * 3) / 8);
 }
 
 /** The LevelDB options that hold memory, for a budget (classic-level's names). */

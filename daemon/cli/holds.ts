@@ -11,7 +11,8 @@ import { askDaemon, ControlRefused, DaemonNotRunning } from '../inventory/contro
 import { HoldBook } from '../inventory/holds/hold-book.js';
 import { ENTRIES_PER_COMMAND, type HoldCommand, holdCommand } from '../inventory/holds/hold-commands.js';
 import { type HoldEntry, HoldEntryError, parseHoldEntry } from '../inventory/holds/hold-entry.js';
-import { HoldLists } from '../inventory/holds/hold-lists.js';
+import { HoldIndex, holdSlots } from '../inventory/holds/hold-index.js';
+import { HoldLimitError, HoldLists } from '../inventory/holds/hold-lists.js';
 import { InventorySnapshot } from '../inventory/inventory-snapshot.js';
 import { InventoryStore } from '../inventory/inventory-store.js';
 import { HoldFileError, holdFileEntries } from './holds-file.js';
@@ -46,10 +47,18 @@ const say = (line: string) => process.stderr.write(`readpoint holds: ${line}\n`)
 /** A request line stays well under the control socket's 1 MiB. */
 const MAX_CHUNK_BYTES = 512 * 1024;
 
-async function dataDirOf(o: HoldsPlace): Promise<string | undefined> {
-  if (o.dataDir !== undefined) return resolve(o.dataDir);
+/** Where the store is and, from a config with holds on, what the hold index may take (bytes). */
+interface HoldsStore {
+  readonly dataDir: string;
+  readonly limitBytes?: number;
+}
+
+async function storeOf(o: HoldsPlace): Promise<HoldsStore | undefined> {
+  if (o.dataDir !== undefined) return { dataDir: resolve(o.dataDir) };
   try {
-    return resolve((await loadConfig(o.config!)).dataDir);
+    const config = await loadConfig(o.config!);
+    const indexMb = config.holds?.indexMb;
+    return { dataDir: resolve(config.dataDir), ...(indexMb ? { limitBytes: indexMb * 1024 * 1024 } : {}) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);
@@ -59,10 +68,12 @@ async function dataDirOf(o: HoldsPlace): Promise<string | undefined> {
 
 /**
  * Runs hold commands through the daemon, or, when no daemon runs, on the store (a change) or on a
- * copy of it (`list`: the store is never opened to read, see inventory-snapshot.ts).
+ * copy of it (`list`: the store is never opened to read, see inventory-snapshot.ts). A change to
+ * a stopped daemon's store is held to the config's holds.indexMb as the daemon would hold it (the
+ * lists are loaded into an index to weigh it); with only a data dir there is no limit to apply.
  */
 async function withLists(
-  dataDir: string,
+  { dataDir, limitBytes }: HoldsStore,
   changes: boolean,
   work: (ask: (command: HoldCommand, args: unknown) => Promise<unknown>) => Promise<void>,
 ): Promise<void> {
@@ -75,7 +86,8 @@ async function withLists(
     const store = new InventoryStore(dataDir);
     await store.open();
     try {
-      const lists = new HoldLists(new HoldBook(store.part('holds')));
+      const book = new HoldBook(store.part('holds'));
+      const lists = limitBytes ? new HoldLists(book, new HoldIndex(), limitBytes) : new HoldLists(book);
       await lists.load();
       await work((command, args) => holdCommand(lists, command, args));
     } finally {
@@ -133,13 +145,18 @@ function wire(entry: HoldEntry): Record<string, unknown> {
 }
 
 async function run(o: HoldsPlace, changes: boolean, work: Parameters<typeof withLists>[2]): Promise<number> {
-  const dataDir = await dataDirOf(o);
-  if (!dataDir) return 1;
+  const store = await storeOf(o);
+  if (!store) return 1;
   try {
-    await withLists(dataDir, changes, work);
+    await withLists(store, changes, work);
     return 0;
   } catch (err) {
-    if (err instanceof ControlRefused || err instanceof HoldEntryError || err instanceof HoldFileError)
+    if (
+      err instanceof ControlRefused ||
+      err instanceof HoldEntryError ||
+      err instanceof HoldFileError ||
+      err instanceof HoldLimitError
+    )
       say(err.message);
     else say(err instanceof Error ? err.message : String(err));
     return 1;
@@ -195,9 +212,20 @@ function listLine(h: Record<string, unknown>): string {
 
 export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise<number> {
   return run(o, true, async (ask) => {
-    // A first pass checks every line, so a bad line changes nothing.
+    // A first pass checks every line, so a bad line changes nothing, and weighs the entries, so an
+    // import the hold index has no room for changes nothing either.
     let total = 0;
-    for await (const _ of holdFileEntries(file)) total++;
+    let slots = 0;
+    let ranges = 0;
+    for await (const { entry } of holdFileEntries(file)) {
+      total++;
+      slots += holdSlots(entry);
+      if (entry.serials) ranges++;
+    }
+    await ask('room', { slots, ranges, replace: o.replace === true }).catch((err: unknown) => {
+      // A daemon started before its package was upgraded has no limit to ask about.
+      if (!(err instanceof ControlRefused && err.message.startsWith('unknown command'))) throw err;
+    });
     let chunk: Record<string, unknown>[] = [];
     let bytes = 0;
     let first = true;

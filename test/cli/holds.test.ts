@@ -2,11 +2,14 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ControlServer, controlSocketPath } from '../../daemon/inventory/control-server.js';
 import { HoldBook } from '../../daemon/inventory/holds/hold-book.js';
+import { holdCommand } from '../../daemon/inventory/holds/hold-commands.js';
 import { parseHoldEntry } from '../../daemon/inventory/holds/hold-entry.js';
 import { HoldIndex } from '../../daemon/inventory/holds/hold-index.js';
 import { HoldLists } from '../../daemon/inventory/holds/hold-lists.js';
 import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
+import { silentLogger } from '../../daemon/log.js';
 import { runCli } from '../support/cli-process.js';
 
 const GTIN = '09506000134352';
@@ -163,5 +166,85 @@ describe('readpoint holds (no daemon running)', () => {
       counts: { gtin: 1 },
       versions: { local: { version: 4 } },
     });
+  });
+  it("refuses, whole, an import or an add the config's holds.indexMb has no room for", async () => {
+    const config = join(dir, 'readpoint.yaml');
+    await writeFile(
+      config,
+      `gateway: { id: gw, site: dc }
+dataDir: ${dir}
+holds: { indexMb: 1 }
+readPoints: [{ id: dock-1 }]
+readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
+`,
+    );
+    const withConfig = async (args: string[]) => {
+      const { code, stdout, stderr } = await runCli(['holds', ...args, '--config', config]);
+      return { status: code, stdout, stderr };
+    };
+    const file = async (name: string, from: number, count: number) => {
+      const lines = Array.from({ length: count }, (_, i) =>
+        JSON.stringify({ gtin: GTIN, lot: `L${from + i}` }),
+      );
+      const path = join(dir, name);
+      await writeFile(path, `${lines.join('\n')}\n`);
+      return path;
+    };
+    // 1 MiB: a table of 65,536 slots, which a list of 32,768 entries fills half.
+    const tooMany = await file('too-many.jsonl', 0, 32_769);
+    expect(await withConfig(['import', tooMany])).toEqual({
+      status: 1,
+      stdout: '',
+      stderr:
+        'readpoint holds: the hold index would take 2 MiB, more than holds.indexMb (1 MiB): nothing was changed. ' +
+        'Raise holds.indexMb (or memory.budgetMb, which sets its default), or hold fewer entries: one lot, ' +
+        'serial range or GTIN entry holds many units\n',
+    });
+    expect((await loaded()).size).toBe(0);
+    expect(await withConfig(['import', await file('fits.jsonl', 0, 32_768)])).toMatchObject({
+      status: 0,
+      stdout: 'imported 32768 entries; local hold list now at version 7\n',
+    });
+    // The table holds 49,152 before it doubles: one add of a single entry still fits, an import
+    // of 16,384 more does not, and changes nothing.
+    expect((await withConfig(['add', '--gtin', GTIN, '--lot', 'ONE-MORE'])).status).toBe(0);
+    expect((await withConfig(['import', await file('more.jsonl', 40_000, 16_384)])).status).toBe(1);
+    expect(await loaded()).toMatchObject({ size: 32_769, versions: { local: { version: 8 } } });
+    // With only a data dir the config's limit is not known: the change is taken (and the daemon
+    // says at its next start that its lists are over the limit).
+    expect((await cli(['import', await file('more.jsonl', 40_000, 16_384)])).status).toBe(0);
+    expect((await loaded()).size).toBe(49_153);
+  });
+});
+
+describe('readpoint holds import (a daemon running)', () => {
+  it('imports through a daemon that knows no limit to ask about (started before an upgrade)', async () => {
+    // The daemon's side as before holds.indexMb: list and import, no room question.
+    const store = new InventoryStore(dir);
+    await store.open();
+    const lists = new HoldLists(new HoldBook(store.part('holds')));
+    const control = new ControlServer(silentLogger());
+    for (const verb of ['list', 'import'] as const)
+      control.register(`holds.${verb}`, (args) => holdCommand(lists, verb, args));
+    await control.listen(controlSocketPath(dir));
+    try {
+      const file = join(dir, 'recall.jsonl');
+      await writeFile(
+        file,
+        `${JSON.stringify({ gtin: GTIN, lot: 'L1' })}\n${JSON.stringify({ gtin: GTIN, lot: 'L2' })}\n`,
+      );
+      expect(await cli(['import', file])).toEqual({
+        status: 0,
+        stdout: 'imported 2 entries; local hold list now at version 1\n',
+        stderr: '',
+      });
+      expect((await lists.book.page('local', 10)).map((h) => h.entry.key)).toEqual([
+        `l|${GTIN}|L1`,
+        `l|${GTIN}|L2`,
+      ]);
+    } finally {
+      await control.close();
+      await store.close();
+    }
   });
 });

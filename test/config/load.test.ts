@@ -26,6 +26,21 @@ describe('the memory budget', () => {
     expect(Object.isFrozen(both.smoothing)).toBe(true);
   });
 
+  it('sizes the hold index from memory.budgetMb unless holds.indexMb is set, only with holds on', () => {
+    expect(parseConfig(MINIMAL_YAML, 'f.yaml', {}).holds).toBeUndefined();
+    expect(parseConfig(`${MINIMAL_YAML}holds: {}\n`, 'f.yaml', {}).holds).toMatchObject({ indexMb: 48 });
+    expect(
+      parseConfig(`${MINIMAL_YAML}memory: { budgetMb: 200 }\nholds: {}\n`, 'f.yaml', {}).holds?.indexMb,
+    ).toBe(75);
+    expect(
+      parseConfig(`${MINIMAL_YAML}memory: { budgetMb: 200 }\nholds: { indexMb: 8 }\n`, 'f.yaml', {}).holds
+        ?.indexMb,
+    ).toBe(8);
+    expect(problems(`${MINIMAL_YAML}holds: { indexMb: 0 }\n`)).toEqual([
+      'f.yaml:11:19 holds.indexMb: must be >= 1, got 0',
+    ]);
+  });
+
   it('refuses a budget too small to run in, with its place', () => {
     expect(problems(`${MINIMAL_YAML}memory: { budgetMb: 16 }\n`)).toEqual([
       'f.yaml:11:21 memory.budgetMb: must be >= 32, got 16',

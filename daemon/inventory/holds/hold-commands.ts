@@ -11,7 +11,10 @@ import type { HoldLists } from './hold-lists.js';
 export const ENTRIES_PER_COMMAND = 5000;
 const MAX_PAGE = 1000;
 
-export type HoldCommand = 'add' | 'remove' | 'list' | 'import';
+export type HoldCommand = 'add' | 'remove' | 'list' | 'import' | 'room';
+
+/** Slots or ranges one `room` question may name at most (five lists' worth of the largest import). */
+const MAX_ROOM = 5 * 5_000_000 * 4;
 
 function args(value: unknown): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -42,6 +45,15 @@ export async function holdCommand(lists: HoldLists, command: HoldCommand, raw: u
     }
     case 'remove':
       return lists.removeLocal(entriesOf(a.entries, true));
+    case 'room': {
+      // Asked before an import sends its entries, so one too many for the index changes nothing.
+      for (const f of ['slots', 'ranges'] as const) {
+        const n = a[f];
+        if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > MAX_ROOM)
+          throw new Error(`${f} must be a whole number from 0 to ${MAX_ROOM}`);
+      }
+      return lists.checkRoom(a.replace === true, a.slots as number, a.ranges as number);
+    }
     case 'list': {
       const list = a.list;
       if (list !== undefined && !HOLD_LISTS.includes(list as HoldList))

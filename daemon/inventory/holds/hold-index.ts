@@ -6,6 +6,7 @@
  * keys share both hashes with a chance of 2^-64; the hit is checked against the stored entry
  * before its alert.
  */
+import type { IndexedHold } from './hold-book.js';
 import {
   HOLD_KINDS,
   HOLD_LISTS,
@@ -75,8 +76,11 @@ export class HoldIndex {
   /** Slots taken, tombstones included; slots live; entries (a range may take several slots). */
   private used = 0;
   private live = 0;
+  /** Live slots by list (indexed by the list's number in a slot, 1-3). */
+  private readonly liveOf = new Uint32Array(HOLD_LISTS.length + 1);
   private entries = 0;
-  private ranges = new Float64Array(64);
+  /** Serial ranges' bounds, two numbers a range; none allocated until the first range. */
+  private ranges = new Float64Array(0);
   private rangeCount = 0;
   private readonly byKind = new Uint32Array(HOLD_KINDS.length);
   /** Bit n set: some prefix entry has n digits. */
@@ -98,13 +102,64 @@ export class HoldIndex {
     return this.slots.byteLength + this.ranges.byteLength;
   }
 
-  /** Makes room for `n` entries at once (before a bulk load). */
+  /** Makes room for `n` slots at once (before a bulk load; `holdSlots` counts an entry's). */
   reserve(n: number): void {
     if (this.used + n > (this.mask + 1) * MAX_LOAD) this.rehash(this.live + n);
   }
 
+  /**
+   * What a change to `list` would need: its entries replaced by `add` (`replace`), or `remove`
+   * taken out and then `add` put in (an entry the list has already takes no more room). `slots`:
+   * the new slots, to `reserve` before adding; `bytes`: what the index then takes. Exact when the
+   * change is applied in that order (removals or the clear, `reserve(slots)`, additions); an upper
+   * bound otherwise. The old table, held while a new one is filled, is not counted.
+   */
+  sizeAfter(list: HoldList, change: IndexChange): { readonly bytes: number; readonly slots: number } {
+    let live = this.live - (change.replace ? this.liveOf[listNumber(list)]! : 0);
+    const removed = new Set<string>();
+    const named = (key: string, range: readonly [number, number] | undefined) =>
+      range ? `${key}|${range[0]}-${range[1]}` : key;
+    if (!change.replace)
+      for (const e of change.remove) {
+        const range = rangeOf(e);
+        const name = named(e.key, range);
+        if (removed.has(name)) continue; // named twice, removed once
+        const found = this.slotsOf(list, e.key, range);
+        if (found.length === 0) continue;
+        live -= found.length;
+        removed.add(name);
+      }
+    let slots = 0;
+    let ranges = 0;
+    for (const e of change.add) {
+      const range = rangeOf(e);
+      const had =
+        !change.replace && this.slotsOf(list, e.key, range).length > 0 && !removed.has(named(e.key, range));
+      if (had) continue;
+      slots += holdSlots(e);
+      if (range) ranges++;
+    }
+    return { bytes: this.bytesWith(live, slots, ranges), slots };
+  }
+
+  /**
+   * The bytes the index would take with `slots` more slots, `ranges` of them serial ranges, over
+   * what it holds now less `list` when `replace` (an upper bound: none of them is there yet).
+   */
+  bytesWithMore(list: HoldList, replace: boolean, slots: number, ranges: number): number {
+    return this.bytesWith(this.live - (replace ? this.liveOf[listNumber(list)]! : 0), slots, ranges);
+  }
+
+  private bytesWith(live: number, slots: number, ranges: number): number {
+    const grows = this.used + slots > (this.mask + 1) * MAX_LOAD;
+    const capacity = grows ? tableFor(live + slots) : this.mask + 1;
+    let rangeLength = grows ? rangesFor(this.rangeCount) : this.ranges.length;
+    while (rangeLength < (this.rangeCount + ranges) * 2) rangeLength = grownRanges(rangeLength);
+    return capacity * WORDS * Uint32Array.BYTES_PER_ELEMENT + rangeLength * Float64Array.BYTES_PER_ELEMENT;
+  }
+
   /** Adds an entry, or updates its expiry when the list has it already. */
-  add(list: HoldList, entry: Pick<HoldEntry, 'key' | 'kind' | 'serials' | 'expires'>): void {
+  add(list: HoldList, entry: IndexedHold): void {
     const range = rangeOf(entry);
     const expires = entry.expires ? Math.ceil(Date.parse(entry.expires) / 1000) : 0;
     const found = this.slotsOf(list, entry.key, range);
@@ -118,7 +173,7 @@ export class HoldIndex {
     let rangeSlot = 0;
     if (range) {
       if (this.rangeCount * 2 + 2 > this.ranges.length) {
-        const grown = new Float64Array(this.ranges.length * 2);
+        const grown = new Float64Array(grownRanges(this.ranges.length));
         grown.set(this.ranges);
         this.ranges = grown;
       }
@@ -139,6 +194,7 @@ export class HoldIndex {
     if (found.length === 0) return false;
     for (const s of found) this.slots[s * WORDS + 2] = TOMB;
     this.live -= found.length;
+    this.liveOf[listNumber(list)]! -= found.length;
     this.entries--;
     this.byKind[HOLD_KINDS.indexOf(entry.kind)]!--;
     return true;
@@ -154,6 +210,7 @@ export class HoldIndex {
       if (m === EMPTY || m === TOMB || (m & 3) !== want) continue;
       this.slots[s * WORDS + 2] = TOMB;
       this.live--;
+      this.liveOf[want]!--;
       const r = m >>> 5;
       if (r > 0 && rangesSeen.has(r)) continue;
       if (r > 0) rangesSeen.add(r);
@@ -281,22 +338,23 @@ export class HoldIndex {
     this.slots[o + 3] = expires;
     this.used++;
     this.live++;
+    this.liveOf[m & 3]!++;
   }
 
   /** A table for `n` slots at most half full; tombstones and freed ranges are dropped. */
   private rehash(n: number): void {
-    let capacity = 1024;
-    while (capacity * 0.5 < n) capacity *= 2;
+    const capacity = tableFor(n);
     const old = this.slots;
     const oldRanges = this.ranges;
     // A range's slots share its bounds: each range is copied once.
     const moved = new Uint32Array(this.rangeCount + 1);
     this.slots = new Uint32Array(capacity * WORDS);
     this.mask = capacity - 1;
-    this.ranges = new Float64Array(Math.max(64, this.rangeCount * 2));
+    this.ranges = new Float64Array(rangesFor(this.rangeCount));
     this.rangeCount = 0;
     this.used = 0;
     this.live = 0;
+    this.liveOf.fill(0);
     for (let o = 0; o < old.length; o += WORDS) {
       let m = old[o + 2]!;
       if (m === EMPTY || m === TOMB) continue;
@@ -315,5 +373,35 @@ export class HoldIndex {
 }
 
 function meta(list: HoldList, kind: number, rangeSlot: number): number {
-  return ((HOLD_LISTS.indexOf(list) + 1) | (kind << 2) | (rangeSlot << 5)) >>> 0;
+  return (listNumber(list) | (kind << 2) | (rangeSlot << 5)) >>> 0;
+}
+
+const listNumber = (list: HoldList) => HOLD_LISTS.indexOf(list) + 1;
+
+/** Length of the bounds' array a rehash makes for `count` ranges (the freed ones among them). */
+const rangesFor = (count: number) => (count === 0 ? 0 : Math.max(64, count * 2));
+
+/** The bounds' array's next length as ranges are added. */
+const grownRanges = (length: number) => Math.max(64, length * 2);
+
+/** Slots of a table made for `n` slots: a power of two, at most half full, at least 1,024. */
+function tableFor(n: number): number {
+  let capacity = 1024;
+  while (capacity * 0.5 < n) capacity *= 2;
+  return capacity;
+}
+
+/** A change to one list, as `sizeAfter` weighs it. */
+export interface IndexChange {
+  readonly replace: boolean;
+  readonly add: readonly IndexedHold[];
+  readonly remove: readonly Pick<HoldEntry, 'key' | 'kind' | 'serials'>[];
+}
+
+/** The slots an entry takes in the index: one, or a serial range's blocks (one to four). */
+export function holdSlots(entry: Pick<HoldEntry, 'serials'>): number {
+  const range = rangeOf(entry);
+  if (!range) return 1;
+  const size = RANGE_BLOCKS[rangeLevel(range[0], range[1])]!;
+  return Math.floor(range[1] / size) - Math.floor(range[0] / size) + 1;
 }

@@ -2,23 +2,57 @@
  * The three hold lists (site-wide, this gateway's, local) with their versions: every change goes
  * to the book on disk and, in the daemon, to the index the read path looks in. Changes are
  * applied one at a time, in the order they came.
+ *
+ * With a limit (`holds.indexMb`), a change that would take the index over it is refused whole
+ * (`HoldLimitError`) before anything is changed, on disk or in the index. Lists already stored
+ * are loaded whatever their size: a recall is never dropped at start (`overLimit` says so); an
+ * index over its limit still takes a change that does not make it larger.
  */
 import type { HoldBook, ListVersion } from './hold-book.js';
 import { entryName, type HoldEntry, type HoldList } from './hold-entry.js';
-import type { HoldIndex } from './hold-index.js';
+import type { HoldIndex, IndexChange } from './hold-index.js';
 import { type HoldUpdate, updateApplies } from './hold-update.js';
 
 /** What became of an update. */
 export type UpdateOutcome = 'applied' | 'ignored';
 
+/** A change the hold index has no room for within its limit; nothing was changed. */
+export class HoldLimitError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    // In MiB, or in bytes where MiB to two places would not tell the two apart.
+    const [would, limit] =
+      mib(bytes) === mib(limitBytes)
+        ? [`${bytes} bytes`, `${limitBytes} bytes`]
+        : [`${mib(bytes)} MiB`, `${mib(limitBytes)} MiB`];
+    super(
+      `the hold index would take ${would}, more than holds.indexMb (${limit}): ` +
+        'nothing was changed. Raise holds.indexMb (or memory.budgetMb, which sets its default), or hold ' +
+        'fewer entries: one lot, serial range or GTIN entry holds many units',
+    );
+    this.name = 'HoldLimitError';
+  }
+}
+
+const mib = (bytes: number) => String(Math.round((bytes / 1048576) * 100) / 100);
+
 export class HoldLists {
   private versions: Partial<Record<HoldList, ListVersion>> = {};
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** `limitBytes`: what the index may take (checked only with an index). */
   constructor(
     readonly book: HoldBook,
     private readonly index?: HoldIndex,
+    readonly limitBytes?: number,
   ) {}
+
+  /** True when the lists loaded take the index over its limit (changed by hand, or a lower limit). */
+  get overLimit(): boolean {
+    return this.index !== undefined && this.limitBytes !== undefined && this.index.bytes > this.limitBytes;
+  }
 
   /** Reads the lists from disk (into the index, when there is one). */
   async load(): Promise<void> {
@@ -40,12 +74,15 @@ export class HoldLists {
     return this.serial(async () => {
       if (!updateApplies(update, this.version(list))) return 'ignored';
       if ('entries' in update) {
+        const slots = this.room(list, { replace: true, add: update.entries, remove: [] });
         this.index?.clear(list);
-        this.index?.reserve(update.entries.length);
+        this.index?.reserve(slots);
         for (const e of update.entries) this.index?.add(list, e);
         await this.book.replace(list, update.version, update.entries);
       } else {
+        const slots = this.room(list, { replace: false, add: update.add, remove: update.remove });
         for (const e of update.remove) this.index?.remove(list, e);
+        this.index?.reserve(slots);
         for (const e of update.add) this.index?.add(list, e);
         await this.book.change(list, update.version, update.add, update.remove);
       }
@@ -58,11 +95,14 @@ export class HoldLists {
   addLocal(entries: readonly HoldEntry[], replace = false): Promise<number> {
     return this.serial(async () => {
       const version = (this.version('local') ?? 0) + 1;
+      const slots = this.room('local', { replace, add: entries, remove: [] });
       if (replace) {
         this.index?.clear('local');
+        this.index?.reserve(slots);
         for (const e of entries) this.index?.add('local', e);
         await this.book.replace('local', version, entries);
       } else {
+        this.index?.reserve(slots);
         for (const e of entries) this.index?.add('local', e);
         await this.book.change('local', version, entries, []);
       }
@@ -82,6 +122,39 @@ export class HoldLists {
       this.versions.local = { version, at: new Date().toISOString() };
       return { version, removed };
     });
+  }
+
+  /**
+   * Whether `slots` more slots (`ranges` of them serial ranges) fit the local list (replacing it,
+   * with `replace`), counting none as there already: an import asks before it sends its first
+   * entry. Throws `HoldLimitError` when they do not; the index's bytes then, when they do.
+   */
+  checkRoom(
+    replace: boolean,
+    slots: number,
+    ranges: number,
+  ): Promise<{ bytes: number; limitBytes?: number }> {
+    return this.serial(async () => {
+      if (!this.index) return { bytes: 0 };
+      const bytes = this.index.bytesWithMore('local', replace, slots, ranges);
+      this.refuseGrowth(bytes);
+      return { bytes, ...(this.limitBytes !== undefined ? { limitBytes: this.limitBytes } : {}) };
+    });
+  }
+
+  /** The new slots a change needs; throws `HoldLimitError`, before anything changes, past the limit. */
+  private room(list: HoldList, change: IndexChange): number {
+    if (!this.index) return 0;
+    const { bytes, slots } = this.index.sizeAfter(list, change);
+    this.refuseGrowth(bytes);
+    return slots;
+  }
+
+  /** Throws when the index would take `bytes`: past its limit, and more than it takes now. */
+  private refuseGrowth(bytes: number): void {
+    const limit = this.limitBytes;
+    if (limit !== undefined && bytes > limit && bytes > (this.index?.bytes ?? 0))
+      throw new HoldLimitError(bytes, limit);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

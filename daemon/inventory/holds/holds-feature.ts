@@ -12,7 +12,7 @@ import { HoldBook } from './hold-book.js';
 import { type HoldCommand, holdCommand } from './hold-commands.js';
 import type { HoldList } from './hold-entry.js';
 import { HoldIndex } from './hold-index.js';
-import { HoldLists } from './hold-lists.js';
+import { HoldLimitError, HoldLists } from './hold-lists.js';
 import { HoldSignals } from './hold-signal.js';
 import { HoldUpdateError, parseHoldUpdate } from './hold-update.js';
 
@@ -29,13 +29,23 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
   const signals = new HoldSignals(deps.config.readPoints, log);
   const index = new HoldIndex();
   const book = new HoldBook(deps.store.part('holds'));
-  const lists = new HoldLists(book, index);
+  const lists = new HoldLists(book, index, config.indexMb * 1024 * 1024);
   const started = Date.now();
   await lists.load();
-  log.info(
-    { entries: index.size, ms: Date.now() - started, versions: lists.allVersions() },
-    'hold lists loaded',
-  );
+  const loaded = {
+    entries: index.size,
+    indexBytes: index.bytes,
+    limitBytes: lists.limitBytes,
+    ms: Date.now() - started,
+    versions: lists.allVersions(),
+  };
+  // Every stored hold is kept in force: the limit refuses changes, never a recall already taken.
+  if (lists.overLimit)
+    log.error(
+      loaded,
+      'hold lists loaded over holds.indexMb: every entry holds; a change that would make the index larger is refused until there is room',
+    );
+  else log.info(loaded, 'hold lists loaded');
 
   const alerts = new HoldAlerts(
     index,
@@ -73,7 +83,12 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
       },
       (err: unknown) => {
         updates.rejected++;
-        log.error({ err, list, version: update.version }, 'hold update could not be stored');
+        if (err instanceof HoldLimitError)
+          log.warn(
+            { list, topic: message.topic, version: update.version, reason: err.message },
+            'hold update refused',
+          );
+        else log.error({ err, list, version: update.version }, 'hold update could not be stored');
       },
     );
   };
@@ -85,7 +100,7 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
     unsubscribe.push(deps.inbound.subscribe(siteTopic, options, take('site')));
     unsubscribe.push(deps.inbound.subscribe(gatewayTopic, options, take('gateway')));
   }
-  for (const verb of ['add', 'remove', 'list', 'import'] as const satisfies readonly HoldCommand[])
+  for (const verb of ['add', 'remove', 'list', 'import', 'room'] as const satisfies readonly HoldCommand[])
     deps.control.register(`holds.${verb}`, (args) => holdCommand(lists, verb, args));
 
   return {
@@ -98,6 +113,7 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
     health: () => ({
       entries: { ...index.counts(), total: index.size },
       indexBytes: index.bytes,
+      indexLimitBytes: lists.limitBytes,
       versions: lists.allVersions(),
       hits: alerts.counts.hits,
       alerts: alerts.counts.alerts,

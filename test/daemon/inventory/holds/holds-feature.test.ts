@@ -80,11 +80,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function configFor(extra = ''): Config {
+function configFor(extra = '', holds = ''): Config {
   return parseConfig(
     `gateway: { id: gw, site: dc }
 dataDir: ${dir}
-holds: { alertIntervalS: 60 }
+holds: { alertIntervalS: 60${holds} }
 readPoints:
   - id: dock-1
     holdSignal: { path: ${relay.readerPath}, bytes: A00101A2, offBytes: A00100A1, offAfterMs: 0 }
@@ -331,6 +331,57 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
     await vi.waitFor(() => expect(again.health().updates).toMatchObject({ ignored: 1 }), { timeout: 10_000 });
     await again.scan('gun2', '9', 'L4');
     await vi.waitFor(() => expect(again.alerts()).toHaveLength(1), { timeout: 10_000 });
+  });
+
+  it('refuses an update, an add or an import the index has no room for within holds.indexMb, whole', async () => {
+    // 1 MiB: a table of 65,536 slots; a full list of 32,768 entries, 49,152 in all before it doubles.
+    const s = await start(configFor('', ', indexMb: 1'));
+    expect(s.health()).toMatchObject({ entries: { total: 0 }, indexLimitBytes: 1024 * 1024 });
+    const lots = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ gtin: GTIN, lot: `L${from + i}`, reason: 'recall' }));
+    const settled = (n: number) =>
+      vi.waitFor(
+        () => {
+          const u = s.health().updates as { applied: number; ignored: number; rejected: number };
+          expect(u.applied + u.ignored + u.rejected).toBe(n);
+        },
+        { timeout: 10_000 },
+      );
+    s.inbound.hand(SITE_HOLDS, { version: 1, entries: lots(0, 32_000) });
+    s.inbound.hand(SITE_HOLDS, { version: 2, base: 1, add: lots(32_000, 17_153) });
+    await settled(2);
+    expect(s.health()).toMatchObject({
+      entries: { lot: 32_000, total: 32_000 },
+      indexBytes: 1024 * 1024,
+      versions: { site: 1 },
+      updates: { applied: 1, ignored: 0, rejected: 1 },
+    });
+    await s.scan('gun', 'A', 'L31999');
+    await s.scan('gun', 'B', 'L32000'); // in the refused increment
+    await vi.waitFor(() => expect(s.alerts()).toHaveLength(1), { timeout: 10_000 });
+    expect(s.alerts()[0]!.body).toMatchObject({ serial: 'A', hold: { list: 'site', version: 1 } });
+
+    // An import asks first: 17,152 more fit, 17,153 do not.
+    expect(await askDaemon(dir, 'holds.room', { slots: 17_152, ranges: 0 })).toEqual({
+      bytes: 1024 * 1024,
+      limitBytes: 1024 * 1024,
+    });
+    await expect(askDaemon(dir, 'holds.room', { slots: 17_153, ranges: 0 })).rejects.toThrow(
+      'the hold index would take 2 MiB, more than holds.indexMb (1 MiB): nothing was changed',
+    );
+    await expect(askDaemon(dir, 'holds.room', { slots: -1, ranges: 0 })).rejects.toThrow(
+      'slots must be a whole number from 0 to',
+    );
+    // Local adds over the control socket: those that fit are taken, the next refused with why.
+    for (let i = 0; i < 3; i++)
+      expect(await askDaemon(dir, 'holds.add', { entries: lots(40_000 + i * 5_000, 5_000) })).toEqual({
+        version: i + 1,
+        added: 5_000,
+      });
+    await expect(askDaemon(dir, 'holds.add', { entries: lots(60_000, 5_000) })).rejects.toThrow(
+      'the hold index would take 2 MiB, more than holds.indexMb (1 MiB)',
+    );
+    expect(s.health()).toMatchObject({ entries: { total: 47_000 }, versions: { site: 1, local: 3 } });
   });
 
   it('adds, lists in pages and removes local holds over the control socket', async () => {
