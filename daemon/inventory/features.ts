@@ -37,6 +37,10 @@ export interface InventoryDeps {
   readonly scanCommands: ScanCommands;
   /** Told of each hold alert once recorded (the console); absent, nobody is. */
   readonly holdAlerts?: HoldAlertListeners;
+  /**
+   * The inventory's logger (`component: inventory`): a feature's child adds `feature: <name>`,
+   * not a second `component`, which pino would write into the line twice.
+   */
   readonly log: Logger;
 }
 

@@ -165,7 +165,14 @@ holds:
     daemon = startDaemon(config);
     daemons.push(daemon);
     const loaded = await daemon.waitForLog((l) => l.msg === 'hold lists loaded');
-    expect(loaded).toMatchObject({ entries: 1, versions: { site: 2 } });
+    // One component per line (a second would be written twice), the feature beside it.
+    expect(loaded).toMatchObject({
+      component: 'inventory',
+      feature: 'holds',
+      entries: 1,
+      indexLimitBytes: 48 * 1024 * 1024,
+      versions: { site: 2 },
+    });
     await daemon.waitForLog(update('ignored', 2));
     await publishHolds(`readpoint/v1/site-test/holds`, { version: 1, entries: [{ gtin: GTIN, lot: 'L99' }] });
     await daemon.waitForLog(update('ignored', 1));

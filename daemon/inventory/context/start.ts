@@ -48,7 +48,7 @@ export async function startContexts(deps: InventoryDeps): Promise<InventoryFeatu
   const { config, log: parentLog } = deps;
   const points = new Set(config.readPoints.filter((p) => p.context).map((p) => p.id));
   if (points.size === 0) return undefined;
-  const log = parentLog.child({ component: 'context' });
+  const log = parentLog.child({ feature: 'context' });
   const contexts = new ReadPointContexts({
     gateway: config.gateway.id,
     site: config.gateway.site,

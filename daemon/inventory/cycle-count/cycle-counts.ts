@@ -58,7 +58,7 @@ export class CycleCounts implements InventoryFeature {
     private readonly deps: InventoryDeps,
     counts: readonly CountConfig[],
   ) {
-    this.log = deps.log.child({ component: 'cycle-count' });
+    this.log = deps.log.child({ feature: 'cycle-count' });
     const settings = readPointSettings(deps.config, deps.topics);
     for (const c of counts) {
       const point = settings.get(c.readPoint);

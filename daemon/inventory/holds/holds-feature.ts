@@ -25,7 +25,7 @@ interface UpdateCounts {
 export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature | undefined> {
   const config = deps.config.holds;
   if (!config) return undefined;
-  const log = deps.log.child({ component: 'holds' });
+  const log = deps.log.child({ feature: 'holds' });
   const signals = new HoldSignals(deps.config.readPoints, log);
   const index = new HoldIndex();
   const book = new HoldBook(deps.store.part('holds'));
@@ -35,7 +35,7 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
   const loaded = {
     entries: index.size,
     indexBytes: index.bytes,
-    limitBytes: lists.limitBytes,
+    indexLimitBytes: lists.limitBytes,
     ms: Date.now() - started,
     versions: lists.allVersions(),
   };

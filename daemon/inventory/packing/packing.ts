@@ -53,7 +53,7 @@ export class Packing implements InventoryFeature {
   private removeHandler: (() => void) | undefined;
 
   constructor(private readonly deps: InventoryDeps) {
-    this.log = deps.log.child({ component: 'packing' });
+    this.log = deps.log.child({ feature: 'packing' });
     this.notes = new RepeatLimiter(this.log, { intervalMs: 10_000 });
     this.readers = new Map(deps.config.readers.map((r) => [r.id, r]));
     const settings = readPointSettings(deps.config, deps.topics);

@@ -30,7 +30,7 @@ export type WhereHealth = {
 export async function startWhere(deps: InventoryDeps): Promise<InventoryFeature | undefined> {
   const config = deps.config.where;
   if (!config) return undefined;
-  const log = deps.log.child({ component: 'where' });
+  const log = deps.log.child({ feature: 'where' });
   const index = new WhereIndex(
     deps.store.part('where'),
     { maxUnits: config.maxUnits, maxAgeMs: config.maxAgeDays * 86_400_000, flushMs: config.flushMs },
