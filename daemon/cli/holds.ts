@@ -230,12 +230,21 @@ export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise
     let bytes = 0;
     let first = true;
     let version = 0;
+    let sent = 0;
     const send = async () => {
       if (chunk.length === 0 && !(first && o.replace)) return;
-      const result = (await ask('import', { entries: chunk, replace: first && o.replace === true })) as {
-        version: number;
-      };
+      const result = (await ask('import', { entries: chunk, replace: first && o.replace === true }).catch(
+        (err: unknown) => {
+          // A later chunk refused (the lists changed since the first pass, e.g. an upstream
+          // update took the room): say what is in.
+          if (first || !(err instanceof Error)) throw err;
+          throw new Error(
+            `${err.message} (the first ${sent} of ${total} entries were imported: local hold list at version ${version})`,
+          );
+        },
+      )) as { version: number };
       version = result.version;
+      sent += chunk.length;
       first = false;
       chunk = [];
       bytes = 0;

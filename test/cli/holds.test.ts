@@ -247,4 +247,33 @@ describe('readpoint holds import (a daemon running)', () => {
       await store.close();
     }
   });
+  it('says how much of an import is in when a later chunk is refused', async () => {
+    // A daemon whose lists filled up between the room question and the second chunk.
+    const control = new ControlServer(silentLogger());
+    const imported: number[] = [];
+    control.register('holds.list', async () => ({ versions: {}, holds: [] }));
+    control.register('holds.room', async () => ({ bytes: 1, limitBytes: 2 }));
+    control.register('holds.import', async (args) => {
+      if (imported.length === 1)
+        throw new Error('the hold index would take 64 MiB, more than holds.indexMb (48 MiB)');
+      imported.push((args as { entries: unknown[] }).entries.length);
+      return { version: 7 };
+    });
+    await control.listen(controlSocketPath(dir));
+    try {
+      const file = join(dir, 'recall.jsonl');
+      const lines = Array.from({ length: 6_000 }, (_, i) => JSON.stringify({ gtin: GTIN, lot: `L${i}` }));
+      await writeFile(file, `${lines.join('\n')}\n`);
+      expect(await cli(['import', file])).toEqual({
+        status: 1,
+        stdout: '',
+        stderr:
+          'readpoint holds: the hold index would take 64 MiB, more than holds.indexMb (48 MiB) (the first 5000 ' +
+          'of 6000 entries were imported: local hold list at version 7)\n',
+      });
+      expect(imported).toEqual([5_000]);
+    } finally {
+      await control.close();
+    }
+  });
 });

@@ -156,7 +156,17 @@ async function start(config = configFor()) {
   const stored = () =>
     [...outbox.entries.values()].map((e) => ({ topic: e.topic, body: JSON.parse(e.payload as string) }));
   const alerts = () => stored().filter((m) => m.topic.includes('/alerts/'));
-  return { inbound, scan, stored, alerts, notices, holdAlerts, health: () => feature!.health!() };
+  const health = () => feature!.health!();
+  /** Waits until `n` upstream updates have come to an outcome (applied, ignored or rejected). */
+  const settled = (n: number) =>
+    vi.waitFor(
+      () => {
+        const u = health().updates as { applied: number; ignored: number; rejected: number };
+        expect(u.applied + u.ignored + u.rejected).toBe(n);
+      },
+      { timeout: 10_000 },
+    );
+  return { inbound, scan, stored, alerts, notices, holdAlerts, health, settled };
 }
 
 async function stop() {
@@ -286,14 +296,6 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
 
   it('never lets an older version replace a newer list, and takes increments on their base only', async () => {
     const s = await start();
-    const settled = (n: number) =>
-      vi.waitFor(
-        () => {
-          const u = s.health().updates as { applied: number; ignored: number; rejected: number };
-          expect(u.applied + u.ignored + u.rejected).toBe(n);
-        },
-        { timeout: 10_000 },
-      );
     s.inbound.hand(GATEWAY_HOLDS, { version: 5, entries: [{ gtin: GTIN, lot: 'L1' }] });
     s.inbound.hand(GATEWAY_HOLDS, { version: 4, entries: [{ gtin: GTIN, lot: 'L2' }] });
     s.inbound.hand(GATEWAY_HOLDS, { version: 7, base: 6, add: [{ gtin: GTIN, lot: 'L3' }] });
@@ -308,7 +310,7 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
       payload: Buffer.from('{"version": 8, "entries": [{"gtin": "1"}]}'),
       retain: true,
     });
-    await settled(5);
+    await s.settled(5);
     expect(s.health()).toMatchObject({
       versions: { gateway: 6 },
       updates: { applied: 2, ignored: 2, rejected: 1 },
@@ -339,17 +341,9 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
     expect(s.health()).toMatchObject({ entries: { total: 0 }, indexLimitBytes: 1024 * 1024 });
     const lots = (from: number, n: number) =>
       Array.from({ length: n }, (_, i) => ({ gtin: GTIN, lot: `L${from + i}`, reason: 'recall' }));
-    const settled = (n: number) =>
-      vi.waitFor(
-        () => {
-          const u = s.health().updates as { applied: number; ignored: number; rejected: number };
-          expect(u.applied + u.ignored + u.rejected).toBe(n);
-        },
-        { timeout: 10_000 },
-      );
     s.inbound.hand(SITE_HOLDS, { version: 1, entries: lots(0, 32_000) });
     s.inbound.hand(SITE_HOLDS, { version: 2, base: 1, add: lots(32_000, 17_153) });
-    await settled(2);
+    await s.settled(2);
     expect(s.health()).toMatchObject({
       entries: { lot: 32_000, total: 32_000 },
       indexBytes: 1024 * 1024,
