@@ -45,12 +45,16 @@ export function anonMb(): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** Writes `n` bench entries as the local hold list of a data dir (its inventory store). */
+/**
+ * Writes `n` bench entries as the local hold list of a data dir (its inventory store), as a
+ * daemon or `readpoint holds import --config` does: through an index, so the list's version
+ * records the slots it takes.
+ */
 export async function writeHoldStore(dataDir: string, n: number): Promise<void> {
   const store = new InventoryStore(dataDir);
   await store.open();
   try {
-    const lists = new HoldLists(new HoldBook(store.part('holds')));
+    const lists = new HoldLists(new HoldBook(store.part('holds')), new HoldIndex());
     const chunk = 50_000;
     for (let i = 0; i < n; i += chunk)
       await lists.addLocal(

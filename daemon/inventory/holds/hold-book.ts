@@ -12,6 +12,11 @@ export interface ListVersion {
   readonly version: number;
   /** When it was applied, ISO 8601. */
   readonly at: string;
+  /**
+   * The index slots the list took once this version was applied, when it was applied with an
+   * index: how large a table to make at the next load (a hint, never trusted for more).
+   */
+  readonly slots?: number;
 }
 
 /** One stored entry and its list. */
@@ -86,18 +91,24 @@ export class HoldBook {
     return text === undefined ? undefined : (JSON.parse(text) as HoldEntry);
   }
 
-  /** Replaces a list's entries, then sets its version. */
-  async replace(list: HoldList, version: number, entries: readonly HoldEntry[]): Promise<void> {
+  /** Replaces a list's entries, then sets its version (with the slots it then takes, if known). */
+  async replace(
+    list: HoldList,
+    version: number,
+    entries: readonly HoldEntry[],
+    slots?: number,
+  ): Promise<void> {
     await this.part.clear({ gt: `e!${list}!`, lt: `e!${list}"` });
-    await this.change(list, version, entries, []);
+    await this.change(list, version, entries, [], slots);
   }
 
-  /** Adds (or replaces) and removes entries of a list, then sets its version. */
+  /** Adds (or replaces) and removes entries of a list, then sets its version (and slots, if known). */
   async change(
     list: HoldList,
     version: number | undefined,
     add: readonly HoldEntry[],
     remove: readonly Pick<HoldEntry, 'key' | 'serials'>[],
+    slots?: number,
   ): Promise<void> {
     for (let i = 0; i < remove.length; i += CHUNK)
       await this.part.batch(
@@ -111,8 +122,14 @@ export class HoldBook {
           value: JSON.stringify(e),
         })),
       );
-    if (version !== undefined)
-      await this.part.put(`v!${list}`, JSON.stringify({ version, at: new Date().toISOString() }));
+    if (version !== undefined) {
+      const record: ListVersion = {
+        version,
+        at: new Date().toISOString(),
+        ...(slots !== undefined ? { slots } : {}),
+      };
+      await this.part.put(`v!${list}`, JSON.stringify(record));
+    }
   }
 
   /** Up to `limit` entries in key order, of one list or all, after the entry named by `after`. */

@@ -107,6 +107,25 @@ export class HoldIndex {
     if (this.used + n > (this.mask + 1) * MAX_LOAD) this.rehash(this.live + n);
   }
 
+  /** Slots a list takes (a range one per block it spans). */
+  slotsIn(list: HoldList): number {
+    return this.liveOf[listNumber(list)]!;
+  }
+
+  /**
+   * Makes the table an empty index grows to as `n` slots are added one by one, at once: loading
+   * them then leaves no smaller tables behind, and the index ends as it would have anyway.
+   */
+  presize(n: number): void {
+    const capacity = grownFor(n);
+    if (this.used === 0 && capacity > this.mask + 1) this.rehashTo(capacity);
+  }
+
+  /** The table's bytes once presized for `n` slots (the ranges' bounds not counted). */
+  bytesPresized(n: number): number {
+    return grownFor(n) * WORDS * Uint32Array.BYTES_PER_ELEMENT;
+  }
+
   /**
    * What a change to `list` would need: its entries replaced by `add` (`replace`), or `remove`
    * taken out and then `add` put in (an entry the list has already takes no more room). `slots`:
@@ -343,7 +362,10 @@ export class HoldIndex {
 
   /** A table for `n` slots at most half full; tombstones and freed ranges are dropped. */
   private rehash(n: number): void {
-    const capacity = tableFor(n);
+    this.rehashTo(tableFor(n));
+  }
+
+  private rehashTo(capacity: number): void {
     const old = this.slots;
     const oldRanges = this.ranges;
     // A range's slots share its bounds: each range is copied once.
@@ -377,6 +399,14 @@ function meta(list: HoldList, kind: number, rangeSlot: number): number {
 }
 
 const listNumber = (list: HoldList) => HOLD_LISTS.indexOf(list) + 1;
+
+/** The table an empty index has grown to once `n` slots were added one at a time. */
+function grownFor(n: number): number {
+  let capacity = 1024;
+  // `add` grows the table when a slot more would take it past three quarters full.
+  while (n > capacity * MAX_LOAD) capacity = tableFor(Math.floor(capacity * MAX_LOAD) + 1);
+  return capacity;
+}
 
 /** Length of the bounds' array a rehash makes for `count` ranges (the freed ones among them). */
 const rangesFor = (count: number) => (count === 0 ? 0 : Math.max(64, count * 2));

@@ -57,6 +57,14 @@ export class HoldLists {
   /** Reads the lists from disk (into the index, when there is one). */
   async load(): Promise<void> {
     const index = this.index;
+    if (index) {
+      // The table the entries will need, made at once: grown as they come, each smaller table
+      // is left as garbage until a full collection (up to as much again as the index). The
+      // stored slots are a hint: a table beyond the limit is not made for them.
+      const hint = Object.values(await this.book.versions()).reduce((n, v) => n + (v.slots ?? 0), 0);
+      const bytes = index.bytesPresized(hint);
+      if (this.limitBytes === undefined || bytes <= this.limitBytes) index.presize(hint);
+    }
     this.versions = await this.book.load(index ? (list, entry) => index.add(list, entry) : () => {});
   }
 
@@ -78,13 +86,13 @@ export class HoldLists {
         this.index?.clear(list);
         this.index?.reserve(slots);
         for (const e of update.entries) this.index?.add(list, e);
-        await this.book.replace(list, update.version, update.entries);
+        await this.book.replace(list, update.version, update.entries, this.index?.slotsIn(list));
       } else {
         const slots = this.room(list, { replace: false, add: update.add, remove: update.remove });
         for (const e of update.remove) this.index?.remove(list, e);
         this.index?.reserve(slots);
         for (const e of update.add) this.index?.add(list, e);
-        await this.book.change(list, update.version, update.add, update.remove);
+        await this.book.change(list, update.version, update.add, update.remove, this.index?.slotsIn(list));
       }
       this.versions[list] = { version: update.version, at: new Date().toISOString() };
       return 'applied';
@@ -100,11 +108,11 @@ export class HoldLists {
         this.index?.clear('local');
         this.index?.reserve(slots);
         for (const e of entries) this.index?.add('local', e);
-        await this.book.replace('local', version, entries);
+        await this.book.replace('local', version, entries, this.index?.slotsIn('local'));
       } else {
         this.index?.reserve(slots);
         for (const e of entries) this.index?.add('local', e);
-        await this.book.change('local', version, entries, []);
+        await this.book.change('local', version, entries, [], this.index?.slotsIn('local'));
       }
       this.versions.local = { version, at: new Date().toISOString() };
       return version;
@@ -118,7 +126,7 @@ export class HoldLists {
       for (const e of entries) if ((await this.book.get('local', entryName(e))) !== undefined) removed++;
       for (const e of entries) this.index?.remove('local', e);
       const version = (this.version('local') ?? 0) + 1;
-      await this.book.change('local', version, [], entries);
+      await this.book.change('local', version, [], entries, this.index?.slotsIn('local'));
       this.versions.local = { version, at: new Date().toISOString() };
       return { version, removed };
     });

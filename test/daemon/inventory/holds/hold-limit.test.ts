@@ -94,6 +94,26 @@ describe('the hold index weighing a change', () => {
   });
 });
 
+describe('the hold index made at its size before a load', () => {
+  it('makes at once the table that adding the slots one by one grows to', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 30_000 }), (n) => {
+        const grown = new HoldIndex();
+        for (const e of units(0, n)) grown.add('site', e);
+        const presized = new HoldIndex();
+        presized.presize(n);
+        const made = presized.bytes;
+        expect(made).toBe(presized.bytesPresized(n));
+        for (const e of units(0, n)) presized.add('site', e);
+        expect(presized.bytes).toBe(made); // no table made while adding
+        expect(presized.bytes).toBe(grown.bytes);
+        expect(presized.slotsIn('site')).toBe(n);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe('hold lists held to the limit', () => {
   let dir: string;
   let store: InventoryStore;
@@ -180,6 +200,36 @@ describe('hold lists held to the limit', () => {
       'the hold index would take 0.52 MiB, more than holds.indexMb (0.5 MiB)',
     );
     expect(index.size).toBe(10_000);
+  });
+
+  it('records the slots each list takes with its version, and loads into a table made for them', async () => {
+    const writer = new HoldLists(new HoldBook(store.part('holds')), new HoldIndex(), MIB);
+    await writer.update('site', { version: 3, entries: [...units(0, 9_000), range(0, 3 * 65536)] });
+    await writer.addLocal(units(50_000, 1_000));
+    await writer.removeLocal(units(50_000, 10));
+    const versions = await writer.book.versions();
+    expect([versions.site?.slots, versions.local?.slots]).toEqual([9_004, 990]);
+
+    const index = new HoldIndex();
+    const lists = new HoldLists(new HoldBook(store.part('holds')), index, MIB);
+    await lists.load();
+    expect(index.size).toBe(9_000 + 1 + 990);
+    expect(index.bytes).toBe(16_384 * 16 + 64 * 8); // grown for 9,994 slots, as one by one
+
+    // The table is made from the records, not grown from the entries: a record claiming 10,000
+    // slots more (changed by hand) gives the table those would have grown to.
+    await store.part('holds').put('v!gateway', JSON.stringify({ version: 1, at: 'x', slots: 10_000 }));
+    const hinted = new HoldIndex();
+    await new HoldLists(new HoldBook(store.part('holds')), hinted, MIB).load();
+    expect(hinted.size).toBe(9_991);
+    expect(hinted.bytes).toBe(32_768 * 16 + 64 * 8);
+
+    // A hint past the limit makes no table; the entries still load, into the table they grow.
+    await store.part('holds').put('v!gateway', JSON.stringify({ version: 1, at: 'x', slots: 50_000_000 }));
+    const wary = new HoldIndex();
+    await new HoldLists(new HoldBook(store.part('holds')), wary, MIB).load();
+    expect(wary.size).toBe(9_991);
+    expect(wary.bytes).toBe(index.bytes);
   });
 
   it('loads lists stored past the limit whole, and says they are over it', async () => {
