@@ -34,6 +34,7 @@ import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
 import { serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
+import { memoryLimitBytes, OwnMemory } from './own-memory.js';
 import { EventWriter, readPointRuntimes } from './read-points.js';
 import { ReaderSet } from './reader-set.js';
 import { Recorder } from './recorder.js';
@@ -143,6 +144,10 @@ export class Gateway {
       const heap = new HeapGrowth(config.memory.budgetMb);
       heap.start();
       this.steps.push({ name: 'heap growth', stop: () => heap.stop() });
+      const memory = new OwnMemory({ budgetMb: config.memory.budgetMb, holdIndexMb: config.holds?.indexMb });
+      const unfit = memory.warning();
+      this.warnings.set('memory.limit', unfit);
+      if (unfit) log.warn({ limitBytes: memoryLimitBytes() }, unfit);
       const outbox = new LevelOutbox(
         join(config.dataDir, 'outbox'),
         { ...config.outbox, level: levelTuningFor(config.memory.budgetMb) },
@@ -257,6 +262,7 @@ export class Gateway {
         stage,
         jobs,
         metrics: undefined,
+        memory,
       };
       this.running.metrics = await serveMetrics(config, () => this.health(), this.log);
       this.steps.push({ name: 'metrics', stop: () => this.running?.metrics?.stop() });

@@ -3,10 +3,17 @@
  * Consumers use it to see reader states, outbox depth, the age of the oldest undelivered event
  * and every drop (with the first and last dropped sequence numbers, so gaps can be explained),
  * how fast the outbox fills and drains and how long until it is full (the runway), whether the
- * readers are held back, and the store's write error while it cannot be written.
+ * readers are held back, the store's write error while it cannot be written, and the daemon's
+ * own memory against its budget and its limit.
  */
 import type { Driver } from '../drivers/driver.js';
-import type { BrokerHealth, ConfigHealth, HealthPayload, InventoryHealth } from './contract/topics.js';
+import type {
+  BrokerHealth,
+  ConfigHealth,
+  HealthPayload,
+  InventoryHealth,
+  MemoryHealth,
+} from './contract/topics.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { PipelineCounters } from './pipeline.js';
 import type { SmootherStats } from './smoothing/smoother.js';
@@ -47,6 +54,8 @@ export interface HealthSources {
   readonly nextHeartbeat?: () => number | undefined;
   /** The inventory features at the edge that run, each its own fields. */
   readonly inventory?: () => InventoryHealth;
+  /** The daemon's own memory against its budget and its process's limit. */
+  readonly memory?: () => MemoryHealth;
 }
 
 export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayload {
@@ -146,6 +155,7 @@ export function healthSnapshot(s: HealthSources, now = Date.now()): HealthPayloa
     ...(s.warnings ? { warnings: [...s.warnings()] } : {}),
     ...(broker ? { broker } : {}),
     ...(s.inventory ? { inventory: s.inventory() } : {}),
+    ...(s.memory ? { memory: s.memory() } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ import type { InventoryStage } from './inventory/inventory-stage.js';
 import type { Jobs } from './jobs.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { LevelOutbox } from './outbox/level-outbox.js';
+import type { OwnMemory } from './own-memory.js';
 import type { EventWriter } from './read-points.js';
 import type { ReaderSet } from './reader-set.js';
 import type { Smoother } from './smoothing/smoother.js';
@@ -36,6 +37,8 @@ export interface Running {
   stage: UplinkStage;
   jobs: Jobs;
   metrics: MetricsServer | undefined;
+  /** The daemon's own memory against its budget and its limit. */
+  readonly memory: OwnMemory;
 }
 
 /** What the gateway itself adds to its parts' health. */
@@ -78,5 +81,6 @@ export function runningHealth(run: Running, g: GatewayFacts): HealthPayload {
     broker: () => run.broker?.health(),
     inventory: () => ({ inbound: { ...g.inbound.stats() }, ...run.inventory.health() }),
     nextHeartbeat: () => run.jobs.nextHeartbeat(),
+    memory: () => run.memory.health(),
   });
 }

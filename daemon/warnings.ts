@@ -1,8 +1,9 @@
 /**
  * Standing warnings: settings that knowingly weaken the gateway's security (an anonymous broker
- * beyond loopback, an uplink that does not verify its broker's certificate). Each is logged when it
- * takes effect and stays in every health report while it holds, so a reviewer sees it upstream,
- * not only in a journal on the floor.
+ * beyond loopback, an uplink that does not verify its broker's certificate), or that the gateway
+ * cannot keep (a memory budget larger than its process may use). Each is logged when it takes
+ * effect and stays in every health report while it holds, so a reviewer sees it upstream, not only
+ * in a journal on the floor.
  */
 export class Warnings {
   private readonly byKey = new Map<string, string>();

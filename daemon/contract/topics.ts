@@ -378,13 +378,28 @@ export interface HealthPayload {
   readonly config?: ConfigHealth;
   /**
    * Additive within v1: standing warnings of the running configuration that weaken its security
-   * (an anonymous broker beyond loopback, an uplink certificate not verified); [] when none.
+   * (an anonymous broker beyond loopback, an uplink certificate not verified) or that it cannot
+   * keep (a memory budget beyond its process's memory limit); [] when none.
    */
   readonly warnings?: readonly string[];
   /** Additive within v1: the embedded broker, when it runs. */
   readonly broker?: BrokerHealth;
   /** Additive within v1: the inventory features at the edge that run (holds, where-is, ...), by name. */
   readonly inventory?: InventoryHealth;
+  /** Additive within v1: the daemon's own memory against its budget and its process's limit. */
+  readonly memory?: MemoryHealth;
+}
+
+/** The daemon's memory (docs/operations.md), bytes. */
+export interface MemoryHealth {
+  /** memory.budgetMb: what the daemon sizes itself to. */
+  readonly budgetBytes: number;
+  /** Its own memory now (RssAnon: heap and native allocations); absent where the OS does not say. */
+  readonly ownBytes?: number;
+  /** Of that, the JavaScript heap in use. */
+  readonly heapUsedBytes: number;
+  /** The memory limit of its process (a cgroup: MemoryMax=, a container's); absent when none. */
+  readonly limitBytes?: number;
 }
 
 /** Each running inventory feature's counters and state, by feature name (docs/inventory.md). */

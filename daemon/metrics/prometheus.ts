@@ -85,6 +85,9 @@ const HELP = {
   readpoint_process_resident_memory_bytes: 'Resident set size of the daemon process.',
   readpoint_process_heap_used_bytes: 'JavaScript heap in use.',
   readpoint_process_heap_total_bytes: 'JavaScript heap allocated.',
+  readpoint_memory_budget_bytes: 'What the daemon sizes its own memory to (memory.budgetMb).',
+  readpoint_memory_own_bytes: "The daemon's own memory (RssAnon: heap and native allocations).",
+  readpoint_memory_limit_bytes: "The memory limit of the daemon's process (its cgroup), when it has one.",
   readpoint_config_generation: 'Generation of the configuration in use.',
   readpoint_config_reloads_total: 'Configuration reloads applied.',
   readpoint_config_reload_failures_total: 'Configuration reloads refused.',
@@ -158,6 +161,9 @@ export function renderMetrics(h: HealthPayload, extra: ScrapeExtras = {}): strin
   out.one('readpoint_process_resident_memory_bytes', extra.memory?.rss);
   out.one('readpoint_process_heap_used_bytes', extra.memory?.heapUsed);
   out.one('readpoint_process_heap_total_bytes', extra.memory?.heapTotal);
+  out.one('readpoint_memory_budget_bytes', h.memory?.budgetBytes);
+  out.one('readpoint_memory_own_bytes', h.memory?.ownBytes);
+  out.one('readpoint_memory_limit_bytes', h.memory?.limitBytes);
 
   const cf = h.config;
   out.one('readpoint_config_generation', cf?.generation);

@@ -83,6 +83,7 @@ const full = health({
     lastReload: { at: '2025-03-01T09:30:00.000Z', ok: false, message: 'readers[0].path: missing' },
   },
   jobs: { anything: 1 },
+  memory: { budgetBytes: 134217728, ownBytes: 104857600, heapUsedBytes: 20971520, limitBytes: 268435456 },
 });
 const memory = { rss: 52428800, heapUsed: 20971520, heapTotal: 33554432 };
 
@@ -220,6 +221,15 @@ readpoint_process_heap_used_bytes{gateway="dock-gw",site="wh-1"} 20971520
 # HELP readpoint_process_heap_total_bytes JavaScript heap allocated.
 # TYPE readpoint_process_heap_total_bytes gauge
 readpoint_process_heap_total_bytes{gateway="dock-gw",site="wh-1"} 33554432
+# HELP readpoint_memory_budget_bytes What the daemon sizes its own memory to (memory.budgetMb).
+# TYPE readpoint_memory_budget_bytes gauge
+readpoint_memory_budget_bytes{gateway="dock-gw",site="wh-1"} 134217728
+# HELP readpoint_memory_own_bytes The daemon's own memory (RssAnon: heap and native allocations).
+# TYPE readpoint_memory_own_bytes gauge
+readpoint_memory_own_bytes{gateway="dock-gw",site="wh-1"} 104857600
+# HELP readpoint_memory_limit_bytes The memory limit of the daemon's process (its cgroup), when it has one.
+# TYPE readpoint_memory_limit_bytes gauge
+readpoint_memory_limit_bytes{gateway="dock-gw",site="wh-1"} 268435456
 # HELP readpoint_config_generation Generation of the configuration in use.
 # TYPE readpoint_config_generation gauge
 readpoint_config_generation{gateway="dock-gw",site="wh-1"} 3
@@ -312,8 +322,8 @@ describe('renderMetrics', () => {
 
   it('reads back: one HELP and one TYPE before each family, no repeated series, counters end in _total', () => {
     const { families, series } = parseBack(renderMetrics(full, { memory }));
-    expect(families.size).toBe(45);
-    expect(series.size).toBe(45 - 2 + 5 + 4); // the two enum families have 5 and 4 samples
+    expect(families.size).toBe(48);
+    expect(series.size).toBe(48 - 2 + 5 + 4); // the two enum families have 5 and 4 samples
     for (const [name, f] of families) {
       expect(f.samples, name).toBeGreaterThan(0);
       expect(f.type, name).toBe(name.endsWith('_total') ? 'counter' : 'gauge');
@@ -376,13 +386,16 @@ describe('renderMetrics', () => {
       'readpoint_process_resident_memory_bytes',
       'readpoint_process_heap_used_bytes',
       'readpoint_process_heap_total_bytes',
+      'readpoint_memory_budget_bytes',
+      'readpoint_memory_own_bytes',
+      'readpoint_memory_limit_bytes',
       'readpoint_config_generation',
       'readpoint_config_reloads_total',
       'readpoint_config_reload_failures_total',
     ]) {
       expect(text).not.toContain(absent);
     }
-    expect(names).toHaveLength(43 - 18);
+    expect(names).toHaveLength(46 - 21);
     expect(value(text, 'readpoint_outbox_write_failing', { gateway: 'dock-gw', site: 'wh-1' })).toBe(0);
   });
 
@@ -415,7 +428,7 @@ describe('renderMetrics', () => {
   it('leaves out every reader family when there is no reader', () => {
     const text = renderMetrics(health());
     expect(text).not.toContain('readpoint_reader_');
-    expect(parseBack(text).families.size).toBe(43 - 18 - 5);
+    expect(parseBack(text).families.size).toBe(46 - 21 - 5);
   });
 
   it('keeps a state it does not know as its own enum sample, and says disconnected as 0', () => {
