@@ -124,8 +124,14 @@ export function formatStatus(input: StatusInput, verdict: StatusVerdict, timeZon
   );
   row('Events', `${health.events.published} published, ${plural(health.events.rejected, 'read')} rejected`);
   if (health.config) row('Config', configText(health.config, input.now, at));
+  if (health.memory) row('Memory', memoryText(health.memory));
   lines.push(`${'Readers'.padStart(9)}:${health.readers.length === 0 ? ' none' : ''}`);
   lines.push(...readerLines(health.readers, age ?? 0));
+  const warnings = health.warnings ?? [];
+  if (warnings.length > 0) {
+    lines.push(`${'Warnings'.padStart(9)}:`);
+    for (const w of warnings) lines.push(`    ${clean(w)}`);
+  }
   if (verdict.state === 'offline')
     lines.push(
       '',
@@ -152,6 +158,13 @@ function outboxLines(health: HealthPayload): string[] {
   if (o.writeError !== undefined) lines.push(`cannot be written: ${clean(o.writeError)}`);
   if (o.readingStopped) lines.push('readers held back now');
   return lines;
+}
+
+/** `54.2 MiB own of a 128 MiB budget, limit 256 MiB`. */
+function memoryText(m: NonNullable<HealthPayload['memory']>): string {
+  const mib = (bytes: number) => `${Math.round((bytes / 1048576) * 10) / 10} MiB`;
+  const own = m.ownBytes !== undefined ? `${mib(m.ownBytes)} own` : 'own unknown';
+  return `${own} of a ${mib(m.budgetBytes)} budget, ${m.limitBytes !== undefined ? `limit ${mib(m.limitBytes)}` : 'no limit'}`;
 }
 
 function configText(

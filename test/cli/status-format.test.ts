@@ -164,6 +164,43 @@ describe('formatStatus', () => {
     );
   });
 
+  it('shows the memory against its budget and limit, and the standing warnings, one a line', () => {
+    const i = input({
+      health: health({
+        memory: {
+          budgetBytes: 128 * 1048576,
+          ownBytes: 56_832_000,
+          heapUsedBytes: 31_000_000,
+          limitBytes: 200 * 1048576,
+        },
+        warnings: [
+          'memory.budgetMb (128 MiB) and holds.indexMb (48 MiB) ... need 240 MiB',
+          'anonymous\u001b[2J broker',
+        ],
+      }),
+    });
+    const lines = formatStatus(i, statusVerdict(i), 'UTC').split('\n');
+    expect(statusVerdict(i).state).toBe('healthy');
+    expect(
+      lines.filter(
+        (l) =>
+          l.startsWith('   Memory') ||
+          l.startsWith(' Warnings') ||
+          l.startsWith('    memory') ||
+          l.startsWith('    anonymous'),
+      ),
+    ).toEqual([
+      '   Memory: 54.2 MiB own of a 128 MiB budget, limit 200 MiB',
+      ' Warnings:',
+      '    memory.budgetMb (128 MiB) and holds.indexMb (48 MiB) ... need 240 MiB',
+      '    anonymous\\x1b[2J broker', // a control byte shown, not sent to the terminal
+    ]);
+    const bare = input({ health: health({ memory: { budgetBytes: 64 * 1048576, heapUsedBytes: 1 } }) });
+    expect(formatStatus(bare, statusVerdict(bare), 'UTC')).toContain(
+      '   Memory: own unknown of a 64 MiB budget, no limit\n',
+    );
+  });
+
   it('says what is wrong in the headline and shows the offline gateway its last health', () => {
     const h = health();
     const bad = input({
