@@ -96,8 +96,13 @@ export class HealthHistory {
 /**
  * What needs a technician's eye now, from the health snapshot: readers not connected, events
  * dropped or held back, a store that cannot be written, an uplink down, hold alerts (counted),
- * security warnings.
+ * hold lists past their index's limit, the daemon near its memory limit, standing warnings.
  */
+/** Of its memory limit, the share of own memory that is worth an alert. */
+const NEAR_LIMIT = 0.8;
+
+const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+
 export function alertsOf(health: HealthPayload): string[] {
   const alerts: string[] = [];
   for (const r of health.readers)
@@ -119,6 +124,19 @@ export function alertsOf(health: HealthPayload): string[] {
     );
   if (typeof holds?.alertFailures === 'number' && holds.alertFailures > 0)
     alerts.push(`${holds.alertFailures} hold alert(s) could not be recorded`);
+  if (
+    typeof holds?.indexBytes === 'number' &&
+    typeof holds.indexLimitBytes === 'number' &&
+    holds.indexBytes > holds.indexLimitBytes
+  )
+    alerts.push(
+      `the hold lists take ${mib(holds.indexBytes)} of memory, more than holds.indexMb (${mib(holds.indexLimitBytes)}): every hold is in force; a change that would make the index larger is refused`,
+    );
+  const m = health.memory;
+  if (m?.ownBytes !== undefined && m.limitBytes !== undefined && m.ownBytes > NEAR_LIMIT * m.limitBytes)
+    alerts.push(
+      `the daemon uses ${mib(m.ownBytes)} of its ${mib(m.limitBytes)} memory limit: the kernel kills it at the limit`,
+    );
   for (const w of health.warnings ?? []) alerts.push(w);
   if (health.config?.lastReload && !health.config.lastReload.ok)
     alerts.push(`last reload failed: ${health.config.lastReload.message}`);
