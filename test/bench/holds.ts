@@ -17,6 +17,7 @@ import { type HoldEntry, parseHoldEntry } from '../../daemon/inventory/holds/hol
 import { HoldIndex } from '../../daemon/inventory/holds/hold-index.js';
 import { HoldLists } from '../../daemon/inventory/holds/hold-lists.js';
 import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
+import { DEFAULT_BUDGET_MB, holdIndexMbFor } from '../../daemon/memory-budget.js';
 import { unit } from '../../drivers/simulated-units.js';
 
 const simulatedGtin = (i: number) => {
@@ -101,7 +102,9 @@ export async function benchHoldLoad(o: { template: string }): Promise<HoldLoadRe
     const store = new InventoryStore(dir);
     await store.open();
     const index = new HoldIndex();
-    const lists = new HoldLists(new HoldBook(store.part('holds')), index);
+    // With the default budget's limit, as the daemon loads them.
+    const limit = holdIndexMbFor(DEFAULT_BUDGET_MB) * 1024 * 1024;
+    const lists = new HoldLists(new HoldBook(store.part('holds')), index, limit);
     const beforeAnonMb = anonMb();
     let peakAnonMb = beforeAnonMb;
     const sampler = setInterval(() => {

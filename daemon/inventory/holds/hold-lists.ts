@@ -57,13 +57,15 @@ export class HoldLists {
   /** Reads the lists from disk (into the index, when there is one). */
   async load(): Promise<void> {
     const index = this.index;
-    if (index) {
+    if (index && this.limitBytes !== undefined) {
       // The table the entries will need, made at once: grown as they come, each smaller table
       // is left as garbage until a full collection (up to as much again as the index). The
       // stored slots are a hint: a table beyond the limit is not made for them.
-      const hint = Object.values(await this.book.versions()).reduce((n, v) => n + (v.slots ?? 0), 0);
+      const slotsOf = (v: ListVersion) =>
+        Number.isSafeInteger(v.slots) && (v.slots as number) > 0 ? (v.slots as number) : 0;
+      const hint = Object.values(await this.book.versions()).reduce((n, v) => n + slotsOf(v), 0);
       const bytes = index.bytesPresized(hint);
-      if (this.limitBytes === undefined || bytes <= this.limitBytes) index.presize(hint);
+      if (bytes <= this.limitBytes) index.presize(hint);
     }
     this.versions = await this.book.load(index ? (list, entry) => index.add(list, entry) : () => {});
   }

@@ -224,6 +224,12 @@ describe('hold lists held to the limit', () => {
     expect(hinted.size).toBe(9_991);
     expect(hinted.bytes).toBe(32_768 * 16 + 64 * 8);
 
+    // A hint that is no count of slots is not one.
+    await store.part('holds').put('v!gateway', JSON.stringify({ version: 1, at: 'x', slots: 'many' }));
+    const odd = new HoldIndex();
+    await new HoldLists(new HoldBook(store.part('holds')), odd, MIB).load();
+    expect(odd.bytes).toBe(index.bytes);
+
     // A hint past the limit makes no table; the entries still load, into the table they grow.
     await store.part('holds').put('v!gateway', JSON.stringify({ version: 1, at: 'x', slots: 50_000_000 }));
     const wary = new HoldIndex();
