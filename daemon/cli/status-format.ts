@@ -125,6 +125,8 @@ export function formatStatus(input: StatusInput, verdict: StatusVerdict, timeZon
   row('Events', `${health.events.published} published, ${plural(health.events.rejected, 'read')} rejected`);
   if (health.config) row('Config', configText(health.config, input.now, at));
   if (health.memory) row('Memory', memoryText(health.memory));
+  const holds = holdsText(health.inventory?.holds);
+  if (holds) row('Holds', holds);
   lines.push(`${'Readers'.padStart(9)}:${health.readers.length === 0 ? ' none' : ''}`);
   lines.push(...readerLines(health.readers, age ?? 0));
   const warnings = health.warnings ?? [];
@@ -160,11 +162,24 @@ function outboxLines(health: HealthPayload): string[] {
   return lines;
 }
 
+const mib = (bytes: number) => `${Math.round((bytes / 1048576) * 10) / 10} MiB`;
+
 /** `54.2 MiB own of a 128 MiB budget, limit 256 MiB`. */
 function memoryText(m: NonNullable<HealthPayload['memory']>): string {
-  const mib = (bytes: number) => `${Math.round((bytes / 1048576) * 10) / 10} MiB`;
   const own = m.ownBytes !== undefined ? `${mib(m.ownBytes)} own` : 'own unknown';
   return `${own} of a ${mib(m.budgetBytes)} budget, ${m.limitBytes !== undefined ? `limit ${mib(m.limitBytes)}` : 'no limit'}`;
+}
+
+/** `52001 entries, index 2 MiB of its 1 MiB (holds.indexMb): ...`, with holds on. */
+function holdsText(h: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const total = (h?.entries as { total?: unknown } | undefined)?.total;
+  const { indexBytes, indexLimitBytes } = h ?? {};
+  if (typeof total !== 'number' || typeof indexBytes !== 'number') return undefined;
+  const text = `${plural(total, 'entry', 'entries')}, index ${mib(indexBytes)}`;
+  if (typeof indexLimitBytes !== 'number') return text;
+  return indexBytes > indexLimitBytes
+    ? `${text}, over its ${mib(indexLimitBytes)} (holds.indexMb): every hold is in force; a change that would make the index larger is refused`
+    : `${text} of its ${mib(indexLimitBytes)}`;
 }
 
 function configText(

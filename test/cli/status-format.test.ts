@@ -195,6 +195,20 @@ describe('formatStatus', () => {
       '    memory.budgetMb (128 MiB) and holds.indexMb (48 MiB) ... need 240 MiB',
       '    anonymous\\x1b[2J broker', // a control byte shown, not sent to the terminal
     ]);
+    const holds = (indexBytes: number) =>
+      input({
+        health: health({
+          inventory: { holds: { entries: { total: 52001 }, indexBytes, indexLimitBytes: 1048576 } },
+        }),
+      });
+    const holdsLine = (i: ReturnType<typeof input>) =>
+      formatStatus(i, statusVerdict(i), 'UTC')
+        .split('\n')
+        .find((l) => l.startsWith('    Holds'));
+    expect(holdsLine(holds(2 * 1048576))).toBe(
+      '    Holds: 52001 entries, index 2 MiB, over its 1 MiB (holds.indexMb): every hold is in force; a change that would make the index larger is refused',
+    );
+    expect(holdsLine(holds(524288))).toBe('    Holds: 52001 entries, index 0.5 MiB of its 1 MiB');
     const bare = input({ health: health({ memory: { budgetBytes: 64 * 1048576, heapUsedBytes: 1 } }) });
     expect(formatStatus(bare, statusVerdict(bare), 'UTC')).toContain(
       '   Memory: own unknown of a 64 MiB budget, no limit\n',
