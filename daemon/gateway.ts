@@ -34,7 +34,7 @@ import type { Logger } from './log.js';
 import { HeapGrowth, levelTuningFor } from './memory-budget.js';
 import { serveMetrics } from './metrics/metrics-server.js';
 import { LevelOutbox } from './outbox/level-outbox.js';
-import { memoryLimitBytes, OwnMemory } from './own-memory.js';
+import { OwnMemory } from './own-memory.js';
 import { EventWriter, readPointRuntimes } from './read-points.js';
 import { ReaderSet } from './reader-set.js';
 import { Recorder } from './recorder.js';
@@ -147,7 +147,7 @@ export class Gateway {
       const memory = new OwnMemory({ budgetMb: config.memory.budgetMb, holdIndexMb: config.holds?.indexMb });
       const unfit = memory.warning();
       this.warnings.set('memory.limit', unfit);
-      if (unfit) log.warn({ limitBytes: memoryLimitBytes() }, unfit);
+      if (unfit) log.warn({ limitBytes: memory.limitBytes }, unfit);
       const outbox = new LevelOutbox(
         join(config.dataDir, 'outbox'),
         { ...config.outbox, level: levelTuningFor(config.memory.budgetMb) },

@@ -19,12 +19,11 @@
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import { MIB } from './mebibytes.js';
 import { BYTES_PER_PASS } from './smoothing/pass-table.js';
 
 /** The budget when the configuration gives none, MiB. */
 export const DEFAULT_BUDGET_MB = 128;
-
-const MIB = 1024 * 1024;
 
 /** Units smoothing tracks at most within a budget: its fifth, at the measured bytes per unit. */
 export function trackedUnitsFor(budgetMb: number): number {

@@ -8,8 +8,7 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import type { MemoryHealth } from './contract/topics.js';
-
-const MIB = 1024 * 1024;
+import { MIB } from './mebibytes.js';
 
 /**
  * Room above the budget (and the hold index) for what the budget does not size: Node itself (code,
@@ -68,7 +67,8 @@ export function limitWarning(sizing: MemorySizing, limitBytes: number | undefine
 export class OwnMemory {
   private last: MemoryHealth | undefined;
   private lastAt = Number.NEGATIVE_INFINITY;
-  private readonly limitBytes = memoryLimitBytes();
+  /** This process's memory limit, read once at start (undefined: none). */
+  readonly limitBytes = memoryLimitBytes();
 
   constructor(private readonly sizing: MemorySizing) {}
 

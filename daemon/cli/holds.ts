@@ -15,6 +15,7 @@ import { HoldIndex, holdSlots } from '../inventory/holds/hold-index.js';
 import { HoldLimitError, HoldLists } from '../inventory/holds/hold-lists.js';
 import { InventorySnapshot } from '../inventory/inventory-snapshot.js';
 import { InventoryStore } from '../inventory/inventory-store.js';
+import { MIB } from '../mebibytes.js';
 import { HoldFileError, holdFileEntries } from './holds-file.js';
 
 export interface HoldsPlace {
@@ -58,7 +59,7 @@ async function storeOf(o: HoldsPlace): Promise<HoldsStore | undefined> {
   try {
     const config = await loadConfig(o.config!);
     const indexMb = config.holds?.indexMb;
-    return { dataDir: resolve(config.dataDir), ...(indexMb ? { limitBytes: indexMb * 1024 * 1024 } : {}) };
+    return { dataDir: resolve(config.dataDir), ...(indexMb ? { limitBytes: indexMb * MIB } : {}) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const p of err.problems) process.stderr.write(`${formatProblem(p)}\n`);

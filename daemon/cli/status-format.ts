@@ -3,6 +3,7 @@
  * (`online` / `offline`) and its last health report. Pure: no I/O; `now` is given.
  */
 import type { HealthPayload, ReaderHealth } from '../contract/topics.js';
+import { mibText } from '../mebibytes.js';
 import { clean, timeFormatter } from './tail-format.js';
 
 /** Exit codes of `readpoint status` (64 for bad options, as every command). */
@@ -162,7 +163,7 @@ function outboxLines(health: HealthPayload): string[] {
   return lines;
 }
 
-const mib = (bytes: number) => `${Math.round((bytes / 1048576) * 10) / 10} MiB`;
+const mib = (bytes: number) => mibText(bytes, 1);
 
 /** `54.2 MiB own of a 128 MiB budget, limit 256 MiB`. */
 function memoryText(m: NonNullable<HealthPayload['memory']>): string {

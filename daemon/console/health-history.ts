@@ -4,6 +4,7 @@
  * depth, oldest undelivered age and runway over the last hour. Fixed-size rings.
  */
 import type { HealthPayload } from '../contract/topics.js';
+import { mibText } from '../mebibytes.js';
 
 /** Reader sparkline: one point every 2 s, 10 minutes. */
 export const SPARK_EVERY_MS = 2_000;
@@ -101,7 +102,7 @@ export class HealthHistory {
 /** Of its memory limit, the share of own memory that is worth an alert. */
 const NEAR_LIMIT = 0.8;
 
-const mib = (bytes: number) => `${Math.round(bytes / 1048576)} MiB`;
+const mib = (bytes: number) => mibText(bytes, 0);
 
 export function alertsOf(health: HealthPayload): string[] {
   const alerts: string[] = [];

@@ -4,7 +4,7 @@
  * the index's memory per entry, lookups/s, the time and memory to load it from LevelDB at start;
  * and the gateway's CPU per event with it loaded vs with no entries (gateway.ts, `holds`).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -17,7 +17,9 @@ import { type HoldEntry, parseHoldEntry } from '../../daemon/inventory/holds/hol
 import { HoldIndex } from '../../daemon/inventory/holds/hold-index.js';
 import { HoldLists } from '../../daemon/inventory/holds/hold-lists.js';
 import { InventoryStore } from '../../daemon/inventory/inventory-store.js';
+import { MIB } from '../../daemon/mebibytes.js';
 import { DEFAULT_BUDGET_MB, holdIndexMbFor } from '../../daemon/memory-budget.js';
+import { ownMemoryBytes } from '../../daemon/own-memory.js';
 import { unit } from '../../drivers/simulated-units.js';
 
 const simulatedGtin = (i: number) => {
@@ -42,8 +44,7 @@ export function benchEntry(i: number): HoldEntry {
 }
 
 export function anonMb(): number {
-  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
+  return (ownMemoryBytes() ?? Number.NaN) / MIB;
 }
 
 /**
@@ -103,7 +104,7 @@ export async function benchHoldLoad(o: { template: string }): Promise<HoldLoadRe
     await store.open();
     const index = new HoldIndex();
     // With the default budget's limit, as the daemon loads them.
-    const limit = holdIndexMbFor(DEFAULT_BUDGET_MB) * 1024 * 1024;
+    const limit = holdIndexMbFor(DEFAULT_BUDGET_MB) * MIB;
     const lists = new HoldLists(new HoldBook(store.part('holds')), index, limit);
     const beforeAnonMb = anonMb();
     let peakAnonMb = beforeAnonMb;

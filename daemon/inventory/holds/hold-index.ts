@@ -8,6 +8,7 @@
  */
 import type { IndexedHold } from './hold-book.js';
 import {
+  entryName,
   HOLD_KINDS,
   HOLD_LISTS,
   type HoldEntry,
@@ -136,14 +137,11 @@ export class HoldIndex {
   sizeAfter(list: HoldList, change: IndexChange): { readonly bytes: number; readonly slots: number } {
     let live = this.live - (change.replace ? this.liveOf[listNumber(list)]! : 0);
     const removed = new Set<string>();
-    const named = (key: string, range: readonly [number, number] | undefined) =>
-      range ? `${key}|${range[0]}-${range[1]}` : key;
     if (!change.replace)
       for (const e of change.remove) {
-        const range = rangeOf(e);
-        const name = named(e.key, range);
+        const name = entryName(e);
         if (removed.has(name)) continue; // named twice, removed once
-        const found = this.slotsOf(list, e.key, range);
+        const found = this.slotsOf(list, e.key, rangeOf(e));
         if (found.length === 0) continue;
         live -= found.length;
         removed.add(name);
@@ -153,7 +151,7 @@ export class HoldIndex {
     for (const e of change.add) {
       const range = rangeOf(e);
       const had =
-        !change.replace && this.slotsOf(list, e.key, range).length > 0 && !removed.has(named(e.key, range));
+        !change.replace && this.slotsOf(list, e.key, range).length > 0 && !removed.has(entryName(e));
       if (had) continue;
       slots += holdSlots(e);
       if (range) ranges++;

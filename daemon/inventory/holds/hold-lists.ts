@@ -8,6 +8,7 @@
  * are loaded whatever their size: a recall is never dropped at start (`overLimit` says so); an
  * index over its limit still takes a change that does not make it larger.
  */
+import { mibText } from '../../mebibytes.js';
 import type { HoldBook, ListVersion } from './hold-book.js';
 import { entryName, type HoldEntry, type HoldList } from './hold-entry.js';
 import type { HoldIndex, IndexChange } from './hold-index.js';
@@ -24,9 +25,9 @@ export class HoldLimitError extends Error {
   ) {
     // In MiB, or in bytes where MiB to two places would not tell the two apart.
     const [would, limit] =
-      mib(bytes) === mib(limitBytes)
+      mibText(bytes, 2) === mibText(limitBytes, 2)
         ? [`${bytes} bytes`, `${limitBytes} bytes`]
-        : [`${mib(bytes)} MiB`, `${mib(limitBytes)} MiB`];
+        : [mibText(bytes, 2), mibText(limitBytes, 2)];
     super(
       `the hold index would take ${would}, more than holds.indexMb (${limit}): ` +
         'nothing was changed. Raise holds.indexMb (or memory.budgetMb, which sets its default), or hold ' +
@@ -35,8 +36,6 @@ export class HoldLimitError extends Error {
     this.name = 'HoldLimitError';
   }
 }
-
-const mib = (bytes: number) => String(Math.round((bytes / 1048576) * 100) / 100);
 
 export class HoldLists {
   private versions: Partial<Record<HoldList, ListVersion>> = {};

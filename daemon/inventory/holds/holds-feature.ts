@@ -5,6 +5,7 @@
  * when the config has a `holds` section.
  */
 
+import { MIB } from '../../mebibytes.js';
 import type { InventoryDeps, InventoryFeature } from '../features.js';
 import type { InboundMessage } from '../inbound.js';
 import { HoldAlerts } from './hold-alerts.js';
@@ -29,7 +30,7 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
   const signals = new HoldSignals(deps.config.readPoints, log);
   const index = new HoldIndex();
   const book = new HoldBook(deps.store.part('holds'));
-  const lists = new HoldLists(book, index, config.indexMb * 1024 * 1024);
+  const lists = new HoldLists(book, index, config.indexMb * MIB);
   const started = Date.now();
   await lists.load();
   const loaded = {
