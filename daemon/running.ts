@@ -77,7 +77,7 @@ export function runningHealth(run: Running, g: GatewayFacts): HealthPayload {
         : undefined;
     },
     config: g.config,
-    warnings: () => g.warnings.list(),
+    warnings: () => [...g.warnings.list(), ...run.inventory.warnings()],
     broker: () => run.broker?.health(),
     inventory: () => ({ inbound: { ...g.inbound.stats() }, ...run.inventory.health() }),
     nextHeartbeat: () => run.jobs.nextHeartbeat(),

@@ -97,7 +97,8 @@ export class HealthHistory {
 /**
  * What needs a technician's eye now, from the health snapshot: readers not connected, events
  * dropped or held back, a store that cannot be written, an uplink down, hold alerts (counted),
- * hold lists past their index's limit, the daemon near its memory limit, standing warnings.
+ * the daemon near its memory limit, standing warnings (hold lists past their index's limit among
+ * them).
  */
 /** Of its memory limit, the share of own memory that is worth an alert. */
 const NEAR_LIMIT = 0.8;
@@ -125,14 +126,6 @@ export function alertsOf(health: HealthPayload): string[] {
     );
   if (typeof holds?.alertFailures === 'number' && holds.alertFailures > 0)
     alerts.push(`${holds.alertFailures} hold alert(s) could not be recorded`);
-  if (
-    typeof holds?.indexBytes === 'number' &&
-    typeof holds.indexLimitBytes === 'number' &&
-    holds.indexBytes > holds.indexLimitBytes
-  )
-    alerts.push(
-      `the hold lists take ${mib(holds.indexBytes)} of memory, more than holds.indexMb (${mib(holds.indexLimitBytes)}): every hold is in force; a change that would make the index larger is refused`,
-    );
   const m = health.memory;
   if (m?.ownBytes !== undefined && m.limitBytes !== undefined && m.ownBytes > NEAR_LIMIT * m.limitBytes)
     alerts.push(

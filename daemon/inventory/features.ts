@@ -49,6 +49,8 @@ export interface InventoryFeature {
   stop(): Promise<void>;
   /** The feature's part of the health report's `inventory` section. */
   health?(): Record<string, unknown>;
+  /** Standing warnings while they hold (health's `warnings`): what the feature cannot keep. */
+  warnings?(): readonly string[];
 }
 
 type Starter = (deps: InventoryDeps) => Promise<InventoryFeature | undefined>;

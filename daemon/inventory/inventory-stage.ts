@@ -99,6 +99,11 @@ export class InventoryStage {
     return out;
   }
 
+  /** The running features' standing warnings, in the features' order. */
+  warnings(): string[] {
+    return this.features.flatMap((f) => f.warnings?.() ?? []);
+  }
+
   async stop(): Promise<void> {
     await this.control.close();
     this.inbound.close();

@@ -10,7 +10,8 @@
  * targets are judged on the whole run.
  * Sizes: BENCH_EVENTS (gateway run, each pair, default 50,000), BENCH_RATE and BENCH_LATENCY_S
  * (latency phase, default 5,000 events/s for 10 s after 2 s of warm-up), BENCH_BACKLOG (default
- * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a 256 MiB memory cgroup), BENCH_OUTBOX (outbox phase, each pair, default
+ * 1,000,000, drained in BENCH_PAIRS parts; run a second time in a memory cgroup of BENCH_CGROUP_MIB,
+ * default 256 MiB), BENCH_OUTBOX (outbox phase, each pair, default
  * 100,000), BENCH_CONSOLE_S (console section, each side of each pair, default 10 s at BENCH_RATE),
  * BENCH_RFID_TAGS (RFID phase, default 500), BENCH_PTY_LINES (lines of each run through
  * a socat PTY, each side of each pair, default 20,000), BENCH_HOLDS (hold entries of the holds
@@ -59,7 +60,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 5000);
 const LATENCY_S = Number(process.env.BENCH_LATENCY_S ?? 10);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 /** The memory cgroup the backlog runs in a second time, as on a small gateway. */
-const CGROUP_MIB = 256;
+const CGROUP_MIB = Number(process.env.BENCH_CGROUP_MIB ?? 256);
 const MiB = 1024 * 1024;
 const OUTBOX = Number(process.env.BENCH_OUTBOX ?? 100000);
 const RFID_TAGS = Number(process.env.BENCH_RFID_TAGS ?? 500);

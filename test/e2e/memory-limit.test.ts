@@ -2,14 +2,15 @@
  * The daemon under a real memory limit (a cgroup v1 memory cgroup, as the unit's MemoryMax= or a
  * container sets it): health reports its own memory against its budget and the limit, and a
  * budget that cannot fit the limit is a standing warning, logged at start and in every health
- * report; one that fits is not.
+ * report; one that fits is not. Hold lists stored past the hold index's limit are one too.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MemoryHealth } from '../../daemon/contract/topics.js';
 import { memoryLimitBytes } from '../../daemon/own-memory.js';
+import { runCli } from '../support/cli-process.js';
 import { type DaemonProcess, startDaemon } from '../support/daemon.js';
 import { writeE2eConfig } from '../support/e2e-config.js';
 import { streamingReader } from '../support/faults.js';
@@ -87,5 +88,28 @@ describe('the memory budget under a memory limit', () => {
         ? [expect.stringMatching(/^memory\.budgetMb \(128 MiB\)/)]
         : [],
     );
+  });
+
+  it('names hold lists stored past holds.indexMb among the standing warnings of health, every hold in force', async () => {
+    // 60,000 lots imported offline with --data-dir (no limit there): a table of 131,072 slots, 2 MiB.
+    const file = join(dir, 'recall.jsonl');
+    const lots = Array.from({ length: 60_000 }, (_, i) =>
+      JSON.stringify({ gtin: '09506000134352', lot: `L${i}` }),
+    );
+    writeFileSync(file, `${lots.join('\n')}\n`);
+    const imported = await runCli(['holds', 'import', file, '--data-dir', join(dir, 'data')]);
+    expect(imported).toMatchObject({
+      code: 0,
+      stdout: 'imported 60000 entries; local hold list now at version 12\n',
+    });
+    const d = start('holds: { upstream: false, indexMb: 1 }\n');
+    const loaded = await d.waitForLog((l) => l.msg.startsWith('hold lists loaded'));
+    expect(loaded).toMatchObject({ level: 50, entries: 60_000, indexBytes: 2 * MiB, indexLimitBytes: MiB });
+    const health = (await firstHealth(d)) as { warnings: string[]; inventory?: { holds?: unknown } };
+    expect(health.warnings).toEqual([
+      'the hold lists take 2 MiB of memory, more than holds.indexMb (1 MiB): every hold is in force; ' +
+        'a change that would make the index larger is refused',
+    ]);
+    expect(health.inventory?.holds).toMatchObject({ entries: { lot: 60_000, total: 60_000 } });
   });
 });

@@ -17,17 +17,20 @@ import { type HoldUpdate, updateApplies } from './hold-update.js';
 /** What became of an update. */
 export type UpdateOutcome = 'applied' | 'ignored';
 
+/** Two sizes in MiB, or in bytes where MiB to two places would not tell them apart. */
+function sizesApart(bytes: number, limitBytes: number): [string, string] {
+  return mibText(bytes, 2) === mibText(limitBytes, 2)
+    ? [`${bytes} bytes`, `${limitBytes} bytes`]
+    : [mibText(bytes, 2), mibText(limitBytes, 2)];
+}
+
 /** A change the hold index has no room for within its limit; nothing was changed. */
 export class HoldLimitError extends Error {
   constructor(
     readonly bytes: number,
     readonly limitBytes: number,
   ) {
-    // In MiB, or in bytes where MiB to two places would not tell the two apart.
-    const [would, limit] =
-      mibText(bytes, 2) === mibText(limitBytes, 2)
-        ? [`${bytes} bytes`, `${limitBytes} bytes`]
-        : [mibText(bytes, 2), mibText(limitBytes, 2)];
+    const [would, limit] = sizesApart(bytes, limitBytes);
     super(
       `the hold index would take ${would}, more than holds.indexMb (${limit}): ` +
         'nothing was changed. Raise holds.indexMb (or memory.budgetMb, which sets its default), or hold ' +
@@ -51,6 +54,20 @@ export class HoldLists {
   /** True when the lists loaded take the index over its limit (changed by hand, or a lower limit). */
   get overLimit(): boolean {
     return this.index !== undefined && this.limitBytes !== undefined && this.index.bytes > this.limitBytes;
+  }
+
+  /**
+   * While the lists take the index over its limit, what a standing warning says of it (health's
+   * `warnings`, the console, `readpoint status`). The table does not shrink while the daemon runs,
+   * so it holds until a restart makes the table at the lists' size.
+   */
+  limitWarning(): string | undefined {
+    if (!this.overLimit) return undefined;
+    const [take, limit] = sizesApart(this.index!.bytes, this.limitBytes!);
+    return (
+      `the hold lists take ${take} of memory, more than holds.indexMb (${limit}): every hold is in force; ` +
+      'a change that would make the index larger is refused'
+    );
   }
 
   /** Reads the lists from disk (into the index, when there is one). */

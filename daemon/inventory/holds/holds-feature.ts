@@ -124,5 +124,9 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
       signalFailures: signals.counts.failures,
       updates: { ...updates },
     }),
+    warnings: () => {
+      const w = lists.limitWarning();
+      return w === undefined ? [] : [w];
+    },
   };
 }

@@ -247,6 +247,10 @@ describe('hold lists held to the limit', () => {
     expect(index.size).toBe(25_000);
     expect(lists.overLimit).toBe(true);
     expect(index.bytes).toBe(1 * MIB); // a table of 65,536 slots, 49,152 before it doubles
+    expect(lists.limitWarning()).toBe(
+      'the hold lists take 1 MiB of memory, more than holds.indexMb (0.5 MiB): every hold is in force; ' +
+        'a change that would make the index larger is refused',
+    );
     // What would make the index larger waits for room; a change that does not is taken: an
     // entry in the table's room, a removal, a smaller full list.
     await expect(lists.addLocal(units(100_000, 24_153))).rejects.toThrow(

@@ -376,6 +376,8 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
       'the hold index would take 2 MiB, more than holds.indexMb (1 MiB)',
     );
     expect(s.health()).toMatchObject({ entries: { total: 47_000 }, versions: { site: 1, local: 3 } });
+    // Refused changes keep the index within its limit: nothing to warn of.
+    expect(feature!.warnings!()).toEqual([]);
   });
 
   it('adds, lists in pages and removes local holds over the control socket', async () => {
