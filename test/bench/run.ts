@@ -34,6 +34,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeHoldStore } from '../support/hold-store.js';
 import { createMemoryCgroup, ownMemoryCgroup } from '../support/memory-cgroup.js';
 import { startMosquitto } from '../support/mosquitto.js';
 import type { BacklogResult } from './backlog.js';
@@ -41,7 +42,7 @@ import type { ConsoleResult } from './console.js';
 import { type RunMeasured, WARM_UP_SHARE } from './cpu.js';
 import { fleetMosquitto, fleetRabbitCluster, fleetSizes } from './fleet-rows.js';
 import type { GatewayResult } from './gateway.js';
-import { type HoldIndexResult, type HoldLoadResult, writeHoldStore } from './holds.js';
+import type { HoldIndexResult, HoldLoadResult } from './holds.js';
 import type { DecodeRate } from './identity.js';
 import type { LatencyResult } from './latency.js';
 import { installNodeRed, nodeRedDir } from './node-red-install.js';
