@@ -171,7 +171,10 @@ function memoryText(m: NonNullable<HealthPayload['memory']>): string {
   return `${own} of a ${mib(m.budgetBytes)} budget, ${m.limitBytes !== undefined ? `limit ${mib(m.limitBytes)}` : 'no limit'}`;
 }
 
-/** `52001 entries, index 2 MiB of its 1 MiB (holds.indexMb): ...`, with holds on. */
+/**
+ * `52001 entries, index 0.5 MiB of its 1 MiB`, with holds on; past the limit it says so briefly,
+ * the standing warning below saying what it means.
+ */
 function holdsText(h: Readonly<Record<string, unknown>> | undefined): string | undefined {
   const total = (h?.entries as { total?: unknown } | undefined)?.total;
   const { indexBytes, indexLimitBytes } = h ?? {};
@@ -179,7 +182,7 @@ function holdsText(h: Readonly<Record<string, unknown>> | undefined): string | u
   const text = `${plural(total, 'entry', 'entries')}, index ${mib(indexBytes)}`;
   if (typeof indexLimitBytes !== 'number') return text;
   return indexBytes > indexLimitBytes
-    ? `${text}, over its ${mib(indexLimitBytes)} (holds.indexMb): every hold is in force; a change that would make the index larger is refused`
+    ? `${text}, over its ${mib(indexLimitBytes)} (holds.indexMb): see Warnings`
     : `${text} of its ${mib(indexLimitBytes)}`;
 }
 

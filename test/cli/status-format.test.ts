@@ -206,7 +206,7 @@ describe('formatStatus', () => {
         .split('\n')
         .find((l) => l.startsWith('    Holds'));
     expect(holdsLine(holds(2 * 1048576))).toBe(
-      '    Holds: 52001 entries, index 2 MiB, over its 1 MiB (holds.indexMb): every hold is in force; a change that would make the index larger is refused',
+      '    Holds: 52001 entries, index 2 MiB, over its 1 MiB (holds.indexMb): see Warnings',
     );
     expect(holdsLine(holds(524288))).toBe('    Holds: 52001 entries, index 0.5 MiB of its 1 MiB');
     const bare = input({ health: health({ memory: { budgetBytes: 64 * 1048576, heapUsedBytes: 1 } }) });
