@@ -46,7 +46,7 @@ export interface HealthSources {
       }
     | undefined;
   readonly config?: () => ConfigHealth;
-  /** Standing security warnings of the running configuration (see `Warnings`). */
+  /** Standing warnings: security the configuration weakens, what the gateway cannot keep (see `Warnings`). */
   readonly warnings?: () => readonly string[];
   /** The embedded broker, when it runs. */
   readonly broker?: () => BrokerHealth | undefined;

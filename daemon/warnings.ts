@@ -3,7 +3,8 @@
  * beyond loopback, an uplink that does not verify its broker's certificate), or that the gateway
  * cannot keep (a memory budget larger than its process may use). Each is logged when it takes
  * effect and stays in every health report while it holds, so a reviewer sees it upstream, not only
- * in a journal on the floor.
+ * in a journal on the floor. The inventory features add their own beside these while they hold
+ * (hold lists past their index's limit): `InventoryFeature.warnings`.
  */
 export class Warnings {
   private readonly byKey = new Map<string, string>();
