@@ -15,7 +15,8 @@ import { MIB } from './mebibytes.js';
  * the young generation), buffers in flight, and the outbox's table files the kernel maps while a
  * backlog drains, which are charged to the same cgroup. Measured: RssAnon at most about 20 MiB
  * over the default budget through a 1,000,000-event backlog, RssFile up to about 140 MiB that
- * the kernel takes back under its limit; a 256 MiB cgroup held the default budget with no OOM kill.
+ * the kernel takes back under its limit. At this room (192 MiB for the default budget) such a
+ * backlog drained at its usual speed; 32 MiB short of it, at about three fifths (docs/benchmarks.md).
  */
 export const NODE_ROOM_MB = 64;
 
