@@ -211,29 +211,76 @@ function listLine(h: Record<string, unknown>): string {
   return [h.list, h.kind, match, ...why].join('  ');
 }
 
+/** The file's entries as the commands carry them: chunks within a command's count and bytes. */
+async function* chunksOf(file: string): AsyncGenerator<Record<string, unknown>[]> {
+  let chunk: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for await (const { entry } of holdFileEntries(file)) {
+    const w = wire(entry);
+    const size = JSON.stringify(w).length + 1;
+    if (chunk.length === ENTRIES_PER_COMMAND || bytes + size > MAX_CHUNK_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(w);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** True when the daemon refused a command it does not know (one started before an upgrade). */
+const unknownCommand = (err: unknown) =>
+  err instanceof ControlRefused && err.message.startsWith('unknown command');
+
+/**
+ * Asks whether the hold index has room for the import. Counted first with every entry new; when
+ * that is refused and the import adds to the list, the entries are weighed against what the list
+ * has (a chunk at a time: a list mostly re-imported needs little room) and the question asked
+ * again with what they need: the answer then is the one that stands.
+ */
+async function askRoom(
+  ask: (command: HoldCommand, args: unknown) => Promise<unknown>,
+  file: string,
+  replace: boolean,
+  counted: { slots: number; ranges: number },
+): Promise<void> {
+  try {
+    await ask('room', { ...counted, replace });
+  } catch (err) {
+    // A daemon started before its package was upgraded has no limit to ask about.
+    if (unknownCommand(err)) return;
+    if (replace) throw err; // every entry is new to an emptied list
+    const needed = { slots: 0, ranges: 0 };
+    try {
+      for await (const chunk of chunksOf(file)) {
+        const w = (await ask('weigh', { entries: chunk })) as { slots: number; ranges: number };
+        needed.slots += w.slots;
+        needed.ranges += w.ranges;
+      }
+    } catch (weighing) {
+      throw unknownCommand(weighing) ? err : weighing;
+    }
+    await ask('room', { ...needed, replace });
+  }
+}
+
 export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise<number> {
   return run(o, true, async (ask) => {
     // A first pass checks every line, so a bad line changes nothing, and weighs the entries, so an
     // import the hold index has no room for changes nothing either.
     let total = 0;
-    let slots = 0;
-    let ranges = 0;
+    const counted = { slots: 0, ranges: 0 };
     for await (const { entry } of holdFileEntries(file)) {
       total++;
-      slots += holdSlots(entry);
-      if (entry.serials) ranges++;
+      counted.slots += holdSlots(entry);
+      if (entry.serials) counted.ranges++;
     }
-    await ask('room', { slots, ranges, replace: o.replace === true }).catch((err: unknown) => {
-      // A daemon started before its package was upgraded has no limit to ask about.
-      if (!(err instanceof ControlRefused && err.message.startsWith('unknown command'))) throw err;
-    });
-    let chunk: Record<string, unknown>[] = [];
-    let bytes = 0;
+    await askRoom(ask, file, o.replace === true, counted);
     let first = true;
     let version = 0;
     let sent = 0;
-    const send = async () => {
-      if (chunk.length === 0 && !(first && o.replace)) return;
+    const send = async (chunk: Record<string, unknown>[]) => {
       const result = (await ask('import', { entries: chunk, replace: first && o.replace === true }).catch(
         (err: unknown) => {
           // A later chunk refused (the lists changed since the first pass, e.g. an upstream
@@ -247,17 +294,10 @@ export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise
       version = result.version;
       sent += chunk.length;
       first = false;
-      chunk = [];
-      bytes = 0;
     };
-    for await (const { entry } of holdFileEntries(file)) {
-      const w = wire(entry);
-      const size = JSON.stringify(w).length + 1;
-      if (chunk.length === ENTRIES_PER_COMMAND || bytes + size > MAX_CHUNK_BYTES) await send();
-      chunk.push(w);
-      bytes += size;
-    }
-    await send();
+    for await (const chunk of chunksOf(file)) await send(chunk);
+    // An empty file imported with replace empties the list.
+    if (first && o.replace) await send([]);
     process.stdout.write(`imported ${total} entries; local hold list now at version ${version}\n`);
   });
 }

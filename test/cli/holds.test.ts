@@ -210,6 +210,18 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
     expect((await withConfig(['add', '--gtin', GTIN, '--lot', 'ONE-MORE'])).status).toBe(0);
     expect((await withConfig(['import', await file('more.jsonl', 40_000, 16_384)])).status).toBe(1);
     expect(await loaded()).toMatchObject({ size: 32_769, versions: { local: { version: 8 } } });
+    // The list again with 16,383 lots more: counted as all new it would not fit; weighed against
+    // the list, it needs the 16,383 slots that are left, and is taken.
+    const again = join(dir, 'again.jsonl');
+    await writeFile(
+      again,
+      `${(await readFile(join(dir, 'fits.jsonl'), 'utf8')) + (await readFile(await file('new.jsonl', 40_000, 16_383), 'utf8'))}`,
+    );
+    expect(await withConfig(['import', again])).toMatchObject({
+      status: 0,
+      stdout: 'imported 49151 entries; local hold list now at version 18\n',
+    });
+    expect(await loaded()).toMatchObject({ size: 49_152, versions: { local: { version: 18 } } });
     // With only a data dir the config's limit is not known: the change is taken (and the daemon
     // says at its next start that its lists are over the limit).
     expect((await cli(['import', await file('more.jsonl', 40_000, 16_384)])).status).toBe(0);
@@ -245,6 +257,31 @@ describe('readpoint holds import (a daemon running)', () => {
     } finally {
       await control.close();
       await store.close();
+    }
+  });
+  it("keeps the room question's refusal when the daemon cannot weigh the entries (started before an upgrade)", async () => {
+    const control = new ControlServer(silentLogger());
+    const imported: unknown[] = [];
+    control.register('holds.list', async () => ({ versions: {}, holds: [] }));
+    control.register('holds.room', async () => {
+      throw new Error('the hold index would take 64 MiB, more than holds.indexMb (48 MiB)');
+    });
+    control.register('holds.import', async (args) => {
+      imported.push(args);
+      return { version: 1 };
+    });
+    await control.listen(controlSocketPath(dir));
+    try {
+      const file = join(dir, 'recall.jsonl');
+      await writeFile(file, `${JSON.stringify({ gtin: GTIN, lot: 'L1' })}\n`);
+      expect(await cli(['import', file])).toEqual({
+        status: 1,
+        stdout: '',
+        stderr: 'readpoint holds: the hold index would take 64 MiB, more than holds.indexMb (48 MiB)\n',
+      });
+      expect(imported).toEqual([]);
+    } finally {
+      await control.close();
     }
   });
   it('says how much of an import is in when a later chunk is refused', async () => {

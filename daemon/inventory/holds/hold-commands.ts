@@ -1,5 +1,6 @@
 /**
- * `readpoint holds add|remove|list|import` as commands on hold lists: the same code answers them
+ * `readpoint holds add|remove|list|import` (and the `room` and `weigh` questions an import asks
+ * first) as commands on hold lists: the same code answers them
  * in the daemon (over the control socket) and in the CLI when no daemon runs (on the store
  * directly). Arguments are untrusted: checked and bounded here.
  */
@@ -11,7 +12,7 @@ import type { HoldLists } from './hold-lists.js';
 export const ENTRIES_PER_COMMAND = 5000;
 const MAX_PAGE = 1000;
 
-export type HoldCommand = 'add' | 'remove' | 'list' | 'import' | 'room';
+export type HoldCommand = 'add' | 'remove' | 'list' | 'import' | 'room' | 'weigh';
 
 /** Slots or ranges one `room` question may name at most (five lists' worth of the largest import). */
 const MAX_ROOM = 5 * 5_000_000 * 4;
@@ -54,6 +55,9 @@ export async function holdCommand(lists: HoldLists, command: HoldCommand, raw: u
       }
       return lists.checkRoom(a.replace === true, a.slots as number, a.ranges as number);
     }
+    case 'weigh':
+      // What a chunk of an import would add to the local list as it is (see HoldLists.weighLocal).
+      return lists.weighLocal(entriesOf(a.entries, false));
     case 'list': {
       const list = a.list;
       if (list !== undefined && !HOLD_LISTS.includes(list as HoldList))

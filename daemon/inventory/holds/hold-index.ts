@@ -129,12 +129,13 @@ export class HoldIndex {
 
   /**
    * What a change to `list` would need: its entries replaced by `add` (`replace`), or `remove`
-   * taken out and then `add` put in (an entry the list has already takes no more room). `slots`:
-   * the new slots, to `reserve` before adding; `bytes`: what the index then takes. Exact when the
-   * change is applied in that order (removals or the clear, `reserve(slots)`, additions); an upper
-   * bound otherwise. The old table, held while a new one is filled, is not counted.
+   * taken out and then `add` put in (an entry the list has already, or that `add` names twice,
+   * takes no more room). `slots`: the new slots, to `reserve` before adding, `ranges` of them serial
+   * ranges; `bytes`: what the index then takes. Exact when the change is applied in that order
+   * (removals or the clear, `reserve(slots)`, additions); an upper bound otherwise. The old table,
+   * held while a new one is filled, is not counted.
    */
-  sizeAfter(list: HoldList, change: IndexChange): { readonly bytes: number; readonly slots: number } {
+  sizeAfter(list: HoldList, change: IndexChange): IndexGrowth {
     let live = this.live - (change.replace ? this.liveOf[listNumber(list)]! : 0);
     const removed = new Set<string>();
     if (!change.replace)
@@ -148,15 +149,18 @@ export class HoldIndex {
       }
     let slots = 0;
     let ranges = 0;
+    const added = new Set<string>();
     for (const e of change.add) {
+      const name = entryName(e);
+      if (added.has(name)) continue; // named twice, added once
+      added.add(name);
       const range = rangeOf(e);
-      const had =
-        !change.replace && this.slotsOf(list, e.key, range).length > 0 && !removed.has(entryName(e));
+      const had = !change.replace && this.slotsOf(list, e.key, range).length > 0 && !removed.has(name);
       if (had) continue;
       slots += holdSlots(e);
       if (range) ranges++;
     }
-    return { bytes: this.bytesWith(live, slots, ranges), slots };
+    return { bytes: this.bytesWith(live, slots, ranges), slots, ranges };
   }
 
   /**
@@ -417,6 +421,16 @@ function tableFor(n: number): number {
   let capacity = 1024;
   while (capacity * 0.5 < n) capacity *= 2;
   return capacity;
+}
+
+/** What a change adds to the index, as `sizeAfter` weighs it. */
+export interface IndexGrowth {
+  /** What the index then takes. */
+  readonly bytes: number;
+  /** The new slots. */
+  readonly slots: number;
+  /** The new entries that are serial ranges. */
+  readonly ranges: number;
 }
 
 /** A change to one list, as `sizeAfter` weighs it. */

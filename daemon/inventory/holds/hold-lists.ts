@@ -152,8 +152,8 @@ export class HoldLists {
 
   /**
    * Whether `slots` more slots (`ranges` of them serial ranges) fit the local list (replacing it,
-   * with `replace`), counting none as there already: an import asks before it sends its first
-   * entry. Throws `HoldLimitError` when they do not; the index's bytes then, when they do.
+   * with `replace`), counting none as there already (see `weighLocal`): an import asks before it
+   * sends its first entry. Throws `HoldLimitError` when they do not; the index's bytes then, when they do.
    */
   checkRoom(
     replace: boolean,
@@ -165,6 +165,19 @@ export class HoldLists {
       const bytes = this.index.bytesWithMore('local', replace, slots, ranges);
       this.refuseGrowth(bytes);
       return { bytes, ...(this.limitBytes !== undefined ? { limitBytes: this.limitBytes } : {}) };
+    });
+  }
+
+  /**
+   * The slots and serial ranges `entries` would add to the local list as it is now (an entry it
+   * has already takes none): an import whose count of every entry as new was refused by
+   * `checkRoom` weighs its entries, a chunk at a time, and asks again with what they need.
+   */
+  weighLocal(entries: readonly HoldEntry[]): Promise<{ slots: number; ranges: number }> {
+    return this.serial(async () => {
+      if (!this.index) return { slots: 0, ranges: 0 };
+      const { slots, ranges } = this.index.sizeAfter('local', { replace: false, add: entries, remove: [] });
+      return { slots, ranges };
     });
   }
 

@@ -101,7 +101,14 @@ export async function startHolds(deps: InventoryDeps): Promise<InventoryFeature 
     unsubscribe.push(deps.inbound.subscribe(siteTopic, options, take('site')));
     unsubscribe.push(deps.inbound.subscribe(gatewayTopic, options, take('gateway')));
   }
-  for (const verb of ['add', 'remove', 'list', 'import', 'room'] as const satisfies readonly HoldCommand[])
+  for (const verb of [
+    'add',
+    'remove',
+    'list',
+    'import',
+    'room',
+    'weigh',
+  ] as const satisfies readonly HoldCommand[])
     deps.control.register(`holds.${verb}`, (args) => holdCommand(lists, verb, args));
 
   return {

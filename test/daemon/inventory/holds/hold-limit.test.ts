@@ -79,12 +79,24 @@ describe('the hold index weighing a change', () => {
     expect(index.sizeAfter('site', { replace: false, add: units(0, 700), remove: [] })).toEqual({
       bytes,
       slots: 0,
+      ranges: 0,
     });
     // The same entries on another list are new to it: the table doubles.
     expect(index.sizeAfter('gateway', { replace: false, add: units(0, 100), remove: [] })).toEqual({
       bytes: 2048 * 16,
       slots: 100,
+      ranges: 0,
     });
+    // An entry named twice in one change takes its room once; a range its blocks, and the first
+    // array of range bounds (64 numbers) comes with it.
+    expect(
+      index.sizeAfter('site', {
+        replace: false,
+        add: [unit(1), unit(900), unit(900), range(65530, 65540), range(65530, 65540)],
+        remove: [],
+      }),
+    ).toEqual({ bytes: bytes + 64 * 8, slots: 3, ranges: 1 });
+    expect(index.sizeAfter('site', { replace: true, add: [unit(1), unit(1)], remove: [] }).slots).toBe(1);
     // Removed and added back in one increment: its slot counts again.
     expect(index.sizeAfter('site', { replace: false, add: [unit(3)], remove: [unit(3)] }).slots).toBe(1);
     // A full list replacing the site list frees all of its slots first.

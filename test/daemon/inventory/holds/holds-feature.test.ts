@@ -375,6 +375,15 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
     await expect(askDaemon(dir, 'holds.add', { entries: lots(60_000, 5_000) })).rejects.toThrow(
       'the hold index would take 2 MiB, more than holds.indexMb (1 MiB)',
     );
+    // An import weighs its entries against the local list: those it has take no room.
+    expect(
+      await askDaemon(dir, 'holds.weigh', {
+        entries: [...lots(40_000, 3), ...lots(90_000, 2), { gtin: GTIN, serials: { from: '1', to: '9' } }],
+      }),
+    ).toEqual({ slots: 3, ranges: 1 });
+    await expect(askDaemon(dir, 'holds.weigh', { entries: [] })).rejects.toThrow(
+      'entries must be a non-empty array',
+    );
     expect(s.health()).toMatchObject({ entries: { total: 47_000 }, versions: { site: 1, local: 3 } });
     // Refused changes keep the index within its limit: nothing to warn of.
     expect(feature!.warnings!()).toEqual([]);
