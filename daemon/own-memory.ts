@@ -47,9 +47,13 @@ export interface MemorySizing {
 
 /**
  * The warning for a sizing that cannot fit `limitBytes` with room for Node (`NODE_ROOM_MB`), or
- * undefined when it fits or there is no limit.
+ * undefined when it fits or there is no limit. `limitName` says whose limit it is.
  */
-export function limitWarning(sizing: MemorySizing, limitBytes: number | undefined): string | undefined {
+export function limitWarning(
+  sizing: MemorySizing,
+  limitBytes: number | undefined,
+  limitName = "this process's memory limit",
+): string | undefined {
   if (limitBytes === undefined) return undefined;
   const needMb = sizing.budgetMb + (sizing.holdIndexMb ?? 0) + NODE_ROOM_MB;
   if (needMb * MIB <= limitBytes) return undefined;
@@ -59,7 +63,7 @@ export function limitWarning(sizing: MemorySizing, limitBytes: number | undefine
       : `memory.budgetMb (${sizing.budgetMb} MiB) and holds.indexMb (${sizing.holdIndexMb} MiB)`;
   return (
     `${sized}, with ${NODE_ROOM_MB} MiB for Node and the outbox's mapped files, need ${needMb} MiB: more than ` +
-    `this process's memory limit (${Math.floor(limitBytes / MIB)} MiB). The kernel may kill it for memory before ` +
+    `${limitName} (${Math.floor(limitBytes / MIB)} MiB). The kernel may kill it for memory before ` +
     "it reaches its budget: lower memory.budgetMb, or raise the limit (the unit's MemoryMax=)"
   );
 }
