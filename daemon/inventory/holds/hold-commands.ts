@@ -1,8 +1,8 @@
 /**
  * `readpoint holds add|remove|list|import` (and the `room` and `weigh` questions an import asks
- * first) as commands on hold lists: the same code answers them
- * in the daemon (over the control socket) and in the CLI when no daemon runs (on the store
- * directly). Arguments are untrusted: checked and bounded here.
+ * first) as commands on hold lists: the same code answers them in the daemon (over the control
+ * socket) and in the CLI when no daemon runs (on the store directly). Arguments are untrusted:
+ * checked and bounded here.
  */
 import { listedKey } from './hold-book.js';
 import { HOLD_LISTS, type HoldEntry, type HoldList, parseHoldEntries } from './hold-entry.js';
