@@ -523,8 +523,8 @@ export const Config = Strict(
             default: 128,
             description:
               "The daemon's own memory (RssAnon: heap and native allocations), MiB, that it sizes itself to: " +
-              'a fifth for the units smoothing tracks (unless smoothing.maxTracked is set), 1/32 each for ' +
-              "LevelDB's block cache and write buffer, how far the heap grows between collections and, with " +
+              'a fifth for the units smoothing tracks (unless smoothing.maxTracked is set), 1/32 for ' +
+              "LevelDB's block cache, how far the heap grows between collections and, with " +
               'holds on, what the hold index may take (holds.indexMb: three eighths). The ' +
               "outbox files' pages the kernel caches are not counted. Leave room above it in the service's MemoryMax=.",
           }),

@@ -15,10 +15,11 @@ describe('memory budget', () => {
     expect(trackedUnitsFor(256)).toBe(214_748);
   });
 
-  it('gives LevelDB a 32nd each for its block cache and write buffer, in whole MiB, at least one', () => {
-    expect(levelTuningFor(128)).toEqual({ cacheSize: 4 * MIB, writeBufferSize: 4 * MIB, maxOpenFiles: 100 });
+  it('gives LevelDB a 32nd for its block cache, in whole MiB, at least one, and a 1 MiB write buffer', () => {
+    expect(levelTuningFor(128)).toEqual({ cacheSize: 4 * MIB, writeBufferSize: MIB, maxOpenFiles: 100 });
     expect(levelTuningFor(32)).toEqual({ cacheSize: MIB, writeBufferSize: MIB, maxOpenFiles: 100 });
     expect(levelTuningFor(48).cacheSize).toBe(MIB);
+    expect(levelTuningFor(4096).writeBufferSize).toBe(MIB);
   });
 
   it('lets the heap grow up to a quarter of the budget past what a collection kept, within 10..300 %', () => {
