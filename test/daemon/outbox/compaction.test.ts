@@ -62,11 +62,14 @@ describe('LevelOutbox.compact', () => {
     expect((await drain(o)).length).toBe(10_000);
     await expect.poll(() => o.stats().depth, { timeout: 10_000 }).toBe(0);
     const before = diskBytes(dir);
-    // 20,000 events of ~700 incompressible bytes, and their deletions.
-    expect(before).toBeGreaterThan(10_000_000);
+    // 20,000 events of ~700 incompressible bytes, and their deletions: LevelDB's own compactions
+    // of its small memtables' tables have dropped some of them by now (6.9-26 MB were left in
+    // runs), never most.
+    expect(before).toBeGreaterThan(2_000_000);
     const done = await o.compact(15_000);
     expect(done?.removed).toBe(20_000);
-    expect(diskBytes(dir)).toBeLessThan(before / 10);
+    // A drained outbox, compacted: a few KB of state and logs.
+    expect(diskBytes(dir)).toBeLessThan(100_000);
     // Counted from this compaction on.
     expect(await o.compact(1000)).toBeUndefined();
     await o.close();

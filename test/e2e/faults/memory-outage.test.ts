@@ -43,9 +43,9 @@ const MiB = 1024 * 1024;
 const LIMIT = 256 * MiB;
 /** The smallest limit the memory check takes for the default budget with holds on. */
 const HOLDS_LIMIT = (DEFAULT_BUDGET_MB + holdIndexMbFor(DEFAULT_BUDGET_MB) + NODE_ROOM_MB) * MiB;
-const EVENTS = scale(150_000, 1_000_000);
+const EVENTS = scale(100_000, 1_000_000);
 /** Entries of the full hold list (none holds a simulated unit: every event is looked up). */
-const HOLDS = scale(300_000, 1_000_000);
+const HOLDS = scale(200_000, 1_000_000);
 const WINDOW = 100;
 
 /** Events the outbox dropped for want of room, from a health payload. */
