@@ -53,9 +53,10 @@ export interface LevelTuning {
  * thread, and while that runs the group commits of reads just made take longer: at 5,000 reads/s
  * on a 2-core VM, a 4 MiB memtable took about 29 ms to write out every 0.6 s, and the reads whose
  * commit overlapped one made up more than half of those taking over 15 ms to be accepted. A
- * quarter the size is written out in a quarter the time: read -> accept p99 measured 14-20 ms
- * against 17-35 in 11 alternated pairs, the backlog's fill and drain unchanged. Not scaled with
- * the budget: a larger memtable only lengthens the pause.
+ * 1 MiB memtable is written out in about 8 ms (compactions come more often and take 12-49 ms
+ * instead of 37-68): read -> accept p99 measured 13-20 ms against 17-35 in 11 alternated pairs,
+ * the backlog's fill and drain unchanged. Not scaled with the budget: a larger memtable only
+ * lengthens the pause.
  */
 const WRITE_BUFFER_BYTES = MIB;
 
