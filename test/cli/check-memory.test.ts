@@ -6,7 +6,7 @@
  * `systemctl show --property=MemoryMax --value` does, and recording how it was asked.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ ${extra}`,
 function systemdStandIn(answer: string, exit = 0): string {
   const bin = join(dir, 'bin');
   const log = join(dir, 'systemctl.args');
-  spawnSync('mkdir', ['-p', bin]);
+  mkdirSync(bin, { recursive: true });
   writeFileSync(
     join(bin, 'systemctl'),
     `#!/bin/sh\necho "$*" >> '${log}'\nprintf '%s\\n' '${answer}'\nexit ${exit}\n`,

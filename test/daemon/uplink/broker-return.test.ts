@@ -41,6 +41,11 @@ describe.each(uplinkKinds)('$name coming back', ({ make }) => {
     const back = performance.now();
     await until(() => uplink.status().state === 'connected', 'the reconnect', 8000);
     const resumedMs = performance.now() - back;
+    // A threaded uplink's log lines cross from its thread apart from its state: wait for the line.
+    await until(
+      () => parsed().filter((l) => l.msg === 'uplink connected').length === 2,
+      'the reconnect logged',
+    );
 
     const msgs = parsed().map((l) => l.msg);
     const probed = msgs.indexOf('uplink probe reached the broker; connecting now');
