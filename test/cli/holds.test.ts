@@ -217,6 +217,16 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
   });
 });
 
+/** A recall file of two lots, L1 and L2. */
+async function recallOfTwoLots(): Promise<string> {
+  const file = join(dir, 'recall.jsonl');
+  await writeFile(
+    file,
+    `${JSON.stringify({ gtin: GTIN, lot: 'L1' })}\n${JSON.stringify({ gtin: GTIN, lot: 'L2' })}\n`,
+  );
+  return file;
+}
+
 describe('readpoint holds import (a daemon running)', () => {
   it('imports through a daemon that knows no limit to ask about (started before an upgrade)', async () => {
     // The daemon's side as before holds.indexMb: list and import, no room question.
@@ -228,11 +238,7 @@ describe('readpoint holds import (a daemon running)', () => {
       control.register(`holds.${verb}`, (args) => holdCommand(lists, verb, args));
     await control.listen(controlSocketPath(dir));
     try {
-      const file = join(dir, 'recall.jsonl');
-      await writeFile(
-        file,
-        `${JSON.stringify({ gtin: GTIN, lot: 'L1' })}\n${JSON.stringify({ gtin: GTIN, lot: 'L2' })}\n`,
-      );
+      const file = await recallOfTwoLots();
       expect(await cli(['import', file])).toEqual({
         status: 0,
         stdout: 'imported 2 entries; local hold list now at version 1\n',
@@ -269,11 +275,7 @@ describe('readpoint holds import (a daemon running)', () => {
     });
     await control.listen(controlSocketPath(dir));
     try {
-      const file = join(dir, 'recall.jsonl');
-      await writeFile(
-        file,
-        `${JSON.stringify({ gtin: GTIN, lot: 'L1' })}\n${JSON.stringify({ gtin: GTIN, lot: 'L2' })}\n`,
-      );
+      const file = await recallOfTwoLots();
       expect(await cli(['import', file])).toEqual({
         status: 0,
         stdout: 'imported 2 entries; local hold list now at version 4\n',
