@@ -8,7 +8,6 @@
  * few tens of thousands of messages a second).
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { Strict } from './reader-base.js';
 
 export const BrokerLimits = Strict(
@@ -97,8 +96,3 @@ export const BrokerLimits = Strict(
 );
 
 export type BrokerLimitsConfig = Static<typeof BrokerLimits>;
-
-/** The limits with every default filled in (a broker started without a config section). */
-export function brokerLimits(given: Partial<BrokerLimitsConfig> = {}): BrokerLimitsConfig {
-  return Object.freeze(Value.Default(BrokerLimits, { ...given }) as BrokerLimitsConfig);
-}

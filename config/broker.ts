@@ -4,7 +4,7 @@
  * topics, so it needs a login or an explicit `broker.allowAnonymous`.
  */
 import { isLoopback } from './loopback.js';
-import { isMqttReader } from './readers/mqtt-reader.js';
+import { isMqttReader } from './readers/mqtt-reader-kind.js';
 import type { Config } from './schema.js';
 
 type Problem = (path: (string | number)[], message: string) => void;

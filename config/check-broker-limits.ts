@@ -1,4 +1,4 @@
-import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
+import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader-kind.js';
 import type { Config } from './schema.js';
 
 /** Room in a packet beside the message and its topic: fixed header, packet id, MQTT 5 properties. */

@@ -1,12 +1,9 @@
 /**
- * The web console's settings (`console`; absent = no console) and the rule that keeps it from
- * being shown to the floor network without a login: beyond loopback, at least one login.
+ * The web console's settings (`console`; absent = no console). The rule that keeps it from being
+ * shown to the floor network without a login (beyond loopback, at least one) is config/console-check.ts.
  */
 import { Type as T } from '@sinclair/typebox';
-import { isLoopback } from './loopback.js';
 import { PasswordFields, Pattern, Strict } from './reader-base.js';
-
-type Problem = (path: (string | number)[], message: string) => void;
 
 export const ConsoleLogin = Strict(
   {
@@ -57,32 +54,3 @@ export const ConsoleSection = Strict(
   'A read-only web console for technicians (readers, live reads, RFID tuning, outbox, config); absent = off. ' +
     'Sampled beside the read path: a slow browser is dropped, never slows the reads.',
 );
-
-/** Logins whole and unique; no console beyond loopback without one. */
-export function checkConsole(
-  section:
-    | {
-        readonly host: string;
-        readonly logins?: readonly { username: string; password?: string; passwordFile?: string }[];
-      }
-    | undefined,
-  problem: Problem,
-): void {
-  if (!section) return;
-  const seen = new Map<string, number>();
-  (section.logins ?? []).forEach((l, i) => {
-    if ((l.password === undefined) === (l.passwordFile === undefined))
-      problem(['console', 'logins', i, 'username'], 'set exactly one of password and passwordFile');
-    const other = seen.get(l.username);
-    if (other !== undefined)
-      problem(['console', 'logins', i, 'username'], `username also used by console.logins[${other}]`);
-    else seen.set(l.username, i);
-  });
-  if (isLoopback(section.host) || (section.logins?.length ?? 0) > 0) return;
-  problem(
-    ['console', 'host'],
-    `${section.host} is reachable beyond this host and the console has no login: anyone on the network ` +
-      'could watch the reads and the configuration; set console.logins, or console.host: 127.0.0.1 ' +
-      '(and an SSH tunnel)',
-  );
-}

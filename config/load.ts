@@ -4,7 +4,7 @@
  * collected and reported at once, each mapped back to the line and column of the YAML.
  */
 
-import AjvModule, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { plainSerialProblem } from '../daemon/identity/plain-serial.js';
@@ -12,19 +12,18 @@ import { escapeUnsafe } from '../daemon/identity/unsafe-text.js';
 import { DEFAULT_BUDGET_MB, holdIndexMbFor, trackedUnitsFor } from '../daemon/memory-budget.js';
 import { checkBroker } from './broker.js';
 import { checkBrokerLimits } from './check-broker-limits.js';
-import { checkConsole } from './console.js';
-import { checkContexts } from './context.js';
+import { checkConsole } from './console-check.js';
+import { checkContexts } from './context-check.js';
 import { checkCycleCounts } from './cycle-count-check.js';
 import { MAX_CONFIG_VALUES, overExpandingAlias, readConfigText } from './limits.js';
-import { checkPackStations } from './pack-station.js';
+import { checkPackStations } from './pack-station-check.js';
 import { describeError } from './problems.js';
-import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader.js';
-import { type Config, Config as ConfigSchema, type RawConfig, Reader } from './schema.js';
+import { DEFAULT_READER_TOPIC, isMqttReader } from './readers/mqtt-reader-kind.js';
+import type { Config, RawConfig } from './schema.js';
 import { hideSecrets, secretsIn, withoutUserinfo } from './secrets.js';
 import { gatewayTopicOverlap } from './topic-overlap.js';
 import { checkUplink } from './uplink-checks.js';
-
-const Ajv = AjvModule.default ?? AjvModule;
+import { validateReader, validateTop } from './validators.js';
 
 export interface ConfigProblem {
   file: string;
@@ -49,33 +48,6 @@ export function formatProblem(p: ConfigProblem): string {
 type Segment = string | number;
 
 const ALIASES_TOO_MANY = `aliases expand to more than ${MAX_CONFIG_VALUES} values (anchors used within anchors?)`;
-
-const plain = <T>(schema: T): T => JSON.parse(JSON.stringify(schema));
-/** The schema without the reader union: readers are checked one by one against their driver's schema. */
-const topSchema = (() => {
-  const s = plain(ConfigSchema) as { properties: { readers: { items: unknown } } };
-  s.properties.readers.items = { type: 'object' };
-  return s;
-})();
-const readerSchemas = new Map<string, object>(
-  (Reader.anyOf as { properties: { driver: { const: string } } }[]).map((b) => [
-    b.properties.driver.const,
-    plain(b),
-  ]),
-);
-
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateTop = ajv.compile(topSchema);
-const validateReader = new Map([...readerSchemas].map(([driver, schema]) => [driver, ajv.compile(schema)]));
-
-/** The JSON Schema editors use (YAML language server), generated from the one schema. */
-export function configJsonSchema(): object {
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: 'readpoint configuration',
-    ...plain(ConfigSchema),
-  };
-}
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   let text: string;
@@ -140,7 +112,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     const validate = validateReader.get(String(reader.driver));
     if (!validate) {
       const node = nodeAt(doc.contents, ['readers', i, ...(reader.driver === undefined ? [] : ['driver'])]);
-      const known = [...readerSchemas.keys()].join(', ');
+      const known = [...validateReader.keys()].join(', ');
       at(
         node?.range?.[0],
         renderPath(['readers', i, 'driver']),

@@ -4,6 +4,7 @@
  * its `driver` literal, and config/schema.ts joins them in the `Reader` union.
  */
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
+import { URI_FORM } from './uri-form.js';
 
 /**
  * Every `pattern` in the schema comes with `patternErrorMessage`: the form in words, which the
@@ -20,9 +21,6 @@ export const Segment = (description: string) =>
     ),
     description,
   });
-
-export const URI_FORM =
-  'write scheme:rest without spaces, e.g. urn:example:dock-1 or https://example.com/dock-1';
 
 export const Uri = (description: string) =>
   T.String({ ...Pattern('^[A-Za-z][A-Za-z0-9+.-]*:[^\\s]+$', `not a URI: ${URI_FORM}`), description });

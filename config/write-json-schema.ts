@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configJsonSchema } from './load.js';
+import { configJsonSchema } from './json-schema.js';
 import { renderReference } from './reference.js';
 
 const START = '<!-- config-reference:start (npm run schema writes this) -->';

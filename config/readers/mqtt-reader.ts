@@ -8,12 +8,7 @@
  */
 import { type Static, Type as T } from '@sinclair/typebox';
 import { ReaderBase, Strict, Topic, type WithReaderDefaults } from '../reader-base.js';
-
-/** Where a reader publishes when `topic` is absent: `readpoint/v1/readers/<id>/tags`. */
-export const DEFAULT_READER_TOPIC = (id: string) => `readpoint/v1/readers/${id}/tags`;
-
-/** Events (tag reads and others) one message may carry when maxEventsPerMessage is not set. */
-export const DEFAULT_MAX_EVENTS_PER_MESSAGE = 10000;
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from './mqtt-reader-kind.js';
 
 const mqttReaderProperties = {
   ...ReaderBase,
@@ -77,12 +72,3 @@ export const ZebraFxReader = Strict(
 export type ImpinjR700Config = WithReaderDefaults<Static<typeof ImpinjR700Reader>>;
 export type ZebraFxConfig = WithReaderDefaults<Static<typeof ZebraFxReader>>;
 export type MqttReaderConfig = ImpinjR700Config | ZebraFxConfig;
-
-/** The drivers of readers that publish over MQTT. */
-export const MQTT_READER_DRIVERS: readonly string[] = ['impinj-r700', 'zebra-fx'];
-
-export function isMqttReader<R extends { readonly driver: string }>(
-  reader: R,
-): reader is R & MqttReaderConfig {
-  return MQTT_READER_DRIVERS.includes(reader.driver);
-}

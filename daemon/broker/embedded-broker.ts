@@ -8,7 +8,8 @@ import { type AddressInfo, createServer, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import { anonymousAllowed } from '../../config/broker.js';
-import { type BrokerLimitsConfig, brokerLimits } from '../../config/broker-limits.js';
+import { brokerLimits } from '../../config/broker-limit-defaults.js';
+import type { BrokerLimitsConfig } from '../../config/broker-limits.js';
 import type { BrokerHealth } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import { AccessControl } from './access-control.js';

@@ -16,7 +16,7 @@
  *   closed, and it logs in again under the new one; every other session is left alone.
  */
 import type { Aedes, Client } from 'aedes';
-import { DEFAULT_READER_TOPIC, isMqttReader } from '../../config/readers/mqtt-reader.js';
+import { DEFAULT_READER_TOPIC, isMqttReader } from '../../config/readers/mqtt-reader-kind.js';
 import { segment } from '../contract/topics.js';
 import type { Logger } from '../log.js';
 import { RepeatLimiter } from '../log-limit.js';

@@ -1,6 +1,7 @@
 /** Non-GS1 serial numbers: a reader's patterns turn opaque text into a unit URI. */
-import { URI_FORM } from '../../config/reader-base.js';
+
 import type { FormatConfig } from '../../config/schema.js';
+import { URI_FORM } from '../../config/uri-form.js';
 import type { DecodeResult } from './identity.js';
 
 const compiled = new Map<string, RegExp>();

@@ -11,7 +11,7 @@
  * Other event types (inventoryStatus, antennaConnected, ...) are not reads and are ignored.
  */
 
-import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader.js';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader-kind.js';
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
 import {
   hexBytes,

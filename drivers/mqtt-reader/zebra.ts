@@ -12,7 +12,7 @@
  * set to report TIDs gives rejects that say so).
  */
 
-import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader.js';
+import { DEFAULT_MAX_EVENTS_PER_MESSAGE } from '../../config/readers/mqtt-reader-kind.js';
 import type { ParsedMessage, PayloadReject, TagReport } from './driver.js';
 import {
   hexBytes,

@@ -9,7 +9,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { SerialPort } from 'serialport';
-import { THINGMAGIC_REGIONS, type ThingMagicConfig } from '../../config/readers/thingmagic.js';
+import type { ThingMagicConfig } from '../../config/readers/thingmagic.js';
+import { THINGMAGIC_REGIONS } from '../../config/readers/thingmagic-regions.js';
 import { DeviceTimeout } from '../device-timeout.js';
 import { watchDevice } from '../device-watch.js';
 import type { Driver, ReaderStatus, ReadSink } from '../driver.js';

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokerLimits } from '../../config/broker-limits.js';
-import { configJsonSchema, loadConfig, parseConfig } from '../../config/load.js';
+import { brokerLimits } from '../../config/broker-limit-defaults.js';
+import { configJsonSchema } from '../../config/json-schema.js';
+import { loadConfig, parseConfig } from '../../config/load.js';
 import { REFERENCE_PAGE, renderJsonSchema, renderReferencePage } from '../../config/write-json-schema.js';
 import { repoRoot } from '../support/schemas.js';
 import { MINIMAL_YAML, problems } from './helpers.js';

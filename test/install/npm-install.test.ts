@@ -93,7 +93,11 @@ describe('npm pack', () => {
         ) && !['package.json', 'README.md', 'CHANGELOG.md'].includes(p),
     );
     expect(outside).toEqual([]);
-    expect(paths.filter((p) => p.endsWith('.ts') || p.includes('write-json-schema'))).toEqual([]);
+    expect(
+      paths.filter(
+        (p) => p.endsWith('.ts') || p.includes('write-json-schema') || p.includes('write-validators'),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -103,6 +107,14 @@ describe('npm install -g of the tarball', () => {
     const r = readpoint(['--version']);
     expect(r.err).toBe('');
     expect([r.code, r.out]).toEqual([0, `${manifest.version}\n`]);
+  });
+
+  it('carries the configuration validators compiled ahead of time', () => {
+    const validators = readFileSync(join(installed, 'dist', 'config', 'validators.js'), 'utf8');
+    expect(validators.split('\n')[0]).toBe(
+      '// Written by config/write-validators.ts (npm run build) from config/schema.ts: do not edit.',
+    );
+    expect(validators).toContain('export const PRECOMPILED = true;');
   });
 
   it('installs the production dependencies only', () => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokerLimits } from '../../config/broker-limits.js';
+import { brokerLimits } from '../../config/broker-limit-defaults.js';
 import { repoRoot } from '../support/schemas.js';
 
 const unitText = () => readFileSync(join(repoRoot, 'systemd', 'readpoint.service'), 'utf8');

@@ -5,7 +5,7 @@
  * a verdict out; anything else is left to be read as a unit.
  */
 
-import { MAX_TRANSACTION_BARCODE } from '../../../config/context.js';
+import { MAX_TRANSACTION_BARCODE } from '../../../config/context-check.js';
 import type { FormatConfig } from '../../../config/schema.js';
 import type { BizTransaction } from '../../event/business-context.js';
 import { encodeSegment } from '../../identity/digital-link.js';

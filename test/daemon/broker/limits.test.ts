@@ -1,6 +1,6 @@
 /** The pure pieces of the broker's limits: the packet header scanner, the publish bucket, the retained budget, the config checks. */
 import { describe, expect, it } from 'vitest';
-import { brokerLimits } from '../../../config/broker-limits.js';
+import { brokerLimits } from '../../../config/broker-limit-defaults.js';
 import { ConfigError, formatProblem, parseConfig } from '../../../config/load.js';
 import { PacketSizeScanner } from '../../../daemon/broker/packet-guard.js';
 import { PublishBucket } from '../../../daemon/broker/publish-rate.js';
@@ -121,6 +121,12 @@ describe('broker.limits in the config', () => {
       publishRate: 5000,
       publishBurst: 10000,
     });
+  });
+
+  it('fills a broker started without a config section from the given limits, and refuses a limit out of range', () => {
+    expect(brokerLimits({ maxConnections: 40 })).toMatchObject({ maxConnections: 40, maxConsumers: 32 });
+    expect(Object.isFrozen(brokerLimits())).toBe(true);
+    expect(() => brokerLimits({ maxConnections: 0 })).toThrow('broker limits: maxConnections must be >= 2');
   });
 
   it("refuses limits that do not hold together, or that a reader's largest message would pass", () => {

@@ -1,7 +1,8 @@
 /** The ThingMagic reader's schema: defaults a technician can leave out, mistakes it catches. */
 import AjvModule from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { THINGMAGIC_REGIONS, ThingMagicReader } from '../../../config/readers/thingmagic.js';
+import { ThingMagicReader } from '../../../config/readers/thingmagic.js';
+import { THINGMAGIC_REGIONS } from '../../../config/readers/thingmagic-regions.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 // As config/load.ts checks a reader: every error at once, defaults filled in.
