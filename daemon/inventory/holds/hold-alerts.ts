@@ -2,8 +2,10 @@
  * The check on the read path: each event's unit is looked up in the hold index as it is
  * numbered (constant time, nothing allocated for a unit not held). A held unit fires its read
  * point's local signal at once and gets an alert, recorded durably after the event once the
- * entry's text is read from disk. Alerts are rate-limited per unit and hold, in bounded memory.
- * Once recorded, each alert is told to the listeners (the console) as a short notice.
+ * entry's text is read from disk. The entries of several alerts are read at once, and the alerts
+ * recorded in the order their units were read. Alerts are rate-limited per unit and hold, in
+ * bounded memory. Once recorded, each alert is told to the listeners (the console) as a short
+ * notice.
  */
 import type { HoldAlert, Topics } from '../../contract/topics.js';
 import type { Logger } from '../../log.js';
@@ -44,6 +46,8 @@ export class HoldAlerts implements EventObserver {
     this.hits.push(hit);
   };
   private stopped = false;
+  /** Settles once the last alert queued is handed to the recorder (or given up). */
+  private inReadOrder: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly index: HoldIndex,
@@ -77,11 +81,32 @@ export class HoldAlerts implements EventObserver {
       }
       if (!signalled) this.signals.fire(sighting.readPointId, sighting.identity.uri);
       signalled = true;
-      this.alert(event, hit, repeated).catch((err: unknown) => {
-        this.counts.failures++;
-        this.log.error({ err, seq: event.seq }, 'could not record a hold alert');
-      });
+      this.queue(event, hit, repeated);
     }
+  }
+
+  /**
+   * Reads the entry now, beside any other alert's, and records the alert once every alert queued
+   * before it has been handed to the recorder: the outbox numbers them in read order. The chain
+   * waits for the hand-over only, never for a write, so a burst of held units shares group commits.
+   */
+  private queue(event: NumberedEvent, hit: HoldHit, repeated: number): void {
+    const failed = (err: unknown) => {
+      this.counts.failures++;
+      this.log.error({ err, seq: event.seq }, 'could not record a hold alert');
+    };
+    // Settled at once into a value: a read that fails while earlier alerts wait is not left unhandled.
+    const entry = this.book.get(hit.list, nameOfHit(hit)).then(
+      (found) => ({ found }),
+      (err: unknown) => ({ err }),
+    );
+    this.inReadOrder = this.inReadOrder
+      .then(async () => {
+        const read = await entry;
+        if ('err' in read) failed(read.err);
+        else this.record(event, hit, repeated, read.found)?.catch(failed);
+      })
+      .catch(failed);
   }
 
   /** The sightings held back since the last alert of this key, or undefined to hold this one back. */
@@ -97,10 +122,15 @@ export class HoldAlerts implements EventObserver {
     return last?.repeated ?? 0;
   }
 
-  private async alert(event: NumberedEvent, hit: HoldHit, repeated: number): Promise<void> {
-    const entry = await this.book.get(hit.list, nameOfHit(hit));
+  /** Hands the alert to the recorder at once; the promise settles once it is stored and told. */
+  private record(
+    event: NumberedEvent,
+    hit: HoldHit,
+    repeated: number,
+    entry: HoldEntry | undefined,
+  ): Promise<void> | undefined {
     // A hash collision, or the entry removed in between: no alert.
-    if (!entry || entry.key !== hit.key || this.stopped) return;
+    if (!entry || entry.key !== hit.key || this.stopped) return undefined;
     const { sighting } = event;
     const id = sighting.identity;
     const alert = (sequence: number): HoldAlert => ({
@@ -123,7 +153,7 @@ export class HoldAlerts implements EventObserver {
     });
     const topic = this.topics.alerts(sighting.readPointId);
     let sequence = 0;
-    const recorded = await this.recorder.recordAll([
+    const recording = this.recorder.recordAll([
       {
         topic,
         build: (seq) => {
@@ -132,9 +162,24 @@ export class HoldAlerts implements EventObserver {
         },
       },
     ]);
+    return recording.then((recorded) =>
+      this.recorded(event, hit, entry, repeated, sequence, recorded.stored),
+    );
+  }
+
+  private recorded(
+    event: NumberedEvent,
+    hit: HoldHit,
+    entry: HoldEntry,
+    repeated: number,
+    sequence: number,
+    stored: number,
+  ): void {
+    const { sighting } = event;
+    const id = sighting.identity;
     this.counts.alerts++;
     // Only an alert the outbox took is told: a screen shows what goes upstream.
-    if (recorded.stored === 1)
+    if (stored === 1)
       this.options.listeners?.notify({
         unit: id.uri,
         readPoint: sighting.readPointId,
