@@ -71,7 +71,7 @@ ${o.holds ? 'holds: { upstream: false }\n' : ''}${o.where ? `where: { ${o.where.
   try {
     for (;;) {
       const h = gateway.health();
-      rss = Math.max(rss, process.memoryUsage().rss);
+      rss = Math.max(rss, process.memoryUsage.rss());
       anon = Math.max(anon, anonMb());
       if (h && warm === undefined && h.events.published >= warmUpEvents(n)) {
         warm = cpuMark();
