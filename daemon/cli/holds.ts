@@ -10,13 +10,14 @@ import { ConfigError, formatProblem, loadConfig } from '../../config/load.js';
 import { askDaemon, ControlRefused, DaemonNotRunning } from '../inventory/control-client.js';
 import { HoldBook } from '../inventory/holds/hold-book.js';
 import { ENTRIES_PER_COMMAND, type HoldCommand, holdCommand } from '../inventory/holds/hold-commands.js';
-import { type HoldEntry, HoldEntryError, parseHoldEntry } from '../inventory/holds/hold-entry.js';
+import { entryName, type HoldEntry, HoldEntryError, parseHoldEntry } from '../inventory/holds/hold-entry.js';
 import { HoldIndex, holdSlots } from '../inventory/holds/hold-index.js';
 import { HoldLimitError, HoldLists } from '../inventory/holds/hold-lists.js';
 import { InventorySnapshot } from '../inventory/inventory-snapshot.js';
 import { InventoryStore } from '../inventory/inventory-store.js';
 import { MIB } from '../mebibytes.js';
 import { HoldFileError, holdFileEntries } from './holds-file.js';
+import { SeenNames } from './seen-names.js';
 
 export interface HoldsPlace {
   readonly config?: string;
@@ -211,11 +212,16 @@ function listLine(h: Record<string, unknown>): string {
   return [h.list, h.kind, match, ...why].join('  ');
 }
 
-/** The file's entries as the commands carry them: chunks within a command's count and bytes. */
-async function* chunksOf(file: string): AsyncGenerator<Record<string, unknown>[]> {
+/**
+ * The file's entries as the commands carry them: chunks within a command's count and bytes. With
+ * `distinct`, each entry named earlier in the file is left out (the same slot in the index).
+ */
+async function* chunksOf(file: string, distinct = false): AsyncGenerator<Record<string, unknown>[]> {
   let chunk: Record<string, unknown>[] = [];
   let bytes = 0;
+  const seen = distinct ? new SeenNames() : undefined;
   for await (const { entry } of holdFileEntries(file)) {
+    if (seen && !seen.add(entryName(entry))) continue;
     const w = wire(entry);
     const size = JSON.stringify(w).length + 1;
     if (chunk.length === ENTRIES_PER_COMMAND || bytes + size > MAX_CHUNK_BYTES) {
@@ -234,10 +240,11 @@ const unknownCommand = (err: unknown) =>
   err instanceof ControlRefused && err.message.startsWith('unknown command');
 
 /**
- * Asks whether the hold index has room for the import. Counted first with every entry new; when
- * that is refused and the import adds to the list, the entries are weighed against what the list
- * has (a chunk at a time: a list mostly re-imported needs little room) and the question asked
- * again with what they need: the answer then is the one that stands.
+ * Asks whether the hold index has room for the import. Counted first with every entry new (an
+ * entry the file names twice, once); when that is refused and the import adds to the list, the
+ * file's distinct entries are weighed against what the list has (a chunk at a time: a list mostly
+ * re-imported needs little room) and the question asked again with what they need: the answer
+ * then is the one that stands.
  */
 async function askRoom(
   ask: (command: HoldCommand, args: unknown) => Promise<unknown>,
@@ -253,7 +260,7 @@ async function askRoom(
     if (replace) throw err; // every entry is new to an emptied list
     const needed = { slots: 0, ranges: 0 };
     try {
-      for await (const chunk of chunksOf(file)) {
+      for await (const chunk of chunksOf(file, true)) {
         const w = (await ask('weigh', { entries: chunk })) as { slots: number; ranges: number };
         needed.slots += w.slots;
         needed.ranges += w.ranges;
@@ -271,8 +278,10 @@ export function holdsImportCommand(file: string, o: HoldsImportOptions): Promise
     // import the hold index has no room for changes nothing either.
     let total = 0;
     const counted = { slots: 0, ranges: 0 };
+    const seen = new SeenNames();
     for await (const { entry } of holdFileEntries(file)) {
       total++;
+      if (!seen.add(entryName(entry))) continue;
       counted.slots += holdSlots(entry);
       if (entry.serials) counted.ranges++;
     }

@@ -291,6 +291,54 @@ describe('readpoint holds import (a daemon running)', () => {
       await control.close();
     }
   });
+  it('counts and weighs an entry the file names twice once, whichever chunks it is in', async () => {
+    // 5,000 lots, the same 5,000 again (a second chunk), and one more: 5,001 distinct entries.
+    const lots = Array.from({ length: 5000 }, (_, i) => `L${i}`);
+    const file = join(dir, 'twice.jsonl');
+    await writeFile(
+      file,
+      [...lots, ...lots, 'NEW'].map((lot) => `${JSON.stringify({ gtin: GTIN, lot })}\n`).join(''),
+    );
+    const control = new ControlServer(silentLogger());
+    const asked: unknown[] = [];
+    control.register('holds.list', async () => ({ versions: {}, holds: [] }));
+    control.register('holds.room', async (args) => {
+      asked.push(['room', args]);
+      if ((args as { slots: number }).slots > 1)
+        throw new Error('the hold index would take 2 MiB, more than holds.indexMb (1 MiB)');
+      return { bytes: 1, limitBytes: 2 };
+    });
+    control.register('holds.weigh', async (args) => {
+      const entries = (args as { entries: { lot: string }[] }).entries;
+      asked.push(['weigh', entries.length, entries[0]!.lot]);
+      return { slots: entries.filter((e) => e.lot === 'NEW').length, ranges: 0 };
+    });
+    control.register('holds.import', async (args) => {
+      asked.push(['import', (args as { entries: unknown[] }).entries.length]);
+      return { version: 9 };
+    });
+    await control.listen(controlSocketPath(dir));
+    try {
+      expect(await cli(['import', file])).toEqual({
+        status: 0,
+        stdout: 'imported 10001 entries; local hold list now at version 9\n',
+        stderr: '',
+      });
+      // Every line is still sent: a later line of a name is the one the list keeps.
+      expect(asked).toEqual([
+        ['room', { slots: 5001, ranges: 0, replace: false }],
+        ['weigh', 5000, 'L0'],
+        ['weigh', 1, 'NEW'],
+        ['room', { slots: 1, ranges: 0, replace: false }],
+        ['import', 5000],
+        ['import', 5000],
+        ['import', 1],
+      ]);
+    } finally {
+      await control.close();
+    }
+  });
+
   it("keeps the room question's refusal when the daemon cannot weigh the entries (started before an upgrade)", async () => {
     const control = new ControlServer(silentLogger());
     const imported: unknown[] = [];
