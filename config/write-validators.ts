@@ -4,7 +4,7 @@
  * config/validators.ts compiles at import, exporting the same names. The daemon and the CLI then
  * load plain functions instead of compiling the schema as each process starts.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import standaloneModule from 'ajv/dist/standalone/index.js';
@@ -42,4 +42,8 @@ export function precompiledValidators(): string {
 }
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
-if (isMain) writeFileSync(new URL('./validators.js', import.meta.url), precompiledValidators());
+if (isMain) {
+  writeFileSync(new URL('./validators.js', import.meta.url), precompiledValidators());
+  // tsc's map is of the module this one replaces.
+  rmSync(new URL('./validators.js.map', import.meta.url), { force: true });
+}

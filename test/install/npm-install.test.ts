@@ -115,6 +115,8 @@ describe('npm install -g of the tarball', () => {
       '// Written by config/write-validators.ts (npm run build) from config/schema.ts: do not edit.',
     );
     expect(validators).toContain('export const PRECOMPILED = true;');
+    // tsc's source map was of the module the build replaced: not shipped beside it.
+    expect(existsSync(join(installed, 'dist', 'config', 'validators.js.map'))).toBe(false);
   });
 
   it('installs the production dependencies only', () => {
