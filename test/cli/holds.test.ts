@@ -217,6 +217,38 @@ readers: [{ id: gun, driver: serial-line, path: /dev/null, readPoint: dock-1 }]
   });
 });
 
+/**
+ * A daemon's control socket as the CLI sees it: room for one new entry at most, weighed entries
+ * new only if of lot `newLot`; each question noted in `asked` (a weigh with what `weighed` says
+ * of its entries), each import answered with `version`.
+ */
+async function weighingDaemon(
+  newLot: string,
+  version: number,
+  weighed: (entries: { lot: string }[]) => unknown[],
+): Promise<{ asked: unknown[]; close(): Promise<void> }> {
+  const control = new ControlServer(silentLogger());
+  const asked: unknown[] = [];
+  control.register('holds.list', async () => ({ versions: {}, holds: [] }));
+  control.register('holds.room', async (args) => {
+    asked.push(['room', args]);
+    if ((args as { slots: number }).slots > 1)
+      throw new Error('the hold index would take 2 MiB, more than holds.indexMb (1 MiB)');
+    return { bytes: 1, limitBytes: 2 };
+  });
+  control.register('holds.weigh', async (args) => {
+    const entries = (args as { entries: { lot: string }[] }).entries;
+    asked.push(['weigh', ...weighed(entries)]);
+    return { slots: entries.filter((e) => e.lot === newLot).length, ranges: 0 };
+  });
+  control.register('holds.import', async (args) => {
+    asked.push(['import', (args as { entries: unknown[] }).entries.length]);
+    return { version };
+  });
+  await control.listen(controlSocketPath(dir));
+  return { asked, close: () => control.close() };
+}
+
 /** A recall file of two lots, L1 and L2. */
 async function recallOfTwoLots(): Promise<string> {
   const file = join(dir, 'recall.jsonl');
@@ -254,26 +286,8 @@ describe('readpoint holds import (a daemon running)', () => {
     }
   });
   it('weighs the entries against the list when counting them all as new does not fit, and imports what fits', async () => {
-    // The daemon's side: every entry counted as new has no room; weighed, only L2 is new.
-    const control = new ControlServer(silentLogger());
-    const asked: unknown[] = [];
-    control.register('holds.list', async () => ({ versions: {}, holds: [] }));
-    control.register('holds.room', async (args) => {
-      asked.push(['room', args]);
-      if ((args as { slots: number }).slots > 1)
-        throw new Error('the hold index would take 2 MiB, more than holds.indexMb (1 MiB)');
-      return { bytes: 1, limitBytes: 2 };
-    });
-    control.register('holds.weigh', async (args) => {
-      const entries = (args as { entries: { lot: string }[] }).entries;
-      asked.push(['weigh', entries.map((e) => e.lot)]);
-      return { slots: entries.filter((e) => e.lot === 'L2').length, ranges: 0 };
-    });
-    control.register('holds.import', async (args) => {
-      asked.push(['import', (args as { entries: unknown[] }).entries.length]);
-      return { version: 4 };
-    });
-    await control.listen(controlSocketPath(dir));
+    // Weighed, only L2 is new.
+    const daemon = await weighingDaemon('L2', 4, (entries) => [entries.map((e) => e.lot)]);
     try {
       const file = await recallOfTwoLots();
       expect(await cli(['import', file])).toEqual({
@@ -281,14 +295,14 @@ describe('readpoint holds import (a daemon running)', () => {
         stdout: 'imported 2 entries; local hold list now at version 4\n',
         stderr: '',
       });
-      expect(asked).toEqual([
+      expect(daemon.asked).toEqual([
         ['room', { slots: 2, ranges: 0, replace: false }],
         ['weigh', ['L1', 'L2']],
         ['room', { slots: 1, ranges: 0, replace: false }],
         ['import', 2],
       ]);
     } finally {
-      await control.close();
+      await daemon.close();
     }
   });
   it('counts and weighs an entry the file names twice once, whichever chunks it is in', async () => {
@@ -299,25 +313,7 @@ describe('readpoint holds import (a daemon running)', () => {
       file,
       [...lots, ...lots, 'NEW'].map((lot) => `${JSON.stringify({ gtin: GTIN, lot })}\n`).join(''),
     );
-    const control = new ControlServer(silentLogger());
-    const asked: unknown[] = [];
-    control.register('holds.list', async () => ({ versions: {}, holds: [] }));
-    control.register('holds.room', async (args) => {
-      asked.push(['room', args]);
-      if ((args as { slots: number }).slots > 1)
-        throw new Error('the hold index would take 2 MiB, more than holds.indexMb (1 MiB)');
-      return { bytes: 1, limitBytes: 2 };
-    });
-    control.register('holds.weigh', async (args) => {
-      const entries = (args as { entries: { lot: string }[] }).entries;
-      asked.push(['weigh', entries.length, entries[0]!.lot]);
-      return { slots: entries.filter((e) => e.lot === 'NEW').length, ranges: 0 };
-    });
-    control.register('holds.import', async (args) => {
-      asked.push(['import', (args as { entries: unknown[] }).entries.length]);
-      return { version: 9 };
-    });
-    await control.listen(controlSocketPath(dir));
+    const daemon = await weighingDaemon('NEW', 9, (entries) => [entries.length, entries[0]!.lot]);
     try {
       expect(await cli(['import', file])).toEqual({
         status: 0,
@@ -325,7 +321,7 @@ describe('readpoint holds import (a daemon running)', () => {
         stderr: '',
       });
       // Every line is still sent: a later line of a name is the one the list keeps.
-      expect(asked).toEqual([
+      expect(daemon.asked).toEqual([
         ['room', { slots: 5001, ranges: 0, replace: false }],
         ['weigh', 5000, 'L0'],
         ['weigh', 1, 'NEW'],
@@ -335,7 +331,7 @@ describe('readpoint holds import (a daemon running)', () => {
         ['import', 1],
       ]);
     } finally {
-      await control.close();
+      await daemon.close();
     }
   });
 
