@@ -1,5 +1,4 @@
 /** Non-GS1 serial numbers: a reader's patterns turn opaque text into a unit URI. */
-
 import type { FormatConfig } from '../../config/schema.js';
 import { URI_FORM } from '../../config/uri-form.js';
 import type { DecodeResult } from './identity.js';
